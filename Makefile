@@ -1,0 +1,52 @@
+# edgenas: the two commands a fresh Debian 12 machine needs are `make demo` and `make test`.
+# Both install missing Debian packages (deploy/install-deps.sh), configure and build.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build build-fuzz build-asan demo test test-asan fuzz format format-check bench clean
+
+all: build
+
+deps:
+	@bash deploy/install-deps.sh
+
+build/release/build.ninja: CMakeLists.txt CMakePresets.json | deps
+	cmake --preset release >/dev/null
+
+build: deps build/release/build.ninja
+	cmake --build --preset release -j $(JOBS)
+
+build-fuzz: deps
+	@[ -f build/fuzz/build.ninja ] || cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+
+build-asan: deps
+	@[ -f build/asan/build.ninja ] || cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+
+# The main job on an embedded default: a coordinator and a few agents on this machine.
+demo: build
+	@bash deploy/demo.sh build/release
+
+# Every test: unit, integration (real processes over loopback), fuzz smoke, format check.
+test: build build-fuzz
+	cd build/release && ctest --output-on-failure -j 2 --timeout 600
+
+test-asan: build-asan
+	cd build/asan && ctest --output-on-failure -j 2 --timeout 900 -LE slow
+
+# Longer fuzzing: FUZZ_SECONDS per target (default 60).
+fuzz: build-fuzz
+	@bash tests/fuzz/run.sh build/fuzz $${FUZZ_SECONDS:-60}
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+format-check:
+	@bash tests/format_check.sh
+
+bench: build
+	@bash bench/run_all.sh build/release
+
+clean:
+	rm -rf build

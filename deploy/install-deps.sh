@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages edgenas needs to build, test and run.
+# Idempotent: only missing packages are installed; silent when all are present.
+# Nothing is downloaded outside Debian's archive.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  clang libclang-rt-14-dev clang-format
+  libtorch-dev
+  cppzmq-dev libzmq3-dev
+  libmsgpack-cxx-dev
+  libboost-dev
+  libgtest-dev libgmock-dev
+  libsqlite3-dev sqlite3
+  libcli11-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
+  libfreetype-dev libpng-dev zlib1g-dev
+  fonts-dseg fonts-dejavu-core
+  python3 python3-zmq python3-msgpack
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run as root (or: sudo $0)" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${#missing[@]} package(s): ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# An install can fail on a stale package list; refresh once and retry.
+if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "install-deps: done"
