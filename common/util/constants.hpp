@@ -47,8 +47,12 @@ inline constexpr std::size_t kMaxIdBytes = 128;
 // Group commit: traces received in one poll round (up to this many messages) share one
 // transaction; their Acks go out after it commits.
 inline constexpr std::size_t kMaxMessagesPerRound = 2048;
-// Registry state (last_seen, last Source) is written back to the store at most this often.
-inline constexpr int64_t kRegistryFlushIntervalMs = 2'000;
+// Heartbeat state (last_seen, last Source) is written back to the store this often;
+// registrations, queue reports and deaths are written with the next commit. At most
+// kMaxAgentWritesPerRound rows go into one commit so a write-back of 10,000 agents is spread
+// over rounds instead of stalling one.
+inline constexpr int64_t kRegistryFlushIntervalMs = 10'000;
+inline constexpr std::size_t kMaxAgentWritesPerRound = 500;
 inline constexpr std::size_t kAdminMaxRows = 100'000;
 
 // --- Agent ----------------------------------------------------------------------------------

@@ -1,0 +1,230 @@
+#include "coordinator/core/admin.hpp"
+
+#include <atomic>
+
+namespace edgenas::coordinator {
+namespace {
+
+using nlohmann::json;
+
+Error bad_request(const std::string& msg) { return Error{std::string(proto::err::kBadRequest), msg}; }
+
+// Reads an optional argument of the given JSON type.
+template <class T>
+Expected<T> arg(const json& args, const char* key, T fallback) {
+  if (!args.is_object() || !args.contains(key) || args[key].is_null()) return fallback;
+  try {
+    return args[key].get<T>();
+  } catch (const std::exception&) {
+    return bad_request(std::string("argument '") + key + "' has the wrong type");
+  }
+}
+
+json agent_row(const AgentEntry& e, int64_t now_wall) {
+  const auto& st = e.stored.state;
+  json devices = json::array();
+  for (const auto& d : e.stored.registration.devices) devices.push_back(d.name);
+  int cpu_free = 0;
+  int64_t mem_free = 0;
+  for (const auto& d : st.source.devices) {
+    if (d.device == "cpu") {
+      cpu_free = d.free_nodes;
+      mem_free = d.free_memory_mb;
+    }
+  }
+  return json{{"agent_id", e.stored.agent_id},
+              {"hostname", e.stored.registration.hostname},
+              {"liveness", std::string(to_string(e.liveness))},
+              {"devices", devices},
+              {"profile", e.stored.registration.profile},
+              {"cpu_free_nodes", cpu_free},
+              {"free_memory_mb", mem_free},
+              {"power_w", st.source.power_w},
+              {"queued_tasks", st.queue.tasks.size()},
+              {"outbox_depth", st.outbox_depth},
+              {"activity", e.activity},
+              {"last_seen_s_ago", (now_wall - e.stored.last_seen_ms) / 1000.0},
+              {"registrations", e.stored.registrations}};
+}
+
+}  // namespace
+
+proto::AdminResponse AdminService::handle(const proto::AdminRequest& req,
+                                          std::vector<Outgoing>& agent_out) {
+  Expected<json> result = Error{std::string(proto::err::kUnknownOp),
+                                "unknown operation '" + req.op +
+                                    "' (known: status, agents.list, agents.show, traces.list, "
+                                    "traces.export, hparams.ask, agents.command)"};
+  if (req.op == "status") {
+    result = status();
+  } else if (req.op == "agents.list") {
+    result = agents_list();
+  } else if (req.op == "agents.show") {
+    result = agents_show(req.args);
+  } else if (req.op == "traces.list") {
+    result = traces_page(req.args, false);
+  } else if (req.op == "traces.export") {
+    result = traces_page(req.args, true);
+  } else if (req.op == "hparams.ask") {
+    result = hparams_ask(req.args);
+  } else if (req.op == "agents.command") {
+    result = agents_command(req.args, agent_out);
+  }
+  proto::AdminResponse resp;
+  if (result) {
+    resp.ok = true;
+    resp.result = std::move(*result);
+  } else {
+    resp.ok = false;
+    resp.code = result.error().code;
+    resp.message = result.error().message;
+  }
+  return resp;
+}
+
+Expected<json> AdminService::status() {
+  const auto& reg = core_.registry();
+  const auto& m = core_.metrics();
+  auto counts = core_.store().counts();
+  if (!counts) return counts.error();
+  json by_type = json::object();
+  for (int t = 0; t <= static_cast<int>(proto::MsgType::admin_response); ++t) {
+    if (m.messages_in[static_cast<std::size_t>(t)] > 0) {
+      by_type[std::string(proto::to_string(static_cast<proto::MsgType>(t)))] =
+          m.messages_in[static_cast<std::size_t>(t)];
+    }
+  }
+  return json{
+      {"protocol_version", proto::kProtocolVersion},
+      {"epoch", core_.config().epoch},
+      {"uptime_s", (core_.clock().wall_ms() - core_.started_ms()) / 1000.0},
+      {"heartbeat_interval_ms", reg.heartbeat_interval_ms()},
+      {"dead_after_missed", reg.dead_after_missed()},
+      {"agents",
+       {{"alive", reg.count(Liveness::alive)},
+        {"dead", reg.count(Liveness::dead)},
+        {"offline", reg.count(Liveness::offline)},
+        {"known", reg.all().size()}}},
+      {"store",
+       {{"schema_version", core_.store().schema_version()},
+        {"agents", counts->agents},
+        {"traces", counts->traces},
+        {"hparam_replies", counts->replies}}},
+      {"messages_in", by_type},
+      {"errors", m.errors},
+      {"traces_acked", m.traces_committed},
+      {"batches_committed", m.batches_committed},
+      {"commit_failures", m.commit_failures},
+      {"hparam_replies", m.hparam_replies},
+      {"agents_died", m.agents_died},
+      {"hparam_policy", std::string(ColdStartPolicy::kPolicyName)},
+  };
+}
+
+Expected<json> AdminService::agents_list() {
+  const int64_t now = core_.clock().wall_ms();
+  json rows = json::array();
+  for (const auto& [id, e] : core_.registry().all()) rows.push_back(agent_row(e, now));
+  return json{{"agents", rows}};
+}
+
+Expected<json> AdminService::agents_show(const json& args) {
+  auto id = arg<std::string>(args, "agent_id", "");
+  if (!id) return id.error();
+  const AgentEntry* e = core_.registry().find(*id);
+  if (!e) return Error{std::string(proto::err::kNotFound), "no agent '" + *id + "'"};
+  const int64_t now = core_.clock().wall_ms();
+  json out = agent_row(*e, now);
+  out["registration"] = proto::to_json(e->stored.registration);
+  out["state"] = proto::to_json(e->stored.state);
+  out["first_seen_ms"] = e->stored.first_seen_ms;
+  out["last_seen_ms"] = e->stored.last_seen_ms;
+  return out;
+}
+
+Expected<json> AdminService::traces_page(const json& args, bool full) {
+  TraceFilter f;
+  auto agent = arg<std::string>(args, "agent_id", "");
+  auto since = arg<int64_t>(args, "since_ms", 0);
+  auto limit = arg<int64_t>(args, "limit", 100);
+  auto after = arg<std::string>(args, "after_trace_id", "");
+  if (!agent) return agent.error();
+  if (!since) return since.error();
+  if (!limit) return limit.error();
+  if (!after) return after.error();
+  if (*limit < 1 || *limit > static_cast<int64_t>(limits::kAdminMaxRows)) {
+    return bad_request("limit must be in [1, " + std::to_string(limits::kAdminMaxRows) + "]");
+  }
+  f.agent_id = *agent;
+  f.since_ms = *since;
+  f.after_trace_id = *after;
+  // Pages stay well under the message cap: stop adding rows after ~512 KiB.
+  f.limit = std::min<int64_t>(*limit, 1000);
+  auto rows = core_.store().list_traces(f);
+  if (!rows) return rows.error();
+  json out = json::array();
+  std::size_t bytes = 0;
+  json next = nullptr;
+  for (const auto& r : *rows) {
+    json row;
+    if (full) {
+      row = proto::to_json(r.trace);
+      row["agent_id"] = r.agent_id;
+      row["received_ms"] = r.received_ms;
+    } else {
+      const auto& t = r.trace;
+      row = json{{"trace_id", t.trace_id},
+                 {"agent_id", r.agent_id},
+                 {"received_ms", r.received_ms},
+                 {"status", std::string(to_string(t.outcome.status))},
+                 {"policy", t.policy},
+                 {"predictor_version", t.predictor_version},
+                 {"layers", t.hparams.layers},
+                 {"filters", t.hparams.filters},
+                 {"kernel", t.hparams.kernel},
+                 {"loss", std::string(to_string(t.hparams.loss))},
+                 {"accuracy", t.outcome.accuracy},
+                 {"latency_ms", t.outcome.latency_ms},
+                 {"met_latency", t.outcome.met_latency},
+                 {"energy_mj", t.outcome.energy_mj}};
+    }
+    const std::size_t size = row.dump().size();
+    if (!out.empty() && bytes + size > 512 * 1024) break;  // the rest goes on the next page
+    bytes += size;
+    out.push_back(std::move(row));
+    next = json{{"since_ms", r.received_ms}, {"after_trace_id", r.trace.trace_id}};
+  }
+  // A cursor for the next page when this one may not be the last.
+  const bool more = out.size() < rows->size() || static_cast<int64_t>(rows->size()) == f.limit;
+  return json{{"traces", out}, {"next", more ? next : json(nullptr)}};
+}
+
+Expected<json> AdminService::hparams_ask(const json& args) {
+  if (!args.is_object() || !args.contains("context")) {
+    return bad_request("hparams.ask needs a 'context' argument {job, source, dataset?}");
+  }
+  auto ctx = proto::from_json<Context>(args["context"], "context");
+  if (!ctx) return Error{ctx.error().code, ctx.error().message};
+  proto::HparamRequest req;
+  req.request_id = "ask";
+  req.context = std::move(*ctx);
+  return proto::to_json(core_.ask(req));
+}
+
+Expected<json> AdminService::agents_command(const json& args, std::vector<Outgoing>& out) {
+  auto id = arg<std::string>(args, "agent_id", "");
+  auto action = arg<std::string>(args, "action", "");
+  if (!id) return id.error();
+  if (!action) return action.error();
+  auto a = proto::command_action_from_string(*action);
+  if (!a) return bad_request("unknown action '" + *action + "' (start_search, cancel, reload_config)");
+  static std::atomic<uint64_t> counter{0};
+  proto::Command cmd;
+  cmd.command_id = "cmd-" + std::to_string(core_.started_ms()) + "-" + std::to_string(++counter);
+  cmd.action = *a;
+  if (args.contains("args") && args["args"].is_object()) cmd.args = args["args"];
+  if (auto s = core_.send_command(*id, cmd, out); !s) return s.error();
+  return json{{"command_id", cmd.command_id}, {"agent_id", *id}, {"action", *action}};
+}
+
+}  // namespace edgenas::coordinator

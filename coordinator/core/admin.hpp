@@ -1,0 +1,27 @@
+#pragma once
+// The admin API behind edgenasctl: operations over the registry and the store. Results are
+// JSON values carried as msgpack maps (docs/PROTOCOL.md, "Admin operations").
+#include <vector>
+
+#include "coordinator/core/coordinator_core.hpp"
+
+namespace edgenas::coordinator {
+
+class AdminService {
+ public:
+  explicit AdminService(CoordinatorCore& core) : core_(core) {}
+  // agent_out receives messages to agents (agents.command).
+  proto::AdminResponse handle(const proto::AdminRequest& req, std::vector<Outgoing>& agent_out);
+
+ private:
+  Expected<nlohmann::json> status();
+  Expected<nlohmann::json> agents_list();
+  Expected<nlohmann::json> agents_show(const nlohmann::json& args);
+  Expected<nlohmann::json> traces_page(const nlohmann::json& args, bool full);
+  Expected<nlohmann::json> hparams_ask(const nlohmann::json& args);
+  Expected<nlohmann::json> agents_command(const nlohmann::json& args, std::vector<Outgoing>& out);
+
+  CoordinatorCore& core_;
+};
+
+}  // namespace edgenas::coordinator

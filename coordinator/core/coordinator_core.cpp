@@ -1,0 +1,219 @@
+#include "coordinator/core/coordinator_core.hpp"
+
+#include "common/util/log.hpp"
+
+namespace edgenas::coordinator {
+
+CoordinatorCore::CoordinatorCore(const Clock& clock, TraceStore& store, HparamService& hparams,
+                                 CoreConfig cfg)
+    : clock_(clock),
+      store_(store),
+      hparams_(hparams),
+      cfg_(std::move(cfg)),
+      registry_(clock, cfg_.heartbeat_interval_ms, cfg_.dead_after_missed) {}
+
+Status CoordinatorCore::start() {
+  auto agents = store_.load_agents();
+  if (!agents) return agents.error();
+  log::info("loaded known agents", {{"count", agents->size()}});
+  registry_.load(std::move(*agents));
+  started_wall_ms_ = clock_.wall_ms();
+  next_registry_flush_ms_ = clock_.now_ms() + limits::kRegistryFlushIntervalMs;
+  return ok_status();
+}
+
+template <class T>
+std::string CoordinatorCore::encode_to(const std::string& agent_id, const T& body) {
+  proto::Header h;
+  h.msg_id = next_msg_id_++;
+  h.agent_id = agent_id;
+  h.ts_ms = clock_.wall_ms();
+  return proto::encode(h, body);
+}
+
+void CoordinatorCore::reply_error(const std::string& routing_id, const std::string& agent_id,
+                                  std::string_view code, const std::string& message, uint64_t ref,
+                                  std::vector<Outgoing>& out) {
+  metrics_.errors[std::string(code)]++;
+  log::debug("rejected message", {{"agent", agent_id}, {"code", code}, {"error", message}});
+  proto::ErrorMsg e{std::string(code), message, ref};
+  out.push_back({routing_id, encode_to(agent_id, e)});
+}
+
+proto::Welcome CoordinatorCore::welcome(bool restored) const {
+  proto::Welcome w;
+  w.coordinator_epoch = cfg_.epoch;
+  w.heartbeat_interval_ms = cfg_.heartbeat_interval_ms;
+  w.dead_after_missed = cfg_.dead_after_missed;
+  w.max_message_bytes = limits::kMaxMessageBytes;
+  w.trace_resend_ms = cfg_.trace_resend_ms;
+  w.restored = restored;
+  return w;
+}
+
+void CoordinatorCore::on_message(const std::string& routing_id, std::string_view bytes,
+                                 std::vector<Outgoing>& out) {
+  auto decoded = proto::decode_envelope(bytes);
+  if (auto* bad = std::get_if<proto::EnvelopeError>(&decoded)) {
+    const auto agent = bad->partial_header ? bad->partial_header->agent_id : std::string();
+    const auto ref = bad->partial_header ? bad->partial_header->msg_id : 0;
+    reply_error(routing_id, agent, bad->error.code, bad->error.message, ref, out);
+    return;
+  }
+  auto& env = std::get<proto::Envelope>(decoded);
+  metrics_.messages_in[static_cast<std::size_t>(env.header.type)]++;
+  dispatch(routing_id, env, out);
+}
+
+void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envelope& env,
+                               std::vector<Outgoing>& out) {
+  using proto::MsgType;
+  const auto& agent_id = env.header.agent_id;
+  const auto ref = env.header.msg_id;
+  auto fail = [&](const Error& e) { reply_error(routing_id, agent_id, e.code, e.message, ref, out); };
+
+  if (agent_id.empty()) {
+    return fail({std::string(proto::err::kBadField), "agent_id: is missing (required on agent messages)"});
+  }
+
+  switch (env.header.type) {
+    case MsgType::register_agent: {
+      auto reg = proto::decode_body<proto::Register>(env);
+      if (!reg) return fail(reg.error());
+      auto how = registry_.on_register(agent_id, routing_id, *reg);
+      log::info("agent registered", {{"agent", agent_id},
+                                     {"known", how != Admission::new_agent},
+                                     {"devices", reg->devices.size()}});
+      out.push_back({routing_id, encode_to(agent_id, welcome(false))});
+      return;
+    }
+    case MsgType::reregister: {
+      auto rr = proto::decode_body<proto::Reregister>(env);
+      if (!rr) return fail(rr.error());
+      registry_.on_reregister(agent_id, routing_id, *rr);
+      log::info("agent reregistered", {{"agent", agent_id},
+                                       {"queued_tasks", rr->state.queue.tasks.size()},
+                                       {"outbox_depth", rr->state.outbox_depth}});
+      out.push_back({routing_id, encode_to(agent_id, welcome(true))});
+      return;
+    }
+    default:
+      break;
+  }
+
+  AgentEntry* entry = registry_.session(agent_id);
+  if (!entry) {
+    return fail({std::string(proto::err::kNotRegistered),
+                 "agent '" + agent_id + "' is not registered with this coordinator; send reregister"});
+  }
+
+  switch (env.header.type) {
+    case MsgType::heartbeat: {
+      auto hb = proto::decode_body<proto::Heartbeat>(env);
+      if (!hb) return fail(hb.error());
+      registry_.seen(*entry, routing_id);
+      entry->stored.state.source = hb->source;
+      entry->stored.state.outbox_depth = hb->outbox_depth;
+      entry->activity = hb->activity;
+      entry->stale = true;
+      out.push_back({routing_id, encode_to(agent_id, proto::HeartbeatAck{hb->seq})});
+      return;
+    }
+    case MsgType::queue_report: {
+      auto qr = proto::decode_body<proto::QueueReport>(env);
+      if (!qr) return fail(qr.error());
+      registry_.seen(*entry, routing_id);
+      if (qr->revision >= entry->queue_revision) {
+        entry->queue_revision = qr->revision;
+        entry->stored.state.queue = std::move(qr->job);
+        entry->dirty = true;
+      }
+      return;
+    }
+    case MsgType::hparam_request: {
+      auto req = proto::decode_body<proto::HparamRequest>(env);
+      if (!req) return fail(req.error());
+      registry_.seen(*entry, routing_id);
+      auto reply = hparams_.choose(agent_id, *req);
+      metrics_.hparam_replies++;
+      out.push_back({routing_id, encode_to(agent_id, reply)});
+      pending_replies_.push_back({agent_id, clock_.wall_ms(), std::move(req->context), std::move(reply)});
+      return;
+    }
+    case MsgType::trace: {
+      auto trace = proto::decode_body<Trace>(env);
+      if (!trace) return fail(trace.error());
+      registry_.seen(*entry, routing_id);
+      pending_traces_.push_back({{agent_id, clock_.wall_ms(), std::move(*trace)}, routing_id});
+      return;
+    }
+    case MsgType::error: {
+      auto e = proto::decode_body<proto::ErrorMsg>(env);
+      registry_.seen(*entry, routing_id);
+      if (e) log::warn("agent reported an error", {{"agent", agent_id}, {"code", e->code}, {"error", e->message}});
+      return;
+    }
+    default:
+      return fail({std::string(proto::err::kUnexpected),
+                   "message type '" + std::string(proto::to_string(env.header.type)) +
+                       "' is not accepted on the agent port"});
+  }
+}
+
+Status CoordinatorCore::flush(std::vector<Outgoing>& out) {
+  auto agents = registry_.take_dirty(limits::kMaxAgentWritesPerRound);
+  if (pending_traces_.empty() && pending_replies_.empty() && agents.empty()) return ok_status();
+
+  std::vector<TraceRecord> records;
+  records.reserve(pending_traces_.size());
+  for (const auto& p : pending_traces_) records.push_back(p.record);
+  auto s = store_.write_batch(records, pending_replies_, agents);
+  if (!s) {
+    metrics_.commit_failures++;
+    log::error("store commit failed; traces stay unacked", {{"error", s.error().message},
+                                                            {"traces", records.size()}});
+    registry_.mark_dirty(agents);
+    pending_replies_.clear();  // replies were already sent; losing their log row is tolerable
+    return s;
+  }
+  metrics_.batches_committed++;
+  metrics_.traces_committed += static_cast<int64_t>(records.size());
+
+  // One Ack per connection, listing every trace of this batch it sent.
+  std::map<std::string, std::pair<std::string, proto::Ack>> acks;  // routing → (agent, ack)
+  for (auto& p : pending_traces_) {
+    auto& slot = acks[p.routing_id];
+    slot.first = p.record.agent_id;
+    slot.second.trace_ids.push_back(p.record.trace.trace_id);
+  }
+  for (auto& [routing, slot] : acks) out.push_back({routing, encode_to(slot.first, slot.second)});
+  pending_traces_.clear();
+  pending_replies_.clear();
+  return ok_status();
+}
+
+void CoordinatorCore::tick() {
+  for (const auto& id : registry_.sweep()) {
+    metrics_.agents_died++;
+    log::warn("agent missed its heartbeats; marked dead", {{"agent", id}});
+  }
+  if (clock_.now_ms() >= next_registry_flush_ms_) {
+    registry_.mark_stale_dirty();
+    next_registry_flush_ms_ = clock_.now_ms() + limits::kRegistryFlushIntervalMs;
+  }
+}
+
+Status CoordinatorCore::send_command(const std::string& agent_id, const proto::Command& cmd,
+                                     std::vector<Outgoing>& out) {
+  const AgentEntry* e = registry_.find(agent_id);
+  if (!e) return Error{std::string(proto::err::kNotFound), "no agent '" + agent_id + "'"};
+  if (e->liveness != Liveness::alive) {
+    return Error{std::string(proto::err::kUnavailable),
+                 "agent '" + agent_id + "' is " + std::string(to_string(e->liveness))};
+  }
+  out.push_back({e->routing_id, encode_to(agent_id, cmd)});
+  metrics_.commands_sent++;
+  return ok_status();
+}
+
+}  // namespace edgenas::coordinator

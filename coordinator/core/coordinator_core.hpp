@@ -1,0 +1,98 @@
+#pragma once
+// The coordinator's message handling, free of sockets: bytes and a routing id in, replies out.
+// The io layer drains a round of messages into on_message(), then calls flush(), which commits
+// the round's traces (and replies and registry changes) in one transaction and only then
+// produces the Acks: an Ack always means "on disk".
+#include <array>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/protocol/codec.hpp"
+#include "common/util/clock.hpp"
+#include "coordinator/core/hparam_service.hpp"
+#include "coordinator/core/registry.hpp"
+#include "coordinator/store/trace_store.hpp"
+
+namespace edgenas::coordinator {
+
+struct Outgoing {
+  std::string routing_id;
+  std::string bytes;
+};
+
+struct CoreConfig {
+  int64_t heartbeat_interval_ms = limits::kDefaultHeartbeatIntervalMs;
+  int dead_after_missed = limits::kDeadAfterMissedHeartbeats;
+  int64_t trace_resend_ms = limits::kTraceResendAfterMs;
+  std::string epoch;  // unique per coordinator start
+};
+
+struct Metrics {
+  std::array<int64_t, 16> messages_in{};  // by MsgType
+  std::map<std::string, int64_t> errors;  // by error code
+  int64_t traces_committed = 0;           // acked traces (duplicates included)
+  int64_t batches_committed = 0;
+  int64_t commit_failures = 0;
+  int64_t hparam_replies = 0;
+  int64_t agents_died = 0;
+  int64_t commands_sent = 0;
+};
+
+class CoordinatorCore {
+ public:
+  CoordinatorCore(const Clock& clock, TraceStore& store, HparamService& hparams, CoreConfig cfg);
+
+  // Loads known agents from the store (as offline until they reregister).
+  Status start();
+  void on_message(const std::string& routing_id, std::string_view bytes, std::vector<Outgoing>& out);
+  // Group commit of everything pending; appends Acks for the committed traces. On failure
+  // nothing is acked and the traces stay pending for the next flush (agents resend anyway).
+  Status flush(std::vector<Outgoing>& out);
+  // Liveness sweep; schedules the write-back of heartbeat state. Call a few times per
+  // heartbeat interval.
+  void tick();
+  bool has_pending() const { return !pending_traces_.empty() || !pending_replies_.empty(); }
+
+  // Sends a Command to a connected agent.
+  Status send_command(const std::string& agent_id, const proto::Command& cmd,
+                      std::vector<Outgoing>& out);
+  // Answers an hparam question without recording it (edgenasctl hparams ask).
+  proto::HparamReply ask(const proto::HparamRequest& req) { return hparams_.choose("edgenasctl", req); }
+
+  const Registry& registry() const { return registry_; }
+  const Metrics& metrics() const { return metrics_; }
+  const CoreConfig& config() const { return cfg_; }
+  TraceStore& store() { return store_; }
+  int64_t started_ms() const { return started_wall_ms_; }
+  const Clock& clock() const { return clock_; }
+
+ private:
+  template <class T>
+  std::string encode_to(const std::string& agent_id, const T& body);
+  void reply_error(const std::string& routing_id, const std::string& agent_id, std::string_view code,
+                   const std::string& message, uint64_t ref, std::vector<Outgoing>& out);
+  void dispatch(const std::string& routing_id, const proto::Envelope& env, std::vector<Outgoing>& out);
+  proto::Welcome welcome(bool restored) const;
+
+  const Clock& clock_;
+  TraceStore& store_;
+  HparamService& hparams_;
+  CoreConfig cfg_;
+  Registry registry_;
+  Metrics metrics_;
+  uint64_t next_msg_id_ = 1;
+  int64_t started_wall_ms_ = 0;
+  int64_t next_registry_flush_ms_ = 0;
+
+  struct PendingTrace {
+    TraceRecord record;
+    std::string routing_id;
+  };
+  std::vector<PendingTrace> pending_traces_;
+  std::vector<ReplyRecord> pending_replies_;
+};
+
+}  // namespace edgenas::coordinator

@@ -1,0 +1,74 @@
+#pragma once
+// The coordinator's view of the fleet: who is registered in this coordinator epoch, when each
+// agent was last heard from, and its last reported Job queue and Source matrix.
+//
+// Liveness: an agent with a session is alive while it was heard from within
+// dead_after_missed × heartbeat_interval; after that it is dead until it speaks again.
+// Agents loaded from the store at start are offline until they Register or Reregister.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/util/clock.hpp"
+#include "coordinator/store/trace_store.hpp"
+
+namespace edgenas::coordinator {
+
+enum class Liveness { alive, dead, offline };
+std::string_view to_string(Liveness l);
+
+struct AgentEntry {
+  StoredAgent stored;
+  std::string routing_id;        // the ROUTER identity of its current connection
+  int64_t last_seen_mono_ms = 0;
+  Liveness liveness = Liveness::offline;
+  uint64_t queue_revision = 0;
+  std::string activity;          // from the last heartbeat
+  bool dirty = false;            // must be written to the store (registration, queue, death)
+  bool stale = false;            // heartbeat state newer than the store's; written periodically
+};
+
+enum class Admission { new_agent, known_agent, restored };
+
+class Registry {
+ public:
+  Registry(const Clock& clock, int64_t heartbeat_interval_ms, int dead_after_missed)
+      : clock_(clock), interval_ms_(heartbeat_interval_ms), dead_after_(dead_after_missed) {}
+
+  void load(std::vector<StoredAgent> agents);
+
+  Admission on_register(const std::string& agent_id, const std::string& routing_id,
+                        const proto::Register& reg);
+  Admission on_reregister(const std::string& agent_id, const std::string& routing_id,
+                          const proto::Reregister& rr);
+  // The agent's entry if it has a session in this epoch (registered since start), else null.
+  AgentEntry* session(const std::string& agent_id);
+  // Any message from an agent with a session: refreshes liveness and its routing id.
+  void seen(AgentEntry& entry, const std::string& routing_id);
+
+  // Marks agents dead whose silence exceeded the limit; returns their ids.
+  std::vector<std::string> sweep();
+  // Up to max dirty entries as rows for the store; clears their flags.
+  std::vector<StoredAgent> take_dirty(std::size_t max);
+  // After a failed commit: the rows must be written again.
+  void mark_dirty(const std::vector<StoredAgent>& rows);
+  // Heartbeat state is written back periodically, not on every heartbeat.
+  void mark_stale_dirty();
+
+  const std::map<std::string, AgentEntry>& all() const { return agents_; }
+  const AgentEntry* find(const std::string& agent_id) const;
+  int count(Liveness l) const;
+  int64_t heartbeat_interval_ms() const { return interval_ms_; }
+  int dead_after_missed() const { return dead_after_; }
+
+ private:
+  AgentEntry& admit(const std::string& agent_id, const std::string& routing_id,
+                    const proto::Register& reg, bool& known);
+
+  const Clock& clock_;
+  int64_t interval_ms_;
+  int dead_after_;
+  std::map<std::string, AgentEntry> agents_;
+};
+
+}  // namespace edgenas::coordinator

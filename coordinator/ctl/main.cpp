@@ -1,0 +1,300 @@
+// edgenasctl: the admin's command line for a running edgenas-coordinator.
+//
+// Exit codes: 0 success; 1 the coordinator refused the request (not found, bad request, ...);
+// 2 usage or input-file error; 3 the coordinator could not be reached.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "common/protocol/admin_client.hpp"
+#include "common/util/config.hpp"
+#include "common/util/table.hpp"
+
+using nlohmann::json;
+using namespace edgenas;
+
+namespace {
+
+constexpr int kExitRefused = 1, kExitUsage = 2, kExitUnreachable = 3;
+
+struct Globals {
+  std::string admin = "tcp://127.0.0.1:7701";
+  bool json_out = false;
+  std::string timeout = "5s";
+};
+
+int fail(const Error& e) {
+  std::cerr << "edgenasctl: " << e.message;
+  if (!e.code.empty()) std::cerr << " [" << e.code << "]";
+  std::cerr << "\n";
+  return e.code == proto::kUnreachable ? kExitUnreachable : kExitRefused;
+}
+
+std::string fmt(double v, int prec = 2) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", prec, v);
+  return buf;
+}
+
+std::string str(const json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_null()) return "-";
+  if (j.is_number_float()) return fmt(j.get<double>());
+  if (j.is_array()) {
+    std::string out;
+    for (const auto& x : j) out += (out.empty() ? "" : ",") + str(x);
+    return out;
+  }
+  return j.dump();
+}
+
+// "--since 1h" (ago) or "--since @1700000000000" (absolute ms).
+Expected<int64_t> parse_since(const std::string& s) {
+  if (s.empty()) return int64_t{0};
+  if (s[0] == '@') {
+    try {
+      return static_cast<int64_t>(std::stoll(s.substr(1)));
+    } catch (const std::exception&) {
+      return Error{"usage", "--since @MS needs milliseconds since the epoch"};
+    }
+  }
+  auto d = config::parse_duration_ms(s);
+  if (!d) return Error{"usage", "--since: " + d.error().message};
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  return now - *d;
+}
+
+std::string csv_cell(const json& j) {
+  std::string s = j.is_string() ? j.get<std::string>() : (j.is_null() ? "" : j.dump());
+  if (s.find_first_of(",\"\n") != std::string::npos) {
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  }
+  return s;
+}
+
+// Flattens a full trace for CSV: context and nested objects become dotted columns.
+void flatten(const json& j, const std::string& prefix, json& out) {
+  for (const auto& [k, v] : j.items()) {
+    const std::string key = prefix.empty() ? k : prefix + "." + k;
+    if (v.is_object() && key != "context") {
+      flatten(v, key, out);
+    } else {
+      out[key] = v;
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Globals g;
+  CLI::App app{"edgenasctl: inspect and drive an edgenas coordinator.\n"
+               "Exit codes: 0 ok, 1 refused by the coordinator, 2 usage error, 3 unreachable."};
+  app.require_subcommand(1);
+  if (const char* env = std::getenv("EDGENAS_ADMIN")) g.admin = env;
+  app.add_option("--admin", g.admin, "coordinator admin endpoint (env EDGENAS_ADMIN)")
+      ->capture_default_str();
+  app.add_flag("--json", g.json_out, "print JSON instead of tables");
+  app.add_option("--timeout", g.timeout, "how long to wait for an answer")->capture_default_str();
+
+  auto* status = app.add_subcommand("status", "coordinator health: agents, store, counters");
+
+  auto* agents = app.add_subcommand("agents", "the registered agents");
+  agents->require_subcommand(1);
+  auto* agents_list = agents->add_subcommand("list", "one line per known agent");
+  auto* agents_show = agents->add_subcommand("show", "everything known about one agent");
+  std::string agent_id;
+  agents_show->add_option("ID", agent_id, "agent id")->required();
+  auto* agents_cmd = agents->add_subcommand("command", "send a command to a connected agent");
+  std::string action, cmd_args = "{}";
+  agents_cmd->add_option("ID", agent_id, "agent id")->required();
+  agents_cmd->add_option("ACTION", action, "start_search | cancel | reload_config")->required();
+  agents_cmd->add_option("--args", cmd_args, "command arguments as a JSON object");
+
+  auto* traces = app.add_subcommand("traces", "traces stored from NAS runs");
+  traces->require_subcommand(1);
+  std::string t_agent, t_since, format = "jsonl", out_path;
+  int64_t t_limit = 50;
+  auto* traces_list = traces->add_subcommand("list", "recent traces, oldest first");
+  auto* traces_export = traces->add_subcommand("export", "every matching trace, complete");
+  for (auto* sc : {traces_list, traces_export}) {
+    sc->add_option("--agent", t_agent, "only this agent's traces");
+    sc->add_option("--since", t_since, "received within this long (e.g. 1h, 2d) or @epoch_ms");
+  }
+  traces_list->add_option("--limit", t_limit, "at most this many rows")->capture_default_str()->check(CLI::Range(1, 100000));
+  traces_export->add_option("--format", format, "csv or jsonl")->check(CLI::IsMember({"csv", "jsonl"}))->capture_default_str();
+  traces_export->add_option("-o,--output", out_path, "write to this file instead of stdout");
+
+  auto* hparams = app.add_subcommand("hparams", "hyperparameter service");
+  hparams->require_subcommand(1);
+  auto* hp_ask = hparams->add_subcommand("ask", "send a Job/Source context and print the reply");
+  std::string ctx_file;
+  hp_ask->add_option("FILE", ctx_file, "JSON file: {\"job\": {...}, \"source\": {...}, \"dataset\": {...}}")
+      ->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kExitUsage;
+  }
+  auto timeout = config::parse_duration_ms(g.timeout);
+  if (!timeout) {
+    std::cerr << "edgenasctl: --timeout: " << timeout.error().message << "\n";
+    return kExitUsage;
+  }
+  proto::AdminClient client(g.admin, *timeout);
+  auto print_json = [](const json& j) { std::cout << j.dump(2) << "\n"; };
+
+  if (status->parsed()) {
+    auto r = client.call("status");
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    const json& s = *r;
+    std::cout << "coordinator   epoch " << str(s["epoch"]) << ", up " << fmt(s["uptime_s"].get<double>(), 0)
+              << " s, protocol " << s["protocol_version"] << "\n"
+              << "agents        " << s["agents"]["alive"] << " alive, " << s["agents"]["dead"] << " dead, "
+              << s["agents"]["offline"] << " offline (" << s["agents"]["known"] << " known)\n"
+              << "store         " << s["store"]["traces"] << " traces, " << s["store"]["hparam_replies"]
+              << " hparam replies, schema v" << s["store"]["schema_version"] << "\n"
+              << "heartbeat     every " << s["heartbeat_interval_ms"] << " ms, dead after "
+              << s["dead_after_missed"] << " missed\n"
+              << "hparams       policy " << str(s["hparam_policy"]) << ", " << s["hparam_replies"]
+              << " replies since start\n"
+              << "messages in   " << s["messages_in"].dump() << "\n"
+              << "errors        " << s["errors"].dump() << "\n";
+    return 0;
+  }
+  if (agents_list->parsed()) {
+    auto r = client.call("agents.list");
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& a : (*r)["agents"]) {
+      rows.push_back({str(a["agent_id"]), str(a["liveness"]), str(a["hostname"]), str(a["devices"]),
+                      str(a["cpu_free_nodes"]), str(a["free_memory_mb"]), fmt(a["power_w"].get<double>(), 1),
+                      str(a["queued_tasks"]), str(a["outbox_depth"]),
+                      fmt(a["last_seen_s_ago"].get<double>(), 1) + "s"});
+    }
+    print_table(std::cout, {"AGENT", "STATE", "HOST", "DEVICES", "CPU_FREE", "MEM_FREE_MB", "POWER_W", "QUEUE", "OUTBOX", "SEEN"}, rows);
+    return 0;
+  }
+  if (agents_show->parsed()) {
+    auto r = client.call("agents.show", {{"agent_id", agent_id}});
+    if (!r) return fail(r.error());
+    print_json(*r);
+    return 0;
+  }
+  if (agents_cmd->parsed()) {
+    json args;
+    try {
+      args = json::parse(cmd_args);
+    } catch (const std::exception& e) {
+      std::cerr << "edgenasctl: --args is not JSON: " << e.what() << "\n";
+      return kExitUsage;
+    }
+    auto r = client.call("agents.command", {{"agent_id", agent_id}, {"action", action}, {"args", args}});
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::cout << "sent " << action << " to " << agent_id << " (command " << str((*r)["command_id"]) << ")\n";
+    return 0;
+  }
+  if (traces_list->parsed() || traces_export->parsed()) {
+    auto since = parse_since(t_since);
+    if (!since) {
+      std::cerr << "edgenasctl: " << since.error().message << "\n";
+      return kExitUsage;
+    }
+    const bool full = traces_export->parsed();
+    json args{{"agent_id", t_agent}, {"since_ms", *since}, {"limit", full ? 1000 : t_limit}};
+    std::ofstream file;
+    if (!out_path.empty()) {
+      file.open(out_path);
+      if (!file) {
+        std::cerr << "edgenasctl: cannot write " << out_path << "\n";
+        return kExitUsage;
+      }
+    }
+    std::ostream& os = out_path.empty() ? std::cout : file;
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> csv_columns;
+    json all = json::array();
+    int64_t count = 0;
+    while (true) {
+      auto r = client.call(full ? "traces.export" : "traces.list", args);
+      if (!r) return fail(r.error());
+      for (const auto& t : (*r)["traces"]) {
+        ++count;
+        if (!full) {
+          if (g.json_out) {
+            all.push_back(t);
+          } else {
+            rows.push_back({str(t["trace_id"]), str(t["agent_id"]), str(t["status"]),
+                            str(t["policy"]) + (t["predictor_version"].get<int>() ? " v" + str(t["predictor_version"]) : ""),
+                            str(t["layers"]) + "/" + str(t["filters"]) + "/" + str(t["kernel"]) + "/" + str(t["loss"]),
+                            fmt(t["accuracy"].get<double>(), 4), fmt(t["latency_ms"].get<double>(), 3),
+                            t["met_latency"].get<bool>() ? "yes" : "NO", fmt(t["energy_mj"].get<double>(), 3)});
+          }
+        } else if (format == "jsonl") {
+          os << t.dump() << "\n";
+        } else {
+          json flat = json::object();
+          flatten(t, "", flat);
+          if (csv_columns.empty()) {
+            for (const auto& [k, v] : flat.items()) csv_columns.push_back(k);
+            for (std::size_t i = 0; i < csv_columns.size(); ++i) os << (i ? "," : "") << csv_columns[i];
+            os << "\n";
+          }
+          for (std::size_t i = 0; i < csv_columns.size(); ++i) {
+            os << (i ? "," : "") << (flat.contains(csv_columns[i]) ? csv_cell(flat[csv_columns[i]]) : "");
+          }
+          os << "\n";
+        }
+        if (!full && count >= t_limit) break;
+      }
+      const json& next = (*r)["next"];
+      if (next.is_null() || (!full && count >= t_limit)) break;
+      args["since_ms"] = next["since_ms"];
+      args["after_trace_id"] = next["after_trace_id"];
+    }
+    if (!full) {
+      if (g.json_out) {
+        print_json(json{{"traces", all}});
+      } else {
+        print_table(std::cout, {"TRACE", "AGENT", "STATUS", "POLICY", "L/F/K/LOSS", "ACC", "LAT_MS", "MET_T", "E_MJ"}, rows);
+      }
+    } else if (!out_path.empty()) {
+      std::cerr << "exported " << count << " traces to " << out_path << "\n";
+    }
+    return 0;
+  }
+  if (hp_ask->parsed()) {
+    std::ifstream in(ctx_file);
+    if (!in) {
+      std::cerr << "edgenasctl: cannot read " << ctx_file << "\n";
+      return kExitUsage;
+    }
+    json ctx;
+    try {
+      ctx = json::parse(in);
+    } catch (const std::exception& e) {
+      std::cerr << "edgenasctl: " << ctx_file << " is not JSON: " << e.what() << "\n";
+      return kExitUsage;
+    }
+    auto r = client.call("hparams.ask", {{"context", ctx}});
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    const json& h = (*r)["hparams"];
+    std::cout << "layers   " << h["layers"] << "\nfilters  " << h["filters"] << "\nkernel   " << h["kernel"]
+              << "\nloss     " << str(h["loss"]) << "\nseed     " << h["seed"] << "\npolicy   "
+              << str((*r)["policy"]) << " (predictor version " << (*r)["predictor_version"] << ")\nreason   "
+              << str((*r)["reason"]) << "\n";
+    return 0;
+  }
+  return kExitUsage;
+}

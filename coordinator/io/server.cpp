@@ -1,0 +1,148 @@
+#include "coordinator/io/server.hpp"
+
+#include "common/protocol/codec.hpp"
+#include "common/util/log.hpp"
+
+namespace edgenas::coordinator {
+
+void harden_socket(zmq::socket_t& s) {
+  s.set(zmq::sockopt::maxmsgsize, limits::kMaxMessageBytes);
+  s.set(zmq::sockopt::linger, 1000);
+  s.set(zmq::sockopt::sndhwm, 200'000);
+  s.set(zmq::sockopt::rcvhwm, 200'000);
+  s.set(zmq::sockopt::tcp_keepalive, 1);
+}
+
+Server::Server(zmq::context_t& ctx, CoordinatorCore& core, AdminService& admin, ServerConfig cfg)
+    : core_(core),
+      admin_(admin),
+      cfg_(std::move(cfg)),
+      agents_(ctx, zmq::socket_type::router),
+      admin_sock_(ctx, zmq::socket_type::router) {
+  harden_socket(agents_);
+  harden_socket(admin_sock_);
+  agents_.set(zmq::sockopt::backlog, 4096);
+}
+
+Status Server::bind() {
+  for (auto [sock, ep] : {std::pair{&agents_, cfg_.agent_endpoint},
+                          std::pair{&admin_sock_, cfg_.admin_endpoint}}) {
+    try {
+      sock->bind(ep);
+    } catch (const zmq::error_t& e) {
+      return Error{"bind", "cannot listen on " + ep + ": " + e.what()};
+    }
+  }
+  log::info("listening", {{"agents", cfg_.agent_endpoint}, {"admin", cfg_.admin_endpoint}});
+  return ok_status();
+}
+
+void Server::drain_agents(std::vector<Outgoing>& out) {
+  for (std::size_t n = 0; n < limits::kMaxMessagesPerRound; ++n) {
+    std::vector<zmq::message_t> frames;
+    zmq::recv_result_t r;
+    try {
+      r = zmq::recv_multipart(agents_, std::back_inserter(frames), zmq::recv_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      log::warn("receive failed", {{"error", e.what()}});
+      return;
+    }
+    if (!r) return;
+    if (frames.size() != 2) {
+      // A DEALER sends [routing id (added by ROUTER), payload]; anything else is not ours.
+      if (!frames.empty()) {
+        core_.on_message(frames.front().to_string(), std::string_view(), out);
+      }
+      continue;
+    }
+    core_.on_message(frames[0].to_string(), frames[1].to_string_view(), out);
+  }
+}
+
+void Server::drain_admin(std::vector<Outgoing>& agent_out) {
+  for (int n = 0; n < 64; ++n) {
+    std::vector<zmq::message_t> frames;
+    zmq::recv_result_t r;
+    try {
+      r = zmq::recv_multipart(admin_sock_, std::back_inserter(frames), zmq::recv_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      log::warn("admin receive failed", {{"error", e.what()}});
+      return;
+    }
+    if (!r) return;
+    if (frames.size() < 2) continue;
+    // Envelope frames (routing id, and the empty delimiter of a REQ client) are echoed back.
+    proto::AdminResponse resp;
+    auto decoded = proto::decode_envelope(frames.back().to_string_view());
+    if (auto* bad = std::get_if<proto::EnvelopeError>(&decoded)) {
+      resp.ok = false;
+      resp.code = bad->error.code;
+      resp.message = bad->error.message;
+    } else {
+      auto req = proto::decode_body<proto::AdminRequest>(std::get<proto::Envelope>(decoded));
+      if (!req) {
+        resp.ok = false;
+        resp.code = req.error().code;
+        resp.message = req.error().message;
+      } else {
+        resp = admin_.handle(*req, agent_out);
+      }
+    }
+    proto::Header h;
+    h.msg_id = admin_msg_id_++;
+    h.ts_ms = core_.clock().wall_ms();
+    auto bytes = proto::encode(h, resp);
+    try {
+      for (std::size_t i = 0; i + 1 < frames.size(); ++i) {
+        admin_sock_.send(frames[i], zmq::send_flags::sndmore);
+      }
+      admin_sock_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      log::warn("admin send failed", {{"error", e.what()}});
+    }
+  }
+}
+
+void Server::send_all(std::vector<Outgoing>& out) {
+  for (auto& o : out) {
+    try {
+      agents_.send(zmq::buffer(o.routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      agents_.send(zmq::buffer(o.bytes), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      log::warn("send failed", {{"error", e.what()}});
+    }
+  }
+  out.clear();
+}
+
+void Server::run(const std::atomic<bool>& stop) {
+  std::vector<Outgoing> out;
+  zmq::pollitem_t items[] = {{agents_.handle(), 0, ZMQ_POLLIN, 0},
+                             {admin_sock_.handle(), 0, ZMQ_POLLIN, 0}};
+  const int64_t tick_every = std::max<int64_t>(50, core_.config().heartbeat_interval_ms / 4);
+  int64_t next_tick = core_.clock().now_ms();
+  while (!stop.load()) {
+    const int64_t wait = std::clamp<int64_t>(next_tick - core_.clock().now_ms(), 0, 250);
+    try {
+      zmq::poll(items, 2, std::chrono::milliseconds(wait));
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;
+      log::error("poll failed", {{"error", e.what()}});
+      break;
+    }
+    if (items[0].revents & ZMQ_POLLIN) drain_agents(out);
+    if (items[1].revents & ZMQ_POLLIN) drain_admin(out);
+    if (core_.clock().now_ms() >= next_tick) {
+      core_.tick();
+      next_tick = core_.clock().now_ms() + tick_every;
+    }
+    (void)core_.flush(out);  // failures are logged and counted by the core; nothing is acked
+    send_all(out);
+  }
+  // Commit what arrived before the stop; agents resend whatever was not acked.
+  if (auto s = core_.flush(out); !s) log::error("final commit failed", {{"error", s.error().message}});
+  send_all(out);
+  log::info("server stopped");
+}
+
+}  // namespace edgenas::coordinator

@@ -1,0 +1,222 @@
+#include "coordinator/store/trace_store.hpp"
+
+#include "common/protocol/codec.hpp"
+
+namespace edgenas::coordinator {
+namespace {
+
+// Migrations, in order; migration i brings the schema from version i to i+1. Never edit a
+// released one: add a new entry.
+const std::vector<std::string_view> kMigrations = {
+    R"sql(
+CREATE TABLE agents (
+  agent_id       TEXT PRIMARY KEY,
+  hostname       TEXT NOT NULL,
+  agent_version  TEXT NOT NULL,
+  registration   BLOB NOT NULL,   -- msgpack proto::Register
+  state          BLOB NOT NULL,   -- msgpack proto::AgentState
+  first_seen_ms  INTEGER NOT NULL,
+  last_seen_ms   INTEGER NOT NULL,
+  registrations  INTEGER NOT NULL
+);
+CREATE TABLE traces (
+  trace_id          TEXT PRIMARY KEY,
+  agent_id          TEXT NOT NULL,
+  received_ms       INTEGER NOT NULL,
+  created_ms        INTEGER NOT NULL,
+  policy            TEXT NOT NULL,
+  predictor_version INTEGER NOT NULL,
+  explore           INTEGER NOT NULL,
+  layers            INTEGER NOT NULL,
+  filters           INTEGER NOT NULL,
+  kernel            INTEGER NOT NULL,
+  loss              TEXT NOT NULL,
+  seed              INTEGER NOT NULL,
+  status            TEXT NOT NULL,
+  accuracy          REAL NOT NULL,
+  latency_ms        REAL NOT NULL,
+  met_latency       INTEGER NOT NULL,
+  energy_mj         REAL NOT NULL,
+  search_time_s     REAL NOT NULL,
+  trials            INTEGER NOT NULL,
+  body              BLOB NOT NULL   -- msgpack Trace, the full record
+);
+CREATE INDEX traces_by_received ON traces(received_ms);
+CREATE INDEX traces_by_agent ON traces(agent_id, received_ms);
+CREATE TABLE hparam_replies (
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
+  agent_id          TEXT NOT NULL,
+  request_id        TEXT NOT NULL,
+  ts_ms             INTEGER NOT NULL,
+  layers            INTEGER NOT NULL,
+  filters           INTEGER NOT NULL,
+  kernel            INTEGER NOT NULL,
+  loss              TEXT NOT NULL,
+  seed              INTEGER NOT NULL,
+  policy            TEXT NOT NULL,
+  predictor_version INTEGER NOT NULL,
+  explore           INTEGER NOT NULL,
+  context           BLOB NOT NULL   -- msgpack Context
+);
+CREATE INDEX replies_by_agent ON hparam_replies(agent_id, ts_ms);
+)sql",
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<TraceStore>> TraceStore::open(const std::string& path) {
+  auto db = sqlite::Db::open(path);
+  if (!db) return db.error();
+  if (auto s = (*db)->migrate(kMigrations, "trace store '" + path + "'"); !s) return s.error();
+  std::unique_ptr<TraceStore> store(new TraceStore(std::move(*db)));
+  if (auto s = store->prepare_statements(); !s) return s.error();
+  return store;
+}
+
+Status TraceStore::prepare_statements() {
+  auto t = db_->prepare(
+      "INSERT OR IGNORE INTO traces (trace_id, agent_id, received_ms, created_ms, policy, "
+      "predictor_version, explore, layers, filters, kernel, loss, seed, status, accuracy, "
+      "latency_ms, met_latency, energy_mj, search_time_s, trials, body) "
+      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)");
+  if (!t) return t.error();
+  insert_trace_ = std::move(*t);
+  auto r = db_->prepare(
+      "INSERT INTO hparam_replies (agent_id, request_id, ts_ms, layers, filters, kernel, loss, "
+      "seed, policy, predictor_version, explore, context) "
+      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
+  if (!r) return r.error();
+  insert_reply_ = std::move(*r);
+  auto a = db_->prepare(
+      "INSERT INTO agents (agent_id, hostname, agent_version, registration, state, first_seen_ms, "
+      "last_seen_ms, registrations) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) "
+      "ON CONFLICT(agent_id) DO UPDATE SET hostname=excluded.hostname, "
+      "agent_version=excluded.agent_version, registration=excluded.registration, "
+      "state=excluded.state, last_seen_ms=excluded.last_seen_ms, "
+      "registrations=excluded.registrations");
+  if (!a) return a.error();
+  upsert_agent_ = std::move(*a);
+  return ok_status();
+}
+
+Status TraceStore::write_batch(const std::vector<TraceRecord>& traces,
+                               const std::vector<ReplyRecord>& replies,
+                               const std::vector<StoredAgent>& agents) {
+  if (traces.empty() && replies.empty() && agents.empty()) return ok_status();
+  if (auto s = db_->begin(); !s) return s;
+  auto fail = [&](Status s) {
+    db_->rollback();
+    return s;
+  };
+  for (const auto& rec : traces) {
+    const Trace& t = rec.trace;
+    auto& st = insert_trace_;
+    st.reset();
+    st.bind(1, t.trace_id).bind(2, rec.agent_id).bind(3, rec.received_ms).bind(4, t.created_ms);
+    st.bind(5, t.policy).bind(6, t.predictor_version).bind(7, t.explore ? 1 : 0);
+    st.bind(8, t.hparams.layers).bind(9, t.hparams.filters).bind(10, t.hparams.kernel);
+    st.bind(11, to_string(t.hparams.loss)).bind(12, static_cast<int64_t>(t.hparams.seed));
+    st.bind(13, to_string(t.outcome.status)).bind(14, t.outcome.accuracy);
+    st.bind(15, t.outcome.latency_ms).bind(16, t.outcome.met_latency ? 1 : 0);
+    st.bind(17, t.outcome.energy_mj).bind(18, t.outcome.search_time_s).bind(19, t.outcome.trials);
+    st.bind_blob(20, proto::pack_struct(t));
+    st.step();
+    if (auto s = st.status(); !s) return fail(s);
+  }
+  for (const auto& rec : replies) {
+    auto& st = insert_reply_;
+    const auto& h = rec.reply.hparams;
+    st.reset();
+    st.bind(1, rec.agent_id).bind(2, rec.reply.request_id).bind(3, rec.ts_ms);
+    st.bind(4, h.layers).bind(5, h.filters).bind(6, h.kernel).bind(7, to_string(h.loss));
+    st.bind(8, static_cast<int64_t>(h.seed)).bind(9, rec.reply.policy);
+    st.bind(10, rec.reply.predictor_version).bind(11, rec.reply.explore ? 1 : 0);
+    st.bind_blob(12, proto::pack_struct(rec.context));
+    st.step();
+    if (auto s = st.status(); !s) return fail(s);
+  }
+  for (const auto& a : agents) {
+    auto& st = upsert_agent_;
+    st.reset();
+    st.bind(1, a.agent_id).bind(2, a.registration.hostname).bind(3, a.registration.agent_version);
+    st.bind_blob(4, proto::pack_struct(a.registration)).bind_blob(5, proto::pack_struct(a.state));
+    st.bind(6, a.first_seen_ms).bind(7, a.last_seen_ms).bind(8, a.registrations);
+    st.step();
+    if (auto s = st.status(); !s) return fail(s);
+  }
+  if (auto s = db_->commit(); !s) return fail(s);
+  return ok_status();
+}
+
+namespace {
+template <class T>
+Expected<T> unpack_column(const std::string& blob, const std::string& what) {
+  auto oh = proto::unpack_bounded(blob);
+  if (!oh) return Error{"store", what + ": " + oh.error().message};
+  auto v = proto::read_struct<T>(oh->get(), what);
+  if (!v) return Error{"store", v.error().message};
+  return v;
+}
+}  // namespace
+
+Expected<std::vector<StoredAgent>> TraceStore::load_agents() {
+  auto q = db_->prepare(
+      "SELECT agent_id, registration, state, first_seen_ms, last_seen_ms, registrations "
+      "FROM agents ORDER BY agent_id");
+  if (!q) return q.error();
+  std::vector<StoredAgent> out;
+  while (q->step()) {
+    StoredAgent a;
+    a.agent_id = q->col_text(0);
+    auto reg = unpack_column<proto::Register>(q->col_blob(1), "agents[" + a.agent_id + "].registration");
+    if (!reg) return reg.error();
+    auto state = unpack_column<proto::AgentState>(q->col_blob(2), "agents[" + a.agent_id + "].state");
+    if (!state) return state.error();
+    a.registration = std::move(*reg);
+    a.state = std::move(*state);
+    a.first_seen_ms = q->col_int(3);
+    a.last_seen_ms = q->col_int(4);
+    a.registrations = q->col_int(5);
+    out.push_back(std::move(a));
+  }
+  if (auto s = q->status(); !s) return s.error();
+  return out;
+}
+
+Expected<std::vector<TraceRecord>> TraceStore::list_traces(const TraceFilter& filter) {
+  auto q = db_->prepare(
+      "SELECT agent_id, received_ms, body FROM traces "
+      "WHERE (?1 = '' OR agent_id = ?1) "
+      "AND (received_ms > ?2 OR (received_ms = ?2 AND trace_id > ?4)) "
+      "ORDER BY received_ms, trace_id LIMIT ?3");
+  if (!q) return q.error();
+  q->bind(1, filter.agent_id).bind(2, filter.since_ms).bind(3, filter.limit);
+  q->bind(4, filter.after_trace_id);
+  std::vector<TraceRecord> out;
+  while (q->step()) {
+    TraceRecord r;
+    r.agent_id = q->col_text(0);
+    r.received_ms = q->col_int(1);
+    auto t = unpack_column<Trace>(q->col_blob(2), "trace");
+    if (!t) return t.error();
+    r.trace = std::move(*t);
+    out.push_back(std::move(r));
+  }
+  if (auto s = q->status(); !s) return s.error();
+  return out;
+}
+
+Expected<StoreCounts> TraceStore::counts() {
+  StoreCounts c;
+  for (auto [sql, dst] : {std::pair{"SELECT COUNT(*) FROM agents", &c.agents},
+                          std::pair{"SELECT COUNT(*) FROM traces", &c.traces},
+                          std::pair{"SELECT COUNT(*) FROM hparam_replies", &c.replies}}) {
+    auto q = db_->prepare(sql);
+    if (!q) return q.error();
+    if (!q->step()) return Error{"store", "count failed: " + db_->errmsg()};
+    *dst = q->col_int(0);
+  }
+  return c;
+}
+
+}  // namespace edgenas::coordinator

@@ -1,0 +1,76 @@
+#pragma once
+// The coordinator's durable state: agents, traces and hyperparameter replies in one SQLite
+// database (WAL, synchronous=FULL). Writes come in batches, one transaction each (group
+// commit); a trace is acked only after the batch holding it committed. Trace ids are primary
+// keys, so a resent trace is stored once.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/model/model.hpp"
+#include "common/protocol/schema.hpp"
+#include "common/util/expected.hpp"
+#include "common/util/sqlite.hpp"
+
+namespace edgenas::coordinator {
+
+struct StoredAgent {
+  std::string agent_id;
+  proto::Register registration;
+  proto::AgentState state;
+  int64_t first_seen_ms = 0;  // wall clock
+  int64_t last_seen_ms = 0;   // wall clock
+  int64_t registrations = 0;
+};
+
+struct TraceRecord {
+  std::string agent_id;
+  int64_t received_ms = 0;  // wall clock at the coordinator
+  Trace trace;
+};
+
+struct ReplyRecord {
+  std::string agent_id;
+  int64_t ts_ms = 0;
+  Context context;
+  proto::HparamReply reply;
+};
+
+struct TraceFilter {
+  std::string agent_id;  // "" = all agents
+  int64_t since_ms = 0;  // received at or after (wall clock ms)
+  // Keyset paging: with a non-empty after_trace_id, rows at exactly since_ms are returned only
+  // when their trace_id sorts after it (the cursor of the previous page).
+  std::string after_trace_id;
+  int64_t limit = 100;
+};
+
+struct StoreCounts {
+  int64_t agents = 0;
+  int64_t traces = 0;
+  int64_t replies = 0;
+};
+
+class TraceStore {
+ public:
+  static constexpr int kSchemaVersion = 1;
+  static Expected<std::unique_ptr<TraceStore>> open(const std::string& path);
+
+  // One transaction: all or nothing. Traces already stored are skipped (idempotent).
+  Status write_batch(const std::vector<TraceRecord>& traces, const std::vector<ReplyRecord>& replies,
+                     const std::vector<StoredAgent>& agents);
+
+  Expected<std::vector<StoredAgent>> load_agents();
+  Expected<std::vector<TraceRecord>> list_traces(const TraceFilter& filter);
+  Expected<StoreCounts> counts();
+  int64_t schema_version() { return db_->user_version(); }
+
+ private:
+  explicit TraceStore(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
+  Status prepare_statements();
+
+  std::unique_ptr<sqlite::Db> db_;
+  sqlite::Stmt insert_trace_, insert_reply_, upsert_agent_;
+};
+
+}  // namespace edgenas::coordinator
