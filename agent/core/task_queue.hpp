@@ -1,0 +1,31 @@
+#pragma once
+// The box's Job matrix: tasks queued by local workloads (through the local socket) and tasks
+// listed in the config file. Every change bumps the revision; the agent reports the whole
+// matrix to the coordinator when the revision changed.
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/model/model.hpp"
+
+namespace edgenas::agent {
+
+class TaskQueue {
+ public:
+  explicit TaskQueue(std::set<std::string> devices) : devices_(std::move(devices)) {}
+
+  // Validates against this box's devices; a task id already queued is an error.
+  Status submit(const JobTask& task);
+  Status done(const std::string& task_id);
+  JobMatrix matrix() const;
+  uint64_t revision() const { return revision_; }
+  std::size_t size() const { return tasks_.size(); }
+
+ private:
+  std::set<std::string> devices_;
+  std::map<std::string, JobTask> tasks_;
+  uint64_t revision_ = 1;
+};
+
+}  // namespace edgenas::agent

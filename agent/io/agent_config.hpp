@@ -1,0 +1,41 @@
+#pragma once
+// The agent's settings: TOML file (sections [agent], [probes], [npu], [[task]]) overridden by
+// flags. Every key is documented in deploy/config/agent.toml.
+#include <string>
+#include <vector>
+
+#include "agent/core/outbox.hpp"
+#include "common/model/model.hpp"
+
+namespace edgenas::agent {
+
+struct AgentConfig {
+  std::string agent_id;  // default: the hostname
+  std::string coordinator = "tcp://127.0.0.1:7700";
+  std::string state_dir = "/var/lib/edgenas/agent";
+  std::string local_endpoint;  // default: ipc://<state_dir>/agent.sock
+  std::string log_level = "info";
+  int64_t sample_interval_ms = 5'000;
+  std::size_t outbox_max_traces = limits::kDefaultOutboxMaxTraces;
+  OutboxFullPolicy outbox_full_policy = OutboxFullPolicy::drop_oldest;
+
+  // probes
+  std::string probe_mode = "linux";  // "linux" or "simulated"
+  std::string profile_path;          // device profile, when simulated
+  bool use_rapl = true;
+  double power_idle_w = 5, power_max_w = 30;  // the power model, when RAPL is unavailable
+  std::string npu_plugin = "none";            // "none" or "npu-smi"
+  std::string npu_command = "npu-smi info";
+  int npu_cores_per_chip = 2;
+
+  std::vector<JobTask> tasks;  // [[task]] entries: always in the queue
+
+  std::string local() const { return local_endpoint.empty() ? "ipc://" + state_dir + "/agent.sock" : local_endpoint; }
+  std::string database() const { return state_dir + "/agent.db"; }
+};
+
+// Reads a config file into cfg (keys absent from the file keep cfg's values).
+Status load_agent_config(const std::string& path, AgentConfig& cfg);
+Status validate(const AgentConfig& cfg);
+
+}  // namespace edgenas::agent

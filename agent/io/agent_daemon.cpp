@@ -1,0 +1,374 @@
+#include "agent/io/agent_daemon.hpp"
+
+#include <filesystem>
+#include <zmq_addon.hpp>
+
+#include "common/util/daemon.hpp"
+#include "common/util/log.hpp"
+
+namespace edgenas::agent {
+
+using nlohmann::json;
+
+Expected<std::unique_ptr<SourceSampler>> make_sampler(const AgentConfig& cfg, const Clock& clock) {
+  if (cfg.probe_mode == "simulated") {
+    auto profile = load_profile(cfg.profile_path);
+    if (!profile) return profile.error();
+    uint64_t seed = std::hash<std::string>{}(cfg.agent_id);
+    return std::unique_ptr<SourceSampler>(std::make_unique<SimulatedSampler>(clock, std::move(*profile), seed));
+  }
+  std::unique_ptr<PowerMeter> power;
+  if (cfg.use_rapl) power = RaplMeter::open(clock);
+  if (!power) power = std::make_unique<PowerModel>(cfg.power_idle_w, cfg.power_max_w);
+  std::vector<std::unique_ptr<DevicePlugin>> plugins;
+  if (cfg.npu_plugin == "npu-smi") {
+    auto plugin = std::make_unique<NpuSmiPlugin>(NpuSmiPlugin::command_runner(cfg.npu_command),
+                                                 cfg.npu_cores_per_chip);
+    if (plugin->devices().empty()) {
+      return Error{"probe", "npu.plugin = \"npu-smi\" but '" + cfg.npu_command + "' reports no NPU"};
+    }
+    plugins.push_back(std::move(plugin));
+  }
+  return std::unique_ptr<SourceSampler>(std::make_unique<LinuxSampler>(clock, ProbePaths{}, std::move(power),
+                                                                       std::move(plugins)));
+}
+
+AgentDaemon::AgentDaemon(const AgentConfig& cfg, const Clock& clock) : cfg_(cfg), clock_(clock) {}
+
+AgentDaemon::~AgentDaemon() = default;
+
+Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cfg, const Clock& clock) {
+  std::unique_ptr<AgentDaemon> d(new AgentDaemon(cfg, clock));
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.state_dir, ec);
+  if (ec) return Error{"config", "cannot create state_dir '" + cfg.state_dir + "': " + ec.message()};
+  auto store = AgentStore::open(cfg.database(), cfg.outbox_max_traces, cfg.outbox_full_policy);
+  if (!store) return store.error();
+  d->store_ = std::move(*store);
+  auto sampler = make_sampler(cfg, clock);
+  if (!sampler) return sampler.error();
+  d->sampler_ = std::move(*sampler);
+
+  proto::Register reg;
+  reg.agent_version = "0.1.0";
+  reg.hostname = daemon::hostname();
+  reg.devices = d->sampler_->devices();
+  reg.power_source = d->sampler_->power_source();
+  reg.profile = d->sampler_->profile();
+  std::set<std::string> names;
+  for (const auto& dev : reg.devices) names.insert(dev.name);
+  d->queue_ = std::make_unique<TaskQueue>(names);
+  for (const auto& t : cfg.tasks) {
+    if (auto s = d->queue_->submit(t); !s) return Error{"config", "[[task]] " + t.task_id + ": " + s.error().message};
+    d->config_task_ids_.insert(t.task_id);
+  }
+  auto stored = d->store_->load_tasks();
+  if (!stored) return stored.error();
+  for (const auto& t : *stored) {
+    if (auto s = d->queue_->submit(t); !s) {
+      log::warn("dropping a stored task that no longer fits this box", {{"task", t.task_id}, {"error", s.error().message}});
+      (void)d->store_->delete_task(t.task_id);
+    }
+  }
+  std::random_device rd;
+  d->core_ = std::make_unique<AgentCore>(clock, *d->store_, *d->queue_, cfg.agent_id, reg, rd());
+  d->sample();
+  log::info("agent ready", {{"agent", cfg.agent_id},
+                            {"devices", reg.devices.size()},
+                            {"power", reg.power_source},
+                            {"profile", reg.profile},
+                            {"queued_tasks", d->queue_->size()},
+                            {"outbox_depth", d->store_->depth()}});
+  return d;
+}
+
+Status AgentDaemon::bind_local() {
+  local_.set(zmq::sockopt::maxmsgsize, limits::kMaxMessageBytes);
+  local_.set(zmq::sockopt::linger, 0);
+  const std::string ep = cfg_.local();
+  if (ep.rfind("ipc://", 0) == 0) std::filesystem::remove(ep.substr(6));  // a stale socket file
+  try {
+    local_.bind(ep);
+  } catch (const zmq::error_t& e) {
+    return Error{"bind", "cannot listen on " + ep + ": " + e.what()};
+  }
+  if (ep.rfind("ipc://", 0) == 0) {
+    // Only the agent's user (and root) may queue tasks or submit traces.
+    std::filesystem::permissions(ep.substr(6), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  }
+  return ok_status();
+}
+
+void AgentDaemon::connect() {
+  link_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
+  link_->set(zmq::sockopt::maxmsgsize, limits::kMaxMessageBytes);
+  link_->set(zmq::sockopt::linger, 0);
+  link_->set(zmq::sockopt::sndhwm, 1000);
+  link_->set(zmq::sockopt::reconnect_ivl, static_cast<int>(limits::kReconnectBackoffMinMs));
+  link_->set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(limits::kReconnectBackoffMaxMs));
+  link_->set(zmq::sockopt::tcp_keepalive, 1);
+  link_->connect(cfg_.coordinator);
+  core_->on_connected();
+}
+
+void AgentDaemon::sample() {
+  auto s = sampler_->sample(queue_->matrix());
+  if (!s) {
+    log::warn("probe failed", {{"error", s.error().message}});
+    return;
+  }
+  core_->set_source(*s);
+  next_sample_ms_ = clock_.now_ms() + cfg_.sample_interval_ms;
+}
+
+Context AgentDaemon::current_context() const {
+  Context c;
+  c.job = queue_->matrix();
+  c.source = core_->source();
+  return c;
+}
+
+void AgentDaemon::flush_outgoing() {
+  if (!link_) return;
+  for (auto& bytes : core_->take_outgoing()) {
+    try {
+      // With ZMQ_IMMEDIATE, a send while disconnected fails with EAGAIN: the core resends.
+      (void)link_->send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      log::warn("send to coordinator failed", {{"error", e.what()}});
+    }
+  }
+}
+
+void AgentDaemon::drain_coordinator() {
+  if (!link_) return;
+  for (int i = 0; i < 256; ++i) {
+    zmq::message_t msg;
+    zmq::recv_result_t r;
+    try {
+      r = link_->recv(msg, zmq::recv_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      log::warn("receive from coordinator failed", {{"error", e.what()}});
+      return;
+    }
+    if (!r) return;
+    core_->on_message(msg.to_string_view());
+  }
+}
+
+void AgentDaemon::answer_local(const std::vector<zmq::message_t>& route, const proto::AdminResponse& resp) {
+  proto::Header h;
+  h.msg_id = local_msg_id_++;
+  h.ts_ms = clock_.wall_ms();
+  auto bytes = proto::encode(h, resp);
+  try {
+    for (const auto& f : route) local_.send(zmq::buffer(f.data(), f.size()), zmq::send_flags::sndmore);
+    local_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+  } catch (const zmq::error_t& e) {
+    log::warn("local reply failed", {{"error", e.what()}});
+  }
+}
+
+void AgentDaemon::drain_local() {
+  for (int i = 0; i < 64; ++i) {
+    std::vector<zmq::message_t> frames;
+    zmq::recv_result_t r;
+    try {
+      r = zmq::recv_multipart(local_, std::back_inserter(frames), zmq::recv_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      log::warn("local receive failed", {{"error", e.what()}});
+      return;
+    }
+    if (!r) return;
+    if (frames.size() < 2) continue;
+    std::vector<zmq::message_t> route;
+    for (size_t k = 0; k + 1 < frames.size(); ++k) route.emplace_back(frames[k].data(), frames[k].size());
+    proto::AdminResponse resp;
+    bool deferred = false;
+    auto decoded = proto::decode_envelope(frames.back().to_string_view());
+    if (auto* bad = std::get_if<proto::EnvelopeError>(&decoded)) {
+      resp = {false, bad->error.code, bad->error.message, json::object()};
+    } else {
+      auto req = proto::decode_body<proto::AdminRequest>(std::get<proto::Envelope>(decoded));
+      if (!req) {
+        resp = {false, req.error().code, req.error().message, json::object()};
+      } else {
+        resp = handle_local(*req, route, deferred);
+      }
+    }
+    if (!deferred) answer_local(route, resp);
+  }
+}
+
+proto::AdminResponse AgentDaemon::handle_local(const proto::AdminRequest& req,
+                                               const std::vector<zmq::message_t>& route, bool& deferred) {
+  auto fail = [](const Error& e) { return proto::AdminResponse{false, e.code, e.message, json::object()}; };
+  auto ok = [](json result) { return proto::AdminResponse{true, "", "", std::move(result)}; };
+  if (req.op == "status") {
+    const auto& st = core_->stats();
+    return ok(json{{"agent_id", cfg_.agent_id},
+                   {"link", std::string(to_string(core_->state()))},
+                   {"coordinator", cfg_.coordinator},
+                   {"coordinator_epoch", core_->coordinator_epoch()},
+                   {"heartbeat_interval_ms", core_->heartbeat_interval_ms()},
+                   {"queued_tasks", queue_->size()},
+                   {"outbox_depth", store_->depth()},
+                   {"outbox_dropped", store_->dropped()},
+                   {"power_source", sampler_->power_source()},
+                   {"profile", sampler_->profile()},
+                   {"source", proto::to_json(core_->source())},
+                   {"stats",
+                    {{"messages_in", st.messages_in},
+                     {"messages_out", st.messages_out},
+                     {"bad_messages_in", st.bad_messages_in},
+                     {"link_losses", st.link_losses},
+                     {"registrations", st.registrations},
+                     {"traces_sent", st.traces_sent},
+                     {"traces_acked", st.traces_acked},
+                     {"traces_rejected", st.traces_rejected},
+                     {"hparam_replies", st.hparam_replies}}}});
+  }
+  if (req.op == "task.submit") {
+    auto task = proto::from_json<JobTask>(req.args.value("task", json::object()), "task");
+    if (!task) return fail(task.error());
+    if (auto s = queue_->submit(*task); !s) return fail(s.error());
+    if (auto s = store_->save_task(*task); !s) {
+      (void)queue_->done(task->task_id);
+      return fail(s.error());
+    }
+    core_->queue_changed();
+    log::info("task queued", {{"task", task->task_id}, {"latency_req_ms", task->latency_req_ms}});
+    return ok(json{{"task_id", task->task_id}, {"queued_tasks", queue_->size()}});
+  }
+  if (req.op == "task.done") {
+    const std::string id = req.args.value("task_id", "");
+    if (config_task_ids_.count(id)) {
+      return fail(Error{"bad_request", "task '" + id + "' comes from the config file; remove it there"});
+    }
+    if (auto s = queue_->done(id); !s) return fail(s.error());
+    if (auto s = store_->delete_task(id); !s) return fail(s.error());
+    core_->queue_changed();
+    log::info("task finished", {{"task", id}});
+    return ok(json{{"task_id", id}, {"queued_tasks", queue_->size()}});
+  }
+  if (req.op == "task.list") {
+    json tasks = proto::to_json(queue_->matrix())["tasks"];
+    for (auto& t : tasks) t["from_config"] = config_task_ids_.count(t["task_id"].get<std::string>()) > 0;
+    return ok(json{{"tasks", tasks}});
+  }
+  if (req.op == "trace.submit") {
+    // The caller may leave out what the agent knows: id, time, and the current context.
+    json j = req.args.value("trace", json::object());
+    if (!j.is_object()) return fail(Error{"bad_request", "args.trace must be an object"});
+    if (!j.contains("trace_id")) {
+      j["trace_id"] = cfg_.agent_id + "-" + std::to_string(clock_.wall_ms()) + "-" + std::to_string(++trace_counter_);
+    }
+    if (!j.contains("created_ms")) j["created_ms"] = clock_.wall_ms();
+    if (!j.contains("context")) j["context"] = proto::to_json(current_context());
+    auto trace = proto::from_json<Trace>(j, "trace");
+    if (!trace) return fail(trace.error());
+    if (auto s = core_->submit_trace(*trace); !s) return fail(s.error());
+    return ok(json{{"trace_id", trace->trace_id}, {"outbox_depth", store_->depth()}});
+  }
+  if (req.op == "hparams.request") {
+    int64_t timeout_ms = req.args.value("timeout_ms", int64_t{10'000});
+    auto ctx = current_context();
+    if (req.args.contains("dataset")) {
+      auto ds = proto::from_json<DatasetShape>(req.args["dataset"], "dataset");
+      if (!ds) return fail(ds.error());
+      ctx.dataset = *ds;
+    }
+    const std::string id = core_->request_hparams(ctx);
+    std::vector<std::string> r;
+    for (const auto& f : route) r.push_back(f.to_string());
+    waiting_.push_back({std::move(r), id, clock_.now_ms() + std::clamp<int64_t>(timeout_ms, 100, 600'000)});
+    deferred = true;
+    flush_outgoing();
+    return ok(json::object());
+  }
+  if (req.op == "probe") {
+    return ok(json{{"devices", [&] {
+                      json d = json::array();
+                      for (const auto& dev : sampler_->devices()) d.push_back(proto::to_json(dev));
+                      return d;
+                    }()},
+                   {"source", proto::to_json(core_->source())}});
+  }
+  return fail(Error{"unknown_op", "unknown operation '" + req.op +
+                                      "' (status, task.submit, task.done, task.list, trace.submit, "
+                                      "hparams.request, probe)"});
+}
+
+void AgentDaemon::settle_waiting_requests() {
+  const int64_t now = clock_.now_ms();
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    auto reply = core_->take_hparam_reply(it->request_id);
+    const bool expired = now >= it->deadline_ms;
+    if (!reply && !expired) {
+      ++it;
+      continue;
+    }
+    std::vector<zmq::message_t> route;
+    for (const auto& f : it->route) route.emplace_back(f.data(), f.size());
+    if (reply) {
+      answer_local(route, {true, "", "", proto::to_json(*reply)});
+    } else {
+      core_->cancel_hparam_request(it->request_id);
+      answer_local(route, {false, "unreachable",
+                           "no hyperparameters from the coordinator in time (link " +
+                               std::string(to_string(core_->state())) + ")",
+                           json::object()});
+    }
+    it = waiting_.erase(it);
+  }
+}
+
+void AgentDaemon::handle_commands() {
+  for (const auto& cmd : core_->take_commands()) {
+    switch (cmd.action) {
+      case proto::CommandAction::reload_config:
+        log::info("reload_config received; restart the agent (or send SIGHUP) to apply a changed file",
+                  {{"command", cmd.command_id}});
+        break;
+      case proto::CommandAction::start_search:
+      case proto::CommandAction::cancel:
+        // Searches arrive with edgenas-search (the NAS worker); this agent cannot run one.
+        log::warn("search command ignored: this agent has no NAS worker configured",
+                  {{"command", cmd.command_id}, {"action", std::string(proto::to_string(cmd.action))}});
+        break;
+    }
+  }
+}
+
+void AgentDaemon::run(const std::atomic<bool>& stop) {
+  connect();
+  flush_outgoing();
+  while (!stop.load()) {
+    zmq::pollitem_t items[2] = {{local_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, 0, ZMQ_POLLIN, 0}};
+    int n = 1;
+    if (link_) {
+      items[1].socket = link_->handle();
+      n = 2;
+    }
+    try {
+      zmq::poll(items, n, std::chrono::milliseconds(100));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) log::error("poll failed", {{"error", e.what()}});
+      continue;
+    }
+    if (items[0].revents & ZMQ_POLLIN) drain_local();
+    if (n == 2 && (items[1].revents & ZMQ_POLLIN)) drain_coordinator();
+    if (clock_.now_ms() >= next_sample_ms_) sample();
+    core_->tick();
+    if (core_->link_lost()) {
+      if (link_) link_.reset();  // drop the socket and whatever it still queued
+      if (clock_.now_ms() >= core_->reconnect_at_ms()) connect();
+    }
+    handle_commands();
+    settle_waiting_requests();
+    flush_outgoing();
+  }
+  log::info("agent stopping", {{"outbox_depth", store_->depth()}});
+}
+
+}  // namespace edgenas::agent

@@ -1,0 +1,66 @@
+#pragma once
+// The agent process: one thread polling the DEALER to the coordinator and the local ROUTER
+// (ipc://) that local workloads and `edgenas-agent task …` talk to. Probes are sampled every
+// sample_interval; the AgentCore decides what goes on the wire.
+#include <atomic>
+#include <memory>
+#include <set>
+
+#include <zmq.hpp>
+
+#include "agent/core/agent_core.hpp"
+#include "agent/io/agent_config.hpp"
+#include "agent/probes/sampler.hpp"
+#include "agent/store/agent_store.hpp"
+
+namespace edgenas::agent {
+
+class AgentDaemon {
+ public:
+  // Opens the store, loads persisted and configured tasks, builds the sampler.
+  static Expected<std::unique_ptr<AgentDaemon>> create(const AgentConfig& cfg, const Clock& clock);
+  ~AgentDaemon();
+  Status bind_local();
+  void run(const std::atomic<bool>& stop);
+
+ private:
+  AgentDaemon(const AgentConfig& cfg, const Clock& clock);
+  void connect();
+  void sample();
+  void drain_coordinator();
+  void drain_local();
+  void answer_local(const std::vector<zmq::message_t>& route, const proto::AdminResponse& resp);
+  proto::AdminResponse handle_local(const proto::AdminRequest& req, const std::vector<zmq::message_t>& route,
+                                    bool& deferred);
+  void flush_outgoing();
+  void handle_commands();
+  void settle_waiting_requests();
+  Context current_context() const;
+
+  AgentConfig cfg_;
+  const Clock& clock_;
+  std::unique_ptr<AgentStore> store_;
+  std::unique_ptr<SourceSampler> sampler_;
+  std::unique_ptr<TaskQueue> queue_;
+  std::unique_ptr<AgentCore> core_;
+  std::set<std::string> config_task_ids_;
+
+  zmq::context_t ctx_{1};
+  std::unique_ptr<zmq::socket_t> link_;
+  zmq::socket_t local_{ctx_, zmq::socket_type::router};
+  int64_t next_sample_ms_ = 0;
+  uint64_t local_msg_id_ = 1;
+  uint64_t trace_counter_ = 0;
+
+  struct Waiting {
+    std::vector<std::string> route;
+    std::string request_id;
+    int64_t deadline_ms;
+  };
+  std::vector<Waiting> waiting_;
+};
+
+// Builds the sampler the config asks for (real probes, or a simulated device profile).
+Expected<std::unique_ptr<SourceSampler>> make_sampler(const AgentConfig& cfg, const Clock& clock);
+
+}  // namespace edgenas::agent

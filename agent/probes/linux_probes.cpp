@@ -1,0 +1,249 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "agent/probes/probes.hpp"
+
+namespace edgenas::agent {
+namespace {
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  return s.substr(i);
+}
+
+// This process's cgroup: the v2 path ("0::/x") and the v1 paths per controller.
+struct CgroupPaths {
+  std::optional<std::string> v2;
+  std::optional<std::string> v1_cpu, v1_memory;
+};
+
+CgroupPaths cgroup_paths(const ProbePaths& p) {
+  CgroupPaths out;
+  auto text = read_file(p.proc + "/self/cgroup");
+  if (!text) return out;
+  std::istringstream in(*text);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    if (line.substr(0, a) == "0" && controllers.empty()) out.v2 = path;
+    std::istringstream cs(controllers);
+    std::string c;
+    while (std::getline(cs, c, ',')) {
+      if (c == "cpu") out.v1_cpu = path;
+      if (c == "memory") out.v1_memory = path;
+    }
+  }
+  return out;
+}
+
+std::optional<int64_t> read_int(const std::string& path) {
+  auto t = read_file(path);
+  if (!t) return std::nullopt;
+  try {
+    return std::stoll(trim(*t));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+int CpuProbe::online_cores() const {
+  auto text = read_file(paths_.proc + "/stat");
+  int n = 0;
+  if (text) {
+    std::istringstream in(*text);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.size() > 3 && line.compare(0, 3, "cpu") == 0 && std::isdigit(static_cast<unsigned char>(line[3]))) ++n;
+    }
+  }
+  return n > 0 ? n : 1;
+}
+
+std::optional<double> CpuProbe::quota_cores() const {
+  auto cg = cgroup_paths(paths_);
+  if (cg.v2) {
+    if (auto t = read_file(paths_.sys + "/fs/cgroup" + *cg.v2 + "/cpu.max")) {
+      std::istringstream in(*t);
+      std::string quota;
+      int64_t period = 0;
+      in >> quota >> period;
+      if (quota != "max" && period > 0) {
+        try {
+          return static_cast<double>(std::stoll(quota)) / static_cast<double>(period);
+        } catch (const std::exception&) {
+        }
+      }
+    }
+  }
+  if (cg.v1_cpu) {
+    const std::string dir = paths_.sys + "/fs/cgroup/cpu" + *cg.v1_cpu;
+    auto quota = read_int(dir + "/cpu.cfs_quota_us");
+    auto period = read_int(dir + "/cpu.cfs_period_us");
+    if (quota && period && *quota > 0 && *period > 0) return static_cast<double>(*quota) / static_cast<double>(*period);
+  }
+  return std::nullopt;
+}
+
+double CpuProbe::usable_cores() const {
+  double cores = online_cores();
+  if (auto q = quota_cores()) cores = std::min(cores, *q);
+  return cores;
+}
+
+Expected<double> CpuProbe::sample_busy() {
+  auto text = read_file(paths_.proc + "/stat");
+  if (!text) return Error{"probe", "cannot read " + paths_.proc + "/stat"};
+  std::istringstream in(*text);
+  std::string label;
+  in >> label;
+  if (label != "cpu") return Error{"probe", paths_.proc + "/stat does not start with the cpu line"};
+  uint64_t v[10] = {};
+  int n = 0;
+  while (n < 10 && in >> v[n]) ++n;
+  if (n < 4) return Error{"probe", paths_.proc + "/stat: cpu line has too few fields"};
+  // user nice system idle iowait irq softirq steal (guest time is already in user/nice)
+  uint64_t total = 0;
+  for (int i = 0; i < std::min(n, 8); ++i) total += v[i];
+  const uint64_t idle = v[3] + (n > 4 ? v[4] : 0);
+  const uint64_t dt = total - last_total_, di = idle - last_idle_;
+  last_total_ = total;
+  last_idle_ = idle;
+  if (dt == 0) return 0.0;
+  return std::clamp(1.0 - static_cast<double>(di) / static_cast<double>(dt), 0.0, 1.0);
+}
+
+int CpuProbe::free_nodes(double busy) const {
+  const double busy_cores = busy * online_cores();
+  return std::max(0, static_cast<int>(std::lround(usable_cores() - busy_cores)));
+}
+
+std::optional<std::pair<int64_t, int64_t>> MemoryProbe::cgroup_limit_and_usage() const {
+  auto cg = cgroup_paths(paths_);
+  if (cg.v2) {
+    const std::string dir = paths_.sys + "/fs/cgroup" + *cg.v2;
+    auto max = read_file(dir + "/memory.max");
+    auto cur = read_int(dir + "/memory.current");
+    if (max && trim(*max) != "max" && cur) {
+      try {
+        return std::pair{static_cast<int64_t>(std::stoll(trim(*max))), *cur};
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  if (cg.v1_memory) {
+    const std::string dir = paths_.sys + "/fs/cgroup/memory" + *cg.v1_memory;
+    auto limit = read_int(dir + "/memory.limit_in_bytes");
+    auto usage = read_int(dir + "/memory.usage_in_bytes");
+    // v1 reports "no limit" as a huge page-aligned number.
+    if (limit && usage && *limit < (int64_t{1} << 60)) return std::pair{*limit, *usage};
+  }
+  return std::nullopt;
+}
+
+namespace {
+Expected<int64_t> meminfo_kb(const std::string& proc, const std::string& key) {
+  auto text = read_file(proc + "/meminfo");
+  if (!text) return Error{"probe", "cannot read " + proc + "/meminfo"};
+  std::istringstream in(*text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.compare(0, key.size() + 1, key + ":") == 0) {
+      try {
+        return static_cast<int64_t>(std::stoll(line.substr(key.size() + 1)));
+      } catch (const std::exception&) {
+        break;
+      }
+    }
+  }
+  return Error{"probe", proc + "/meminfo has no readable " + key};
+}
+}  // namespace
+
+Expected<int64_t> MemoryProbe::total_mb() const {
+  auto kb = meminfo_kb(paths_.proc, "MemTotal");
+  if (!kb) return kb;
+  int64_t mb = *kb / 1024;
+  if (auto cg = cgroup_limit_and_usage()) mb = std::min(mb, cg->first >> 20);
+  return mb;
+}
+
+Expected<int64_t> MemoryProbe::free_mb() const {
+  auto kb = meminfo_kb(paths_.proc, "MemAvailable");
+  if (!kb) return kb;
+  int64_t mb = *kb / 1024;
+  if (auto cg = cgroup_limit_and_usage()) mb = std::min(mb, std::max<int64_t>(0, (cg->first - cg->second) >> 20));
+  return mb;
+}
+
+std::unique_ptr<RaplMeter> RaplMeter::open(const Clock& clock, ProbePaths paths) {
+  // Package zones are intel-rapl:N (sub-zones intel-rapl:N:M are parts of a package).
+  std::vector<std::string> zones;
+  std::error_code ec;
+  const std::string base = paths.sys + "/class/powercap";
+  for (const auto& e : std::filesystem::directory_iterator(base, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("intel-rapl:", 0) == 0 && name.find(':', 11) == std::string::npos) {
+      zones.push_back(e.path().string());
+    }
+  }
+  if (zones.empty()) return nullptr;
+  std::sort(zones.begin(), zones.end());
+  std::unique_ptr<RaplMeter> m(new RaplMeter(clock, zones));
+  for (const auto& z : zones) {
+    auto r = m->read_zone(z);
+    if (!r) return nullptr;  // present but unreadable (not root): fall back to the model
+    m->last_uj_.push_back(r->first);
+  }
+  m->last_ms_ = clock.now_ms();
+  return m;
+}
+
+Expected<std::pair<uint64_t, uint64_t>> RaplMeter::read_zone(const std::string& zone) const {
+  auto e = read_file(zone + "/energy_uj");
+  auto r = read_file(zone + "/max_energy_range_uj");
+  if (!e || !r) return Error{"probe", "cannot read " + zone + "/energy_uj"};
+  try {
+    return std::pair{static_cast<uint64_t>(std::stoull(trim(*e))), static_cast<uint64_t>(std::stoull(trim(*r)))};
+  } catch (const std::exception&) {
+    return Error{"probe", zone + ": unreadable energy counter"};
+  }
+}
+
+double RaplMeter::sample_w(double) {
+  const int64_t now = clock_.now_ms();
+  if (now <= last_ms_) return last_w_;
+  double joules = 0;
+  for (size_t i = 0; i < zones_.size(); ++i) {
+    auto r = read_zone(zones_[i]);
+    if (!r) return last_w_;
+    auto [uj, range] = *r;
+    // The counter wraps at max_energy_range_uj.
+    uint64_t delta = uj >= last_uj_[i] ? uj - last_uj_[i] : range - last_uj_[i] + uj;
+    last_uj_[i] = uj;
+    joules += static_cast<double>(delta) / 1e6;
+  }
+  last_w_ = joules / (static_cast<double>(now - last_ms_) / 1000.0);
+  last_ms_ = now;
+  return last_w_;
+}
+
+}  // namespace edgenas::agent

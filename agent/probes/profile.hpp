@@ -1,0 +1,31 @@
+#pragma once
+// Device profiles (TOML, simulations/profiles/): the numbers a simulated box reports.
+#include <string>
+#include <vector>
+
+#include "common/util/expected.hpp"
+
+namespace edgenas::agent {
+
+struct DeviceProfile {
+  struct Device {
+    std::string device;     // "cpu", "npu0", "gpu0", ...
+    int cores = 0;          // compute nodes
+    int64_t memory_mb = 0;
+    double base_load = 0;   // mean utilisation from the box's own work, 0..1
+    double load_swing = 0;  // amplitude of the periodic swing, 0..1
+  };
+  std::string name;
+  std::string description;
+  std::vector<std::string> sources;  // where the numbers come from
+  std::vector<Device> devices;       // devices[0] is the CPU
+  double idle_w = 0, max_w = 0;
+  int64_t swing_period_ms = 86'400'000;
+  double noise = 0.03;  // standard deviation of utilisation noise per sample
+};
+
+// Strict: unknown keys, missing sections, out-of-range numbers are errors naming the key.
+Expected<DeviceProfile> load_profile(const std::string& path);
+Expected<DeviceProfile> parse_profile(const std::string& toml_text, const std::string& origin);
+
+}  // namespace edgenas::agent

@@ -1,0 +1,181 @@
+#include "agent/store/agent_store.hpp"
+
+#include "common/protocol/codec.hpp"
+#include "common/util/log.hpp"
+
+namespace edgenas::agent {
+namespace {
+
+const std::vector<std::string_view> kMigrations = {
+    R"sql(
+CREATE TABLE outbox (
+  seq       INTEGER PRIMARY KEY AUTOINCREMENT,  -- send order
+  trace_id  TEXT NOT NULL UNIQUE,
+  body      BLOB NOT NULL                       -- msgpack Trace
+);
+CREATE TABLE tasks (
+  seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+  task_id  TEXT NOT NULL UNIQUE,
+  body     BLOB NOT NULL                        -- msgpack JobTask
+);
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO counters VALUES ('outbox_dropped', 0);
+)sql",
+};
+
+template <class T>
+Expected<T> unpack_blob(const std::string& blob, const char* what) {
+  auto oh = proto::unpack_bounded(blob);
+  if (!oh) return Error{"store", std::string(what) + ": " + oh.error().message};
+  return proto::read_struct<T>(oh->get(), what);
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<AgentStore>> AgentStore::open(const std::string& path, std::size_t max_traces,
+                                                       OutboxFullPolicy policy) {
+  auto db = sqlite::Db::open(path);
+  if (!db) return db.error();
+  if (auto s = (*db)->migrate(kMigrations, "agent store '" + path + "'"); !s) return s.error();
+  std::unique_ptr<AgentStore> store(new AgentStore(std::move(*db), max_traces, policy));
+  if (auto s = store->load_counters(); !s) return s.error();
+  return store;
+}
+
+Status AgentStore::load_counters() {
+  auto q = db_->prepare("SELECT (SELECT COUNT(*) FROM outbox), "
+                        "(SELECT value FROM counters WHERE name = 'outbox_dropped')");
+  if (!q) return q.error();
+  if (!q->step()) return Error{"store", "cannot read outbox counters: " + db_->errmsg()};
+  depth_ = q->col_int(0);
+  dropped_ = q->col_int(1);
+  return ok_status();
+}
+
+Status AgentStore::bump_dropped(int64_t n) {
+  auto q = db_->prepare("UPDATE counters SET value = value + ?1 WHERE name = 'outbox_dropped'");
+  if (!q) return q.error();
+  q->bind(1, n);
+  q->step();
+  return q->status();
+}
+
+Status AgentStore::add(const Trace& trace) {
+  if (auto s = db_->begin(); !s) return s;
+  auto fail = [&](Status s) {
+    db_->rollback();
+    return s;
+  };
+  int64_t evicted = 0;
+  // The same trace added twice (a retried submit) is kept once.
+  auto exists = db_->prepare("SELECT 1 FROM outbox WHERE trace_id = ?1");
+  if (!exists) return fail(exists.error());
+  exists->bind(1, trace.trace_id);
+  if (exists->step()) {
+    db_->rollback();
+    return ok_status();
+  }
+  if (depth_ >= static_cast<int64_t>(max_)) {
+    if (policy_ == OutboxFullPolicy::reject_new) {
+      db_->rollback();
+      dropped_++;
+      (void)bump_dropped(1);
+      log::error("outbox full; trace refused (outbox_full_policy = reject_new)",
+                 {{"trace_id", trace.trace_id}, {"max_traces", max_}, {"dropped_total", dropped_}});
+      return Error{"outbox_full", "the outbox holds " + std::to_string(depth_) +
+                                      " unacked traces (its bound); this trace was refused"};
+    }
+    evicted = depth_ - static_cast<int64_t>(max_) + 1;
+    auto del = db_->prepare("DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?1)");
+    if (!del) return fail(del.error());
+    del->bind(1, evicted);
+    del->step();
+    if (auto s = del->status(); !s) return fail(s);
+    if (auto s = bump_dropped(evicted); !s) return fail(s);
+  }
+  auto ins = db_->prepare("INSERT INTO outbox (trace_id, body) VALUES (?1, ?2)");
+  if (!ins) return fail(ins.error());
+  ins->bind(1, trace.trace_id).bind_blob(2, proto::pack_struct(trace));
+  ins->step();
+  if (auto s = ins->status(); !s) return fail(s);
+  if (auto s = db_->commit(); !s) return fail(s);
+  depth_ += 1 - evicted;
+  if (evicted) {
+    dropped_ += evicted;
+    log::error("outbox full; oldest unacked trace dropped (outbox_full_policy = drop_oldest)",
+               {{"dropped", evicted}, {"max_traces", max_}, {"dropped_total", dropped_}});
+  }
+  return ok_status();
+}
+
+Expected<std::vector<Trace>> AgentStore::pending(std::size_t max) {
+  auto q = db_->prepare("SELECT body FROM outbox ORDER BY seq LIMIT ?1");
+  if (!q) return q.error();
+  q->bind(1, static_cast<int64_t>(max));
+  std::vector<Trace> out;
+  while (q->step()) {
+    auto t = unpack_blob<Trace>(q->col_blob(0), "outbox trace");
+    if (!t) return t.error();
+    out.push_back(std::move(*t));
+  }
+  if (auto s = q->status(); !s) return s.error();
+  return out;
+}
+
+Status AgentStore::ack(const std::vector<std::string>& trace_ids) {
+  if (trace_ids.empty()) return ok_status();
+  if (auto s = db_->begin(); !s) return s;
+  auto del = db_->prepare("DELETE FROM outbox WHERE trace_id = ?1");
+  if (!del) {
+    db_->rollback();
+    return del.error();
+  }
+  int64_t removed = 0;
+  for (const auto& id : trace_ids) {
+    del->reset();
+    del->bind(1, id);
+    del->step();
+    if (auto s = del->status(); !s) {
+      db_->rollback();
+      return s;
+    }
+    removed += sqlite3_changes(db_->raw());
+  }
+  if (auto s = db_->commit(); !s) {
+    db_->rollback();
+    return s;
+  }
+  depth_ -= removed;
+  return ok_status();
+}
+
+Status AgentStore::save_task(const JobTask& task) {
+  auto q = db_->prepare("INSERT OR REPLACE INTO tasks (task_id, body) VALUES (?1, ?2)");
+  if (!q) return q.error();
+  q->bind(1, task.task_id).bind_blob(2, proto::pack_struct(task));
+  q->step();
+  return q->status();
+}
+
+Status AgentStore::delete_task(const std::string& task_id) {
+  auto q = db_->prepare("DELETE FROM tasks WHERE task_id = ?1");
+  if (!q) return q.error();
+  q->bind(1, task_id);
+  q->step();
+  return q->status();
+}
+
+Expected<std::vector<JobTask>> AgentStore::load_tasks() {
+  auto q = db_->prepare("SELECT body FROM tasks ORDER BY seq");
+  if (!q) return q.error();
+  std::vector<JobTask> out;
+  while (q->step()) {
+    auto t = unpack_blob<JobTask>(q->col_blob(0), "stored task");
+    if (!t) return t.error();
+    out.push_back(std::move(*t));
+  }
+  if (auto s = q->status(); !s) return s.error();
+  return out;
+}
+
+}  // namespace edgenas::agent

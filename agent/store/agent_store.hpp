@@ -1,0 +1,41 @@
+#pragma once
+// The agent's durable state in one SQLite file: the trace outbox (unacked traces, bounded)
+// and the locally submitted tasks (so a restart keeps the Job queue).
+#include <memory>
+#include <string>
+
+#include "agent/core/outbox.hpp"
+#include "common/util/sqlite.hpp"
+
+namespace edgenas::agent {
+
+class AgentStore final : public Outbox {
+ public:
+  static Expected<std::unique_ptr<AgentStore>> open(const std::string& path, std::size_t max_traces,
+                                                    OutboxFullPolicy policy);
+
+  Status add(const Trace& trace) override;
+  Expected<std::vector<Trace>> pending(std::size_t max) override;
+  Status ack(const std::vector<std::string>& trace_ids) override;
+  int64_t depth() override { return depth_; }
+  int64_t dropped() override { return dropped_; }
+
+  // Local tasks (submitted through the local socket), in submission order.
+  Status save_task(const JobTask& task);
+  Status delete_task(const std::string& task_id);
+  Expected<std::vector<JobTask>> load_tasks();
+
+ private:
+  AgentStore(std::unique_ptr<sqlite::Db> db, std::size_t max, OutboxFullPolicy p)
+      : db_(std::move(db)), max_(max), policy_(p) {}
+  Status load_counters();
+  Status bump_dropped(int64_t n);
+
+  std::unique_ptr<sqlite::Db> db_;
+  std::size_t max_;
+  OutboxFullPolicy policy_;
+  int64_t depth_ = 0;
+  int64_t dropped_ = 0;
+};
+
+}  // namespace edgenas::agent
