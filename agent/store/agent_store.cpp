@@ -1,5 +1,7 @@
 #include "agent/store/agent_store.hpp"
 
+#include <tuple>
+
 #include "common/protocol/codec.hpp"
 #include "common/util/log.hpp"
 
@@ -20,6 +22,13 @@ CREATE TABLE tasks (
 );
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO counters VALUES ('outbox_dropped', 0);
+-- Outbox rows that no longer decode (disk corruption, a downgrade): kept for inspection,
+-- never resent, so one bad row cannot block every trace behind it.
+CREATE TABLE quarantine (
+  trace_id  TEXT NOT NULL,
+  body      BLOB NOT NULL,
+  reason    TEXT NOT NULL
+);
 )sql",
 };
 
@@ -44,11 +53,13 @@ Expected<std::unique_ptr<AgentStore>> AgentStore::open(const std::string& path, 
 
 Status AgentStore::load_counters() {
   auto q = db_->prepare("SELECT (SELECT COUNT(*) FROM outbox), "
-                        "(SELECT value FROM counters WHERE name = 'outbox_dropped')");
+                        "(SELECT value FROM counters WHERE name = 'outbox_dropped'), "
+                        "(SELECT COUNT(*) FROM quarantine)");
   if (!q) return q.error();
   if (!q->step()) return Error{"store", "cannot read outbox counters: " + db_->errmsg()};
   depth_ = q->col_int(0);
   dropped_ = q->col_int(1);
+  quarantined_ = q->col_int(2);
   return ok_status();
 }
 
@@ -109,17 +120,46 @@ Status AgentStore::add(const Trace& trace) {
 }
 
 Expected<std::vector<Trace>> AgentStore::pending(std::size_t max) {
-  auto q = db_->prepare("SELECT body FROM outbox ORDER BY seq LIMIT ?1");
+  auto q = db_->prepare("SELECT seq, trace_id, body FROM outbox ORDER BY seq LIMIT ?1");
   if (!q) return q.error();
   q->bind(1, static_cast<int64_t>(max));
   std::vector<Trace> out;
+  std::vector<std::tuple<int64_t, std::string, std::string, std::string>> bad;  // seq, id, body, why
   while (q->step()) {
-    auto t = unpack_blob<Trace>(q->col_blob(0), "outbox trace");
-    if (!t) return t.error();
+    auto t = unpack_blob<Trace>(q->col_blob(2), "outbox trace");
+    if (!t) {
+      bad.emplace_back(q->col_int(0), q->col_text(1), q->col_blob(2), t.error().message);
+      continue;
+    }
     out.push_back(std::move(*t));
   }
   if (auto s = q->status(); !s) return s.error();
+  for (const auto& [seq, id, body, why] : bad) {
+    if (auto s = quarantine(seq, id, body, why); !s) return s.error();
+  }
   return out;
+}
+
+Status AgentStore::quarantine(int64_t seq, const std::string& trace_id, const std::string& body,
+                              const std::string& why) {
+  if (auto s = db_->begin(); !s) return s;
+  auto ins = db_->prepare("INSERT INTO quarantine (trace_id, body, reason) VALUES (?1, ?2, ?3)");
+  auto del = db_->prepare("DELETE FROM outbox WHERE seq = ?1");
+  if (!ins || !del) {
+    db_->rollback();
+    return Error{"store", "cannot quarantine a bad outbox row: " + db_->errmsg()};
+  }
+  ins->bind(1, trace_id).bind_blob(2, body).bind(3, why);
+  ins->step();
+  del->bind(1, seq);
+  del->step();
+  if (auto s = ins->status(); !s) return db_->rollback(), s;
+  if (auto s = del->status(); !s) return db_->rollback(), s;
+  if (auto s = db_->commit(); !s) return db_->rollback(), s;
+  depth_ -= 1;
+  quarantined_ += 1;
+  log::error("outbox row does not decode; moved to quarantine", {{"trace_id", trace_id}, {"error", why}});
+  return ok_status();
 }
 
 Status AgentStore::ack(const std::vector<std::string>& trace_ids) {

@@ -19,6 +19,7 @@ class AgentStore final : public Outbox {
   Status ack(const std::vector<std::string>& trace_ids) override;
   int64_t depth() override { return depth_; }
   int64_t dropped() override { return dropped_; }
+  int64_t quarantined() const { return quarantined_; }  // rows that stopped decoding
 
   // Local tasks (submitted through the local socket), in submission order.
   Status save_task(const JobTask& task);
@@ -30,12 +31,14 @@ class AgentStore final : public Outbox {
       : db_(std::move(db)), max_(max), policy_(p) {}
   Status load_counters();
   Status bump_dropped(int64_t n);
+  Status quarantine(int64_t seq, const std::string& trace_id, const std::string& body, const std::string& why);
 
   std::unique_ptr<sqlite::Db> db_;
   std::size_t max_;
   OutboxFullPolicy policy_;
   int64_t depth_ = 0;
   int64_t dropped_ = 0;
+  int64_t quarantined_ = 0;
 };
 
 }  // namespace edgenas::agent

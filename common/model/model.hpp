@@ -87,14 +87,14 @@ struct DeviceSource {
 };
 
 struct SourceMatrix {
-  std::vector<DeviceSource> devices;  // devices[0] is the CPU
+  std::vector<DeviceSource> devices;  // devices[0] is the CPU (empty only before a first sample)
   double power_w = 0;                 // average power of the box over the last window
   bool power_modelled = false;        // true when power comes from a model, not a meter (RAPL)
   int64_t window_ms = 0;              // the averaging window
 
   template <class V>
   void fields(V& v) {
-    v.list("devices", devices, 1, limits::kMaxDevices);
+    v.list("devices", devices, 0, limits::kMaxDevices);
     v.num("power_w", power_w, 0.0, limits::kMaxPowerW);
     v.flag("power_modelled", power_modelled);
     v.num("window_ms", window_ms, int64_t{0}, int64_t{86'400'000});

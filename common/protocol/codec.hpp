@@ -54,6 +54,16 @@ struct FieldCounter {
   void any(A&&...) { ++n; }
 };
 
+// Cross-field validation, for the structs that declare it.
+template <class T>
+auto validate_if_declared(const T& v, int) -> decltype(v.validate()) {
+  return v.validate();
+}
+template <class T>
+Status validate_if_declared(const T&, long) {
+  return ok_status();
+}
+
 template <class T>
 void write_struct(Packer& pk, const T& value);
 
@@ -212,6 +222,7 @@ class FieldReader {
     for (uint32_t i = 0; i < n && !err_; ++i) {
       FieldReader sub(o->via.array.ptr[i], child(k) + "[" + std::to_string(i) + "]", err_);
       if (!err_) out[i].fields(sub);
+      if (!err_) sub.check(out[i]);
     }
   }
   void id_list(std::string_view k, std::vector<std::string>& out, std::size_t max_items) {
@@ -234,6 +245,7 @@ class FieldReader {
     if (!o) return;
     FieldReader sub(*o, child(k), err_);
     if (!err_) out.fields(sub);
+    if (!err_) sub.check(out);
   }
   template <class T>
   void opt_obj(std::string_view k, std::optional<T>& out) {
@@ -242,6 +254,7 @@ class FieldReader {
     out.emplace();
     FieldReader sub(*o, child(k), err_);
     if (!err_) out->fields(sub);
+    if (!err_) sub.check(*out);
   }
   void any(std::string_view k, nlohmann::json& out) {
     const auto* o = find(k);
@@ -249,6 +262,15 @@ class FieldReader {
     auto j = msgpack_to_json(*o);
     if (!j) return fail_field(k, j.error().message);
     out = std::move(*j);
+  }
+
+  // Runs the struct's cross-field rules (if it declares validate()) once its fields are read.
+  template <class T>
+  void check(const T& value) {
+    if (err_) return;
+    if (auto s = validate_if_declared(value, 0); !s) {
+      err_ = Error{std::string(err::kInvalid), (path_.empty() ? "message" : path_) + ": " + s.error().message};
+    }
   }
 
  private:
@@ -296,16 +318,6 @@ class FieldReader {
   std::optional<Error>& err_;
 };
 
-// Cross-field validation, for the structs that declare it.
-template <class T>
-auto validate_if_declared(const T& v, int) -> decltype(v.validate()) {
-  return v.validate();
-}
-template <class T>
-Status validate_if_declared(const T&, long) {
-  return ok_status();
-}
-
 }  // namespace detail
 
 // Reads a struct from a decoded msgpack map; path prefixes error messages.
@@ -315,10 +327,8 @@ Expected<T> read_struct(const msgpack::object& obj, const std::string& path = ""
   std::optional<Error> err;
   detail::FieldReader reader(obj, path, err);
   if (!err) out.fields(reader);
+  if (!err) reader.check(out);
   if (err) return *err;
-  if (auto s = detail::validate_if_declared(out, 0); !s) {
-    return Error{std::string(err::kInvalid), s.error().message};
-  }
   return out;
 }
 

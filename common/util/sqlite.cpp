@@ -51,14 +51,17 @@ Expected<std::unique_ptr<Db>> Db::open(const std::string& path, bool wal) {
   }
   std::unique_ptr<Db> db(new Db(raw));
   sqlite3_busy_timeout(raw, 5000);
+  auto fail = [&](const Error& e) {
+    return Error{"store", "database '" + path + "' is not usable: " + e.message};
+  };
   if (wal) {
-    if (auto s = db->exec("PRAGMA journal_mode=WAL"); !s) return s.error();
-    if (auto s = db->exec("PRAGMA synchronous=FULL"); !s) return s.error();
+    if (auto s = db->exec("PRAGMA journal_mode=WAL"); !s) return fail(s.error());
+    if (auto s = db->exec("PRAGMA synchronous=FULL"); !s) return fail(s.error());
   }
-  if (auto s = db->exec("PRAGMA foreign_keys=ON"); !s) return s.error();
+  if (auto s = db->exec("PRAGMA foreign_keys=ON"); !s) return fail(s.error());
   // A quick structural check so a corrupt file is refused at open, not mid-run.
   auto q = db->prepare("PRAGMA quick_check");
-  if (!q) return Error{"store", "database '" + path + "' is not usable: " + q.error().message};
+  if (!q) return fail(q.error());
   if (!q->step() || q->col_text(0) != "ok") {
     auto st = q->status();
     return Error{"store", "database '" + path + "' failed its integrity check: " +

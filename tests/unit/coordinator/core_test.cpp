@@ -1,0 +1,211 @@
+#include "coordinator/core/coordinator_core.hpp"
+
+#include <gtest/gtest.h>
+
+#include "../test_support.hpp"
+
+namespace edgenas::coordinator {
+namespace {
+using namespace testing_support;
+
+class CoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = temp_db("core");
+    open();
+  }
+  void open() {
+    core_.reset();
+    store_.reset();
+    auto s = TraceStore::open(path_);
+    ASSERT_TRUE(s.ok());
+    store_ = std::move(*s);
+    CoreConfig cfg;
+    cfg.heartbeat_interval_ms = 1000;
+    cfg.dead_after_missed = 3;
+    cfg.epoch = "e" + std::to_string(++epochs_);
+    core_ = std::make_unique<CoordinatorCore>(clock_, *store_, policy_, cfg);
+    ASSERT_TRUE(core_->start().ok());
+  }
+  template <class T>
+  std::vector<proto::Envelope> send(const T& body, const std::string& agent = "a1", const std::string& route = "r1") {
+    proto::Header h;
+    h.msg_id = ++msg_id_;
+    h.agent_id = agent;
+    h.ts_ms = 1;
+    return deliver(route, proto::encode(h, body));
+  }
+  std::vector<proto::Envelope> deliver(const std::string& route, std::string_view bytes) {
+    std::vector<Outgoing> out;
+    core_->on_message(route, bytes, out);
+    EXPECT_TRUE(core_->flush(out).ok());
+    std::vector<proto::Envelope> envs;
+    for (auto& o : out) {
+      EXPECT_EQ(o.routing_id, route);
+      auto d = proto::decode_envelope(o.bytes);
+      EXPECT_TRUE(std::holds_alternative<proto::Envelope>(d));
+      envs.push_back(std::move(std::get<proto::Envelope>(d)));
+    }
+    return envs;
+  }
+  static std::string error_code(const std::vector<proto::Envelope>& envs) {
+    if (envs.size() != 1 || envs[0].header.type != proto::MsgType::error) return "<no error>";
+    return proto::decode_body<proto::ErrorMsg>(envs[0])->code;
+  }
+  proto::Register reg() {
+    proto::Register r;
+    r.hostname = "h";
+    r.devices = {{"cpu", 4, 1000, "procfs"}};
+    r.power_source = "model";
+    return r;
+  }
+
+  ManualClock clock_;
+  ColdStartPolicy policy_;
+  std::string path_;
+  std::unique_ptr<TraceStore> store_;
+  std::unique_ptr<CoordinatorCore> core_;
+  uint64_t msg_id_ = 0;
+  int epochs_ = 0;
+};
+
+TEST_F(CoreTest, RegisterGetsWelcomeWithTheAssignedInterval) {
+  auto out = send(reg());
+  ASSERT_EQ(out.size(), 1u);
+  auto w = proto::decode_body<proto::Welcome>(out[0]);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->heartbeat_interval_ms, 1000);
+  EXPECT_EQ(w->dead_after_missed, 3);
+  EXPECT_FALSE(w->restored);
+  EXPECT_EQ(store_->counts()->agents, 1);  // registration is durable at once
+}
+
+TEST_F(CoreTest, MessagesBeforeRegistrationAreRefused) {
+  EXPECT_EQ(error_code(send(proto::Heartbeat{1, context().source, 0, 0, "idle"})), proto::err::kNotRegistered);
+  EXPECT_EQ(error_code(send(trace("t1"))), proto::err::kNotRegistered);
+  EXPECT_EQ(store_->counts()->traces, 0);
+}
+
+TEST_F(CoreTest, TraceIsAckedOnlyAfterCommitAndStoredOnce) {
+  send(reg());
+  std::vector<Outgoing> out;
+  proto::Header h{proto::kProtocolVersion, proto::MsgType::trace, 1, "a1", 1};
+  core_->on_message("r1", proto::encode(h, trace("t1")), out);
+  EXPECT_TRUE(out.empty());  // no Ack before the commit
+  EXPECT_EQ(store_->counts()->traces, 0);
+  ASSERT_TRUE(core_->flush(out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(store_->counts()->traces, 1);
+  auto ack = proto::decode_body<proto::Ack>(std::get<proto::Envelope>(proto::decode_envelope(out[0].bytes)));
+  EXPECT_EQ(ack->trace_ids, std::vector<std::string>{"t1"});
+
+  // A resend (the Ack was lost) is acked again and not stored twice.
+  auto again = send(trace("t1"));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].header.type, proto::MsgType::ack);
+  EXPECT_EQ(store_->counts()->traces, 1);
+}
+
+TEST_F(CoreTest, OneRoundOfTracesIsOneCommitAndOneAck) {
+  send(reg());
+  std::vector<Outgoing> out;
+  for (int i = 0; i < 5; ++i) {
+    proto::Header h{proto::kProtocolVersion, proto::MsgType::trace, 1, "a1", 1};
+    core_->on_message("r1", proto::encode(h, trace("t" + std::to_string(i))), out);
+  }
+  const auto batches = core_->metrics().batches_committed;
+  ASSERT_TRUE(core_->flush(out).ok());
+  EXPECT_EQ(core_->metrics().batches_committed, batches + 1);
+  ASSERT_EQ(out.size(), 1u);
+  auto ack = proto::decode_body<proto::Ack>(std::get<proto::Envelope>(proto::decode_envelope(out[0].bytes)));
+  EXPECT_EQ(ack->trace_ids.size(), 5u);
+}
+
+TEST_F(CoreTest, HparamRequestIsAnsweredAndRecorded) {
+  send(reg());
+  auto out = send(proto::HparamRequest{"q1", context(2, 1024, 20)});
+  ASSERT_EQ(out.size(), 1u);
+  auto r = proto::decode_body<proto::HparamReply>(out[0]);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->request_id, "q1");
+  EXPECT_EQ(r->policy, "cold-start");
+  EXPECT_EQ(store_->counts()->replies, 1);
+}
+
+TEST_F(CoreTest, HostileInputGetsErrorsAndIsCounted) {
+  send(reg());
+  EXPECT_EQ(error_code(deliver("r9", "\x01\x02garbage")), proto::err::kMalformed);
+  EXPECT_EQ(error_code(deliver("r9", std::string("\xdd\xff\xff\xff\xff", 5))), proto::err::kTooLarge);
+  auto bad = context();
+  bad.source.devices[0].free_nodes = -5;
+  EXPECT_EQ(error_code(send(proto::HparamRequest{"q", bad})), proto::err::kBadField);
+  EXPECT_EQ(error_code(send(proto::Welcome{"e", 1000, 3, 4096, 1000, false})), proto::err::kUnexpected);
+  EXPECT_EQ(error_code(send(reg(), "")), proto::err::kBadField);  // no agent id
+  EXPECT_GE(core_->metrics().errors.at(std::string(proto::err::kMalformed)), 1);
+  // ...and the well-behaved agent is still served.
+  auto out = send(proto::Heartbeat{1, context().source, 0, 0, "idle"});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].header.type, proto::MsgType::heartbeat_ack);
+}
+
+TEST_F(CoreTest, LivenessAndTheRegistryWriteBack) {
+  send(reg());
+  send(proto::Heartbeat{1, context(3).source, 0, 0, "idle"});
+  clock_.advance(3001);
+  core_->tick();
+  EXPECT_EQ(core_->registry().count(Liveness::dead), 1);
+  EXPECT_EQ(core_->metrics().agents_died, 1);
+  send(proto::Heartbeat{2, context(1).source, 0, 0, "idle"});
+  EXPECT_EQ(core_->registry().count(Liveness::alive), 1);
+  // The heartbeat's Source reaches the store with the periodic write-back.
+  clock_.advance(limits::kRegistryFlushIntervalMs);
+  core_->tick();
+  std::vector<Outgoing> out;
+  ASSERT_TRUE(core_->flush(out).ok());
+  auto agents = store_->load_agents();
+  ASSERT_EQ(agents->size(), 1u);
+  EXPECT_EQ((*agents)[0].state.source.devices[0].free_nodes, 1);
+}
+
+TEST_F(CoreTest, RestartForgetsSessionsUntilReregister) {
+  send(reg());
+  send(proto::QueueReport{2, context().job});
+  open();  // a new coordinator process on the same store
+  EXPECT_EQ(core_->registry().count(Liveness::offline), 1);
+  EXPECT_EQ(error_code(send(proto::Heartbeat{5, context().source, 0, 0, "idle"})), proto::err::kNotRegistered);
+  proto::Reregister rr{reg(), {}};
+  rr.state.queue = context().job;
+  rr.state.source = context(7).source;
+  auto out = send(rr);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(proto::decode_body<proto::Welcome>(out[0])->restored);
+  const AgentEntry* e = core_->registry().find("a1");
+  EXPECT_EQ(e->stored.registrations, 2);
+  EXPECT_EQ(e->stored.state.source.devices[0].free_nodes, 7);
+  EXPECT_EQ(send(proto::Heartbeat{6, context().source, 0, 0, "idle"})[0].header.type, proto::MsgType::heartbeat_ack);
+}
+
+TEST_F(CoreTest, StaleQueueReportsAreIgnored) {
+  send(reg());
+  auto two = context().job;
+  two.tasks.push_back({"task-b", 10, {{"cpu", 1, 1, 1}}});
+  send(proto::QueueReport{5, two});
+  send(proto::QueueReport{4, context().job});  // reordered, older
+  EXPECT_EQ(core_->registry().find("a1")->stored.state.queue.tasks.size(), 2u);
+}
+
+TEST_F(CoreTest, CommandsGoToConnectedAgentsOnly) {
+  std::vector<Outgoing> out;
+  proto::Command cmd{"c1", proto::CommandAction::cancel, nlohmann::json::object()};
+  EXPECT_EQ(core_->send_command("a1", cmd, out).error().code, proto::err::kNotFound);
+  send(reg(), "a1", "route-x");
+  ASSERT_TRUE(core_->send_command("a1", cmd, out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].routing_id, "route-x");
+  clock_.advance(5000);
+  core_->tick();
+  EXPECT_EQ(core_->send_command("a1", cmd, out).error().code, proto::err::kUnavailable);
+}
+
+}  // namespace
+}  // namespace edgenas::coordinator

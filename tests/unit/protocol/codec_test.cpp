@@ -1,0 +1,258 @@
+#include "common/protocol/codec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace edgenas::proto {
+namespace {
+
+Context sample_context() {
+  Context c;
+  c.source.devices = {{"cpu", 3, 2048}, {"npu0", 2, 4096}};
+  c.source.power_w = 12.5;
+  c.source.power_modelled = true;
+  c.source.window_ms = 5000;
+  c.job.tasks = {{"ocr", 50, {{"cpu", 30, 0.4, 2}, {"npu0", 5, 0.1, 1}}}};
+  c.dataset = DatasetShape{10, 28, 28, 1, 60000};
+  return c;
+}
+
+Trace sample_trace() {
+  Trace t;
+  t.trace_id = "box1-42";
+  t.created_ms = 1700000000000;
+  t.context = sample_context();
+  t.hparams = {5, 64, 3, Loss::focal, 99};
+  t.policy = "cold-start";
+  t.outcome.accuracy = 0.993;
+  t.outcome.latency_ms = 0.8;
+  t.outcome.met_latency = true;
+  t.outcome.trials = 40;
+  t.outcome.device = "cpu";
+  return t;
+}
+
+Header header(const std::string& agent = "box1") {
+  Header h;
+  h.msg_id = 7;
+  h.agent_id = agent;
+  h.ts_ms = 1700000000000;
+  return h;
+}
+
+template <class T>
+T round_trip(const T& body) {
+  auto bytes = encode(header(), body);
+  auto decoded = decode_envelope(bytes);
+  EXPECT_TRUE(std::holds_alternative<Envelope>(decoded));
+  const auto& env = std::get<Envelope>(decoded);
+  EXPECT_EQ(env.header.type, MsgTypeOf<T>::value);
+  EXPECT_EQ(env.header.msg_id, 7u);
+  EXPECT_EQ(env.header.agent_id, "box1");
+  auto out = decode_body<T>(env);
+  EXPECT_TRUE(out.ok()) << (out ? "" : out.error().message);
+  return out ? *out : T{};
+}
+
+Error envelope_error(std::string_view bytes) {
+  auto decoded = decode_envelope(bytes);
+  EXPECT_TRUE(std::holds_alternative<EnvelopeError>(decoded));
+  return std::holds_alternative<EnvelopeError>(decoded) ? std::get<EnvelopeError>(decoded).error : Error{};
+}
+
+TEST(Codec, RoundTripsEveryMessage) {
+  Register reg{"0.1.0", "host", {{"cpu", 8, 8192, "procfs"}, {"npu0", 2, 4096, "simulated:atlas200dk"}}, "simulated", "atlas200dk"};
+  auto reg2 = round_trip(reg);
+  EXPECT_EQ(reg2.devices.size(), 2u);
+  EXPECT_EQ(reg2.devices[1].probe, "simulated:atlas200dk");
+  EXPECT_EQ(reg2.profile, "atlas200dk");
+
+  Reregister rr{reg, {}};
+  rr.state.queue = sample_context().job;
+  rr.state.source = sample_context().source;
+  rr.state.outbox_depth = 3;
+  auto rr2 = round_trip(rr);
+  EXPECT_EQ(rr2.state.queue.tasks.at(0).rows.at(1).device, "npu0");
+  EXPECT_EQ(rr2.state.outbox_depth, 3);
+
+  Welcome w{"epoch1", 5000, 3, 1 << 20, 10000, true};
+  EXPECT_TRUE(round_trip(w).restored);
+
+  Heartbeat hb{9, sample_context().source, 1, 2, "idle"};
+  auto hb2 = round_trip(hb);
+  EXPECT_EQ(hb2.seq, 9u);
+  EXPECT_DOUBLE_EQ(hb2.source.power_w, 12.5);
+
+  EXPECT_EQ(round_trip(HeartbeatAck{9}).seq, 9u);
+  EXPECT_EQ(round_trip(QueueReport{4, sample_context().job}).job.tasks.at(0).task_id, "ocr");
+
+  HparamRequest req{"r1", sample_context()};
+  auto req2 = round_trip(req);
+  ASSERT_TRUE(req2.context.dataset.has_value());
+  EXPECT_EQ(req2.context.dataset->classes, 10);
+
+  HparamReply rep{"r1", {3, 16, 5, Loss::label_smoothing_ce, 123}, "cold-start", 0, false, "why"};
+  EXPECT_EQ(round_trip(rep).hparams, rep.hparams);
+
+  auto t2 = round_trip(sample_trace());
+  EXPECT_EQ(t2.trace_id, "box1-42");
+  EXPECT_EQ(t2.hparams.loss, Loss::focal);
+  EXPECT_NEAR(t2.outcome.accuracy, 0.993, 1e-12);
+
+  EXPECT_EQ(round_trip(Ack{{"a", "b"}}).trace_ids.size(), 2u);
+
+  Command cmd{"c1", CommandAction::start_search, {{"budget_s", 60}}};
+  auto cmd2 = round_trip(cmd);
+  EXPECT_EQ(cmd2.action, CommandAction::start_search);
+  EXPECT_EQ(cmd2.args["budget_s"], 60);
+
+  EXPECT_EQ(round_trip(ErrorMsg{"bad_field", "x", 7}).ref_msg_id, 7u);
+
+  AdminRequest ar{"traces.list", {{"agent_id", "box1"}, {"limit", 5}}};
+  EXPECT_EQ(round_trip(ar).args["limit"], 5);
+  AdminResponse resp{true, "", "", {{"rows", {1, 2, 3}}}};
+  EXPECT_EQ(round_trip(resp).result["rows"].size(), 3u);
+}
+
+TEST(Codec, OptionalFieldsMayBeAbsent) {
+  HparamRequest req{"r1", sample_context()};
+  req.context.dataset.reset();
+  EXPECT_FALSE(round_trip(req).context.dataset.has_value());
+}
+
+TEST(Codec, RejectsRandomBytesWithoutCrashing) {
+  std::mt19937 rng(1);
+  for (int i = 0; i < 2000; ++i) {
+    std::string junk(rng() % 64, '\0');
+    for (auto& c : junk) c = static_cast<char>(rng());
+    auto decoded = decode_envelope(junk);
+    if (auto* env = std::get_if<Envelope>(&decoded)) {
+      (void)decode_body<Trace>(*env);  // whatever it is, decoding must not crash
+    }
+  }
+}
+
+TEST(Codec, HugeDeclaredArrayIsRefusedBeforeAllocation) {
+  // 0xdd = array32 with a count of 2^32-1 and no elements: 5 bytes.
+  const std::string bomb("\xdd\xff\xff\xff\xff", 5);
+  EXPECT_EQ(envelope_error(bomb).code, err::kTooLarge);
+  const std::string map_bomb("\xdf\xff\xff\xff\xff", 5);
+  EXPECT_EQ(envelope_error(map_bomb).code, err::kTooLarge);
+  const std::string str_bomb("\xdb\xff\xff\xff\xff", 5);
+  EXPECT_NE(envelope_error(str_bomb).code, "");
+}
+
+TEST(Codec, DeepNestingIsRefused) {
+  std::string deep(100, '\x91');  // 100 nested one-element arrays
+  deep += '\xc0';
+  EXPECT_EQ(envelope_error(deep).code, err::kTooLarge);
+}
+
+TEST(Codec, WrongVersionIsReportedWithTheHeader) {
+  auto bytes = encode_raw(Header{2, MsgType::heartbeat, 5, "box1", 1}, pack_struct(HeartbeatAck{1}));
+  auto decoded = decode_envelope(bytes);
+  ASSERT_TRUE(std::holds_alternative<EnvelopeError>(decoded));
+  const auto& e = std::get<EnvelopeError>(decoded);
+  EXPECT_EQ(e.error.code, err::kBadVersion);
+  ASSERT_TRUE(e.partial_header.has_value());
+  EXPECT_EQ(e.partial_header->agent_id, "box1");
+  EXPECT_EQ(e.partial_header->msg_id, 5u);
+}
+
+TEST(Codec, UnknownTypeIsReported) {
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_map(5);
+  pk.pack(std::string("version")); pk.pack(kProtocolVersion);
+  pk.pack(std::string("type")); pk.pack(std::string("teleport"));
+  pk.pack(std::string("msg_id")); pk.pack(1);
+  pk.pack(std::string("ts_ms")); pk.pack(1);
+  pk.pack(std::string("body")); pk.pack_map(0);
+  EXPECT_EQ(envelope_error(std::string_view(buf.data(), buf.size())).code, err::kUnknownType);
+}
+
+TEST(Codec, OutOfRangeFieldNamesItsPath) {
+  HparamRequest req{"r1", sample_context()};
+  req.context.source.devices[1].free_nodes = 999999;
+  auto decoded = decode_envelope(encode(header(), req));
+  auto out = decode_body<HparamRequest>(std::get<Envelope>(decoded));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, err::kBadField);
+  EXPECT_NE(out.error().message.find("body.context.source.devices[1].free_nodes"), std::string::npos)
+      << out.error().message;
+}
+
+TEST(Codec, WrongTypesAndMissingFieldsAreReported) {
+  // seq as a string
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_map(1);
+  pk.pack(std::string("seq"));
+  pk.pack(std::string("nine"));
+  Header h = header();
+  h.type = MsgType::heartbeat_ack;
+  auto env = std::get<Envelope>(decode_envelope(encode_raw(h, std::string(buf.data(), buf.size()))));
+  auto r = decode_body<HeartbeatAck>(env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("must be an integer"), std::string::npos);
+
+  h.type = MsgType::welcome;
+  auto env2 = std::get<Envelope>(decode_envelope(encode_raw(h, pack_struct(HeartbeatAck{3}))));
+  auto w = decode_body<Welcome>(env2);
+  ASSERT_FALSE(w.ok());
+  EXPECT_NE(w.error().message.find("is missing"), std::string::npos);
+}
+
+TEST(Codec, CrossFieldRulesAreChecked) {
+  HparamRequest req{"r1", sample_context()};
+  req.context.job.tasks[0].rows[1].device = "npu7";  // not in the Source matrix
+  auto env = std::get<Envelope>(decode_envelope(encode(header(), req)));
+  auto out = decode_body<HparamRequest>(env);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, err::kInvalid);
+
+  HparamReply rep{"r1", {3, 16, 4, Loss::focal, 1}, "cold-start", 0, false, ""};  // even kernel
+  auto env2 = std::get<Envelope>(decode_envelope(encode(header(), rep)));
+  EXPECT_FALSE(decode_body<HparamReply>(env2).ok());
+}
+
+TEST(Codec, TrailingBytesAndTruncationAreMalformed) {
+  auto bytes = encode(header(), HeartbeatAck{1});
+  EXPECT_EQ(envelope_error(bytes + "x").code, err::kMalformed);
+  EXPECT_EQ(envelope_error(bytes.substr(0, bytes.size() - 1)).code, err::kMalformed);
+  EXPECT_EQ(envelope_error("").code, err::kMalformed);
+}
+
+TEST(Codec, BodyOfTheWrongTypeIsUnexpected) {
+  auto env = std::get<Envelope>(decode_envelope(encode(header(), HeartbeatAck{1})));
+  EXPECT_EQ(decode_body<Welcome>(env).error().code, err::kUnexpected);
+}
+
+TEST(Codec, UnknownFieldsAreTolerated) {
+  // Forward compatibility: a newer peer may add fields.
+  nlohmann::json j = to_json(HeartbeatAck{4});
+  j["future_field"] = {1, 2, 3};
+  auto ack = from_json<HeartbeatAck>(j);
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->seq, 4u);
+}
+
+TEST(Codec, JsonRoundTrip) {
+  auto j = to_json(sample_trace());
+  EXPECT_EQ(j["hparams"]["loss"], "focal");
+  auto back = from_json<Trace>(j);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->context.job.tasks[0].rows[0].nodes, 2);
+}
+
+TEST(Codec, IdsAreValidated) {
+  auto j = to_json(sample_trace());
+  j["trace_id"] = "has space";
+  EXPECT_FALSE(from_json<Trace>(j).ok());
+  j["trace_id"] = std::string(200, 'a');
+  EXPECT_FALSE(from_json<Trace>(j).ok());
+}
+
+}  // namespace
+}  // namespace edgenas::proto
