@@ -1,0 +1,155 @@
+#pragma once
+// Starting and stopping real edgenas processes for the integration tests.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/protocol/admin_client.hpp"
+
+extern char** environ;
+
+namespace edgenas::it {
+
+inline std::string temp_dir(const std::string& name) {
+  // Short: ipc:// socket paths must stay under ~100 characters.
+  auto p = std::filesystem::temp_directory_path() /
+           ("en-" + name.substr(0, 12) + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p.string();
+}
+
+// A free TCP port on loopback (bound, read, released).
+inline int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+class Process {
+ public:
+  Process() = default;
+  Process(const std::vector<std::string>& argv, const std::string& log_path) { start(argv, log_path); }
+  ~Process() { stop(SIGKILL); }
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  void start(const std::vector<std::string>& argv, const std::string& log_path) {
+    log_ = log_path;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ASSERT_EQ(posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ), 0) << argv[0];
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  // Sends sig and waits; returns the exit status (or -signal).
+  int stop(int sig = SIGTERM) {
+    if (pid_ > 0) {
+      ::kill(pid_, sig);
+      ::waitpid(pid_, &status_, 0);
+      pid_ = -1;
+    }
+    return WIFEXITED(status_) ? WEXITSTATUS(status_) : -WTERMSIG(status_);
+  }
+  bool running() {
+    if (pid_ <= 0) return false;
+    if (::waitpid(pid_, &status_, WNOHANG) == 0) return true;
+    pid_ = -1;  // reaped: status_ holds how it ended
+    return false;
+  }
+  std::string log() const {
+    std::ifstream in(log_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = 0;
+  std::string log_;
+};
+
+// Runs a command to completion; returns {exit code, combined output}.
+inline std::pair<int, std::string> run(const std::vector<std::string>& argv) {
+  static int n = 0;
+  const std::string out = std::filesystem::temp_directory_path() /
+                          ("edgenas-run-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".out");
+  std::filesystem::remove(out);
+  Process p(argv, out);
+  int status = 0;
+  // wait without killing
+  for (int i = 0; i < 600 && p.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  status = p.stop(SIGKILL);
+  return {status, p.log()};
+}
+
+inline bool wait_for(const std::function<bool()>& cond, int timeout_ms) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return cond();
+}
+
+// A coordinator on free loopback ports with its store in dir.
+struct Coordinator {
+  std::string dir;
+  int port = free_port(), admin_port = free_port();
+  Process proc;
+
+  std::string endpoint() const { return "tcp://127.0.0.1:" + std::to_string(port); }
+  std::string admin() const { return "tcp://127.0.0.1:" + std::to_string(admin_port); }
+  void start(const std::string& heartbeat = "300ms") {
+    proc.start({EDGENAS_COORDINATOR_BIN, "--listen", endpoint(), "--admin", admin(), "--db", dir + "/coordinator.db",
+                "--heartbeat-interval", heartbeat, "--log-level", "debug"},
+               dir + "/coordinator.log");
+    proto::AdminClient c(admin(), 200);
+    ASSERT_TRUE(wait_for([&] { return c.call("status").ok(); }, 10'000)) << proc.log();
+  }
+};
+
+struct Agent {
+  std::string id, dir;
+  Process proc;
+  std::string local() const { return "ipc://" + dir + "/agent.sock"; }
+  void start(const Coordinator& c, const std::string& profile = "") {
+    std::vector<std::string> argv{EDGENAS_AGENT_BIN, "run", "--id", id, "--coordinator", c.endpoint(),
+                                  "--state-dir", dir, "--log-level", "debug"};
+    if (!profile.empty()) {
+      argv.push_back("--profile");
+      argv.push_back(std::string(EDGENAS_SOURCE_DIR) + "/simulations/profiles/" + profile + ".toml");
+    }
+    std::filesystem::create_directories(dir);
+    proc.start(argv, dir + "/agent.log");
+    proto::AdminClient a(local(), 200);
+    ASSERT_TRUE(wait_for([&] { return a.call("status").ok(); }, 10'000)) << proc.log();
+  }
+};
+
+}  // namespace edgenas::it

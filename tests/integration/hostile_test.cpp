@@ -1,0 +1,118 @@
+// Hostile input against a real coordinator: each bad message gets its error, and the
+// well-behaved agent next to it is still served.
+#include <zmq.hpp>
+
+#include "common/protocol/codec.hpp"
+#include "harness.hpp"
+
+namespace edgenas::it {
+namespace {
+
+class HostileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string dir = temp_dir("hostile");
+    coord_.dir = dir;
+    coord_.start();
+    good_.id = "good";
+    good_.dir = dir + "/good";
+    good_.start(coord_, "rpi4");
+    sock_.set(zmq::sockopt::linger, 0);
+    sock_.set(zmq::sockopt::rcvtimeo, 3000);
+    sock_.connect(coord_.endpoint());
+  }
+  // Sends raw bytes; returns the Error code the coordinator answered with.
+  std::string send_raw(const std::string& bytes) {
+    sock_.send(zmq::buffer(bytes), zmq::send_flags::none);
+    zmq::message_t reply;
+    if (!sock_.recv(reply)) return "<no reply>";
+    auto d = proto::decode_envelope(reply.to_string_view());
+    if (!std::holds_alternative<proto::Envelope>(d)) return "<undecodable reply>";
+    auto e = proto::decode_body<proto::ErrorMsg>(std::get<proto::Envelope>(d));
+    return e ? e->code : "<not an error: " + std::string(proto::to_string(std::get<proto::Envelope>(d).header.type)) + ">";
+  }
+  bool good_agent_served() {
+    proto::AdminClient a(good_.local(), 10'000);
+    auto r = a.call("hparams.request", {{"timeout_ms", 5000}});
+    return r.ok() && (*r)["policy"] == "cold-start";
+  }
+
+  Coordinator coord_;
+  Agent good_;
+  zmq::context_t ctx_{1};
+  zmq::socket_t sock_{ctx_, zmq::socket_type::dealer};
+};
+
+TEST_F(HostileTest, EachBadMessageGetsItsErrorAndTheFleetIsStillServed) {
+  ASSERT_TRUE(good_agent_served());
+  proto::Header h{proto::kProtocolVersion, proto::MsgType::heartbeat, 1, "intruder", 1};
+
+  EXPECT_EQ(send_raw("\x13\x37 definitely not msgpack \xff\xfe"), proto::err::kMalformed);
+  EXPECT_EQ(send_raw(std::string("\xdd\xff\xff\xff\xff", 5)), proto::err::kTooLarge);  // 4G-element array
+
+  proto::Header old = h;
+  old.version = 99;
+  EXPECT_EQ(send_raw(proto::encode_raw(old, proto::pack_struct(proto::HeartbeatAck{1}))), proto::err::kBadVersion);
+
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_map(6);
+  pk.pack(std::string("version")); pk.pack(proto::kProtocolVersion);
+  pk.pack(std::string("type")); pk.pack(std::string("self_destruct"));
+  pk.pack(std::string("msg_id")); pk.pack(1);
+  pk.pack(std::string("agent_id")); pk.pack(std::string("intruder"));
+  pk.pack(std::string("ts_ms")); pk.pack(1);
+  pk.pack(std::string("body")); pk.pack_map(0);
+  EXPECT_EQ(send_raw(std::string(buf.data(), buf.size())), proto::err::kUnknownType);
+
+  proto::Register reg;
+  reg.hostname = "x";
+  reg.devices = {{"cpu", 1'000'000, 1, "procfs"}};  // out of range
+  h.type = proto::MsgType::register_agent;
+  EXPECT_EQ(send_raw(proto::encode(h, reg)), proto::err::kBadField);
+
+  EXPECT_EQ(send_raw(proto::encode(h, proto::Heartbeat{1, {}, 0, 0, "idle"})), proto::err::kNotRegistered);
+
+  // Over ZMQ_MAXMSGSIZE: libzmq drops the connection before any decoder sees the bytes.
+  zmq::socket_t big(ctx_, zmq::socket_type::dealer);
+  big.set(zmq::sockopt::linger, 0);
+  big.connect(coord_.endpoint());
+  big.send(zmq::buffer(std::string(3 << 20, 'x')), zmq::send_flags::none);
+
+  EXPECT_TRUE(coord_.proc.running());
+  EXPECT_TRUE(good_agent_served());
+  proto::AdminClient admin(coord_.admin(), 3000);
+  auto status = admin.call("status");
+  ASSERT_TRUE(status.ok());
+  const auto& errors = (*status)["errors"];
+  for (auto code : {proto::err::kMalformed, proto::err::kTooLarge, proto::err::kBadVersion,
+                    proto::err::kUnknownType, proto::err::kBadField, proto::err::kNotRegistered}) {
+    EXPECT_GE(errors.value(std::string(code), 0), 1) << code;
+  }
+  EXPECT_EQ((*status)["agents"]["alive"], 1);
+}
+
+TEST_F(HostileTest, AdminPortRefusesGarbageAndAgentMessages) {
+  zmq::socket_t s(ctx_, zmq::socket_type::dealer);
+  s.set(zmq::sockopt::linger, 0);
+  s.set(zmq::sockopt::rcvtimeo, 3000);
+  s.connect(coord_.admin());
+  auto ask = [&](const std::string& bytes) {
+    s.send(zmq::buffer(bytes), zmq::send_flags::none);
+    zmq::message_t m;
+    EXPECT_TRUE(s.recv(m));
+    auto d = proto::decode_envelope(m.to_string_view());
+    return *proto::decode_body<proto::AdminResponse>(std::get<proto::Envelope>(d));
+  };
+  auto r1 = ask("garbage");
+  EXPECT_FALSE(r1.ok);
+  EXPECT_EQ(r1.code, proto::err::kMalformed);
+  proto::Header h{proto::kProtocolVersion, proto::MsgType::heartbeat, 1, "x", 1};
+  auto r2 = ask(proto::encode(h, proto::HeartbeatAck{1}));
+  EXPECT_FALSE(r2.ok);
+  EXPECT_EQ(r2.code, proto::err::kUnexpected);
+  EXPECT_TRUE(good_agent_served());
+}
+
+}  // namespace
+}  // namespace edgenas::it
