@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <cstdio>
 #include <sstream>
 
@@ -42,14 +43,16 @@ std::vector<std::pair<int64_t, int64_t>> usage_pairs(const std::string& s) {
     if (w[i] != "/") continue;
     try {
       out.emplace_back(std::stoll(w[i - 1]), std::stoll(w[i + 1]));
-    } catch (const std::exception&) {
+    } catch (const std::exception&) {  // not numbers, or out of range: not a usage pair
     }
   }
   return out;
 }
 
-bool is_int(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+// A small non-negative integer (NPU ids are single or double digits).
+std::optional<int> small_int(const std::string& s) {
+  if (s.empty() || s.size() > 4 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoi(s);
 }
 
 }  // namespace
@@ -75,9 +78,10 @@ Expected<std::vector<NpuSmiPlugin::Chip>> NpuSmiPlugin::parse(const std::string&
     auto a = cells(rows[i]), b = cells(rows[i + 1]);
     if (a.size() < 3 || b.size() < 3) return Error{"probe", "npu-smi: unexpected row layout: " + rows[i]};
     auto head = words(a[0]);
-    if (head.size() < 2 || !is_int(head[0])) return Error{"probe", "npu-smi: no NPU id in: " + rows[i]};
+    auto id = head.empty() ? std::nullopt : small_int(head[0]);
+    if (head.size() < 2 || !id || *id > 99) return Error{"probe", "npu-smi: no NPU id in: " + rows[i]};
     Chip c;
-    c.npu_id = std::stoi(head[0]);
+    c.npu_id = *id;
     c.name = head[1];
     auto health = words(a[1]);
     c.healthy = !health.empty() && health[0] == "OK";

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """A minimal edgenas agent in Python, written from docs/PROTOCOL.md alone.
 
 Registers, heartbeats at the assigned interval, reports its queue, asks for

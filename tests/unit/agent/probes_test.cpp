@@ -182,6 +182,9 @@ TEST(NpuSmi, GarbageIsAnError) {
   EXPECT_FALSE(NpuSmiPlugin::parse("").ok());
   EXPECT_FALSE(NpuSmiPlugin::parse("npu-smi: command not found\n").ok());
   EXPECT_FALSE(NpuSmiPlugin::parse("| NPU Name | Health |\n| x | y |\n| z | w |\n").ok());
+  // Found by fuzz_npu_smi: an NPU id too large for int threw out of the parser.
+  EXPECT_FALSE(NpuSmiPlugin::parse("| NPU Name | Health | P |\n| 99999999999999999999 310 | OK | 1 |\n"
+                                   "| 0 0 | bus | 0 1 / 2 |\n").ok());
   NpuSmiPlugin failing([] { return Expected<std::string>(Error{"probe", "no such tool"}); }, 2);
   EXPECT_TRUE(failing.devices().empty());
   EXPECT_FALSE(failing.sample().ok());

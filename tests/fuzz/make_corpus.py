@@ -1,0 +1,65 @@
+#!/usr/bin/python3
+"""Writes seed corpora for the fuzz targets into DIR/<target>/ (valid messages, configs, tool output)."""
+import os
+import sys
+
+import msgpack
+
+out = sys.argv[1]
+source = {"devices": [{"device": "cpu", "free_nodes": 2, "free_memory_mb": 1024},
+                      {"device": "npu0", "free_nodes": 1, "free_memory_mb": 4096}],
+          "power_w": 9.5, "power_modelled": True, "window_ms": 5000}
+job = {"tasks": [{"task_id": "ocr", "latency_req_ms": 30.0,
+                  "rows": [{"device": "cpu", "runtime_ms": 20.0, "energy_j": 0.3, "nodes": 1},
+                           {"device": "npu0", "runtime_ms": 3.0, "energy_j": 0.05, "nodes": 1}]}]}
+hp = {"layers": 4, "filters": 32, "kernel": 3, "loss": "focal", "seed": 7}
+reg = {"agent_version": "0.1", "hostname": "h", "power_source": "model",
+       "devices": [{"name": "cpu", "total_nodes": 4, "total_memory_mb": 4096, "probe": "procfs"}]}
+trace = {"trace_id": "t-1", "created_ms": 1, "context": {"job": job, "source": source}, "hparams": hp,
+         "policy": "cold-start", "predictor_version": 0, "explore": False,
+         "outcome": {"status": "ok", "accuracy": 0.9, "latency_ms": 1.0, "latency_modelled": False,
+                     "energy_mj": 1.0, "energy_modelled": True, "search_time_s": 1.0, "trials": 1,
+                     "met_latency": True}}
+bodies = [
+    ("register", reg), ("reregister", {"registration": reg, "state": {"queue": job, "source": source,
+      "outbox_depth": 0, "searches_run": 0, "last_predictor_version": 0, "uptime_s": 5}}),
+    ("welcome", {"coordinator_epoch": "e", "heartbeat_interval_ms": 5000, "dead_after_missed": 3,
+                 "max_message_bytes": 1048576, "trace_resend_ms": 10000, "restored": False}),
+    ("heartbeat", {"seq": 1, "source": source, "queued_tasks": 1, "outbox_depth": 0, "activity": "idle"}),
+    ("heartbeat_ack", {"seq": 1}), ("queue_report", {"revision": 2, "job": job}),
+    ("hparam_request", {"request_id": "r", "context": {"job": job, "source": source}}),
+    ("hparam_reply", {"request_id": "r", "hparams": hp, "policy": "cold-start", "predictor_version": 0,
+                      "explore": False}),
+    ("trace", trace), ("ack", {"trace_ids": ["t-1"]}),
+    ("command", {"command_id": "c", "action": "cancel", "args": {}}),
+    ("error", {"code": "malformed", "message": "x", "ref_msg_id": 0}),
+    ("admin_request", {"op": "status", "args": {}}),
+    ("admin_response", {"ok": True, "result": {"a": [1, 2.5, "x", None]}}),
+]
+
+def write(target, name, data):
+    d = os.path.join(out, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+for i, (t, body) in enumerate(bodies):
+    env = {"version": 1, "type": t, "msg_id": i, "agent_id": "box", "ts_ms": 1, "body": body}
+    write("fuzz_envelope", t, msgpack.packb(env, use_bin_type=True))
+    write("fuzz_message_bodies", t, bytes([i]) + msgpack.packb(body, use_bin_type=True))
+import json
+write("fuzz_json_context", "context", json.dumps({"job": job, "source": source}).encode())
+write("fuzz_json_context", "trace", json.dumps(trace).encode())
+src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+for p in os.listdir(os.path.join(src, "simulations", "profiles")):
+    with open(os.path.join(src, "simulations", "profiles", p), "rb") as f:
+        write("fuzz_device_profile", p, f.read())
+with open(os.path.join(src, "deploy", "config", "agent.toml"), "rb") as f:
+    write("fuzz_agent_config", "agent.toml", f.read())
+write("fuzz_npu_smi", "310", b"""| NPU     Name      | Health          | Power(W)          Temp(C)              |
+| Chip    Device    | Bus-Id          | AICore(%)         Memory-Usage(MB)     |
++===================+=================+========================================+
+| 1       310       | OK              | 12.8              49                   |
+| 0       0         | 0000:01:00.0    | 50                2621 / 8192          |
++-------------------+-----------------+----------------------------------------+
+""")
