@@ -126,7 +126,7 @@ void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envel
       if (qr->revision >= entry->queue_revision) {
         entry->queue_revision = qr->revision;
         entry->stored.state.queue = std::move(qr->job);
-        entry->dirty = true;
+        registry_.mark_dirty(*entry);
       }
       return;
     }
@@ -160,36 +160,46 @@ void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envel
   }
 }
 
-Status CoordinatorCore::flush(std::vector<Outgoing>& out) {
-  auto agents = registry_.take_dirty(limits::kMaxAgentWritesPerRound);
-  if (pending_traces_.empty() && pending_replies_.empty() && agents.empty()) return ok_status();
-
-  std::vector<TraceRecord> records;
-  records.reserve(pending_traces_.size());
-  for (const auto& p : pending_traces_) records.push_back(p.record);
-  auto s = store_.write_batch(records, pending_replies_, agents);
-  if (!s) {
-    metrics_.commit_failures++;
-    log::error("store commit failed; traces stay unacked", {{"error", s.error().message},
-                                                            {"traces", records.size()}});
-    registry_.mark_dirty(agents);
-    pending_replies_.clear();  // replies were already sent; losing their log row is tolerable
-    return s;
-  }
-  metrics_.batches_committed++;
-  metrics_.traces_committed += static_cast<int64_t>(records.size());
-
-  // One Ack per connection, listing every trace of this batch it sent.
-  std::map<std::string, std::pair<std::string, proto::Ack>> acks;  // routing → (agent, ack)
+CommitBatch CoordinatorCore::take_batch() {
+  CommitBatch b;
+  b.agents = registry_.take_dirty(limits::kMaxAgentWritesPerRound);
+  b.traces.reserve(pending_traces_.size());
   for (auto& p : pending_traces_) {
-    auto& slot = acks[p.routing_id];
-    slot.first = p.record.agent_id;
-    slot.second.trace_ids.push_back(p.record.trace.trace_id);
+    b.traces.push_back(std::move(p.record));
+    b.trace_routes.push_back(std::move(p.routing_id));
   }
-  for (auto& [routing, slot] : acks) out.push_back({routing, encode_to(slot.first, slot.second)});
+  b.replies = std::move(pending_replies_);
   pending_traces_.clear();
   pending_replies_.clear();
-  return ok_status();
+  return b;
+}
+
+void CoordinatorCore::committed(const CommitBatch& b, const Status& result, std::vector<Outgoing>& out) {
+  if (!result) {
+    metrics_.commit_failures++;
+    log::error("store commit failed; traces stay unacked and will be resent",
+               {{"error", result.error().message}, {"traces", b.traces.size()}});
+    registry_.mark_dirty(b.agents);
+    return;
+  }
+  metrics_.batches_committed++;
+  metrics_.traces_committed += static_cast<int64_t>(b.traces.size());
+  // One Ack per connection, listing every trace of this batch it sent.
+  std::map<std::string, std::pair<std::string, proto::Ack>> acks;  // routing → (agent, ack)
+  for (std::size_t i = 0; i < b.traces.size(); ++i) {
+    auto& slot = acks[b.trace_routes[i]];
+    slot.first = b.traces[i].agent_id;
+    slot.second.trace_ids.push_back(b.traces[i].trace.trace_id);
+  }
+  for (auto& [routing, slot] : acks) out.push_back({routing, encode_to(slot.first, slot.second)});
+}
+
+Status CoordinatorCore::flush(std::vector<Outgoing>& out) {
+  if (!has_pending_writes()) return ok_status();
+  auto batch = take_batch();
+  auto s = store_.write_batch(batch.traces, batch.replies, batch.agents);
+  committed(batch, s, out);
+  return s;
 }
 
 void CoordinatorCore::tick() {

@@ -1,8 +1,9 @@
 #pragma once
 // The coordinator's message handling, free of sockets: bytes and a routing id in, replies out.
-// The io layer drains a round of messages into on_message(), then calls flush(), which commits
-// the round's traces (and replies and registry changes) in one transaction and only then
-// produces the Acks: an Ack always means "on disk".
+// The io layer drains a round of messages into on_message() and sends what it produced at
+// once; then it calls flush(), which commits the round's traces (and hparam replies and
+// registry changes) in one transaction and only then produces the Acks: an Ack always means
+// "on disk", and nothing but an Ack waits for the disk.
 #include <array>
 #include <map>
 #include <memory>
@@ -41,6 +42,15 @@ struct Metrics {
   int64_t commands_sent = 0;
 };
 
+// Everything one group commit writes, and whom to ack afterwards.
+struct CommitBatch {
+  std::vector<TraceRecord> traces;
+  std::vector<std::string> trace_routes;  // routing id per trace, for its Ack
+  std::vector<ReplyRecord> replies;
+  std::vector<StoredAgent> agents;
+  bool empty() const { return traces.empty() && replies.empty() && agents.empty(); }
+};
+
 class CoordinatorCore {
  public:
   CoordinatorCore(const Clock& clock, TraceStore& store, HparamService& hparams, CoreConfig cfg);
@@ -48,8 +58,13 @@ class CoordinatorCore {
   // Loads known agents from the store (as offline until they reregister).
   Status start();
   void on_message(const std::string& routing_id, std::string_view bytes, std::vector<Outgoing>& out);
-  // Group commit of everything pending; appends Acks for the committed traces. On failure
-  // nothing is acked and the traces stay pending for the next flush (agents resend anyway).
+  // Group commit in two halves, so the io layer can run the write on another thread:
+  // take_batch() hands over everything pending; committed() turns the result into Acks (on
+  // failure nothing is acked, registry rows are marked dirty again, agents resend traces).
+  CommitBatch take_batch();
+  void committed(const CommitBatch& batch, const Status& result, std::vector<Outgoing>& out);
+  bool has_pending_writes() const { return has_pending() || registry_.has_dirty(); }
+  // Both halves at once on this thread, against store().
   Status flush(std::vector<Outgoing>& out);
   // Liveness sweep; schedules the write-back of heartbeat state. Call a few times per
   // heartbeat interval.

@@ -39,7 +39,7 @@ AgentEntry& Registry::admit(const std::string& agent_id, const std::string& rout
   e.routing_id = routing_id;
   e.last_seen_mono_ms = clock_.now_ms();
   e.liveness = Liveness::alive;
-  e.dirty = true;
+  mark_dirty(e);
   return e;
 }
 
@@ -83,22 +83,28 @@ std::vector<std::string> Registry::sweep() {
   for (auto& [id, e] : agents_) {
     if (e.liveness == Liveness::alive && now - e.last_seen_mono_ms > limit) {
       e.liveness = Liveness::dead;
-      e.dirty = true;
+      mark_dirty(e);
       died.push_back(id);
     }
   }
   return died;
 }
 
+void Registry::mark_dirty(AgentEntry& e) {
+  if (e.dirty) return;
+  e.dirty = true;
+  dirty_.push_back(e.stored.agent_id);
+}
+
 std::vector<StoredAgent> Registry::take_dirty(std::size_t max) {
   std::vector<StoredAgent> out;
-  for (auto& [id, e] : agents_) {
-    if (out.size() >= max) break;
-    if (e.dirty) {
-      out.push_back(e.stored);
-      e.dirty = false;
-      e.stale = false;
-    }
+  while (out.size() < max && !dirty_.empty()) {
+    auto it = agents_.find(dirty_.front());
+    dirty_.pop_front();
+    if (it == agents_.end() || !it->second.dirty) continue;
+    out.push_back(it->second.stored);
+    it->second.dirty = false;
+    it->second.stale = false;
   }
   return out;
 }
@@ -106,13 +112,13 @@ std::vector<StoredAgent> Registry::take_dirty(std::size_t max) {
 void Registry::mark_dirty(const std::vector<StoredAgent>& rows) {
   for (const auto& row : rows) {
     auto it = agents_.find(row.agent_id);
-    if (it != agents_.end()) it->second.dirty = true;
+    if (it != agents_.end()) mark_dirty(it->second);
   }
 }
 
 void Registry::mark_stale_dirty() {
   for (auto& [id, e] : agents_) {
-    if (e.stale) e.dirty = true;
+    if (e.stale) mark_dirty(e);
   }
 }
 

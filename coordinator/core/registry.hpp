@@ -5,6 +5,7 @@
 // Liveness: an agent with a session is alive while it was heard from within
 // dead_after_missed × heartbeat_interval; after that it is dead until it speaks again.
 // Agents loaded from the store at start are offline until they Register or Reregister.
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -64,11 +65,18 @@ class Registry {
  private:
   AgentEntry& admit(const std::string& agent_id, const std::string& routing_id,
                     const proto::Register& reg, bool& known);
+ public:
+  // Flags an entry for the next write to the store (O(1); the queue keeps the order).
+  void mark_dirty(AgentEntry& e);
+  bool has_dirty() const { return !dirty_.empty(); }
+
+ private:
 
   const Clock& clock_;
   int64_t interval_ms_;
   int dead_after_;
   std::map<std::string, AgentEntry> agents_;
+  std::deque<std::string> dirty_;  // ids of entries with dirty == true, oldest first
 };
 
 }  // namespace edgenas::coordinator

@@ -128,7 +128,13 @@ int main(int argc, char** argv) {
 
   daemon::SignalWatcher signals;
   zmq::context_t ctx(1);
-  coordinator::Server server(ctx, core, admin_service, o.server);
+  // A second connection for the commit thread; the first serves reads (admin) on the io thread.
+  auto writer = coordinator::TraceStore::open(o.database);
+  if (!writer) {
+    std::cerr << "edgenas-coordinator: " << writer.error().message << "\n";
+    return 1;
+  }
+  coordinator::Server server(ctx, core, admin_service, o.server, std::move(*writer));
   if (auto s = server.bind(); !s) {
     std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
     return 1;

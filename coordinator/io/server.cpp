@@ -13,7 +13,63 @@ void harden_socket(zmq::socket_t& s) {
   s.set(zmq::sockopt::tcp_keepalive, 1);
 }
 
-Server::Server(zmq::context_t& ctx, CoordinatorCore& core, AdminService& admin, ServerConfig cfg)
+CommitWorker::CommitWorker(zmq::context_t& ctx, std::unique_ptr<TraceStore> store)
+    : store_(std::move(store)), done_rx_(ctx, zmq::socket_type::pair), done_tx_(ctx, zmq::socket_type::pair) {
+  const std::string ep = "inproc://edgenas-commit-" + std::to_string(reinterpret_cast<uintptr_t>(this));
+  done_rx_.bind(ep);
+  done_tx_.connect(ep);
+  thread_ = std::thread([this] { loop(); });
+}
+
+CommitWorker::~CommitWorker() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+}
+
+void CommitWorker::submit(CommitBatch batch) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    todo_ = std::move(batch);
+    busy_ = true;
+  }
+  cv_.notify_one();
+}
+
+std::pair<CommitBatch, Status> CommitWorker::take_result() {
+  zmq::message_t m;
+  (void)done_rx_.recv(m, zmq::recv_flags::dontwait);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto r = std::move(*result_);
+  result_.reset();
+  busy_ = false;
+  return r;
+}
+
+void CommitWorker::loop() {
+  while (true) {
+    CommitBatch batch;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return todo_.has_value() || stopping_; });
+      if (!todo_) return;  // stopping with nothing to do
+      batch = std::move(*todo_);
+      todo_.reset();
+    }
+    Status s = store_->write_batch(batch.traces, batch.replies, batch.agents);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      result_.emplace(std::move(batch), std::move(s));
+    }
+    done_tx_.send(zmq::str_buffer("x"), zmq::send_flags::none);
+  }
+}
+
+Server::Server(zmq::context_t& ctx, CoordinatorCore& core, AdminService& admin, ServerConfig cfg,
+               std::unique_ptr<TraceStore> writer)
     : core_(core),
       admin_(admin),
       cfg_(std::move(cfg)),
@@ -22,6 +78,15 @@ Server::Server(zmq::context_t& ctx, CoordinatorCore& core, AdminService& admin, 
   harden_socket(agents_);
   harden_socket(admin_sock_);
   agents_.set(zmq::sockopt::backlog, 4096);
+  if (writer) worker_ = std::make_unique<CommitWorker>(ctx, std::move(writer));
+}
+
+void Server::commit_round(std::vector<Outgoing>& out) {
+  if (!worker_) {
+    (void)core_.flush(out);  // failures are logged and counted by the core; nothing is acked
+    return;
+  }
+  if (!worker_->busy() && core_.has_pending_writes()) worker_->submit(core_.take_batch());
 }
 
 Status Server::bind() {
@@ -118,13 +183,14 @@ void Server::send_all(std::vector<Outgoing>& out) {
 void Server::run(const std::atomic<bool>& stop) {
   std::vector<Outgoing> out;
   zmq::pollitem_t items[] = {{agents_.handle(), 0, ZMQ_POLLIN, 0},
-                             {admin_sock_.handle(), 0, ZMQ_POLLIN, 0}};
+                             {admin_sock_.handle(), 0, ZMQ_POLLIN, 0},
+                             {worker_ ? worker_->done_socket().handle() : nullptr, worker_ ? 0 : -1, ZMQ_POLLIN, 0}};
   const int64_t tick_every = std::max<int64_t>(50, core_.config().heartbeat_interval_ms / 4);
   int64_t next_tick = core_.clock().now_ms();
   while (!stop.load()) {
     const int64_t wait = std::clamp<int64_t>(next_tick - core_.clock().now_ms(), 0, 250);
     try {
-      zmq::poll(items, 2, std::chrono::milliseconds(wait));
+      zmq::poll(items, 3, std::chrono::milliseconds(wait));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       log::error("poll failed", {{"error", e.what()}});
@@ -136,13 +202,32 @@ void Server::run(const std::atomic<bool>& stop) {
       core_.tick();
       next_tick = core_.clock().now_ms() + tick_every;
     }
-    (void)core_.flush(out);  // failures are logged and counted by the core; nothing is acked
+    // Replies that do not depend on durability (Welcome, HeartbeatAck, HparamReply, Error)
+    // leave before any commit; only Acks wait for one.
+    send_all(out);
+    if (items[2].revents & ZMQ_POLLIN) {
+      auto [batch, status] = worker_->take_result();
+      core_.committed(batch, status, out);
+      send_all(out);
+    }
+    commit_round(out);
     send_all(out);
   }
-  // Commit what arrived before the stop; agents resend whatever was not acked.
-  if (auto s = core_.flush(out); !s) log::error("final commit failed", {{"error", s.error().message}});
+  // Finish the batch in flight, then commit what arrived before the stop; agents resend
+  // whatever was not acked.
+  if (worker_ && worker_->busy()) {
+    zmq::pollitem_t done{worker_->done_socket().handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&done, 1, std::chrono::milliseconds(-1));
+    auto [batch, status] = worker_->take_result();
+    core_.committed(batch, status, out);
+  }
+  while (core_.has_pending_writes()) {
+    if (auto s = core_.flush(out); !s) {
+      log::error("final commit failed", {{"error", s.error().message}});
+      break;
+    }
+  }
   send_all(out);
   log::info("server stopped");
 }
-
 }  // namespace edgenas::coordinator

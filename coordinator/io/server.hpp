@@ -1,9 +1,16 @@
 #pragma once
 // The coordinator's sockets: a ROUTER for agents and a separate ROUTER for admin clients,
 // served from one thread. Each round drains up to kMaxMessagesPerRound messages, lets the
-// core handle them, commits the round (group commit) and sends the replies and Acks.
+// core handle them and sends the replies at once. Writes go to a CommitWorker thread with
+// its own SQLite connection, one batch at a time: while it commits (fsync), the io thread
+// keeps serving and collects the next batch (group commit). Acks leave when a batch is on
+// disk.
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
@@ -18,9 +25,35 @@ struct ServerConfig {
   std::string admin_endpoint = "tcp://127.0.0.1:7701";
 };
 
+class CommitWorker {
+ public:
+  // Owns `store` (a connection of its own) and a thread; announces each finished batch with a
+  // message on the PAIR socket returned by done_socket(), which the io thread polls.
+  CommitWorker(zmq::context_t& ctx, std::unique_ptr<TraceStore> store);
+  ~CommitWorker();
+  bool busy() const { return busy_; }
+  void submit(CommitBatch batch);  // only when !busy()
+  zmq::socket_t& done_socket() { return done_rx_; }
+  // After done_socket() signalled: the batch and how its commit went.
+  std::pair<CommitBatch, Status> take_result();
+
+ private:
+  void loop();
+  std::unique_ptr<TraceStore> store_;
+  zmq::socket_t done_rx_, done_tx_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<CommitBatch> todo_;
+  std::optional<std::pair<CommitBatch, Status>> result_;
+  bool busy_ = false, stopping_ = false;
+  std::thread thread_;
+};
+
 class Server {
  public:
-  Server(zmq::context_t& ctx, CoordinatorCore& core, AdminService& admin, ServerConfig cfg);
+  // writer: a second connection to the store for the commit thread (null: commit inline).
+  Server(zmq::context_t& ctx, CoordinatorCore& core, AdminService& admin, ServerConfig cfg,
+         std::unique_ptr<TraceStore> writer = nullptr);
   Status bind();
   // Serves until stop is set; then commits what is pending and returns.
   void run(const std::atomic<bool>& stop);
@@ -29,6 +62,7 @@ class Server {
   void drain_agents(std::vector<Outgoing>& out);
   void drain_admin(std::vector<Outgoing>& agent_out);
   void send_all(std::vector<Outgoing>& out);
+  void commit_round(std::vector<Outgoing>& out);
 
   CoordinatorCore& core_;
   AdminService& admin_;
@@ -36,6 +70,7 @@ class Server {
   zmq::socket_t agents_;
   zmq::socket_t admin_sock_;
   uint64_t admin_msg_id_ = 1;
+  std::unique_ptr<CommitWorker> worker_;
 };
 
 // Sets the options every socket that reads untrusted bytes gets (size cap, no linger).
