@@ -13,7 +13,7 @@ PACKAGES=(
   libboost-dev
   libgtest-dev libgmock-dev
   libsqlite3-dev sqlite3
-  libcli11-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
+  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libfreetype-dev libpng-dev zlib1g-dev
   fonts-dseg fonts-dejavu-core
   python3 python3-zmq python3-msgpack

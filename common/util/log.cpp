@@ -1,26 +1,20 @@
 #include "common/util/log.hpp"
 
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
-
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <mutex>
 
 namespace edgenas::log {
 namespace {
 
-std::shared_ptr<spdlog::logger>& logger() {
-  static std::shared_ptr<spdlog::logger> l = [] {
-    auto lg = spdlog::stderr_logger_mt("edgenas");
-    lg->set_pattern("ts=%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
-    return lg;
-  }();
-  return l;
-}
-
-std::string& component() {
-  static std::string c = "edgenas";
-  return c;
-}
+// One line per write(2) on stderr, under a mutex so lines from threads never interleave.
+// (A hand-written writer rather than spdlog: the agent's footprint budget is a few MB and
+// logfmt lines need nothing spdlog adds.)
+std::mutex g_mu;
+std::atomic<int> g_level{static_cast<int>(Level::info)};
+std::string g_component = "edgenas";
 
 void append_quoted(std::string& out, std::string_view s) {
   out += '"';
@@ -39,6 +33,19 @@ void append_quoted(std::string& out, std::string_view s) {
   out += '"';
 }
 
+void append_timestamp(std::string& out) {
+  using namespace std::chrono;
+  const auto now = system_clock::now();
+  const std::time_t secs = system_clock::to_time_t(now);
+  const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  out += buf;
+}
+
 }  // namespace
 
 Field::Field(std::string_view k, double v) : key(k) {
@@ -48,32 +55,34 @@ Field::Field(std::string_view k, double v) : key(k) {
 }
 
 void init(std::string_view comp, std::string_view level) {
-  component() = std::string(comp);
-  logger();
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_component = std::string(comp);
+  }
   set_level(level);
 }
 
 bool set_level(std::string_view level) {
-  if (level == "debug") {
-    logger()->set_level(spdlog::level::debug);
-  } else if (level == "info") {
-    logger()->set_level(spdlog::level::info);
-  } else if (level == "warn") {
-    logger()->set_level(spdlog::level::warn);
-  } else if (level == "error") {
-    logger()->set_level(spdlog::level::err);
-  } else {
-    return false;
+  static constexpr std::string_view kNames[] = {"debug", "info", "warn", "error"};
+  for (int i = 0; i < 4; ++i) {
+    if (level == kNames[i]) {
+      g_level = i;
+      return true;
+    }
   }
-  return true;
+  return false;
 }
 
 void write(Level level, std::string_view msg, Fields fields) {
-  static constexpr spdlog::level::level_enum kMap[] = {spdlog::level::debug, spdlog::level::info,
-                                                       spdlog::level::warn, spdlog::level::err};
-  auto lvl = kMap[static_cast<int>(level)];
-  if (!logger()->should_log(lvl)) return;
-  std::string line = "comp=" + component() + " msg=";
+  static constexpr const char* kNames[] = {"debug", "info", "warn", "error"};
+  if (static_cast<int>(level) < g_level.load()) return;
+  std::string line;
+  line.reserve(160);
+  append_timestamp(line);
+  line += " level=";
+  line += kNames[static_cast<int>(level)];
+  std::lock_guard<std::mutex> lock(g_mu);
+  line += " comp=" + g_component + " msg=";
   append_quoted(line, msg);
   for (const auto& f : fields) {
     line += ' ';
@@ -85,8 +94,9 @@ void write(Level level, std::string_view msg, Fields fields) {
       line += f.value;
     }
   }
-  logger()->log(lvl, "{}", line);
-  if (lvl >= spdlog::level::warn) logger()->flush();
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
 }
 
 }  // namespace edgenas::log
