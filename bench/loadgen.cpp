@@ -47,7 +47,9 @@ int64_t ms_since(Clock::time_point t0) {
 }
 
 int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 Context agent_context(std::mt19937_64& rng) {
@@ -59,7 +61,8 @@ Context agent_context(std::mt19937_64& rng) {
   c.source.power_w = 5 + static_cast<double>(rng() % 150) / 10;
   c.source.power_modelled = true;
   c.source.window_ms = 5000;
-  c.job.tasks.push_back({"meter-ocr", 5.0 + static_cast<double>(rng() % 200), {{"cpu", 30, 0.4, 1}}});
+  c.job.tasks.push_back(
+      {"meter-ocr", 5.0 + static_cast<double>(rng() % 200), {{"cpu", 30, 0.4, 1}}});
   return c;
 }
 
@@ -91,7 +94,8 @@ void send(SimAgent& a, const T& body, WorkerResult& r) {
 
 // Receives everything queued on one agent's socket. ZMQ_FD is edge-triggered: after it fires,
 // and after every send (which may consume the notification), the socket is drained fully.
-void drain(SimAgent& a, const Options& o, Clock::time_point t0, std::mt19937_64& rng, WorkerResult& r) {
+void drain(SimAgent& a, const Options& o, Clock::time_point t0, std::mt19937_64& rng,
+           WorkerResult& r) {
   zmq::message_t m;
   while (a.sock->recv(m, zmq::recv_flags::dontwait)) {
     r.messages_in++;
@@ -110,7 +114,8 @@ void drain(SimAgent& a, const Options& o, Clock::time_point t0, std::mt19937_64&
           a.interval_ms = w->heartbeat_interval_ms;
           const int64_t t = ms_since(t0);
           std::uniform_real_distribution<double> phase(0, 1);
-          a.next_heartbeat = t + static_cast<int64_t>(phase(rng) * static_cast<double>(a.interval_ms));
+          a.next_heartbeat =
+              t + static_cast<int64_t>(phase(rng) * static_cast<double>(a.interval_ms));
           a.next_hparam = t + static_cast<int64_t>(phase(rng) * o.hparam_every_s * 1000);
           a.next_trace = t + static_cast<int64_t>(phase(rng) * o.trace_every_s * 1000);
         }
@@ -122,14 +127,16 @@ void drain(SimAgent& a, const Options& o, Clock::time_point t0, std::mt19937_64&
         auto it = a.pending.find(rep->request_id);
         if (it != a.pending.end()) {
           if (ms_since(t0) >= static_cast<int64_t>(o.warmup_s * 1000)) {
-            r.hparam_latency_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - it->second).count());
+            r.hparam_latency_ms.push_back(
+                std::chrono::duration<double, std::milli>(Clock::now() - it->second).count());
           }
           a.pending.erase(it);
         }
         break;
       }
       case proto::MsgType::ack:
-        r.traces_acked += static_cast<int64_t>(proto::decode_body<proto::Ack>(*env)->trace_ids.size());
+        r.traces_acked +=
+            static_cast<int64_t>(proto::decode_body<proto::Ack>(*env)->trace_ids.size());
         break;
       case proto::MsgType::error:
         r.errors++;
@@ -220,12 +227,14 @@ WorkerResult run_worker(const Options& o, int first, int count, Clock::time_poin
     }
     now = ms_since(t0);
     const int64_t wait = timers.empty() ? 5 : std::clamp<int64_t>(timers.top().first - now, 0, 5);
-    const int n = epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), static_cast<int>(wait));
+    const int n =
+        epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), static_cast<int>(wait));
     for (int k = 0; k < n; ++k) {
       auto& a = agents[ready[static_cast<size_t>(k)].data.u32];
       const bool was_welcomed = a.welcomed;
       drain(a, o, t0, rng, r);
-      if (!was_welcomed && a.welcomed) timers.push({next_event(a), static_cast<int>(ready[static_cast<size_t>(k)].data.u32)});
+      if (!was_welcomed && a.welcomed)
+        timers.push({next_event(a), static_cast<int>(ready[static_cast<size_t>(k)].data.u32)});
     }
   }
   close(ep);
@@ -253,7 +262,9 @@ ProcSample sample_proc(int pid) {
   std::string field;
   std::vector<std::string> f;
   while (in >> field) f.push_back(field);
-  if (f.size() > 13) s.cpu_s = static_cast<double>(std::stoll(f[11]) + std::stoll(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  if (f.size() > 13)
+    s.cpu_s = static_cast<double>(std::stoll(f[11]) + std::stoll(f[12])) /
+              static_cast<double>(sysconf(_SC_CLK_TCK));
   return s;
 }
 
@@ -272,9 +283,12 @@ int main(int argc, char** argv) {
   app.add_option("--agents", o.agents, "number of agents")->capture_default_str();
   app.add_option("--procs", o.procs, "worker processes (0: one per 2,500 agents)");
   app.add_option("--duration", o.duration_s, "measured seconds")->capture_default_str();
-  app.add_option("--warmup", o.warmup_s, "seconds to register and settle before measuring")->capture_default_str();
-  app.add_option("--hparam-every", o.hparam_every_s, "seconds between an agent's HparamRequests")->capture_default_str();
-  app.add_option("--trace-every", o.trace_every_s, "seconds between an agent's Traces")->capture_default_str();
+  app.add_option("--warmup", o.warmup_s, "seconds to register and settle before measuring")
+      ->capture_default_str();
+  app.add_option("--hparam-every", o.hparam_every_s, "seconds between an agent's HparamRequests")
+      ->capture_default_str();
+  app.add_option("--trace-every", o.trace_every_s, "seconds between an agent's Traces")
+      ->capture_default_str();
   app.add_option("--coordinator-pid", o.coordinator_pid, "sample this process's RSS and CPU");
   app.add_option("--prefix", o.prefix, "agent id prefix")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -292,8 +306,8 @@ int main(int argc, char** argv) {
       close(fds[0]);
       auto r = run_worker(o, first, count, t0);
       std::ostringstream out;
-      out << r.registered << " " << r.messages_out << " " << r.messages_in << " " << r.errors << " " << r.traces_acked
-          << " " << r.hparam_latency_ms.size();
+      out << r.registered << " " << r.messages_out << " " << r.messages_in << " " << r.errors << " "
+          << r.traces_acked << " " << r.hparam_latency_ms.size();
       for (double v : r.hparam_latency_ms) out << " " << v;
       out << "\n";
       std::string s = out.str();
@@ -349,14 +363,17 @@ int main(int argc, char** argv) {
   const double p50 = percentile(lat, 50), p99 = percentile(lat, 99), p999 = percentile(lat, 99.9);
   std::printf("agents              %d (%d worker processes)\n", o.agents, procs);
   std::printf("registered          %lld\n", static_cast<long long>(total.registered));
-  std::printf("messages/s          %.0f out, %.0f in (whole run, %.0f s)\n", static_cast<double>(total.messages_out) / secs,
+  std::printf("messages/s          %.0f out, %.0f in (whole run, %.0f s)\n",
+              static_cast<double>(total.messages_out) / secs,
               static_cast<double>(total.messages_in) / secs, secs);
   std::printf("hparam requests     %zu measured\n", lat.size());
-  std::printf("hparam latency ms   p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", p50, p99, p999, lat.empty() ? 0.0 : lat.back());
+  std::printf("hparam latency ms   p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", p50, p99, p999,
+              lat.empty() ? 0.0 : lat.back());
   std::printf("traces acked        %lld\n", static_cast<long long>(total.traces_acked));
   std::printf("errors              %lld\n", static_cast<long long>(total.errors));
   if (o.coordinator_pid > 0) {
-    std::printf("coordinator RSS     %.1f MB (peak %.1f MB)\n", static_cast<double>(end.rss_kb) / 1024, static_cast<double>(peak_rss) / 1024);
+    std::printf("coordinator RSS     %.1f MB (peak %.1f MB)\n",
+                static_cast<double>(end.rss_kb) / 1024, static_cast<double>(peak_rss) / 1024);
     std::printf("coordinator CPU     %.1f %% of one core over the measured %.0f s\n",
                 100.0 * (end.cpu_s - start.cpu_s) / o.duration_s, o.duration_s);
   }

@@ -35,7 +35,7 @@ start_coordinator
 step "starting four edge boxes"
 declare -A profile=([atlas200dk]=atlas200dk [jetson-nano]=jetson-nano [rpi4]=rpi4 [this-machine]=)
 for box in atlas200dk jetson-nano rpi4 this-machine; do
-  args=(run --id "$box" --coordinator "tcp://127.0.0.1:$port" --state-dir "$out/$box")
+  args=(run --id "$box" --coordinator "tcp://127.0.0.1:$port" --state-dir "$out/$box" --sample-interval 500ms)
   [ -n "${profile[$box]}" ] && args+=(--profile "$here/simulations/profiles/${profile[$box]}.toml")
   "$agent_bin" "${args[@]}" >>"$out/$box.log" 2>&1 &
   pids+=("$!")
@@ -97,5 +97,4 @@ Traces of NAS runs (accuracy, latency against T) start flowing once edgenas-sear
 the build; the fleet link, store and recovery shown here are what they will travel on.
 
 Written to $out: coordinator.db (SQLite trace store), *.log, agents.json, *.hparams.json
-Try:  $ctl --admin $admin agents show atlas200dk   (while the demo runs)
 EOF2

@@ -80,12 +80,14 @@ void AgentCore::send_registration() {
   } else {
     send(registration_);
   }
-  next_register_ms_ = clock_.now_ms() + std::max(kRegisterRetryMinMs, backoff_ms(register_attempts_));
+  next_register_ms_ =
+      clock_.now_ms() + std::max(kRegisterRetryMinMs, backoff_ms(register_attempts_));
   register_attempts_++;
 }
 
 void AgentCore::lose_link(const char* why) {
-  log::warn("link to coordinator lost; reconnecting", {{"why", why}, {"attempt", reconnect_attempts_ + 1}});
+  log::warn("link to coordinator lost; reconnecting",
+            {{"why", why}, {"attempt", reconnect_attempts_ + 1}});
   state_ = LinkState::disconnected;
   link_lost_ = true;
   stats_.link_losses++;
@@ -100,7 +102,8 @@ void AgentCore::on_message(std::string_view bytes) {
   auto decoded = proto::decode_envelope(bytes);
   if (auto* bad = std::get_if<proto::EnvelopeError>(&decoded)) {
     stats_.bad_messages_in++;
-    log::warn("bad message from coordinator", {{"code", bad->error.code}, {"error", bad->error.message}});
+    log::warn("bad message from coordinator",
+              {{"code", bad->error.code}, {"error", bad->error.message}});
     return;
   }
   const auto& env = std::get<proto::Envelope>(decoded);
@@ -217,7 +220,8 @@ void AgentCore::handle_error(const proto::ErrorMsg& e) {
       return;
     }
   }
-  log::warn("coordinator reported an error", {{"code", e.code}, {"error", e.message}, {"ref", e.ref_msg_id}});
+  log::warn("coordinator reported an error",
+            {{"code", e.code}, {"error", e.message}, {"ref", e.ref_msg_id}});
 }
 
 void AgentCore::tick() {
@@ -292,7 +296,8 @@ void AgentCore::pump_outbox(bool resend_all) {
 
 std::string AgentCore::request_hparams(const Context& context) {
   PendingRequest p;
-  p.request.request_id = agent_id_ + "-" + std::to_string(clock_.wall_ms()) + "-" + std::to_string(next_request_++);
+  p.request.request_id =
+      agent_id_ + "-" + std::to_string(clock_.wall_ms()) + "-" + std::to_string(next_request_++);
   p.request.context = context;
   std::string id = p.request.request_id;
   requests_[id] = std::move(p);

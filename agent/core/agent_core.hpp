@@ -32,8 +32,8 @@ struct AgentStats {
   int64_t bad_messages_in = 0;
   int64_t errors_from_coordinator = 0;
   int64_t link_losses = 0;
-  int64_t registrations = 0;    // Welcomes received
-  int64_t traces_sent = 0;      // including resends
+  int64_t registrations = 0;  // Welcomes received
+  int64_t traces_sent = 0;    // including resends
   int64_t traces_acked = 0;
   int64_t traces_rejected = 0;  // refused by the coordinator as invalid; removed, logged
   int64_t hparam_replies = 0;

@@ -7,13 +7,6 @@
 
 namespace edgenas::agent {
 
-#define TRY_READ(expr, dst)     \
-  do {                          \
-    auto v_ = (expr);           \
-    if (!v_) return v_.error(); \
-    if (*v_) dst = **v_;        \
-  } while (0)
-
 Status load_agent_config(const std::string& path, AgentConfig& cfg) {
   auto parsed = config::parse_file(path);
   if (!parsed) return parsed.error();
@@ -22,49 +15,56 @@ Status load_agent_config(const std::string& path, AgentConfig& cfg) {
 
   if (const auto* a = t.get_as<toml::table>("agent")) {
     const std::string w = path + ": [agent]";
-    if (auto s = config::check_keys(*a, {"id", "coordinator", "state_dir", "local_socket", "log_level",
-                                         "sample_interval", "outbox_max_traces", "outbox_full_policy"},
+    if (auto s = config::check_keys(*a,
+                                    {"id", "coordinator", "state_dir", "local_socket", "log_level",
+                                     "sample_interval", "outbox_max_traces", "outbox_full_policy"},
                                     w);
         !s) {
       return s;
     }
-    TRY_READ(config::get_string(*a, "id", w), cfg.agent_id);
-    TRY_READ(config::get_string(*a, "coordinator", w), cfg.coordinator);
-    TRY_READ(config::get_string(*a, "state_dir", w), cfg.state_dir);
-    TRY_READ(config::get_string(*a, "local_socket", w), cfg.local_endpoint);
-    TRY_READ(config::get_string(*a, "log_level", w), cfg.log_level);
-    TRY_READ(config::get_duration_ms(*a, "sample_interval", w), cfg.sample_interval_ms);
+    EDGENAS_CONFIG_READ(config::get_string(*a, "id", w), cfg.agent_id);
+    EDGENAS_CONFIG_READ(config::get_string(*a, "coordinator", w), cfg.coordinator);
+    EDGENAS_CONFIG_READ(config::get_string(*a, "state_dir", w), cfg.state_dir);
+    EDGENAS_CONFIG_READ(config::get_string(*a, "local_socket", w), cfg.local_endpoint);
+    EDGENAS_CONFIG_READ(config::get_string(*a, "log_level", w), cfg.log_level);
+    EDGENAS_CONFIG_READ(config::get_duration_ms(*a, "sample_interval", w), cfg.sample_interval_ms);
     std::optional<int64_t> max;
-    TRY_READ(config::get_int(*a, "outbox_max_traces", w, 1, 100'000'000), max);
+    EDGENAS_CONFIG_READ(config::get_int(*a, "outbox_max_traces", w, 1, 100'000'000), max);
     if (max) cfg.outbox_max_traces = static_cast<std::size_t>(*max);
     std::optional<std::string> policy;
-    TRY_READ(config::get_string(*a, "outbox_full_policy", w), policy);
+    EDGENAS_CONFIG_READ(config::get_string(*a, "outbox_full_policy", w), policy);
     if (policy) {
       if (*policy == "drop_oldest") {
         cfg.outbox_full_policy = OutboxFullPolicy::drop_oldest;
       } else if (*policy == "reject_new") {
         cfg.outbox_full_policy = OutboxFullPolicy::reject_new;
       } else {
-        return Error{"bad_config", w + ".outbox_full_policy must be \"drop_oldest\" or \"reject_new\""};
+        return Error{"bad_config",
+                     w + ".outbox_full_policy must be \"drop_oldest\" or \"reject_new\""};
       }
     }
   }
   if (const auto* p = t.get_as<toml::table>("probes")) {
     const std::string w = path + ": [probes]";
-    if (auto s = config::check_keys(*p, {"mode", "profile", "rapl", "power_idle_w", "power_max_w"}, w); !s) return s;
-    TRY_READ(config::get_string(*p, "mode", w), cfg.probe_mode);
-    TRY_READ(config::get_string(*p, "profile", w), cfg.profile_path);
-    TRY_READ(config::get_bool(*p, "rapl", w), cfg.use_rapl);
-    TRY_READ(config::get_double(*p, "power_idle_w", w, 0, limits::kMaxPowerW), cfg.power_idle_w);
-    TRY_READ(config::get_double(*p, "power_max_w", w, 0, limits::kMaxPowerW), cfg.power_max_w);
+    if (auto s =
+            config::check_keys(*p, {"mode", "profile", "rapl", "power_idle_w", "power_max_w"}, w);
+        !s)
+      return s;
+    EDGENAS_CONFIG_READ(config::get_string(*p, "mode", w), cfg.probe_mode);
+    EDGENAS_CONFIG_READ(config::get_string(*p, "profile", w), cfg.profile_path);
+    EDGENAS_CONFIG_READ(config::get_bool(*p, "rapl", w), cfg.use_rapl);
+    EDGENAS_CONFIG_READ(config::get_double(*p, "power_idle_w", w, 0, limits::kMaxPowerW),
+                        cfg.power_idle_w);
+    EDGENAS_CONFIG_READ(config::get_double(*p, "power_max_w", w, 0, limits::kMaxPowerW),
+                        cfg.power_max_w);
   }
   if (const auto* n = t.get_as<toml::table>("npu")) {
     const std::string w = path + ": [npu]";
     if (auto s = config::check_keys(*n, {"plugin", "command", "cores_per_chip"}, w); !s) return s;
-    TRY_READ(config::get_string(*n, "plugin", w), cfg.npu_plugin);
-    TRY_READ(config::get_string(*n, "command", w), cfg.npu_command);
+    EDGENAS_CONFIG_READ(config::get_string(*n, "plugin", w), cfg.npu_plugin);
+    EDGENAS_CONFIG_READ(config::get_string(*n, "command", w), cfg.npu_command);
     std::optional<int64_t> cores;
-    TRY_READ(config::get_int(*n, "cores_per_chip", w, 1, 1024), cores);
+    EDGENAS_CONFIG_READ(config::get_int(*n, "cores_per_chip", w, 1, 1024), cores);
     if (cores) cfg.npu_cores_per_chip = static_cast<int>(*cores);
   }
   if (const auto* tasks = t.get_as<toml::array>("task")) {
@@ -89,27 +89,32 @@ Status load_agent_config(const std::string& path, AgentConfig& cfg) {
   return validate(cfg);
 }
 
-#undef TRY_READ
-
 Status validate(const AgentConfig& cfg) {
   if (!cfg.agent_id.empty() && !valid_id(cfg.agent_id)) {
-    return Error{"bad_config", "agent id '" + cfg.agent_id + "' must be 1..128 chars of [A-Za-z0-9._:@-]"};
+    return Error{"bad_config",
+                 "agent id '" + cfg.agent_id + "' must be 1..128 chars of [A-Za-z0-9._:@-]"};
   }
   if (cfg.coordinator.rfind("tcp://", 0) != 0 && cfg.coordinator.rfind("ipc://", 0) != 0) {
-    return Error{"bad_config", "coordinator '" + cfg.coordinator + "' must be a tcp:// or ipc:// endpoint"};
+    return Error{"bad_config",
+                 "coordinator '" + cfg.coordinator + "' must be a tcp:// or ipc:// endpoint"};
   }
   if (cfg.probe_mode != "linux" && cfg.probe_mode != "simulated") {
-    return Error{"bad_config", "probes.mode must be \"linux\" or \"simulated\", not \"" + cfg.probe_mode + "\""};
+    return Error{"bad_config",
+                 "probes.mode must be \"linux\" or \"simulated\", not \"" + cfg.probe_mode + "\""};
   }
   if (cfg.probe_mode == "simulated" && cfg.profile_path.empty()) {
-    return Error{"bad_config", "probes.mode = \"simulated\" needs probes.profile (a device profile file)"};
+    return Error{"bad_config",
+                 "probes.mode = \"simulated\" needs probes.profile (a device profile file)"};
   }
   if (cfg.npu_plugin != "none" && cfg.npu_plugin != "npu-smi") {
     return Error{"bad_config", "npu.plugin must be \"none\" or \"npu-smi\""};
   }
-  if (cfg.power_max_w < cfg.power_idle_w) return Error{"bad_config", "probes.power_max_w must be >= power_idle_w"};
-  if (cfg.sample_interval_ms < 100) return Error{"bad_config", "agent.sample_interval must be at least 100ms"};
-  if (cfg.local().size() > 100) return Error{"bad_config", "local socket path is too long for ipc:// (max ~100 chars)"};
+  if (cfg.power_max_w < cfg.power_idle_w)
+    return Error{"bad_config", "probes.power_max_w must be >= power_idle_w"};
+  if (cfg.sample_interval_ms < 100)
+    return Error{"bad_config", "agent.sample_interval must be at least 100ms"};
+  if (cfg.local().size() > 100)
+    return Error{"bad_config", "local socket path is too long for ipc:// (max ~100 chars)"};
   return ok_status();
 }
 

@@ -30,7 +30,9 @@ struct AgentConfig {
 
   std::vector<JobTask> tasks;  // [[task]] entries: always in the queue
 
-  std::string local() const { return local_endpoint.empty() ? "ipc://" + state_dir + "/agent.sock" : local_endpoint; }
+  std::string local() const {
+    return local_endpoint.empty() ? "ipc://" + state_dir + "/agent.sock" : local_endpoint;
+  }
   std::string database() const { return state_dir + "/agent.db"; }
 };
 

@@ -15,7 +15,8 @@ Expected<std::unique_ptr<SourceSampler>> make_sampler(const AgentConfig& cfg, co
     auto profile = load_profile(cfg.profile_path);
     if (!profile) return profile.error();
     uint64_t seed = std::hash<std::string>{}(cfg.agent_id);
-    return std::unique_ptr<SourceSampler>(std::make_unique<SimulatedSampler>(clock, std::move(*profile), seed));
+    return std::unique_ptr<SourceSampler>(
+        std::make_unique<SimulatedSampler>(clock, std::move(*profile), seed));
   }
   std::unique_ptr<PowerMeter> power;
   if (cfg.use_rapl) power = RaplMeter::open(clock);
@@ -25,23 +26,26 @@ Expected<std::unique_ptr<SourceSampler>> make_sampler(const AgentConfig& cfg, co
     auto plugin = std::make_unique<NpuSmiPlugin>(NpuSmiPlugin::command_runner(cfg.npu_command),
                                                  cfg.npu_cores_per_chip);
     if (plugin->devices().empty()) {
-      return Error{"probe", "npu.plugin = \"npu-smi\" but '" + cfg.npu_command + "' reports no NPU"};
+      return Error{"probe",
+                   "npu.plugin = \"npu-smi\" but '" + cfg.npu_command + "' reports no NPU"};
     }
     plugins.push_back(std::move(plugin));
   }
-  return std::unique_ptr<SourceSampler>(std::make_unique<LinuxSampler>(clock, ProbePaths{}, std::move(power),
-                                                                       std::move(plugins)));
+  return std::unique_ptr<SourceSampler>(
+      std::make_unique<LinuxSampler>(clock, ProbePaths{}, std::move(power), std::move(plugins)));
 }
 
 AgentDaemon::AgentDaemon(const AgentConfig& cfg, const Clock& clock) : cfg_(cfg), clock_(clock) {}
 
 AgentDaemon::~AgentDaemon() = default;
 
-Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cfg, const Clock& clock) {
+Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cfg,
+                                                           const Clock& clock) {
   std::unique_ptr<AgentDaemon> d(new AgentDaemon(cfg, clock));
   std::error_code ec;
   std::filesystem::create_directories(cfg.state_dir, ec);
-  if (ec) return Error{"config", "cannot create state_dir '" + cfg.state_dir + "': " + ec.message()};
+  if (ec)
+    return Error{"config", "cannot create state_dir '" + cfg.state_dir + "': " + ec.message()};
   auto store = AgentStore::open(cfg.database(), cfg.outbox_max_traces, cfg.outbox_full_policy);
   if (!store) return store.error();
   d->store_ = std::move(*store);
@@ -59,14 +63,16 @@ Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cf
   for (const auto& dev : reg.devices) names.insert(dev.name);
   d->queue_ = std::make_unique<TaskQueue>(names);
   for (const auto& t : cfg.tasks) {
-    if (auto s = d->queue_->submit(t); !s) return Error{"config", "[[task]] " + t.task_id + ": " + s.error().message};
+    if (auto s = d->queue_->submit(t); !s)
+      return Error{"config", "[[task]] " + t.task_id + ": " + s.error().message};
     d->config_task_ids_.insert(t.task_id);
   }
   auto stored = d->store_->load_tasks();
   if (!stored) return stored.error();
   for (const auto& t : *stored) {
     if (auto s = d->queue_->submit(t); !s) {
-      log::warn("dropping a stored task that no longer fits this box", {{"task", t.task_id}, {"error", s.error().message}});
+      log::warn("dropping a stored task that no longer fits this box",
+                {{"task", t.task_id}, {"error", s.error().message}});
       (void)d->store_->delete_task(t.task_id);
     }
   }
@@ -94,7 +100,8 @@ Status AgentDaemon::bind_local() {
   }
   if (ep.rfind("ipc://", 0) == 0) {
     // Only the agent's user (and root) may queue tasks or submit traces.
-    std::filesystem::permissions(ep.substr(6), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    std::filesystem::permissions(
+        ep.substr(6), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   }
   return ok_status();
 }
@@ -156,13 +163,15 @@ void AgentDaemon::drain_coordinator() {
   }
 }
 
-void AgentDaemon::answer_local(const std::vector<zmq::message_t>& route, const proto::AdminResponse& resp) {
+void AgentDaemon::answer_local(const std::vector<zmq::message_t>& route,
+                               const proto::AdminResponse& resp) {
   proto::Header h;
   h.msg_id = local_msg_id_++;
   h.ts_ms = clock_.wall_ms();
   auto bytes = proto::encode(h, resp);
   try {
-    for (const auto& f : route) local_.send(zmq::buffer(f.data(), f.size()), zmq::send_flags::sndmore);
+    for (const auto& f : route)
+      local_.send(zmq::buffer(f.data(), f.size()), zmq::send_flags::sndmore);
     local_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
   } catch (const zmq::error_t& e) {
     log::warn("local reply failed", {{"error", e.what()}});
@@ -182,7 +191,8 @@ void AgentDaemon::drain_local() {
     if (!r) return;
     if (frames.size() < 2) continue;
     std::vector<zmq::message_t> route;
-    for (size_t k = 0; k + 1 < frames.size(); ++k) route.emplace_back(frames[k].data(), frames[k].size());
+    for (size_t k = 0; k + 1 < frames.size(); ++k)
+      route.emplace_back(frames[k].data(), frames[k].size());
     proto::AdminResponse resp;
     bool deferred = false;
     auto decoded = proto::decode_envelope(frames.back().to_string_view());
@@ -201,8 +211,11 @@ void AgentDaemon::drain_local() {
 }
 
 proto::AdminResponse AgentDaemon::handle_local(const proto::AdminRequest& req,
-                                               const std::vector<zmq::message_t>& route, bool& deferred) {
-  auto fail = [](const Error& e) { return proto::AdminResponse{false, e.code, e.message, json::object()}; };
+                                               const std::vector<zmq::message_t>& route,
+                                               bool& deferred) {
+  auto fail = [](const Error& e) {
+    return proto::AdminResponse{false, e.code, e.message, json::object()};
+  };
   auto ok = [](json result) { return proto::AdminResponse{true, "", "", std::move(result)}; };
   if (req.op == "status") {
     const auto& st = core_->stats();
@@ -244,7 +257,8 @@ proto::AdminResponse AgentDaemon::handle_local(const proto::AdminRequest& req,
   if (req.op == "task.done") {
     const std::string id = req.args.value("task_id", "");
     if (config_task_ids_.count(id)) {
-      return fail(Error{"bad_request", "task '" + id + "' comes from the config file; remove it there"});
+      return fail(
+          Error{"bad_request", "task '" + id + "' comes from the config file; remove it there"});
     }
     if (auto s = queue_->done(id); !s) return fail(s.error());
     if (auto s = store_->delete_task(id); !s) return fail(s.error());
@@ -254,7 +268,8 @@ proto::AdminResponse AgentDaemon::handle_local(const proto::AdminRequest& req,
   }
   if (req.op == "task.list") {
     json tasks = proto::to_json(queue_->matrix())["tasks"];
-    for (auto& t : tasks) t["from_config"] = config_task_ids_.count(t["task_id"].get<std::string>()) > 0;
+    for (auto& t : tasks)
+      t["from_config"] = config_task_ids_.count(t["task_id"].get<std::string>()) > 0;
     return ok(json{{"tasks", tasks}});
   }
   if (req.op == "trace.submit") {
@@ -262,7 +277,8 @@ proto::AdminResponse AgentDaemon::handle_local(const proto::AdminRequest& req,
     json j = req.args.value("trace", json::object());
     if (!j.is_object()) return fail(Error{"bad_request", "args.trace must be an object"});
     if (!j.contains("trace_id")) {
-      j["trace_id"] = cfg_.agent_id + "-" + std::to_string(clock_.wall_ms()) + "-" + std::to_string(++trace_counter_);
+      j["trace_id"] = cfg_.agent_id + "-" + std::to_string(clock_.wall_ms()) + "-" +
+                      std::to_string(++trace_counter_);
     }
     if (!j.contains("created_ms")) j["created_ms"] = clock_.wall_ms();
     if (!j.contains("context")) j["context"] = proto::to_json(current_context());
@@ -282,13 +298,15 @@ proto::AdminResponse AgentDaemon::handle_local(const proto::AdminRequest& req,
     const std::string id = core_->request_hparams(ctx);
     std::vector<std::string> r;
     for (const auto& f : route) r.push_back(f.to_string());
-    waiting_.push_back({std::move(r), id, clock_.now_ms() + std::clamp<int64_t>(timeout_ms, 100, 600'000)});
+    waiting_.push_back(
+        {std::move(r), id, clock_.now_ms() + std::clamp<int64_t>(timeout_ms, 100, 600'000)});
     deferred = true;
     flush_outgoing();
     return ok(json::object());
   }
   if (req.op == "probe") {
-    return ok(json{{"devices", [&] {
+    return ok(json{{"devices",
+                    [&] {
                       json d = json::array();
                       for (const auto& dev : sampler_->devices()) d.push_back(proto::to_json(dev));
                       return d;
@@ -328,14 +346,16 @@ void AgentDaemon::handle_commands() {
   for (const auto& cmd : core_->take_commands()) {
     switch (cmd.action) {
       case proto::CommandAction::reload_config:
-        log::info("reload_config received; restart the agent (or send SIGHUP) to apply a changed file",
-                  {{"command", cmd.command_id}});
+        log::info(
+            "reload_config received; restart the agent (or send SIGHUP) to apply a changed file",
+            {{"command", cmd.command_id}});
         break;
       case proto::CommandAction::start_search:
       case proto::CommandAction::cancel:
         // Searches arrive with edgenas-search (the NAS worker); this agent cannot run one.
-        log::warn("search command ignored: this agent has no NAS worker configured",
-                  {{"command", cmd.command_id}, {"action", std::string(proto::to_string(cmd.action))}});
+        log::warn(
+            "search command ignored: this agent has no NAS worker configured",
+            {{"command", cmd.command_id}, {"action", std::string(proto::to_string(cmd.action))}});
         break;
     }
   }

@@ -30,8 +30,8 @@ class AgentDaemon {
   void drain_coordinator();
   void drain_local();
   void answer_local(const std::vector<zmq::message_t>& route, const proto::AdminResponse& resp);
-  proto::AdminResponse handle_local(const proto::AdminRequest& req, const std::vector<zmq::message_t>& route,
-                                    bool& deferred);
+  proto::AdminResponse handle_local(const proto::AdminRequest& req,
+                                    const std::vector<zmq::message_t>& route, bool& deferred);
   void flush_outgoing();
   void handle_commands();
   void settle_waiting_requests();

@@ -23,7 +23,8 @@ namespace {
 constexpr int kExitFailed = 1, kExitUsage = 2, kExitUnreachable = 3;
 
 int report(const Error& e) {
-  std::cerr << "edgenas-agent: " << e.message << (e.code.empty() ? "" : " [" + e.code + "]") << "\n";
+  std::cerr << "edgenas-agent: " << e.message << (e.code.empty() ? "" : " [" + e.code + "]")
+            << "\n";
   return e.code == proto::kUnreachable ? kExitUnreachable : kExitFailed;
 }
 
@@ -40,7 +41,8 @@ Expected<JobRow> parse_row(const std::string& s) {
     }
   }
   parts.push_back(cur);
-  if (parts.size() != 4) return Error{"usage", "--row '" + s + "' must be DEVICE:RUNTIME_MS:ENERGY_J:NODES"};
+  if (parts.size() != 4)
+    return Error{"usage", "--row '" + s + "' must be DEVICE:RUNTIME_MS:ENERGY_J:NODES"};
   try {
     return JobRow{parts[0], std::stod(parts[1]), std::stod(parts[2]), std::stoi(parts[3])};
   } catch (const std::exception&) {
@@ -61,28 +63,34 @@ Expected<json> read_json_file(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"edgenas-agent: reports this edge box's Job queue and free resources to the edgenas\n"
-               "coordinator, asks it for NAS hyperparameters and delivers the traces of NAS runs.\n"
-               "`run` is the daemon; the other commands talk to a running daemon over its local socket.\n"
-               "Exit codes: 0 ok, 1 refused/failed, 2 usage or config error, 3 unreachable."};
+  CLI::App app{
+      "edgenas-agent: reports this edge box's Job queue and free resources to the edgenas\n"
+      "coordinator, asks it for NAS hyperparameters and delivers the traces of NAS runs.\n"
+      "`run` is the daemon; the other commands talk to a running daemon over its local socket.\n"
+      "Exit codes: 0 ok, 1 refused/failed, 2 usage or config error, 3 unreachable."};
   app.require_subcommand(1);
   agent::AgentConfig cfg;
   std::string config_path, local_override;
   auto add_common = [&](CLI::App* sc) {
-    sc->add_option("-c,--config", config_path, "TOML config (default /etc/edgenas/agent.toml if present)");
-    sc->add_option("--local", local_override, "the daemon's local socket (default ipc://<state_dir>/agent.sock)");
+    sc->add_option("-c,--config", config_path,
+                   "TOML config (default /etc/edgenas/agent.toml if present)");
+    sc->add_option("--local", local_override,
+                   "the daemon's local socket (default ipc://<state_dir>/agent.sock)");
   };
 
   auto* run = app.add_subcommand("run", "run the agent daemon");
   add_common(run);
-  std::string id, coordinator, state_dir, profile, level;
+  std::string id, coordinator, state_dir, profile, level, sample_interval;
   run->add_option("--id", id, "agent id (default: [agent].id, else the hostname)");
   run->add_option("--coordinator", coordinator, "coordinator endpoint, e.g. tcp://10.0.0.5:7700");
   run->add_option("--state-dir", state_dir, "where the outbox and queued tasks are kept");
-  run->add_option("--profile", profile, "simulate this device profile (TOML) instead of probing Linux");
+  run->add_option("--profile", profile,
+                  "simulate this device profile (TOML) instead of probing Linux");
   run->add_option("--log-level", level, "debug|info|warn|error");
+  run->add_option("--sample-interval", sample_interval, "how often probes are read (default 5s)");
 
-  auto* probe = app.add_subcommand("probe", "print this box's devices and one Source sample, then exit");
+  auto* probe =
+      app.add_subcommand("probe", "print this box's devices and one Source sample, then exit");
   add_common(probe);
   probe->add_option("--profile", profile, "simulate this device profile instead");
 
@@ -98,7 +106,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> rows;
   submit->add_option("--id", task_id, "task id");
   submit->add_option("--latency-req-ms,-T", t_ms, "the task's latency requirement T in ms");
-  submit->add_option("--row", rows, "DEVICE:RUNTIME_MS:ENERGY_J:NODES, once per device (e.g. cpu:40:0.5:1)");
+  submit->add_option("--row", rows,
+                     "DEVICE:RUNTIME_MS:ENERGY_J:NODES, once per device (e.g. cpu:40:0.5:1)");
   submit->add_option("--file", task_file, "JSON task {task_id, latency_req_ms, rows: [...]}");
   auto* done = task->add_subcommand("done", "remove a finished task");
   add_common(done);
@@ -111,12 +120,17 @@ int main(int argc, char** argv) {
   auto* tsubmit = trace->add_subcommand("submit", "hand a trace (JSON) to the agent for delivery");
   add_common(tsubmit);
   std::string trace_file;
-  tsubmit->add_option("FILE", trace_file, "JSON trace; trace_id, created_ms and context may be omitted")->required();
+  tsubmit
+      ->add_option("FILE", trace_file,
+                   "JSON trace; trace_id, created_ms and context may be omitted")
+      ->required();
 
-  auto* hparams = app.add_subcommand("hparams", "ask the coordinator for NAS hyperparameters for the current queue");
+  auto* hparams = app.add_subcommand(
+      "hparams", "ask the coordinator for NAS hyperparameters for the current queue");
   add_common(hparams);
   std::string dataset_file;
-  hparams->add_option("--dataset", dataset_file, "JSON {classes, image_h, image_w, channels, samples}");
+  hparams->add_option("--dataset", dataset_file,
+                      "JSON {classes, image_h, image_w, channels, samples}");
 
   bool json_out = false;
   for (auto* sc : {status, list, hparams, probe}) sc->add_flag("--json", json_out, "print JSON");
@@ -127,7 +141,8 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : kExitUsage;
   }
 
-  if (config_path.empty() && std::filesystem::exists("/etc/edgenas/agent.toml")) config_path = "/etc/edgenas/agent.toml";
+  if (config_path.empty() && std::filesystem::exists("/etc/edgenas/agent.toml"))
+    config_path = "/etc/edgenas/agent.toml";
   if (!config_path.empty()) {
     if (auto s = agent::load_agent_config(config_path, cfg); !s) {
       std::cerr << "edgenas-agent: " << s.error().message << "\n";
@@ -143,6 +158,14 @@ int main(int argc, char** argv) {
     cfg.profile_path = profile;
   }
   if (!level.empty()) cfg.log_level = level;
+  if (!sample_interval.empty()) {
+    auto d = config::parse_duration_ms(sample_interval);
+    if (!d) {
+      std::cerr << "edgenas-agent: --sample-interval: " << d.error().message << "\n";
+      return kExitUsage;
+    }
+    cfg.sample_interval_ms = *d;
+  }
   if (!local_override.empty()) cfg.local_endpoint = local_override;
   if (auto s = agent::validate(cfg); !s) {
     std::cerr << "edgenas-agent: " << s.error().message << "\n";
@@ -159,14 +182,16 @@ int main(int argc, char** argv) {
     auto d = agent::AgentDaemon::create(cfg, clock);
     if (!d) {
       std::cerr << "edgenas-agent: " << d.error().message << "\n";
-      return d.error().code == "config" || d.error().code == "bad_profile" ? kExitUsage : kExitFailed;
+      return d.error().code == "config" || d.error().code == "bad_profile" ? kExitUsage
+                                                                           : kExitFailed;
     }
     if (auto s = (*d)->bind_local(); !s) {
       std::cerr << "edgenas-agent: " << s.error().message << "\n";
       return kExitFailed;
     }
     daemon::SignalWatcher signals;
-    log::info("agent started", {{"agent", cfg.agent_id}, {"coordinator", cfg.coordinator}, {"local", cfg.local()}});
+    log::info("agent started",
+              {{"agent", cfg.agent_id}, {"coordinator", cfg.coordinator}, {"local", cfg.local()}});
     (*d)->run(signals.stop_requested());
     return 0;
   }
@@ -178,8 +203,10 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a /proc/stat window
     auto s = (*sampler)->sample(JobMatrix{});
     if (!s) return report(s.error());
-    json out{{"power_source", (*sampler)->power_source()}, {"profile", (*sampler)->profile()},
-             {"devices", json::array()}, {"source", proto::to_json(*s)}};
+    json out{{"power_source", (*sampler)->power_source()},
+             {"profile", (*sampler)->profile()},
+             {"devices", json::array()},
+             {"source", proto::to_json(*s)}};
     for (const auto& d : (*sampler)->devices()) out["devices"].push_back(proto::to_json(d));
     if (json_out) {
       std::cout << out.dump(2) << "\n";
@@ -189,12 +216,15 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < s->devices.size(); ++i) {
       const auto& d = s->devices[i];
       const auto& info = out["devices"][i];
-      t.push_back({d.device, std::to_string(info["total_nodes"].get<int>()), std::to_string(d.free_nodes),
-                   std::to_string(info["total_memory_mb"].get<int64_t>()), std::to_string(d.free_memory_mb),
-                   info["probe"].get<std::string>()});
+      t.push_back({d.device, std::to_string(info["total_nodes"].get<int>()),
+                   std::to_string(d.free_nodes),
+                   std::to_string(info["total_memory_mb"].get<int64_t>()),
+                   std::to_string(d.free_memory_mb), info["probe"].get<std::string>()});
     }
-    print_table(std::cout, {"DEVICE", "NODES", "FREE_NODES", "MEMORY_MB", "FREE_MEMORY_MB", "PROBE"}, t);
-    std::printf("power %.1f W (%s)\n", s->power_w, s->power_modelled ? "modelled" : "measured, RAPL");
+    print_table(std::cout,
+                {"DEVICE", "NODES", "FREE_NODES", "MEMORY_MB", "FREE_MEMORY_MB", "PROBE"}, t);
+    std::printf("power %.1f W (%s)\n", s->power_w,
+                s->power_modelled ? "modelled" : "measured, RAPL");
     return 0;
   }
 
@@ -202,7 +232,8 @@ int main(int argc, char** argv) {
   auto call = [&](const std::string& op, const json& args) -> Expected<json> {
     auto r = client.call(op, args);
     if (!r && r.error().code == proto::kUnreachable) {
-      return Error{std::string(proto::kUnreachable), "no agent answering on " + cfg.local() + " (is `edgenas-agent run` running?)"};
+      return Error{std::string(proto::kUnreachable),
+                   "no agent answering on " + cfg.local() + " (is `edgenas-agent run` running?)"};
     }
     return r;
   };
@@ -216,10 +247,13 @@ int main(int argc, char** argv) {
     }
     const json& s = *r;
     std::cout << "agent        " << s["agent_id"].get<std::string>() << "\n"
-              << "link         " << s["link"].get<std::string>() << " to " << s["coordinator"].get<std::string>() << "\n"
+              << "link         " << s["link"].get<std::string>() << " to "
+              << s["coordinator"].get<std::string>() << "\n"
               << "queue        " << s["queued_tasks"] << " tasks\n"
-              << "outbox       " << s["outbox_depth"] << " unacked traces (" << s["outbox_dropped"] << " dropped at the bound)\n"
-              << "power        " << s["source"].value("power_w", 0.0) << " W (" << s["power_source"].get<std::string>() << ")\n"
+              << "outbox       " << s["outbox_depth"] << " unacked traces (" << s["outbox_dropped"]
+              << " dropped at the bound)\n"
+              << "power        " << s["source"].value("power_w", 0.0) << " W ("
+              << s["power_source"].get<std::string>() << ")\n"
               << "stats        " << s["stats"].dump() << "\n";
     return 0;
   }
@@ -231,7 +265,8 @@ int main(int argc, char** argv) {
       t = *j;
     } else {
       if (task_id.empty() || t_ms <= 0 || rows.empty()) {
-        std::cerr << "edgenas-agent: task submit needs --id, --latency-req-ms and at least one --row (or --file)\n";
+        std::cerr << "edgenas-agent: task submit needs --id, --latency-req-ms and at least one "
+                     "--row (or --file)\n";
         return kExitUsage;
       }
       JobTask jt{task_id, t_ms, {}};
@@ -244,7 +279,8 @@ int main(int argc, char** argv) {
     }
     auto r = call("task.submit", {{"task", t}});
     if (!r) return report(r.error());
-    std::cout << "queued " << (*r)["task_id"].get<std::string>() << " (" << (*r)["queued_tasks"] << " tasks in queue)\n";
+    std::cout << "queued " << (*r)["task_id"].get<std::string>() << " (" << (*r)["queued_tasks"]
+              << " tasks in queue)\n";
     return 0;
   }
   if (done->parsed()) {
@@ -267,12 +303,15 @@ int main(int argc, char** argv) {
         std::snprintf(buf, sizeof buf, "%.1f", row["runtime_ms"].get<double>());
         std::string rt = buf;
         std::snprintf(buf, sizeof buf, "%.3f", row["energy_j"].get<double>());
-        t.push_back({task_j["task_id"].get<std::string>(), std::to_string(task_j["latency_req_ms"].get<double>()),
-                     row["device"].get<std::string>(), rt, buf, std::to_string(row["nodes"].get<int>()),
+        t.push_back({task_j["task_id"].get<std::string>(),
+                     std::to_string(task_j["latency_req_ms"].get<double>()),
+                     row["device"].get<std::string>(), rt, buf,
+                     std::to_string(row["nodes"].get<int>()),
                      task_j["from_config"].get<bool>() ? "config" : "local"});
       }
     }
-    print_table(std::cout, {"TASK", "T_MS", "DEVICE", "RUNTIME_MS", "ENERGY_J", "NODES", "FROM"}, t);
+    print_table(std::cout, {"TASK", "T_MS", "DEVICE", "RUNTIME_MS", "ENERGY_J", "NODES", "FROM"},
+                t);
     return 0;
   }
   if (tsubmit->parsed()) {
@@ -280,8 +319,8 @@ int main(int argc, char** argv) {
     if (!j) return std::cerr << "edgenas-agent: " << j.error().message << "\n", kExitUsage;
     auto r = call("trace.submit", {{"trace", *j}});
     if (!r) return report(r.error());
-    std::cout << "trace " << (*r)["trace_id"].get<std::string>() << " is in the outbox (" << (*r)["outbox_depth"]
-              << " unacked)\n";
+    std::cout << "trace " << (*r)["trace_id"].get<std::string>() << " is in the outbox ("
+              << (*r)["outbox_depth"] << " unacked)\n";
     return 0;
   }
   if (hparams->parsed()) {
@@ -298,9 +337,10 @@ int main(int argc, char** argv) {
       return 0;
     }
     const json& h = (*r)["hparams"];
-    std::cout << "layers " << h["layers"] << ", filters " << h["filters"] << ", kernel " << h["kernel"] << ", loss "
-              << h["loss"].get<std::string>() << ", seed " << h["seed"] << "\npolicy " << (*r)["policy"].get<std::string>()
-              << " (predictor version " << (*r)["predictor_version"] << "): " << r->value("reason", "") << "\n";
+    std::cout << "layers " << h["layers"] << ", filters " << h["filters"] << ", kernel "
+              << h["kernel"] << ", loss " << h["loss"].get<std::string>() << ", seed " << h["seed"]
+              << "\npolicy " << (*r)["policy"].get<std::string>() << " (predictor version "
+              << (*r)["predictor_version"] << "): " << r->value("reason", "") << "\n";
     return 0;
   }
   return kExitUsage;

@@ -72,7 +72,9 @@ int CpuProbe::online_cores() const {
     std::istringstream in(*text);
     std::string line;
     while (std::getline(in, line)) {
-      if (line.size() > 3 && line.compare(0, 3, "cpu") == 0 && std::isdigit(static_cast<unsigned char>(line[3]))) ++n;
+      if (line.size() > 3 && line.compare(0, 3, "cpu") == 0 &&
+          std::isdigit(static_cast<unsigned char>(line[3])))
+        ++n;
     }
   }
   return n > 0 ? n : 1;
@@ -98,7 +100,8 @@ std::optional<double> CpuProbe::quota_cores() const {
     const std::string dir = paths_.sys + "/fs/cgroup/cpu" + *cg.v1_cpu;
     auto quota = read_int(dir + "/cpu.cfs_quota_us");
     auto period = read_int(dir + "/cpu.cfs_period_us");
-    if (quota && period && *quota > 0 && *period > 0) return static_cast<double>(*quota) / static_cast<double>(*period);
+    if (quota && period && *quota > 0 && *period > 0)
+      return static_cast<double>(*quota) / static_cast<double>(*period);
   }
   return std::nullopt;
 }
@@ -190,7 +193,8 @@ Expected<int64_t> MemoryProbe::free_mb() const {
   auto kb = meminfo_kb(paths_.proc, "MemAvailable");
   if (!kb) return kb;
   int64_t mb = *kb / 1024;
-  if (auto cg = cgroup_limit_and_usage()) mb = std::min(mb, std::max<int64_t>(0, (cg->first - cg->second) >> 20));
+  if (auto cg = cgroup_limit_and_usage())
+    mb = std::min(mb, std::max<int64_t>(0, (cg->first - cg->second) >> 20));
   return mb;
 }
 
@@ -222,7 +226,8 @@ Expected<std::pair<uint64_t, uint64_t>> RaplMeter::read_zone(const std::string& 
   auto r = read_file(zone + "/max_energy_range_uj");
   if (!e || !r) return Error{"probe", "cannot read " + zone + "/energy_uj"};
   try {
-    return std::pair{static_cast<uint64_t>(std::stoull(trim(*e))), static_cast<uint64_t>(std::stoull(trim(*r)))};
+    return std::pair{static_cast<uint64_t>(std::stoull(trim(*e))),
+                     static_cast<uint64_t>(std::stoull(trim(*r)))};
   } catch (const std::exception&) {
     return Error{"probe", zone + ": unreadable energy counter"};
   }

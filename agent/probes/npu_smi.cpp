@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <cmath>
-#include <optional>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 
 #include "agent/probes/probes.hpp"
@@ -51,7 +51,8 @@ std::vector<std::pair<int64_t, int64_t>> usage_pairs(const std::string& s) {
 
 // A small non-negative integer (NPU ids are single or double digits).
 std::optional<int> small_int(const std::string& s) {
-  if (s.empty() || s.size() > 4 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  if (s.empty() || s.size() > 4 || s.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
   return std::stoi(s);
 }
 
@@ -70,16 +71,19 @@ Expected<std::vector<NpuSmiPlugin::Chip>> NpuSmiPlugin::parse(const std::string&
     // The process table that may follow starts with its own header; stop there.
     if (line.find("Process id") != std::string::npos) break;
     if (!in_device_table || line.empty() || line[0] != '|') continue;
-    if (line.find("Chip") != std::string::npos && line.find("Bus-Id") != std::string::npos) continue;
+    if (line.find("Chip") != std::string::npos && line.find("Bus-Id") != std::string::npos)
+      continue;
     rows.push_back(line);
   }
   std::vector<Chip> chips;
   for (size_t i = 0; i + 1 < rows.size(); i += 2) {
     auto a = cells(rows[i]), b = cells(rows[i + 1]);
-    if (a.size() < 3 || b.size() < 3) return Error{"probe", "npu-smi: unexpected row layout: " + rows[i]};
+    if (a.size() < 3 || b.size() < 3)
+      return Error{"probe", "npu-smi: unexpected row layout: " + rows[i]};
     auto head = words(a[0]);
     auto id = head.empty() ? std::nullopt : small_int(head[0]);
-    if (head.size() < 2 || !id || *id > 99) return Error{"probe", "npu-smi: no NPU id in: " + rows[i]};
+    if (head.size() < 2 || !id || *id > 99)
+      return Error{"probe", "npu-smi: no NPU id in: " + rows[i]};
     Chip c;
     c.npu_id = *id;
     c.name = head[1];
@@ -115,7 +119,9 @@ NpuSmiPlugin::Runner NpuSmiPlugin::command_runner(std::string command) {
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, p)) > 0 && out.size() < (1 << 20)) out.append(buf, n);
     int rc = pclose(p);
-    if (rc != 0) return Error{"probe", "'" + command + "' failed (status " + std::to_string(rc) + "): " + out.substr(0, 200)};
+    if (rc != 0)
+      return Error{"probe", "'" + command + "' failed (status " + std::to_string(rc) +
+                                "): " + out.substr(0, 200)};
     return out;
   };
 }
@@ -127,7 +133,8 @@ std::vector<DeviceInfo> NpuSmiPlugin::devices() {
     auto chips = parse(*text);
     if (!chips) return {};
     for (const auto& c : *chips) {
-      devices_.push_back({"npu" + std::to_string(c.npu_id), cores_, c.memory_total_mb, "npu-smi:" + c.name});
+      devices_.push_back(
+          {"npu" + std::to_string(c.npu_id), cores_, c.memory_total_mb, "npu-smi:" + c.name});
     }
   }
   return devices_;
@@ -142,7 +149,9 @@ Expected<std::vector<DeviceSource>> NpuSmiPlugin::sample() {
   for (const auto& c : *chips) {
     DeviceSource d;
     d.device = "npu" + std::to_string(c.npu_id);
-    d.free_nodes = c.healthy ? static_cast<int>(std::lround(cores_ * (1.0 - std::clamp(c.aicore_pct, 0.0, 100.0) / 100.0))) : 0;
+    d.free_nodes = c.healthy ? static_cast<int>(std::lround(
+                                   cores_ * (1.0 - std::clamp(c.aicore_pct, 0.0, 100.0) / 100.0)))
+                             : 0;
     d.free_memory_mb = std::max<int64_t>(0, c.memory_total_mb - c.memory_used_mb);
     out.push_back(d);
   }

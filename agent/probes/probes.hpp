@@ -68,8 +68,10 @@ class RaplMeter final : public PowerMeter {
   std::string source() const override { return "rapl"; }
 
  private:
-  RaplMeter(const Clock& clock, std::vector<std::string> zones) : clock_(clock), zones_(std::move(zones)) {}
-  Expected<std::pair<uint64_t, uint64_t>> read_zone(const std::string& zone) const;  // energy, range
+  RaplMeter(const Clock& clock, std::vector<std::string> zones)
+      : clock_(clock), zones_(std::move(zones)) {}
+  Expected<std::pair<uint64_t, uint64_t>> read_zone(
+      const std::string& zone) const;  // energy, range
   const Clock& clock_;
   std::vector<std::string> zones_;
   std::vector<uint64_t> last_uj_;
@@ -104,7 +106,8 @@ class NpuSmiPlugin final : public DevicePlugin {
  public:
   using Runner = std::function<Expected<std::string>()>;
   // cores_per_chip: DaVinci AI cores per chip (2 on the Ascend 310 of the Atlas 200 DK).
-  NpuSmiPlugin(Runner runner, int cores_per_chip) : run_(std::move(runner)), cores_(cores_per_chip) {}
+  NpuSmiPlugin(Runner runner, int cores_per_chip)
+      : run_(std::move(runner)), cores_(cores_per_chip) {}
   static Runner command_runner(std::string command);
   std::string name() const override { return "npu-smi"; }
   std::vector<DeviceInfo> devices() override;

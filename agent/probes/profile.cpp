@@ -9,36 +9,32 @@
 namespace edgenas::agent {
 namespace {
 
-#define TRY_READ(expr, dst)   \
-  do {                        \
-    auto v_ = (expr);         \
-    if (!v_) return v_.error(); \
-    if (*v_) dst = **v_;      \
-  } while (0)
-
-Expected<DeviceProfile::Device> read_device(const toml::table& t, const std::string& where, bool cpu) {
+Expected<DeviceProfile::Device> read_device(const toml::table& t, const std::string& where,
+                                            bool cpu) {
   DeviceProfile::Device d;
-  if (auto s = config::check_keys(t, {"device", "cores", "memory_mb", "base_load", "load_swing"}, where); !s) {
+  if (auto s =
+          config::check_keys(t, {"device", "cores", "memory_mb", "base_load", "load_swing"}, where);
+      !s) {
     return s.error();
   }
   d.device = "cpu";
   if (!cpu) {
     std::optional<std::string> name;
-    TRY_READ(config::get_string(t, "device", where), name);
+    EDGENAS_CONFIG_READ(config::get_string(t, "device", where), name);
     if (!name || !valid_device_name(*name) || *name == "cpu") {
       return Error{"bad_profile", where + ".device must name an accelerator (npu0, gpu0, ...)"};
     }
     d.device = *name;
   }
   std::optional<int64_t> cores, mem;
-  TRY_READ(config::get_int(t, "cores", where, 1, limits::kMaxNodesPerDevice), cores);
-  TRY_READ(config::get_int(t, "memory_mb", where, 0, limits::kMaxMemoryMb), mem);
+  EDGENAS_CONFIG_READ(config::get_int(t, "cores", where, 1, limits::kMaxNodesPerDevice), cores);
+  EDGENAS_CONFIG_READ(config::get_int(t, "memory_mb", where, 0, limits::kMaxMemoryMb), mem);
   if (!cores) return Error{"bad_profile", where + ".cores is required"};
   if (!mem) return Error{"bad_profile", where + ".memory_mb is required"};
   d.cores = static_cast<int>(*cores);
   d.memory_mb = *mem;
-  TRY_READ(config::get_double(t, "base_load", where, 0, 1), d.base_load);
-  TRY_READ(config::get_double(t, "load_swing", where, 0, 1), d.load_swing);
+  EDGENAS_CONFIG_READ(config::get_double(t, "base_load", where, 0, 1), d.base_load);
+  EDGENAS_CONFIG_READ(config::get_double(t, "load_swing", where, 0, 1), d.load_swing);
   return d;
 }
 
@@ -53,14 +49,17 @@ Expected<DeviceProfile> parse_profile(const std::string& text, const std::string
                                     std::string(e.description())};
   }
   DeviceProfile p;
-  if (auto s = config::check_keys(t, {"name", "description", "sources", "cpu", "accelerator", "power", "load"}, origin); !s) {
+  if (auto s = config::check_keys(
+          t, {"name", "description", "sources", "cpu", "accelerator", "power", "load"}, origin);
+      !s) {
     return s.error();
   }
   std::optional<std::string> name;
-  TRY_READ(config::get_string(t, "name", origin), name);
-  if (!name || !valid_id(*name)) return Error{"bad_profile", origin + ": 'name' is required (an id like rpi4)"};
+  EDGENAS_CONFIG_READ(config::get_string(t, "name", origin), name);
+  if (!name || !valid_id(*name))
+    return Error{"bad_profile", origin + ": 'name' is required (an id like rpi4)"};
   p.name = *name;
-  TRY_READ(config::get_string(t, "description", origin), p.description);
+  EDGENAS_CONFIG_READ(config::get_string(t, "description", origin), p.description);
   if (const auto* src = t.get_as<toml::array>("sources")) {
     for (const auto& s : *src) {
       if (!s.is_string()) return Error{"bad_profile", origin + ": sources must be strings"};
@@ -81,27 +80,30 @@ Expected<DeviceProfile> parse_profile(const std::string& text, const std::string
       auto d = read_device(*at, where, false);
       if (!d) return d.error();
       for (const auto& existing : p.devices) {
-        if (existing.device == d->device) return Error{"bad_profile", where + ": device '" + d->device + "' twice"};
+        if (existing.device == d->device)
+          return Error{"bad_profile", where + ": device '" + d->device + "' twice"};
       }
       p.devices.push_back(*d);
     }
   }
-  if (p.devices.size() > limits::kMaxDevices) return Error{"bad_profile", origin + ": too many devices"};
+  if (p.devices.size() > limits::kMaxDevices)
+    return Error{"bad_profile", origin + ": too many devices"};
   const auto* power = t.get_as<toml::table>("power");
   if (!power) return Error{"bad_profile", origin + ": [power] section is required"};
   const std::string pw = origin + ": [power]";
   if (auto s = config::check_keys(*power, {"idle_w", "max_w"}, pw); !s) return s.error();
   std::optional<double> idle, max;
-  TRY_READ(config::get_double(*power, "idle_w", pw, 0, limits::kMaxPowerW), idle);
-  TRY_READ(config::get_double(*power, "max_w", pw, 0, limits::kMaxPowerW), max);
-  if (!idle || !max || *max < *idle) return Error{"bad_profile", pw + ": idle_w and max_w are required, max_w >= idle_w"};
+  EDGENAS_CONFIG_READ(config::get_double(*power, "idle_w", pw, 0, limits::kMaxPowerW), idle);
+  EDGENAS_CONFIG_READ(config::get_double(*power, "max_w", pw, 0, limits::kMaxPowerW), max);
+  if (!idle || !max || *max < *idle)
+    return Error{"bad_profile", pw + ": idle_w and max_w are required, max_w >= idle_w"};
   p.idle_w = *idle;
   p.max_w = *max;
   if (const auto* load = t.get_as<toml::table>("load")) {
     const std::string lw = origin + ": [load]";
     if (auto s = config::check_keys(*load, {"swing_period", "noise"}, lw); !s) return s.error();
-    TRY_READ(config::get_duration_ms(*load, "swing_period", lw), p.swing_period_ms);
-    TRY_READ(config::get_double(*load, "noise", lw, 0, 0.5), p.noise);
+    EDGENAS_CONFIG_READ(config::get_duration_ms(*load, "swing_period", lw), p.swing_period_ms);
+    EDGENAS_CONFIG_READ(config::get_double(*load, "noise", lw, 0, 0.5), p.noise);
     if (p.swing_period_ms <= 0) return Error{"bad_profile", lw + ".swing_period must be positive"};
   }
   return p;
@@ -114,7 +116,5 @@ Expected<DeviceProfile> load_profile(const std::string& path) {
   ss << in.rdbuf();
   return parse_profile(ss.str(), path);
 }
-
-#undef TRY_READ
 
 }  // namespace edgenas::agent

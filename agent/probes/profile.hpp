@@ -9,8 +9,8 @@ namespace edgenas::agent {
 
 struct DeviceProfile {
   struct Device {
-    std::string device;     // "cpu", "npu0", "gpu0", ...
-    int cores = 0;          // compute nodes
+    std::string device;  // "cpu", "npu0", "gpu0", ...
+    int cores = 0;       // compute nodes
     int64_t memory_mb = 0;
     double base_load = 0;   // mean utilisation from the box's own work, 0..1
     double load_swing = 0;  // amplitude of the periodic swing, 0..1

@@ -9,7 +9,11 @@ namespace edgenas::agent {
 
 LinuxSampler::LinuxSampler(const Clock& clock, ProbePaths paths, std::unique_ptr<PowerMeter> power,
                            std::vector<std::unique_ptr<DevicePlugin>> plugins)
-    : clock_(clock), cpu_(paths), mem_(paths), power_(std::move(power)), plugins_(std::move(plugins)) {
+    : clock_(clock),
+      cpu_(paths),
+      mem_(paths),
+      power_(std::move(power)),
+      plugins_(std::move(plugins)) {
   (void)cpu_.sample_busy();  // prime the /proc/stat delta
   last_sample_ms_ = clock_.now_ms();
 }
@@ -17,7 +21,8 @@ LinuxSampler::LinuxSampler(const Clock& clock, ProbePaths paths, std::unique_ptr
 std::vector<DeviceInfo> LinuxSampler::devices() {
   std::vector<DeviceInfo> out;
   auto total = mem_.total_mb();
-  out.push_back({"cpu", static_cast<int>(std::ceil(cpu_.usable_cores())), total ? *total : 0, "procfs"});
+  out.push_back(
+      {"cpu", static_cast<int>(std::ceil(cpu_.usable_cores())), total ? *total : 0, "procfs"});
   for (auto& p : plugins_) {
     for (auto& d : p->devices()) out.push_back(d);
   }
@@ -56,13 +61,15 @@ SimulatedSampler::SimulatedSampler(const Clock& clock, DeviceProfile profile, ui
 
 std::vector<DeviceInfo> SimulatedSampler::devices() {
   std::vector<DeviceInfo> out;
-  for (const auto& d : profile_.devices) out.push_back({d.device, d.cores, d.memory_mb, "simulated:" + profile_.name});
+  for (const auto& d : profile_.devices)
+    out.push_back({d.device, d.cores, d.memory_mb, "simulated:" + profile_.name});
   return out;
 }
 
 Expected<SourceMatrix> SimulatedSampler::sample(const JobMatrix& queue) {
   SourceMatrix s;
-  const double t = static_cast<double>(clock_.now_ms() % profile_.swing_period_ms) / profile_.swing_period_ms;
+  const double t =
+      static_cast<double>(clock_.now_ms() % profile_.swing_period_ms) / profile_.swing_period_ms;
   std::normal_distribution<double> noise(0, profile_.noise);
   double weighted_util = 0, total_cores = 0;
   for (const auto& d : profile_.devices) {

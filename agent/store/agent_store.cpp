@@ -41,7 +41,8 @@ Expected<T> unpack_blob(const std::string& blob, const char* what) {
 
 }  // namespace
 
-Expected<std::unique_ptr<AgentStore>> AgentStore::open(const std::string& path, std::size_t max_traces,
+Expected<std::unique_ptr<AgentStore>> AgentStore::open(const std::string& path,
+                                                       std::size_t max_traces,
                                                        OutboxFullPolicy policy) {
   auto db = sqlite::Db::open(path);
   if (!db) return db.error();
@@ -52,9 +53,10 @@ Expected<std::unique_ptr<AgentStore>> AgentStore::open(const std::string& path, 
 }
 
 Status AgentStore::load_counters() {
-  auto q = db_->prepare("SELECT (SELECT COUNT(*) FROM outbox), "
-                        "(SELECT value FROM counters WHERE name = 'outbox_dropped'), "
-                        "(SELECT COUNT(*) FROM quarantine)");
+  auto q = db_->prepare(
+      "SELECT (SELECT COUNT(*) FROM outbox), "
+      "(SELECT value FROM counters WHERE name = 'outbox_dropped'), "
+      "(SELECT COUNT(*) FROM quarantine)");
   if (!q) return q.error();
   if (!q->step()) return Error{"store", "cannot read outbox counters: " + db_->errmsg()};
   depth_ = q->col_int(0);
@@ -97,7 +99,8 @@ Status AgentStore::add(const Trace& trace) {
                                       " unacked traces (its bound); this trace was refused"};
     }
     evicted = depth_ - static_cast<int64_t>(max_) + 1;
-    auto del = db_->prepare("DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?1)");
+    auto del = db_->prepare(
+        "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?1)");
     if (!del) return fail(del.error());
     del->bind(1, evicted);
     del->step();
@@ -124,7 +127,8 @@ Expected<std::vector<Trace>> AgentStore::pending(std::size_t max) {
   if (!q) return q.error();
   q->bind(1, static_cast<int64_t>(max));
   std::vector<Trace> out;
-  std::vector<std::tuple<int64_t, std::string, std::string, std::string>> bad;  // seq, id, body, why
+  std::vector<std::tuple<int64_t, std::string, std::string, std::string>>
+      bad;  // seq, id, body, why
   while (q->step()) {
     auto t = unpack_blob<Trace>(q->col_blob(2), "outbox trace");
     if (!t) {
@@ -158,7 +162,8 @@ Status AgentStore::quarantine(int64_t seq, const std::string& trace_id, const st
   if (auto s = db_->commit(); !s) return db_->rollback(), s;
   depth_ -= 1;
   quarantined_ += 1;
-  log::error("outbox row does not decode; moved to quarantine", {{"trace_id", trace_id}, {"error", why}});
+  log::error("outbox row does not decode; moved to quarantine",
+             {{"trace_id", trace_id}, {"error", why}});
   return ok_status();
 }
 

@@ -31,7 +31,8 @@ class AgentStore final : public Outbox {
       : db_(std::move(db)), max_(max), policy_(p) {}
   Status load_counters();
   Status bump_dropped(int64_t n);
-  Status quarantine(int64_t seq, const std::string& trace_id, const std::string& body, const std::string& why);
+  Status quarantine(int64_t seq, const std::string& trace_id, const std::string& body,
+                    const std::string& why);
 
   std::unique_ptr<sqlite::Db> db_;
   std::size_t max_;

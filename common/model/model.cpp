@@ -24,7 +24,9 @@ std::optional<Loss> loss_from_string(std::string_view s) {
   return std::nullopt;
 }
 
-std::string_view to_string(TraceStatus s) { return s == TraceStatus::ok ? "ok" : "failed"; }
+std::string_view to_string(TraceStatus s) {
+  return s == TraceStatus::ok ? "ok" : "failed";
+}
 
 std::optional<TraceStatus> trace_status_from_string(std::string_view s) {
   if (s == "ok") return TraceStatus::ok;
@@ -47,8 +49,8 @@ bool valid_device_name(std::string_view name) {
 bool valid_id(std::string_view id) {
   if (id.empty() || id.size() > limits::kMaxIdBytes) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == ':' || c == '@' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == ':' || c == '@' || c == '-';
   });
 }
 

@@ -179,16 +179,16 @@ std::optional<TraceStatus> trace_status_from_string(std::string_view s);
 // The outcome of one NAS run on a box.
 struct TraceOutcome {
   TraceStatus status = TraceStatus::ok;
-  double accuracy = 0;         // test accuracy of the best model, 0..1
-  double latency_ms = 0;       // median batch-1 latency of the best model on its device
+  double accuracy = 0;    // test accuracy of the best model, 0..1
+  double latency_ms = 0;  // median batch-1 latency of the best model on its device
   bool latency_modelled = false;
-  double energy_mj = 0;        // energy per inference, millijoules
+  double energy_mj = 0;  // energy per inference, millijoules
   bool energy_modelled = false;
   double search_time_s = 0;
   int trials = 0;
-  bool met_latency = false;    // latency_ms <= the tightest T of the context
-  std::string device;          // where the model runs ("cpu", "npu0", ...)
-  std::string error;           // why a failed run failed
+  bool met_latency = false;  // latency_ms <= the tightest T of the context
+  std::string device;        // where the model runs ("cpu", "npu0", ...)
+  std::string error;         // why a failed run failed
 
   template <class V>
   void fields(V& v) {
@@ -208,12 +208,12 @@ struct TraceOutcome {
 
 // One NAS run reported by an agent: context, the hyperparameters it ran with, the outcome.
 struct Trace {
-  std::string trace_id;        // unique per run; resends carry the same id (idempotent)
-  int64_t created_ms = 0;      // wall clock at the agent when the run finished
+  std::string trace_id;    // unique per run; resends carry the same id (idempotent)
+  int64_t created_ms = 0;  // wall clock at the agent when the run finished
   Context context;
   Hyperparameters hparams;
-  std::string policy;          // who chose hparams: "cold-start", "predictor", "explore", "manual"
-  int predictor_version = 0;   // 0 = no predictor version (cold-start or manual)
+  std::string policy;         // who chose hparams: "cold-start", "predictor", "explore", "manual"
+  int predictor_version = 0;  // 0 = no predictor version (cold-start or manual)
   bool explore = false;
   TraceOutcome outcome;
 

@@ -23,7 +23,8 @@ struct AdminClient::Impl {
   }
 };
 
-AdminClient::AdminClient(std::string endpoint, int64_t timeout_ms) : impl_(std::make_unique<Impl>()) {
+AdminClient::AdminClient(std::string endpoint, int64_t timeout_ms)
+    : impl_(std::make_unique<Impl>()) {
   impl_->endpoint = std::move(endpoint);
   impl_->timeout_ms = timeout_ms;
 }
@@ -53,7 +54,8 @@ Expected<nlohmann::json> AdminClient::call(const std::string& op, const nlohmann
     // Responses are trusted more than agent input, but are still decoded with limits.
     auto oh_env = decode_envelope(msg.to_string_view());
     if (auto* bad = std::get_if<EnvelopeError>(&oh_env)) {
-      return Error{bad->error.code, "bad answer from " + impl_->endpoint + ": " + bad->error.message};
+      return Error{bad->error.code,
+                   "bad answer from " + impl_->endpoint + ": " + bad->error.message};
     }
     auto resp = decode_body<AdminResponse>(std::get<Envelope>(oh_env));
     if (!resp) return Error{resp.error().code, "bad answer: " + resp.error().message};
@@ -61,7 +63,8 @@ Expected<nlohmann::json> AdminClient::call(const std::string& op, const nlohmann
     return std::move(resp->result);
   } catch (const zmq::error_t& e) {
     impl_->sock.reset();
-    return Error{std::string(kUnreachable), std::string("cannot talk to ") + impl_->endpoint + ": " + e.what()};
+    return Error{std::string(kUnreachable),
+                 std::string("cannot talk to ") + impl_->endpoint + ": " + e.what()};
   }
 }
 

@@ -16,7 +16,8 @@ class AdminClient {
   ~AdminClient();
   // Sends {op, args}; returns the result, or an Error with the server's code, or
   // code "unreachable" when no answer came within the timeout.
-  Expected<nlohmann::json> call(const std::string& op, const nlohmann::json& args = nlohmann::json::object());
+  Expected<nlohmann::json> call(const std::string& op,
+                                const nlohmann::json& args = nlohmann::json::object());
 
  private:
   struct Impl;

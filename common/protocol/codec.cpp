@@ -6,15 +6,15 @@ namespace edgenas::proto {
 
 msgpack::unpack_limit wire_limits() {
   return msgpack::unpack_limit(limits::kMaxArrayItems, limits::kMaxMapPairs,
-                               limits::kMaxStringBytes, limits::kMaxBinBytes,
-                               limits::kMaxExtBytes, limits::kMaxDepth);
+                               limits::kMaxStringBytes, limits::kMaxBinBytes, limits::kMaxExtBytes,
+                               limits::kMaxDepth);
 }
 
 Expected<msgpack::object_handle> unpack_bounded(std::string_view bytes) {
   if (bytes.empty()) return Error{std::string(err::kMalformed), "empty message"};
   if (bytes.size() > static_cast<std::size_t>(limits::kMaxMessageBytes)) {
-    return Error{std::string(err::kTooLarge), "message of " + std::to_string(bytes.size()) +
-                                                  " bytes is over the limit"};
+    return Error{std::string(err::kTooLarge),
+                 "message of " + std::to_string(bytes.size()) + " bytes is over the limit"};
   }
   std::size_t offset = 0;
   try {
@@ -79,18 +79,20 @@ std::variant<Envelope, EnvelopeError> decode_envelope(std::string_view bytes) {
   h.agent_id = f.agent_id;
   h.ts_ms = f.ts_ms;
   if (!h.agent_id.empty() && !valid_id(h.agent_id)) {
-    return EnvelopeError{{std::string(err::kBadField), "agent_id: must be an id of [A-Za-z0-9._:@-]"},
-                         std::nullopt};
+    return EnvelopeError{
+        {std::string(err::kBadField), "agent_id: must be an id of [A-Za-z0-9._:@-]"}, std::nullopt};
   }
   if (f.version != kProtocolVersion) {
-    return EnvelopeError{{std::string(err::kBadVersion),
-                          "protocol version " + std::to_string(f.version) + " is not supported (this side speaks " +
-                              std::to_string(kProtocolVersion) + ")"},
-                         h};
+    return EnvelopeError{
+        {std::string(err::kBadVersion), "protocol version " + std::to_string(f.version) +
+                                            " is not supported (this side speaks " +
+                                            std::to_string(kProtocolVersion) + ")"},
+        h};
   }
   auto type = msg_type_from_string(f.type);
   if (!type) {
-    return EnvelopeError{{std::string(err::kUnknownType), "unknown message type '" + f.type + "'"}, h};
+    return EnvelopeError{{std::string(err::kUnknownType), "unknown message type '" + f.type + "'"},
+                         h};
   }
   h.type = *type;
 

@@ -34,24 +34,42 @@ using Packer = msgpack::packer<msgpack::sbuffer>;
 struct FieldCounter {
   uint32_t n = 0;
   template <class... A>
-  void str(A&&...) { ++n; }
+  void str(A&&...) {
+    ++n;
+  }
   void opt_str(std::string_view, const std::string& s) { n += s.empty() ? 0 : 1; }
   template <class... A>
-  void num(A&&...) { ++n; }
+  void num(A&&...) {
+    ++n;
+  }
   template <class... A>
-  void flag(A&&...) { ++n; }
+  void flag(A&&...) {
+    ++n;
+  }
   template <class... A>
-  void enumeration(A&&...) { ++n; }
+  void enumeration(A&&...) {
+    ++n;
+  }
   template <class... A>
-  void list(A&&...) { ++n; }
+  void list(A&&...) {
+    ++n;
+  }
   template <class... A>
-  void id_list(A&&...) { ++n; }
+  void id_list(A&&...) {
+    ++n;
+  }
   template <class... A>
-  void obj(A&&...) { ++n; }
+  void obj(A&&...) {
+    ++n;
+  }
   template <class T>
-  void opt_obj(std::string_view, const std::optional<T>& o) { n += o ? 1 : 0; }
+  void opt_obj(std::string_view, const std::optional<T>& o) {
+    n += o ? 1 : 0;
+  }
   template <class... A>
-  void any(A&&...) { ++n; }
+  void any(A&&...) {
+    ++n;
+  }
 };
 
 // Cross-field validation, for the structs that declare it.
@@ -69,7 +87,10 @@ void write_struct(Packer& pk, const T& value);
 
 struct FieldWriter {
   Packer& pk;
-  void key(std::string_view k) { pk.pack_str(static_cast<uint32_t>(k.size())).pack_str_body(k.data(), static_cast<uint32_t>(k.size())); }
+  void key(std::string_view k) {
+    pk.pack_str(static_cast<uint32_t>(k.size()))
+        .pack_str_body(k.data(), static_cast<uint32_t>(k.size()));
+  }
   template <class F>
   void str(std::string_view k, const std::string& s, F&&, std::string_view) {
     key(k);
@@ -269,7 +290,8 @@ class FieldReader {
   void check(const T& value) {
     if (err_) return;
     if (auto s = validate_if_declared(value, 0); !s) {
-      err_ = Error{std::string(err::kInvalid), (path_.empty() ? "message" : path_) + ": " + s.error().message};
+      err_ = Error{std::string(err::kInvalid),
+                   (path_.empty() ? "message" : path_) + ": " + s.error().message};
     }
   }
 
@@ -356,7 +378,8 @@ Expected<T> from_json(const nlohmann::json& j, const std::string& path = "") {
   } catch (const std::exception& e) {
     return Error{std::string(err::kMalformed), e.what()};
   }
-  auto oh = unpack_bounded(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  auto oh =
+      unpack_bounded(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   if (!oh) return oh.error();
   return read_struct<T>(oh->get(), path);
 }

@@ -37,14 +37,14 @@ std::optional<MsgType> msg_type_from_string(std::string_view s);
 
 // Error codes carried by Error and AdminResponse (see docs/PROTOCOL.md, "Error codes").
 namespace err {
-inline constexpr std::string_view kMalformed = "malformed";        // not msgpack / not an envelope
-inline constexpr std::string_view kBadVersion = "bad_version";     // protocol version mismatch
-inline constexpr std::string_view kUnknownType = "unknown_type";   // type not in MsgType
-inline constexpr std::string_view kBadField = "bad_field";         // missing/wrong type/out of range
-inline constexpr std::string_view kInvalid = "invalid";            // fields inconsistent together
-inline constexpr std::string_view kTooLarge = "too_large";         // over an unpack limit
+inline constexpr std::string_view kMalformed = "malformed";       // not msgpack / not an envelope
+inline constexpr std::string_view kBadVersion = "bad_version";    // protocol version mismatch
+inline constexpr std::string_view kUnknownType = "unknown_type";  // type not in MsgType
+inline constexpr std::string_view kBadField = "bad_field";        // missing/wrong type/out of range
+inline constexpr std::string_view kInvalid = "invalid";           // fields inconsistent together
+inline constexpr std::string_view kTooLarge = "too_large";        // over an unpack limit
 inline constexpr std::string_view kNotRegistered = "not_registered";  // send Register/Reregister
-inline constexpr std::string_view kUnexpected = "unexpected";      // valid type, wrong direction
+inline constexpr std::string_view kUnexpected = "unexpected";         // valid type, wrong direction
 inline constexpr std::string_view kNotFound = "not_found";
 inline constexpr std::string_view kUnknownOp = "unknown_op";
 inline constexpr std::string_view kBadRequest = "bad_request";
@@ -178,7 +178,7 @@ struct HparamReply {
   std::string policy;         // "cold-start", "predictor", "explore"
   int predictor_version = 0;  // 0 when no predictor version chose them
   bool explore = false;
-  std::string reason;         // one line: why these values
+  std::string reason;  // one line: why these values
 
   template <class V>
   void fields(V& v) {
@@ -262,9 +262,9 @@ struct AdminResponse {
 
 template <class T>
 struct MsgTypeOf;
-#define EDGENAS_MSG(T, t) \
-  template <>             \
-  struct MsgTypeOf<T> {   \
+#define EDGENAS_MSG(T, t)                        \
+  template <>                                    \
+  struct MsgTypeOf<T> {                          \
     static constexpr MsgType value = MsgType::t; \
   }
 EDGENAS_MSG(Register, register_agent);

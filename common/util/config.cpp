@@ -26,7 +26,8 @@ Expected<int64_t> parse_duration_ms(std::string_view text) {
   double value = 0;
   auto res = std::from_chars(text.data(), text.data() + text.size(), value);
   if (res.ec != std::errc() || value < 0) {
-    return Error{"bad_duration", "'" + std::string(text) + "' is not a duration (e.g. 500ms, 5s, 10m, 2h)"};
+    return Error{"bad_duration",
+                 "'" + std::string(text) + "' is not a duration (e.g. 500ms, 5s, 10m, 2h)"};
   }
   std::string_view unit(res.ptr, text.data() + text.size() - res.ptr);
   double scale = 0;
@@ -118,7 +119,8 @@ Expected<std::optional<int64_t>> get_duration_ms(const toml::table& t, std::stri
 
 Expected<toml::table> parse_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return Error{"bad_config", "cannot open config file '" + path + "': " + std::strerror(errno)};
+  if (!in)
+    return Error{"bad_config", "cannot open config file '" + path + "': " + std::strerror(errno)};
   std::stringstream ss;
   ss << in.rdbuf();
   try {

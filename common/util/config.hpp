@@ -36,3 +36,12 @@ Expected<std::optional<int64_t>> get_duration_ms(const toml::table& t, std::stri
 Expected<toml::table> parse_file(const std::string& path);
 
 }  // namespace edgenas::config
+
+// Reads an optional value with one of the get_* functions above: on error, returns the Error
+// from the enclosing function; when present, assigns it to dst; when absent, leaves dst alone.
+#define EDGENAS_CONFIG_READ(expr, dst)          \
+  do {                                          \
+    auto edgenas_v_ = (expr);                   \
+    if (!edgenas_v_) return edgenas_v_.error(); \
+    if (*edgenas_v_) dst = **edgenas_v_;        \
+  } while (0)

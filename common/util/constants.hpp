@@ -33,7 +33,7 @@ inline constexpr std::size_t kMaxExtBytes = 1024;
 inline constexpr std::size_t kMaxDepth = 16;
 
 // --- Data model bounds (validated on decode) ------------------------------------------------
-inline constexpr std::size_t kMaxDevices = 16;   // cpu + up to 15 accelerators
+inline constexpr std::size_t kMaxDevices = 16;  // cpu + up to 15 accelerators
 inline constexpr std::size_t kMaxQueuedTasks = 1024;
 inline constexpr int kMaxNodesPerDevice = 4096;
 inline constexpr int64_t kMaxMemoryMb = 16 * 1024 * 1024;  // 16 TB

@@ -28,8 +28,8 @@ SignalWatcher::SignalWatcher()
   // The handler re-arms itself after each signal; the thread owns it, the handler holds a
   // weak reference so there is no cycle.
   auto handler = std::make_shared<Handler>();
-  *handler = [stop, impl, weak = std::weak_ptr<Handler>(handler)](const boost::system::error_code& ec,
-                                                                    int sig) {
+  *handler = [stop, impl, weak = std::weak_ptr<Handler>(handler)](
+                 const boost::system::error_code& ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
       impl->reload = true;
@@ -49,7 +49,9 @@ SignalWatcher::~SignalWatcher() {
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
-bool SignalWatcher::take_reload() { return impl_->reload.exchange(false); }
+bool SignalWatcher::take_reload() {
+  return impl_->reload.exchange(false);
+}
 
 std::string random_hex_id() {
   std::random_device rd;

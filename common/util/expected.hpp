@@ -37,6 +37,8 @@ class [[nodiscard]] Expected {
 // For operations that succeed with no value.
 struct Ok {};
 using Status = Expected<Ok>;
-inline Status ok_status() { return Ok{}; }
+inline Status ok_status() {
+  return Ok{};
+}
 
 }  // namespace edgenas

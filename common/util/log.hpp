@@ -33,9 +33,17 @@ void init(std::string_view component, std::string_view level = "info");
 bool set_level(std::string_view level);
 void write(Level level, std::string_view msg, Fields fields);
 
-inline void debug(std::string_view msg, Fields f = {}) { write(Level::debug, msg, f); }
-inline void info(std::string_view msg, Fields f = {}) { write(Level::info, msg, f); }
-inline void warn(std::string_view msg, Fields f = {}) { write(Level::warn, msg, f); }
-inline void error(std::string_view msg, Fields f = {}) { write(Level::error, msg, f); }
+inline void debug(std::string_view msg, Fields f = {}) {
+  write(Level::debug, msg, f);
+}
+inline void info(std::string_view msg, Fields f = {}) {
+  write(Level::info, msg, f);
+}
+inline void warn(std::string_view msg, Fields f = {}) {
+  write(Level::warn, msg, f);
+}
+inline void error(std::string_view msg, Fields f = {}) {
+  write(Level::error, msg, f);
+}
 
 }  // namespace edgenas::log

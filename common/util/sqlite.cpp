@@ -41,9 +41,9 @@ void Stmt::check(int rc) {
 
 Expected<std::unique_ptr<Db>> Db::open(const std::string& path, bool wal) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
     sqlite3_close(raw);
@@ -70,7 +70,9 @@ Expected<std::unique_ptr<Db>> Db::open(const std::string& path, bool wal) {
   return db;
 }
 
-Db::~Db() { sqlite3_close_v2(db_); }
+Db::~Db() {
+  sqlite3_close_v2(db_);
+}
 
 Status Db::exec(std::string_view sql) {
   char* err = nullptr;
@@ -85,7 +87,8 @@ Status Db::exec(std::string_view sql) {
 
 Expected<Stmt> Db::prepare(std::string_view sql) {
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr) !=
+      SQLITE_OK) {
     return Error{"store", std::string(sqlite3_errmsg(db_)) + " in: " + std::string(sql)};
   }
   return Stmt(db_, st);

@@ -18,9 +18,15 @@ class Stmt {
  public:
   Stmt() = default;
   Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s, &sqlite3_finalize) {}
-  Stmt& bind(int i, int64_t v) { check(sqlite3_bind_int64(s_.get(), i, v)); return *this; }
+  Stmt& bind(int i, int64_t v) {
+    check(sqlite3_bind_int64(s_.get(), i, v));
+    return *this;
+  }
   Stmt& bind(int i, int v) { return bind(i, static_cast<int64_t>(v)); }
-  Stmt& bind(int i, double v) { check(sqlite3_bind_double(s_.get(), i, v)); return *this; }
+  Stmt& bind(int i, double v) {
+    check(sqlite3_bind_double(s_.get(), i, v));
+    return *this;
+  }
   Stmt& bind(int i, std::string_view v) {
     check(sqlite3_bind_text(s_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
     return *this;
@@ -29,7 +35,10 @@ class Stmt {
     check(sqlite3_bind_blob(s_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
     return *this;
   }
-  Stmt& bind_null(int i) { check(sqlite3_bind_null(s_.get(), i)); return *this; }
+  Stmt& bind_null(int i) {
+    check(sqlite3_bind_null(s_.get(), i));
+    return *this;
+  }
   // true: a row is ready; false: done. Errors are kept and reported by status().
   bool step();
   void reset();

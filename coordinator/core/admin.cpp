@@ -7,7 +7,9 @@ namespace {
 
 using nlohmann::json;
 
-Error bad_request(const std::string& msg) { return Error{std::string(proto::err::kBadRequest), msg}; }
+Error bad_request(const std::string& msg) {
+  return Error{std::string(proto::err::kBadRequest), msg};
+}
 
 // Reads an optional argument of the given JSON type.
 template <class T>
@@ -217,7 +219,8 @@ Expected<json> AdminService::agents_command(const json& args, std::vector<Outgoi
   if (!id) return id.error();
   if (!action) return action.error();
   auto a = proto::command_action_from_string(*action);
-  if (!a) return bad_request("unknown action '" + *action + "' (start_search, cancel, reload_config)");
+  if (!a)
+    return bad_request("unknown action '" + *action + "' (start_search, cancel, reload_config)");
   static std::atomic<uint64_t> counter{0};
   proto::Command cmd;
   cmd.command_id = "cmd-" + std::to_string(core_.started_ms()) + "-" + std::to_string(++counter);

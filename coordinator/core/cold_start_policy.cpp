@@ -53,9 +53,11 @@ proto::HparamReply ColdStartPolicy::choose(std::string_view agent_id,
   reply.explore = false;
 
   Hyperparameters& h = reply.hparams;
-  h.layers = std::clamp(1 + static_cast<int>(std::lround(9 * s.size)), hp::kMinLayers, hp::kMaxLayers);
+  h.layers =
+      std::clamp(1 + static_cast<int>(std::lround(9 * s.size)), hp::kMinLayers, hp::kMaxLayers);
   const int ladder = static_cast<int>(std::size(kFilterLadder));
-  h.filters = kFilterLadder[std::clamp(static_cast<int>(std::lround((ladder - 1) * s.size)), 0, ladder - 1)];
+  h.filters = kFilterLadder[std::clamp(static_cast<int>(std::lround((ladder - 1) * s.size)), 0,
+                                       ladder - 1)];
   h.kernel = s.size < 0.34 ? 3 : (s.size < 0.67 ? 5 : 7);
   // Many classes: label smoothing regularises the wide head; otherwise plain cross-entropy.
   const bool many_classes = req.context.dataset && req.context.dataset->classes >= 20;

@@ -70,10 +70,13 @@ void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envel
   using proto::MsgType;
   const auto& agent_id = env.header.agent_id;
   const auto ref = env.header.msg_id;
-  auto fail = [&](const Error& e) { reply_error(routing_id, agent_id, e.code, e.message, ref, out); };
+  auto fail = [&](const Error& e) {
+    reply_error(routing_id, agent_id, e.code, e.message, ref, out);
+  };
 
   if (agent_id.empty()) {
-    return fail({std::string(proto::err::kBadField), "agent_id: is missing (required on agent messages)"});
+    return fail(
+        {std::string(proto::err::kBadField), "agent_id: is missing (required on agent messages)"});
   }
 
   switch (env.header.type) {
@@ -103,8 +106,9 @@ void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envel
 
   AgentEntry* entry = registry_.session(agent_id);
   if (!entry) {
-    return fail({std::string(proto::err::kNotRegistered),
-                 "agent '" + agent_id + "' is not registered with this coordinator; send reregister"});
+    return fail(
+        {std::string(proto::err::kNotRegistered),
+         "agent '" + agent_id + "' is not registered with this coordinator; send reregister"});
   }
 
   switch (env.header.type) {
@@ -137,7 +141,8 @@ void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envel
       auto reply = hparams_.choose(agent_id, *req);
       metrics_.hparam_replies++;
       out.push_back({routing_id, encode_to(agent_id, reply)});
-      pending_replies_.push_back({agent_id, clock_.wall_ms(), std::move(req->context), std::move(reply)});
+      pending_replies_.push_back(
+          {agent_id, clock_.wall_ms(), std::move(req->context), std::move(reply)});
       return;
     }
     case MsgType::trace: {
@@ -150,7 +155,9 @@ void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envel
     case MsgType::error: {
       auto e = proto::decode_body<proto::ErrorMsg>(env);
       registry_.seen(*entry, routing_id);
-      if (e) log::warn("agent reported an error", {{"agent", agent_id}, {"code", e->code}, {"error", e->message}});
+      if (e)
+        log::warn("agent reported an error",
+                  {{"agent", agent_id}, {"code", e->code}, {"error", e->message}});
       return;
     }
     default:
@@ -174,7 +181,8 @@ CommitBatch CoordinatorCore::take_batch() {
   return b;
 }
 
-void CoordinatorCore::committed(const CommitBatch& b, const Status& result, std::vector<Outgoing>& out) {
+void CoordinatorCore::committed(const CommitBatch& b, const Status& result,
+                                std::vector<Outgoing>& out) {
   if (!result) {
     metrics_.commit_failures++;
     log::error("store commit failed; traces stay unacked and will be resent",

@@ -57,7 +57,8 @@ class CoordinatorCore {
 
   // Loads known agents from the store (as offline until they reregister).
   Status start();
-  void on_message(const std::string& routing_id, std::string_view bytes, std::vector<Outgoing>& out);
+  void on_message(const std::string& routing_id, std::string_view bytes,
+                  std::vector<Outgoing>& out);
   // Group commit in two halves, so the io layer can run the write on another thread:
   // take_batch() hands over everything pending; committed() turns the result into Acks (on
   // failure nothing is acked, registry rows are marked dirty again, agents resend traces).
@@ -75,7 +76,9 @@ class CoordinatorCore {
   Status send_command(const std::string& agent_id, const proto::Command& cmd,
                       std::vector<Outgoing>& out);
   // Answers an hparam question without recording it (edgenasctl hparams ask).
-  proto::HparamReply ask(const proto::HparamRequest& req) { return hparams_.choose("edgenasctl", req); }
+  proto::HparamReply ask(const proto::HparamRequest& req) {
+    return hparams_.choose("edgenasctl", req);
+  }
 
   const Registry& registry() const { return registry_; }
   const Metrics& metrics() const { return metrics_; }
@@ -87,9 +90,11 @@ class CoordinatorCore {
  private:
   template <class T>
   std::string encode_to(const std::string& agent_id, const T& body);
-  void reply_error(const std::string& routing_id, const std::string& agent_id, std::string_view code,
-                   const std::string& message, uint64_t ref, std::vector<Outgoing>& out);
-  void dispatch(const std::string& routing_id, const proto::Envelope& env, std::vector<Outgoing>& out);
+  void reply_error(const std::string& routing_id, const std::string& agent_id,
+                   std::string_view code, const std::string& message, uint64_t ref,
+                   std::vector<Outgoing>& out);
+  void dispatch(const std::string& routing_id, const proto::Envelope& env,
+                std::vector<Outgoing>& out);
   proto::Welcome welcome(bool restored) const;
 
   const Clock& clock_;

@@ -20,13 +20,13 @@ std::string_view to_string(Liveness l);
 
 struct AgentEntry {
   StoredAgent stored;
-  std::string routing_id;        // the ROUTER identity of its current connection
+  std::string routing_id;  // the ROUTER identity of its current connection
   int64_t last_seen_mono_ms = 0;
   Liveness liveness = Liveness::offline;
   uint64_t queue_revision = 0;
-  std::string activity;          // from the last heartbeat
-  bool dirty = false;            // must be written to the store (registration, queue, death)
-  bool stale = false;            // heartbeat state newer than the store's; written periodically
+  std::string activity;  // from the last heartbeat
+  bool dirty = false;    // must be written to the store (registration, queue, death)
+  bool stale = false;    // heartbeat state newer than the store's; written periodically
 };
 
 enum class Admission { new_agent, known_agent, restored };
@@ -65,13 +65,13 @@ class Registry {
  private:
   AgentEntry& admit(const std::string& agent_id, const std::string& routing_id,
                     const proto::Register& reg, bool& known);
+
  public:
   // Flags an entry for the next write to the store (O(1); the queue keeps the order).
   void mark_dirty(AgentEntry& e);
   bool has_dirty() const { return !dirty_.empty(); }
 
  private:
-
   const Clock& clock_;
   int64_t interval_ms_;
   int dead_after_;

@@ -94,8 +94,9 @@ void flatten(const json& j, const std::string& prefix, json& out) {
 
 int main(int argc, char** argv) {
   Globals g;
-  CLI::App app{"edgenasctl: inspect and drive an edgenas coordinator.\n"
-               "Exit codes: 0 ok, 1 refused by the coordinator, 2 usage error, 3 unreachable."};
+  CLI::App app{
+      "edgenasctl: inspect and drive an edgenas coordinator.\n"
+      "Exit codes: 0 ok, 1 refused by the coordinator, 2 usage error, 3 unreachable."};
   app.require_subcommand(1);
   if (const char* env = std::getenv("EDGENAS_ADMIN")) g.admin = env;
   app.add_option("--admin", g.admin, "coordinator admin endpoint (env EDGENAS_ADMIN)")
@@ -127,15 +128,21 @@ int main(int argc, char** argv) {
     sc->add_option("--agent", t_agent, "only this agent's traces");
     sc->add_option("--since", t_since, "received within this long (e.g. 1h, 2d) or @epoch_ms");
   }
-  traces_list->add_option("--limit", t_limit, "at most this many rows")->capture_default_str()->check(CLI::Range(1, 100000));
-  traces_export->add_option("--format", format, "csv or jsonl")->check(CLI::IsMember({"csv", "jsonl"}))->capture_default_str();
+  traces_list->add_option("--limit", t_limit, "at most this many rows")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  traces_export->add_option("--format", format, "csv or jsonl")
+      ->check(CLI::IsMember({"csv", "jsonl"}))
+      ->capture_default_str();
   traces_export->add_option("-o,--output", out_path, "write to this file instead of stdout");
 
   auto* hparams = app.add_subcommand("hparams", "hyperparameter service");
   hparams->require_subcommand(1);
   auto* hp_ask = hparams->add_subcommand("ask", "send a Job/Source context and print the reply");
   std::string ctx_file;
-  hp_ask->add_option("FILE", ctx_file, "JSON file: {\"job\": {...}, \"source\": {...}, \"dataset\": {...}}")
+  hp_ask
+      ->add_option("FILE", ctx_file,
+                   "JSON file: {\"job\": {...}, \"source\": {...}, \"dataset\": {...}}")
       ->required();
 
   try {
@@ -156,12 +163,15 @@ int main(int argc, char** argv) {
     if (!r) return fail(r.error());
     if (g.json_out) return print_json(*r), 0;
     const json& s = *r;
-    std::cout << "coordinator   epoch " << str(s["epoch"]) << ", up " << fmt(s["uptime_s"].get<double>(), 0)
-              << " s, protocol " << s["protocol_version"] << "\n"
-              << "agents        " << s["agents"]["alive"] << " alive, " << s["agents"]["dead"] << " dead, "
-              << s["agents"]["offline"] << " offline (" << s["agents"]["known"] << " known)\n"
-              << "store         " << s["store"]["traces"] << " traces, " << s["store"]["hparam_replies"]
-              << " hparam replies, schema v" << s["store"]["schema_version"] << "\n"
+    std::cout << "coordinator   epoch " << str(s["epoch"]) << ", up "
+              << fmt(s["uptime_s"].get<double>(), 0) << " s, protocol " << s["protocol_version"]
+              << "\n"
+              << "agents        " << s["agents"]["alive"] << " alive, " << s["agents"]["dead"]
+              << " dead, " << s["agents"]["offline"] << " offline (" << s["agents"]["known"]
+              << " known)\n"
+              << "store         " << s["store"]["traces"] << " traces, "
+              << s["store"]["hparam_replies"] << " hparam replies, schema v"
+              << s["store"]["schema_version"] << "\n"
               << "heartbeat     every " << s["heartbeat_interval_ms"] << " ms, dead after "
               << s["dead_after_missed"] << " missed\n"
               << "hparams       policy " << str(s["hparam_policy"]) << ", " << s["hparam_replies"]
@@ -177,11 +187,14 @@ int main(int argc, char** argv) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& a : (*r)["agents"]) {
       rows.push_back({str(a["agent_id"]), str(a["liveness"]), str(a["hostname"]), str(a["devices"]),
-                      str(a["cpu_free_nodes"]), str(a["free_memory_mb"]), fmt(a["power_w"].get<double>(), 1),
-                      str(a["queued_tasks"]), str(a["outbox_depth"]),
-                      fmt(a["last_seen_s_ago"].get<double>(), 1) + "s"});
+                      str(a["cpu_free_nodes"]), str(a["free_memory_mb"]),
+                      fmt(a["power_w"].get<double>(), 1), str(a["queued_tasks"]),
+                      str(a["outbox_depth"]), fmt(a["last_seen_s_ago"].get<double>(), 1) + "s"});
     }
-    print_table(std::cout, {"AGENT", "STATE", "HOST", "DEVICES", "CPU_FREE", "MEM_FREE_MB", "POWER_W", "QUEUE", "OUTBOX", "SEEN"}, rows);
+    print_table(std::cout,
+                {"AGENT", "STATE", "HOST", "DEVICES", "CPU_FREE", "MEM_FREE_MB", "POWER_W", "QUEUE",
+                 "OUTBOX", "SEEN"},
+                rows);
     return 0;
   }
   if (agents_show->parsed()) {
@@ -198,10 +211,12 @@ int main(int argc, char** argv) {
       std::cerr << "edgenasctl: --args is not JSON: " << e.what() << "\n";
       return kExitUsage;
     }
-    auto r = client.call("agents.command", {{"agent_id", agent_id}, {"action", action}, {"args", args}});
+    auto r =
+        client.call("agents.command", {{"agent_id", agent_id}, {"action", action}, {"args", args}});
     if (!r) return fail(r.error());
     if (g.json_out) return print_json(*r), 0;
-    std::cout << "sent " << action << " to " << agent_id << " (command " << str((*r)["command_id"]) << ")\n";
+    std::cout << "sent " << action << " to " << agent_id << " (command " << str((*r)["command_id"])
+              << ")\n";
     return 0;
   }
   if (traces_list->parsed() || traces_export->parsed()) {
@@ -234,11 +249,15 @@ int main(int argc, char** argv) {
           if (g.json_out) {
             all.push_back(t);
           } else {
-            rows.push_back({str(t["trace_id"]), str(t["agent_id"]), str(t["status"]),
-                            str(t["policy"]) + (t["predictor_version"].get<int>() ? " v" + str(t["predictor_version"]) : ""),
-                            str(t["layers"]) + "/" + str(t["filters"]) + "/" + str(t["kernel"]) + "/" + str(t["loss"]),
-                            fmt(t["accuracy"].get<double>(), 4), fmt(t["latency_ms"].get<double>(), 3),
-                            t["met_latency"].get<bool>() ? "yes" : "NO", fmt(t["energy_mj"].get<double>(), 3)});
+            rows.push_back(
+                {str(t["trace_id"]), str(t["agent_id"]), str(t["status"]),
+                 str(t["policy"]) +
+                     (t["predictor_version"].get<int>() ? " v" + str(t["predictor_version"]) : ""),
+                 str(t["layers"]) + "/" + str(t["filters"]) + "/" + str(t["kernel"]) + "/" +
+                     str(t["loss"]),
+                 fmt(t["accuracy"].get<double>(), 4), fmt(t["latency_ms"].get<double>(), 3),
+                 t["met_latency"].get<bool>() ? "yes" : "NO",
+                 fmt(t["energy_mj"].get<double>(), 3)});
           }
         } else if (format == "jsonl") {
           os << t.dump() << "\n";
@@ -247,11 +266,13 @@ int main(int argc, char** argv) {
           flatten(t, "", flat);
           if (csv_columns.empty()) {
             for (const auto& [k, v] : flat.items()) csv_columns.push_back(k);
-            for (std::size_t i = 0; i < csv_columns.size(); ++i) os << (i ? "," : "") << csv_columns[i];
+            for (std::size_t i = 0; i < csv_columns.size(); ++i)
+              os << (i ? "," : "") << csv_columns[i];
             os << "\n";
           }
           for (std::size_t i = 0; i < csv_columns.size(); ++i) {
-            os << (i ? "," : "") << (flat.contains(csv_columns[i]) ? csv_cell(flat[csv_columns[i]]) : "");
+            os << (i ? "," : "")
+               << (flat.contains(csv_columns[i]) ? csv_cell(flat[csv_columns[i]]) : "");
           }
           os << "\n";
         }
@@ -266,7 +287,10 @@ int main(int argc, char** argv) {
       if (g.json_out) {
         print_json(json{{"traces", all}});
       } else {
-        print_table(std::cout, {"TRACE", "AGENT", "STATUS", "POLICY", "L/F/K/LOSS", "ACC", "LAT_MS", "MET_T", "E_MJ"}, rows);
+        print_table(
+            std::cout,
+            {"TRACE", "AGENT", "STATUS", "POLICY", "L/F/K/LOSS", "ACC", "LAT_MS", "MET_T", "E_MJ"},
+            rows);
       }
     } else if (!out_path.empty()) {
       std::cerr << "exported " << count << " traces to " << out_path << "\n";
@@ -290,10 +314,10 @@ int main(int argc, char** argv) {
     if (!r) return fail(r.error());
     if (g.json_out) return print_json(*r), 0;
     const json& h = (*r)["hparams"];
-    std::cout << "layers   " << h["layers"] << "\nfilters  " << h["filters"] << "\nkernel   " << h["kernel"]
-              << "\nloss     " << str(h["loss"]) << "\nseed     " << h["seed"] << "\npolicy   "
-              << str((*r)["policy"]) << " (predictor version " << (*r)["predictor_version"] << ")\nreason   "
-              << str((*r)["reason"]) << "\n";
+    std::cout << "layers   " << h["layers"] << "\nfilters  " << h["filters"] << "\nkernel   "
+              << h["kernel"] << "\nloss     " << str(h["loss"]) << "\nseed     " << h["seed"]
+              << "\npolicy   " << str((*r)["policy"]) << " (predictor version "
+              << (*r)["predictor_version"] << ")\nreason   " << str((*r)["reason"]) << "\n";
     return 0;
   }
   return kExitUsage;

@@ -36,21 +36,15 @@ Status load_config(const std::string& path, Options& o) {
       !s) {
     return s;
   }
-#define READ(expr, dst)               \
-  do {                                \
-    auto v = (expr);                  \
-    if (!v) return v.error();         \
-    if (*v) dst = **v;                \
-  } while (0)
-  READ(config::get_string(*c, "agent_endpoint", where), o.server.agent_endpoint);
-  READ(config::get_string(*c, "admin_endpoint", where), o.server.admin_endpoint);
-  READ(config::get_string(*c, "database", where), o.database);
-  READ(config::get_duration_ms(*c, "heartbeat_interval", where), o.heartbeat_interval_ms);
+  EDGENAS_CONFIG_READ(config::get_string(*c, "agent_endpoint", where), o.server.agent_endpoint);
+  EDGENAS_CONFIG_READ(config::get_string(*c, "admin_endpoint", where), o.server.admin_endpoint);
+  EDGENAS_CONFIG_READ(config::get_string(*c, "database", where), o.database);
+  EDGENAS_CONFIG_READ(config::get_duration_ms(*c, "heartbeat_interval", where),
+                      o.heartbeat_interval_ms);
   std::optional<int64_t> dead;
-  READ(config::get_int(*c, "dead_after_missed", where, 1, 1000), dead);
+  EDGENAS_CONFIG_READ(config::get_int(*c, "dead_after_missed", where, 1, 1000), dead);
   if (dead) o.dead_after_missed = static_cast<int>(*dead);
-  READ(config::get_string(*c, "log_level", where), o.log_level);
-#undef READ
+  EDGENAS_CONFIG_READ(config::get_string(*c, "log_level", where), o.log_level);
   return ok_status();
 }
 
@@ -65,7 +59,8 @@ int main(int argc, char** argv) {
       "SIGTERM/SIGINT stop cleanly: pending traces are committed before exit."};
   std::string listen, admin, db, hb, level;
   int dead = 0;
-  app.add_option("-c,--config", o.config_path, "TOML config file (e.g. /etc/edgenas/coordinator.toml)")
+  app.add_option("-c,--config", o.config_path,
+                 "TOML config file (e.g. /etc/edgenas/coordinator.toml)")
       ->check(CLI::ExistingFile);
   app.add_option("--listen", listen, "agent endpoint (default tcp://*:7700)");
   app.add_option("--admin", admin, "admin endpoint for edgenasctl (default tcp://127.0.0.1:7701)");

@@ -14,8 +14,11 @@ void harden_socket(zmq::socket_t& s) {
 }
 
 CommitWorker::CommitWorker(zmq::context_t& ctx, std::unique_ptr<TraceStore> store)
-    : store_(std::move(store)), done_rx_(ctx, zmq::socket_type::pair), done_tx_(ctx, zmq::socket_type::pair) {
-  const std::string ep = "inproc://edgenas-commit-" + std::to_string(reinterpret_cast<uintptr_t>(this));
+    : store_(std::move(store)),
+      done_rx_(ctx, zmq::socket_type::pair),
+      done_tx_(ctx, zmq::socket_type::pair) {
+  const std::string ep =
+      "inproc://edgenas-commit-" + std::to_string(reinterpret_cast<uintptr_t>(this));
   done_rx_.bind(ep);
   done_tx_.connect(ep);
   thread_ = std::thread([this] { loop(); });
@@ -90,8 +93,8 @@ void Server::commit_round(std::vector<Outgoing>& out) {
 }
 
 Status Server::bind() {
-  for (auto [sock, ep] : {std::pair{&agents_, cfg_.agent_endpoint},
-                          std::pair{&admin_sock_, cfg_.admin_endpoint}}) {
+  for (auto [sock, ep] :
+       {std::pair{&agents_, cfg_.agent_endpoint}, std::pair{&admin_sock_, cfg_.admin_endpoint}}) {
     try {
       sock->bind(ep);
     } catch (const zmq::error_t& e) {
@@ -182,9 +185,10 @@ void Server::send_all(std::vector<Outgoing>& out) {
 
 void Server::run(const std::atomic<bool>& stop) {
   std::vector<Outgoing> out;
-  zmq::pollitem_t items[] = {{agents_.handle(), 0, ZMQ_POLLIN, 0},
-                             {admin_sock_.handle(), 0, ZMQ_POLLIN, 0},
-                             {worker_ ? worker_->done_socket().handle() : nullptr, worker_ ? 0 : -1, ZMQ_POLLIN, 0}};
+  zmq::pollitem_t items[] = {
+      {agents_.handle(), 0, ZMQ_POLLIN, 0},
+      {admin_sock_.handle(), 0, ZMQ_POLLIN, 0},
+      {worker_ ? worker_->done_socket().handle() : nullptr, worker_ ? 0 : -1, ZMQ_POLLIN, 0}};
   const int64_t tick_every = std::max<int64_t>(50, core_.config().heartbeat_interval_ms / 4);
   int64_t next_tick = core_.clock().now_ms();
   while (!stop.load()) {

@@ -168,9 +168,11 @@ Expected<std::vector<StoredAgent>> TraceStore::load_agents() {
   while (q->step()) {
     StoredAgent a;
     a.agent_id = q->col_text(0);
-    auto reg = unpack_column<proto::Register>(q->col_blob(1), "agents[" + a.agent_id + "].registration");
+    auto reg =
+        unpack_column<proto::Register>(q->col_blob(1), "agents[" + a.agent_id + "].registration");
     if (!reg) return reg.error();
-    auto state = unpack_column<proto::AgentState>(q->col_blob(2), "agents[" + a.agent_id + "].state");
+    auto state =
+        unpack_column<proto::AgentState>(q->col_blob(2), "agents[" + a.agent_id + "].state");
     if (!state) return state.error();
     a.registration = std::move(*reg);
     a.state = std::move(*state);

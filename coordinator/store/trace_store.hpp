@@ -57,7 +57,8 @@ class TraceStore {
   static Expected<std::unique_ptr<TraceStore>> open(const std::string& path);
 
   // One transaction: all or nothing. Traces already stored are skipped (idempotent).
-  Status write_batch(const std::vector<TraceRecord>& traces, const std::vector<ReplyRecord>& replies,
+  Status write_batch(const std::vector<TraceRecord>& traces,
+                     const std::vector<ReplyRecord>& replies,
                      const std::vector<StoredAgent>& agents);
 
   Expected<std::vector<StoredAgent>> load_agents();

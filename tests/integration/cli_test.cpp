@@ -30,44 +30,55 @@ TEST(Cli, EdgenasctlExitCodes) {
   EXPECT_EQ(run({ctl, "frobnicate"}).first, 2);
   EXPECT_EQ(run({ctl, "--help"}).first, 0);
 
-  const std::string ctx = write(dir, "ctx.json", R"({"job": {"tasks": [{"task_id": "t", "latency_req_ms": 10,
+  const std::string ctx =
+      write(dir, "ctx.json", R"({"job": {"tasks": [{"task_id": "t", "latency_req_ms": 10,
       "rows": [{"device": "cpu", "runtime_ms": 5, "energy_j": 0.1, "nodes": 1}]}]},
       "source": {"devices": [{"device": "cpu", "free_nodes": 2, "free_memory_mb": 1024}],
                  "power_w": 5, "power_modelled": true, "window_ms": 5000}})");
   auto [ask_code, ask_out] = run({ctl, "--admin", c.admin(), "hparams", "ask", ctx});
   EXPECT_EQ(ask_code, 0) << ask_out;
   EXPECT_NE(ask_out.find("layers"), std::string::npos);
-  EXPECT_EQ(run({ctl, "--admin", c.admin(), "hparams", "ask", write(dir, "bad.json", "{not json")}).first, 2);
-  auto [inv_code, inv_out] = run({ctl, "--admin", c.admin(), "hparams", "ask", write(dir, "inv.json", R"({"job": {"tasks": []}, "source": {"devices": []}})")});
+  EXPECT_EQ(
+      run({ctl, "--admin", c.admin(), "hparams", "ask", write(dir, "bad.json", "{not json")}).first,
+      2);
+  auto [inv_code, inv_out] =
+      run({ctl, "--admin", c.admin(), "hparams", "ask",
+           write(dir, "inv.json", R"({"job": {"tasks": []}, "source": {"devices": []}})")});
   EXPECT_EQ(inv_code, 1) << inv_out;
 
-  auto [exp_code, exp_out] = run({ctl, "--admin", c.admin(), "traces", "export", "--format", "csv"});
+  auto [exp_code, exp_out] =
+      run({ctl, "--admin", c.admin(), "traces", "export", "--format", "csv"});
   EXPECT_EQ(exp_code, 0) << exp_out;
 }
 
 TEST(Cli, DaemonsRefuseBadConfigsClearly) {
   const std::string dir = temp_dir("cli-config");
-  auto [c1, o1] = run({EDGENAS_AGENT_BIN, "run", "--config", write(dir, "a.toml", "[agent]\ncoordinatr = 'tcp://x:1'\n")});
+  auto [c1, o1] = run({EDGENAS_AGENT_BIN, "run", "--config",
+                       write(dir, "a.toml", "[agent]\ncoordinatr = 'tcp://x:1'\n")});
   EXPECT_EQ(c1, 2);
   EXPECT_NE(o1.find("coordinatr"), std::string::npos) << o1;
 
-  auto [c2, o2] = run({EDGENAS_AGENT_BIN, "run", "--state-dir", dir + "/s", "--profile", dir + "/missing.toml"});
+  auto [c2, o2] = run(
+      {EDGENAS_AGENT_BIN, "run", "--state-dir", dir + "/s", "--profile", dir + "/missing.toml"});
   EXPECT_EQ(c2, 2);
   EXPECT_NE(o2.find("missing.toml"), std::string::npos) << o2;
 
-  auto [c3, o3] = run({EDGENAS_COORDINATOR_BIN, "--config", write(dir, "c.toml", "[coordinator]\nport = 5\n")});
+  auto [c3, o3] =
+      run({EDGENAS_COORDINATOR_BIN, "--config", write(dir, "c.toml", "[coordinator]\nport = 5\n")});
   EXPECT_EQ(c3, 2);
   EXPECT_NE(o3.find("port"), std::string::npos) << o3;
 
-  auto [c4, o4] = run({EDGENAS_COORDINATOR_BIN, "--db", write(dir, "junk.db", std::string(5000, 'j')),
-                       "--listen", "tcp://127.0.0.1:" + std::to_string(free_port()), "--admin",
-                       "tcp://127.0.0.1:" + std::to_string(free_port())});
+  auto [c4, o4] =
+      run({EDGENAS_COORDINATOR_BIN, "--db", write(dir, "junk.db", std::string(5000, 'j')),
+           "--listen", "tcp://127.0.0.1:" + std::to_string(free_port()), "--admin",
+           "tcp://127.0.0.1:" + std::to_string(free_port())});
   EXPECT_EQ(c4, 1);
   EXPECT_NE(o4.find("junk.db"), std::string::npos) << o4;
 
   EXPECT_EQ(run({EDGENAS_AGENT_BIN, "--help"}).first, 0);
   EXPECT_EQ(run({EDGENAS_COORDINATOR_BIN, "--help"}).first, 0);
-  EXPECT_EQ(run({EDGENAS_AGENT_BIN, "status", "--local", "ipc://" + dir + "/nobody.sock"}).first, 3);
+  EXPECT_EQ(run({EDGENAS_AGENT_BIN, "status", "--local", "ipc://" + dir + "/nobody.sock"}).first,
+            3);
 }
 
 TEST(Cli, AgentTaskCommandsAgainstARunningAgent) {
@@ -80,11 +91,17 @@ TEST(Cli, AgentTaskCommandsAgainstARunningAgent) {
   a.dir = dir + "/a";
   a.start(c, "atlas200dk");
   const std::string bin = EDGENAS_AGENT_BIN;
-  auto [s1, o1] = run({bin, "task", "submit", "--local", a.local(), "--id", "ocr", "-T", "30", "--row", "cpu:20:0.3:2",
-                       "--row", "npu0:4:0.05:1"});
+  auto [s1, o1] = run({bin, "task", "submit", "--local", a.local(), "--id", "ocr", "-T", "30",
+                       "--row", "cpu:20:0.3:2", "--row", "npu0:4:0.05:1"});
   EXPECT_EQ(s1, 0) << o1;
-  EXPECT_EQ(run({bin, "task", "submit", "--local", a.local(), "--id", "x", "-T", "30", "--row", "gpu0:1:1:1"}).first, 1);
-  EXPECT_EQ(run({bin, "task", "submit", "--local", a.local(), "--id", "x", "-T", "30", "--row", "cpu:fast"}).first, 2);
+  EXPECT_EQ(run({bin, "task", "submit", "--local", a.local(), "--id", "x", "-T", "30", "--row",
+                 "gpu0:1:1:1"})
+                .first,
+            1);
+  EXPECT_EQ(run({bin, "task", "submit", "--local", a.local(), "--id", "x", "-T", "30", "--row",
+                 "cpu:fast"})
+                .first,
+            2);
   auto [s2, o2] = run({bin, "task", "list", "--local", a.local()});
   EXPECT_EQ(s2, 0);
   EXPECT_NE(o2.find("npu0"), std::string::npos) << o2;

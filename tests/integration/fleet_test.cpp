@@ -50,14 +50,22 @@ class FleetTest : public ::testing::Test {
     return ids;
   }
   json sample_trace() {
-    return json{{"hparams", {{"layers", 3}, {"filters", 16}, {"kernel", 3}, {"loss", "cross_entropy"}, {"seed", 1}}},
-                {"policy", "cold-start"},
-                {"predictor_version", 0},
-                {"explore", false},
-                {"outcome",
-                 {{"status", "ok"}, {"accuracy", 0.98}, {"latency_ms", 0.7}, {"latency_modelled", false},
-                  {"energy_mj", 1.0}, {"energy_modelled", true}, {"search_time_s", 1.0}, {"trials", 3},
-                  {"met_latency", true}}}};
+    return json{
+        {"hparams",
+         {{"layers", 3}, {"filters", 16}, {"kernel", 3}, {"loss", "cross_entropy"}, {"seed", 1}}},
+        {"policy", "cold-start"},
+        {"predictor_version", 0},
+        {"explore", false},
+        {"outcome",
+         {{"status", "ok"},
+          {"accuracy", 0.98},
+          {"latency_ms", 0.7},
+          {"latency_modelled", false},
+          {"energy_mj", 1.0},
+          {"energy_modelled", true},
+          {"search_time_s", 1.0},
+          {"trials", 3},
+          {"met_latency", true}}}};
   }
 
   std::string dir_;
@@ -76,17 +84,28 @@ TEST_F(FleetTest, AgentsRegisterReportQueuesGetHparamsAndDeliverTraces) {
   EXPECT_EQ(by_id["box2"]["devices"], json::array({"cpu"}));
 
   // The Job queue reaches the coordinator.
-  auto sub = local(0, "task.submit", {{"task", {{"task_id", "ocr"}, {"latency_req_ms", 20},
-                                                {"rows", {{{"device", "cpu"}, {"runtime_ms", 15}, {"energy_j", 0.3}, {"nodes", 2}},
-                                                          {{"device", "npu0"}, {"runtime_ms", 3}, {"energy_j", 0.05}, {"nodes", 1}}}}}}});
+  auto sub =
+      local(0, "task.submit",
+            {{"task",
+              {{"task_id", "ocr"},
+               {"latency_req_ms", 20},
+               {"rows",
+                {{{"device", "cpu"}, {"runtime_ms", 15}, {"energy_j", 0.3}, {"nodes", 2}},
+                 {{"device", "npu0"}, {"runtime_ms", 3}, {"energy_j", 0.05}, {"nodes", 1}}}}}}});
   ASSERT_TRUE(sub.ok()) << sub.error().message;
-  ASSERT_TRUE(wait_for([&] { return admin("agents.show", {{"agent_id", "box0"}})["state"]["queue"]["tasks"].size() == 1; }, 5000));
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return admin("agents.show", {{"agent_id", "box0"}})["state"]["queue"]["tasks"].size() == 1;
+      },
+      5000));
 
   // Heartbeats carry the Source matrix.
-  ASSERT_TRUE(wait_for([&] {
-    auto s = admin("agents.show", {{"agent_id", "box1"}})["state"]["source"];
-    return s.contains("devices") && s["devices"].size() == 2;
-  }, 5000));
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto s = admin("agents.show", {{"agent_id", "box1"}})["state"]["source"];
+        return s.contains("devices") && s["devices"].size() == 2;
+      },
+      5000));
 
   // Hyperparameters for each box's current context.
   for (int i = 0; i < 3; ++i) {
@@ -98,7 +117,8 @@ TEST_F(FleetTest, AgentsRegisterReportQueuesGetHparamsAndDeliverTraces) {
   EXPECT_EQ(admin("status")["store"]["hparam_replies"], 3);
 
   // Traces are delivered and acked.
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(local(i, "trace.submit", {{"trace", sample_trace()}}).ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(local(i, "trace.submit", {{"trace", sample_trace()}}).ok());
   ASSERT_TRUE(wait_for([&] { return stored_trace_ids().size() == 3; }, 10'000));
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(wait_for([&] { return (*local(i, "status"))["outbox_depth"] == 0; }, 5000));
@@ -160,8 +180,9 @@ TEST(PythonAgent, AnAgentWrittenFromProtocolMdAlone) {
   Coordinator c;
   c.dir = dir;
   c.start("500ms");
-  auto [code, out] = run({"/usr/bin/python3", std::string(EDGENAS_SOURCE_DIR) + "/tests/integration/python_agent.py",
-                          c.endpoint()});
+  auto [code, out] =
+      run({"/usr/bin/python3",
+           std::string(EDGENAS_SOURCE_DIR) + "/tests/integration/python_agent.py", c.endpoint()});
   EXPECT_EQ(code, 0) << out;
   proto::AdminClient admin(c.admin(), 3000);
   auto status = admin.call("status");

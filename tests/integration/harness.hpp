@@ -1,7 +1,7 @@
 #pragma once
 // Starting and stopping real edgenas processes for the integration tests.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -49,7 +49,9 @@ inline int free_port() {
 class Process {
  public:
   Process() = default;
-  Process(const std::vector<std::string>& argv, const std::string& log_path) { start(argv, log_path); }
+  Process(const std::vector<std::string>& argv, const std::string& log_path) {
+    start(argv, log_path);
+  }
   ~Process() { stop(SIGKILL); }
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -97,13 +99,15 @@ class Process {
 // Runs a command to completion; returns {exit code, combined output}.
 inline std::pair<int, std::string> run(const std::vector<std::string>& argv) {
   static int n = 0;
-  const std::string out = std::filesystem::temp_directory_path() /
-                          ("edgenas-run-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".out");
+  const std::string out =
+      std::filesystem::temp_directory_path() /
+      ("edgenas-run-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".out");
   std::filesystem::remove(out);
   Process p(argv, out);
   int status = 0;
   // wait without killing
-  for (int i = 0; i < 600 && p.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 600 && p.running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   status = p.stop(SIGKILL);
   return {status, p.log()};
 }
@@ -126,8 +130,8 @@ struct Coordinator {
   std::string endpoint() const { return "tcp://127.0.0.1:" + std::to_string(port); }
   std::string admin() const { return "tcp://127.0.0.1:" + std::to_string(admin_port); }
   void start(const std::string& heartbeat = "300ms") {
-    proc.start({EDGENAS_COORDINATOR_BIN, "--listen", endpoint(), "--admin", admin(), "--db", dir + "/coordinator.db",
-                "--heartbeat-interval", heartbeat, "--log-level", "debug"},
+    proc.start({EDGENAS_COORDINATOR_BIN, "--listen", endpoint(), "--admin", admin(), "--db",
+                dir + "/coordinator.db", "--heartbeat-interval", heartbeat, "--log-level", "debug"},
                dir + "/coordinator.log");
     proto::AdminClient c(admin(), 200);
     ASSERT_TRUE(wait_for([&] { return c.call("status").ok(); }, 10'000)) << proc.log();
@@ -139,11 +143,13 @@ struct Agent {
   Process proc;
   std::string local() const { return "ipc://" + dir + "/agent.sock"; }
   void start(const Coordinator& c, const std::string& profile = "") {
-    std::vector<std::string> argv{EDGENAS_AGENT_BIN, "run", "--id", id, "--coordinator", c.endpoint(),
-                                  "--state-dir", dir, "--log-level", "debug"};
+    std::vector<std::string> argv{EDGENAS_AGENT_BIN, "run",        "--id",        id,
+                                  "--coordinator",   c.endpoint(), "--state-dir", dir,
+                                  "--log-level",     "debug"};
     if (!profile.empty()) {
       argv.push_back("--profile");
-      argv.push_back(std::string(EDGENAS_SOURCE_DIR) + "/simulations/profiles/" + profile + ".toml");
+      argv.push_back(std::string(EDGENAS_SOURCE_DIR) + "/simulations/profiles/" + profile +
+                     ".toml");
     }
     std::filesystem::create_directories(dir);
     proc.start(argv, dir + "/agent.log");

@@ -29,7 +29,9 @@ class HostileTest : public ::testing::Test {
     auto d = proto::decode_envelope(reply.to_string_view());
     if (!std::holds_alternative<proto::Envelope>(d)) return "<undecodable reply>";
     auto e = proto::decode_body<proto::ErrorMsg>(std::get<proto::Envelope>(d));
-    return e ? e->code : "<not an error: " + std::string(proto::to_string(std::get<proto::Envelope>(d).header.type)) + ">";
+    return e ? e->code
+             : "<not an error: " +
+                   std::string(proto::to_string(std::get<proto::Envelope>(d).header.type)) + ">";
   }
   bool good_agent_served() {
     proto::AdminClient a(good_.local(), 10'000);
@@ -48,21 +50,29 @@ TEST_F(HostileTest, EachBadMessageGetsItsErrorAndTheFleetIsStillServed) {
   proto::Header h{proto::kProtocolVersion, proto::MsgType::heartbeat, 1, "intruder", 1};
 
   EXPECT_EQ(send_raw("\x13\x37 definitely not msgpack \xff\xfe"), proto::err::kMalformed);
-  EXPECT_EQ(send_raw(std::string("\xdd\xff\xff\xff\xff", 5)), proto::err::kTooLarge);  // 4G-element array
+  EXPECT_EQ(send_raw(std::string("\xdd\xff\xff\xff\xff", 5)),
+            proto::err::kTooLarge);  // 4G-element array
 
   proto::Header old = h;
   old.version = 99;
-  EXPECT_EQ(send_raw(proto::encode_raw(old, proto::pack_struct(proto::HeartbeatAck{1}))), proto::err::kBadVersion);
+  EXPECT_EQ(send_raw(proto::encode_raw(old, proto::pack_struct(proto::HeartbeatAck{1}))),
+            proto::err::kBadVersion);
 
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(buf);
   pk.pack_map(6);
-  pk.pack(std::string("version")); pk.pack(proto::kProtocolVersion);
-  pk.pack(std::string("type")); pk.pack(std::string("self_destruct"));
-  pk.pack(std::string("msg_id")); pk.pack(1);
-  pk.pack(std::string("agent_id")); pk.pack(std::string("intruder"));
-  pk.pack(std::string("ts_ms")); pk.pack(1);
-  pk.pack(std::string("body")); pk.pack_map(0);
+  pk.pack(std::string("version"));
+  pk.pack(proto::kProtocolVersion);
+  pk.pack(std::string("type"));
+  pk.pack(std::string("self_destruct"));
+  pk.pack(std::string("msg_id"));
+  pk.pack(1);
+  pk.pack(std::string("agent_id"));
+  pk.pack(std::string("intruder"));
+  pk.pack(std::string("ts_ms"));
+  pk.pack(1);
+  pk.pack(std::string("body"));
+  pk.pack_map(0);
   EXPECT_EQ(send_raw(std::string(buf.data(), buf.size())), proto::err::kUnknownType);
 
   proto::Register reg;
@@ -71,7 +81,8 @@ TEST_F(HostileTest, EachBadMessageGetsItsErrorAndTheFleetIsStillServed) {
   h.type = proto::MsgType::register_agent;
   EXPECT_EQ(send_raw(proto::encode(h, reg)), proto::err::kBadField);
 
-  EXPECT_EQ(send_raw(proto::encode(h, proto::Heartbeat{1, {}, 0, 0, "idle"})), proto::err::kNotRegistered);
+  EXPECT_EQ(send_raw(proto::encode(h, proto::Heartbeat{1, {}, 0, 0, "idle"})),
+            proto::err::kNotRegistered);
 
   // Over ZMQ_MAXMSGSIZE: libzmq drops the connection before any decoder sees the bytes.
   zmq::socket_t big(ctx_, zmq::socket_type::dealer);

@@ -15,7 +15,8 @@ inline std::string temp_db(const std::string& name) {
   return p;
 }
 
-inline Context context(int cpu_free = 2, int64_t mem_mb = 2048, double t_ms = 50, int npu_free = -1) {
+inline Context context(int cpu_free = 2, int64_t mem_mb = 2048, double t_ms = 50,
+                       int npu_free = -1) {
   Context c;
   c.source.devices.push_back({"cpu", cpu_free, mem_mb});
   if (npu_free >= 0) c.source.devices.push_back({"npu0", npu_free, 4096});

@@ -59,7 +59,8 @@ TEST(Outbox, ARowThatNoLongerDecodesIsQuarantinedNotBlocking) {
   {
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(raw, "INSERT INTO outbox (trace_id, body) VALUES ('rotten', x'c1c1c1')", nullptr, nullptr, nullptr),
+    ASSERT_EQ(sqlite3_exec(raw, "INSERT INTO outbox (trace_id, body) VALUES ('rotten', x'c1c1c1')",
+                           nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(raw);
   }

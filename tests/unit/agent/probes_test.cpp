@@ -15,7 +15,8 @@ namespace fs = std::filesystem;
 class FakeRoot {
  public:
   FakeRoot() {
-    root_ = fs::path(::testing::TempDir()) / ("probe-root-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
+    root_ = fs::path(::testing::TempDir()) /
+            ("probe-root-" + std::to_string(::getpid()) + "-" + std::to_string(n_++));
     fs::remove_all(root_);
     fs::create_directories(root_ / "proc/self");
     fs::create_directories(root_ / "sys");
@@ -34,7 +35,8 @@ class FakeRoot {
 
 TEST(CpuProbe, BusyFractionFromProcStatDeltas) {
   FakeRoot r;
-  r.write("proc/stat", "cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 1 0 0 0\ncpu1 1 0 0 0\ncpu2 1\ncpu3 1\nintr 5\n");
+  r.write("proc/stat",
+          "cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 1 0 0 0\ncpu1 1 0 0 0\ncpu2 1\ncpu3 1\nintr 5\n");
   r.write("proc/self/cgroup", "0::/\n");
   CpuProbe p(r.paths());
   EXPECT_EQ(p.online_cores(), 4);
@@ -71,7 +73,8 @@ TEST(CpuProbe, CgroupV1QuotaIsReadToo) {
 
 TEST(MemoryProbe, MemAvailableCappedByTheCgroup) {
   FakeRoot r;
-  r.write("proc/meminfo", "MemTotal:       8000000 kB\nMemFree:  100 kB\nMemAvailable:   4096000 kB\n");
+  r.write("proc/meminfo",
+          "MemTotal:       8000000 kB\nMemFree:  100 kB\nMemAvailable:   4096000 kB\n");
   r.write("proc/self/cgroup", "0::/\n");
   MemoryProbe m(r.paths());
   EXPECT_EQ(*m.free_mb(), 4000);
@@ -94,7 +97,7 @@ TEST(Rapl, PowerFromEnergyCounterDeltasWithWrap) {
   auto m = RaplMeter::open(clock, r.paths());
   ASSERT_NE(m, nullptr);
   clock.advance(2000);
-  r.write("sys/class/powercap/intel-rapl:0/energy_uj", "9000000\n");   // +8 J in 2 s
+  r.write("sys/class/powercap/intel-rapl:0/energy_uj", "9000000\n");  // +8 J in 2 s
   EXPECT_DOUBLE_EQ(m->sample_w(0), 4.0);
   clock.advance(1000);
   r.write("sys/class/powercap/intel-rapl:0/energy_uj", "1000000\n");  // wrapped: +2 J in 1 s
@@ -112,7 +115,8 @@ TEST(Rapl, AbsentCountersFallBackToTheModel) {
 }
 
 // Captured from an Ascend 310 card (npu-smi 21.x layout).
-const char* kNpuSmi310 = R"(+------------------------------------------------------------------------------+
+const char* kNpuSmi310 =
+    R"(+------------------------------------------------------------------------------+
 | npu-smi 21.0.3.1                     Version: 21.0.3.1                       |
 +-------------------+-----------------+----------------------------------------+
 | NPU     Name      | Health          | Power(W)          Temp(C)              |
@@ -127,7 +131,8 @@ const char* kNpuSmi310 = R"(+---------------------------------------------------
 )";
 
 // 910B layout: HBM column, "NA" power, and a process table after the device table.
-const char* kNpuSmi910 = R"(+------------------------------------------------------------------------------------------------+
+const char* kNpuSmi910 =
+    R"(+------------------------------------------------------------------------------------------------+
 | npu-smi 24.1.0.3                 Version: 24.1.0.3                                             |
 +---------------------------+---------------+----------------------------------------------------+
 | NPU   Name                | Health        | Power(W)    Temp(C)           Hugepages-Usage(page)|
@@ -183,8 +188,10 @@ TEST(NpuSmi, GarbageIsAnError) {
   EXPECT_FALSE(NpuSmiPlugin::parse("npu-smi: command not found\n").ok());
   EXPECT_FALSE(NpuSmiPlugin::parse("| NPU Name | Health |\n| x | y |\n| z | w |\n").ok());
   // Found by fuzz_npu_smi: an NPU id too large for int threw out of the parser.
-  EXPECT_FALSE(NpuSmiPlugin::parse("| NPU Name | Health | P |\n| 99999999999999999999 310 | OK | 1 |\n"
-                                   "| 0 0 | bus | 0 1 / 2 |\n").ok());
+  EXPECT_FALSE(
+      NpuSmiPlugin::parse("| NPU Name | Health | P |\n| 99999999999999999999 310 | OK | 1 |\n"
+                          "| 0 0 | bus | 0 1 / 2 |\n")
+          .ok());
   NpuSmiPlugin failing([] { return Expected<std::string>(Error{"probe", "no such tool"}); }, 2);
   EXPECT_TRUE(failing.devices().empty());
   EXPECT_FALSE(failing.sample().ok());
@@ -192,7 +199,8 @@ TEST(NpuSmi, GarbageIsAnError) {
 
 TEST(Profiles, ShippedProfilesParse) {
   for (const char* name : {"atlas200dk", "jetson-nano", "rpi4", "x86-edge"}) {
-    auto p = load_profile(std::string(EDGENAS_SOURCE_DIR) + "/simulations/profiles/" + name + ".toml");
+    auto p =
+        load_profile(std::string(EDGENAS_SOURCE_DIR) + "/simulations/profiles/" + name + ".toml");
     ASSERT_TRUE(p.ok()) << p.error().message;
     EXPECT_EQ(p->name, name);
     EXPECT_EQ(p->devices[0].device, "cpu");
@@ -206,13 +214,16 @@ TEST(Profiles, BadProfilesAreRefusedWithTheKey) {
     ASSERT_FALSE(p.ok()) << text;
     EXPECT_NE(p.error().message.find(needle), std::string::npos) << p.error().message;
   };
-  const std::string ok = "name = 'x'\n[cpu]\ncores = 4\nmemory_mb = 100\n[power]\nidle_w = 1\nmax_w = 2\n";
+  const std::string ok =
+      "name = 'x'\n[cpu]\ncores = 4\nmemory_mb = 100\n[power]\nidle_w = 1\nmax_w = 2\n";
   ASSERT_TRUE(parse_profile(ok, "p.toml").ok());
   expect_error(ok + "colour = 'red'\n", "colour");
   expect_error("name = 'x'\n[power]\nidle_w = 1\nmax_w = 2\n", "[cpu]");
-  expect_error("name = 'x'\n[cpu]\ncores = -4\nmemory_mb = 100\n[power]\nidle_w = 1\nmax_w = 2\n", "cores");
+  expect_error("name = 'x'\n[cpu]\ncores = -4\nmemory_mb = 100\n[power]\nidle_w = 1\nmax_w = 2\n",
+               "cores");
   expect_error(ok + "[[accelerator]]\ndevice = 'tpu0'\ncores = 1\nmemory_mb = 1\n", "device");
-  expect_error("name = 'x'\n[cpu]\ncores = 4\nmemory_mb = 100\n[power]\nidle_w = 5\nmax_w = 2\n", "max_w");
+  expect_error("name = 'x'\n[cpu]\ncores = 4\nmemory_mb = 100\n[power]\nidle_w = 5\nmax_w = 2\n",
+               "max_w");
   expect_error("name = 'x'\n[cpu\n", "p.toml:2");
 }
 

@@ -11,7 +11,7 @@ TEST(TaskQueue, SubmitDoneAndRevision) {
   ASSERT_TRUE(q.submit({"a", 10, {{"cpu", 5, 1, 1}, {"npu0", 1, 0.1, 1}}}).ok());
   EXPECT_GT(q.revision(), r0);
   EXPECT_EQ(q.matrix().tasks.size(), 1u);
-  EXPECT_FALSE(q.submit({"a", 10, {{"cpu", 5, 1, 1}}}).ok());  // duplicate id
+  EXPECT_FALSE(q.submit({"a", 10, {{"cpu", 5, 1, 1}}}).ok());   // duplicate id
   EXPECT_FALSE(q.submit({"b", 10, {{"gpu0", 5, 1, 1}}}).ok());  // no such device here
   EXPECT_FALSE(q.submit({"c", 10, {{"cpu", 5, 1, 1}, {"cpu", 5, 1, 1}}}).ok());
   EXPECT_FALSE(q.submit({"bad id", 10, {{"cpu", 5, 1, 1}}}).ok());

@@ -27,7 +27,8 @@ class AdminTest : public ::testing::Test {
   template <class T>
   void deliver(const T& body) {
     std::vector<Outgoing> out;
-    core_->on_message("r", proto::encode(proto::Header{1, proto::MsgType::error, 1, "box1", 1}, body), out);
+    core_->on_message(
+        "r", proto::encode(proto::Header{1, proto::MsgType::error, 1, "box1", 1}, body), out);
     ASSERT_TRUE(core_->flush(out).ok());
   }
   proto::AdminResponse call(const std::string& op, json args = json::object()) {
@@ -68,7 +69,8 @@ TEST_F(AdminTest, TracesPageWithACursor) {
   for (int page = 0; page < 5; ++page) {
     auto r = call("traces.export", args);
     ASSERT_TRUE(r.ok) << r.message;
-    for (const auto& t : r.result["traces"]) EXPECT_TRUE(seen.insert(t["trace_id"].get<std::string>()).second);
+    for (const auto& t : r.result["traces"])
+      EXPECT_TRUE(seen.insert(t["trace_id"].get<std::string>()).second);
     if (r.result["next"].is_null()) break;
     args["since_ms"] = r.result["next"]["since_ms"];
     args["after_trace_id"] = r.result["next"]["after_trace_id"];
@@ -94,7 +96,8 @@ TEST_F(AdminTest, BadRequestsAreClear) {
   EXPECT_EQ(call("drop.tables").code, proto::err::kUnknownOp);
   EXPECT_EQ(call("traces.list", {{"limit", "ten"}}).code, proto::err::kBadRequest);
   EXPECT_EQ(call("traces.list", {{"limit", 0}}).code, proto::err::kBadRequest);
-  EXPECT_EQ(call("agents.command", {{"agent_id", "box1"}, {"action", "explode"}}).code, proto::err::kBadRequest);
+  EXPECT_EQ(call("agents.command", {{"agent_id", "box1"}, {"action", "explode"}}).code,
+            proto::err::kBadRequest);
 }
 
 }  // namespace

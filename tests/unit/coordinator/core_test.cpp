@@ -28,7 +28,8 @@ class CoreTest : public ::testing::Test {
     ASSERT_TRUE(core_->start().ok());
   }
   template <class T>
-  std::vector<proto::Envelope> send(const T& body, const std::string& agent = "a1", const std::string& route = "r1") {
+  std::vector<proto::Envelope> send(const T& body, const std::string& agent = "a1",
+                                    const std::string& route = "r1") {
     proto::Header h;
     h.msg_id = ++msg_id_;
     h.agent_id = agent;
@@ -81,7 +82,8 @@ TEST_F(CoreTest, RegisterGetsWelcomeWithTheAssignedInterval) {
 }
 
 TEST_F(CoreTest, MessagesBeforeRegistrationAreRefused) {
-  EXPECT_EQ(error_code(send(proto::Heartbeat{1, context().source, 0, 0, "idle"})), proto::err::kNotRegistered);
+  EXPECT_EQ(error_code(send(proto::Heartbeat{1, context().source, 0, 0, "idle"})),
+            proto::err::kNotRegistered);
   EXPECT_EQ(error_code(send(trace("t1"))), proto::err::kNotRegistered);
   EXPECT_EQ(store_->counts()->traces, 0);
 }
@@ -96,7 +98,8 @@ TEST_F(CoreTest, TraceIsAckedOnlyAfterCommitAndStoredOnce) {
   ASSERT_TRUE(core_->flush(out).ok());
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(store_->counts()->traces, 1);
-  auto ack = proto::decode_body<proto::Ack>(std::get<proto::Envelope>(proto::decode_envelope(out[0].bytes)));
+  auto ack = proto::decode_body<proto::Ack>(
+      std::get<proto::Envelope>(proto::decode_envelope(out[0].bytes)));
   EXPECT_EQ(ack->trace_ids, std::vector<std::string>{"t1"});
 
   // A resend (the Ack was lost) is acked again and not stored twice.
@@ -117,7 +120,8 @@ TEST_F(CoreTest, OneRoundOfTracesIsOneCommitAndOneAck) {
   ASSERT_TRUE(core_->flush(out).ok());
   EXPECT_EQ(core_->metrics().batches_committed, batches + 1);
   ASSERT_EQ(out.size(), 1u);
-  auto ack = proto::decode_body<proto::Ack>(std::get<proto::Envelope>(proto::decode_envelope(out[0].bytes)));
+  auto ack = proto::decode_body<proto::Ack>(
+      std::get<proto::Envelope>(proto::decode_envelope(out[0].bytes)));
   EXPECT_EQ(ack->trace_ids.size(), 5u);
 }
 
@@ -135,11 +139,13 @@ TEST_F(CoreTest, HparamRequestIsAnsweredAndRecorded) {
 TEST_F(CoreTest, HostileInputGetsErrorsAndIsCounted) {
   send(reg());
   EXPECT_EQ(error_code(deliver("r9", "\x01\x02garbage")), proto::err::kMalformed);
-  EXPECT_EQ(error_code(deliver("r9", std::string("\xdd\xff\xff\xff\xff", 5))), proto::err::kTooLarge);
+  EXPECT_EQ(error_code(deliver("r9", std::string("\xdd\xff\xff\xff\xff", 5))),
+            proto::err::kTooLarge);
   auto bad = context();
   bad.source.devices[0].free_nodes = -5;
   EXPECT_EQ(error_code(send(proto::HparamRequest{"q", bad})), proto::err::kBadField);
-  EXPECT_EQ(error_code(send(proto::Welcome{"e", 1000, 3, 4096, 1000, false})), proto::err::kUnexpected);
+  EXPECT_EQ(error_code(send(proto::Welcome{"e", 1000, 3, 4096, 1000, false})),
+            proto::err::kUnexpected);
   EXPECT_EQ(error_code(send(reg(), "")), proto::err::kBadField);  // no agent id
   EXPECT_GE(core_->metrics().errors.at(std::string(proto::err::kMalformed)), 1);
   // ...and the well-behaved agent is still served.
@@ -172,7 +178,8 @@ TEST_F(CoreTest, RestartForgetsSessionsUntilReregister) {
   send(proto::QueueReport{2, context().job});
   open();  // a new coordinator process on the same store
   EXPECT_EQ(core_->registry().count(Liveness::offline), 1);
-  EXPECT_EQ(error_code(send(proto::Heartbeat{5, context().source, 0, 0, "idle"})), proto::err::kNotRegistered);
+  EXPECT_EQ(error_code(send(proto::Heartbeat{5, context().source, 0, 0, "idle"})),
+            proto::err::kNotRegistered);
   proto::Reregister rr{reg(), {}};
   rr.state.queue = context().job;
   rr.state.source = context(7).source;
@@ -182,7 +189,8 @@ TEST_F(CoreTest, RestartForgetsSessionsUntilReregister) {
   const AgentEntry* e = core_->registry().find("a1");
   EXPECT_EQ(e->stored.registrations, 2);
   EXPECT_EQ(e->stored.state.source.devices[0].free_nodes, 7);
-  EXPECT_EQ(send(proto::Heartbeat{6, context().source, 0, 0, "idle"})[0].header.type, proto::MsgType::heartbeat_ack);
+  EXPECT_EQ(send(proto::Heartbeat{6, context().source, 0, 0, "idle"})[0].header.type,
+            proto::MsgType::heartbeat_ack);
 }
 
 TEST_F(CoreTest, StaleQueueReportsAreIgnored) {

@@ -44,7 +44,7 @@ TEST(Registry, LoadedAgentsAreOfflineUntilTheyReregister) {
   EXPECT_EQ(r.on_reregister("a", "route", rr), Admission::restored);
   ASSERT_NE(r.session("a"), nullptr);
   EXPECT_EQ(r.find("a")->stored.registrations, 5);
-  EXPECT_EQ(r.find("a")->stored.first_seen_ms, 42);  // history kept
+  EXPECT_EQ(r.find("a")->stored.first_seen_ms, 42);             // history kept
   EXPECT_EQ(r.find("a")->stored.state.queue.tasks.size(), 1u);  // state restored
 }
 

@@ -27,7 +27,8 @@ TEST(TraceStore, FiltersAndPagesByCursor) {
   auto store = TraceStore::open(temp_db("store-page"));
   ASSERT_TRUE(store.ok());
   std::vector<TraceRecord> batch;
-  for (int i = 0; i < 10; ++i) batch.push_back({i % 2 ? "odd" : "even", 100 + i / 3, trace("t" + std::to_string(i))});
+  for (int i = 0; i < 10; ++i)
+    batch.push_back({i % 2 ? "odd" : "even", 100 + i / 3, trace("t" + std::to_string(i))});
   ASSERT_TRUE((*store)->write_batch(batch, {}, {}).ok());
   EXPECT_EQ((*store)->list_traces({"odd", 0, "", 100})->size(), 5u);
   EXPECT_EQ((*store)->list_traces({"", 102, "", 100})->size(), 4u);

@@ -38,15 +38,18 @@ class FakeNet {
     // Whatever was in flight to the old process is gone with it.
     std::erase_if(packets_, [](const Packet& p) { return p.to_coordinator; });
   }
-  FakeAgent& add_agent(const std::string& id, const std::string& db, std::size_t outbox_max = 10'000) {
+  FakeAgent& add_agent(const std::string& id, const std::string& db,
+                       std::size_t outbox_max = 10'000) {
     auto a = std::make_unique<FakeAgent>();
-    a->store = std::move(*agent::AgentStore::open(db, outbox_max, agent::OutboxFullPolicy::drop_oldest));
+    a->store =
+        std::move(*agent::AgentStore::open(db, outbox_max, agent::OutboxFullPolicy::drop_oldest));
     a->queue = std::make_unique<agent::TaskQueue>(std::set<std::string>{"cpu"});
     proto::Register reg;
     reg.hostname = id;
     reg.devices = {{"cpu", 4, 4096, "procfs"}};
     reg.power_source = "model";
-    a->core = std::make_unique<agent::AgentCore>(clock_, *a->store, *a->queue, id, reg, agents_.size() + 1);
+    a->core = std::make_unique<agent::AgentCore>(clock_, *a->store, *a->queue, id, reg,
+                                                 agents_.size() + 1);
     a->core->set_source(context(2).source);
     a->core->on_connected();
     agents_.push_back(std::move(a));
@@ -74,7 +77,8 @@ class FakeNet {
     if (u(rng_) < drop) return;
     const int copies = u(rng_) < duplicate ? 2 : 1;
     for (int c = 0; c < copies; ++c) {
-      int64_t delay = max_delay_ms ? std::uniform_int_distribution<int64_t>(0, max_delay_ms)(rng_) : 0;
+      int64_t delay =
+          max_delay_ms ? std::uniform_int_distribution<int64_t>(0, max_delay_ms)(rng_) : 0;
       packets_.push_back({clock_.now_ms() + delay, to_coordinator, agent, bytes});
     }
   }
@@ -84,8 +88,10 @@ class FakeNet {
       auto& a = *agents_[i];
       if (a.crashed) continue;
       a.core->tick();
-      if (a.core->link_lost() && clock_.now_ms() >= a.core->reconnect_at_ms()) a.core->on_connected();
-      for (auto& b : a.core->take_outgoing()) post(true, i, tamper ? tamper(std::move(b)) : std::move(b));
+      if (a.core->link_lost() && clock_.now_ms() >= a.core->reconnect_at_ms())
+        a.core->on_connected();
+      for (auto& b : a.core->take_outgoing())
+        post(true, i, tamper ? tamper(std::move(b)) : std::move(b));
     }
     std::vector<coordinator::Outgoing> out;
     std::deque<Packet> later;
@@ -94,7 +100,8 @@ class FakeNet {
       if (p.at > clock_.now_ms()) {
         later.push_back(std::move(p));
       } else if (p.to_coordinator) {
-        if (!coordinator_down && coord_) coord_->on_message("route-" + std::to_string(p.agent), p.bytes, out);
+        if (!coordinator_down && coord_)
+          coord_->on_message("route-" + std::to_string(p.agent), p.bytes, out);
       } else {
         to_agents.push_back(std::move(p));
       }
@@ -120,7 +127,8 @@ class FakeNet {
 class LinkTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = temp_db(std::string("link-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    db_ = temp_db(std::string("link-") +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
     start_coordinator();
   }
   void start_coordinator() {
@@ -138,7 +146,8 @@ class LinkTest : public ::testing::Test {
   }
   FakeAgent& add(const std::string& id) { return net_.add_agent(id, temp_db(db_name(id))); }
   std::string db_name(const std::string& id) {
-    return std::string("link-agent-") + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" + id;
+    return std::string("link-agent-") +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" + id;
   }
 
   ManualClock clock_;
@@ -160,7 +169,8 @@ TEST_F(LinkTest, AgentsRegisterAndHeartbeatAtTheAssignedInterval) {
   }
   const auto before = core_->metrics().messages_in[static_cast<int>(proto::MsgType::heartbeat)];
   net_.run_for(10'000);
-  const auto beats = core_->metrics().messages_in[static_cast<int>(proto::MsgType::heartbeat)] - before;
+  const auto beats =
+      core_->metrics().messages_in[static_cast<int>(proto::MsgType::heartbeat)] - before;
   EXPECT_GE(beats, 3 * 9);
   EXPECT_LE(beats, 3 * 11);
 }
@@ -172,7 +182,7 @@ TEST_F(LinkTest, CrashedAgentIsDeclaredDead) {
   net_.agent(1).crashed = true;  // its last heartbeat was within the last interval
   net_.run_for(1900);            // < 3 intervals of silence
   EXPECT_EQ(core_->registry().find("b")->liveness, coordinator::Liveness::alive);
-  net_.run_for(2200);            // > 3 intervals of silence
+  net_.run_for(2200);  // > 3 intervals of silence
   EXPECT_EQ(core_->registry().find("b")->liveness, coordinator::Liveness::dead);
   EXPECT_EQ(core_->registry().find("a")->liveness, coordinator::Liveness::alive);
 }
@@ -216,7 +226,10 @@ TEST_F(LinkTest, OutboxResendsUntilAckedAndTheStoreDeduplicates) {
   net_.run_for(5000);
   for (int i = 0; i < 3; ++i) {
     for (int k = 0; k < 40; ++k) {
-      ASSERT_TRUE(net_.agent(i).core->submit_trace(trace("box" + std::to_string(i) + "-t" + std::to_string(k))).ok());
+      ASSERT_TRUE(
+          net_.agent(i)
+              .core->submit_trace(trace("box" + std::to_string(i) + "-t" + std::to_string(k)))
+              .ok());
     }
   }
   net_.run_for(120'000);
@@ -234,7 +247,10 @@ TEST_F(LinkTest, EveryAckedTraceSurvivesACoordinatorRestartExactlyOnce) {
   int submitted = 0;
   for (int round = 0; round < 20; ++round) {
     for (int i = 0; i < 3; ++i) {
-      ASSERT_TRUE(net_.agent(i).core->submit_trace(trace("b" + std::to_string(i) + "-" + std::to_string(round))).ok());
+      ASSERT_TRUE(
+          net_.agent(i)
+              .core->submit_trace(trace("b" + std::to_string(i) + "-" + std::to_string(round)))
+              .ok());
       ++submitted;
     }
     net_.run_for(300);

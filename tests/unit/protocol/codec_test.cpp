@@ -58,11 +58,16 @@ T round_trip(const T& body) {
 Error envelope_error(std::string_view bytes) {
   auto decoded = decode_envelope(bytes);
   EXPECT_TRUE(std::holds_alternative<EnvelopeError>(decoded));
-  return std::holds_alternative<EnvelopeError>(decoded) ? std::get<EnvelopeError>(decoded).error : Error{};
+  return std::holds_alternative<EnvelopeError>(decoded) ? std::get<EnvelopeError>(decoded).error
+                                                        : Error{};
 }
 
 TEST(Codec, RoundTripsEveryMessage) {
-  Register reg{"0.1.0", "host", {{"cpu", 8, 8192, "procfs"}, {"npu0", 2, 4096, "simulated:atlas200dk"}}, "simulated", "atlas200dk"};
+  Register reg{"0.1.0",
+               "host",
+               {{"cpu", 8, 8192, "procfs"}, {"npu0", 2, 4096, "simulated:atlas200dk"}},
+               "simulated",
+               "atlas200dk"};
   auto reg2 = round_trip(reg);
   EXPECT_EQ(reg2.devices.size(), 2u);
   EXPECT_EQ(reg2.devices[1].probe, "simulated:atlas200dk");
@@ -150,7 +155,8 @@ TEST(Codec, DeepNestingIsRefused) {
 }
 
 TEST(Codec, WrongVersionIsReportedWithTheHeader) {
-  auto bytes = encode_raw(Header{2, MsgType::heartbeat, 5, "box1", 1}, pack_struct(HeartbeatAck{1}));
+  auto bytes =
+      encode_raw(Header{2, MsgType::heartbeat, 5, "box1", 1}, pack_struct(HeartbeatAck{1}));
   auto decoded = decode_envelope(bytes);
   ASSERT_TRUE(std::holds_alternative<EnvelopeError>(decoded));
   const auto& e = std::get<EnvelopeError>(decoded);
@@ -164,11 +170,16 @@ TEST(Codec, UnknownTypeIsReported) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(buf);
   pk.pack_map(5);
-  pk.pack(std::string("version")); pk.pack(kProtocolVersion);
-  pk.pack(std::string("type")); pk.pack(std::string("teleport"));
-  pk.pack(std::string("msg_id")); pk.pack(1);
-  pk.pack(std::string("ts_ms")); pk.pack(1);
-  pk.pack(std::string("body")); pk.pack_map(0);
+  pk.pack(std::string("version"));
+  pk.pack(kProtocolVersion);
+  pk.pack(std::string("type"));
+  pk.pack(std::string("teleport"));
+  pk.pack(std::string("msg_id"));
+  pk.pack(1);
+  pk.pack(std::string("ts_ms"));
+  pk.pack(1);
+  pk.pack(std::string("body"));
+  pk.pack_map(0);
   EXPECT_EQ(envelope_error(std::string_view(buf.data(), buf.size())).code, err::kUnknownType);
 }
 
@@ -179,7 +190,8 @@ TEST(Codec, OutOfRangeFieldNamesItsPath) {
   auto out = decode_body<HparamRequest>(std::get<Envelope>(decoded));
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().code, err::kBadField);
-  EXPECT_NE(out.error().message.find("body.context.source.devices[1].free_nodes"), std::string::npos)
+  EXPECT_NE(out.error().message.find("body.context.source.devices[1].free_nodes"),
+            std::string::npos)
       << out.error().message;
 }
 
@@ -192,7 +204,8 @@ TEST(Codec, WrongTypesAndMissingFieldsAreReported) {
   pk.pack(std::string("nine"));
   Header h = header();
   h.type = MsgType::heartbeat_ack;
-  auto env = std::get<Envelope>(decode_envelope(encode_raw(h, std::string(buf.data(), buf.size()))));
+  auto env =
+      std::get<Envelope>(decode_envelope(encode_raw(h, std::string(buf.data(), buf.size()))));
   auto r = decode_body<HeartbeatAck>(env);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("must be an integer"), std::string::npos);
