@@ -1,0 +1,40 @@
+#pragma once
+// How a candidate is scored. One search engine, three evaluators (DESIGN.md): the real libtorch
+// trainer (common/ml), the predictor's MLP trainer, and the simulator's surrogate.
+#include <cstdint>
+#include <string>
+
+#include "common/search/space.hpp"
+
+namespace edgenas::search {
+
+// How much training a trial gets (successive halving raises it for the survivors).
+struct Fidelity {
+  int epochs = 1;
+  double data_fraction = 1.0;
+  bool operator==(const Fidelity& o) const {
+    return epochs == o.epochs && data_fraction == o.data_fraction;
+  }
+};
+
+struct Evaluation {
+  bool ok = true;
+  std::string error;    // why a failed evaluation failed
+  double accuracy = 0;  // validation accuracy, 0..1 (never the test split)
+  double latency_ms = 0;
+  bool latency_modelled = false;
+  double energy_mj = 0;
+  bool energy_modelled = false;
+  int64_t params = 0, flops = 0;
+  double train_time_s = 0;
+};
+
+class Evaluator {
+ public:
+  virtual ~Evaluator() = default;
+  // Called from several threads at once; must be safe for that. seed fixes the weight init
+  // and data order of this trial.
+  virtual Evaluation evaluate(const ArchSpec& spec, const Fidelity& fidelity, uint64_t seed) = 0;
+};
+
+}  // namespace edgenas::search

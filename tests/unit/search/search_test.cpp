@@ -1,0 +1,276 @@
+// The search engine with a toy evaluator whose optimum is known.
+#include "common/search/search.hpp"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <set>
+
+namespace edgenas::search {
+namespace {
+
+Hyperparameters hp(int layers, int filters, int kernel) {
+  return {layers, filters, kernel, Loss::cross_entropy, 1};
+}
+
+// Thread-safe clock the evaluator advances: each evaluation "takes" cost_ms.
+class StepClock final : public Clock {
+ public:
+  int64_t now_ms() const override { return now_.load(); }
+  int64_t wall_ms() const override { return now_.load(); }
+  void advance(int64_t ms) { now_ += ms; }
+
+ private:
+  std::atomic<int64_t> now_{0};
+};
+
+// Accuracy falls with the distance from a target architecture; more epochs scale it towards
+// its final value without changing the ranking. Latency grows with FLOPs.
+class ToyEvaluator final : public Evaluator {
+ public:
+  explicit ToyEvaluator(ArchSpec target, StepClock* clock = nullptr)
+      : target_(std::move(target)), clock_(clock) {}
+  Evaluation evaluate(const ArchSpec& s, const Fidelity& f, uint64_t) override {
+    if (clock_) clock_->advance(1000);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++calls_;
+    }
+    Evaluation e;
+    e.accuracy = final_accuracy(s) * static_cast<double>(f.epochs) / (f.epochs + 1.0);
+    e.flops = cost_of(s, {1, 28, 28, 10}).flops;
+    e.latency_ms = static_cast<double>(e.flops) / 1e6;
+    return e;
+  }
+  double final_accuracy(const ArchSpec& s) const {
+    double d =
+        std::abs(static_cast<double>(s.blocks.size()) - static_cast<double>(target_.blocks.size()));
+    for (size_t i = 0; i < std::min(s.blocks.size(), target_.blocks.size()); ++i) {
+      const auto &a = s.blocks[i], &b = target_.blocks[i];
+      d += std::abs(std::log2(a.out_channels) - std::log2(b.out_channels)) +
+           std::abs(a.kernel - b.kernel) / 2.0 + (a.stride != b.stride) +
+           (a.batch_norm != b.batch_norm) + (a.residual != b.residual) +
+           (a.activation != b.activation);
+    }
+    d += s.head_width != target_.head_width;
+    return std::max(0.0, 1.0 - 0.03 * d);
+  }
+  int calls() const { return calls_; }
+
+ private:
+  ArchSpec target_;
+  StepClock* clock_;
+  std::mutex mu_;
+  int calls_ = 0;
+};
+
+ArchSpec target() {
+  ArchSpec t;
+  t.blocks = {{16, 3, 1, true, false, Activation::relu},
+              {32, 5, 2, true, true, Activation::hswish},
+              {32, 3, 1, false, true, Activation::relu}};
+  t.head_width = 64;
+  return t;
+}
+
+TEST(Space, EverySampleAndMutationRespectsTheHyperparameters) {
+  for (auto h : {hp(1, 4, 1), hp(3, 16, 3), hp(10, 512, 11), hp(4, 100, 6)}) {
+    SearchSpace space(h);
+    std::mt19937_64 rng(3);
+    for (int i = 0; i < 2000; ++i) {
+      auto s = space.sample(rng);
+      ASSERT_TRUE(space.contains(s)) << s.key();
+      ASSERT_LE(static_cast<int>(s.blocks.size()), h.layers);
+      for (const auto& b : s.blocks) {
+        ASSERT_LE(b.out_channels, std::max(h.filters, 4));
+        ASSERT_LE(b.kernel, h.kernel);
+        ASSERT_EQ(b.kernel % 2, 1);
+      }
+      auto m = space.mutate(s, rng);
+      ASSERT_TRUE(space.contains(m)) << m.key();
+    }
+  }
+}
+
+TEST(Space, CostMatchesAHandCount) {
+  ArchSpec s;
+  s.blocks = {{8, 3, 1, true, false, Activation::relu}};  // 1→8 channels, 3×3, on 28×28
+  s.head_width = 0;
+  auto c = cost_of(s, {1, 28, 28, 10});
+  EXPECT_EQ(c.params, 8 * 9 + 16 + 8 * 10 + 10);
+  EXPECT_EQ(c.flops, 2 * 8 * 9 * 28 * 28 + 2 * 8 * 10);
+}
+
+TEST(Reward, MeetingTIsAccuracyMissingItCostsInProportion) {
+  Constraints c{10, std::nullopt};
+  EXPECT_DOUBLE_EQ(reward(0.9, 5, 0, c), 0.9);
+  EXPECT_DOUBLE_EQ(reward(0.9, 10, 0, c), 0.9);
+  EXPECT_DOUBLE_EQ(reward(0.9, 20, 0, c), 0.45);
+  c.energy_budget_mj = 2;
+  EXPECT_DOUBLE_EQ(reward(0.9, 5, 4, c), 0.45);
+  EXPECT_FALSE(meets(5, 4, c));
+  EXPECT_TRUE(meets(5, 2, c));
+}
+
+TEST(Search, SameSeedSameSearchWithParallelWorkers) {
+  SearchSpace space(hp(4, 64, 5));
+  auto run = [&](uint64_t seed) {
+    ToyEvaluator ev(target());
+    auto st = make_evolution(space, seed, {1, 1.0});
+    ManualClock clock;
+    return run_search(*st, ev, {2, {0, 60}, {1000, std::nullopt}}, clock);
+  };
+  auto a = run(7), b = run(7), c = run(8);
+  ASSERT_EQ(a.trials.size(), 60u);
+  for (size_t i = 0; i < a.trials.size(); ++i) {
+    EXPECT_EQ(a.trials[i].trial.spec.key(), b.trials[i].trial.spec.key());
+    EXPECT_EQ(a.trials[i].trial.seed, b.trials[i].trial.seed);
+    EXPECT_DOUBLE_EQ(a.trials[i].reward, b.trials[i].reward);
+  }
+  bool differs = false;
+  for (size_t i = 0; i < a.trials.size(); ++i)
+    differs |= a.trials[i].trial.spec.key() != c.trials[i].trial.spec.key();
+  EXPECT_TRUE(differs);
+}
+
+TEST(Search, TrialAndTimeBudgetsAreRespected) {
+  SearchSpace space(hp(3, 32, 3));
+  ToyEvaluator ev(target());
+  ManualClock clock;
+  auto st = make_random(space, 1, {1, 1.0});
+  auto r = run_search(*st, ev, {2, {0, 25}, {}}, clock);
+  EXPECT_EQ(r.trials.size(), 25u);
+  EXPECT_EQ(r.stop_reason, "trials");
+
+  StepClock step;  // each evaluation takes 1 s; 2 in parallel per batch
+  ToyEvaluator timed(target(), &step);
+  auto st2 = make_random(space, 1, {1, 1.0});
+  auto r2 = run_search(*st2, timed, {2, {10, 0}, {}}, step);
+  EXPECT_EQ(r2.stop_reason, "time");
+  EXPECT_GE(r2.trials.size(), 5u);
+  EXPECT_LE(r2.trials.size(), 11u);  // at most one batch past the budget
+}
+
+TEST(Search, StopFlagEndsTheSearchKeepingTheBestSoFar) {
+  SearchSpace space(hp(3, 32, 3));
+  ToyEvaluator ev(target());
+  ManualClock clock;
+  std::atomic<bool> stop{false};
+  auto st = make_random(space, 2, {1, 1.0});
+  auto r = run_search(*st, ev, {2, {0, 1000}, {}}, clock, &stop,
+                      [&](const TrialResult&, const SearchResult& so_far) {
+                        if (so_far.trials.size() >= 10) stop = true;
+                      });
+  EXPECT_EQ(r.stop_reason, "stopped");
+  EXPECT_GE(r.trials.size(), 10u);
+  EXPECT_LE(r.trials.size(), 11u);
+  ASSERT_TRUE(r.best.has_value());
+}
+
+TEST(Search, EvolutionFindsTheKnownOptimumAndBeatsRandom) {
+  // ~37 000 architectures: 1-2 blocks of {4,8,16} channels, kernels {1,3}, and four binary
+  // choices, times four head widths. 1 500 random draws hit a given one with p ≈ 0.04.
+  SearchSpace space(hp(2, 16, 3));
+  ArchSpec small;
+  small.blocks = {{8, 3, 1, true, false, Activation::relu},
+                  {16, 3, 2, false, true, Activation::hswish}};
+  small.head_width = 64;
+  ASSERT_TRUE(space.contains(small));
+  int evo_exact = 0;
+  double evo = 0, rnd = 0;
+  for (uint64_t seed : {1, 2, 3}) {
+    ToyEvaluator ev(small);
+    ManualClock clock;
+    auto e = make_evolution(space, seed, {1, 1.0});
+    auto re = run_search(*e, ev, {2, {0, 1500}, {1e9, std::nullopt}}, clock);
+    auto r = make_random(space, seed, {1, 1.0});
+    auto rr = run_search(*r, ev, {2, {0, 1500}, {1e9, std::nullopt}}, clock);
+    evo_exact += re.best->trial.spec == small ? 1 : 0;
+    evo += ev.final_accuracy(re.best->trial.spec);
+    rnd += ev.final_accuracy(rr.best->trial.spec);
+  }
+  EXPECT_GE(evo_exact, 2) << "evolution found the optimum in " << evo_exact << " of 3 runs";
+  EXPECT_GT(evo, rnd);
+}
+
+TEST(Search, EvolutionGetsCloseInALargeSpace) {
+  SearchSpace space(hp(4, 64, 5));  // ~1e8 architectures
+  ASSERT_TRUE(space.contains(target()));
+  ToyEvaluator ev(target());
+  ManualClock clock;
+  auto e = make_evolution(space, 1, {1, 1.0});
+  auto r = run_search(*e, ev, {2, {0, 1500}, {1e9, std::nullopt}}, clock);
+  EXPECT_GE(ev.final_accuracy(r.best->trial.spec), 0.91);  // within three decisions of the optimum
+}
+
+TEST(Search, SuccessiveHalvingPromotesTheTopThirdOfEachRung) {
+  SearchSpace space(hp(4, 64, 5));
+  ToyEvaluator ev(target());
+  ManualClock clock;
+  auto st = make_successive_halving(space, 5, 27, 3, 1, 9);
+  auto r = run_search(*st, ev, {2, {0, 27 + 9 + 3}, {1e9, std::nullopt}}, clock);
+  ASSERT_EQ(r.trials.size(), 39u);
+  std::vector<TrialResult> rung0(r.trials.begin(), r.trials.begin() + 27);
+  std::vector<TrialResult> rung1(r.trials.begin() + 27, r.trials.begin() + 36);
+  std::vector<TrialResult> rung2(r.trials.begin() + 36, r.trials.end());
+  for (const auto& t : rung0) EXPECT_EQ(t.trial.fidelity.epochs, 1);
+  for (const auto& t : rung1) EXPECT_EQ(t.trial.fidelity.epochs, 3);
+  for (const auto& t : rung2) EXPECT_EQ(t.trial.fidelity.epochs, 9);
+  auto top = [](std::vector<TrialResult> v, size_t k) {
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& a, const auto& b) { return a.reward > b.reward; });
+    std::multiset<std::string> keys;
+    for (size_t i = 0; i < k; ++i) keys.insert(v[i].trial.spec.key());
+    return keys;
+  };
+  std::multiset<std::string> promoted1, promoted2;
+  for (const auto& t : rung1) promoted1.insert(t.trial.spec.key());
+  for (const auto& t : rung2) promoted2.insert(t.trial.spec.key());
+  EXPECT_EQ(promoted1, top(rung0, 9));
+  EXPECT_EQ(promoted2, top(rung1, 3));
+  // The best is taken at the highest fidelity only.
+  ASSERT_TRUE(r.best.has_value());
+  EXPECT_EQ(r.best->trial.fidelity.epochs, 9);
+}
+
+TEST(Search, ParetoFrontKeepsOnlyNonDominatedTrials) {
+  auto tr = [](int id, double acc, double lat) {
+    TrialResult t;
+    t.trial.id = id;
+    t.eval.accuracy = acc;
+    t.eval.latency_ms = lat;
+    return t;
+  };
+  auto front = pareto_front(
+      {tr(0, 0.9, 5), tr(1, 0.95, 10), tr(2, 0.85, 6), tr(3, 0.99, 20), tr(4, 0.9, 5.5)});
+  ASSERT_EQ(front.size(), 3u);
+  EXPECT_EQ(front[0].trial.id, 0);
+  EXPECT_EQ(front[1].trial.id, 1);
+  EXPECT_EQ(front[2].trial.id, 3);
+}
+
+TEST(Search, AFailingEvaluationIsAFailedTrialNotACrash) {
+  struct Flaky final : Evaluator {
+    std::atomic<int> n{0};
+    Evaluation evaluate(const ArchSpec&, const Fidelity&, uint64_t) override {
+      if (n++ % 3 == 0) throw std::runtime_error("out of memory");
+      Evaluation e;
+      e.accuracy = 0.5;
+      e.latency_ms = 1;
+      return e;
+    }
+  } flaky;
+  SearchSpace space(hp(2, 16, 3));
+  ManualClock clock;
+  auto st = make_random(space, 1, {1, 1.0});
+  auto r = run_search(*st, flaky, {2, {0, 9}, {}}, clock);
+  int failed = 0;
+  for (const auto& t : r.trials) failed += t.eval.ok ? 0 : 1;
+  EXPECT_EQ(failed, 3);
+  EXPECT_EQ(r.trials[0].eval.error, "out of memory");
+  EXPECT_EQ(r.trials[0].reward, 0);
+  ASSERT_TRUE(r.best.has_value());
+}
+
+}  // namespace
+}  // namespace edgenas::search
