@@ -63,3 +63,7 @@ write("fuzz_npu_smi", "310", b"""| NPU     Name      | Health          | Power(W
 | 0       0         | 0000:01:00.0    | 50                2621 / 8192          |
 +-------------------+-----------------+----------------------------------------+
 """)
+write("fuzz_idx", "labels", bytes([0, 0, 8, 1, 0, 0, 0, 3, 0, 1, 2]))
+write("fuzz_idx", "images", bytes([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4]))
+write("fuzz_image", "p5", b"P5\n2 2\n255\n\x00\x10\x20\x30")
+write("fuzz_image", "p2", b"P2\n# c\n2 1\n10\n0 10\n")
