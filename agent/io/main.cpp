@@ -3,6 +3,7 @@
 // Exit codes: 0 ok; 1 the agent refused the request or failed; 2 usage or config error;
 // 3 the agent (or, for `hparams`, the coordinator) could not be reached.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -230,6 +231,12 @@ int main(int argc, char** argv) {
 
   proto::AdminClient client(cfg.local(), 15'000);
   auto call = [&](const std::string& op, const json& args) -> Expected<json> {
+    // ZeroMQ connects lazily; a missing socket file would otherwise cost the whole timeout.
+    const std::string ep = cfg.local();
+    if (ep.rfind("ipc://", 0) == 0 && !std::filesystem::exists(ep.substr(6))) {
+      return Error{std::string(proto::kUnreachable),
+                   "no agent socket at " + ep.substr(6) + " (is `edgenas-agent run` running?)"};
+    }
     auto r = client.call(op, args);
     if (!r && r.error().code == proto::kUnreachable) {
       return Error{std::string(proto::kUnreachable),

@@ -1,0 +1,243 @@
+#include "common/ml/net.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "common/protocol/codec.hpp"
+
+namespace edgenas::ml {
+
+BlockImpl::BlockImpl(int in_channels, const search::BlockSpec& spec)
+    : spec_(spec),
+      use_residual_(spec.residual && spec.stride == 1 && in_channels == spec.out_channels) {
+  conv_ = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(
+                                                        in_channels, spec.out_channels, spec.kernel)
+                                                        .stride(spec.stride)
+                                                        .padding(spec.kernel / 2)
+                                                        .bias(!spec.batch_norm)));
+  if (spec.batch_norm) bn_ = register_module("bn", torch::nn::BatchNorm2d(spec.out_channels));
+}
+
+torch::Tensor BlockImpl::forward(torch::Tensor x) {
+  auto y = conv_->forward(x);
+  if (spec_.batch_norm) y = bn_->forward(y);
+  y = spec_.activation == search::Activation::relu ? torch::relu(y) : torch::hardswish(y);
+  return use_residual_ ? y + x : y;
+}
+
+NetImpl::NetImpl(const search::ArchSpec& spec, const search::InputShape& input) {
+  blocks_ = register_module("blocks", torch::nn::Sequential());
+  int ch = input.channels;
+  for (const auto& b : spec.blocks) {
+    blocks_->push_back(Block(ch, b));
+    ch = b.out_channels;
+  }
+  int features = ch;
+  if (spec.head_width > 0) {
+    hidden_ = register_module("hidden", torch::nn::Linear(features, spec.head_width));
+    features = spec.head_width;
+  }
+  classifier_ = register_module("classifier", torch::nn::Linear(features, input.classes));
+}
+
+torch::Tensor NetImpl::forward(torch::Tensor x) {
+  x = blocks_->forward(x);
+  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+  if (hidden_) x = torch::relu(hidden_->forward(x));
+  return classifier_->forward(x);
+}
+
+void init_weights(Net& net, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  torch::NoGradGuard no_grad;
+  for (auto& p : net->named_parameters()) {
+    auto& t = p.value();
+    const std::string& name = p.key();
+    if (name.find("bn.weight") != std::string::npos) {
+      t.fill_(1.0);
+    } else if (name.find("bias") != std::string::npos) {
+      t.zero_();
+    } else {
+      const int64_t fan_in = t.numel() / t.size(0);
+      const double bound = std::sqrt(6.0 / static_cast<double>(std::max<int64_t>(1, fan_in)));
+      std::uniform_real_distribution<float> u(static_cast<float>(-bound),
+                                              static_cast<float>(bound));
+      std::vector<float> values(static_cast<size_t>(t.numel()));
+      for (auto& v : values) v = u(rng);
+      t.copy_(torch::from_blob(values.data(), t.sizes(), torch::kFloat32));
+    }
+  }
+}
+
+torch::Tensor to_tensor(const data::ImageSet& set) {
+  auto t = torch::empty({static_cast<int64_t>(set.size()), set.channels, set.height, set.width},
+                        torch::kUInt8);
+  std::memcpy(t.data_ptr<uint8_t>(), set.pixels.data(), set.pixels.size());
+  return t.to(torch::kFloat32).div_(255.0);
+}
+
+torch::Tensor loss_of(Loss loss, const torch::Tensor& logits, const torch::Tensor& targets) {
+  namespace F = torch::nn::functional;
+  switch (loss) {
+    case Loss::cross_entropy:
+      return F::cross_entropy(logits, targets);
+    case Loss::label_smoothing_ce:
+      return F::cross_entropy(logits, targets, F::CrossEntropyFuncOptions().label_smoothing(0.1));
+    case Loss::focal: {
+      // Lin et al. 2017, gamma = 2: down-weights examples the model already gets right.
+      auto logp = torch::log_softmax(logits, 1).gather(1, targets.unsqueeze(1)).squeeze(1);
+      return (-(1 - logp.exp()).pow(2.0) * logp).mean();
+    }
+  }
+  return F::cross_entropy(logits, targets);
+}
+
+TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  auto images = to_tensor(set);
+  auto labels = torch::from_blob(const_cast<int*>(set.labels.data()),
+                                 {static_cast<int64_t>(set.size())}, torch::kInt32)
+                    .to(torch::kInt64);
+  const int64_t n =
+      std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(set.size()) * o.data_fraction));
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.learning_rate));
+  std::mt19937_64 rng(o.seed);
+  std::vector<int64_t> order(set.size());
+  TrainStats stats;
+  net->train();
+  for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    for (int64_t b = 0; b < n; b += o.batch_size) {
+      const int64_t e = std::min(n, b + o.batch_size);
+      auto idx = torch::from_blob(order.data() + b, {e - b}, torch::kInt64);
+      auto x = images.index_select(0, idx), y = labels.index_select(0, idx);
+      opt.zero_grad();
+      auto loss = loss_of(o.loss, net->forward(x), y);
+      loss.backward();
+      opt.step();
+      stats.last_loss = loss.item<double>();
+      stats.images_seen += e - b;
+    }
+  }
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return stats;
+}
+
+torch::Tensor predict_proba(Net& net, const torch::Tensor& images) {
+  torch::NoGradGuard no_grad;
+  net->eval();
+  return torch::softmax(net->forward(images), 1);
+}
+
+double accuracy(Net& net, const data::ImageSet& set) {
+  if (set.size() == 0) return 0;
+  torch::NoGradGuard no_grad;
+  net->eval();
+  auto images = to_tensor(set);
+  int64_t correct = 0;
+  for (int64_t b = 0; b < images.size(0); b += 512) {
+    auto pred =
+        net->forward(images.slice(0, b, std::min<int64_t>(images.size(0), b + 512))).argmax(1);
+    for (int64_t i = 0; i < pred.size(0); ++i)
+      correct += pred[i].item<int64_t>() == set.labels[static_cast<size_t>(b + i)];
+  }
+  return static_cast<double>(correct) / static_cast<double>(set.size());
+}
+
+double measure_latency_ms(Net& net, const search::InputShape& input, const LatencyOptions& o) {
+  torch::NoGradGuard no_grad;
+  net->eval();
+  auto x = torch::rand({1, input.channels, input.height, input.width});
+  for (int i = 0; i < o.warmup; ++i) net->forward(x);
+  std::vector<double> ms;
+  for (int i = 0; i < o.runs; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto y = net->forward(x);
+    (void)y.data_ptr<float>();
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::nth_element(ms.begin(), ms.begin() + static_cast<long>(ms.size() / 2), ms.end());
+  return ms[ms.size() / 2];
+}
+
+namespace {
+constexpr char kMagic[8] = {'E', 'D', 'G', 'E', 'N', 'A', 'S', 'M'};
+constexpr uint32_t kFormatVersion = 1;
+}  // namespace
+
+// Layout: magic (8) | format version (u32 LE) | header length (u32 LE) | header JSON
+// {spec, input, meta} | weights (torch::serialize archive).
+Status save_model(const std::string& path, const search::ArchSpec& spec,
+                  const search::InputShape& input, const nlohmann::json& meta, Net& net) {
+  nlohmann::json header{{"spec", proto::to_json(spec)},
+                        {"input",
+                         {{"channels", input.channels},
+                          {"height", input.height},
+                          {"width", input.width},
+                          {"classes", input.classes}}},
+                        {"meta", meta}};
+  const std::string h = header.dump();
+  std::ostringstream weights;
+  torch::serialize::OutputArchive archive;
+  net->save(archive);
+  archive.save_to(weights);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Error{"io", "cannot write " + tmp};
+    const uint32_t v = kFormatVersion, len = static_cast<uint32_t>(h.size());
+    out.write(kMagic, 8);
+    out.write(reinterpret_cast<const char*>(&v), 4);
+    out.write(reinterpret_cast<const char*>(&len), 4);
+    out << h << weights.str();
+    if (!out) return Error{"io", "write failed: " + tmp};
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);  // a crash never leaves a half-written model behind
+  if (ec) return Error{"io", "cannot rename " + tmp + ": " + ec.message()};
+  return ok_status();
+}
+
+Expected<SavedModel> load_model(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{"not_found", path + ": cannot open model file"};
+  std::string all((std::istreambuf_iterator<char>(in)), {});
+  auto bad = [&](const std::string& msg) { return Error{"bad_model", path + ": " + msg}; };
+  if (all.size() < 16 || std::memcmp(all.data(), kMagic, 8) != 0)
+    return bad("not an edgenas model file");
+  uint32_t v = 0, len = 0;
+  std::memcpy(&v, all.data() + 8, 4);
+  std::memcpy(&len, all.data() + 12, 4);
+  if (v != kFormatVersion)
+    return bad("model format version " + std::to_string(v) + " (this build reads 1)");
+  if (len > all.size() - 16) return bad("truncated header");
+  SavedModel m;
+  try {
+    auto header = nlohmann::json::parse(all.substr(16, len));
+    auto spec = proto::from_json<search::ArchSpec>(header.at("spec"), "spec");
+    if (!spec) return bad(spec.error().message);
+    m.spec = *spec;
+    const auto& in_j = header.at("input");
+    m.input = {in_j.at("channels").get<int>(), in_j.at("height").get<int>(),
+               in_j.at("width").get<int>(), in_j.at("classes").get<int>()};
+    if (m.input.channels < 1 || m.input.height < 1 || m.input.width < 1 || m.input.classes < 2)
+      return bad("bad input shape");
+    m.meta = header.value("meta", nlohmann::json::object());
+    m.net = Net(m.spec, m.input);
+    std::istringstream weights(all.substr(16 + len));
+    torch::serialize::InputArchive archive;
+    archive.load_from(weights);
+    m.net->load(archive);
+  } catch (const std::exception& e) {
+    return bad(std::string("corrupt model: ") + e.what());
+  }
+  return m;
+}
+
+}  // namespace edgenas::ml

@@ -1,0 +1,85 @@
+#pragma once
+// Networks of the search space, their training and measurement. Includes libtorch: only
+// common/ml and the binaries that need it include this header.
+#include <torch/torch.h>
+
+#include <string>
+
+#include "common/data/dataset.hpp"
+#include "common/model/model.hpp"
+#include "common/search/space.hpp"
+
+namespace edgenas::ml {
+
+// conv(k, stride, padding k/2) → [batch norm] → activation, plus the input when `residual`
+// is set and the shapes allow it (stride 1, same channels).
+class BlockImpl : public torch::nn::Module {
+ public:
+  BlockImpl(int in_channels, const search::BlockSpec& spec);
+  torch::Tensor forward(torch::Tensor x);
+
+ private:
+  search::BlockSpec spec_;
+  bool use_residual_;
+  torch::nn::Conv2d conv_{nullptr};
+  torch::nn::BatchNorm2d bn_{nullptr};
+};
+TORCH_MODULE(Block);
+
+class NetImpl : public torch::nn::Module {
+ public:
+  NetImpl(const search::ArchSpec& spec, const search::InputShape& input);
+  torch::Tensor forward(torch::Tensor x);  // logits
+
+ private:
+  torch::nn::Sequential blocks_{nullptr};
+  torch::nn::Linear hidden_{nullptr}, classifier_{nullptr};
+};
+TORCH_MODULE(Net);
+
+// Deterministic He-uniform initialisation from seed (not torch's global generator, which
+// parallel trials would share).
+void init_weights(Net& net, uint64_t seed);
+
+struct TrainOptions {
+  Loss loss = Loss::cross_entropy;
+  int epochs = 1;
+  double data_fraction = 1.0;
+  int batch_size = 64;
+  double learning_rate = 2e-3;  // Adam
+  uint64_t seed = 0;            // data order
+};
+
+struct TrainStats {
+  double seconds = 0;
+  double last_loss = 0;
+  int64_t images_seen = 0;
+};
+
+torch::Tensor to_tensor(const data::ImageSet& set);  // N×C×H×W float in [0, 1]
+torch::Tensor loss_of(Loss loss, const torch::Tensor& logits, const torch::Tensor& targets);
+TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& options);
+double accuracy(Net& net, const data::ImageSet& set);
+torch::Tensor predict_proba(Net& net, const torch::Tensor& images);
+
+struct LatencyOptions {
+  int warmup = 10;
+  int runs = 50;
+};
+// Median batch-1 forward time on this CPU with the current torch thread count.
+double measure_latency_ms(Net& net, const search::InputShape& input,
+                          const LatencyOptions& options = {});
+
+// A model file holds the ArchSpec, the input shape, free-form metadata and the weights.
+struct SavedModel {
+  search::ArchSpec spec;
+  search::InputShape input;
+  nlohmann::json meta;
+  Net net{nullptr};
+};
+Status save_model(const std::string& path, const search::ArchSpec& spec,
+                  const search::InputShape& input, const nlohmann::json& meta, Net& net);
+// Refuses files that are not edgenas models, of another format version, or truncated.
+Expected<SavedModel> load_model(const std::string& path);
+
+}  // namespace edgenas::ml

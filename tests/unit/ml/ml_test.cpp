@@ -1,0 +1,161 @@
+// The real evaluator on tiny data, in seconds.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "common/ml/evaluator.hpp"
+#include "common/ml/net.hpp"
+#include "common/search/search.hpp"
+
+namespace edgenas::ml {
+namespace {
+
+// 8×8 grey images: class 0 is bright on top, class 1 bright at the bottom, with noise.
+data::ImageSet halves(int n, uint64_t seed) {
+  data::ImageSet s;
+  s.channels = 1;
+  s.height = s.width = 8;
+  s.classes = 2;
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> noise(0, 60);
+  for (int i = 0; i < n; ++i) {
+    const int label = i % 2;
+    for (int y = 0; y < 8; ++y) {
+      for (int x = 0; x < 8; ++x) {
+        const bool bright = (y < 4) == (label == 0);
+        s.pixels.push_back(static_cast<uint8_t>((bright ? 180 : 20) + noise(rng)));
+      }
+    }
+    s.labels.push_back(label);
+  }
+  return s;
+}
+
+class MlTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { torch::set_num_threads(1); }
+};
+
+TEST_F(MlTest, EverySampledArchitectureBuildsAndRuns) {
+  search::SearchSpace space({5, 64, 5, Loss::cross_entropy, 1});
+  search::InputShape in{1, 28, 28, 10};
+  std::mt19937_64 rng(1);
+  for (int i = 0; i < 25; ++i) {
+    auto spec = space.sample(rng);
+    ASSERT_TRUE(space.contains(spec));
+    Net net(spec, in);
+    init_weights(net, static_cast<uint64_t>(i));
+    auto out = net->forward(torch::rand({2, 1, 28, 28}));
+    ASSERT_EQ(out.size(0), 2);
+    ASSERT_EQ(out.size(1), 10) << spec.key();
+    int64_t params = 0;
+    for (const auto& p : net->parameters()) params += p.numel();
+    EXPECT_EQ(params, search::cost_of(spec, in).params)
+        << spec.key();  // the torch-free count agrees
+  }
+}
+
+TEST_F(MlTest, LearnsATinyTaskWithEachLoss) {
+  auto train_set = halves(400, 1), val = halves(100, 2);
+  search::ArchSpec spec;
+  spec.blocks = {{8, 3, 1, true, false, search::Activation::relu},
+                 {16, 3, 2, true, false, search::Activation::hswish}};
+  for (Loss loss : kAllLosses) {
+    Net net(spec, search::InputShape{1, 8, 8, 2});
+    init_weights(net, 3);
+    TrainOptions o;
+    o.loss = loss;
+    o.epochs = 3;
+    o.seed = 3;
+    auto stats = train(net, train_set, o);
+    EXPECT_EQ(stats.images_seen, 1200);
+    EXPECT_TRUE(std::isfinite(stats.last_loss));
+    EXPECT_GE(accuracy(net, val), 0.9) << to_string(loss);
+  }
+}
+
+TEST_F(MlTest, SameSeedSameWeightsAndSameTraining) {
+  search::ArchSpec spec;
+  spec.blocks = {{8, 3, 1, false, true, search::Activation::relu}};
+  spec.head_width = 32;
+  auto run = [&](uint64_t seed) {
+    Net net(spec, search::InputShape{1, 8, 8, 2});
+    init_weights(net, seed);
+    TrainOptions o;
+    o.seed = seed;
+    return train(net, halves(128, 1), o).last_loss;
+  };
+  EXPECT_DOUBLE_EQ(run(5), run(5));
+  EXPECT_NE(run(5), run(6));
+}
+
+TEST_F(MlTest, ModelFilesRoundTripAndRefuseCorruptOrForeignFiles) {
+  const std::string dir = ::testing::TempDir() + "/ml-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  search::ArchSpec spec;
+  spec.blocks = {{8, 3, 2, true, false, search::Activation::relu}};
+  spec.head_width = 32;
+  search::InputShape in{1, 8, 8, 2};
+  Net net(spec, in);
+  init_weights(net, 9);
+  train(net, halves(64, 1), TrainOptions{});
+  ASSERT_TRUE(save_model(dir + "/m.edgenas", spec, in, {{"accuracy", 0.5}}, net).ok());
+  auto loaded = load_model(dir + "/m.edgenas");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->spec, spec);
+  EXPECT_EQ(loaded->meta["accuracy"], 0.5);
+  auto x = torch::rand({3, 1, 8, 8});
+  EXPECT_TRUE(torch::allclose(predict_proba(net, x), predict_proba(loaded->net, x)));
+
+  std::string bytes;
+  {
+    std::ifstream in_file(dir + "/m.edgenas", std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in_file), {});
+  }
+  std::ofstream(dir + "/trunc.edgenas", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  auto t = load_model(dir + "/trunc.edgenas");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().code, "bad_model");
+  std::ofstream(dir + "/foreign.pt") << "PK\x03\x04 a zip file";
+  auto f = load_model(dir + "/foreign.pt");
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.error().message.find("not an edgenas model"), std::string::npos);
+  EXPECT_FALSE(load_model(dir + "/missing").ok());
+}
+
+TEST_F(MlTest, LatencyIsPositiveAndGrowsWithTheNetwork) {
+  search::InputShape in{1, 28, 28, 10};
+  search::ArchSpec tiny, big;
+  tiny.blocks = {{4, 1, 2, false, false, search::Activation::relu}};
+  for (int i = 0; i < 5; ++i)
+    big.blocks.push_back({64, 5, 1, true, false, search::Activation::relu});
+  Net a(tiny, in), b(big, in);
+  const double ta = measure_latency_ms(a, in, {3, 15}), tb = measure_latency_ms(b, in, {3, 15});
+  EXPECT_GT(ta, 0);
+  EXPECT_GT(tb, 4 * ta);  // ~900x the FLOPs
+}
+
+TEST_F(MlTest, ATinyRealSearchEndToEnd) {
+  auto train_set = halves(200, 1), val = halves(60, 2);
+  TorchEvaluator ev(train_set, val, {Loss::cross_entropy, 32, 10, {2, 5}});
+  search::SearchSpace space({2, 16, 3, Loss::cross_entropy, 1});
+  auto st = search::make_random(space, 1, {1, 1.0});
+  ManualClock clock;
+  auto r = search::run_search(*st, ev, {2, {0, 4}, {50, std::nullopt}}, clock);
+  ASSERT_EQ(r.trials.size(), 4u);
+  for (const auto& t : r.trials) {
+    ASSERT_TRUE(t.eval.ok) << t.eval.error;
+    EXPECT_GE(t.eval.accuracy, 0.0);
+    EXPECT_LE(t.eval.accuracy, 1.0);
+    EXPECT_GT(t.eval.latency_ms, 0);
+    EXPECT_TRUE(t.eval.energy_modelled);
+    EXPECT_DOUBLE_EQ(t.eval.energy_mj, 10 * t.eval.latency_ms);
+  }
+  ASSERT_TRUE(r.best.has_value());
+  EXPECT_FALSE(r.pareto.empty());
+}
+
+}  // namespace
+}  // namespace edgenas::ml
