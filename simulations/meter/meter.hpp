@@ -1,0 +1,68 @@
+#pragma once
+// Synthetic meter readings for training and testing the digit reader (the worked example).
+// Two display styles:
+//   seven_segment: an LCD register, dark segments on a grey-green glass, faint unlit segments;
+//   odometer:      white digits on black drums; the last drum may be rolling between two values
+//                  (its label is the digit showing more than half).
+// Then photometric and geometric damage: uneven lighting, glare, small rotation and
+// perspective, blur, sensor noise. Everything derives from the seed: same seed, same image.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/data/images.hpp"
+#include "common/util/expected.hpp"
+
+namespace edgenas::meter {
+
+enum class Style { seven_segment, odometer };
+
+struct Damage {
+  double noise_sigma = 8;  // grey levels
+  int blur_passes = 1;     // 3×3 box blur passes
+  double max_rotation_deg = 3;
+  double max_keystone = 0.04;  // top edge shrinks by up to this fraction (perspective)
+  double lighting = 0.35;      // strength of a linear illumination gradient
+  double glare = 0.5;          // probability of a glare spot
+};
+
+struct MeterSample {
+  data::Image image;                // the whole meter (grey)
+  std::string reading;              // e.g. "004271"
+  std::vector<data::Image> digits;  // one crop per digit, crop_size × crop_size, grey
+  std::vector<int> labels;          // the digit each crop shows
+  Style style = Style::seven_segment;
+};
+
+struct Fonts {
+  std::string seven_segment = "/usr/share/fonts/truetype/dseg/DSEG7Classic-Regular.ttf";
+  std::string odometer = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf";
+};
+
+class Generator {
+ public:
+  // Fails with a clear error when a font file is missing or unreadable.
+  static Expected<Generator> create(const Fonts& fonts = {}, int digits = 6, int crop_size = 28);
+  Generator(Generator&&) noexcept;
+  ~Generator();
+  Expected<MeterSample> render(uint64_t seed, Style style, const Damage& damage = {}) const;
+  int digits() const { return digits_; }
+
+  // Where each digit sits in an undamaged meter image: crops for reading real images.
+  struct Layout {
+    int width, height, cell_w, cell_h, x0, y0;
+  };
+  Layout layout() const;
+
+ private:
+  Generator() = default;
+  struct Impl;
+  Impl* impl_ = nullptr;
+  int digits_ = 6, crop_ = 28;
+};
+
+// Crops digit i of a meter image laid out as `layout` and scales it to crop_size (bilinear).
+data::Image crop_digit(const data::Image& meter, const Generator::Layout& layout, int i,
+                       int crop_size);
+
+}  // namespace edgenas::meter

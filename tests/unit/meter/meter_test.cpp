@@ -1,0 +1,110 @@
+#include "simulations/meter/meter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace edgenas::meter {
+namespace {
+
+const Damage kClean{0, 0, 0, 0, 0, 0};
+
+TEST(Meter, DeterministicFromTheSeed) {
+  auto gen = Generator::create();
+  ASSERT_TRUE(gen.ok()) << gen.error().message;
+  for (Style st : {Style::seven_segment, Style::odometer}) {
+    auto a = gen->render(42, st), b = gen->render(42, st), c = gen->render(43, st);
+    ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+    EXPECT_EQ(a->image.pixels, b->image.pixels);
+    EXPECT_EQ(a->reading, b->reading);
+    EXPECT_NE(a->image.pixels, c->image.pixels);
+    ASSERT_EQ(a->digits.size(), 6u);
+    ASSERT_EQ(a->labels.size(), 6u);
+    for (size_t i = 0; i < 6; ++i) EXPECT_EQ(a->reading[i], '0' + a->labels[i]);
+    EXPECT_EQ(a->digits[0].width, 28);
+  }
+}
+
+// Decodes a clean 7-segment digit by sampling the seven segment positions inside the box of
+// the faint unlit "8" drawn behind every digit.
+int decode_seven_segment(const data::Image& cell) {
+  auto at = [&](int x, int y) { return cell.pixels[static_cast<size_t>(y) * cell.width + x]; };
+  int bg = 0;
+  for (int x = 0; x < cell.width; ++x) bg = std::max<int>(bg, at(x, 0));
+  int x0 = cell.width, x1 = 0, y0 = cell.height, y1 = 0;
+  for (int y = 0; y < cell.height; ++y) {
+    for (int x = 0; x < cell.width; ++x) {
+      if (at(x, y) < bg - 8) {
+        x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+      }
+    }
+  }
+  const double w = x1 - x0, h = y1 - y0;
+  auto lit = [&](double fx, double fy) {
+    const int cx = x0 + static_cast<int>(fx * w), cy = y0 + static_cast<int>(fy * h);
+    int darkest = 255;
+    for (int j = -1; j <= 1; ++j)
+      for (int i = -1; i <= 1; ++i)
+        darkest = std::min<int>(darkest, at(std::clamp(cx + i, 0, cell.width - 1),
+                                            std::clamp(cy + j, 0, cell.height - 1)));
+    return darkest < 110;
+  };
+  // a b c d e f g
+  const int pattern = lit(0.5, 0.04) << 6 | lit(0.92, 0.27) << 5 | lit(0.92, 0.73) << 4 |
+                      lit(0.5, 0.96) << 3 | lit(0.08, 0.73) << 2 | lit(0.08, 0.27) << 1 |
+                      lit(0.5, 0.5);
+  static const std::map<int, int> kDigits = {{0b1111110, 0}, {0b0110000, 1}, {0b1101101, 2},
+                                             {0b1111001, 3}, {0b0110011, 4}, {0b1011011, 5},
+                                             {0b1011111, 6}, {0b1110000, 7}, {0b1110010, 7},
+                                             {0b1111111, 8}, {0b1111011, 9}};
+  auto it = kDigits.find(pattern);
+  return it == kDigits.end() ? -1 : it->second;
+}
+
+TEST(Meter, RenderedSevenSegmentDigitsDecodeToTheirLabels) {
+  auto gen = Generator::create();
+  ASSERT_TRUE(gen.ok());
+  std::set<int> seen;
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    auto s = gen->render(seed, Style::seven_segment, kClean);
+    ASSERT_TRUE(s.ok());
+    for (int i = 0; i < 6; ++i) {
+      // A 128×128 resampling of the 40×64 cell.
+      auto cell = crop_digit(s->image, gen->layout(), i, 128);
+      EXPECT_EQ(decode_seven_segment(cell), s->labels[static_cast<size_t>(i)])
+          << "seed " << seed << " digit " << i << " reading " << s->reading;
+      seen.insert(s->labels[static_cast<size_t>(i)]);
+    }
+  }
+  EXPECT_EQ(seen.size(), 10u);  // every digit was checked
+}
+
+TEST(Meter, OdometerRollingDigitIsLabelledByTheMajority) {
+  auto gen = Generator::create();
+  ASSERT_TRUE(gen.ok());
+  int rolling = 0;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    auto s = gen->render(seed, Style::odometer, kClean);
+    ASSERT_TRUE(s.ok());
+    // The last cell: a rolling drum shows ink in its top and bottom edge rows.
+    const auto cell = crop_digit(s->image, gen->layout(), 5, 64);
+    int top = 0, bottom = 0;
+    for (int x = 0; x < 64; ++x) {
+      top = std::max<int>(top, cell.pixels[static_cast<size_t>(x)]);
+      bottom = std::max<int>(bottom, cell.pixels[static_cast<size_t>(63 * 64 + x)]);
+    }
+    rolling += top > 150 && bottom > 150;
+  }
+  EXPECT_GT(rolling, 5);  // about 40 % of odometers have a rolling last drum
+}
+
+TEST(Meter, MissingFontIsAClearError) {
+  Fonts f;
+  f.seven_segment = "/nonexistent/DSEG7.ttf";
+  auto gen = Generator::create(f);
+  ASSERT_FALSE(gen.ok());
+  EXPECT_NE(gen.error().message.find("/nonexistent/DSEG7.ttf"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgenas::meter
