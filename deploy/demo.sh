@@ -93,8 +93,9 @@ cat <<EOF2
 
 The tighter T and the fewer free nodes and memory a box has, the smaller the NAS space it is
 given (cold-start policy, docs/ARCHITECTURE.md). Power is modelled wherever RAPL is unreadable.
-Traces of NAS runs (accuracy, latency against T) start flowing once edgenas-search is part of
-the build; the fleet link, store and recovery shown here are what they will travel on.
+The NAS worker, edgenas-search, already runs by hand on generated meter images (README); once
+the agent starts it itself, its Traces (accuracy, latency against T) travel over the link,
+store and recovery shown here.
 
 Written to $out: coordinator.db (SQLite trace store), *.log, agents.json, *.hparams.json
 EOF2
