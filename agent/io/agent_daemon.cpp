@@ -1,7 +1,6 @@
 #include "agent/io/agent_daemon.hpp"
 
 #include <filesystem>
-#include <zmq_addon.hpp>
 
 #include "common/util/daemon.hpp"
 #include "common/util/log.hpp"
@@ -163,59 +162,26 @@ void AgentDaemon::drain_coordinator() {
   }
 }
 
-void AgentDaemon::answer_local(const std::vector<zmq::message_t>& route,
+void AgentDaemon::answer_local(const std::vector<std::string>& route,
                                const proto::AdminResponse& resp) {
-  proto::Header h;
-  h.msg_id = local_msg_id_++;
-  h.ts_ms = clock_.wall_ms();
-  auto bytes = proto::encode(h, resp);
-  try {
-    for (const auto& f : route)
-      local_.send(zmq::buffer(f.data(), f.size()), zmq::send_flags::sndmore);
-    local_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
-  } catch (const zmq::error_t& e) {
-    log::warn("local reply failed", {{"error", e.what()}});
-  }
+  proto::send_admin(local_, route, resp, local_msg_id_++, clock_.wall_ms());
 }
 
 void AgentDaemon::drain_local() {
   for (int i = 0; i < 64; ++i) {
-    std::vector<zmq::message_t> frames;
-    zmq::recv_result_t r;
-    try {
-      r = zmq::recv_multipart(local_, std::back_inserter(frames), zmq::recv_flags::dontwait);
-    } catch (const zmq::error_t& e) {
-      log::warn("local receive failed", {{"error", e.what()}});
-      return;
-    }
-    if (!r) return;
-    if (frames.size() < 2) continue;
-    std::vector<zmq::message_t> route;
-    for (size_t k = 0; k + 1 < frames.size(); ++k)
-      route.emplace_back(frames[k].data(), frames[k].size());
-    proto::AdminResponse resp;
+    auto call = proto::recv_admin(local_);
+    if (!call) return;
     bool deferred = false;
-    auto decoded = proto::decode_envelope(frames.back().to_string_view());
-    if (auto* bad = std::get_if<proto::EnvelopeError>(&decoded)) {
-      resp = {false, bad->error.code, bad->error.message, json::object()};
-    } else {
-      auto req = proto::decode_body<proto::AdminRequest>(std::get<proto::Envelope>(decoded));
-      if (!req) {
-        resp = {false, req.error().code, req.error().message, json::object()};
-      } else {
-        resp = handle_local(*req, route, deferred);
-      }
-    }
-    if (!deferred) answer_local(route, resp);
+    const auto resp = call->request ? handle_local(*call->request, call->route, deferred)
+                                    : proto::admin_error(call->request.error());
+    if (!deferred) answer_local(call->route, resp);
   }
 }
 
 proto::AdminResponse AgentDaemon::handle_local(const proto::AdminRequest& req,
-                                               const std::vector<zmq::message_t>& route,
+                                               const std::vector<std::string>& route,
                                                bool& deferred) {
-  auto fail = [](const Error& e) {
-    return proto::AdminResponse{false, e.code, e.message, json::object()};
-  };
+  const auto fail = proto::admin_error;
   auto ok = [](json result) { return proto::AdminResponse{true, "", "", std::move(result)}; };
   if (req.op == "status") {
     const auto& st = core_->stats();
@@ -296,10 +262,8 @@ proto::AdminResponse AgentDaemon::handle_local(const proto::AdminRequest& req,
       ctx.dataset = *ds;
     }
     const std::string id = core_->request_hparams(ctx);
-    std::vector<std::string> r;
-    for (const auto& f : route) r.push_back(f.to_string());
     waiting_.push_back(
-        {std::move(r), id, clock_.now_ms() + std::clamp<int64_t>(timeout_ms, 100, 600'000)});
+        {route, id, clock_.now_ms() + std::clamp<int64_t>(timeout_ms, 100, 600'000)});
     deferred = true;
     flush_outgoing();
     return ok(json::object());
@@ -327,8 +291,7 @@ void AgentDaemon::settle_waiting_requests() {
       ++it;
       continue;
     }
-    std::vector<zmq::message_t> route;
-    for (const auto& f : it->route) route.emplace_back(f.data(), f.size());
+    const auto& route = it->route;
     if (reply) {
       answer_local(route, {true, "", "", proto::to_json(*reply)});
     } else {

@@ -12,6 +12,7 @@
 #include "agent/io/agent_config.hpp"
 #include "agent/probes/sampler.hpp"
 #include "agent/store/agent_store.hpp"
+#include "common/protocol/admin_server.hpp"
 
 namespace edgenas::agent {
 
@@ -29,9 +30,9 @@ class AgentDaemon {
   void sample();
   void drain_coordinator();
   void drain_local();
-  void answer_local(const std::vector<zmq::message_t>& route, const proto::AdminResponse& resp);
+  void answer_local(const std::vector<std::string>& route, const proto::AdminResponse& resp);
   proto::AdminResponse handle_local(const proto::AdminRequest& req,
-                                    const std::vector<zmq::message_t>& route, bool& deferred);
+                                    const std::vector<std::string>& route, bool& deferred);
   void flush_outgoing();
   void handle_commands();
   void settle_waiting_requests();

@@ -107,27 +107,13 @@ Expected<data::Image> load_image(const std::string& path) {
   return data::decode_image(*bytes, path);
 }
 
-// Grey image → the model's input size (bilinear), as a 1×1×H×W tensor in [0, 1].
+// Grey image → the model's input size, as a 1×1×H×W tensor in [0, 1].
 torch::Tensor to_input(const data::Image& img, const search::InputShape& in) {
-  const data::Image g = data::to_grey(img);
-  auto t = torch::empty({1, 1, in.height, in.width});
-  auto a = t.accessor<float, 4>();
-  for (int y = 0; y < in.height; ++y) {
-    for (int x = 0; x < in.width; ++x) {
-      const double sx = (x + 0.5) * g.width / in.width - 0.5,
-                   sy = (y + 0.5) * g.height / in.height - 0.5;
-      const int x0 = std::clamp(static_cast<int>(std::floor(sx)), 0, g.width - 1),
-                y0 = std::clamp(static_cast<int>(std::floor(sy)), 0, g.height - 1);
-      const int x1 = std::min(x0 + 1, g.width - 1), y1 = std::min(y0 + 1, g.height - 1);
-      const double fx = std::clamp(sx - x0, 0.0, 1.0), fy = std::clamp(sy - y0, 0.0, 1.0);
-      auto p = [&](int xx, int yy) {
-        return g.pixels[static_cast<size_t>(yy) * g.width + xx] / 255.0;
-      };
-      a[0][0][y][x] = static_cast<float>((1 - fy) * ((1 - fx) * p(x0, y0) + fx * p(x1, y0)) +
-                                         fy * ((1 - fx) * p(x0, y1) + fx * p(x1, y1)));
-    }
-  }
-  return t;
+  const data::Image g = data::crop_resize(img, 0, 0, img.width, img.height, in.width, in.height);
+  return torch::from_blob(const_cast<uint8_t*>(g.pixels.data()), {1, 1, in.height, in.width},
+                          torch::kUInt8)
+      .to(torch::kFloat32)
+      .div_(255.0);
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 
 #include <png.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -139,6 +141,32 @@ Image to_grey(const Image& img) {
     g.pixels[i] = static_cast<uint8_t>((299 * p[0] + 587 * p[1] + 114 * p[2]) / 1000);
   }
   return g;
+}
+
+Image crop_resize(const Image& img, double x, double y, double w, double h, int out_w, int out_h) {
+  const Image g = to_grey(img);
+  auto px = [&](int xx, int yy) {
+    return static_cast<double>(
+        g.pixels[static_cast<size_t>(std::clamp(yy, 0, g.height - 1)) * g.width +
+                 std::clamp(xx, 0, g.width - 1)]);
+  };
+  Image out;
+  out.width = out_w;
+  out.height = out_h;
+  out.channels = 1;
+  out.pixels.resize(static_cast<size_t>(out_w) * out_h);
+  for (int j = 0; j < out_h; ++j) {
+    for (int i = 0; i < out_w; ++i) {
+      const double sx = x + (i + 0.5) * w / out_w - 0.5, sy = y + (j + 0.5) * h / out_h - 0.5;
+      const int x0 = static_cast<int>(std::floor(sx)), y0 = static_cast<int>(std::floor(sy));
+      const double fx = sx - x0, fy = sy - y0;
+      const double v = (1 - fy) * ((1 - fx) * px(x0, y0) + fx * px(x0 + 1, y0)) +
+                       fy * ((1 - fx) * px(x0, y0 + 1) + fx * px(x0 + 1, y0 + 1));
+      out.pixels[static_cast<size_t>(j) * out_w + i] =
+          static_cast<uint8_t>(std::clamp(v + 0.5, 0.0, 255.0));
+    }
+  }
+  return out;
 }
 
 }  // namespace edgenas::data

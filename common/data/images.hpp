@@ -24,4 +24,8 @@ Status write_png(const std::string& path, const Image& img);
 // Luma (ITU-R BT.601) of an RGB image; grey images are returned unchanged.
 Image to_grey(const Image& img);
 
+// The rectangle (x, y, w, h) of img, in pixels and possibly fractional or partly outside (edges
+// repeat), resampled bilinearly to out_w × out_h grey pixels.
+Image crop_resize(const Image& img, double x, double y, double w, double h, int out_w, int out_h);
+
 }  // namespace edgenas::data

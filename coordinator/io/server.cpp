@@ -129,45 +129,11 @@ void Server::drain_agents(std::vector<Outgoing>& out) {
 
 void Server::drain_admin(std::vector<Outgoing>& agent_out) {
   for (int n = 0; n < 64; ++n) {
-    std::vector<zmq::message_t> frames;
-    zmq::recv_result_t r;
-    try {
-      r = zmq::recv_multipart(admin_sock_, std::back_inserter(frames), zmq::recv_flags::dontwait);
-    } catch (const zmq::error_t& e) {
-      log::warn("admin receive failed", {{"error", e.what()}});
-      return;
-    }
-    if (!r) return;
-    if (frames.size() < 2) continue;
-    // Envelope frames (routing id, and the empty delimiter of a REQ client) are echoed back.
-    proto::AdminResponse resp;
-    auto decoded = proto::decode_envelope(frames.back().to_string_view());
-    if (auto* bad = std::get_if<proto::EnvelopeError>(&decoded)) {
-      resp.ok = false;
-      resp.code = bad->error.code;
-      resp.message = bad->error.message;
-    } else {
-      auto req = proto::decode_body<proto::AdminRequest>(std::get<proto::Envelope>(decoded));
-      if (!req) {
-        resp.ok = false;
-        resp.code = req.error().code;
-        resp.message = req.error().message;
-      } else {
-        resp = admin_.handle(*req, agent_out);
-      }
-    }
-    proto::Header h;
-    h.msg_id = admin_msg_id_++;
-    h.ts_ms = core_.clock().wall_ms();
-    auto bytes = proto::encode(h, resp);
-    try {
-      for (std::size_t i = 0; i + 1 < frames.size(); ++i) {
-        admin_sock_.send(frames[i], zmq::send_flags::sndmore);
-      }
-      admin_sock_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
-    } catch (const zmq::error_t& e) {
-      log::warn("admin send failed", {{"error", e.what()}});
-    }
+    auto call = proto::recv_admin(admin_sock_);
+    if (!call) return;
+    const auto resp = call->request ? admin_.handle(*call->request, agent_out)
+                                    : proto::admin_error(call->request.error());
+    proto::send_admin(admin_sock_, call->route, resp, admin_msg_id_++, core_.clock().wall_ms());
   }
 }
 

@@ -15,6 +15,8 @@
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
+#include "common/protocol/admin_server.hpp"
+
 #include "coordinator/core/admin.hpp"
 #include "coordinator/core/coordinator_core.hpp"
 

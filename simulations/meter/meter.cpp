@@ -56,21 +56,6 @@ std::pair<double, double> apply(const Mat3& m, double x, double y) {
   return {(m[0] * x + m[1] * y + m[2]) / w, (m[3] * x + m[4] * y + m[5]) / w};
 }
 
-data::Image resize(const Canvas& c, double x, double y, double w, double h, int size) {
-  data::Image out;
-  out.width = out.height = size;
-  out.channels = 1;
-  out.pixels.resize(static_cast<size_t>(size) * size);
-  for (int j = 0; j < size; ++j) {
-    for (int i = 0; i < size; ++i) {
-      const float v = c.bilinear(x + (i + 0.5) * w / size - 0.5, y + (j + 0.5) * h / size - 0.5);
-      out.pixels[static_cast<size_t>(j) * size + i] =
-          static_cast<uint8_t>(std::clamp(v, 0.0f, 255.0f));
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 struct Generator::Impl {
@@ -233,18 +218,17 @@ Expected<MeterSample> Generator::render(uint64_t seed, Style style, const Damage
   const Mat3 src_to_out = inverse(out_to_src);
   for (int i = 0; i < digits_; ++i) {
     auto [ox, oy] = apply(src_to_out, L.x0 + i * kCellW + kCellW / 2.0, L.y0 + kCellH / 2.0);
-    s.digits.push_back(resize(warped, ox - kCellW / 2.0, oy - kCellH / 2.0, kCellW, kCellH, crop_));
+    s.digits.push_back(data::crop_resize(s.image, ox - kCellW / 2.0, oy - kCellH / 2.0, kCellW,
+                                         kCellH, crop_, crop_));
   }
   return s;
 }
 
 data::Image crop_digit(const data::Image& meter, const Generator::Layout& L, int i, int crop_size) {
-  Canvas c(meter.width, meter.height, 0);
-  const data::Image grey = data::to_grey(meter);
-  for (size_t k = 0; k < grey.pixels.size(); ++k) c.px[k] = grey.pixels[k];
   // Scale the layout to the image (a meter photo may be resized).
   const double sx = meter.width / double(L.width), sy = meter.height / double(L.height);
-  return resize(c, (L.x0 + i * L.cell_w) * sx, L.y0 * sy, L.cell_w * sx, L.cell_h * sy, crop_size);
+  return data::crop_resize(meter, (L.x0 + i * L.cell_w) * sx, L.y0 * sy, L.cell_w * sx,
+                           L.cell_h * sy, crop_size, crop_size);
 }
 
 }  // namespace edgenas::meter
