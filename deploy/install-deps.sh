@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   clang libclang-rt-14-dev clang-format
-  libtorch-dev
+  libtorch-dev libopenblas0-serial
   cppzmq-dev libzmq3-dev
   libmsgpack-cxx-dev
   libboost-dev

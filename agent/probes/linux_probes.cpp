@@ -199,54 +199,17 @@ Expected<int64_t> MemoryProbe::free_mb() const {
 }
 
 std::unique_ptr<RaplMeter> RaplMeter::open(const Clock& clock, ProbePaths paths) {
-  // Package zones are intel-rapl:N (sub-zones intel-rapl:N:M are parts of a package).
-  std::vector<std::string> zones;
-  std::error_code ec;
-  const std::string base = paths.sys + "/class/powercap";
-  for (const auto& e : std::filesystem::directory_iterator(base, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("intel-rapl:", 0) == 0 && name.find(':', 11) == std::string::npos) {
-      zones.push_back(e.path().string());
-    }
-  }
-  if (zones.empty()) return nullptr;
-  std::sort(zones.begin(), zones.end());
-  std::unique_ptr<RaplMeter> m(new RaplMeter(clock, zones));
-  for (const auto& z : zones) {
-    auto r = m->read_zone(z);
-    if (!r) return nullptr;  // present but unreadable (not root): fall back to the model
-    m->last_uj_.push_back(r->first);
-  }
-  m->last_ms_ = clock.now_ms();
-  return m;
-}
-
-Expected<std::pair<uint64_t, uint64_t>> RaplMeter::read_zone(const std::string& zone) const {
-  auto e = read_file(zone + "/energy_uj");
-  auto r = read_file(zone + "/max_energy_range_uj");
-  if (!e || !r) return Error{"probe", "cannot read " + zone + "/energy_uj"};
-  try {
-    return std::pair{static_cast<uint64_t>(std::stoull(trim(*e))),
-                     static_cast<uint64_t>(std::stoull(trim(*r)))};
-  } catch (const std::exception&) {
-    return Error{"probe", zone + ": unreadable energy counter"};
-  }
+  auto counter = RaplCounter::open(paths.sys);
+  if (!counter) return nullptr;  // absent or unreadable (not root): the caller uses the model
+  return std::unique_ptr<RaplMeter>(new RaplMeter(clock, std::move(counter)));
 }
 
 double RaplMeter::sample_w(double) {
   const int64_t now = clock_.now_ms();
   if (now <= last_ms_) return last_w_;
-  double joules = 0;
-  for (size_t i = 0; i < zones_.size(); ++i) {
-    auto r = read_zone(zones_[i]);
-    if (!r) return last_w_;
-    auto [uj, range] = *r;
-    // The counter wraps at max_energy_range_uj.
-    uint64_t delta = uj >= last_uj_[i] ? uj - last_uj_[i] : range - last_uj_[i] + uj;
-    last_uj_[i] = uj;
-    joules += static_cast<double>(delta) / 1e6;
-  }
-  last_w_ = joules / (static_cast<double>(now - last_ms_) / 1000.0);
+  auto joules = counter_->joules_since_last();
+  if (!joules) return last_w_;
+  last_w_ = *joules / (static_cast<double>(now - last_ms_) / 1000.0);
   last_ms_ = now;
   return last_w_;
 }

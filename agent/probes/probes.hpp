@@ -10,6 +10,7 @@
 
 #include "common/model/model.hpp"
 #include "common/util/clock.hpp"
+#include "common/util/rapl.hpp"
 
 namespace edgenas::agent {
 
@@ -58,7 +59,7 @@ class PowerMeter {
   virtual std::string source() const = 0;  // "rapl" or "model"
 };
 
-// Intel/AMD RAPL package energy counters (/sys/class/powercap/intel-rapl:N/energy_uj).
+// Average power from the RAPL package energy counters (common/util/rapl.hpp).
 class RaplMeter final : public PowerMeter {
  public:
   // Null when no readable package counter exists.
@@ -68,14 +69,11 @@ class RaplMeter final : public PowerMeter {
   std::string source() const override { return "rapl"; }
 
  private:
-  RaplMeter(const Clock& clock, std::vector<std::string> zones)
-      : clock_(clock), zones_(std::move(zones)) {}
-  Expected<std::pair<uint64_t, uint64_t>> read_zone(
-      const std::string& zone) const;  // energy, range
+  RaplMeter(const Clock& clock, std::unique_ptr<RaplCounter> counter)
+      : clock_(clock), counter_(std::move(counter)), last_ms_(clock.now_ms()) {}
   const Clock& clock_;
-  std::vector<std::string> zones_;
-  std::vector<uint64_t> last_uj_;
-  int64_t last_ms_ = -1;
+  std::unique_ptr<RaplCounter> counter_;
+  int64_t last_ms_;
   double last_w_ = 0;
 };
 

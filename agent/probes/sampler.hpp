@@ -5,7 +5,7 @@
 #include <random>
 
 #include "agent/probes/probes.hpp"
-#include "agent/probes/profile.hpp"
+#include "common/model/profile.hpp"
 
 namespace edgenas::agent {
 

@@ -1,11 +1,28 @@
 #include "common/ml/evaluator.hpp"
 
+#include <random>
+
 namespace edgenas::ml {
 
 TorchEvaluator::TorchEvaluator(const data::ImageSet& train, const data::ImageSet& validation,
                                TorchEvaluatorOptions options)
     : train_(train), validation_(validation), options_(std::move(options)) {
   input_ = {train.channels, train.height, train.width, train.classes};
+}
+
+LatencyResult target_latency(const InferenceNet& net, const search::ArchSpec& spec,
+                             const search::InputShape& input, const TargetDevice& target,
+                             const LatencyOptions& options) {
+  LatencyResult r;
+  r.cpu_latency_ms = measure_latency_ms(net, input, options);
+  if (target.modelled) {
+    r.latency_ms = search::modelled_latency_ms(search::cost_of(spec, input).flops, *target.modelled,
+                                               target.calibration);
+    r.modelled = true;
+  } else {
+    r.latency_ms = r.cpu_latency_ms;
+  }
+  return r;
 }
 
 search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
@@ -25,18 +42,57 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
     e.accuracy = accuracy(net, validation_);
     {
       std::lock_guard<std::mutex> lock(latency_mu_);
-      e.latency_ms = measure_latency_ms(net, input_, options_.latency);
+      const auto lat = target_latency(InferenceNet::compile(net, input_), spec, input_,
+                                      options_.target, options_.latency);
+      e.latency_ms = lat.latency_ms;
+      e.latency_modelled = lat.modelled;
+      e.cpu_latency_ms = lat.cpu_latency_ms;
     }
-    e.energy_mj = options_.power_w * e.latency_ms;  // W × ms = mJ
+    e.energy_mj = options_.target.power_w * e.latency_ms;  // W × ms = mJ
     e.energy_modelled = true;
     const auto cost = search::cost_of(spec, input_);
     e.params = cost.params;
     e.flops = cost.flops;
+    if (!options_.models_dir.empty()) {
+      torch::serialize::OutputArchive archive;
+      net->save(archive);
+      archive.save_to(options_.models_dir + "/" + std::to_string(seed) + ".pt");
+    }
   } catch (const std::exception& ex) {
     e.ok = false;
     e.error = ex.what();
   }
   return e;
+}
+
+Expected<Net> TorchEvaluator::trial_model(const search::ArchSpec& spec, uint64_t seed) const {
+  if (options_.models_dir.empty()) return Error{"internal", "trial models are not kept"};
+  const std::string path = options_.models_dir + "/" + std::to_string(seed) + ".pt";
+  try {
+    Net net(spec, input_);
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    net->load(archive);
+    return net;
+  } catch (const std::exception& e) {
+    return Error{"io", "cannot load trial weights " + path + ": " + e.what()};
+  }
+}
+
+Expected<search::CpuCalibration> calibrate_cpu(const search::InputShape& input, uint64_t seed,
+                                               int networks) {
+  const search::SearchSpace space({6, 64, 5, Loss::cross_entropy, 0});
+  std::mt19937_64 rng(seed);
+  std::vector<std::pair<double, double>> points;
+  for (int i = 0; i < networks; ++i) {
+    const auto spec = space.sample(rng);
+    Net net(spec, input);
+    init_weights(net, seed + static_cast<uint64_t>(i));
+    const auto plan = InferenceNet::compile(net, input);
+    points.emplace_back(static_cast<double>(search::cost_of(spec, input).flops),
+                        measure_latency_ms(plan, input, {5, 30}));
+  }
+  return search::fit_calibration(points);
 }
 
 }  // namespace edgenas::ml

@@ -1,21 +1,35 @@
 #pragma once
 // The real evaluator: builds the candidate with libtorch, trains it on the training split with
 // the run's loss, scores it on the validation split (never the test split) and measures its
-// batch-1 latency on this CPU. Energy per inference is power × latency from the box's average
-// power, so it is always marked modelled.
+// batch-1 latency on this CPU (compiled for inference, see infer.hpp). When the target device
+// is not this CPU, the latency is modelled from the FLOPs (common/search/latency_model.hpp) and
+// marked so. Energy per inference during the search is power × latency, always marked
+// modelled: trials run in parallel, so a package energy counter cannot be split between them.
 #include <mutex>
+#include <optional>
 
 #include "common/data/dataset.hpp"
+#include "common/ml/infer.hpp"
 #include "common/ml/net.hpp"
 #include "common/search/evaluator.hpp"
+#include "common/search/latency_model.hpp"
 
 namespace edgenas::ml {
+
+struct TargetDevice {
+  std::string name = "cpu";
+  // Set when the target's latency is modelled: its speed and this machine's calibration.
+  std::optional<search::DeviceSpeed> modelled;
+  search::CpuCalibration calibration;
+  double power_w = 10;  // for energy = power × latency (modelled)
+};
 
 struct TorchEvaluatorOptions {
   Loss loss = Loss::cross_entropy;
   int batch_size = 64;
-  double power_w = 10;  // for energy = power × latency (modelled)
+  TargetDevice target;
   LatencyOptions latency;
+  std::string models_dir;  // when set, each trial's weights are kept as <dir>/<seed>.pt
 };
 
 class TorchEvaluator final : public search::Evaluator {
@@ -26,6 +40,8 @@ class TorchEvaluator final : public search::Evaluator {
   search::Evaluation evaluate(const search::ArchSpec& spec, const search::Fidelity& fidelity,
                               uint64_t seed) override;
   search::InputShape input() const { return input_; }
+  // The weights a trial ended with (needs models_dir), e.g. the best trial after a stop.
+  Expected<Net> trial_model(const search::ArchSpec& spec, uint64_t seed) const;
 
  private:
   const data::ImageSet& train_;
@@ -34,5 +50,21 @@ class TorchEvaluator final : public search::Evaluator {
   search::InputShape input_;
   std::mutex latency_mu_;  // one latency measurement at a time, so trials do not time each other
 };
+
+// Latency of a network on the target: measured on this CPU, or modelled from its FLOPs.
+struct LatencyResult {
+  double latency_ms = 0;
+  bool modelled = false;
+  double cpu_latency_ms = 0;
+};
+LatencyResult target_latency(const InferenceNet& net, const search::ArchSpec& spec,
+                             const search::InputShape& input, const TargetDevice& target,
+                             const LatencyOptions& options);
+
+// Measures networks of a fixed, wide calibration space (up to 6 blocks of 64 channels, kernels up
+// to 5) on this CPU with the current thread count and fits the line the latency model scales
+// to other devices. Independent of a run's bounds, so a small space still calibrates well.
+Expected<search::CpuCalibration> calibrate_cpu(const search::InputShape& input, uint64_t seed,
+                                               int networks = 10);
 
 }  // namespace edgenas::ml

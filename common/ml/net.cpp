@@ -109,11 +109,23 @@ TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& o) {
   std::vector<int64_t> order(set.size());
   TrainStats stats;
   net->train();
-  for (int epoch = 0; epoch < o.epochs; ++epoch) {
+  const int64_t steps_per_epoch = (n + o.batch_size - 1) / o.batch_size;
+  const double total_steps = static_cast<double>(std::max<int64_t>(1, steps_per_epoch * o.epochs));
+  int64_t step = 0;
+  for (int epoch = 0; epoch < o.epochs && !stats.stopped; ++epoch) {
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
     for (int64_t b = 0; b < n; b += o.batch_size) {
+      if (o.stop && o.stop->load()) {
+        stats.stopped = true;
+        break;
+      }
       const int64_t e = std::min(n, b + o.batch_size);
+      const double progress = static_cast<double>(step++) / total_steps;
+      const double lr = o.cosine_decay ? 0.5 * o.learning_rate * (1 + std::cos(M_PI * progress))
+                                       : o.learning_rate;
+      for (auto& group : opt.param_groups())
+        static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
       auto idx = torch::from_blob(order.data() + b, {e - b}, torch::kInt64);
       auto x = images.index_select(0, idx), y = labels.index_select(0, idx);
       opt.zero_grad();
@@ -147,23 +159,6 @@ double accuracy(Net& net, const data::ImageSet& set) {
       correct += pred[i].item<int64_t>() == set.labels[static_cast<size_t>(b + i)];
   }
   return static_cast<double>(correct) / static_cast<double>(set.size());
-}
-
-double measure_latency_ms(Net& net, const search::InputShape& input, const LatencyOptions& o) {
-  torch::NoGradGuard no_grad;
-  net->eval();
-  auto x = torch::rand({1, input.channels, input.height, input.width});
-  for (int i = 0; i < o.warmup; ++i) net->forward(x);
-  std::vector<double> ms;
-  for (int i = 0; i < o.runs; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto y = net->forward(x);
-    (void)y.data_ptr<float>();
-    ms.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::nth_element(ms.begin(), ms.begin() + static_cast<long>(ms.size() / 2), ms.end());
-  return ms[ms.size() / 2];
 }
 
 namespace {

@@ -3,6 +3,7 @@
 // common/ml and the binaries that need it include this header.
 #include <torch/torch.h>
 
+#include <atomic>
 #include <string>
 
 #include "common/data/dataset.hpp"
@@ -17,6 +18,10 @@ class BlockImpl : public torch::nn::Module {
  public:
   BlockImpl(int in_channels, const search::BlockSpec& spec);
   torch::Tensor forward(torch::Tensor x);
+  const search::BlockSpec& spec() const { return spec_; }
+  bool uses_residual() const { return use_residual_; }
+  torch::nn::Conv2d& conv() { return conv_; }
+  torch::nn::BatchNorm2d& bn() { return bn_; }  // null without batch norm
 
  private:
   search::BlockSpec spec_;
@@ -30,6 +35,9 @@ class NetImpl : public torch::nn::Module {
  public:
   NetImpl(const search::ArchSpec& spec, const search::InputShape& input);
   torch::Tensor forward(torch::Tensor x);  // logits
+  torch::nn::Sequential& blocks() { return blocks_; }
+  torch::nn::Linear& hidden() { return hidden_; }  // null without a hidden layer
+  torch::nn::Linear& classifier() { return classifier_; }
 
  private:
   torch::nn::Sequential blocks_{nullptr};
@@ -47,10 +55,15 @@ struct TrainOptions {
   double data_fraction = 1.0;
   int batch_size = 64;
   double learning_rate = 2e-3;  // Adam
-  uint64_t seed = 0;            // data order
+  // Decay the rate to 0 along a cosine over the whole run: for long trainings (the final one);
+  // short trials keep the constant rate, which learns more in few steps.
+  bool cosine_decay = false;
+  uint64_t seed = 0;                        // data order
+  const std::atomic<bool>* stop = nullptr;  // checked between batches
 };
 
 struct TrainStats {
+  bool stopped = false;  // the stop flag ended training early
   double seconds = 0;
   double last_loss = 0;
   int64_t images_seen = 0;
@@ -61,14 +74,6 @@ torch::Tensor loss_of(Loss loss, const torch::Tensor& logits, const torch::Tenso
 TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& options);
 double accuracy(Net& net, const data::ImageSet& set);
 torch::Tensor predict_proba(Net& net, const torch::Tensor& images);
-
-struct LatencyOptions {
-  int warmup = 10;
-  int runs = 50;
-};
-// Median batch-1 forward time on this CPU with the current torch thread count.
-double measure_latency_ms(Net& net, const search::InputShape& input,
-                          const LatencyOptions& options = {});
 
 // A model file holds the ArchSpec, the input shape, free-form metadata and the weights.
 struct SavedModel {

@@ -1,4 +1,4 @@
-#include "agent/probes/profile.hpp"
+#include "common/model/profile.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -6,14 +6,15 @@
 #include "common/model/model.hpp"
 #include "common/util/config.hpp"
 
-namespace edgenas::agent {
+namespace edgenas {
 namespace {
 
 Expected<DeviceProfile::Device> read_device(const toml::table& t, const std::string& where,
                                             bool cpu) {
   DeviceProfile::Device d;
-  if (auto s =
-          config::check_keys(t, {"device", "cores", "memory_mb", "base_load", "load_swing"}, where);
+  if (auto s = config::check_keys(
+          t, {"device", "cores", "memory_mb", "base_load", "load_swing", "speed", "overhead_ms"},
+          where);
       !s) {
     return s.error();
   }
@@ -35,6 +36,8 @@ Expected<DeviceProfile::Device> read_device(const toml::table& t, const std::str
   d.memory_mb = *mem;
   EDGENAS_CONFIG_READ(config::get_double(t, "base_load", where, 0, 1), d.base_load);
   EDGENAS_CONFIG_READ(config::get_double(t, "load_swing", where, 0, 1), d.load_swing);
+  EDGENAS_CONFIG_READ(config::get_double(t, "speed", where, 0, 1e6), d.speed);
+  EDGENAS_CONFIG_READ(config::get_double(t, "overhead_ms", where, 0, 1e4), d.overhead_ms);
   return d;
 }
 
@@ -109,6 +112,13 @@ Expected<DeviceProfile> parse_profile(const std::string& text, const std::string
   return p;
 }
 
+const DeviceProfile::Device* DeviceProfile::find(std::string_view device) const {
+  for (const auto& d : devices) {
+    if (d.device == device) return &d;
+  }
+  return nullptr;
+}
+
 Expected<DeviceProfile> load_profile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Error{"bad_profile", "cannot open device profile '" + path + "'"};
@@ -117,4 +127,4 @@ Expected<DeviceProfile> load_profile(const std::string& path) {
   return parse_profile(ss.str(), path);
 }
 
-}  // namespace edgenas::agent
+}  // namespace edgenas

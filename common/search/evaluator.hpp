@@ -19,10 +19,11 @@ struct Fidelity {
 
 struct Evaluation {
   bool ok = true;
-  std::string error;    // why a failed evaluation failed
-  double accuracy = 0;  // validation accuracy, 0..1 (never the test split)
-  double latency_ms = 0;
+  std::string error;      // why a failed evaluation failed
+  double accuracy = 0;    // validation accuracy, 0..1 (never the test split)
+  double latency_ms = 0;  // on the target device (measured here, or modelled)
   bool latency_modelled = false;
+  double cpu_latency_ms = 0;  // measured on this machine's CPU (0 when not measured)
   double energy_mj = 0;
   bool energy_modelled = false;
   int64_t params = 0, flops = 0;

@@ -4,8 +4,8 @@
 #include <fstream>
 
 #include "agent/probes/probes.hpp"
-#include "agent/probes/profile.hpp"
 #include "agent/probes/sampler.hpp"
+#include "common/model/profile.hpp"
 
 namespace edgenas::agent {
 namespace {

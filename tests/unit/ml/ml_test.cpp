@@ -132,14 +132,17 @@ TEST_F(MlTest, LatencyIsPositiveAndGrowsWithTheNetwork) {
   for (int i = 0; i < 5; ++i)
     big.blocks.push_back({64, 5, 1, true, false, search::Activation::relu});
   Net a(tiny, in), b(big, in);
-  const double ta = measure_latency_ms(a, in, {3, 15}), tb = measure_latency_ms(b, in, {3, 15});
+  const double ta = measure_latency_ms(InferenceNet::compile(a, in), in, {3, 15});
+  const double tb = measure_latency_ms(InferenceNet::compile(b, in), in, {3, 15});
   EXPECT_GT(ta, 0);
   EXPECT_GT(tb, 4 * ta);  // ~900x the FLOPs
 }
 
 TEST_F(MlTest, ATinyRealSearchEndToEnd) {
   auto train_set = halves(200, 1), val = halves(60, 2);
-  TorchEvaluator ev(train_set, val, {Loss::cross_entropy, 32, 10, {2, 5}});
+  TargetDevice cpu;
+  cpu.power_w = 10;
+  TorchEvaluator ev(train_set, val, {Loss::cross_entropy, 32, cpu, {2, 5}, ""});
   search::SearchSpace space({2, 16, 3, Loss::cross_entropy, 1});
   auto st = search::make_random(space, 1, {1, 1.0});
   ManualClock clock;

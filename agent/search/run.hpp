@@ -1,0 +1,31 @@
+#pragma once
+// `edgenas-search run`: the NAS inside the pushed bounds, then the final training of the best
+// architecture, the test, and the outputs (docs/ARCHITECTURE.md, "edgenas-search run").
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace edgenas::searchcli {
+
+enum class ProgressMode { auto_detect, tty, log, json };
+
+struct RunOptions {
+  std::string hparams_path, context_path, data_spec, out_dir;
+  int64_t budget_ms = 600'000;
+  int max_trials = 0;
+  std::string strategy = "evolution";
+  int workers = 2;
+  int epochs = 1;              // per trial (successive halving: the lowest rung)
+  double final_share = 0.25;   // of the budget kept for training the best architecture longer
+  int final_max_epochs = 30;
+  std::string device = "auto";  // target device: auto, cpu, npu0, gpu0, ...
+  std::string profile_path;     // device profile: latency model of devices not on this machine
+  bool model_cpu = false;       // the box's CPU is not this machine's: model it from the profile
+  double energy_budget_mj = 0;  // 0 = no energy constraint
+  ProgressMode progress = ProgressMode::auto_detect;
+};
+
+// Exit code: 0 ok (also after a stop with a best model), 1 failed, 2 usage or input error.
+int run_command(const RunOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace edgenas::searchcli

@@ -1,0 +1,45 @@
+#pragma once
+// The deployed form of a trained Net, which is what latency is measured on and what predict and
+// read-meter run: batch norm folded into the convolution weights, no autograd (InferenceMode),
+// in-place activations, and per convolution the faster of two CPU kernels on this machine,
+// timed once when the plan is built (ATen's default choice, usually oneDNN, or im2col + BLAS,
+// which wins on many of the small layers of this space).
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "common/ml/net.hpp"
+
+namespace edgenas::ml {
+
+class InferenceNet {
+ public:
+  // autotune = false keeps ATen's default kernel everywhere (tests, comparisons).
+  static InferenceNet compile(Net& net, const search::InputShape& input, bool autotune = true);
+  torch::Tensor forward(const torch::Tensor& x) const;  // logits; x is N×C×H×W in [0, 1]
+  torch::Tensor predict_proba(const torch::Tensor& x) const;
+  // How many convolutions use the im2col + BLAS kernel (the rest use ATen's default).
+  int blas_convolutions() const;
+
+ private:
+  enum class ConvKernel { aten_default, im2col_blas };
+  struct Conv {
+    torch::Tensor weight, bias;
+    int64_t kernel = 3, stride = 1;
+    bool residual = false, hswish = false;
+    ConvKernel kernel_choice = ConvKernel::aten_default;
+    torch::Tensor run(const torch::Tensor& x) const;
+  };
+  std::vector<Conv> convs_;
+  torch::Tensor hidden_w_, hidden_b_, out_w_, out_b_;
+};
+
+struct LatencyOptions {
+  int warmup = 10;
+  int runs = 50;
+};
+// Median batch-1 forward time on this CPU with the current torch thread count.
+double measure_latency_ms(const InferenceNet& net, const search::InputShape& input,
+                          const LatencyOptions& options = {});
+
+}  // namespace edgenas::ml
