@@ -200,7 +200,7 @@ WorkerResult run_worker(const Options& o, int first, int count, Clock::time_poin
         }
       } else {
         if (now >= a.next_heartbeat) {
-          send(a, proto::Heartbeat{++a.seq, a.ctx.source, 1, 0, "idle"}, r);
+          send(a, proto::Heartbeat{++a.seq, a.ctx.source, 1, 0, "idle", std::nullopt}, r);
           a.next_heartbeat += a.interval_ms;
         }
         if (now >= a.next_hparam) {

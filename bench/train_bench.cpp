@@ -83,7 +83,8 @@ int main(int argc, char** argv) {
   torch::set_num_threads(1);
   const auto plan = ml::InferenceNet::compile(net, in);
   const double lat = ml::measure_latency_ms(plan, in, {20, runs});
-  const double lat_default = ml::measure_latency_ms(ml::InferenceNet::compile(net, in, false), in, {20, runs});
+  const double lat_default =
+      ml::measure_latency_ms(ml::InferenceNet::compile(net, in, false), in, {20, runs});
   // The eager module as a PyTorch user would run it: eval(), no_grad.
   double eager = 0;
   {
@@ -95,7 +96,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < runs; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       (void)net->forward(x).data_ptr<float>();
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     std::nth_element(ms.begin(), ms.begin() + static_cast<long>(ms.size() / 2), ms.end());
     eager = ms[ms.size() / 2];

@@ -251,6 +251,7 @@ void AgentCore::send_heartbeat() {
   hb.queued_tasks = static_cast<int>(queue_.size());
   hb.outbox_depth = outbox_.depth();
   hb.activity = activity_;
+  hb.search = search_;
   send(hb);
 }
 

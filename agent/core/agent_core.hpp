@@ -57,6 +57,7 @@ class AgentCore {
   // --- local events ---
   void set_source(const SourceMatrix& source) { source_ = source; }
   void set_activity(std::string activity) { activity_ = std::move(activity); }
+  void set_search_progress(std::optional<proto::SearchProgress> p) { search_ = std::move(p); }
   void set_search_stats(int64_t searches_run, int last_predictor_version) {
     searches_run_ = searches_run;
     last_predictor_version_ = last_predictor_version;
@@ -123,6 +124,7 @@ class AgentCore {
 
   SourceMatrix source_;
   std::string activity_ = "idle";
+  std::optional<proto::SearchProgress> search_;
   int64_t searches_run_ = 0;
   int last_predictor_version_ = 0;
 

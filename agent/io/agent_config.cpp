@@ -11,7 +11,8 @@ Status load_agent_config(const std::string& path, AgentConfig& cfg) {
   auto parsed = config::parse_file(path);
   if (!parsed) return parsed.error();
   const toml::table& t = *parsed;
-  if (auto s = config::check_keys(t, {"agent", "probes", "npu", "task"}, path); !s) return s;
+  if (auto s = config::check_keys(t, {"agent", "probes", "npu", "task", "search"}, path); !s)
+    return s;
 
   if (const auto* a = t.get_as<toml::table>("agent")) {
     const std::string w = path + ": [agent]";
@@ -67,6 +68,41 @@ Status load_agent_config(const std::string& path, AgentConfig& cfg) {
     EDGENAS_CONFIG_READ(config::get_int(*n, "cores_per_chip", w, 1, 1024), cores);
     if (cores) cfg.npu_cores_per_chip = static_cast<int>(*cores);
   }
+  if (const auto* se = t.get_as<toml::table>("search")) {
+    const std::string w = path + ": [search]";
+    if (auto s = config::check_keys(
+            *se,
+            {"binary", "data", "runs_dir", "budget", "trials", "strategy", "device", "profile",
+             "energy_budget_mj", "memory_fraction", "min_memory_mb", "max_cpus", "every",
+             "hparams_timeout", "stop_grace", "keep_runs"},
+            w);
+        !s)
+      return s;
+    auto& S = cfg.search;
+    EDGENAS_CONFIG_READ(config::get_string(*se, "binary", w), S.binary);
+    EDGENAS_CONFIG_READ(config::get_string(*se, "data", w), S.data);
+    EDGENAS_CONFIG_READ(config::get_string(*se, "runs_dir", w), S.runs_dir);
+    EDGENAS_CONFIG_READ(config::get_duration_ms(*se, "budget", w), S.budget_ms);
+    std::optional<int64_t> n;
+    EDGENAS_CONFIG_READ(config::get_int(*se, "trials", w, 0, 1'000'000), n);
+    if (n) S.max_trials = static_cast<int>(*n);
+    EDGENAS_CONFIG_READ(config::get_string(*se, "strategy", w), S.strategy);
+    EDGENAS_CONFIG_READ(config::get_string(*se, "device", w), S.device);
+    EDGENAS_CONFIG_READ(config::get_string(*se, "profile", w), S.profile);
+    EDGENAS_CONFIG_READ(config::get_double(*se, "energy_budget_mj", w, 0, 1e9), S.energy_budget_mj);
+    EDGENAS_CONFIG_READ(config::get_double(*se, "memory_fraction", w, 0.05, 1), S.memory_fraction);
+    EDGENAS_CONFIG_READ(config::get_int(*se, "min_memory_mb", w, 64, limits::kMaxMemoryMb),
+                        S.min_memory_mb);
+    n.reset();
+    EDGENAS_CONFIG_READ(config::get_int(*se, "max_cpus", w, 0, 4096), n);
+    if (n) S.max_cpus = static_cast<int>(*n);
+    EDGENAS_CONFIG_READ(config::get_duration_ms(*se, "every", w), S.every_ms);
+    EDGENAS_CONFIG_READ(config::get_duration_ms(*se, "hparams_timeout", w), S.hparams_timeout_ms);
+    EDGENAS_CONFIG_READ(config::get_duration_ms(*se, "stop_grace", w), S.stop_grace_ms);
+    n.reset();
+    EDGENAS_CONFIG_READ(config::get_int(*se, "keep_runs", w, 0, 100'000), n);
+    if (n) S.keep_runs = static_cast<int>(*n);
+  }
   if (const auto* tasks = t.get_as<toml::array>("task")) {
     int i = 0;
     for (const auto& node : *tasks) {
@@ -113,9 +149,29 @@ Status validate(const AgentConfig& cfg) {
     return Error{"bad_config", "probes.power_max_w must be >= power_idle_w"};
   if (cfg.sample_interval_ms < 100)
     return Error{"bad_config", "agent.sample_interval must be at least 100ms"};
+  const auto& S = cfg.search;
+  if (S.binary.empty() != S.data.empty())
+    return Error{"bad_config", "search.binary and search.data go together (set both, or neither)"};
+  if (S.strategy != "random" && S.strategy != "evolution" && S.strategy != "sh")
+    return Error{"bad_config", "search.strategy must be random, evolution or sh"};
+  if (S.budget_ms <= 0 && S.max_trials <= 0)
+    return Error{"bad_config", "search.budget or search.trials must be set"};
+  if (S.every_ms < 0 || (S.every_ms > 0 && S.every_ms < 60'000))
+    return Error{"bad_config", "search.every must be 0 (off) or at least 1m"};
   if (cfg.local().size() > 100)
     return Error{"bad_config", "local socket path is too long for ipc:// (max ~100 chars)"};
   return ok_status();
+}
+
+SearchSettings AgentConfig::search_settings() const {
+  SearchSettings s = search;
+  if (s.runs_dir.empty()) s.runs_dir = state_dir + "/searches";
+  if (probe_mode == "simulated") {
+    // The box is a profile, not this machine: its latencies come from the profile's model.
+    s.model_cpu = true;
+    if (s.profile.empty()) s.profile = profile_path;
+  }
+  return s;
 }
 
 }  // namespace edgenas::agent

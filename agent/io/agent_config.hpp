@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "agent/core/outbox.hpp"
+#include "agent/core/search_runner.hpp"
 #include "common/model/model.hpp"
 
 namespace edgenas::agent {
@@ -29,6 +30,11 @@ struct AgentConfig {
   int npu_cores_per_chip = 2;
 
   std::vector<JobTask> tasks;  // [[task]] entries: always in the queue
+
+  // [search]: the NAS runs this box makes (binary and data empty: none). runs_dir defaults to
+  // <state_dir>/searches; a simulated box models its CPU latency from its profile.
+  SearchSettings search;
+  SearchSettings search_settings() const;
 
   std::string local() const {
     return local_endpoint.empty() ? "ipc://" + state_dir + "/agent.sock" : local_endpoint;

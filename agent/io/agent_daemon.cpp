@@ -1,6 +1,7 @@
 #include "agent/io/agent_daemon.hpp"
 
 #include <filesystem>
+#include <thread>
 
 #include "common/util/daemon.hpp"
 #include "common/util/log.hpp"
@@ -78,6 +79,19 @@ Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cf
   std::random_device rd;
   d->core_ = std::make_unique<AgentCore>(clock, *d->store_, *d->queue_, cfg.agent_id, reg, rd());
   d->sample();
+
+  AgentDaemon* self = d.get();
+  SearchHooks hooks;
+  hooks.context_now = [self] { return self->current_context(); };
+  hooks.request_hparams = [self](const Context& c) { return self->core_->request_hparams(c); };
+  hooks.take_reply = [self](const std::string& id) { return self->core_->take_hparam_reply(id); };
+  hooks.cancel_request = [self](const std::string& id) { self->core_->cancel_hparam_request(id); };
+  hooks.submit_trace = [self](const Trace& t) { return self->core_->submit_trace(t); };
+  d->launcher_ = std::make_unique<ProcessLauncher>();
+  d->search_ = std::make_unique<SearchRunner>(clock, cfg.search_settings(), *d->launcher_,
+                                              *d->store_, std::move(hooks), cfg.agent_id);
+  if (auto s = d->search_->recover(); !s) return s.error();
+  d->update_search();
   log::info("agent ready", {{"agent", cfg.agent_id},
                             {"devices", reg.devices.size()},
                             {"power", reg.power_source},
@@ -197,6 +211,7 @@ proto::AdminResponse AgentDaemon::handle_local(const proto::AdminRequest& req,
                    {"power_source", sampler_->power_source()},
                    {"profile", sampler_->profile()},
                    {"source", proto::to_json(core_->source())},
+                   {"search", search_->status()},
                    {"stats",
                     {{"messages_in", st.messages_in},
                      {"messages_out", st.messages_out},
@@ -268,6 +283,17 @@ proto::AdminResponse AgentDaemon::handle_local(const proto::AdminRequest& req,
     flush_outgoing();
     return ok(json::object());
   }
+  if (req.op == "search.start") {
+    auto run = search_->start("local", req.args.is_object() ? req.args : json::object());
+    if (!run) return fail(run.error());
+    update_search();
+    return ok(json{{"run_id", *run}});
+  }
+  if (req.op == "search.cancel") {
+    if (auto s = search_->cancel("edgenas-agent search cancel"); !s) return fail(s.error());
+    return ok(search_->status());
+  }
+  if (req.op == "search.status") return ok(search_->status());
   if (req.op == "probe") {
     return ok(json{{"devices",
                     [&] {
@@ -279,7 +305,8 @@ proto::AdminResponse AgentDaemon::handle_local(const proto::AdminRequest& req,
   }
   return fail(Error{"unknown_op", "unknown operation '" + req.op +
                                       "' (status, task.submit, task.done, task.list, trace.submit, "
-                                      "hparams.request, probe)"});
+                                      "hparams.request, search.start, search.cancel, "
+                                      "search.status, probe)"});
 }
 
 void AgentDaemon::settle_waiting_requests() {
@@ -307,6 +334,8 @@ void AgentDaemon::settle_waiting_requests() {
 
 void AgentDaemon::handle_commands() {
   for (const auto& cmd : core_->take_commands()) {
+    const std::string action(proto::to_string(cmd.action));
+    Status result = ok_status();
     switch (cmd.action) {
       case proto::CommandAction::reload_config:
         log::info(
@@ -314,14 +343,26 @@ void AgentDaemon::handle_commands() {
             {{"command", cmd.command_id}});
         break;
       case proto::CommandAction::start_search:
+        if (auto r = search_->start("command:" + cmd.command_id, cmd.args); !r) result = r.error();
+        break;
       case proto::CommandAction::cancel:
-        // Searches arrive with edgenas-search (the NAS worker); this agent cannot run one.
-        log::warn(
-            "search command ignored: this agent has no NAS worker configured",
-            {{"command", cmd.command_id}, {"action", std::string(proto::to_string(cmd.action))}});
+        result = search_->cancel("command " + cmd.command_id);
         break;
     }
+    if (!result) {
+      log::warn(
+          "command refused",
+          {{"command", cmd.command_id}, {"action", action}, {"error", result.error().message}});
+    }
   }
+  update_search();
+}
+
+void AgentDaemon::update_search() {
+  search_->tick();
+  core_->set_activity(search_->busy() ? "searching" : "idle");
+  core_->set_search_progress(search_->progress());
+  core_->set_search_stats(search_->searches_run(), search_->last_predictor_version());
 }
 
 void AgentDaemon::run(const std::atomic<bool>& stop) {
@@ -352,6 +393,15 @@ void AgentDaemon::run(const std::atomic<bool>& stop) {
     settle_waiting_requests();
     flush_outgoing();
   }
+  // A running search gets SIGTERM and the grace to keep its best model; its Trace goes into
+  // the outbox (delivered now if the link allows, else after the next start).
+  search_->shutdown([this](int64_t ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    drain_coordinator();
+    core_->tick();
+    flush_outgoing();
+  });
+  flush_outgoing();
   log::info("agent stopping", {{"outbox_depth", store_->depth()}});
 }
 

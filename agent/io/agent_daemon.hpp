@@ -9,7 +9,9 @@
 #include <zmq.hpp>
 
 #include "agent/core/agent_core.hpp"
+#include "agent/core/search_runner.hpp"
 #include "agent/io/agent_config.hpp"
+#include "agent/io/child_process.hpp"
 #include "agent/probes/sampler.hpp"
 #include "agent/store/agent_store.hpp"
 #include "common/protocol/admin_server.hpp"
@@ -36,6 +38,7 @@ class AgentDaemon {
   void flush_outgoing();
   void handle_commands();
   void settle_waiting_requests();
+  void update_search();
   Context current_context() const;
 
   AgentConfig cfg_;
@@ -44,6 +47,8 @@ class AgentDaemon {
   std::unique_ptr<SourceSampler> sampler_;
   std::unique_ptr<TaskQueue> queue_;
   std::unique_ptr<AgentCore> core_;
+  std::unique_ptr<ProcessLauncher> launcher_;
+  std::unique_ptr<SearchRunner> search_;
   std::set<std::string> config_task_ids_;
 
   zmq::context_t ctx_{1};

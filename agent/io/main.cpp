@@ -133,8 +133,27 @@ int main(int argc, char** argv) {
   hparams->add_option("--dataset", dataset_file,
                       "JSON {classes, image_h, image_w, channels, samples}");
 
+  auto* search = app.add_subcommand("search", "NAS runs on this box (edgenas-search)");
+  search->require_subcommand(1);
+  auto* sstart = search->add_subcommand(
+      "start", "start a search now: inspect the data, ask for hyperparameters, run the NAS");
+  add_common(sstart);
+  std::string s_budget, s_strategy;
+  int s_trials = 0;
+  sstart->add_option("--budget", s_budget, "wall-clock budget (default: [search] budget)");
+  sstart->add_option("--trials", s_trials, "stop after this many trials")
+      ->check(CLI::Range(1, 1'000'000));
+  sstart->add_option("--strategy", s_strategy, "random, evolution or sh")
+      ->check(CLI::IsMember({"random", "evolution", "sh"}));
+  auto* scancel = search->add_subcommand(
+      "cancel", "stop the running search (its best model so far still becomes a trace)");
+  add_common(scancel);
+  auto* sstatus = search->add_subcommand("status", "the running search and the last outcome");
+  add_common(sstatus);
+
   bool json_out = false;
-  for (auto* sc : {status, list, hparams, probe}) sc->add_flag("--json", json_out, "print JSON");
+  for (auto* sc : {status, list, hparams, probe, sstatus, sstart})
+    sc->add_flag("--json", json_out, "print JSON");
 
   try {
     app.parse(argc, argv);
@@ -328,6 +347,59 @@ int main(int argc, char** argv) {
     if (!r) return report(r.error());
     std::cout << "trace " << (*r)["trace_id"].get<std::string>() << " is in the outbox ("
               << (*r)["outbox_depth"] << " unacked)\n";
+    return 0;
+  }
+  if (sstart->parsed()) {
+    json args = json::object();
+    if (!s_budget.empty()) args["budget"] = s_budget;
+    if (s_trials > 0) args["trials"] = s_trials;
+    if (!s_strategy.empty()) args["strategy"] = s_strategy;
+    auto r = call("search.start", args);
+    if (!r) return report(r.error());
+    if (json_out) {
+      std::cout << r->dump(2) << "\n";
+      return 0;
+    }
+    std::cout << "search " << (*r)["run_id"].get<std::string>()
+              << " started (see `edgenas-agent search status`)\n";
+    return 0;
+  }
+  if (scancel->parsed()) {
+    auto r = call("search.cancel", json::object());
+    if (!r) return report(r.error());
+    std::cout << "search stopping; its outcome becomes a trace\n";
+    return 0;
+  }
+  if (sstatus->parsed()) {
+    auto r = call("search.status", json::object());
+    if (!r) return report(r.error());
+    if (json_out) {
+      std::cout << r->dump(2) << "\n";
+      return 0;
+    }
+    const json& st = *r;
+    if (!st["enabled"].get<bool>()) {
+      std::cout << "searches are not configured ([search] binary and data)\n";
+      return 0;
+    }
+    if (st.contains("run")) {
+      const json& cur = st["run"];
+      std::printf("run %s (%s): %s, %d trials, best accuracy %.4f at %.3f ms, %.0f/%.0f s\n",
+                  cur["run_id"].get<std::string>().c_str(),
+                  cur["trigger"].get<std::string>().c_str(),
+                  cur["phase"].get<std::string>().c_str(), cur["trials"].get<int>(),
+                  cur["best_accuracy"].get<double>(), cur["best_latency_ms"].get<double>(),
+                  cur["elapsed_s"].get<double>(), cur["budget_s"].get<double>());
+      if (!cur["limits"].get<std::string>().empty())
+        std::printf("limits: %s\n", cur["limits"].get<std::string>().c_str());
+    } else {
+      std::cout << "no search running\n";
+    }
+    std::cout << "searches run: " << st["searches_run"] << "; last: "
+              << (st["last_outcome"].get<std::string>().empty()
+                      ? "-"
+                      : st["last_outcome"].get<std::string>())
+              << "\n";
     return 0;
   }
   if (hparams->parsed()) {

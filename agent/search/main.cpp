@@ -81,6 +81,11 @@ int main(int argc, char** argv) {
   run->add_option("--epochs", ro.epochs, "epochs per trial (successive halving: the lowest rung)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  run->add_option("--trial-images", ro.trial_images,
+                  "training images per trial epoch (a fraction of a larger set; the final "
+                  "training uses all)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000'000));
   run->add_option("--final-share", ro.final_share,
                   "share of the budget for training the best architecture longer")
       ->capture_default_str()

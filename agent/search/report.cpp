@@ -42,8 +42,8 @@ void write_pareto_svg(const std::string& path, const search::SearchResult& r, do
     << "<line x1='" << L << "' y1='" << H - B << "' x2='" << W - 10 << "' y2='" << H - B
     << "' stroke='black'/>\n"
     << "<line x1='" << L << "' y1='20' x2='" << L << "' y2='" << H - B << "' stroke='black'/>\n"
-    << "<text x='" << W / 2 << "' y='" << H - 12
-    << "' text-anchor='middle'>" << latency_label << "</text>\n"
+    << "<text x='" << W / 2 << "' y='" << H - 12 << "' text-anchor='middle'>" << latency_label
+    << "</text>\n"
     << "<text x='16' y='" << H / 2 << "' transform='rotate(-90 16 " << H / 2
     << ")' text-anchor='middle'>validation accuracy</text>\n"
     << "<line x1='" << px(t_ms) << "' y1='20' x2='" << px(t_ms) << "' y2='" << H - B

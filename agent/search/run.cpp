@@ -107,8 +107,8 @@ std::pair<double, int> best_cpu_latency(const ml::InferenceNet& net,
 
 // Package energy of one inference from RAPL, over `runs` back-to-back inferences on an
 // otherwise idle search (nothing else of ours runs now). Includes the package's idle share.
-std::optional<double> rapl_energy_mj(const ml::InferenceNet& net,
-                                     const search::InputShape& input, int threads) {
+std::optional<double> rapl_energy_mj(const ml::InferenceNet& net, const search::InputShape& input,
+                                     int threads) {
   auto rapl = RaplCounter::open();
   if (!rapl) return std::nullopt;
   torch::set_num_threads(threads);
@@ -193,7 +193,10 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   ml::TorchEvaluator evaluator(parts->train, parts->validation,
                                {hp->loss, 64, target, {10, 50}, trials_dir});
   search::SearchSpace space(*hp);
-  auto strategy = search::make_strategy(o.strategy, space, hp->seed, {o.epochs, 1.0});
+  // Trials rank architectures; they need not see a big data set whole (the final training does).
+  const double fraction =
+      std::min(1.0, static_cast<double>(o.trial_images) / static_cast<double>(parts->train.size()));
+  auto strategy = search::make_strategy(o.strategy, space, hp->seed, {o.epochs, fraction});
   if (!strategy) return usage_error("unknown strategy '" + o.strategy + "'");
   const int64_t search_ms =
       o.budget_ms > 0 ? static_cast<int64_t>(static_cast<double>(o.budget_ms) * (1 - o.final_share))
@@ -206,12 +209,14 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   std::snprintf(
       intro, sizeof intro,
       "searching (%s): <=%d layers, <=%d filters, kernel <=%d, loss %s, seed %u; T = %.3g ms on "
-      "%s (latency %s); %zu train / %zu validation / %zu test images; %d worker(s); budget %.0fs "
+      "%s (latency %s); %zu train (%.0f%% per trial epoch) / %zu validation / %zu test images; %d "
+      "worker(s); budget %.0fs "
       "(%.0f%% for the final training)%s",
       strategy->name().c_str(), hp->layers, hp->filters, hp->kernel,
       std::string(to_string(hp->loss)).c_str(), hp->seed, t_ms, device.c_str(),
-      modelled ? "modelled" : "measured", parts->train.size(), parts->validation.size(),
-      parts->test.size(), workers, static_cast<double>(o.budget_ms) / 1000, o.final_share * 100,
+      modelled ? "modelled" : "measured", parts->train.size(), fraction * 100,
+      parts->validation.size(), parts->test.size(), workers,
+      static_cast<double>(o.budget_ms) / 1000, o.final_share * 100,
       o.max_trials ? (", or " + std::to_string(o.max_trials) + " trials").c_str() : "");
   progress.event({{"event", "start"},
                   {"message", intro},
@@ -227,19 +232,20 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   auto elapsed_s = [&] { return static_cast<double>(clock.now_ms() - start) / 1000; };
   auto on_trial = [&](const search::TrialResult& t, const search::SearchResult& so_far) {
     const auto& b = so_far.best;
-    progress.event({{"event", "trial"},
-                    {"trial", t.trial.id},
-                    {"ok", t.eval.ok},
-                    {"accuracy", t.eval.accuracy},
-                    {"latency_ms", t.eval.latency_ms},
-                    {"trials_done", so_far.trials.size()},
-                    {"trials_total", o.max_trials ? "/" + std::to_string(o.max_trials) : ""},
-                    {"best_accuracy", b ? b->eval.accuracy : 0.0},
-                    {"best_latency_ms", b ? b->eval.latency_ms : 0.0},
-                    {"latency_modelled", modelled},
-                    {"t_ms", t_ms},
-                    {"elapsed_s", elapsed_s()},
-                    {"left_s", std::max(0.0, static_cast<double>(search_ms) / 1000 - elapsed_s())}});
+    progress.event(
+        {{"event", "trial"},
+         {"trial", t.trial.id},
+         {"ok", t.eval.ok},
+         {"accuracy", t.eval.accuracy},
+         {"latency_ms", t.eval.latency_ms},
+         {"trials_done", so_far.trials.size()},
+         {"trials_total", o.max_trials ? "/" + std::to_string(o.max_trials) : ""},
+         {"best_accuracy", b ? b->eval.accuracy : 0.0},
+         {"best_latency_ms", b ? b->eval.latency_ms : 0.0},
+         {"latency_modelled", modelled},
+         {"t_ms", t_ms},
+         {"elapsed_s", elapsed_s()},
+         {"left_s", std::max(0.0, static_cast<double>(search_ms) / 1000 - elapsed_s())}});
   };
   auto result = search::run_search(*strategy, evaluator, opts, clock, &stop, on_trial);
   progress.finish_line();
@@ -261,14 +267,15 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
     return kExitFailed;
   }
   ml::Net net = *trial_net;
-  int final_epochs = best.trial.fidelity.epochs;
-  const double per_epoch_s =
-      best.eval.train_time_s / std::max(1, best.trial.fidelity.epochs) / std::max(1, workers);
+  int final_epochs = 0;  // 0: the trial's weights
+  const double per_epoch_s = best.eval.train_time_s / std::max(1, best.trial.fidelity.epochs) /
+                             best.trial.fidelity.data_fraction / std::max(1, workers);
   const double left_s = static_cast<double>(o.budget_ms) / 1000 - elapsed_s();
   const int affordable = static_cast<int>(0.9 * left_s / std::max(1e-3, per_epoch_s));
   const int planned = std::min(o.final_max_epochs, affordable);
   std::string final_note = "the best trial's weights";
-  if (!stop.load() && planned > final_epochs && o.final_share > 0) {
+  const double trial_epochs = best.trial.fidelity.epochs * best.trial.fidelity.data_fraction;
+  if (!stop.load() && planned > trial_epochs && o.final_share > 0) {
     progress.event({{"event", "final"},
                     {"epochs", planned},
                     {"message", "final training: " + best.trial.spec.key() + " for " +
@@ -297,9 +304,10 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   const double val_acc = ml::accuracy(net, parts->validation);
   const auto plan = ml::InferenceNet::compile(net, input);
   const auto [cpu_ms, threads] = best_cpu_latency(plan, input, free_cores);
-  const double latency = modelled ? search::modelled_latency_ms(search::cost_of(best.trial.spec, input).flops,
-                                                                *target.modelled, target.calibration)
-                                  : cpu_ms;
+  const double latency =
+      modelled ? search::modelled_latency_ms(search::cost_of(best.trial.spec, input).flops,
+                                             *target.modelled, target.calibration)
+               : cpu_ms;
   std::optional<double> rapl_mj;
   if (!modelled) rapl_mj = rapl_energy_mj(plan, input, threads);
   const double energy_mj = rapl_mj.value_or(target.power_w * latency);

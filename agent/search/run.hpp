@@ -15,8 +15,9 @@ struct RunOptions {
   int max_trials = 0;
   std::string strategy = "evolution";
   int workers = 2;
-  int epochs = 1;              // per trial (successive halving: the lowest rung)
-  double final_share = 0.25;   // of the budget kept for training the best architecture longer
+  int epochs = 1;             // per trial (successive halving: the lowest rung)
+  int trial_images = 10'000;  // training images a trial sees per epoch (a fraction of a big set)
+  double final_share = 0.25;  // of the budget kept for training the best architecture longer
   int final_max_epochs = 30;
   std::string device = "auto";  // target device: auto, cpu, npu0, gpu0, ...
   std::string profile_path;     // device profile: latency model of devices not on this machine

@@ -30,6 +30,15 @@ CREATE TABLE quarantine (
   reason    TEXT NOT NULL
 );
 )sql",
+    R"sql(
+-- NAS runs: one row per run, its state as JSON; finished runs keep how they ended.
+CREATE TABLE search_runs (
+  run_id    TEXT PRIMARY KEY,
+  body      TEXT NOT NULL,
+  finished  INTEGER NOT NULL DEFAULT 0,
+  outcome   TEXT NOT NULL DEFAULT ''
+);
+)sql",
 };
 
 template <class T>
@@ -221,6 +230,56 @@ Expected<std::vector<JobTask>> AgentStore::load_tasks() {
   }
   if (auto s = q->status(); !s) return s.error();
   return out;
+}
+
+Status AgentStore::save_run(const SearchRun& run) {
+  auto q = db_->prepare(
+      "INSERT INTO search_runs (run_id, body) VALUES (?1, ?2) "
+      "ON CONFLICT(run_id) DO UPDATE SET body = excluded.body");
+  if (!q) return q.error();
+  q->bind(1, run.run_id).bind(2, to_json(run).dump());
+  q->step();
+  return q->status();
+}
+
+Status AgentStore::finish_run(const std::string& run_id, const std::string& outcome) {
+  auto q = db_->prepare("UPDATE search_runs SET finished = 1, outcome = ?2 WHERE run_id = ?1");
+  if (!q) return q.error();
+  q->bind(1, run_id).bind(2, outcome);
+  q->step();
+  return q->status();
+}
+
+Expected<std::vector<SearchRun>> AgentStore::unfinished_runs() {
+  auto q = db_->prepare("SELECT run_id, body FROM search_runs WHERE finished = 0 ORDER BY run_id");
+  if (!q) return q.error();
+  std::vector<SearchRun> out;
+  std::vector<std::string> unreadable;
+  while (q->step()) {
+    Expected<SearchRun> r = Error{"store", "not JSON"};
+    try {
+      r = search_run_from_json(nlohmann::json::parse(q->col_text(1)));
+    } catch (const std::exception&) {
+    }
+    if (r) {
+      out.push_back(std::move(*r));
+    } else {
+      unreadable.push_back(q->col_text(0));
+    }
+  }
+  if (auto s = q->status(); !s) return s.error();
+  for (const auto& id : unreadable) {
+    log::error("search run record does not decode; marking it finished", {{"run", id}});
+    (void)finish_run(id, "unreadable");
+  }
+  return out;
+}
+
+int64_t AgentStore::runs_finished() {
+  auto q = db_->prepare(
+      "SELECT COUNT(*) FROM search_runs WHERE finished = 1 AND outcome IN ('ok', 'failed')");
+  if (!q || !q->step()) return 0;
+  return q->col_int(0);
 }
 
 }  // namespace edgenas::agent

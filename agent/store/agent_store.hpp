@@ -1,15 +1,16 @@
 #pragma once
-// The agent's durable state in one SQLite file: the trace outbox (unacked traces, bounded)
-// and the locally submitted tasks (so a restart keeps the Job queue).
+// The agent's durable state in one SQLite file: the trace outbox (unacked traces, bounded),
+// the locally submitted tasks (so a restart keeps the Job queue) and the NAS runs.
 #include <memory>
 #include <string>
 
 #include "agent/core/outbox.hpp"
+#include "agent/core/search_runner.hpp"
 #include "common/util/sqlite.hpp"
 
 namespace edgenas::agent {
 
-class AgentStore final : public Outbox {
+class AgentStore final : public Outbox, public RunStore {
  public:
   static Expected<std::unique_ptr<AgentStore>> open(const std::string& path, std::size_t max_traces,
                                                     OutboxFullPolicy policy);
@@ -25,6 +26,11 @@ class AgentStore final : public Outbox {
   Status save_task(const JobTask& task);
   Status delete_task(const std::string& task_id);
   Expected<std::vector<JobTask>> load_tasks();
+
+  Status save_run(const SearchRun& run) override;
+  Status finish_run(const std::string& run_id, const std::string& outcome) override;
+  Expected<std::vector<SearchRun>> unfinished_runs() override;
+  int64_t runs_finished() override;
 
  private:
   AgentStore(std::unique_ptr<sqlite::Db> db, std::size_t max, OutboxFullPolicy p)

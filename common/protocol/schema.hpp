@@ -123,12 +123,35 @@ struct Welcome {
   }
 };
 
+// Where the agent's current NAS run is (relayed from edgenas-search's progress events).
+struct SearchProgress {
+  std::string run_id;
+  std::string phase;  // "inspecting", "requesting", "running", "stopping"
+  int trials = 0;     // trials finished
+  double best_accuracy = 0;
+  double best_latency_ms = 0;
+  double elapsed_s = 0;
+  double budget_s = 0;
+
+  template <class V>
+  void fields(V& v) {
+    v.str("run_id", run_id, valid_id, "an id of [A-Za-z0-9._:@-]");
+    v.str("phase", phase, nullptr, "");
+    v.num("trials", trials, 0, 100'000'000);
+    v.num("best_accuracy", best_accuracy, 0.0, 1.0);
+    v.num("best_latency_ms", best_latency_ms, 0.0, limits::kMaxLatencyMs);
+    v.num("elapsed_s", elapsed_s, 0.0, 1e9);
+    v.num("budget_s", budget_s, 0.0, 1e9);
+  }
+};
+
 struct Heartbeat {
   uint64_t seq = 0;
   SourceMatrix source;
   int queued_tasks = 0;
   int64_t outbox_depth = 0;
-  std::string activity;  // "idle" or "searching"
+  std::string activity;                  // "idle" or "searching"
+  std::optional<SearchProgress> search;  // while a NAS run is under way
 
   template <class V>
   void fields(V& v) {
@@ -137,6 +160,7 @@ struct Heartbeat {
     v.num("queued_tasks", queued_tasks, 0, static_cast<int>(limits::kMaxQueuedTasks));
     v.num("outbox_depth", outbox_depth, int64_t{0}, INT64_MAX);
     v.str("activity", activity, nullptr, "");
+    v.opt_obj("search", search);
   }
 };
 

@@ -20,9 +20,9 @@
 namespace edgenas::search {
 
 struct CpuCalibration {
-  double overhead_ms = 0;    // fixed cost per inference on this machine
-  double flops_per_ms = 0;   // throughput of one core on small CNNs
-  int points = 0;            // networks measured
+  double overhead_ms = 0;   // fixed cost per inference on this machine
+  double flops_per_ms = 0;  // throughput of one core on small CNNs
+  int points = 0;           // networks measured
 };
 
 // Least-squares line through (FLOPs, measured ms) points; needs two distinct FLOP counts.
@@ -30,9 +30,9 @@ struct CpuCalibration {
 Expected<CpuCalibration> fit_calibration(const std::vector<std::pair<double, double>>& flops_ms);
 
 struct DeviceSpeed {
-  std::string device;        // "npu0", "gpu0", "cpu" of another board, ...
-  double speed = 0;          // throughput relative to one core of this machine
-  double overhead_ms = 0;    // fixed cost per inference call on that device
+  std::string device;      // "npu0", "gpu0", "cpu" of another board, ...
+  double speed = 0;        // throughput relative to one core of this machine
+  double overhead_ms = 0;  // fixed cost per inference call on that device
 };
 
 double modelled_latency_ms(int64_t flops, const DeviceSpeed& device, const CpuCalibration& ref);

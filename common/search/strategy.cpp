@@ -63,8 +63,13 @@ class Evolution final : public Base {
 class SuccessiveHalving final : public Base {
  public:
   SuccessiveHalving(const SearchSpace& s, uint64_t seed, int n0, int eta, int min_epochs,
-                    int max_epochs)
-      : Base(s, seed), n0_(n0), eta_(eta), min_epochs_(min_epochs), max_epochs_(max_epochs) {
+                    int max_epochs, double data_fraction)
+      : Base(s, seed),
+        n0_(n0),
+        eta_(eta),
+        min_epochs_(min_epochs),
+        max_epochs_(max_epochs),
+        data_fraction_(data_fraction) {
     start_bracket();
   }
   std::string name() const override { return "sh"; }
@@ -91,7 +96,8 @@ class SuccessiveHalving final : public Base {
         [](const TrialResult& a, const TrialResult& b) { return a.reward > b.reward; });
     epochs_ = next_epochs;
     for (int i = 0; i < keep; ++i)
-      queue_.push_back(make(rung_results_[static_cast<size_t>(i)].trial.spec, {epochs_, 1.0}));
+      queue_.push_back(
+          make(rung_results_[static_cast<size_t>(i)].trial.spec, {epochs_, data_fraction_}));
     rung_results_.clear();
   }
 
@@ -99,9 +105,11 @@ class SuccessiveHalving final : public Base {
   void start_bracket() {
     epochs_ = min_epochs_;
     rung_results_.clear();
-    for (int i = 0; i < n0_; ++i) queue_.push_back(make(space_.sample(rng_), {epochs_, 1.0}));
+    for (int i = 0; i < n0_; ++i)
+      queue_.push_back(make(space_.sample(rng_), {epochs_, data_fraction_}));
   }
   int n0_, eta_, min_epochs_, max_epochs_;
+  double data_fraction_;
   int epochs_ = 1, outstanding_ = 0;
   std::deque<Trial> queue_;
   std::vector<TrialResult> rung_results_;
@@ -117,15 +125,18 @@ std::unique_ptr<Strategy> make_evolution(const SearchSpace& space, uint64_t seed
   return std::make_unique<Evolution>(space, seed, fidelity, population, sample);
 }
 std::unique_ptr<Strategy> make_successive_halving(const SearchSpace& space, uint64_t seed, int n0,
-                                                  int eta, int min_epochs, int max_epochs) {
-  return std::make_unique<SuccessiveHalving>(space, seed, n0, eta, min_epochs, max_epochs);
+                                                  int eta, int min_epochs, int max_epochs,
+                                                  double data_fraction) {
+  return std::make_unique<SuccessiveHalving>(space, seed, n0, eta, min_epochs, max_epochs,
+                                             data_fraction);
 }
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const SearchSpace& space,
                                         uint64_t seed, Fidelity fidelity) {
   if (name == "random") return make_random(space, seed, fidelity);
   if (name == "evolution") return make_evolution(space, seed, fidelity);
   if (name == "sh")
-    return make_successive_halving(space, seed, 27, 3, fidelity.epochs, fidelity.epochs * 9);
+    return make_successive_halving(space, seed, 27, 3, fidelity.epochs, fidelity.epochs * 9,
+                                   fidelity.data_fraction);
   return nullptr;
 }
 

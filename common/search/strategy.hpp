@@ -39,10 +39,11 @@ class Strategy {
 std::unique_ptr<Strategy> make_random(const SearchSpace& space, uint64_t seed, Fidelity fidelity);
 std::unique_ptr<Strategy> make_evolution(const SearchSpace& space, uint64_t seed, Fidelity fidelity,
                                          int population = 20, int sample = 5);
-// Epochs go min_epochs, min_epochs·eta, … up to max_epochs; rung 0 has n0 configurations.
+// Epochs go min_epochs, min_epochs·eta, … up to max_epochs; rung 0 has n0 configurations. Every
+// rung trains on the same data_fraction.
 std::unique_ptr<Strategy> make_successive_halving(const SearchSpace& space, uint64_t seed,
                                                   int n0 = 27, int eta = 3, int min_epochs = 1,
-                                                  int max_epochs = 9);
+                                                  int max_epochs = 9, double data_fraction = 1.0);
 // By name: "random", "evolution", "sh".
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const SearchSpace& space,
                                         uint64_t seed, Fidelity fidelity);

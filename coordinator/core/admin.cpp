@@ -34,19 +34,21 @@ json agent_row(const AgentEntry& e, int64_t now_wall) {
       mem_free = d.free_memory_mb;
     }
   }
-  return json{{"agent_id", e.stored.agent_id},
-              {"hostname", e.stored.registration.hostname},
-              {"liveness", std::string(to_string(e.liveness))},
-              {"devices", devices},
-              {"profile", e.stored.registration.profile},
-              {"cpu_free_nodes", cpu_free},
-              {"free_memory_mb", mem_free},
-              {"power_w", st.source.power_w},
-              {"queued_tasks", st.queue.tasks.size()},
-              {"outbox_depth", st.outbox_depth},
-              {"activity", e.activity},
-              {"last_seen_s_ago", (now_wall - e.stored.last_seen_ms) / 1000.0},
-              {"registrations", e.stored.registrations}};
+  json row{{"agent_id", e.stored.agent_id},
+           {"hostname", e.stored.registration.hostname},
+           {"liveness", std::string(to_string(e.liveness))},
+           {"devices", devices},
+           {"profile", e.stored.registration.profile},
+           {"cpu_free_nodes", cpu_free},
+           {"free_memory_mb", mem_free},
+           {"power_w", st.source.power_w},
+           {"queued_tasks", st.queue.tasks.size()},
+           {"outbox_depth", st.outbox_depth},
+           {"activity", e.activity},
+           {"last_seen_s_ago", (now_wall - e.stored.last_seen_ms) / 1000.0},
+           {"registrations", e.stored.registrations}};
+  if (e.search) row["search"] = proto::to_json(*e.search);
+  return row;
 }
 
 }  // namespace

@@ -119,6 +119,7 @@ void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envel
       entry->stored.state.source = hb->source;
       entry->stored.state.outbox_depth = hb->outbox_depth;
       entry->activity = hb->activity;
+      entry->search = hb->search;
       entry->stale = true;
       out.push_back({routing_id, encode_to(agent_id, proto::HeartbeatAck{hb->seq})});
       return;

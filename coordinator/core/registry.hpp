@@ -7,6 +7,7 @@
 // Agents loaded from the store at start are offline until they Register or Reregister.
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,10 @@ struct AgentEntry {
   int64_t last_seen_mono_ms = 0;
   Liveness liveness = Liveness::offline;
   uint64_t queue_revision = 0;
-  std::string activity;  // from the last heartbeat
-  bool dirty = false;    // must be written to the store (registration, queue, death)
-  bool stale = false;    // heartbeat state newer than the store's; written periodically
+  std::string activity;                         // from the last heartbeat
+  std::optional<proto::SearchProgress> search;  // from the last heartbeat, while one runs
+  bool dirty = false;  // must be written to the store (registration, queue, death)
+  bool stale = false;  // heartbeat state newer than the store's; written periodically
 };
 
 enum class Admission { new_agent, known_agent, restored };

@@ -186,14 +186,21 @@ int main(int argc, char** argv) {
     if (g.json_out) return print_json(*r), 0;
     std::vector<std::vector<std::string>> rows;
     for (const auto& a : (*r)["agents"]) {
+      std::string activity = a.value("activity", "");
+      if (a.contains("search")) {  // e.g. "running 12 trials, acc 0.981"
+        const auto& p = a["search"];
+        activity = str(p["phase"]) + " " + str(p["trials"]) + " trials, acc " +
+                   fmt(p["best_accuracy"].get<double>(), 3);
+      }
       rows.push_back({str(a["agent_id"]), str(a["liveness"]), str(a["hostname"]), str(a["devices"]),
                       str(a["cpu_free_nodes"]), str(a["free_memory_mb"]),
                       fmt(a["power_w"].get<double>(), 1), str(a["queued_tasks"]),
-                      str(a["outbox_depth"]), fmt(a["last_seen_s_ago"].get<double>(), 1) + "s"});
+                      str(a["outbox_depth"]), activity.empty() ? "-" : activity,
+                      fmt(a["last_seen_s_ago"].get<double>(), 1) + "s"});
     }
     print_table(std::cout,
                 {"AGENT", "STATE", "HOST", "DEVICES", "CPU_FREE", "MEM_FREE_MB", "POWER_W", "QUEUE",
-                 "OUTBOX", "SEEN"},
+                 "OUTBOX", "ACTIVITY", "SEEN"},
                 rows);
     return 0;
   }

@@ -67,3 +67,11 @@ write("fuzz_idx", "labels", bytes([0, 0, 8, 1, 0, 0, 0, 3, 0, 1, 2]))
 write("fuzz_idx", "images", bytes([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4]))
 write("fuzz_image", "p5", b"P5\n2 2\n255\n\x00\x10\x20\x30")
 write("fuzz_image", "p2", b"P2\n# c\n2 1\n10\n0 10\n")
+write("fuzz_search_files", "results", json.dumps({"status": "ok", "elapsed_s": 50.0, "trials": 9,
+      "best": {"test_accuracy": 0.99, "latency_ms": 0.3, "latency_modelled": True, "energy_mj": 2.0,
+               "energy_modelled": True, "met_latency": True, "latency_device": "npu0"}}).encode())
+write("fuzz_search_files", "run", json.dumps({"run_id": "box-s1", "trigger": "local", "phase": "running",
+      "dir": "/tmp/x", "started_wall_ms": 1, "pid": 5, "request_id": "r", "overrides": {"trials": 3},
+      "context": {"job": job, "source": source}, "cancel_reason": "",
+      "reply": {"request_id": "r", "hparams": hp, "policy": "cold-start", "predictor_version": 0,
+                "explore": False}}).encode())

@@ -140,12 +140,17 @@ struct Coordinator {
 
 struct Agent {
   std::string id, dir;
+  std::string config;  // a TOML file passed with --config, when set
   Process proc;
   std::string local() const { return "ipc://" + dir + "/agent.sock"; }
   void start(const Coordinator& c, const std::string& profile = "") {
     std::vector<std::string> argv{EDGENAS_AGENT_BIN, "run",        "--id",        id,
                                   "--coordinator",   c.endpoint(), "--state-dir", dir,
                                   "--log-level",     "debug"};
+    if (!config.empty()) {
+      argv.push_back("--config");
+      argv.push_back(config);
+    }
     if (!profile.empty()) {
       argv.push_back("--profile");
       argv.push_back(std::string(EDGENAS_SOURCE_DIR) + "/simulations/profiles/" + profile +

@@ -81,7 +81,7 @@ TEST_F(HostileTest, EachBadMessageGetsItsErrorAndTheFleetIsStillServed) {
   h.type = proto::MsgType::register_agent;
   EXPECT_EQ(send_raw(proto::encode(h, reg)), proto::err::kBadField);
 
-  EXPECT_EQ(send_raw(proto::encode(h, proto::Heartbeat{1, {}, 0, 0, "idle"})),
+  EXPECT_EQ(send_raw(proto::encode(h, proto::Heartbeat{1, {}, 0, 0, "idle", std::nullopt})),
             proto::err::kNotRegistered);
 
   // Over ZMQ_MAXMSGSIZE: libzmq drops the connection before any decoder sees the bytes.

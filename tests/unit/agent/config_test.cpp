@@ -60,6 +60,38 @@ TEST(AgentConfig, MistakesAreNamed) {
   expect_error("[probes]\nmode = 'simulated'\n", "profile");
   expect_error("[[task]]\ntask_id = 't'\nlatency_req_ms = -1\nrows = []\n", "latency_req_ms");
   expect_error("[agent]\nid = 'has space'\n", "agent id");
+  expect_error("[search]\nbinary = '/usr/bin/edgenas-search'\n", "go together");
+  expect_error("[search]\nstrategy = 'guess'\n", "strategy");
+  expect_error("[search]\nevery = '10s'\n", "every");
+  expect_error("[search]\nbudgett = '1m'\n", "budgett");
+}
+
+TEST(AgentConfig, SearchSettingsAndTheShippedExample) {
+  AgentConfig cfg;
+  ASSERT_TRUE(
+      load_agent_config(std::string(EDGENAS_SOURCE_DIR) + "/deploy/config/agent.toml", cfg).ok());
+  EXPECT_FALSE(cfg.search_settings().enabled());
+  auto s = load(R"(
+[agent]
+state_dir = "/tmp/box"
+[probes]
+mode = "simulated"
+profile = "/p/atlas200dk.toml"
+[search]
+binary = "/usr/bin/edgenas-search"
+data = "folder:/d"
+budget = "2m"
+every = "24h"
+)",
+                cfg);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  const auto st = cfg.search_settings();
+  EXPECT_TRUE(st.enabled());
+  EXPECT_EQ(st.budget_ms, 120'000);
+  EXPECT_EQ(st.every_ms, 86'400'000);
+  EXPECT_EQ(st.runs_dir, "/tmp/box/searches");
+  EXPECT_TRUE(st.model_cpu);  // a simulated box is not this machine
+  EXPECT_EQ(st.profile, "/p/atlas200dk.toml");
 }
 
 }  // namespace

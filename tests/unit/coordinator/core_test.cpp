@@ -82,7 +82,7 @@ TEST_F(CoreTest, RegisterGetsWelcomeWithTheAssignedInterval) {
 }
 
 TEST_F(CoreTest, MessagesBeforeRegistrationAreRefused) {
-  EXPECT_EQ(error_code(send(proto::Heartbeat{1, context().source, 0, 0, "idle"})),
+  EXPECT_EQ(error_code(send(proto::Heartbeat{1, context().source, 0, 0, "idle", std::nullopt})),
             proto::err::kNotRegistered);
   EXPECT_EQ(error_code(send(trace("t1"))), proto::err::kNotRegistered);
   EXPECT_EQ(store_->counts()->traces, 0);
@@ -149,19 +149,19 @@ TEST_F(CoreTest, HostileInputGetsErrorsAndIsCounted) {
   EXPECT_EQ(error_code(send(reg(), "")), proto::err::kBadField);  // no agent id
   EXPECT_GE(core_->metrics().errors.at(std::string(proto::err::kMalformed)), 1);
   // ...and the well-behaved agent is still served.
-  auto out = send(proto::Heartbeat{1, context().source, 0, 0, "idle"});
+  auto out = send(proto::Heartbeat{1, context().source, 0, 0, "idle", std::nullopt});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].header.type, proto::MsgType::heartbeat_ack);
 }
 
 TEST_F(CoreTest, LivenessAndTheRegistryWriteBack) {
   send(reg());
-  send(proto::Heartbeat{1, context(3).source, 0, 0, "idle"});
+  send(proto::Heartbeat{1, context(3).source, 0, 0, "idle", std::nullopt});
   clock_.advance(3001);
   core_->tick();
   EXPECT_EQ(core_->registry().count(Liveness::dead), 1);
   EXPECT_EQ(core_->metrics().agents_died, 1);
-  send(proto::Heartbeat{2, context(1).source, 0, 0, "idle"});
+  send(proto::Heartbeat{2, context(1).source, 0, 0, "idle", std::nullopt});
   EXPECT_EQ(core_->registry().count(Liveness::alive), 1);
   // The heartbeat's Source reaches the store with the periodic write-back.
   clock_.advance(limits::kRegistryFlushIntervalMs);
@@ -178,7 +178,7 @@ TEST_F(CoreTest, RestartForgetsSessionsUntilReregister) {
   send(proto::QueueReport{2, context().job});
   open();  // a new coordinator process on the same store
   EXPECT_EQ(core_->registry().count(Liveness::offline), 1);
-  EXPECT_EQ(error_code(send(proto::Heartbeat{5, context().source, 0, 0, "idle"})),
+  EXPECT_EQ(error_code(send(proto::Heartbeat{5, context().source, 0, 0, "idle", std::nullopt})),
             proto::err::kNotRegistered);
   proto::Reregister rr{reg(), {}};
   rr.state.queue = context().job;
@@ -189,7 +189,7 @@ TEST_F(CoreTest, RestartForgetsSessionsUntilReregister) {
   const AgentEntry* e = core_->registry().find("a1");
   EXPECT_EQ(e->stored.registrations, 2);
   EXPECT_EQ(e->stored.state.source.devices[0].free_nodes, 7);
-  EXPECT_EQ(send(proto::Heartbeat{6, context().source, 0, 0, "idle"})[0].header.type,
+  EXPECT_EQ(send(proto::Heartbeat{6, context().source, 0, 0, "idle", std::nullopt})[0].header.type,
             proto::MsgType::heartbeat_ack);
 }
 

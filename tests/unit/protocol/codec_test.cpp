@@ -84,10 +84,17 @@ TEST(Codec, RoundTripsEveryMessage) {
   Welcome w{"epoch1", 5000, 3, 1 << 20, 10000, true};
   EXPECT_TRUE(round_trip(w).restored);
 
-  Heartbeat hb{9, sample_context().source, 1, 2, "idle"};
+  Heartbeat hb{9, sample_context().source, 1, 2, "idle", std::nullopt};
   auto hb2 = round_trip(hb);
   EXPECT_EQ(hb2.seq, 9u);
   EXPECT_DOUBLE_EQ(hb2.source.power_w, 12.5);
+  EXPECT_FALSE(hb2.search.has_value());
+  hb.activity = "searching";
+  hb.search = SearchProgress{"box-s1", "running", 12, 0.97, 0.4, 30, 600};
+  auto hb3 = round_trip(hb);
+  ASSERT_TRUE(hb3.search.has_value());
+  EXPECT_EQ(hb3.search->trials, 12);
+  EXPECT_EQ(hb3.search->phase, "running");
 
   EXPECT_EQ(round_trip(HeartbeatAck{9}).seq, 9u);
   EXPECT_EQ(round_trip(QueueReport{4, sample_context().job}).job.tasks.at(0).task_id, "ocr");

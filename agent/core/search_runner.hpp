@@ -1,0 +1,173 @@
+#pragma once
+// The agent's NAS runs as a pure state machine: a trigger (a coordinator Command, the local CLI,
+// a schedule) starts a run; the runner inspects the data set with `edgenas-search inspect`, asks
+// the coordinator for hyperparameters with the current Job and Source (and the data set's
+// shape), starts `edgenas-search run` as a child inside limits taken from the Source matrix,
+// relays its progress, and turns the outcome into a Trace. A crashed, killed or cancelled child
+// becomes a failed Trace (or, when it kept a best model, an ok one); the agent keeps running.
+//
+//   idle → inspecting → requesting → running → idle        (cancel from any phase)
+//
+// Processes, the hyperparameter link and persistence are behind small interfaces so unit tests
+// drive the runner with fakes and a ManualClock. Every phase change is saved; a run a previous
+// agent process left behind is finished by recover() (its results.json, or a failed Trace).
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/protocol/schema.hpp"
+#include "common/util/clock.hpp"
+#include "common/util/expected.hpp"
+
+namespace edgenas::agent {
+
+struct SearchSettings {
+  std::string binary;  // edgenas-search; empty: this agent runs no searches
+  std::string data;    // data spec of the local data set (idx:… or folder:…)
+  std::string runs_dir;  // one directory per run
+  int64_t budget_ms = 600'000;
+  int max_trials = 0;
+  std::string strategy = "evolution";
+  std::string device = "auto";
+  std::string profile;         // device profile: latency model of devices not on this machine
+  bool model_cpu = false;      // the box is simulated: its CPU latency is modelled too
+  double energy_budget_mj = 0;
+  double memory_fraction = 0.8;  // of the free memory the child may use
+  int64_t min_memory_mb = 512;
+  int max_cpus = 0;              // 0: as many as the Source matrix has free
+  int64_t every_ms = 0;          // local schedule; 0: off
+  int64_t hparams_timeout_ms = 300'000;
+  int64_t inspect_timeout_ms = 600'000;
+  int64_t stop_grace_ms = 30'000;  // SIGTERM, then SIGKILL after this long
+  int keep_runs = 5;               // finished run directories kept
+  bool enabled() const { return !binary.empty(); }
+};
+
+// The CPU and memory a search child gets (applied by the launcher: cgroup, affinity).
+struct ChildLimits {
+  int cpus = 1;
+  int64_t memory_mb = 0;  // 0: no limit
+};
+ChildLimits plan_limits(const SourceMatrix& source, const SearchSettings& settings);
+
+struct ChildSpec {
+  std::vector<std::string> argv;
+  std::string log_path;  // stderr goes here; stdout is read line by line
+  ChildLimits limits;
+  std::string name;  // for the cgroup and logs
+};
+struct ChildExit {
+  int exit_code = 0;  // when it exited
+  int signal = 0;     // when a signal ended it (9 after an OOM kill)
+};
+
+class ChildLauncher {
+ public:
+  virtual ~ChildLauncher() = default;
+  virtual Expected<int> spawn(const ChildSpec& spec) = 0;  // a handle (the pid)
+  // A child a previous agent process started (recover()): waited for, no exit status.
+  virtual std::optional<int> adopt(int pid, const std::string& expected_binary) = 0;
+  virtual void signal(int handle, int sig) = 0;
+  virtual std::optional<ChildExit> poll(int handle) = 0;
+  virtual std::vector<std::string> take_lines(int handle) = 0;  // stdout lines since last call
+  // How the limits were applied (e.g. "cgroup v2 cpu+memory", "affinity only").
+  virtual std::string limits_applied(int handle) const = 0;
+};
+
+// One run, as persisted.
+struct SearchRun {
+  std::string run_id;
+  std::string trigger;  // "command:<id>", "local", "schedule"
+  std::string phase;    // inspecting, requesting, running, stopping
+  std::string dir;
+  int64_t started_wall_ms = 0;
+  int pid = 0;
+  std::string request_id;
+  Context context;
+  std::optional<proto::HparamReply> reply;
+  nlohmann::json overrides = nlohmann::json::object();  // budget, trials, strategy
+  std::string cancel_reason;
+};
+nlohmann::json to_json(const SearchRun& run);
+Expected<SearchRun> search_run_from_json(const nlohmann::json& j);
+
+class RunStore {
+ public:
+  virtual ~RunStore() = default;
+  virtual Status save_run(const SearchRun& run) = 0;
+  virtual Status finish_run(const std::string& run_id, const std::string& outcome) = 0;
+  virtual Expected<std::vector<SearchRun>> unfinished_runs() = 0;
+  virtual int64_t runs_finished() = 0;
+};
+
+// What the runner needs from the rest of the agent.
+struct SearchHooks {
+  std::function<Context()> context_now;  // current Job and Source
+  std::function<std::string(const Context&)> request_hparams;
+  std::function<std::optional<proto::HparamReply>(const std::string&)> take_reply;
+  std::function<void(const std::string&)> cancel_request;
+  std::function<Status(const Trace&)> submit_trace;
+};
+
+// Builds the Trace of a finished run from edgenas-search's results.json (null when there is
+// none) and how the child ended. Pure; tested on its own.
+Trace make_search_trace(const SearchRun& run, const nlohmann::json* results,
+                        const std::optional<ChildExit>& exit, const std::string& failure,
+                        int trials_seen, int64_t now_wall_ms);
+
+class SearchRunner {
+ public:
+  SearchRunner(const Clock& clock, SearchSettings settings, ChildLauncher& launcher,
+               RunStore& store, SearchHooks hooks, std::string agent_id);
+
+  // Starts a run; refused when searches are not configured, one is running, or an override
+  // is unknown or malformed.
+  Expected<std::string> start(const std::string& trigger, const nlohmann::json& overrides);
+  Status cancel(const std::string& reason);
+  void tick();
+  // Finishes what a previous agent process left (call once at start-up).
+  Status recover();
+  // Stops a running child for an agent shutdown; returns once it ended or the grace passed.
+  void shutdown(const std::function<void(int64_t)>& sleep_ms);
+
+  bool busy() const { return run_.has_value(); }
+  std::optional<proto::SearchProgress> progress() const;
+  nlohmann::json status() const;
+  int64_t searches_run() const { return searches_run_; }
+  int last_predictor_version() const { return last_predictor_version_; }
+
+ private:
+  void save();
+  void start_inspect();
+  void on_inspected(const std::optional<ChildExit>& exit);
+  void start_child();
+  void read_progress();
+  void finish(const std::optional<ChildExit>& exit, const std::string& failure);
+  void abandon(const std::string& why);  // a run that never reached edgenas-search: no Trace
+  void prune_runs();
+
+  const Clock& clock_;
+  SearchSettings settings_;
+  ChildLauncher& launcher_;
+  RunStore& store_;
+  SearchHooks hooks_;
+  std::string agent_id_;
+
+  std::optional<SearchRun> run_;
+  int handle_ = -1;
+  int64_t phase_started_ms_ = 0;
+  int64_t stop_sent_ms_ = -1;
+  std::vector<std::string> inspect_out_;
+  proto::SearchProgress progress_;
+  int64_t searches_run_ = 0;
+  int last_predictor_version_ = 0;
+  int64_t next_scheduled_ms_ = 0;
+  std::string last_outcome_;
+  std::string limits_applied_;
+};
+
+}  // namespace edgenas::agent

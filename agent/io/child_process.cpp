@@ -1,0 +1,296 @@
+#include "agent/io/child_process.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/util/log.hpp"
+
+namespace edgenas::agent {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  out.flush();
+  return static_cast<bool>(out);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// This process's cgroup path in the v2 hierarchy ("0::/x") and per v1 controller.
+std::map<std::string, std::string> own_cgroups(const std::string& proc_root) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(read_file(proc_root + "/self/cgroup"));
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    const std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    if (line.compare(0, a, "0") == 0 && controllers.empty()) out["v2"] = path;
+    std::istringstream cs(controllers);
+    std::string c;
+    while (std::getline(cs, c, ',')) out[c] = path;
+  }
+  return out;
+}
+
+// Async-signal-safe decimal formatting for the child between fork and exec.
+void format_int(long v, char* buf) {
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v > 0 && n < 23);
+  for (int i = 0; i < n; ++i) buf[i] = tmp[n - 1 - i];
+  buf[n] = '\0';
+}
+
+}  // namespace
+
+ProcessLauncher::ProcessLauncher(std::string cgroup_root, std::string proc_root)
+    : cgroup_root_(std::move(cgroup_root)), proc_root_(std::move(proc_root)) {}
+
+ProcessLauncher::~ProcessLauncher() {
+  for (auto& [pid, c] : children_) {
+    if (c.stdout_fd >= 0) ::close(c.stdout_fd);
+  }
+}
+
+Expected<std::vector<std::string>> ProcessLauncher::make_cgroups(const std::string& name,
+                                                                 const ChildLimits& l,
+                                                                 std::vector<std::string>& dirs) {
+  const auto own = own_cgroups(proc_root_);
+  const std::string leaf = "edgenas-search-" + name;
+  const int64_t period = 100'000;
+  std::error_code ec;
+  // cgroup v2: the unified hierarchy mounted at the root.
+  if (fs::exists(cgroup_root_ + "/cgroup.controllers") && own.count("v2")) {
+    const std::string base = cgroup_root_ + (own.at("v2") == "/" ? "" : own.at("v2"));
+    // Controllers can only be enabled for children of a group without processes of its own
+    // (except the root): move the agent into a leaf first.
+    if (own.at("v2") != "/" && !read_file(base + "/cgroup.procs").empty()) {
+      fs::create_directories(base + "/agent", ec);
+      if (ec || !write_file(base + "/agent/cgroup.procs", std::to_string(::getpid())))
+        return Error{"cgroup", "cannot move the agent into " + base + "/agent"};
+    }
+    if (!write_file(base + "/cgroup.subtree_control", "+cpu +memory"))
+      return Error{"cgroup", "cannot enable cpu and memory controllers in " + base};
+    const std::string dir = base + "/" + leaf;
+    fs::create_directories(dir, ec);
+    if (ec) return Error{"cgroup", "cannot create " + dir + ": " + ec.message()};
+    dirs.push_back(dir);
+    if (!write_file(dir + "/cpu.max", std::to_string(l.cpus * period) + " " +
+                                          std::to_string(period)) ||
+        (l.memory_mb > 0 && !write_file(dir + "/memory.max", std::to_string(l.memory_mb << 20))))
+      return Error{"cgroup", "cannot write limits in " + dir};
+    return std::vector<std::string>{dir + "/cgroup.procs"};
+  }
+  // cgroup v1: one hierarchy per controller.
+  if (own.count("memory") && own.count("cpu") && fs::exists(cgroup_root_ + "/memory") &&
+      fs::exists(cgroup_root_ + "/cpu")) {
+    const std::string mem = cgroup_root_ + "/memory" + own.at("memory") + "/" + leaf;
+    const std::string cpu = cgroup_root_ + "/cpu" + own.at("cpu") + "/" + leaf;
+    for (const auto& d : {mem, cpu}) {
+      fs::create_directories(d, ec);
+      if (ec) return Error{"cgroup", "cannot create " + d + ": " + ec.message()};
+      dirs.push_back(d);
+    }
+    if ((l.memory_mb > 0 &&
+         !write_file(mem + "/memory.limit_in_bytes", std::to_string(l.memory_mb << 20))) ||
+        !write_file(cpu + "/cpu.cfs_period_us", std::to_string(period)) ||
+        !write_file(cpu + "/cpu.cfs_quota_us", std::to_string(l.cpus * period)))
+      return Error{"cgroup", "cannot write limits in " + mem + " / " + cpu};
+    return std::vector<std::string>{mem + "/cgroup.procs", cpu + "/cgroup.procs"};
+  }
+  return Error{"cgroup", "no cgroup v2 or v1 cpu+memory hierarchy at " + cgroup_root_};
+}
+
+Expected<int> ProcessLauncher::spawn(const ChildSpec& spec) {
+  if (spec.argv.empty()) return Error{"spawn", "empty command"};
+  if (::access(spec.argv[0].c_str(), X_OK) != 0)
+    return Error{"spawn", spec.argv[0] + " is not an executable file"};
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Error{"spawn", std::strerror(errno)};
+  const int log_fd = ::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) {
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    return Error{"spawn", "cannot open " + spec.log_path + ": " + std::strerror(errno)};
+  }
+  Child child;
+  std::vector<std::string> join;
+  if (spec.limits.memory_mb > 0) {
+    auto cg = make_cgroups(spec.name, spec.limits, child.cgroups);
+    if (cg) {
+      join = *cg;
+      child.limits = (fs::exists(cgroup_root_ + "/cgroup.controllers") ? "cgroup v2" : "cgroup v1") +
+                     std::string(": ") + std::to_string(spec.limits.cpus) + " cpu, " +
+                     std::to_string(spec.limits.memory_mb) + " MB";
+    } else {
+      child.limits = "affinity " + std::to_string(spec.limits.cpus) + " cpu, RLIMIT_DATA " +
+                     std::to_string(spec.limits.memory_mb) + " MB (" + cg.error().message + ")";
+    }
+  }
+  // CPUs for the affinity mask: the first `cpus` this process may run on.
+  cpu_set_t allowed, mask;
+  CPU_ZERO(&mask);
+  bool have_mask = false;
+  if (spec.limits.cpus > 0 && ::sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+    int taken = 0;
+    for (int c = 0; c < CPU_SETSIZE && taken < spec.limits.cpus; ++c) {
+      if (CPU_ISSET(c, &allowed)) {
+        CPU_SET(c, &mask);
+        ++taken;
+      }
+    }
+    have_mask = taken > 0;
+  }
+  std::vector<char*> argv;
+  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const bool rlimit = join.empty() && spec.limits.memory_mb > 0;
+  const rlim_t data_limit = static_cast<rlim_t>(spec.limits.memory_mb) << 20;
+  const pid_t parent = ::getpid();
+
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    ::close(log_fd);
+    return Error{"spawn", std::string("fork: ") + std::strerror(errno)};
+  }
+  if (pid == 0) {
+    // Child: only async-signal-safe calls from here to exec.
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(127);  // the agent already died
+    char pid_text[24];
+    format_int(static_cast<long>(::getpid()), pid_text);
+    for (const auto& path : join) {
+      const int fd = ::open(path.c_str(), O_WRONLY);
+      if (fd >= 0) {
+        (void)!::write(fd, pid_text, std::strlen(pid_text));
+        ::close(fd);
+      }
+    }
+    if (rlimit) {
+      struct rlimit rl{data_limit, data_limit};
+      ::setrlimit(RLIMIT_DATA, &rl);
+    }
+    if (have_mask) ::sched_setaffinity(0, sizeof mask, &mask);
+    const int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, 0);
+    ::dup2(pipe_fds[1], 1);
+    ::dup2(log_fd, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(pipe_fds[1]);
+  ::close(log_fd);
+  ::fcntl(pipe_fds[0], F_SETFL, ::fcntl(pipe_fds[0], F_GETFL) | O_NONBLOCK);
+  child.stdout_fd = pipe_fds[0];
+  if (child.limits.empty()) child.limits = "none";
+  children_[pid] = std::move(child);
+  return static_cast<int>(pid);
+}
+
+std::optional<int> ProcessLauncher::adopt(int pid, const std::string& expected_binary) {
+  if (pid <= 0 || ::kill(pid, 0) != 0) return std::nullopt;
+  // Only a process running the search binary (a pid may have been reused).
+  std::error_code ec;
+  const auto exe = fs::read_symlink(proc_root_ + "/" + std::to_string(pid) + "/exe", ec);
+  if (ec || exe.filename() != fs::path(expected_binary).filename()) return std::nullopt;
+  Child c;
+  c.adopted = true;
+  c.limits = "adopted from a previous agent process";
+  children_[pid] = std::move(c);
+  return pid;
+}
+
+void ProcessLauncher::signal(int handle, int sig) {
+  if (!children_.count(handle)) return;
+  // The whole process group (edgenas-search and anything it started); the pid alone when the
+  // group is gone.
+  if (::kill(-handle, sig) != 0) ::kill(handle, sig);
+}
+
+std::optional<ChildExit> ProcessLauncher::poll(int handle) {
+  auto it = children_.find(handle);
+  if (it == children_.end()) return ChildExit{0, 0};
+  if (it->second.adopted) {
+    if (::kill(handle, 0) == 0) return std::nullopt;
+    forget(handle);
+    return ChildExit{0, 0};  // not ours to wait for: results.json tells how it went
+  }
+  int status = 0;
+  const pid_t r = ::waitpid(handle, &status, WNOHANG);
+  if (r == 0) return std::nullopt;
+  it->second.reaped = true;
+  ChildExit e;
+  if (r < 0) {
+    e.exit_code = 127;
+  } else if (WIFSIGNALED(status)) {
+    e.signal = WTERMSIG(status);
+  } else {
+    e.exit_code = WEXITSTATUS(status);
+  }
+  // Whatever it printed last is still in the pipe: the caller reads it with take_lines.
+  return e;
+}
+
+std::vector<std::string> ProcessLauncher::take_lines(int handle) {
+  std::vector<std::string> lines;
+  auto it = children_.find(handle);
+  if (it == children_.end() || it->second.stdout_fd < 0) return lines;
+  Child& c = it->second;
+  char buf[4096];
+  bool eof = false;
+  while (true) {
+    const ssize_t n = ::read(c.stdout_fd, buf, sizeof buf);
+    if (n == 0) eof = true;
+    if (n <= 0) break;
+    c.partial.append(buf, static_cast<std::size_t>(n));
+    if (c.partial.size() > (1 << 20)) c.partial.erase(0, c.partial.size() - (1 << 20));
+  }
+  std::size_t pos;
+  while ((pos = c.partial.find('\n')) != std::string::npos) {
+    lines.push_back(c.partial.substr(0, pos));
+    c.partial.erase(0, pos + 1);
+  }
+  if (c.reaped && eof) forget(handle);  // exited and drained
+  return lines;
+}
+
+std::string ProcessLauncher::limits_applied(int handle) const {
+  auto it = children_.find(handle);
+  return it == children_.end() ? "" : it->second.limits;
+}
+
+void ProcessLauncher::forget(int pid) {
+  auto it = children_.find(pid);
+  if (it == children_.end()) return;
+  if (it->second.stdout_fd >= 0) ::close(it->second.stdout_fd);
+  std::error_code ec;
+  for (const auto& d : it->second.cgroups) fs::remove(d, ec);  // rmdir: empty once it exited
+  children_.erase(it);
+}
+
+}  // namespace edgenas::agent

@@ -1,0 +1,135 @@
+// The agent running real edgenas-search children against a real coordinator: a search started
+// by a coordinator Command ends as a Trace in the coordinator's store; a killed child becomes a
+// failed Trace and the agent keeps serving.
+#include <signal.h>
+
+#include "harness.hpp"
+
+namespace edgenas::it {
+namespace {
+using nlohmann::json;
+
+class SearchAgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    auto [g, go] =
+        run({EDGENAS_METER_GEN_BIN, "-o", dir_ + "/data", "-n", "40", "--seed", "11"});
+    ASSERT_EQ(g, 0) << go;
+    coord_.dir = dir_;
+    coord_.start();
+    agent_.id = "nasbox";
+    agent_.dir = dir_ + "/agent";
+    agent_.config = dir_ + "/agent.toml";
+    std::ofstream(agent_.config) << "[search]\nbinary = \"" << EDGENAS_SEARCH_BIN
+                                 << "\"\ndata = \"folder:" << dir_ << "/data/digits\"\n"
+                                 << "budget = \"20s\"\nstop_grace = \"10s\"\n"
+                                 << "[[task]]\ntask_id = \"ocr\"\nlatency_req_ms = 5.0\n"
+                                 << "rows = [{ device = \"cpu\", runtime_ms = 1.0, energy_j = "
+                                    "0.01, nodes = 1 }]\n";
+    agent_.start(coord_);
+    proto::AdminClient c(coord_.admin(), 2000);
+    ASSERT_TRUE(wait_for(
+        [&] {
+          auto s = c.call("status");
+          return s.ok() && (*s)["agents"]["alive"] == 1;
+        },
+        10'000));
+  }
+  json admin(const std::string& op, json args = json::object()) {
+    proto::AdminClient c(coord_.admin(), 3000);
+    auto r = c.call(op, args);
+    EXPECT_TRUE(r.ok()) << op << ": " << (r ? "" : r.error().message);
+    return r ? *r : json();
+  }
+  json local(const std::string& op, json args = json::object()) {
+    proto::AdminClient c(agent_.local(), 5000);
+    auto r = c.call(op, args);
+    EXPECT_TRUE(r.ok()) << op << ": " << (r ? "" : r.error().message);
+    return r ? *r : json();
+  }
+  json stored_traces() { return admin("traces.export", {{"agent_id", "nasbox"}})["traces"]; }
+
+  std::string dir_;
+  Coordinator coord_;
+  Agent agent_;
+};
+
+TEST_F(SearchAgentTest, ACommandedSearchEndsAsATraceInTheCoordinatorsStore) {
+  auto cmd = admin("agents.command", {{"agent_id", "nasbox"},
+                                      {"action", "start_search"},
+                                      {"args", {{"trials", 4}, {"budget", "60s"}}}});
+  ASSERT_TRUE(cmd.contains("command_id"));
+  // While it runs, its progress reaches the coordinator with the heartbeats.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto a = admin("agents.show", {{"agent_id", "nasbox"}});
+        return a.contains("search") || !stored_traces().empty();
+      },
+      60'000))
+      << agent_.proc.log();
+  ASSERT_TRUE(wait_for([&] { return stored_traces().size() == 1; }, 120'000)) << agent_.proc.log();
+  const json t = stored_traces()[0];
+  EXPECT_EQ(t["outcome"]["status"], "ok") << t.dump();
+  EXPECT_EQ(t["outcome"]["trials"], 4);
+  EXPECT_GT(t["outcome"]["accuracy"].get<double>(), 0.0);
+  EXPECT_GT(t["outcome"]["latency_ms"].get<double>(), 0.0);
+  EXPECT_EQ(t["policy"], "cold-start");
+  // The context it was asked with, including the data set's shape from `inspect`.
+  EXPECT_EQ(t["context"]["dataset"]["classes"], 10);
+  EXPECT_EQ(t["context"]["dataset"]["samples"], 240);
+  EXPECT_EQ(t["context"]["job"]["tasks"][0]["task_id"], "ocr");
+  // The agent counts it and is idle again.
+  auto st = local("search.status");
+  EXPECT_EQ(st["searches_run"], 1);
+  EXPECT_FALSE(st.contains("run"));
+  // A second start while one runs is refused, an unknown argument too (logged, nothing runs).
+  proto::AdminClient c(agent_.local(), 5000);
+  auto bad = c.call("search.start", {{"speed", "max"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "bad_request");
+}
+
+TEST_F(SearchAgentTest, AKilledSearchIsAFailedTraceAndTheAgentCarriesOn) {
+  auto started = local("search.start", {{"budget", "5m"}});
+  ASSERT_TRUE(started.contains("run_id"));
+  int pid = 0;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto st = local("search.status");
+        if (!st.contains("run") || st["run"]["phase"] != "running") return false;
+        pid = st["run"]["pid"].get<int>();
+        return st["run"]["trials"].get<int>() > 0;
+      },
+      60'000))
+      << agent_.proc.log();
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_TRUE(wait_for([&] { return stored_traces().size() == 1; }, 30'000)) << agent_.proc.log();
+  const json t = stored_traces()[0];
+  EXPECT_EQ(t["trace_id"], started["run_id"]);
+  EXPECT_EQ(t["outcome"]["status"], "failed");
+  EXPECT_NE(t["outcome"]["error"].get<std::string>().find("signal 9"), std::string::npos)
+      << t.dump();
+  EXPECT_TRUE(agent_.proc.running());
+  EXPECT_EQ(local("status")["link"], "registered");
+}
+
+TEST_F(SearchAgentTest, CancelKeepsTheBestModelSoFar) {
+  local("search.start", {{"budget", "5m"}});
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto st = local("search.status");
+        return st.contains("run") && st["run"]["trials"].get<int>() >= 2;
+      },
+      60'000))
+      << agent_.proc.log();
+  local("search.cancel");
+  ASSERT_TRUE(wait_for([&] { return stored_traces().size() == 1; }, 60'000)) << agent_.proc.log();
+  const json t = stored_traces()[0];
+  EXPECT_EQ(t["outcome"]["status"], "ok") << t.dump();
+  EXPECT_GE(t["outcome"]["trials"].get<int>(), 2);
+}
+
+}  // namespace
+}  // namespace edgenas::it

@@ -1,0 +1,372 @@
+// The SearchRunner with a fake process launcher, a real SQLite run store and a ManualClock.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "agent/core/search_runner.hpp"
+#include "agent/store/agent_store.hpp"
+#include "common/protocol/codec.hpp"
+
+namespace edgenas::agent {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class FakeLauncher final : public ChildLauncher {
+ public:
+  struct Proc {
+    ChildSpec spec;
+    std::vector<std::string> lines;
+    std::optional<ChildExit> exit;
+    std::vector<int> signals;
+  };
+  Expected<int> spawn(const ChildSpec& spec) override {
+    if (fail_spawn) return Error{"spawn", "no such file"};
+    procs[next] = {spec, {}, std::nullopt, {}};
+    return next++;
+  }
+  std::optional<int> adopt(int pid, const std::string&) override {
+    if (!alive_pids.count(pid)) return std::nullopt;
+    procs[pid] = {};
+    return pid;
+  }
+  void signal(int h, int sig) override { procs[h].signals.push_back(sig); }
+  std::optional<ChildExit> poll(int h) override { return procs[h].exit; }
+  std::vector<std::string> take_lines(int h) override {
+    auto out = std::move(procs[h].lines);
+    procs[h].lines.clear();
+    return out;
+  }
+  std::string limits_applied(int) const override { return "fake"; }
+
+  Proc& last() { return procs.rbegin()->second; }
+  int last_handle() const { return procs.rbegin()->first; }
+  std::map<int, Proc> procs;
+  std::set<int> alive_pids;
+  bool fail_spawn = false;
+  int next = 100;
+};
+
+Context box_context() {
+  Context c;
+  c.source.devices = {{"cpu", 3, 2000}};
+  c.source.power_w = 12;
+  c.job.tasks = {{"ocr", 5.0, {{"cpu", 2, 0.1, 1}}}};
+  return c;
+}
+
+class SearchRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / ("runner-" + std::to_string(::getpid()) + "-" +
+                                             std::to_string(counter_++));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    store_ = std::move(*AgentStore::open(dir_ + "/agent.db", 100, OutboxFullPolicy::drop_oldest));
+    settings_.binary = "/usr/bin/edgenas-search";
+    settings_.data = "folder:/data/digits";
+    settings_.runs_dir = dir_ + "/searches";
+    settings_.budget_ms = 60'000;
+    settings_.stop_grace_ms = 5'000;
+    settings_.hparams_timeout_ms = 10'000;
+  }
+  std::unique_ptr<SearchRunner> make() {
+    SearchHooks h;
+    h.context_now = [] { return box_context(); };
+    h.request_hparams = [this](const Context& c) {
+      requested.push_back(c);
+      return "req-" + std::to_string(requested.size());
+    };
+    h.take_reply = [this](const std::string& id) -> std::optional<proto::HparamReply> {
+      if (!reply_ready) return std::nullopt;
+      proto::HparamReply r;
+      r.request_id = id;
+      r.hparams = {3, 16, 3, Loss::focal, 42};
+      r.policy = "predictor";
+      r.predictor_version = 7;
+      return r;
+    };
+    h.cancel_request = [this](const std::string& id) { cancelled.push_back(id); };
+    h.submit_trace = [this](const Trace& t) {
+      if (auto s = t.validate(); !s) return s;
+      traces.push_back(t);
+      return store_->add(t);
+    };
+    return std::make_unique<SearchRunner>(clock_, settings_, launcher_, *store_, std::move(h),
+                                          "box1");
+  }
+  // Drives a run to the point where edgenas-search runs.
+  std::string start_running(SearchRunner& r) {
+    auto id = r.start("local", json::object());
+    EXPECT_TRUE(id.ok()) << id.error().message;
+    launcher_.last().lines = {R"({"classes":10,"image_h":28,"image_w":28,"channels":1,"samples":600})"};
+    launcher_.last().exit = ChildExit{0, 0};
+    r.tick();
+    reply_ready = true;
+    r.tick();
+    return *id;
+  }
+  void write_results(const std::string& run_id, double acc, bool met) {
+    json res{{"status", "ok"},
+             {"elapsed_s", 55.0},
+             {"trials", 17},
+             {"best",
+              {{"test_accuracy", acc},
+               {"latency_ms", 0.4},
+               {"latency_modelled", false},
+               {"energy_mj", 4.8},
+               {"energy_modelled", true},
+               {"met_latency", met},
+               {"latency_device", "cpu"}}}};
+    std::ofstream(settings_.runs_dir + "/" + run_id + "/out/results.json") << res.dump();
+  }
+
+  std::string dir_;
+  static inline int counter_ = 0;
+  ManualClock clock_;
+  FakeLauncher launcher_;
+  std::unique_ptr<AgentStore> store_;
+  SearchSettings settings_;
+  std::vector<Context> requested;
+  std::vector<std::string> cancelled;
+  std::vector<Trace> traces;
+  bool reply_ready = false;
+};
+
+TEST_F(SearchRunnerTest, InspectsAsksRunsInsideTheLimitsAndDeliversATrace) {
+  auto r = make();
+  auto id = r->start("command:c1", json{{"trials", 20}});
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(launcher_.last().spec.argv[1], "inspect");
+  EXPECT_EQ(r->progress()->phase, "inspecting");
+  launcher_.last().lines = {R"({"classes":10,"image_h":28,"image_w":28,"channels":1,"samples":600})"};
+  launcher_.last().exit = ChildExit{0, 0};
+  r->tick();
+  ASSERT_EQ(requested.size(), 1u);  // hyperparameters are asked for with the data set's shape
+  ASSERT_TRUE(requested[0].dataset.has_value());
+  EXPECT_EQ(requested[0].dataset->samples, 600);
+  EXPECT_EQ(r->progress()->phase, "requesting");
+  r->tick();  // no reply yet
+  EXPECT_EQ(launcher_.procs.size(), 1u);
+  reply_ready = true;
+  r->tick();
+  ASSERT_EQ(launcher_.procs.size(), 2u);
+  const auto& spec = launcher_.last().spec;
+  auto has = [&](const std::string& flag, const std::string& value) {
+    for (std::size_t i = 0; i + 1 < spec.argv.size(); ++i)
+      if (spec.argv[i] == flag && spec.argv[i + 1] == value) return true;
+    return false;
+  };
+  EXPECT_TRUE(has("--workers", "3"));  // the Source matrix has 3 free CPU nodes
+  EXPECT_TRUE(has("--trials", "20"));
+  EXPECT_TRUE(has("--budget", "60000ms"));
+  EXPECT_TRUE(has("--progress", "json"));
+  EXPECT_EQ(spec.limits.cpus, 3);
+  EXPECT_EQ(spec.limits.memory_mb, 1600);  // 80 % of 2000 MB free
+  auto hp = json::parse(std::ifstream(settings_.runs_dir + "/" + *id + "/hparams.json"));
+  EXPECT_EQ(hp["loss"], "focal");
+
+  launcher_.last().lines = {"not json", R"({"event":5})", R"({"event":"trial","trials_done":"x"})",
+                            R"([1,2])", R"({"event":"start","budget_s":60})",
+                            R"({"event":"trial","trials_done":4,"best_accuracy":0.91,"best_latency_ms":0.3,"elapsed_s":12})"};
+  r->tick();
+  ASSERT_TRUE(r->progress().has_value());
+  EXPECT_EQ(r->progress()->trials, 4);
+  EXPECT_DOUBLE_EQ(r->progress()->best_accuracy, 0.91);
+
+  write_results(*id, 0.985, true);
+  launcher_.last().exit = ChildExit{0, 0};
+  r->tick();
+  EXPECT_FALSE(r->busy());
+  ASSERT_EQ(traces.size(), 1u);
+  const Trace& t = traces[0];
+  EXPECT_EQ(t.trace_id, *id);  // resubmitting after a crash stays idempotent
+  EXPECT_EQ(t.outcome.status, TraceStatus::ok);
+  EXPECT_DOUBLE_EQ(t.outcome.accuracy, 0.985);
+  EXPECT_TRUE(t.outcome.met_latency);
+  EXPECT_EQ(t.outcome.trials, 17);
+  EXPECT_EQ(t.policy, "predictor");
+  EXPECT_EQ(t.predictor_version, 7);
+  EXPECT_EQ(t.hparams.loss, Loss::focal);
+  EXPECT_TRUE(t.context.dataset.has_value());
+  EXPECT_EQ(r->searches_run(), 1);
+  EXPECT_EQ(r->last_predictor_version(), 7);
+  EXPECT_TRUE(store_->unfinished_runs()->empty());
+}
+
+TEST_F(SearchRunnerTest, AKilledChildIsAFailedTraceAndTheRunnerCarriesOn) {
+  auto r = make();
+  start_running(*r);
+  launcher_.last().exit = ChildExit{0, SIGKILL};  // e.g. the OOM killer
+  r->tick();
+  ASSERT_EQ(traces.size(), 1u);
+  EXPECT_EQ(traces[0].outcome.status, TraceStatus::failed);
+  EXPECT_NE(traces[0].outcome.error.find("signal 9"), std::string::npos);
+  EXPECT_FALSE(r->busy());
+  EXPECT_TRUE(r->start("local", json::object()).ok());  // the next one starts
+}
+
+TEST_F(SearchRunnerTest, ANonZeroExitCarriesTheLastLogLine) {
+  auto r = make();
+  const auto id = start_running(*r);
+  std::ofstream(settings_.runs_dir + "/" + id + "/search.log") << "loading\nbad things happened\n";
+  launcher_.last().exit = ChildExit{1, 0};
+  r->tick();
+  ASSERT_EQ(traces.size(), 1u);
+  EXPECT_NE(traces[0].outcome.error.find("code 1: bad things happened"), std::string::npos)
+      << traces[0].outcome.error;
+}
+
+TEST_F(SearchRunnerTest, CancelSendsSigtermThenSigkillAfterTheGrace) {
+  auto r = make();
+  const auto id = start_running(*r);
+  ASSERT_TRUE(r->cancel("test").ok());
+  EXPECT_EQ(launcher_.last().signals, std::vector<int>{SIGTERM});
+  EXPECT_EQ(r->progress()->phase, "stopping");
+  clock_.advance(settings_.stop_grace_ms + 1);
+  r->tick();
+  EXPECT_EQ(launcher_.last().signals, (std::vector<int>{SIGTERM, SIGKILL}));
+  // It kept a best model before dying: the trace is ok.
+  write_results(id, 0.9, false);
+  launcher_.last().exit = ChildExit{0, SIGKILL};
+  r->tick();
+  ASSERT_EQ(traces.size(), 1u);
+  EXPECT_EQ(traces[0].outcome.status, TraceStatus::ok);
+  EXPECT_FALSE(traces[0].outcome.met_latency);
+}
+
+TEST_F(SearchRunnerTest, CancelBeforeTheSearchRanLeavesNoTrace) {
+  auto r = make();
+  ASSERT_TRUE(r->start("local", json::object()).ok());
+  launcher_.last().lines = {R"({"classes":10,"image_h":28,"image_w":28,"channels":1,"samples":6})"};
+  launcher_.last().exit = ChildExit{0, 0};
+  r->tick();
+  ASSERT_TRUE(r->cancel("changed my mind").ok());
+  EXPECT_EQ(cancelled, std::vector<std::string>{"req-1"});
+  EXPECT_FALSE(r->busy());
+  EXPECT_TRUE(traces.empty());
+  EXPECT_FALSE(r->cancel("again").ok());
+}
+
+TEST_F(SearchRunnerTest, RefusesWhatItCannotDo) {
+  auto r = make();
+  EXPECT_EQ(r->start("local", json{{"colour", "blue"}}).error().code, "bad_request");
+  EXPECT_EQ(r->start("local", json{{"budget", "soon"}}).error().code, "bad_request");
+  EXPECT_EQ(r->start("local", json{{"strategy", "guess"}}).error().code, "bad_request");
+  ASSERT_TRUE(r->start("local", json::object()).ok());
+  EXPECT_EQ(r->start("local", json::object()).error().code, "busy");
+  settings_.binary.clear();
+  settings_.data.clear();
+  EXPECT_EQ(make()->start("local", json::object()).error().code, "unavailable");
+}
+
+TEST_F(SearchRunnerTest, UnreadableDataOrNoHyperparametersAbandonTheRun) {
+  auto r = make();
+  ASSERT_TRUE(r->start("local", json::object()).ok());
+  launcher_.last().exit = ChildExit{2, 0};  // edgenas-search inspect: bad data
+  r->tick();
+  EXPECT_FALSE(r->busy());
+  EXPECT_NE(r->status()["last_outcome"].get<std::string>().find("cannot be used"),
+            std::string::npos);
+
+  ASSERT_TRUE(r->start("local", json::object()).ok());
+  launcher_.last().lines = {R"({"classes":10,"image_h":28,"image_w":28,"channels":1,"samples":6})"};
+  launcher_.last().exit = ChildExit{0, 0};
+  r->tick();
+  clock_.advance(settings_.hparams_timeout_ms + 1);
+  r->tick();
+  EXPECT_FALSE(r->busy());
+  EXPECT_EQ(cancelled.size(), 1u);
+  EXPECT_TRUE(traces.empty());
+}
+
+TEST_F(SearchRunnerTest, ASpawnFailureAfterTheReplyIsAFailedTrace) {
+  auto r = make();
+  ASSERT_TRUE(r->start("local", json::object()).ok());
+  launcher_.last().lines = {R"({"classes":10,"image_h":28,"image_w":28,"channels":1,"samples":6})"};
+  launcher_.last().exit = ChildExit{0, 0};
+  r->tick();
+  launcher_.fail_spawn = true;
+  reply_ready = true;
+  r->tick();
+  ASSERT_EQ(traces.size(), 1u);
+  EXPECT_EQ(traces[0].outcome.status, TraceStatus::failed);
+  EXPECT_NE(traces[0].outcome.error.find("cannot start"), std::string::npos);
+}
+
+TEST_F(SearchRunnerTest, RecoverFinishesWhatAStoppedAgentLeft) {
+  std::string with_results, without;
+  {
+    auto r = make();
+    with_results = start_running(*r);
+    write_results(with_results, 0.97, true);
+    // the agent dies here: the run stays unfinished in the store
+  }
+  clock_.advance(1000);
+  {
+    auto r = make();
+    ASSERT_TRUE(r->recover().ok());
+    ASSERT_EQ(traces.size(), 1u);
+    EXPECT_EQ(traces[0].trace_id, with_results);
+    EXPECT_EQ(traces[0].outcome.status, TraceStatus::ok);
+    without = start_running(*r);
+  }
+  clock_.advance(1000);
+  {
+    auto r = make();
+    ASSERT_TRUE(r->recover().ok());
+    ASSERT_EQ(traces.size(), 2u);
+    EXPECT_EQ(traces[1].trace_id, without);
+    EXPECT_EQ(traces[1].outcome.status, TraceStatus::failed);
+    EXPECT_TRUE(store_->unfinished_runs()->empty());
+  }
+}
+
+TEST_F(SearchRunnerTest, RecoverWaitsForAChildThatOutlivedTheAgent) {
+  std::string id;
+  {
+    auto r = make();
+    id = start_running(*r);
+  }
+  launcher_.alive_pids.insert(launcher_.last_handle());
+  auto r = make();
+  ASSERT_TRUE(r->recover().ok());
+  EXPECT_TRUE(r->busy());
+  EXPECT_TRUE(traces.empty());
+  write_results(id, 0.95, true);
+  launcher_.procs[launcher_.last_handle()].exit = ChildExit{0, 0};
+  r->tick();
+  ASSERT_EQ(traces.size(), 1u);
+  EXPECT_EQ(traces[0].outcome.status, TraceStatus::ok);
+}
+
+TEST_F(SearchRunnerTest, TheScheduleStartsRuns) {
+  settings_.every_ms = 3'600'000;
+  auto r = make();
+  r->tick();
+  EXPECT_FALSE(r->busy());
+  clock_.advance(3'600'000);
+  r->tick();
+  EXPECT_TRUE(r->busy());
+  EXPECT_EQ(r->status()["run"]["trigger"], "schedule");
+}
+
+TEST(SearchLimits, FollowTheSourceMatrixAndTheSettings) {
+  SearchSettings s;
+  SourceMatrix src;
+  src.devices = {{"cpu", 0, 300}, {"npu0", 2, 4096}};
+  auto l = plan_limits(src, s);
+  EXPECT_EQ(l.cpus, 1);           // never zero
+  EXPECT_EQ(l.memory_mb, 512);    // the floor
+  src.devices[0] = {"cpu", 6, 10'000};
+  s.max_cpus = 4;
+  l = plan_limits(src, s);
+  EXPECT_EQ(l.cpus, 4);
+  EXPECT_EQ(l.memory_mb, 8000);
+}
+
+}  // namespace
+}  // namespace edgenas::agent
