@@ -151,10 +151,10 @@ Trace make_search_trace(const SearchRun& run, const json* results,
   o.trials = trials_seen;
   std::string why = failure;
   if (why.empty() && exit) {
-    why = exit->signal ? "edgenas-search was killed by signal " + std::to_string(exit->signal) +
-                             (exit->signal == SIGKILL ? " (out of memory, or it ignored the stop)"
-                                                      : "")
-                       : "edgenas-search exited with code " + std::to_string(exit->exit_code);
+    why = exit->signal
+              ? "edgenas-search was killed by signal " + std::to_string(exit->signal) +
+                    (exit->signal == SIGKILL ? " (out of memory, or it ignored the stop)" : "")
+              : "edgenas-search exited with code " + std::to_string(exit->exit_code);
   }
   o.error = why.empty() ? "edgenas-search ended without results" : why;
   return t;
@@ -269,26 +269,16 @@ void SearchRunner::start_child() {
     budget_ms = *config::parse_duration_ms(run_->overrides["budget"].get<std::string>());
   const int trials = run_->overrides.value("trials", settings_.max_trials);
   const std::string strategy = run_->overrides.value("strategy", settings_.strategy);
-  std::vector<std::string> argv{settings_.binary,
-                                "run",
-                                "--hparams",
-                                run_->dir + "/hparams.json",
-                                "--context",
-                                run_->dir + "/context.json",
-                                "--data",
-                                settings_.data,
-                                "--out",
-                                run_->dir + "/out",
-                                "--budget",
-                                std::to_string(budget_ms) + "ms",
-                                "--strategy",
-                                strategy,
-                                "--workers",
-                                std::to_string(limits.cpus),
-                                "--device",
-                                settings_.device,
-                                "--progress",
-                                "json"};
+  std::vector<std::string> argv{settings_.binary, "run",
+                                "--hparams",      run_->dir + "/hparams.json",
+                                "--context",      run_->dir + "/context.json",
+                                "--data",         settings_.data,
+                                "--out",          run_->dir + "/out",
+                                "--budget",       std::to_string(budget_ms) + "ms",
+                                "--strategy",     strategy,
+                                "--workers",      std::to_string(limits.cpus),
+                                "--device",       settings_.device,
+                                "--progress",     "json"};
   if (trials > 0) argv.insert(argv.end(), {"--trials", std::to_string(trials)});
   if (!settings_.profile.empty()) argv.insert(argv.end(), {"--profile", settings_.profile});
   if (settings_.model_cpu) argv.push_back("--model-cpu");

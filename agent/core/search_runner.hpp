@@ -26,20 +26,20 @@
 namespace edgenas::agent {
 
 struct SearchSettings {
-  std::string binary;  // edgenas-search; empty: this agent runs no searches
-  std::string data;    // data spec of the local data set (idx:… or folder:…)
+  std::string binary;    // edgenas-search; empty: this agent runs no searches
+  std::string data;      // data spec of the local data set (idx:… or folder:…)
   std::string runs_dir;  // one directory per run
   int64_t budget_ms = 600'000;
   int max_trials = 0;
   std::string strategy = "evolution";
   std::string device = "auto";
-  std::string profile;         // device profile: latency model of devices not on this machine
-  bool model_cpu = false;      // the box is simulated: its CPU latency is modelled too
+  std::string profile;     // device profile: latency model of devices not on this machine
+  bool model_cpu = false;  // the box is simulated: its CPU latency is modelled too
   double energy_budget_mj = 0;
   double memory_fraction = 0.8;  // of the free memory the child may use
   int64_t min_memory_mb = 512;
-  int max_cpus = 0;              // 0: as many as the Source matrix has free
-  int64_t every_ms = 0;          // local schedule; 0: off
+  int max_cpus = 0;      // 0: as many as the Source matrix has free
+  int64_t every_ms = 0;  // local schedule; 0: off
   int64_t hparams_timeout_ms = 300'000;
   int64_t inspect_timeout_ms = 600'000;
   int64_t stop_grace_ms = 30'000;  // SIGTERM, then SIGKILL after this long

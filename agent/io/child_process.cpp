@@ -97,8 +97,8 @@ Expected<std::vector<std::string>> ProcessLauncher::make_cgroups(const std::stri
     fs::create_directories(dir, ec);
     if (ec) return Error{"cgroup", "cannot create " + dir + ": " + ec.message()};
     dirs.push_back(dir);
-    if (!write_file(dir + "/cpu.max", std::to_string(l.cpus * period) + " " +
-                                          std::to_string(period)) ||
+    if (!write_file(dir + "/cpu.max",
+                    std::to_string(l.cpus * period) + " " + std::to_string(period)) ||
         (l.memory_mb > 0 && !write_file(dir + "/memory.max", std::to_string(l.memory_mb << 20))))
       return Error{"cgroup", "cannot write limits in " + dir};
     return std::vector<std::string>{dir + "/cgroup.procs"};
@@ -141,9 +141,10 @@ Expected<int> ProcessLauncher::spawn(const ChildSpec& spec) {
     auto cg = make_cgroups(spec.name, spec.limits, child.cgroups);
     if (cg) {
       join = *cg;
-      child.limits = (fs::exists(cgroup_root_ + "/cgroup.controllers") ? "cgroup v2" : "cgroup v1") +
-                     std::string(": ") + std::to_string(spec.limits.cpus) + " cpu, " +
-                     std::to_string(spec.limits.memory_mb) + " MB";
+      child.limits =
+          (fs::exists(cgroup_root_ + "/cgroup.controllers") ? "cgroup v2" : "cgroup v1") +
+          std::string(": ") + std::to_string(spec.limits.cpus) + " cpu, " +
+          std::to_string(spec.limits.memory_mb) + " MB";
     } else {
       child.limits = "affinity " + std::to_string(spec.limits.cpus) + " cpu, RLIMIT_DATA " +
                      std::to_string(spec.limits.memory_mb) + " MB (" + cg.error().message + ")";
@@ -192,7 +193,9 @@ Expected<int> ProcessLauncher::spawn(const ChildSpec& spec) {
       }
     }
     if (rlimit) {
-      struct rlimit rl{data_limit, data_limit};
+      struct rlimit rl {
+        data_limit, data_limit
+      };
       ::setrlimit(RLIMIT_DATA, &rl);
     }
     if (have_mask) ::sched_setaffinity(0, sizeof mask, &mask);

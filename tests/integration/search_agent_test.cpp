@@ -13,8 +13,7 @@ class SearchAgentTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    auto [g, go] =
-        run({EDGENAS_METER_GEN_BIN, "-o", dir_ + "/data", "-n", "40", "--seed", "11"});
+    auto [g, go] = run({EDGENAS_METER_GEN_BIN, "-o", dir_ + "/data", "-n", "40", "--seed", "11"});
     ASSERT_EQ(g, 0) << go;
     coord_.dir = dir_;
     coord_.start();

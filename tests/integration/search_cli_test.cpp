@@ -31,6 +31,46 @@ TEST(SearchCli, TinySearchWritesAModelThatReadsMeters) {
   EXPECT_EQ(read[0]["confidence"].size(), 6u);
 }
 
+TEST(SearchCli, AnNpuTargetIsModelledFromTheProfileAndSaysSo) {
+  const std::string dir = temp_dir("search-npu");
+  auto [g, go] = run({EDGENAS_METER_GEN_BIN, "-o", dir + "/data", "-n", "30", "--seed", "6"});
+  ASSERT_EQ(g, 0) << go;
+  std::ofstream(dir + "/hp.json")
+      << R"({"layers": 2, "filters": 8, "kernel": 3, "loss": "cross_entropy", "seed": 3})";
+  // The tight task runs fastest on the NPU, which has free cores: auto picks npu0.
+  std::ofstream(dir + "/ctx.json") << R"({"job": {"tasks": [{"task_id": "ocr", "latency_req_ms": 2,
+      "rows": [{"device": "cpu", "runtime_ms": 9, "energy_j": 0.1, "nodes": 2},
+               {"device": "npu0", "runtime_ms": 1, "energy_j": 0.01, "nodes": 1}]}]},
+      "source": {"devices": [{"device": "cpu", "free_nodes": 2, "free_memory_mb": 1024},
+                             {"device": "npu0", "free_nodes": 2, "free_memory_mb": 4096}],
+                 "power_w": 15, "power_modelled": true, "window_ms": 5000}})";
+  const std::string profile =
+      std::string(EDGENAS_SOURCE_DIR) + "/simulations/profiles/atlas200dk.toml";
+  auto [r, ro] =
+      run({EDGENAS_SEARCH_BIN, "run", "--hparams", dir + "/hp.json", "--context", dir + "/ctx.json",
+           "--data", "folder:" + dir + "/data/digits", "--trials", "2", "--budget", "5m",
+           "--final-share", "0", "--profile", profile, "--out", dir + "/out"});
+  ASSERT_EQ(r, 0) << ro;
+  EXPECT_NE(ro.find("on npu0 (modelled)"), std::string::npos) << ro;
+  auto res = nlohmann::json::parse(std::ifstream(dir + "/out/results.json"));
+  EXPECT_EQ(res["device"], "npu0");
+  EXPECT_EQ(res["best"]["latency_modelled"], true);
+  EXPECT_EQ(res["best"]["energy_modelled"], true);
+  EXPECT_GT(res["calibration"]["flops_per_ms"].get<double>(), 0);
+  // latency = overhead + FLOPs / (speed · calibrated throughput)
+  const double expect = 0.3 + res["best"]["flops"].get<double>() /
+                                  (6.0 * res["calibration"]["flops_per_ms"].get<double>());
+  EXPECT_NEAR(res["best"]["latency_ms"].get<double>(), expect, 1e-6);
+  for (const auto& t : res["all_trials"]) EXPECT_EQ(t["latency_modelled"], true);
+
+  // Without a profile there is no model for the NPU: a clear error, exit 2.
+  auto [e, eo] = run({EDGENAS_SEARCH_BIN, "run", "--hparams", dir + "/hp.json", "--context",
+                      dir + "/ctx.json", "--data", "folder:" + dir + "/data/digits", "--device",
+                      "npu0", "--trials", "1", "--out", dir + "/out2"});
+  EXPECT_EQ(e, 2);
+  EXPECT_NE(eo.find("no latency model for device 'npu0'"), std::string::npos) << eo;
+}
+
 TEST(SearchCli, BadInputIsAClearErrorAndExitTwo) {
   const std::string dir = temp_dir("search-bad");
   std::ofstream(dir + "/hp.json")
@@ -45,6 +85,9 @@ TEST(SearchCli, BadInputIsAClearErrorAndExitTwo) {
       run({EDGENAS_SEARCH_BIN, "predict", "--model", dir + "/junk.edgenas", dir + "/x.png"});
   EXPECT_EQ(b, 2);
   EXPECT_NE(bo.find("not an edgenas model"), std::string::npos) << bo;
+  auto [c, co] = run({EDGENAS_SEARCH_BIN, "inspect", "--data", "folder:" + dir + "/nowhere"});
+  EXPECT_EQ(c, 2);
+  EXPECT_NE(co.find("nowhere"), std::string::npos) << co;
 }
 
 }  // namespace

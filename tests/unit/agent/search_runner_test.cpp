@@ -61,8 +61,8 @@ Context box_context() {
 class SearchRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) / ("runner-" + std::to_string(::getpid()) + "-" +
-                                             std::to_string(counter_++));
+    dir_ = fs::path(::testing::TempDir()) /
+           ("runner-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     store_ = std::move(*AgentStore::open(dir_ + "/agent.db", 100, OutboxFullPolicy::drop_oldest));
@@ -102,7 +102,8 @@ class SearchRunnerTest : public ::testing::Test {
   std::string start_running(SearchRunner& r) {
     auto id = r.start("local", json::object());
     EXPECT_TRUE(id.ok()) << id.error().message;
-    launcher_.last().lines = {R"({"classes":10,"image_h":28,"image_w":28,"channels":1,"samples":600})"};
+    launcher_.last().lines = {
+        R"({"classes":10,"image_h":28,"image_w":28,"channels":1,"samples":600})"};
     launcher_.last().exit = ChildExit{0, 0};
     r.tick();
     reply_ready = true;
@@ -142,7 +143,8 @@ TEST_F(SearchRunnerTest, InspectsAsksRunsInsideTheLimitsAndDeliversATrace) {
   ASSERT_TRUE(id.ok());
   EXPECT_EQ(launcher_.last().spec.argv[1], "inspect");
   EXPECT_EQ(r->progress()->phase, "inspecting");
-  launcher_.last().lines = {R"({"classes":10,"image_h":28,"image_w":28,"channels":1,"samples":600})"};
+  launcher_.last().lines = {
+      R"({"classes":10,"image_h":28,"image_w":28,"channels":1,"samples":600})"};
   launcher_.last().exit = ChildExit{0, 0};
   r->tick();
   ASSERT_EQ(requested.size(), 1u);  // hyperparameters are asked for with the data set's shape
@@ -169,9 +171,13 @@ TEST_F(SearchRunnerTest, InspectsAsksRunsInsideTheLimitsAndDeliversATrace) {
   auto hp = json::parse(std::ifstream(settings_.runs_dir + "/" + *id + "/hparams.json"));
   EXPECT_EQ(hp["loss"], "focal");
 
-  launcher_.last().lines = {"not json", R"({"event":5})", R"({"event":"trial","trials_done":"x"})",
-                            R"([1,2])", R"({"event":"start","budget_s":60})",
-                            R"({"event":"trial","trials_done":4,"best_accuracy":0.91,"best_latency_ms":0.3,"elapsed_s":12})"};
+  launcher_.last().lines = {
+      "not json",
+      R"({"event":5})",
+      R"({"event":"trial","trials_done":"x"})",
+      R"([1,2])",
+      R"({"event":"start","budget_s":60})",
+      R"({"event":"trial","trials_done":4,"best_accuracy":0.91,"best_latency_ms":0.3,"elapsed_s":12})"};
   r->tick();
   ASSERT_TRUE(r->progress().has_value());
   EXPECT_EQ(r->progress()->trials, 4);
@@ -359,8 +365,8 @@ TEST(SearchLimits, FollowTheSourceMatrixAndTheSettings) {
   SourceMatrix src;
   src.devices = {{"cpu", 0, 300}, {"npu0", 2, 4096}};
   auto l = plan_limits(src, s);
-  EXPECT_EQ(l.cpus, 1);           // never zero
-  EXPECT_EQ(l.memory_mb, 512);    // the floor
+  EXPECT_EQ(l.cpus, 1);         // never zero
+  EXPECT_EQ(l.memory_mb, 512);  // the floor
   src.devices[0] = {"cpu", 6, 10'000};
   s.max_cpus = 4;
   l = plan_limits(src, s);

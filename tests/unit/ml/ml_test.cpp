@@ -138,6 +138,62 @@ TEST_F(MlTest, LatencyIsPositiveAndGrowsWithTheNetwork) {
   EXPECT_GT(tb, 4 * ta);  // ~900x the FLOPs
 }
 
+TEST_F(MlTest, TheCompiledInferenceNetComputesWhatTheTrainedNetDoes) {
+  search::SearchSpace space({5, 32, 5, Loss::cross_entropy, 1});
+  std::mt19937_64 rng(3);
+  auto data = halves(64, 4);
+  for (auto& l : data.labels) l %= 4;
+  data.classes = 4;
+  data.height = data.width = 8;
+  for (int i = 0; i < 12; ++i) {
+    auto spec = space.sample(rng);
+    search::InputShape small{1, 8, 8, 4};
+    Net net(spec, small);
+    init_weights(net, static_cast<uint64_t>(i));
+    TrainOptions o;
+    o.epochs = 2;  // moves the batch-norm running statistics away from 0 and 1
+    train(net, data, o);
+    auto x = torch::rand({5, 1, 8, 8});
+    const auto expect = predict_proba(net, x);
+    for (bool tuned : {false, true}) {
+      const auto plan = InferenceNet::compile(net, small, tuned);
+      EXPECT_TRUE(torch::allclose(plan.predict_proba(x), expect, 1e-4, 1e-5)) << spec.key();
+    }
+  }
+}
+
+TEST_F(MlTest, TrialWeightsAreKeptAndCalibrationMeasuresThisCpu) {
+  auto train_set = halves(200, 1), val = halves(60, 2);
+  const std::string dir = ::testing::TempDir() + "/trials-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  TargetDevice cpu;
+  TorchEvaluator ev(train_set, val, {Loss::cross_entropy, 32, cpu, {2, 5}, dir});
+  search::ArchSpec spec;
+  spec.blocks = {{8, 3, 1, true, false, search::Activation::relu}};
+  auto e = ev.evaluate(spec, {2, 1.0}, 77);
+  ASSERT_TRUE(e.ok) << e.error;
+  auto kept = ev.trial_model(spec, 77);
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  EXPECT_NEAR(accuracy(*kept, val), e.accuracy, 1e-12);  // the same weights
+  EXPECT_FALSE(ev.trial_model(spec, 78).ok());
+
+  auto cal = calibrate_cpu({1, 28, 28, 10}, 1, 6);
+  ASSERT_TRUE(cal.ok()) << cal.error().message;
+  EXPECT_GT(cal->flops_per_ms, 1e5);  // more than 0.1 GFLOP/s: a real measurement
+  EXPECT_EQ(cal->points, 6);
+  // A modelled target: latency comes from FLOPs, the CPU latency is still measured.
+  TargetDevice npu;
+  npu.name = "npu0";
+  npu.modelled = search::DeviceSpeed{"npu0", 4.0, 0.25};
+  npu.calibration = *cal;
+  TorchEvaluator ev2(train_set, val, {Loss::cross_entropy, 32, npu, {2, 5}, ""});
+  auto m = ev2.evaluate(spec, {1, 1.0}, 5);
+  ASSERT_TRUE(m.ok);
+  EXPECT_TRUE(m.latency_modelled);
+  EXPECT_GT(m.cpu_latency_ms, 0);
+  EXPECT_NEAR(m.latency_ms, search::modelled_latency_ms(m.flops, *npu.modelled, *cal), 1e-9);
+}
+
 TEST_F(MlTest, ATinyRealSearchEndToEnd) {
   auto train_set = halves(200, 1), val = halves(60, 2);
   TargetDevice cpu;
