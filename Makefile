@@ -46,6 +46,7 @@ format-check:
 	@bash tests/format_check.sh
 
 bench: build
+	@bash deploy/install-deps.sh --bench
 	@bash bench/run_all.sh build/release
 
 clean:

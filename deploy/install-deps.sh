@@ -2,11 +2,15 @@
 # Installs the Debian 12 packages edgenas needs to build, test and run.
 # Idempotent: only missing packages are installed; silent when all are present.
 # Nothing is downloaded outside Debian's archive.
+#   --bench   also what the benchmarks compare against (python3-torch, ~1 GB)
 set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   clang libclang-rt-14-dev clang-format
+  # Debian's libtorch calls the system BLAS (the libblas.so.3 alternative). With the reference
+  # BLAS a small CNN ran ~5x slower; the serial OpenBLAS takes over the alternative without
+  # threads of its own (the search's workers and torch threads are the parallelism).
   libtorch-dev libopenblas0-serial
   cppzmq-dev libzmq3-dev
   libmsgpack-cxx-dev
@@ -18,6 +22,7 @@ PACKAGES=(
   fonts-dseg fonts-dejavu-core
   python3 python3-zmq python3-msgpack
 )
+[ "${1:-}" = "--bench" ] && PACKAGES+=(python3-torch)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -25,6 +25,7 @@ json trial_json(const search::TrialResult& t) {
           {"params", t.eval.params},
           {"flops", t.eval.flops},
           {"train_time_s", t.eval.train_time_s},
+          {"finished_s", t.finished_s},
           {"reward", t.reward}};
 }
 

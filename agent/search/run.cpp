@@ -289,13 +289,18 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
     to.cosine_decay = true;
     to.seed = best.trial.seed;
     to.stop = &stop;
+    // Leave ~3 % of the budget for testing, measuring and writing.
+    to.deadline_ms =
+        clock.now_ms() +
+        static_cast<int64_t>(1000 * std::max(0.0, left_s - 0.03 * o.budget_ms / 1000.0));
     torch::set_num_threads(workers);
     const auto stats = ml::train(longer, parts->train, to);
     torch::set_num_threads(1);
-    if (!stats.stopped && ml::accuracy(longer, parts->validation) >= best.eval.accuracy) {
+    if (!stats.stopped && stats.epochs > 0 &&
+        ml::accuracy(longer, parts->validation) >= best.eval.accuracy) {
       net = longer;
-      final_epochs = planned;
-      final_note = std::to_string(planned) + " epochs of final training";
+      final_epochs = stats.epochs;
+      final_note = std::to_string(stats.epochs) + " epochs of final training";
     }
   }
 

@@ -110,9 +110,16 @@ TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& o) {
   TrainStats stats;
   net->train();
   const int64_t steps_per_epoch = (n + o.batch_size - 1) / o.batch_size;
-  const double total_steps = static_cast<double>(std::max<int64_t>(1, steps_per_epoch * o.epochs));
+  double total_steps = static_cast<double>(std::max<int64_t>(1, steps_per_epoch * o.epochs));
   int64_t step = 0;
-  for (int epoch = 0; epoch < o.epochs && !stats.stopped; ++epoch) {
+  int epochs = o.epochs;
+  auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
+  for (int epoch = 0; epoch < epochs && !stats.stopped; ++epoch) {
+    const int64_t epoch_start = now_ms();
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
     for (int64_t b = 0; b < n; b += o.batch_size) {
@@ -134,6 +141,16 @@ TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& o) {
       opt.step();
       stats.last_loss = loss.item<double>();
       stats.images_seen += e - b;
+    }
+    if (stats.stopped) break;
+    stats.epochs = epoch + 1;
+    if (o.deadline_ms > 0) {
+      const int64_t per_epoch = std::max<int64_t>(1, now_ms() - epoch_start);
+      const int fit = static_cast<int>(std::max<int64_t>(0, o.deadline_ms - now_ms()) / per_epoch);
+      if (epoch + 1 + fit < epochs) {
+        epochs = epoch + 1 + fit;
+        total_steps = static_cast<double>(std::max<int64_t>(1, steps_per_epoch * epochs));
+      }
     }
   }
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -60,10 +60,14 @@ struct TrainOptions {
   bool cosine_decay = false;
   uint64_t seed = 0;                        // data order
   const std::atomic<bool>* stop = nullptr;  // checked between batches
+  // Steady-clock time (ms since its epoch) by which training must end, 0 = none. After each
+  // epoch the plan shrinks to the epochs that still fit (the cosine schedule with it).
+  int64_t deadline_ms = 0;
 };
 
 struct TrainStats {
   bool stopped = false;  // the stop flag ended training early
+  int epochs = 0;        // completed (fewer than asked when the deadline came first)
   double seconds = 0;
   double last_loss = 0;
   int64_t images_seen = 0;

@@ -30,12 +30,15 @@ struct Evaluation {
   double train_time_s = 0;
 };
 
-class Evaluator {
+// Scores a candidate of type Spec (a CNN's ArchSpec for the NAS, an MlpSpec for the predictor).
+template <class Spec>
+class BasicEvaluator {
  public:
-  virtual ~Evaluator() = default;
+  virtual ~BasicEvaluator() = default;
   // Called from several threads at once; must be safe for that. seed fixes the weight init
   // and data order of this trial.
-  virtual Evaluation evaluate(const ArchSpec& spec, const Fidelity& fidelity, uint64_t seed) = 0;
+  virtual Evaluation evaluate(const Spec& spec, const Fidelity& fidelity, uint64_t seed) = 0;
 };
+using Evaluator = BasicEvaluator<ArchSpec>;
 
 }  // namespace edgenas::search

@@ -3,10 +3,13 @@
 // reports results back in proposal order (so a seed gives the same search whatever the thread
 // timing), and stops at the budget or when asked to. The best trial and the accuracy/latency
 // Pareto front are taken over the trials at the highest fidelity evaluated.
+#include <algorithm>
 #include <atomic>
 #include <functional>
+#include <future>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "common/search/reward.hpp"
@@ -26,22 +29,137 @@ struct SearchOptions {
   Constraints constraints;
 };
 
-struct SearchResult {
-  std::vector<TrialResult> trials;  // in proposal order
-  std::optional<TrialResult> best;
-  std::vector<TrialResult> pareto;  // non-dominated on (accuracy ↑, latency ↓), by latency
-  std::string stop_reason;          // "trials", "time", "stopped", "exhausted"
+template <class Spec>
+struct BasicSearchResult {
+  std::vector<BasicTrialResult<Spec>> trials;  // in proposal order
+  std::optional<BasicTrialResult<Spec>> best;
+  std::vector<BasicTrialResult<Spec>> pareto;  // non-dominated (accuracy ↑, latency ↓), by latency
+  std::string stop_reason;                     // "trials", "time", "stopped", "exhausted"
   double elapsed_s = 0;
 };
+using SearchResult = BasicSearchResult<ArchSpec>;
 
 // Called after each reported trial with the results so far (progress displays, logs).
-using OnTrial = std::function<void(const TrialResult&, const SearchResult&)>;
-
-SearchResult run_search(Strategy& strategy, Evaluator& evaluator, const SearchOptions& options,
-                        const Clock& clock, const std::atomic<bool>* stop = nullptr,
-                        const OnTrial& on_trial = {});
+template <class Spec>
+using BasicOnTrial =
+    std::function<void(const BasicTrialResult<Spec>&, const BasicSearchResult<Spec>&)>;
+using OnTrial = BasicOnTrial<ArchSpec>;
 
 // Non-dominated trials (ok ones only), sorted by latency.
-std::vector<TrialResult> pareto_front(const std::vector<TrialResult>& trials);
+template <class Spec>
+std::vector<BasicTrialResult<Spec>> pareto_front(
+    const std::vector<BasicTrialResult<Spec>>& trials) {
+  std::vector<BasicTrialResult<Spec>> ok;
+  for (const auto& t : trials) {
+    if (t.eval.ok) ok.push_back(t);
+  }
+  std::vector<BasicTrialResult<Spec>> front;
+  for (const auto& a : ok) {
+    bool dominated = false;
+    for (const auto& b : ok) {
+      const bool no_worse =
+          b.eval.accuracy >= a.eval.accuracy && b.eval.latency_ms <= a.eval.latency_ms;
+      const bool better =
+          b.eval.accuracy > a.eval.accuracy || b.eval.latency_ms < a.eval.latency_ms;
+      if (no_worse && better) {
+        dominated = true;
+        break;
+      }
+    }
+    if (!dominated) front.push_back(a);
+  }
+  std::sort(front.begin(), front.end(), [](const auto& a, const auto& b) {
+    return a.eval.latency_ms < b.eval.latency_ms ||
+           (a.eval.latency_ms == b.eval.latency_ms && a.trial.id < b.trial.id);
+  });
+  return front;
+}
+
+namespace detail {
+template <class Spec>
+void summarise(BasicSearchResult<Spec>& r) {
+  int top = 0;
+  for (const auto& t : r.trials) top = std::max(top, t.trial.fidelity.epochs);
+  std::vector<BasicTrialResult<Spec>> at_top;
+  for (const auto& t : r.trials) {
+    if (t.trial.fidelity.epochs == top) at_top.push_back(t);
+  }
+  r.best.reset();
+  for (const auto& t : at_top) {
+    if (t.eval.ok && (!r.best || t.reward > r.best->reward)) r.best = t;
+  }
+  r.pareto = pareto_front(at_top);
+}
+}  // namespace detail
+
+template <class Spec>
+BasicSearchResult<Spec> run_search(BasicStrategy<Spec>& strategy, BasicEvaluator<Spec>& evaluator,
+                                   const SearchOptions& options, const Clock& clock,
+                                   const std::atomic<bool>* stop = nullptr,
+                                   const std::type_identity_t<BasicOnTrial<Spec>>& on_trial = {}) {
+  BasicSearchResult<Spec> result;
+  const int64_t start = clock.now_ms();
+  const int workers = std::max(1, options.workers);
+  auto over_budget = [&]() -> const char* {
+    if (stop && stop->load()) return "stopped";
+    if (options.budget.max_trials > 0 &&
+        static_cast<int>(result.trials.size()) >= options.budget.max_trials) {
+      return "trials";
+    }
+    if (options.budget.max_seconds > 0 &&
+        clock.now_ms() - start >= options.budget.max_seconds * 1000)
+      return "time";
+    return nullptr;
+  };
+  while (true) {
+    if (const char* why = over_budget()) {
+      result.stop_reason = why;
+      break;
+    }
+    // A batch of up to `workers` trials, not past the trial budget.
+    std::vector<BasicTrial<Spec>> batch;
+    const int room = options.budget.max_trials > 0
+                         ? options.budget.max_trials - static_cast<int>(result.trials.size())
+                         : workers;
+    while (static_cast<int>(batch.size()) < std::min(workers, room)) {
+      auto t = strategy.next();
+      if (!t) break;
+      batch.push_back(std::move(*t));
+    }
+    if (batch.empty()) {
+      result.stop_reason = "exhausted";
+      break;
+    }
+    std::vector<std::future<Evaluation>> running;
+    for (const auto& t : batch) {
+      running.push_back(std::async(std::launch::async, [&evaluator, &t] {
+        try {
+          return evaluator.evaluate(t.spec, t.fidelity, t.seed);
+        } catch (const std::exception& e) {
+          Evaluation failed;
+          failed.ok = false;
+          failed.error = e.what();
+          return failed;
+        }
+      }));
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      BasicTrialResult<Spec> r{batch[i], running[i].get(), 0, 0};
+      r.reward = r.eval.ok ? reward(r.eval.accuracy, r.eval.latency_ms, r.eval.energy_mj,
+                                    options.constraints)
+                           : 0;
+      r.finished_s = static_cast<double>(clock.now_ms() - start) / 1000.0;
+      strategy.report(r);
+      result.trials.push_back(std::move(r));
+      if (on_trial) {
+        detail::summarise(result);
+        on_trial(result.trials.back(), result);
+      }
+    }
+  }
+  detail::summarise(result);
+  result.elapsed_s = static_cast<double>(clock.now_ms() - start) / 1000.0;
+  return result;
+}
 
 }  // namespace edgenas::search

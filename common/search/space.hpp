@@ -68,6 +68,7 @@ Cost cost_of(const ArchSpec& spec, const InputShape& input);
 
 class SearchSpace {
  public:
+  using Spec = ArchSpec;
   // Ladders: channels {4, 8, 16, 32, 64, 128, 256, 512} up to filters (at least the smallest),
   // kernels {1, 3, 5, 7, 9, 11} up to kernel, head widths {0, 32, 64, 128}.
   explicit SearchSpace(const Hyperparameters& hp);

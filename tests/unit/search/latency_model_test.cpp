@@ -27,7 +27,7 @@ TEST(LatencyModel, NoiseBelowZeroAndDegenerateInputs) {
   EXPECT_GE(c->overhead_ms, 0);
   EXPECT_GT(c->flops_per_ms, 0);
   EXPECT_FALSE(fit_calibration({{1e6, 0.1}}).ok());
-  EXPECT_FALSE(fit_calibration({{1e6, 0.1}, {1e6, 0.2}}).ok());        // one size only
+  EXPECT_FALSE(fit_calibration({{1e6, 0.1}, {1e6, 0.2}}).ok());              // one size only
   EXPECT_FALSE(fit_calibration({{1e6, 0.3}, {2e6, 0.2}, {3e6, 0.1}}).ok());  // falls with FLOPs
 }
 
@@ -43,7 +43,7 @@ TEST(LatencyModel, AutoTargetFollowsTheTightestTasksFastestUsableDevice) {
                  {"tight", 20, {{"cpu", 30, 1, 1}, {"npu0", 4, 1, 1}}}};
   EXPECT_EQ(choose_target_device(c, {"cpu", "npu0", "gpu0"}), "npu0");
   EXPECT_EQ(choose_target_device(c, {"cpu", "gpu0"}), "cpu");  // no model for the NPU
-  c = box(0);                                                   // NPU busy
+  c = box(0);                                                  // NPU busy
   c.job.tasks = {{"tight", 20, {{"cpu", 30, 1, 1}, {"npu0", 4, 1, 1}}}};
   EXPECT_EQ(choose_target_device(c, {"cpu", "npu0"}), "cpu");
   c.job.tasks.clear();  // no queue: the first free modelled accelerator

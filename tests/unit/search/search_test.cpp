@@ -241,8 +241,8 @@ TEST(Search, ParetoFrontKeepsOnlyNonDominatedTrials) {
     t.eval.latency_ms = lat;
     return t;
   };
-  auto front = pareto_front(
-      {tr(0, 0.9, 5), tr(1, 0.95, 10), tr(2, 0.85, 6), tr(3, 0.99, 20), tr(4, 0.9, 5.5)});
+  auto front = pareto_front(std::vector<TrialResult>{tr(0, 0.9, 5), tr(1, 0.95, 10), tr(2, 0.85, 6),
+                                                     tr(3, 0.99, 20), tr(4, 0.9, 5.5)});
   ASSERT_EQ(front.size(), 3u);
   EXPECT_EQ(front[0].trial.id, 0);
   EXPECT_EQ(front[1].trial.id, 1);
