@@ -22,6 +22,7 @@
 #include "common/protocol/schema.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/expected.hpp"
+#include "common/util/process.hpp"
 
 namespace edgenas::agent {
 
@@ -47,36 +48,7 @@ struct SearchSettings {
   bool enabled() const { return !binary.empty(); }
 };
 
-// The CPU and memory a search child gets (applied by the launcher: cgroup, affinity).
-struct ChildLimits {
-  int cpus = 1;
-  int64_t memory_mb = 0;  // 0: no limit
-};
 ChildLimits plan_limits(const SourceMatrix& source, const SearchSettings& settings);
-
-struct ChildSpec {
-  std::vector<std::string> argv;
-  std::string log_path;  // stderr goes here; stdout is read line by line
-  ChildLimits limits;
-  std::string name;  // for the cgroup and logs
-};
-struct ChildExit {
-  int exit_code = 0;  // when it exited
-  int signal = 0;     // when a signal ended it (9 after an OOM kill)
-};
-
-class ChildLauncher {
- public:
-  virtual ~ChildLauncher() = default;
-  virtual Expected<int> spawn(const ChildSpec& spec) = 0;  // a handle (the pid)
-  // A child a previous agent process started (recover()): waited for, no exit status.
-  virtual std::optional<int> adopt(int pid, const std::string& expected_binary) = 0;
-  virtual void signal(int handle, int sig) = 0;
-  virtual std::optional<ChildExit> poll(int handle) = 0;
-  virtual std::vector<std::string> take_lines(int handle) = 0;  // stdout lines since last call
-  // How the limits were applied (e.g. "cgroup v2 cpu+memory", "affinity only").
-  virtual std::string limits_applied(int handle) const = 0;
-};
 
 // One run, as persisted.
 struct SearchRun {

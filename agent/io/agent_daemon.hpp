@@ -11,10 +11,10 @@
 #include "agent/core/agent_core.hpp"
 #include "agent/core/search_runner.hpp"
 #include "agent/io/agent_config.hpp"
-#include "agent/io/child_process.hpp"
 #include "agent/probes/sampler.hpp"
 #include "agent/store/agent_store.hpp"
 #include "common/protocol/admin_server.hpp"
+#include "common/util/process.hpp"
 
 namespace edgenas::agent {
 

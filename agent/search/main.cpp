@@ -101,7 +101,8 @@ int main(int argc, char** argv) {
   run->add_flag("--model-cpu", ro.model_cpu,
                 "the target CPU is another board's: model its latency from --profile");
   run->add_option("--energy-budget-mj", ro.energy_budget_mj,
-                  "energy per inference the model must stay under (0: none)")
+                  "energy per inference the model must stay under (default: the tightest task's "
+                  "energy estimate on the target device, if any)")
       ->check(CLI::Range(0.0, 1e9));
   run->add_option("--progress", progress, "auto, tty, log, or json (JSON lines on stdout)")
       ->capture_default_str()

@@ -14,7 +14,9 @@ int slot_of(const std::string& device) {
   return -1;
 }
 
-float lg(double v) { return static_cast<float>(std::log1p(std::max(0.0, v))); }
+float lg(double v) {
+  return static_cast<float>(std::log1p(std::max(0.0, v)));
+}
 
 constexpr int kPerSlot = 12;  // present, nodes, memory, tasks, 3×runtime, 3×energy, 2×nodes
 
@@ -30,9 +32,9 @@ const std::vector<std::string>& feature_names() {
             "runtime_mean", "energy_sum", "energy_max", "energy_mean", "nodes_sum", "nodes_max"})
         n.push_back(p + "." + f);
     }
-    for (const char* f : {"t_min_log10", "t_mean_log10", "queue_length", "queue_empty", "power_w",
-                          "power_modelled", "dataset_present", "classes", "image_pixels",
-                          "channels", "samples"})
+    for (const char* f :
+         {"t_min_log10", "t_mean_log10", "queue_length", "queue_empty", "power_w", "power_modelled",
+          "dataset_present", "classes", "image_pixels", "channels", "samples"})
       n.push_back(f);
     return n;
   }();

@@ -81,6 +81,18 @@ std::optional<double> Context::min_latency_req_ms() const {
   return best;
 }
 
+std::optional<double> Context::energy_budget_mj(std::string_view device) const {
+  const JobTask* tightest = nullptr;
+  for (const auto& t : job.tasks) {
+    if (!tightest || t.latency_req_ms < tightest->latency_req_ms) tightest = &t;
+  }
+  if (!tightest) return std::nullopt;
+  for (const auto& r : tightest->rows) {
+    if (r.device == device && r.energy_j > 0) return r.energy_j * 1000.0;
+  }
+  return std::nullopt;
+}
+
 Status Context::validate() const {
   std::set<std::string_view> devices;
   for (const auto& d : source.devices) {

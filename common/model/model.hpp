@@ -153,6 +153,9 @@ struct Context {
   Status validate() const;  // Job rows name devices of the Source matrix; no duplicates
   // The tightest latency requirement in the queue, or nullopt for an empty queue.
   std::optional<double> min_latency_req_ms() const;
+  // The energy one inference may take on `device`: the tightest-T task's estimate for a run on
+  // that device (its Job row), in mJ; nullopt when the task has no row there or no estimate.
+  std::optional<double> energy_budget_mj(std::string_view device) const;
   const DeviceSource* device(std::string_view name) const;
 };
 

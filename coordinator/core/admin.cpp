@@ -58,7 +58,9 @@ proto::AdminResponse AdminService::handle(const proto::AdminRequest& req,
   Expected<json> result = Error{std::string(proto::err::kUnknownOp),
                                 "unknown operation '" + req.op +
                                     "' (known: status, agents.list, agents.show, traces.list, "
-                                    "traces.export, hparams.ask, agents.command)"};
+                                    "traces.export, hparams.ask, agents.command, predictor.list, "
+                                    "predictor.show, predictor.train, predictor.promote, "
+                                    "predictor.rollback)"};
   if (req.op == "status") {
     result = status();
   } else if (req.op == "agents.list") {
@@ -73,6 +75,8 @@ proto::AdminResponse AdminService::handle(const proto::AdminRequest& req,
     result = hparams_ask(req.args);
   } else if (req.op == "agents.command") {
     result = agents_command(req.args, agent_out);
+  } else if (req.op.rfind("predictor.", 0) == 0) {
+    result = predictor_op(req.op, req.args);
   }
   proto::AdminResponse resp;
   if (result) {
@@ -121,7 +125,7 @@ Expected<json> AdminService::status() {
       {"commit_failures", m.commit_failures},
       {"hparam_replies", m.hparam_replies},
       {"agents_died", m.agents_died},
-      {"hparam_policy", std::string(ColdStartPolicy::kPolicyName)},
+      {"hparam_policy", core_.hparam_policy()},
   };
 }
 
@@ -230,6 +234,29 @@ Expected<json> AdminService::agents_command(const json& args, std::vector<Outgoi
   if (args.contains("args") && args["args"].is_object()) cmd.args = args["args"];
   if (auto s = core_.send_command(*id, cmd, out); !s) return s.error();
   return json{{"command_id", cmd.command_id}, {"agent_id", *id}, {"action", *action}};
+}
+
+Expected<json> AdminService::predictor_op(const std::string& op, const json& args) {
+  if (!predictor_) {
+    return Error{std::string(proto::err::kUnavailable),
+                 "this coordinator runs no predictor (cold-start policy only)"};
+  }
+  auto version = arg<int64_t>(args, "version", 0);
+  if (!version) return version.error();
+  auto reason = arg<std::string>(args, "reason", "edgenasctl");
+  if (!reason) return reason.error();
+  if (op == "predictor.list") return predictor_->list();
+  if (op == "predictor.show") return predictor_->show(static_cast<int>(*version));
+  if (op == "predictor.train") return predictor_->train(*reason);
+  if (op == "predictor.promote") {
+    if (*version < 1) return bad_request("predictor.promote needs a 'version'");
+    return predictor_->promote(static_cast<int>(*version), *reason);
+  }
+  if (op == "predictor.rollback") return predictor_->rollback();
+  return Error{std::string(proto::err::kUnknownOp),
+               "unknown operation '" + op +
+                   "' (predictor.list, predictor.show, predictor.train, predictor.promote, "
+                   "predictor.rollback)"};
 }
 
 }  // namespace edgenas::coordinator

@@ -9,7 +9,9 @@ namespace edgenas::coordinator {
 
 class AdminService {
  public:
-  explicit AdminService(CoordinatorCore& core) : core_(core) {}
+  // predictor: the predictor's admin side, or null when this coordinator has none.
+  AdminService(CoordinatorCore& core, PredictorControl* predictor = nullptr)
+      : core_(core), predictor_(predictor) {}
   // agent_out receives messages to agents (agents.command).
   proto::AdminResponse handle(const proto::AdminRequest& req, std::vector<Outgoing>& agent_out);
 
@@ -20,8 +22,10 @@ class AdminService {
   Expected<nlohmann::json> traces_page(const nlohmann::json& args, bool full);
   Expected<nlohmann::json> hparams_ask(const nlohmann::json& args);
   Expected<nlohmann::json> agents_command(const nlohmann::json& args, std::vector<Outgoing>& out);
+  Expected<nlohmann::json> predictor_op(const std::string& op, const nlohmann::json& args);
 
   CoordinatorCore& core_;
+  PredictorControl* predictor_;
 };
 
 }  // namespace edgenas::coordinator

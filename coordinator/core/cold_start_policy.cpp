@@ -13,9 +13,11 @@ constexpr double kAcceleratorCoreWeight = 4.0;
 constexpr double kFullComputeNodes = 16.0;
 constexpr double kFullMemoryMb = 4096.0;
 
-uint32_t fnv1a(std::string_view a, std::string_view b) {
+}  // namespace
+
+uint32_t request_seed(std::string_view agent_id, std::string_view request_id) {
   uint32_t h = 2166136261u;
-  for (auto s : {a, std::string_view("/"), b}) {
+  for (auto s : {agent_id, std::string_view("/"), request_id}) {
     for (unsigned char c : s) {
       h ^= c;
       h *= 16777619u;
@@ -23,8 +25,6 @@ uint32_t fnv1a(std::string_view a, std::string_view b) {
   }
   return h;
 }
-
-}  // namespace
 
 ColdStartPolicy::Score ColdStartPolicy::score(const Context& ctx) {
   Score s;
@@ -62,7 +62,7 @@ proto::HparamReply ColdStartPolicy::choose(std::string_view agent_id,
   // Many classes: label smoothing regularises the wide head; otherwise plain cross-entropy.
   const bool many_classes = req.context.dataset && req.context.dataset->classes >= 20;
   h.loss = many_classes ? Loss::label_smoothing_ce : Loss::cross_entropy;
-  h.seed = fnv1a(agent_id, req.request_id);
+  h.seed = request_seed(agent_id, req.request_id);
 
   char buf[200];
   std::snprintf(buf, sizeof buf,

@@ -80,6 +80,7 @@ class CoordinatorCore {
     return hparams_.choose("edgenasctl", req);
   }
 
+  std::string hparam_policy() const { return hparams_.describe(); }
   const Registry& registry() const { return registry_; }
   const Metrics& metrics() const { return metrics_; }
   const CoreConfig& config() const { return cfg_; }

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "common/protocol/schema.hpp"
 
 namespace edgenas::coordinator {
@@ -12,6 +14,24 @@ class HparamService {
  public:
   virtual ~HparamService() = default;
   virtual proto::HparamReply choose(std::string_view agent_id, const proto::HparamRequest& req) = 0;
+  // What serves, for `edgenasctl status` ("cold-start", "predictor v3", ...).
+  virtual std::string describe() const = 0;
+};
+
+// The seed of a run: FNV-1a of agent id and request id, so a repeated request gets the same
+// seed (and the same reply) and different requests differ.
+uint32_t request_seed(std::string_view agent_id, std::string_view request_id);
+
+// The admin side of the predictor (versions, training, promotion), implemented by the
+// predictor service; the admin API calls it without depending on it.
+class PredictorControl {
+ public:
+  virtual ~PredictorControl() = default;
+  virtual Expected<nlohmann::json> list() = 0;
+  virtual Expected<nlohmann::json> show(int version) = 0;
+  virtual Expected<nlohmann::json> train(const std::string& reason) = 0;
+  virtual Expected<nlohmann::json> promote(int version, const std::string& reason) = 0;
+  virtual Expected<nlohmann::json> rollback() = 0;
 };
 
 // Rule-based policy from the Source matrix and the queue's tightest latency requirement
@@ -26,6 +46,7 @@ class ColdStartPolicy final : public HparamService {
   static constexpr double kDefaultLatencyReqMs = 1000;
 
   proto::HparamReply choose(std::string_view agent_id, const proto::HparamRequest& req) override;
+  std::string describe() const override { return std::string(kPolicyName); }
 
   // The size score in [0, 1] and its parts, exposed for tests and the reply's reason.
   struct Score {

@@ -145,6 +145,23 @@ int main(int argc, char** argv) {
                    "JSON file: {\"job\": {...}, \"source\": {...}, \"dataset\": {...}}")
       ->required();
 
+  auto* pred = app.add_subcommand("predictor", "the learned hyperparameter predictor");
+  pred->require_subcommand(1);
+  auto* pred_list = pred->add_subcommand("list", "every version: status, held-out regret, serving");
+  auto* pred_show = pred->add_subcommand("show", "one version with its metrics");
+  int version = 0;
+  pred_show->add_option("VERSION", version, "version (default: the serving one)");
+  auto* pred_train = pred->add_subcommand("train", "start a training now (runs in the background)");
+  auto* pred_promote = pred->add_subcommand("promote", "serve this version");
+  pred_promote->add_option("VERSION", version, "version")
+      ->required()
+      ->check(CLI::Range(1, 1 << 30));
+  auto* pred_rollback =
+      pred->add_subcommand("rollback", "serve the previously promoted version (or the cold start)");
+  std::string reason = "edgenasctl";
+  for (auto* sc : {pred_train, pred_promote})
+    sc->add_option("--reason", reason, "recorded with it");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -302,6 +319,54 @@ int main(int argc, char** argv) {
     } else if (!out_path.empty()) {
       std::cerr << "exported " << count << " traces to " << out_path << "\n";
     }
+    return 0;
+  }
+  if (pred_list->parsed()) {
+    auto r = client.call("predictor.list");
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& v : (*r)["versions"]) {
+      std::string heads;
+      if (v.contains("head_accuracy")) {
+        for (const char* h : {"layers", "filters", "kernel", "loss"})
+          heads += (heads.empty() ? "" : "/") + fmt(v["head_accuracy"].value(h, 0.0), 2);
+      }
+      rows.push_back(
+          {std::to_string(v["version"].get<int>()) + (v["serving"].get<bool>() ? " *" : ""),
+           str(v["status"]), str(v["training_traces"]),
+           v.contains("regret") ? fmt(v["regret"].get<double>(), 4) : "-",
+           v.contains("normalised_reward") ? fmt(v["normalised_reward"].get<double>(), 3) : "-",
+           heads.empty() ? "-" : heads, str(v["note"])});
+    }
+    print_table(std::cout,
+                {"VERSION", "STATUS", "TRACES", "REGRET", "NORM_REWARD", "ACC L/F/K/LOSS", "NOTE"},
+                rows);
+    std::cout << "serving: " << str((*r)["serving"]) << "; explore share " << (*r)["explore"]
+              << "\n";
+    return 0;
+  }
+  if (pred_show->parsed()) {
+    auto r = client.call("predictor.show", {{"version", version}});
+    if (!r) return fail(r.error());
+    print_json(*r);
+    return 0;
+  }
+  if (pred_train->parsed()) {
+    auto r = client.call("predictor.train", {{"reason", reason}});
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::cout << "training predictor v" << (*r)["version"] << " on " << (*r)["traces"]
+              << " traces (see `edgenasctl predictor list`)\n";
+    return 0;
+  }
+  if (pred_promote->parsed() || pred_rollback->parsed()) {
+    auto r = pred_promote->parsed()
+                 ? client.call("predictor.promote", {{"version", version}, {"reason", reason}})
+                 : client.call("predictor.rollback");
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::cout << "serving: " << str((*r)["serving"]) << "\n";
     return 0;
   }
   if (hp_ask->parsed()) {

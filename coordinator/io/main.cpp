@@ -8,6 +8,7 @@
 #include "common/util/daemon.hpp"
 #include "common/util/log.hpp"
 #include "coordinator/io/server.hpp"
+#include "coordinator/predictor/service.hpp"
 
 using namespace edgenas;
 
@@ -20,12 +21,50 @@ struct Options {
   int64_t heartbeat_interval_ms = limits::kDefaultHeartbeatIntervalMs;
   int dead_after_missed = limits::kDeadAfterMissedHeartbeats;
   std::string log_level = "info";
+  predictor::PredictorConfig predictor;
+  bool predictor_enabled = true;
 };
+
+// edgenas-predictor installed beside the coordinator, or in the build tree's layout.
+std::string default_trainer() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  for (const auto& p :
+       {self / "edgenas-predictor", self / ".." / "predictor" / "edgenas-predictor"}) {
+    if (std::filesystem::exists(p, ec)) return std::filesystem::weakly_canonical(p, ec).string();
+  }
+  return "";
+}
 
 Status load_config(const std::string& path, Options& o) {
   auto t = config::parse_file(path);
   if (!t) return t.error();
-  if (auto s = config::check_keys(*t, {"coordinator"}, path); !s) return s;
+  if (auto s = config::check_keys(*t, {"coordinator", "predictor"}, path); !s) return s;
+  if (const auto* p = t->get_as<toml::table>("predictor")) {
+    const std::string w = path + ": [predictor]";
+    if (auto s = config::check_keys(
+            *p,
+            {"enabled", "trainer", "dir", "explore", "retrain_every", "retrain_after_traces",
+             "min_traces", "gate_margin", "auto_promote", "train_budget", "train_timeout"},
+            w);
+        !s)
+      return s;
+    auto& P = o.predictor;
+    EDGENAS_CONFIG_READ(config::get_bool(*p, "enabled", w), o.predictor_enabled);
+    EDGENAS_CONFIG_READ(config::get_string(*p, "trainer", w), P.trainer);
+    EDGENAS_CONFIG_READ(config::get_string(*p, "dir", w), P.dir);
+    EDGENAS_CONFIG_READ(config::get_double(*p, "explore", w, 0, 1), P.explore);
+    EDGENAS_CONFIG_READ(config::get_duration_ms(*p, "retrain_every", w), P.retrain_every_ms);
+    EDGENAS_CONFIG_READ(config::get_int(*p, "retrain_after_traces", w, 0, 100'000'000),
+                        P.retrain_after_traces);
+    EDGENAS_CONFIG_READ(config::get_int(*p, "min_traces", w, 25, 100'000'000), P.min_traces);
+    EDGENAS_CONFIG_READ(config::get_double(*p, "gate_margin", w, -1, 1), P.gate_margin);
+    EDGENAS_CONFIG_READ(config::get_bool(*p, "auto_promote", w), P.auto_promote);
+    EDGENAS_CONFIG_READ(config::get_string(*p, "train_budget", w), P.train_budget);
+    EDGENAS_CONFIG_READ(config::get_duration_ms(*p, "train_timeout", w), P.train_timeout_ms);
+    if (!config::parse_duration_ms(P.train_budget))
+      return Error{"bad_config", w + ".train_budget must be a duration like \"2m\""};
+  }
   const auto* c = t->get_as<toml::table>("coordinator");
   if (!c) return ok_status();
   const std::string where = path + ": [coordinator]";
@@ -69,6 +108,17 @@ int main(int argc, char** argv) {
   app.add_option("--dead-after", dead, "missed heartbeats before an agent is dead (default 3)")
       ->check(CLI::Range(1, 1000));
   app.add_option("--log-level", level, "debug|info|warn|error (default info)");
+  std::string trainer, train_budget;
+  double explore = -1;
+  int64_t retrain_after = -1;
+  bool no_predictor = false;
+  app.add_option("--trainer", trainer, "edgenas-predictor binary (default: found beside this one)");
+  app.add_option("--explore", explore, "share of hparam replies that explore (default 0.1)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--retrain-after", retrain_after, "retrain after this many new traces (0: off)")
+      ->check(CLI::Range(int64_t{0}, int64_t{100'000'000}));
+  app.add_option("--train-budget", train_budget, "the predictor trainer's NAS budget (default 2m)");
+  app.add_flag("--no-predictor", no_predictor, "serve the cold-start policy only, never train");
   app.set_version_flag("--version", std::string("edgenas-coordinator 0.1.0, protocol ") +
                                         std::to_string(proto::kProtocolVersion));
   CLI11_PARSE(app, argc, argv);
@@ -84,6 +134,15 @@ int main(int argc, char** argv) {
   if (!db.empty()) o.database = db;
   if (!level.empty()) o.log_level = level;
   if (dead) o.dead_after_missed = dead;
+  if (!trainer.empty()) o.predictor.trainer = trainer;
+  if (!train_budget.empty()) o.predictor.train_budget = train_budget;
+  if (explore >= 0) o.predictor.explore = explore;
+  if (retrain_after >= 0) o.predictor.retrain_after_traces = retrain_after;
+  if (no_predictor) o.predictor_enabled = false;
+  if (!config::parse_duration_ms(o.predictor.train_budget)) {
+    std::cerr << "edgenas-coordinator: --train-budget must be a duration like 2m\n";
+    return 2;
+  }
   if (!hb.empty()) {
     auto d = config::parse_duration_ms(hb);
     if (!d || *d < 100) {
@@ -109,17 +168,35 @@ int main(int argc, char** argv) {
   }
 
   SystemClock clock;
-  coordinator::ColdStartPolicy policy;
+  o.predictor.database = std::filesystem::absolute(o.database).string();
+  if (o.predictor.dir.empty())
+    o.predictor.dir = (std::filesystem::absolute(o.database).parent_path() / "predictors").string();
+  if (o.predictor.trainer.empty()) o.predictor.trainer = default_trainer();
+  ProcessLauncher launcher;
+  coordinator::ColdStartPolicy cold_start;
+  std::unique_ptr<predictor::PredictorService> predictor;
+  coordinator::HparamService* policy = &cold_start;
+  if (o.predictor_enabled) {
+    predictor =
+        std::make_unique<predictor::PredictorService>(clock, **store, o.predictor, launcher);
+    if (auto s = predictor->start(); !s) {
+      std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
+      return 1;
+    }
+    policy = predictor.get();
+    if (o.predictor.trainer.empty())
+      log::warn("no edgenas-predictor found; the predictor will not be trained here");
+  }
   coordinator::CoreConfig cfg;
   cfg.heartbeat_interval_ms = o.heartbeat_interval_ms;
   cfg.dead_after_missed = o.dead_after_missed;
   cfg.epoch = daemon::random_hex_id();
-  coordinator::CoordinatorCore core(clock, **store, policy, cfg);
+  coordinator::CoordinatorCore core(clock, **store, *policy, cfg);
   if (auto s = core.start(); !s) {
     std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
     return 1;
   }
-  coordinator::AdminService admin_service(core);
+  coordinator::AdminService admin_service(core, predictor.get());
 
   daemon::SignalWatcher signals;
   zmq::context_t ctx(1);
@@ -130,6 +207,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   coordinator::Server server(ctx, core, admin_service, o.server, std::move(*writer));
+  if (predictor) {
+    auto counts = (*store)->counts();
+    const int64_t traces_at_start = counts ? counts->traces : 0;
+    server.on_tick([&] { predictor->tick(traces_at_start + core.metrics().traces_committed); });
+  }
   if (auto s = server.bind(); !s) {
     std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
     return 1;
@@ -137,6 +219,7 @@ int main(int argc, char** argv) {
   log::info("coordinator started", {{"epoch", cfg.epoch},
                                     {"database", o.database},
                                     {"heartbeat_interval_ms", cfg.heartbeat_interval_ms},
+                                    {"hparam_policy", policy->describe()},
                                     {"protocol", proto::kProtocolVersion}});
   server.run(signals.stop_requested());
   log::info("coordinator stopped");

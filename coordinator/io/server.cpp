@@ -170,6 +170,7 @@ void Server::run(const std::atomic<bool>& stop) {
     if (items[1].revents & ZMQ_POLLIN) drain_admin(out);
     if (core_.clock().now_ms() >= next_tick) {
       core_.tick();
+      if (on_tick_) on_tick_();
       next_tick = core_.clock().now_ms() + tick_every;
     }
     // Replies that do not depend on durability (Welcome, HeartbeatAck, HparamReply, Error)

@@ -7,6 +7,7 @@
 // disk.
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -57,6 +58,9 @@ class Server {
   Server(zmq::context_t& ctx, CoordinatorCore& core, AdminService& admin, ServerConfig cfg,
          std::unique_ptr<TraceStore> writer = nullptr);
   Status bind();
+  // Called on every timer tick of the io loop, after the core's (the predictor service's
+  // retraining triggers and training child).
+  void on_tick(std::function<void()> f) { on_tick_ = std::move(f); }
   // Serves until stop is set; then commits what is pending and returns.
   void run(const std::atomic<bool>& stop);
 
@@ -73,6 +77,7 @@ class Server {
   zmq::socket_t admin_sock_;
   uint64_t admin_msg_id_ = 1;
   std::unique_ptr<CommitWorker> worker_;
+  std::function<void()> on_tick_;
 };
 
 // Sets the options every socket that reads untrusted bytes gets (size cap, no linger).

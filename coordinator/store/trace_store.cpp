@@ -60,6 +60,26 @@ CREATE TABLE hparam_replies (
 );
 CREATE INDEX replies_by_agent ON hparam_replies(agent_id, ts_ms);
 )sql",
+    R"sql(
+-- Trained predictors: one row per version; the model file lives at path.
+CREATE TABLE predictor_versions (
+  version          INTEGER PRIMARY KEY,
+  created_ms       INTEGER NOT NULL,
+  status           TEXT NOT NULL,     -- training, candidate, promoted, retired, rejected, failed
+  path             TEXT NOT NULL,
+  feature_version  INTEGER NOT NULL,
+  training_traces  INTEGER NOT NULL,
+  metrics          TEXT NOT NULL,     -- JSON
+  note             TEXT NOT NULL
+);
+-- Every promotion, in order (rollback goes back along it).
+CREATE TABLE predictor_promotions (
+  seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+  version  INTEGER NOT NULL,
+  ts_ms    INTEGER NOT NULL,
+  reason   TEXT NOT NULL
+);
+)sql",
 };
 
 }  // namespace
@@ -219,6 +239,115 @@ Expected<StoreCounts> TraceStore::counts() {
     *dst = q->col_int(0);
   }
   return c;
+}
+
+namespace {
+PredictorVersion read_version(sqlite::Stmt& q) {
+  PredictorVersion v;
+  v.version = static_cast<int>(q.col_int(0));
+  v.created_ms = q.col_int(1);
+  v.status = q.col_text(2);
+  v.path = q.col_text(3);
+  v.feature_version = static_cast<int>(q.col_int(4));
+  v.training_traces = q.col_int(5);
+  v.metrics = nlohmann::json::parse(q.col_text(6), nullptr, false);
+  if (v.metrics.is_discarded()) v.metrics = nlohmann::json::object();
+  v.note = q.col_text(7);
+  return v;
+}
+constexpr const char* kVersionColumns =
+    "version, created_ms, status, path, feature_version, training_traces, metrics, note";
+}  // namespace
+
+Expected<int> TraceStore::next_predictor_version() {
+  auto q = db_->prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM predictor_versions");
+  if (!q) return q.error();
+  if (!q->step()) return Error{"store", "cannot read predictor versions: " + db_->errmsg()};
+  return static_cast<int>(q->col_int(0));
+}
+
+Status TraceStore::save_predictor_version(const PredictorVersion& v) {
+  auto q = db_->prepare(
+      "INSERT INTO predictor_versions (version, created_ms, status, path, feature_version, "
+      "training_traces, metrics, note) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) "
+      "ON CONFLICT(version) DO UPDATE SET status=excluded.status, path=excluded.path, "
+      "feature_version=excluded.feature_version, training_traces=excluded.training_traces, "
+      "metrics=excluded.metrics, note=excluded.note");
+  if (!q) return q.error();
+  q->bind(1, v.version).bind(2, v.created_ms).bind(3, v.status).bind(4, v.path);
+  q->bind(5, v.feature_version).bind(6, v.training_traces).bind(7, v.metrics.dump());
+  q->bind(8, v.note);
+  q->step();
+  return q->status();
+}
+
+Expected<std::vector<PredictorVersion>> TraceStore::predictor_versions() {
+  auto q = db_->prepare(std::string("SELECT ") + kVersionColumns +
+                        " FROM predictor_versions ORDER BY version");
+  if (!q) return q.error();
+  std::vector<PredictorVersion> out;
+  while (q->step()) out.push_back(read_version(*q));
+  if (auto s = q->status(); !s) return s.error();
+  return out;
+}
+
+Expected<std::optional<PredictorVersion>> TraceStore::predictor_version(int version) {
+  auto q = db_->prepare(std::string("SELECT ") + kVersionColumns +
+                        " FROM predictor_versions WHERE version = ?1");
+  if (!q) return q.error();
+  q->bind(1, version);
+  if (q->step()) return std::optional<PredictorVersion>(read_version(*q));
+  if (auto s = q->status(); !s) return s.error();
+  return std::optional<PredictorVersion>();
+}
+
+Status TraceStore::record_promotion(int version, int64_t ts_ms, const std::string& reason) {
+  if (auto s = db_->begin(); !s) return s;
+  auto fail = [&](Status s) {
+    db_->rollback();
+    return s;
+  };
+  for (const char* sql :
+       {"UPDATE predictor_versions SET status = 'retired' WHERE status = 'promoted'",
+        "UPDATE predictor_versions SET status = 'promoted' WHERE version = ?1",
+        "INSERT INTO predictor_promotions (version, ts_ms, reason) VALUES (?1, ?2, ?3)"}) {
+    auto q = db_->prepare(sql);
+    if (!q) return fail(q.error());
+    if (std::string(sql).find("?1") != std::string::npos) q->bind(1, version);
+    if (std::string(sql).find("?2") != std::string::npos) q->bind(2, ts_ms).bind(3, reason);
+    q->step();
+    if (auto s = q->status(); !s) return fail(s);
+  }
+  return db_->commit();
+}
+
+Expected<std::vector<std::pair<int, std::string>>> TraceStore::promotions() {
+  auto q = db_->prepare("SELECT version, reason FROM predictor_promotions ORDER BY seq");
+  if (!q) return q.error();
+  std::vector<std::pair<int, std::string>> out;
+  while (q->step()) out.emplace_back(static_cast<int>(q->col_int(0)), q->col_text(1));
+  if (auto s = q->status(); !s) return s.error();
+  return out;
+}
+
+Expected<std::vector<TraceRecord>> TraceStore::recent_traces(int64_t limit) {
+  auto q = db_->prepare(
+      "SELECT agent_id, received_ms, body FROM traces ORDER BY received_ms DESC, trace_id LIMIT "
+      "?1");
+  if (!q) return q.error();
+  q->bind(1, limit);
+  std::vector<TraceRecord> out;
+  while (q->step()) {
+    TraceRecord r;
+    r.agent_id = q->col_text(0);
+    r.received_ms = q->col_int(1);
+    auto t = unpack_column<Trace>(q->col_blob(2), "trace");
+    if (!t) continue;  // an undecodable row is skipped, not fatal for training
+    r.trace = std::move(*t);
+    out.push_back(std::move(r));
+  }
+  if (auto s = q->status(); !s) return s.error();
+  return out;
 }
 
 }  // namespace edgenas::coordinator

@@ -4,6 +4,7 @@
 // commit); a trace is acked only after the batch holding it committed. Trace ids are primary
 // keys, so a resent trace is stored once.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,18 @@ struct TraceFilter {
   int64_t limit = 100;
 };
 
+// One trained predictor (docs/ARCHITECTURE.md, "The predictor").
+struct PredictorVersion {
+  int version = 0;
+  int64_t created_ms = 0;
+  std::string status;  // training, candidate, promoted, retired, rejected, failed
+  std::string path;    // the model file
+  int feature_version = 0;
+  int64_t training_traces = 0;
+  nlohmann::json metrics = nlohmann::json::object();
+  std::string note;  // why it has its status
+};
+
 struct StoreCounts {
   int64_t agents = 0;
   int64_t traces = 0;
@@ -53,7 +66,7 @@ struct StoreCounts {
 
 class TraceStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static Expected<std::unique_ptr<TraceStore>> open(const std::string& path);
 
   // One transaction: all or nothing. Traces already stored are skipped (idempotent).
@@ -65,6 +78,20 @@ class TraceStore {
   Expected<std::vector<TraceRecord>> list_traces(const TraceFilter& filter);
   Expected<StoreCounts> counts();
   int64_t schema_version() { return db_->user_version(); }
+
+  // The most recent traces (newest first), for training the predictor.
+  Expected<std::vector<TraceRecord>> recent_traces(int64_t limit);
+
+  // Predictor versions and promotions.
+  Expected<int> next_predictor_version();
+  Status save_predictor_version(const PredictorVersion& v);
+  Expected<std::vector<PredictorVersion>> predictor_versions();
+  Expected<std::optional<PredictorVersion>> predictor_version(int version);
+  // One transaction: the promoted version (if any) becomes retired, this one promoted, and the
+  // promotion is appended to the history.
+  Status record_promotion(int version, int64_t ts_ms, const std::string& reason);
+  Expected<std::vector<std::pair<int, std::string>>>
+  promotions();  // (version, reason), oldest first
 
  private:
   explicit TraceStore(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}

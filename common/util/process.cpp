@@ -1,4 +1,4 @@
-#include "agent/io/child_process.hpp"
+#include "common/util/process.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -13,9 +13,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/util/log.hpp"
-
-namespace edgenas::agent {
+namespace edgenas {
 namespace fs = std::filesystem;
 
 namespace {
@@ -85,11 +83,11 @@ Expected<std::vector<std::string>> ProcessLauncher::make_cgroups(const std::stri
   if (fs::exists(cgroup_root_ + "/cgroup.controllers") && own.count("v2")) {
     const std::string base = cgroup_root_ + (own.at("v2") == "/" ? "" : own.at("v2"));
     // Controllers can only be enabled for children of a group without processes of its own
-    // (except the root): move the agent into a leaf first.
+    // (except the root): move this process into a leaf first.
     if (own.at("v2") != "/" && !read_file(base + "/cgroup.procs").empty()) {
-      fs::create_directories(base + "/agent", ec);
-      if (ec || !write_file(base + "/agent/cgroup.procs", std::to_string(::getpid())))
-        return Error{"cgroup", "cannot move the agent into " + base + "/agent"};
+      fs::create_directories(base + "/daemon", ec);
+      if (ec || !write_file(base + "/daemon/cgroup.procs", std::to_string(::getpid())))
+        return Error{"cgroup", "cannot move this process into " + base + "/daemon"};
     }
     if (!write_file(base + "/cgroup.subtree_control", "+cpu +memory"))
       return Error{"cgroup", "cannot enable cpu and memory controllers in " + base};
@@ -170,6 +168,7 @@ Expected<int> ProcessLauncher::spawn(const ChildSpec& spec) {
   const bool rlimit = join.empty() && spec.limits.memory_mb > 0;
   const rlim_t data_limit = static_cast<rlim_t>(spec.limits.memory_mb) << 20;
   const pid_t parent = ::getpid();
+  const int spec_nice = spec.nice;
 
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -199,6 +198,7 @@ Expected<int> ProcessLauncher::spawn(const ChildSpec& spec) {
       ::setrlimit(RLIMIT_DATA, &rl);
     }
     if (have_mask) ::sched_setaffinity(0, sizeof mask, &mask);
+    if (spec_nice != 0) ::setpriority(PRIO_PROCESS, 0, spec_nice);
     const int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, 0);
     ::dup2(pipe_fds[1], 1);
@@ -296,4 +296,4 @@ void ProcessLauncher::forget(int pid) {
   children_.erase(it);
 }
 
-}  // namespace edgenas::agent
+}  // namespace edgenas

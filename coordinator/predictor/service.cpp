@@ -1,0 +1,353 @@
+#include "coordinator/predictor/service.hpp"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "common/util/log.hpp"
+
+namespace edgenas::predictor {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::optional<json> read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  auto j = json::parse(in, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+std::string last_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  return last;
+}
+
+// The held-out regret a metrics file reports for `who` ("new", "baseline", "cold_start").
+std::optional<double> regret_of(const json& metrics, const char* who) {
+  if (!metrics.contains("heldout") || !metrics["heldout"].contains(who)) return std::nullopt;
+  const auto& s = metrics["heldout"][who];
+  if (!s.contains("regret") || !s["regret"].is_number()) return std::nullopt;
+  return s["regret"].get<double>();
+}
+
+json summary(const coordinator::PredictorVersion& v, int serving) {
+  json row{{"version", v.version},
+           {"status", v.status},
+           {"serving", v.version == serving},
+           {"created_ms", v.created_ms},
+           {"training_traces", v.training_traces},
+           {"note", v.note}};
+  if (auto r = regret_of(v.metrics, "new")) row["regret"] = *r;
+  if (v.metrics.contains("heldout") && v.metrics["heldout"].contains("new")) {
+    const auto& n = v.metrics["heldout"]["new"];
+    row["normalised_reward"] = n.value("normalised_reward", 0.0);
+    row["head_accuracy"] = n.value("head_accuracy", json::object());
+  }
+  return row;
+}
+
+}  // namespace
+
+PredictorService::PredictorService(const Clock& clock, coordinator::TraceStore& store,
+                                   PredictorConfig cfg, ChildLauncher& launcher)
+    : clock_(clock), store_(store), cfg_(std::move(cfg)), launcher_(launcher) {
+  if (cfg_.retrain_every_ms > 0) next_scheduled_ms_ = clock_.now_ms() + cfg_.retrain_every_ms;
+}
+
+Status PredictorService::start() {
+  auto versions = store_.predictor_versions();
+  if (!versions) return versions.error();
+  for (auto& v : *versions) {
+    traces_at_last_training_ = std::max(traces_at_last_training_, v.training_traces);
+    if (v.status == "training") {  // the coordinator stopped while it trained
+      v.status = "failed";
+      v.note = "the coordinator stopped during the training";
+      (void)store_.save_predictor_version(v);
+    }
+  }
+  auto history = store_.promotions();
+  if (!history) return history.error();
+  // The newest promotion whose model loads serves; unloadable ones are marked failed.
+  for (auto it = history->rbegin(); it != history->rend(); ++it) {
+    if (it->first == 0) break;  // rolled back to the cold-start policy
+    if (load_and_serve(it->first)) break;
+  }
+  log::info("hyperparameter policy", {{"serving", describe()}});
+  return ok_status();
+}
+
+Status PredictorService::load_and_serve(int version) {
+  auto v = store_.predictor_version(version);
+  if (!v) return v.error();
+  if (!*v) return Error{"not_found", "no predictor version " + std::to_string(version)};
+  auto m = load_predictor((*v)->path);
+  Status problem = ok_status();
+  if (!m) {
+    problem = m.error();
+  } else if (m->mlp.heads.size() != static_cast<std::size_t>(kHeads)) {
+    problem = Error{"bad_model", (*v)->path + ": its heads do not match the hyperparameter grid"};
+  } else {
+    for (int h = 0; h < kHeads; ++h) {
+      if (m->mlp.heads[static_cast<std::size_t>(h)].out != Grid::size(h))
+        problem = Error{"bad_model", (*v)->path + ": its heads do not match the hyperparameter grid"};
+    }
+  }
+  if (!problem) {
+    log::error("predictor version unusable; it does not serve",
+               {{"version", version}, {"error", problem.error().message}});
+    (*v)->status = "failed";
+    (*v)->note = problem.error().message;
+    (void)store_.save_predictor_version(**v);
+    return problem;
+  }
+  m->version = version;
+  model_ = std::make_shared<const PredictorModel>(std::move(*m));
+  return ok_status();
+}
+
+std::string PredictorService::describe() const {
+  std::string d = model_ ? "predictor v" + std::to_string(model_->version)
+                         : std::string(coordinator::ColdStartPolicy::kPolicyName);
+  if (training_) d += " (training v" + std::to_string(training_->version) + ")";
+  return d;
+}
+
+Choice PredictorService::explore_from(const Choice& base, std::mt19937_64& rng) const {
+  Choice c = base;
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int attempt = 0; attempt < 16 && c == base; ++attempt) {
+    for (int h = 0; h < kHeads; ++h) {
+      auto& i = c.index[static_cast<std::size_t>(h)];
+      if (h == kLoss) {
+        if (u(rng) < 1.0 / 3) i = std::uniform_int_distribution<int>(0, Grid::size(h) - 1)(rng);
+      } else if (u(rng) < 0.5) {
+        const int step = std::uniform_int_distribution<int>(1, 2)(rng) * (u(rng) < 0.5 ? -1 : 1);
+        i = std::clamp(i + step, 0, Grid::size(h) - 1);
+      }
+    }
+  }
+  return c;
+}
+
+proto::HparamReply PredictorService::choose(std::string_view agent_id,
+                                            const proto::HparamRequest& req) {
+  const uint32_t seed = coordinator::request_seed(agent_id, req.request_id);
+  proto::HparamReply reply;
+  Choice base;
+  auto model = model_;  // the version serving now, for the whole reply
+  std::optional<Choice> predicted;
+  if (model) {
+    if (auto c = model->predict(req.context)) predicted = *c;
+  }
+  if (predicted) {
+    base = *predicted;
+    reply.policy = "predictor";
+    reply.predictor_version = model->version;
+    reply.reason = "predictor v" + std::to_string(model->version);
+  } else {
+    reply = cold_start_.choose(agent_id, req);
+    base = Grid::nearest(reply.hparams);
+  }
+  // Exploration, decided from the seed so a repeated request gets the same answer.
+  std::mt19937_64 rng(static_cast<uint64_t>(seed) * 0x9E3779B97F4A7C15ull + 1);
+  if (std::uniform_real_distribution<double>(0, 1)(rng) < cfg_.explore) {
+    base = explore_from(base, rng);
+    reply.explore = true;
+    reply.policy = "explore";
+    reply.reason = "exploring near the " + (predicted ? reply.reason : std::string("cold-start")) +
+                   " choice (" + std::to_string(static_cast<int>(cfg_.explore * 100)) +
+                   " % of replies explore)";
+  }
+  reply.request_id = req.request_id;
+  reply.hparams = Grid::hparams(base, seed);
+  return reply;
+}
+
+Hyperparameters PredictorService::best_for(const Context& ctx, uint32_t seed) const {
+  if (model_) {
+    if (auto c = model_->predict(ctx)) return Grid::hparams(*c, seed);
+  }
+  proto::HparamRequest req;
+  req.request_id = "best";
+  req.context = ctx;
+  auto h = coordinator::ColdStartPolicy().choose("sim", req).hparams;
+  h.seed = seed;
+  return h;
+}
+
+void PredictorService::tick(int64_t traces_stored) {
+  const int64_t now = clock_.now_ms();
+  if (training_) {
+    (void)launcher_.take_lines(training_->handle);
+    if (auto exit = launcher_.poll(training_->handle)) {
+      (void)launcher_.take_lines(training_->handle);
+      finish_training(*exit);
+    } else if (now - training_->started_ms > cfg_.train_timeout_ms) {
+      log::error("predictor training exceeded its timeout; killing it",
+                 {{"version", training_->version}});
+      launcher_.signal(training_->handle, SIGKILL);
+    }
+    return;
+  }
+  if (cfg_.trainer.empty()) return;
+  if (traces_at_last_training_ < 0) traces_at_last_training_ = 0;
+  std::string why;
+  if (cfg_.retrain_after_traces > 0 &&
+      traces_stored - traces_at_last_training_ >= cfg_.retrain_after_traces) {
+    why = std::to_string(traces_stored - traces_at_last_training_) + " new traces";
+  } else if (cfg_.retrain_every_ms > 0 && now >= next_scheduled_ms_) {
+    why = "schedule";
+    next_scheduled_ms_ = now + cfg_.retrain_every_ms;
+  }
+  if (why.empty() || traces_stored < cfg_.min_traces) return;
+  if (auto r = train(why); !r) {
+    log::warn("predictor training not started", {{"error", r.error().message}});
+    traces_at_last_training_ = traces_stored;  // do not retry on every tick
+  }
+}
+
+Expected<json> PredictorService::train(const std::string& reason) {
+  if (cfg_.trainer.empty())
+    return Error{"unavailable", "no predictor trainer configured ([predictor] trainer)"};
+  if (training_)
+    return Error{"busy", "predictor v" + std::to_string(training_->version) + " is training"};
+  auto counts = store_.counts();
+  if (!counts) return counts.error();
+  if (counts->traces < cfg_.min_traces) {
+    return Error{"bad_request", "the store holds " + std::to_string(counts->traces) +
+                                    " traces; training needs at least " +
+                                    std::to_string(cfg_.min_traces)};
+  }
+  auto version = store_.next_predictor_version();
+  if (!version) return version.error();
+  const std::string dir = cfg_.dir + "/v" + std::to_string(*version);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Error{"io", "cannot create " + dir + ": " + ec.message()};
+  coordinator::PredictorVersion v;
+  v.version = *version;
+  v.created_ms = clock_.wall_ms();
+  v.status = "training";
+  v.path = dir + "/model.edgenasp";
+  v.feature_version = kFeatureVersion;
+  v.note = reason;
+  if (auto s = store_.save_predictor_version(v); !s) return s.error();
+  std::vector<std::string> argv{cfg_.trainer,  "train",     "--db",     cfg_.database,
+                                "--out",       dir,         "--version", std::to_string(*version),
+                                "--budget",    cfg_.train_budget};
+  if (model_) {
+    auto serving = store_.predictor_version(model_->version);
+    if (serving && *serving) argv.insert(argv.end(), {"--baseline", (*serving)->path});
+  }
+  ChildSpec spec{argv, dir + "/train.log", {0, 0}, "predictor-v" + std::to_string(*version)};
+  spec.nice = 10;  // the io loop keeps the CPU when both want it
+  auto handle = launcher_.spawn(spec);
+  if (!handle) {
+    v.status = "failed";
+    v.note = "cannot start " + cfg_.trainer + ": " + handle.error().message;
+    (void)store_.save_predictor_version(v);
+    return handle.error();
+  }
+  training_ = Training{*version, *handle, clock_.now_ms(), reason};
+  traces_at_last_training_ = counts->traces;
+  log::info("predictor training started",
+            {{"version", *version}, {"reason", reason}, {"traces", counts->traces}});
+  return json{{"version", *version}, {"reason", reason}, {"traces", counts->traces}};
+}
+
+void PredictorService::finish_training(const ChildExit& exit) {
+  const Training t = *training_;
+  training_.reset();
+  auto row = store_.predictor_version(t.version);
+  if (!row || !*row) return;
+  auto v = **row;
+  const std::string dir = fs::path(v.path).parent_path().string();
+  const auto metrics = read_json(dir + "/metrics.json");
+  if (exit.exit_code != 0 || exit.signal != 0 || !metrics || !fs::exists(v.path)) {
+    v.status = "failed";
+    const std::string tail = last_line(dir + "/train.log");
+    v.note = exit.signal ? "the trainer was killed by signal " + std::to_string(exit.signal)
+                         : "the trainer exited with code " + std::to_string(exit.exit_code) +
+                               (tail.empty() ? "" : ": " + tail);
+    (void)store_.save_predictor_version(v);
+    log::error("predictor training failed", {{"version", t.version}, {"error", v.note}});
+    return;
+  }
+  v.metrics = *metrics;
+  v.training_traces = metrics->value("training_traces", int64_t{0});
+  const auto fresh = regret_of(*metrics, "new");
+  const auto serving = regret_of(*metrics, model_ ? "baseline" : "cold_start");
+  const bool passes = fresh && serving && *fresh <= *serving - cfg_.gate_margin;
+  char note[256];
+  std::snprintf(note, sizeof note, "held-out regret %.4f against %.4f for %s (margin %.4f)",
+                fresh.value_or(-1), serving.value_or(-1),
+                model_ ? ("v" + std::to_string(model_->version)).c_str() : "cold-start",
+                cfg_.gate_margin);
+  v.status = passes ? "candidate" : "rejected";
+  v.note = std::string(passes ? "passed the gate: " : "did not pass the gate: ") + note;
+  (void)store_.save_predictor_version(v);
+  log::info("predictor trained", {{"version", t.version}, {"status", v.status}, {"gate", note}});
+  if (passes && cfg_.auto_promote) {
+    if (auto r = promote(t.version, std::string("gate: ") + note); !r)
+      log::error("automatic promotion failed", {{"version", t.version}, {"error", r.error().message}});
+  }
+}
+
+Expected<json> PredictorService::promote(int version, const std::string& reason) {
+  if (auto s = load_and_serve(version); !s) return s.error();
+  if (auto s = store_.record_promotion(version, clock_.wall_ms(), reason); !s) return s.error();
+  log::info("predictor promoted", {{"version", version}, {"reason", reason}});
+  return json{{"serving", describe()}, {"version", version}};
+}
+
+Expected<json> PredictorService::rollback() {
+  auto history = store_.promotions();
+  if (!history) return history.error();
+  const int current = serving_version();
+  if (current == 0) return Error{"bad_request", "the cold-start policy serves; nothing to roll back"};
+  // The newest earlier promotion of another version that still loads; else the cold start.
+  for (auto it = history->rbegin(); it != history->rend(); ++it) {
+    if (it->first == current || it->first == 0) continue;
+    auto row = store_.predictor_version(it->first);
+    if (!row || !*row || (*row)->status == "failed") continue;
+    if (auto r = promote(it->first, "rollback from v" + std::to_string(current)); r) return r;
+  }
+  model_.reset();
+  if (auto s = store_.record_promotion(0, clock_.wall_ms(), "rollback to the cold-start policy");
+      !s)
+    return s.error();
+  log::info("predictor rolled back to the cold-start policy", {{"from", current}});
+  return json{{"serving", describe()}, {"version", 0}};
+}
+
+Expected<json> PredictorService::list() {
+  auto versions = store_.predictor_versions();
+  if (!versions) return versions.error();
+  json rows = json::array();
+  for (const auto& v : *versions) rows.push_back(summary(v, serving_version()));
+  json out{{"serving", describe()}, {"serving_version", serving_version()}, {"versions", rows},
+           {"explore", cfg_.explore}};
+  if (training_) out["training"] = {{"version", training_->version}, {"reason", training_->reason}};
+  return out;
+}
+
+Expected<json> PredictorService::show(int version) {
+  auto v = store_.predictor_version(version > 0 ? version : serving_version());
+  if (!v) return v.error();
+  if (!*v) return Error{"not_found", "no predictor version " + std::to_string(version)};
+  json out = summary(**v, serving_version());
+  out["path"] = (*v)->path;
+  out["feature_version"] = (*v)->feature_version;
+  out["metrics"] = (*v)->metrics;
+  return out;
+}
+
+}  // namespace edgenas::predictor

@@ -1,0 +1,91 @@
+#pragma once
+// The coordinator's hyperparameter service once it learns from traces (docs/ARCHITECTURE.md,
+// "The predictor"):
+//   - serves the promoted predictor version (torch-free inference), and the cold-start policy
+//     until a version has passed its gate or when the promoted one cannot be loaded;
+//   - explores: a configured share of replies take a neighbour of the policy's choice
+//     (flagged `explore` in the reply, so in the trace), so the fleet keeps producing traces
+//     that say something about other hyperparameters;
+//   - retrains in the background, in a child process (edgenas-predictor, which links libtorch;
+//     the coordinator does not), on a schedule, after N new traces, or when asked; a finished
+//     training becomes a numbered version with its metrics, and is promoted automatically only
+//     when it beats what serves now on the held-out traces by the configured margin;
+//   - promote / rollback by hand (edgenasctl predictor …).
+// Replies never wait for training: the child runs beside the io loop, which polls it.
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "common/util/clock.hpp"
+#include "common/util/process.hpp"
+#include "coordinator/core/hparam_service.hpp"
+#include "coordinator/predictor/model.hpp"
+#include "coordinator/store/trace_store.hpp"
+
+namespace edgenas::predictor {
+
+struct PredictorConfig {
+  std::string dir;      // versions are written to <dir>/v<N>/
+  std::string trainer;  // the edgenas-predictor binary; empty: no training here
+  std::string database; // what the trainer reads the traces from
+  double explore = 0.1;                   // share of replies that explore
+  int64_t retrain_every_ms = 0;           // 0: no schedule
+  int64_t retrain_after_traces = 200;     // 0: not on trace count
+  int64_t min_traces = 50;                // below this, no training starts
+  double gate_margin = 0.0;               // new regret must be ≤ serving regret − margin
+  bool auto_promote = true;
+  std::string train_budget = "2m";        // the trainer's own NAS budget
+  int64_t train_timeout_ms = 3'600'000;   // a training running longer is killed
+};
+
+class PredictorService final : public coordinator::HparamService,
+                               public coordinator::PredictorControl {
+ public:
+  PredictorService(const Clock& clock, coordinator::TraceStore& store, PredictorConfig cfg,
+                   ChildLauncher& launcher);
+
+  // Loads the promoted version from the store; when its file is unusable, the error is logged,
+  // the version marked failed, and the cold-start policy serves.
+  Status start();
+  // Retraining triggers and the training child; traces_stored is the store's trace count.
+  void tick(int64_t traces_stored);
+
+  proto::HparamReply choose(std::string_view agent_id, const proto::HparamRequest& req) override;
+  std::string describe() const override;
+  int serving_version() const { return model_ ? model_->version : 0; }
+  bool training() const { return training_.has_value(); }
+
+  Expected<nlohmann::json> list() override;
+  Expected<nlohmann::json> show(int version) override;
+  Expected<nlohmann::json> train(const std::string& reason) override;
+  Expected<nlohmann::json> promote(int version, const std::string& reason) override;
+  Expected<nlohmann::json> rollback() override;
+
+  // The hyperparameters for a context, without exploration (the simulator's evaluation).
+  Hyperparameters best_for(const Context& ctx, uint32_t seed) const;
+
+ private:
+  Status load_and_serve(int version);
+  void finish_training(const ChildExit& exit);
+  Choice explore_from(const Choice& base, std::mt19937_64& rng) const;
+
+  const Clock& clock_;
+  coordinator::TraceStore& store_;
+  PredictorConfig cfg_;
+  ChildLauncher& launcher_;
+  coordinator::ColdStartPolicy cold_start_;
+  std::shared_ptr<const PredictorModel> model_;
+
+  struct Training {
+    int version = 0;
+    int handle = -1;
+    int64_t started_ms = 0;
+    std::string reason;
+  };
+  std::optional<Training> training_;
+  int64_t traces_at_last_training_ = -1;
+  int64_t next_scheduled_ms_ = 0;
+};
+
+}  // namespace edgenas::predictor

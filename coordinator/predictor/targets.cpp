@@ -1,0 +1,143 @@
+#include "coordinator/predictor/targets.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <queue>
+
+namespace edgenas::predictor {
+
+double trace_reward(const Trace& t) {
+  const auto& o = t.outcome;
+  if (o.status != TraceStatus::ok) return 0;
+  double q = o.accuracy;
+  const double T = t.context.min_latency_req_ms().value_or(kNoTaskLatencyReqMs);
+  if (o.latency_ms > T && o.latency_ms > 0) q *= T / o.latency_ms;
+  if (auto budget = t.context.energy_budget_mj(o.device.empty() ? "cpu" : o.device)) {
+    if (o.energy_mj > *budget && o.energy_mj > 0) q *= *budget / o.energy_mj;
+  }
+  q -= kSearchCostPerHour * o.search_time_s / 3600.0;
+  return std::max(0.0, q);
+}
+
+Example make_example(const Trace& t) {
+  Example e;
+  e.trace_id = t.trace_id;
+  e.context = t.context;
+  e.features = featurize(t.context);
+  e.choice = Grid::nearest(t.hparams);
+  e.reward = trace_reward(t);
+  return e;
+}
+
+std::vector<std::vector<float>> normalised(const std::vector<Example>& ex, const FeatureNorm& n) {
+  std::vector<std::vector<float>> out;
+  out.reserve(ex.size());
+  for (const auto& e : ex) {
+    auto x = n.apply(e.features);
+    out.push_back(x ? *x : std::vector<float>(e.features.size(), 0.0f));
+  }
+  return out;
+}
+
+ExampleSplit split_by_context(const std::vector<Example>& all, double heldout_share,
+                              uint64_t seed) {
+  std::vector<std::vector<float>> rows;
+  for (const auto& e : all) rows.push_back(e.features);
+  const auto norm = FeatureNorm::fit(rows);
+  const auto x = normalised(all, norm);
+  ExampleSplit s;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    // FNV-1a over the features rounded to half a standard deviation, and the seed.
+    uint64_t h = 1469598103934665603ull ^ seed;
+    for (float v : x[i]) {
+      const auto cell = static_cast<int64_t>(std::floor(v * 2.0f));
+      for (int b = 0; b < 8; ++b) {
+        h ^= static_cast<uint64_t>(cell >> (8 * b)) & 0xff;
+        h *= 1099511628211ull;
+      }
+    }
+    const double u = static_cast<double>(h % 1'000'003) / 1'000'003.0;
+    (u < heldout_share ? s.heldout : s.train).push_back(all[i]);
+  }
+  return s;
+}
+
+std::vector<std::vector<int>> nearest(const std::vector<std::vector<float>>& queries,
+                                      const std::vector<std::vector<float>>& pool, int k) {
+  std::vector<std::vector<int>> out(queries.size());
+  const std::size_t kk = std::min(pool.size(), static_cast<std::size_t>(std::max(1, k)));
+  std::vector<std::pair<float, int>> d(pool.size());
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    for (std::size_t p = 0; p < pool.size(); ++p) {
+      float s = 0;
+      for (std::size_t j = 0; j < pool[p].size() && j < queries[q].size(); ++j) {
+        const float t = pool[p][j] - queries[q][j];
+        s += t * t;
+      }
+      d[p] = {s, static_cast<int>(p)};
+    }
+    std::partial_sort(d.begin(), d.begin() + static_cast<long>(kk), d.end());
+    for (std::size_t i = 0; i < kk; ++i) out[q].push_back(d[i].second);
+  }
+  return out;
+}
+
+std::vector<Choice> knn_best_labels(const std::vector<Example>& ex, const FeatureNorm& norm,
+                                    int k) {
+  const auto x = normalised(ex, norm);
+  const auto nn = nearest(x, x, k);
+  std::vector<Choice> labels;
+  for (std::size_t i = 0; i < ex.size(); ++i) {
+    int best = static_cast<int>(i);
+    for (int j : nn[i])
+      if (ex[static_cast<std::size_t>(j)].reward > ex[static_cast<std::size_t>(best)].reward) best = j;
+    labels.push_back(ex[static_cast<std::size_t>(best)].choice);
+  }
+  return labels;
+}
+
+PolicyScore score_policy(const std::vector<Example>& heldout, const FeatureNorm& norm,
+                         const std::function<Choice(std::size_t)>& policy, int k) {
+  PolicyScore s;
+  if (heldout.empty()) return s;
+  const auto x = normalised(heldout, norm);
+  const auto nn = nearest(x, x, k);
+  double best_sum = 0, earned_sum = 0;
+  for (std::size_t i = 0; i < heldout.size(); ++i) {
+    const Choice chosen = policy(i);
+    const Example* best = &heldout[i];
+    const Example* closest = nullptr;
+    double closest_d = 1e300;
+    for (int j : nn[i]) {
+      const auto& e = heldout[static_cast<std::size_t>(j)];
+      if (e.reward > best->reward) best = &e;
+      const double d = Grid::distance(e.choice, chosen);
+      if (d < closest_d || (d == closest_d && closest && e.reward > closest->reward)) {
+        closest_d = d;
+        closest = &e;
+      }
+    }
+    best_sum += best->reward;
+    earned_sum += closest->reward;
+    for (std::size_t h = 0; h < kHeads; ++h)
+      s.head_accuracy[h] += chosen.index[h] == best->choice.index[h];
+  }
+  const double n = static_cast<double>(heldout.size());
+  for (auto& a : s.head_accuracy) a /= n;
+  s.regret = (best_sum - earned_sum) / n;
+  s.normalised_reward = best_sum > 0 ? earned_sum / best_sum : 0;
+  s.examples = static_cast<int>(heldout.size());
+  return s;
+}
+
+nlohmann::json to_json(const PolicyScore& s) {
+  nlohmann::json heads = nlohmann::json::object();
+  for (std::size_t h = 0; h < kHeads; ++h) heads[kHeadNames[h]] = s.head_accuracy[h];
+  return {{"head_accuracy", heads},
+          {"regret", s.regret},
+          {"normalised_reward", s.normalised_reward},
+          {"examples", s.examples}};
+}
+
+}  // namespace edgenas::predictor

@@ -1,0 +1,73 @@
+#pragma once
+// From traces to training data for the predictor, and how a policy is scored (torch-free).
+//
+// Reward of a trace (docs/ARCHITECTURE.md, "The predictor"):
+//   failed run: 0
+//   else  q = test accuracy
+//         × T/latency            when the model misses the tightest latency requirement T
+//         × budget/energy        when it exceeds the tightest task's energy estimate
+//         − 0.01 × search hours  (search cost: one accuracy point per hour of search)
+//   clamped at 0.
+//
+// Training targets, two ways (compared in docs/BENCHMARKS.md):
+//   knn:     for each context, the hyperparameters of the best-rewarded trace among its k
+//            nearest contexts (normalised features);
+//   outcome: a regression model r(x, h) of the reward, and for each context the grid point
+//            it rates best (the policy imitates the argmax; trained in common/ml).
+// A policy is scored on held-out traces whose contexts the training never saw: for each
+// held-out trace, its k nearest held-out neighbours are the "similar contexts"; the best
+// reward among them is the best known; the policy's choice earns the reward of the neighbour
+// whose hyperparameters are closest to it. Regret = best known − earned (mean), and the
+// per-head accuracy against the best known hyperparameters.
+#include <array>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/model/features.hpp"
+#include "coordinator/predictor/grid.hpp"
+
+namespace edgenas::predictor {
+
+inline constexpr double kSearchCostPerHour = 0.01;
+
+double trace_reward(const Trace& trace);
+
+struct Example {
+  std::string trace_id;
+  Context context;
+  std::vector<float> features;  // raw (unnormalised)
+  Choice choice;                // the grid point its hyperparameters fall on
+  double reward = 0;
+};
+Example make_example(const Trace& trace);
+
+// Deterministic split by context: examples whose normalised features round to the same cell
+// go to the same side, so held-out contexts are new to the training side.
+struct ExampleSplit {
+  std::vector<Example> train, heldout;
+};
+ExampleSplit split_by_context(const std::vector<Example>& all, double heldout_share,
+                              uint64_t seed);
+
+std::vector<std::vector<float>> normalised(const std::vector<Example>& ex, const FeatureNorm& n);
+// Indices of the k nearest pool rows to each query row (Euclidean; the query itself included
+// when it is in the pool).
+std::vector<std::vector<int>> nearest(const std::vector<std::vector<float>>& queries,
+                                      const std::vector<std::vector<float>>& pool, int k);
+
+std::vector<Choice> knn_best_labels(const std::vector<Example>& ex, const FeatureNorm& norm,
+                                    int k);
+
+struct PolicyScore {
+  std::array<double, kHeads> head_accuracy{};
+  double regret = 0;             // mean (best known − earned)
+  double normalised_reward = 0;  // mean earned / mean best known
+  int examples = 0;
+};
+// policy(i) is the choice for heldout[i].
+PolicyScore score_policy(const std::vector<Example>& heldout, const FeatureNorm& norm,
+                         const std::function<Choice(std::size_t)>& policy, int k = 8);
+nlohmann::json to_json(const PolicyScore& s);
+
+}  // namespace edgenas::predictor

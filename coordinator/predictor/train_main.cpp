@@ -1,0 +1,89 @@
+// edgenas-predictor: trains one predictor version from the coordinator's traces. The
+// coordinator starts it in the background (docs/ARCHITECTURE.md, "The predictor"); it can also
+// be run by hand. Writes OUT/model.edgenasp and OUT/metrics.json (the held-out scores the
+// coordinator's gate compares). Exit codes: 0 ok, 1 failed (e.g. too few traces), 2 usage.
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "common/util/config.hpp"
+#include "common/util/daemon.hpp"
+#include "coordinator/predictor/trainer.hpp"
+#include "coordinator/store/trace_store.hpp"
+
+using namespace edgenas;
+using nlohmann::json;
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgenas-predictor: trains a predictor version (NAS hyperparameters from Job and "
+               "Source) on the traces in a coordinator store.\nExit codes: 0 ok, 1 failed, 2 usage."};
+  app.require_subcommand(1);
+  auto* train = app.add_subcommand("train", "train a version and score it on held-out traces");
+  std::string db, out, budget = "2m", targets = "knn", baseline_path;
+  predictor::TrainerOptions o;
+  int64_t max_traces = 20'000;
+  train->add_option("--db", db, "the coordinator's SQLite store")->required();
+  train->add_option("--out", out, "directory for model.edgenasp and metrics.json")->required();
+  train->add_option("--version", o.version, "the version number to write")->required();
+  train->add_option("--budget", budget, "wall clock for the predictor's own NAS")->capture_default_str();
+  train->add_option("--trials", o.max_trials, "stop the NAS after this many trials");
+  train->add_option("--targets", targets, "knn (best of similar contexts) or outcome (argmax of a "
+                                          "learned reward model)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"knn", "outcome"}));
+  train->add_flag("--compare", o.compare, "also train with the other targets and report both");
+  train->add_option("--baseline", baseline_path, "the serving version's model, scored alongside");
+  train->add_option("--max-traces", max_traces, "use at most the newest N traces")
+      ->capture_default_str();
+  train->add_option("--seed", o.seed, "seed of the split and the NAS")->capture_default_str();
+  train->add_option("--workers", o.workers, "NAS trials in parallel")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  auto b = config::parse_duration_ms(budget);
+  if (!b) return std::cerr << "edgenas-predictor: --budget: " << b.error().message << "\n", 2;
+  o.budget_ms = *b;
+  o.targets = targets;
+  if (!std::filesystem::exists(db))
+    return std::cerr << "edgenas-predictor: no store at " << db << "\n", 2;
+  auto store = coordinator::TraceStore::open(db);
+  if (!store) return std::cerr << "edgenas-predictor: " << store.error().message << "\n", 1;
+  auto records = (*store)->recent_traces(max_traces);
+  if (!records) return std::cerr << "edgenas-predictor: " << records.error().message << "\n", 1;
+  std::vector<Trace> traces;
+  for (auto& r : *records) traces.push_back(std::move(r.trace));
+  std::optional<predictor::PredictorModel> baseline;
+  if (!baseline_path.empty()) {
+    auto m = predictor::load_predictor(baseline_path);
+    if (!m) {
+      std::cerr << "edgenas-predictor: baseline not scored: " << m.error().message << "\n";
+    } else {
+      baseline = std::move(*m);
+      o.baseline = &*baseline;
+    }
+  }
+  daemon::SignalWatcher signals;
+  o.stop = &signals.stop_requested();
+  o.progress = [](const json& e) { std::cout << e.dump() << std::endl; };
+  std::cerr << "training predictor v" << o.version << " on " << traces.size() << " traces ("
+            << targets << " targets, NAS budget " << budget << ")\n";
+  auto result = predictor::train_predictor(traces, o);
+  if (!result) return std::cerr << "edgenas-predictor: " << result.error().message << "\n", 1;
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  if (auto s = predictor::save_predictor(out + "/model.edgenasp", result->model); !s)
+    return std::cerr << "edgenas-predictor: " << s.error().message << "\n", 1;
+  {
+    std::ofstream(out + "/metrics.json.tmp") << result->metrics.dump(2) << "\n";
+    std::filesystem::rename(out + "/metrics.json.tmp", out + "/metrics.json", ec);
+    if (ec) return std::cerr << "edgenas-predictor: cannot write metrics.json\n", 1;
+  }
+  const auto& h = result->metrics["heldout"];
+  std::cerr << "v" << o.version << ": " << result->metrics["architecture_key"].get<std::string>()
+            << "; held-out regret " << h["new"]["regret"] << " (cold start "
+            << h["cold_start"]["regret"] << ")" << "; wrote " << out << "\n";
+  return 0;
+}

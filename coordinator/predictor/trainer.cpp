@@ -1,0 +1,192 @@
+#include "coordinator/predictor/trainer.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "common/ml/mlp_train.hpp"
+#include "common/search/search.hpp"
+#include "coordinator/core/hparam_service.hpp"
+
+namespace edgenas::predictor {
+namespace {
+
+using nlohmann::json;
+
+std::vector<float> one_hot(const Choice& c) {
+  std::vector<float> v;
+  for (int h = 0; h < kHeads; ++h) {
+    for (int i = 0; i < Grid::size(h); ++i)
+      v.push_back(c.index[static_cast<std::size_t>(h)] == i ? 1.0f : 0.0f);
+  }
+  return v;
+}
+
+// Targets from an outcome model: r(x, h) fitted on the training traces, then per context the
+// grid point it rates best.
+std::vector<Choice> outcome_labels(const std::vector<Example>& train, const FeatureNorm& norm,
+                                   uint64_t seed) {
+  const auto x = normalised(train, norm);
+  ml::RegressionData d;
+  for (std::size_t i = 0; i < train.size(); ++i) {
+    auto row = x[i];
+    const auto oh = one_hot(train[i].choice);
+    row.insert(row.end(), oh.begin(), oh.end());
+    d.x.push_back(std::move(row));
+    d.y.push_back(static_cast<float>(train[i].reward));
+  }
+  ml::MlpTrainOptions o;
+  o.epochs = 60;
+  o.seed = seed;
+  const Mlp r = ml::train_regressor({{128, 128}, MlpActivation::relu, 0.0, 1e-3}, d, o);
+  std::vector<std::vector<float>> grid_hot;
+  for (int g = 0; g < Grid::points(); ++g) grid_hot.push_back(one_hot(Grid::at(g)));
+  std::vector<Choice> labels;
+  for (std::size_t i = 0; i < train.size(); ++i) {
+    std::vector<std::vector<float>> rows;
+    for (const auto& oh : grid_hot) {
+      auto row = x[i];
+      row.insert(row.end(), oh.begin(), oh.end());
+      rows.push_back(std::move(row));
+    }
+    const auto v = ml::predict_rows(r, rows);
+    labels.push_back(Grid::at(static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin())));
+  }
+  return labels;
+}
+
+ml::HeadsData heads_data(const std::vector<std::vector<float>>& x, const std::vector<Choice>& y,
+                         const std::vector<std::size_t>& rows) {
+  ml::HeadsData d;
+  for (int h = 0; h < kHeads; ++h) d.head_sizes.push_back(Grid::size(h));
+  for (std::size_t i : rows) {
+    d.x.push_back(x[i]);
+    d.y.emplace_back(y[i].index.begin(), y[i].index.end());
+  }
+  return d;
+}
+
+PolicyScore score_model(const PredictorModel& m, const std::vector<Example>& heldout,
+                        const FeatureNorm& scoring_norm, int k) {
+  return score_policy(
+      heldout, scoring_norm,
+      [&](std::size_t i) {
+        auto c = m.predict(heldout[i].context);
+        return c ? *c : heldout[i].choice;
+      },
+      k);
+}
+
+}  // namespace
+
+Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const TrainerOptions& o) {
+  std::vector<Example> all;
+  for (const auto& t : traces) all.push_back(make_example(t));
+  auto split = split_by_context(all, o.heldout_share, o.seed);
+  if (split.train.size() < 20 || split.heldout.size() < 5) {
+    return Error{"not_enough_traces",
+                 std::to_string(traces.size()) + " traces give " + std::to_string(split.train.size()) +
+                     " for training and " + std::to_string(split.heldout.size()) +
+                     " held out; at least 20 and 5 are needed"};
+  }
+  std::vector<std::vector<float>> rows;
+  for (const auto& e : split.train) rows.push_back(e.features);
+  const FeatureNorm norm = FeatureNorm::fit(rows);
+  const auto x = normalised(split.train, norm);
+
+  auto labels_for = [&](const std::string& method) {
+    return method == "outcome" ? outcome_labels(split.train, norm, o.seed)
+                               : knn_best_labels(split.train, norm, o.k);
+  };
+  const auto labels = labels_for(o.targets);
+
+  // The predictor's own NAS: training traces split again by context into fit / validation.
+  auto inner = split_by_context(split.train, 0.2, o.seed + 1);
+  std::vector<std::size_t> fit_rows, val_rows;
+  {
+    std::set<std::string> val_ids;
+    for (const auto& e : inner.heldout) val_ids.insert(e.trace_id);
+    for (std::size_t i = 0; i < split.train.size(); ++i)
+      (val_ids.count(split.train[i].trace_id) ? val_rows : fit_rows).push_back(i);
+  }
+  if (val_rows.empty() || fit_rows.empty()) {  // tiny sets: validate on everything
+    fit_rows.clear();
+    for (std::size_t i = 0; i < split.train.size(); ++i) fit_rows.push_back(i);
+    val_rows = fit_rows;
+  }
+  const auto fit_data = heads_data(x, labels, fit_rows), val_data = heads_data(x, labels, val_rows);
+  ml::MlpEvaluator evaluator(fit_data, val_data, 10);
+  search::MlpSpace space;
+  auto strategy = search::make_evolution(space, o.seed, {2, 1.0}, 12, 4);
+  search::SearchOptions so{o.workers, {o.budget_ms / 1000, o.max_trials}, {1e9, std::nullopt}};
+  SystemClock clock;
+  ml::set_threads(1);
+  auto nas = search::run_search<search::MlpSpec>(
+      *strategy, evaluator, so, clock, o.stop,
+      [&](const auto& t, const auto& so_far) {
+        if (o.progress) {
+          o.progress(json{{"event", "trial"},
+                          {"trial", t.trial.id},
+                          {"spec", t.trial.spec.key()},
+                          {"validation_accuracy", t.eval.accuracy},
+                          {"best", so_far.best ? so_far.best->eval.accuracy : 0.0}});
+        }
+      });
+  if (!nas.best) return Error{"failed", "no predictor architecture trained successfully"};
+  const search::MlpSpec best = nas.best->trial.spec;
+
+  std::vector<std::size_t> every(split.train.size());
+  for (std::size_t i = 0; i < every.size(); ++i) every[i] = i;
+  ml::MlpTrainOptions final_options;
+  final_options.epochs = 40;
+  final_options.seed = o.seed;
+  final_options.stop = o.stop;
+  auto make_model = [&](const std::vector<Choice>& y) {
+    PredictorModel m;
+    m.version = o.version;
+    m.norm = norm;
+    m.mlp = ml::train_heads(best, heads_data(x, y, every), final_options);
+    return m;
+  };
+  PredictorModel model = make_model(labels);
+
+  // Held-out scores: neighbours are found in the held-out set's own normalisation.
+  std::vector<std::vector<float>> hrows;
+  for (const auto& e : split.heldout) hrows.push_back(e.features);
+  const FeatureNorm scoring = FeatureNorm::fit(hrows);
+  json heldout{{"new", to_json(score_model(model, split.heldout, scoring, o.k))}};
+  if (o.baseline) heldout["baseline"] = to_json(score_model(*o.baseline, split.heldout, scoring, o.k));
+  coordinator::ColdStartPolicy cold;
+  heldout["cold_start"] = to_json(score_policy(
+      split.heldout, scoring,
+      [&](std::size_t i) {
+        proto::HparamRequest req;
+        req.request_id = "score";
+        req.context = split.heldout[i].context;
+        return Grid::nearest(cold.choose("score", req).hparams);
+      },
+      o.k));
+  if (o.compare) {
+    const std::string other = o.targets == "outcome" ? "knn" : "outcome";
+    heldout["targets_" + other] =
+        to_json(score_model(make_model(labels_for(other)), split.heldout, scoring, o.k));
+  }
+  json spec{{"hidden", best.hidden},
+            {"activation", best.activation == MlpActivation::relu ? "relu" : "tanh"},
+            {"dropout", best.dropout},
+            {"learning_rate", best.learning_rate}};
+  model.meta = json{{"architecture", spec}, {"targets", o.targets}};
+  json metrics{{"version", o.version},
+               {"training_traces", split.train.size()},
+               {"heldout_traces", split.heldout.size()},
+               {"targets", o.targets},
+               {"architecture", spec},
+               {"architecture_key", best.key()},
+               {"nas",
+                {{"trials", nas.trials.size()},
+                 {"stop_reason", nas.stop_reason},
+                 {"validation_head_accuracy", nas.best->eval.accuracy}}},
+               {"heldout", heldout}};
+  return TrainerResult{std::move(model), std::move(metrics)};
+}
+
+}  // namespace edgenas::predictor

@@ -1,0 +1,338 @@
+// The torch-free predictor: features, grid, model files, rewards, the MLP search space, and the
+// service (serving, exploration, training orchestration with a fake trainer, the gate,
+// promote/rollback, a corrupt model file, a restart).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "common/search/mlp_space.hpp"
+#include "coordinator/predictor/service.hpp"
+#include "coordinator/predictor/targets.hpp"
+#include "synthetic.hpp"
+
+namespace edgenas::predictor {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+Context ctx(double t_ms, int cpu_free, int npus = 0) {
+  Context c;
+  c.source.devices = {{"cpu", cpu_free, 2048}};
+  for (int i = 0; i < npus; ++i) c.source.devices.push_back({"npu" + std::to_string(i), 2, 4096});
+  c.job.tasks = {{"a", t_ms, {{"cpu", 10, 0.1, 1}}}, {"b", t_ms * 3, {{"cpu", 20, 0.2, 2}}}};
+  return c;
+}
+
+TEST(Features, FixedLengthWhateverTheQueueAndDevices) {
+  const std::size_t n = feature_names().size();
+  EXPECT_EQ(featurize(Context{}).size(), n);
+  EXPECT_EQ(featurize(ctx(5, 2)).size(), n);
+  EXPECT_EQ(featurize(ctx(5, 2, 3)).size(), n);
+  // Two NPUs are summed into one slot; the order of the tasks does not matter.
+  Context a = ctx(5, 2, 2), b = a;
+  std::swap(b.job.tasks[0], b.job.tasks[1]);
+  EXPECT_EQ(featurize(a), featurize(b));
+  EXPECT_NE(featurize(ctx(5, 2, 1)), featurize(ctx(5, 2, 2)));
+  // An empty queue says so, with the documented default T.
+  const auto f = featurize(Context{});
+  const auto idx = [&](const std::string& name) {
+    return std::find(feature_names().begin(), feature_names().end(), name) - feature_names().begin();
+  };
+  EXPECT_EQ(f[static_cast<std::size_t>(idx("queue_empty"))], 1.0f);
+  EXPECT_FLOAT_EQ(f[static_cast<std::size_t>(idx("t_min_log10"))], 3.0f);
+}
+
+TEST(Features, NormalisationAndItsVersion) {
+  std::vector<std::vector<float>> rows{featurize(ctx(5, 1)), featurize(ctx(500, 8))};
+  auto norm = FeatureNorm::fit(rows);
+  auto x = norm.apply(rows[0]);
+  ASSERT_TRUE(x.ok());
+  auto back = FeatureNorm::from_json(norm.to_json());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back->apply(rows[0]), *x);
+  norm.version = kFeatureVersion + 1;
+  auto refused = norm.apply(rows[0]);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("feature spec v"), std::string::npos);
+  EXPECT_FALSE(back->apply({1.0f, 2.0f}).ok());
+}
+
+TEST(Grid, RoundTripsAndNearestPoints) {
+  EXPECT_EQ(Grid::points(), 10 * 6 * 3 * 3);
+  for (int f = 0; f < Grid::points(); ++f) {
+    const Choice c = Grid::at(f);
+    EXPECT_EQ(Grid::flat(c), f);
+    EXPECT_EQ(Grid::nearest(Grid::hparams(c, 1)), c);
+  }
+  const Choice c = Grid::nearest({4, 48, 9, Loss::focal, 0});  // off the ladders
+  EXPECT_EQ(Grid::hparams(c, 0).filters, 64);  // 48 is nearer 64 than 32 on a log scale
+  EXPECT_EQ(Grid::hparams(c, 0).kernel, 7);
+  EXPECT_DOUBLE_EQ(Grid::distance(c, c), 0);
+}
+
+TEST(Rewards, AccuracyUnderTheConstraintsMinusSearchCost) {
+  Trace t;
+  t.context = ctx(10, 2);
+  t.outcome.status = TraceStatus::ok;
+  t.outcome.accuracy = 0.9;
+  t.outcome.latency_ms = 5;
+  EXPECT_DOUBLE_EQ(trace_reward(t), 0.9);
+  t.outcome.latency_ms = 20;  // twice too slow: half
+  EXPECT_DOUBLE_EQ(trace_reward(t), 0.45);
+  t.outcome.latency_ms = 5;
+  t.outcome.energy_mj = 200;  // the tightest task's estimate is 0.1 J = 100 mJ
+  t.outcome.device = "cpu";
+  EXPECT_DOUBLE_EQ(trace_reward(t), 0.45);
+  t.outcome.energy_mj = 1;
+  t.outcome.search_time_s = 3600;
+  EXPECT_DOUBLE_EQ(trace_reward(t), 0.9 - kSearchCostPerHour);
+  t.outcome.status = TraceStatus::failed;
+  EXPECT_DOUBLE_EQ(trace_reward(t), 0);
+}
+
+TEST(MlpSpace, EveryCandidateRespectsDepthTenAndWidthThreeHundred) {
+  search::MlpSpace space;
+  std::mt19937_64 rng(1);
+  int deep = 0;
+  for (int i = 0; i < 3000; ++i) {
+    auto s = space.sample(rng);
+    for (int j = 0; j < 5; ++j) s = space.mutate(s, rng);
+    ASSERT_TRUE(space.contains(s)) << s.key();
+    ASSERT_LE(s.hidden.size(), 10u);
+    for (int w : s.hidden) ASSERT_LE(w, 300);
+    deep += s.hidden.size() > 6;
+  }
+  EXPECT_GT(deep, 0);  // the deep end of the space is reached too
+  EXPECT_FALSE(space.contains({{301}, search::MlpActivation::relu, 0, 1e-3}));
+  EXPECT_FALSE(space.contains({std::vector<int>(11, 64), search::MlpActivation::relu, 0, 1e-3}));
+}
+
+// A model that always answers `choice` (through its biases).
+PredictorModel fixed_model(const Choice& choice, int version) {
+  PredictorModel m;
+  m.version = version;
+  const std::size_t n = feature_names().size();
+  m.norm.mean.assign(n, 0.0f);
+  m.norm.scale.assign(n, 1.0f);
+  Dense trunk{static_cast<int>(n), 4, std::vector<float>(n * 4, 0.01f), std::vector<float>(4, 0)};
+  m.mlp.trunk = {trunk};
+  for (int h = 0; h < kHeads; ++h) {
+    Dense d{4, Grid::size(h), std::vector<float>(static_cast<std::size_t>(4 * Grid::size(h)), 0.0f),
+            std::vector<float>(static_cast<std::size_t>(Grid::size(h)), 0.0f)};
+    d.b[static_cast<std::size_t>(choice.index[static_cast<std::size_t>(h)])] = 5;
+    m.mlp.heads.push_back(d);
+  }
+  return m;
+}
+
+TEST(ModelFile, RoundTripAndRefusals) {
+  const std::string dir = ::testing::TempDir() + "/pm-" + std::to_string(::getpid());
+  fs::create_directories(dir);
+  const Choice c = Grid::at(123);
+  auto m = fixed_model(c, 7);
+  m.meta = {{"targets", "knn"}};
+  ASSERT_TRUE(save_predictor(dir + "/m.edgenasp", m).ok());
+  auto back = load_predictor(dir + "/m.edgenasp");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->version, 7);
+  EXPECT_EQ(*back->predict(ctx(5, 2)), c);
+  std::ifstream in(dir + "/m.edgenasp", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  for (const std::string& bad :
+       {bytes.substr(0, bytes.size() - 3), bytes + "xx", std::string("EDGENASM") + bytes.substr(8),
+        std::string("junk")}) {
+    auto r = parse_predictor(bad, "test");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "bad_model");
+  }
+  EXPECT_EQ(load_predictor(dir + "/missing").error().code, "not_found");
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  class FakeTrainer final : public ChildLauncher {
+   public:
+    Expected<int> spawn(const ChildSpec& spec) override {
+      specs.push_back(spec);
+      return 42 + static_cast<int>(specs.size());
+    }
+    std::optional<int> adopt(int, const std::string&) override { return std::nullopt; }
+    void signal(int, int sig) override { signals.push_back(sig); }
+    std::optional<ChildExit> poll(int) override { return exit; }
+    std::vector<std::string> take_lines(int) override { return {}; }
+    std::string limits_applied(int) const override { return ""; }
+    std::vector<ChildSpec> specs;
+    std::vector<int> signals;
+    std::optional<ChildExit> exit;
+  };
+
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/svc-" + std::to_string(::getpid()) + "-" + std::to_string(n_++);
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    store_ = std::move(*coordinator::TraceStore::open(dir_ + "/c.db"));
+    cfg_.dir = dir_ + "/predictors";
+    cfg_.trainer = "/usr/bin/edgenas-predictor";
+    cfg_.database = dir_ + "/c.db";
+    cfg_.explore = 0.1;
+    cfg_.retrain_after_traces = 40;
+    cfg_.min_traces = 30;
+  }
+  std::unique_ptr<PredictorService> make() {
+    auto s = std::make_unique<PredictorService>(clock_, *store_, cfg_, trainer_);
+    EXPECT_TRUE(s->start().ok());
+    return s;
+  }
+  void store_traces(int n) {
+    std::vector<coordinator::TraceRecord> recs;
+    for (auto& t : synthetic::traces(n, 1, static_cast<uint64_t>(stored_ + 1))) {
+      t.trace_id += "-" + std::to_string(stored_);
+      recs.push_back({"box", 1, std::move(t)});
+    }
+    stored_ += n;
+    ASSERT_TRUE(store_->write_batch(recs, {}, {}).ok());
+  }
+  // What edgenas-predictor writes, with the given held-out regrets.
+  void finish_fake_training(const Choice& c, double new_regret, double serving_regret) {
+    const auto& argv = trainer_.specs.back().argv;
+    const std::string out = argv[std::find(argv.begin(), argv.end(), "--out") - argv.begin() + 1];
+    const int version =
+        std::stoi(argv[std::find(argv.begin(), argv.end(), "--version") - argv.begin() + 1]);
+    ASSERT_TRUE(save_predictor(out + "/model.edgenasp", fixed_model(c, version)).ok());
+    std::ofstream(out + "/metrics.json")
+        << json{{"training_traces", 40},
+                {"heldout",
+                 {{"new", {{"regret", new_regret}}},
+                  {"baseline", {{"regret", serving_regret}}},
+                  {"cold_start", {{"regret", serving_regret}}}}}}
+               .dump();
+    trainer_.exit = ChildExit{0, 0};
+  }
+  proto::HparamReply ask(PredictorService& s, const std::string& id) {
+    proto::HparamRequest req;
+    req.request_id = id;
+    req.context = ctx(20, 4);
+    return s.choose("box", req);
+  }
+
+  std::string dir_;
+  static inline int n_ = 0;
+  int stored_ = 0;
+  ManualClock clock_;
+  FakeTrainer trainer_;
+  std::unique_ptr<coordinator::TraceStore> store_;
+  PredictorConfig cfg_;
+};
+
+TEST_F(ServiceTest, ColdStartWithAnExplorationShareThatIsFlagged) {
+  auto s = make();
+  EXPECT_EQ(s->describe(), "cold-start");
+  int explored = 0;
+  for (int i = 0; i < 2000; ++i) {
+    auto r = ask(*s, "r" + std::to_string(i));
+    ASSERT_TRUE(r.hparams.validate().ok());
+    EXPECT_EQ(r.predictor_version, 0);
+    if (r.explore) {
+      ++explored;
+      EXPECT_EQ(r.policy, "explore");
+    } else {
+      EXPECT_EQ(r.policy, "cold-start");
+    }
+  }
+  EXPECT_GT(explored, 150);  // 10 % of 2000, with room for chance
+  EXPECT_LT(explored, 250);
+  // The same request gets the same answer.
+  EXPECT_EQ(ask(*s, "r7").hparams, ask(*s, "r7").hparams);
+}
+
+TEST_F(ServiceTest, TrainsInTheBackgroundAndPromotesPastTheGate) {
+  auto s = make();
+  EXPECT_FALSE(s->train("test").ok());  // no traces yet
+  store_traces(50);
+  s->tick(50);  // 50 new traces ≥ 40: a training starts
+  ASSERT_EQ(trainer_.specs.size(), 1u);
+  EXPECT_TRUE(s->training());
+  EXPECT_EQ(trainer_.specs[0].nice, 10);
+  EXPECT_EQ(s->train("again").error().code, "busy");
+  // Replies go on (cold start) while it trains.
+  EXPECT_EQ(ask(*s, "x").predictor_version, 0);
+  const Choice c = Grid::at(321);
+  finish_fake_training(c, 0.01, 0.03);
+  s->tick(50);
+  EXPECT_FALSE(s->training());
+  EXPECT_EQ(s->serving_version(), 1);
+  auto rows = *s->list();
+  EXPECT_EQ(rows["versions"][0]["status"], "promoted");
+  // Replies now come from v1 and name it.
+  cfg_.explore = 0;
+  auto quiet = make();
+  auto r = ask(*quiet, "after");
+  EXPECT_EQ(r.policy, "predictor");
+  EXPECT_EQ(r.predictor_version, 1);
+  EXPECT_EQ(Grid::nearest(r.hparams), c);
+}
+
+TEST_F(ServiceTest, TheGateKeepsAWorseVersionFromServing) {
+  auto s = make();
+  store_traces(50);
+  ASSERT_TRUE(s->train("test").ok());
+  finish_fake_training(Grid::at(5), 0.05, 0.03);
+  s->tick(50);
+  EXPECT_EQ(s->serving_version(), 0);
+  EXPECT_EQ((*s->list())["versions"][0]["status"], "rejected");
+  // A failed training is recorded as failed.
+  trainer_.exit.reset();
+  ASSERT_TRUE(s->train("again").ok());
+  trainer_.exit = ChildExit{1, 0};
+  s->tick(50);
+  EXPECT_EQ((*s->list())["versions"][1]["status"], "failed");
+}
+
+TEST_F(ServiceTest, PromoteRollbackCorruptFilesAndARestart) {
+  auto s = make();
+  store_traces(50);
+  for (int v = 1; v <= 2; ++v) {
+    trainer_.exit.reset();
+    ASSERT_TRUE(s->train("t").ok());
+    finish_fake_training(Grid::at(v * 10), 0.0, 0.01 * v);
+    s->tick(50);
+    ASSERT_EQ(s->serving_version(), v);
+  }
+  ASSERT_TRUE(s->rollback().ok());
+  EXPECT_EQ(s->serving_version(), 1);
+  ASSERT_TRUE(s->promote(2, "by hand").ok());
+  EXPECT_EQ(s->serving_version(), 2);
+  // v1's file is damaged: promoting it fails clearly and v2 keeps serving.
+  { std::ofstream(cfg_.dir + "/v1/model.edgenasp", std::ios::trunc) << "EDGENASP broken"; }
+  auto bad = s->promote(1, "by hand");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "bad_model");
+  EXPECT_EQ(s->serving_version(), 2);
+  EXPECT_EQ((*s->show(1))["status"], "failed");
+  // A restarted coordinator serves what was promoted.
+  auto again = make();
+  EXPECT_EQ(again->serving_version(), 2);
+  // Rolling back past a failed version ends at the cold start.
+  ASSERT_TRUE(again->rollback().ok());
+  EXPECT_EQ(again->serving_version(), 0);
+  EXPECT_EQ(make()->serving_version(), 0);  // and that survives a restart too
+}
+
+TEST_F(ServiceTest, ATrainingThatHangsIsKilled) {
+  cfg_.train_timeout_ms = 1000;
+  auto s = make();
+  store_traces(50);
+  ASSERT_TRUE(s->train("t").ok());
+  clock_.advance(2000);
+  s->tick(50);
+  EXPECT_EQ(trainer_.signals, std::vector<int>{SIGKILL});
+  trainer_.exit = ChildExit{0, SIGKILL};
+  s->tick(50);
+  EXPECT_EQ((*s->list())["versions"][0]["status"], "failed");
+}
+
+}  // namespace
+}  // namespace edgenas::predictor
