@@ -11,16 +11,16 @@ namespace {
 
 // A trunk of Linear layers with the activation and dropout after each, then the heads.
 struct MlpNetImpl : torch::nn::Module {
-  MlpNetImpl(const search::MlpSpec& spec, int inputs, const std::vector<int>& heads)
-      : spec_(spec) {
+  MlpNetImpl(const search::MlpSpec& spec, int inputs, const std::vector<int>& heads) : spec_(spec) {
     int in = inputs;
     for (std::size_t i = 0; i < spec.hidden.size(); ++i) {
-      trunk_.push_back(register_module("fc" + std::to_string(i),
-                                       torch::nn::Linear(in, spec.hidden[i])));
+      trunk_.push_back(
+          register_module("fc" + std::to_string(i), torch::nn::Linear(in, spec.hidden[i])));
       in = spec.hidden[i];
     }
     for (std::size_t h = 0; h < heads.size(); ++h)
-      heads_.push_back(register_module("head" + std::to_string(h), torch::nn::Linear(in, heads[h])));
+      heads_.push_back(
+          register_module("head" + std::to_string(h), torch::nn::Linear(in, heads[h])));
   }
   std::vector<torch::Tensor> forward(torch::Tensor x) {
     for (auto& l : trunk_) {
@@ -43,7 +43,8 @@ struct MlpNetImpl : torch::nn::Module {
         continue;
       }
       const double bound = std::sqrt(6.0 / static_cast<double>(t.size(1)));
-      std::uniform_real_distribution<float> u(static_cast<float>(-bound), static_cast<float>(bound));
+      std::uniform_real_distribution<float> u(static_cast<float>(-bound),
+                                              static_cast<float>(bound));
       std::vector<float> v(static_cast<std::size_t>(t.numel()));
       for (auto& f : v) f = u(rng);
       t.copy_(torch::from_blob(v.data(), t.sizes(), torch::kFloat32));
@@ -72,7 +73,8 @@ struct MlpNetImpl : torch::nn::Module {
 TORCH_MODULE(MlpNet);
 
 torch::Tensor rows_tensor(const std::vector<std::vector<float>>& x) {
-  const int64_t n = static_cast<int64_t>(x.size()), d = x.empty() ? 0 : static_cast<int64_t>(x[0].size());
+  const int64_t n = static_cast<int64_t>(x.size()),
+                d = x.empty() ? 0 : static_cast<int64_t>(x[0].size());
   auto t = torch::empty({n, d});
   for (int64_t i = 0; i < n; ++i)
     std::memcpy(t[i].data_ptr<float>(), x[static_cast<std::size_t>(i)].data(),
@@ -127,7 +129,8 @@ Mlp train_heads(const search::MlpSpec& spec, const HeadsData& d, const MlpTrainO
   return net->export_mlp();
 }
 
-Mlp train_regressor(const search::MlpSpec& spec, const RegressionData& d, const MlpTrainOptions& o) {
+Mlp train_regressor(const search::MlpSpec& spec, const RegressionData& d,
+                    const MlpTrainOptions& o) {
   const int64_t n = static_cast<int64_t>(d.x.size());
   MlpNet net(spec, d.x.empty() ? 1 : static_cast<int>(d.x[0].size()), std::vector<int>{1});
   net->init(o.seed);
@@ -146,14 +149,17 @@ double heads_accuracy(const Mlp& mlp, const HeadsData& d) {
   for (std::size_t i = 0; i < d.x.size(); ++i) {
     const auto out = mlp.forward(d.x[i]);
     for (std::size_t h = 0; h < out.size(); ++h) {
-      const int arg = static_cast<int>(std::max_element(out[h].begin(), out[h].end()) - out[h].begin());
+      const int arg =
+          static_cast<int>(std::max_element(out[h].begin(), out[h].end()) - out[h].begin());
       correct += arg == d.y[i][h];
     }
   }
   return correct / static_cast<double>(d.x.size() * d.head_sizes.size());
 }
 
-void set_threads(int n) { torch::set_num_threads(std::max(1, n)); }
+void set_threads(int n) {
+  torch::set_num_threads(std::max(1, n));
+}
 
 std::vector<float> predict_rows(const Mlp& mlp, const std::vector<std::vector<float>>& rows) {
   if (rows.empty() || mlp.heads.empty()) return {};
@@ -181,8 +187,7 @@ search::Evaluation MlpEvaluator::evaluate(const search::MlpSpec& spec,
     o.epochs = std::max(1, fidelity.epochs * epoch_scale_);
     o.seed = seed;
     const Mlp m = train_heads(spec, train_, o);
-    e.train_time_s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    e.train_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     e.accuracy = heads_accuracy(m, validation_);
     int64_t params = 0;
     for (const auto& d : m.trunk) params += d.out * (d.in + 1);

@@ -21,8 +21,8 @@ std::string MlpSpec::key() const {
   std::string k;
   for (int w : hidden) k += std::to_string(w) + "-";
   char tail[64];
-  std::snprintf(tail, sizeof tail, "%s-d%.2f-lr%.0e", activation == MlpActivation::relu ? "relu" : "tanh",
-                dropout, learning_rate);
+  std::snprintf(tail, sizeof tail, "%s-d%.2f-lr%.0e",
+                activation == MlpActivation::relu ? "relu" : "tanh", dropout, learning_rate);
   return k + tail;
 }
 
@@ -63,7 +63,8 @@ MlpSpec MlpSpace::mutate(const MlpSpec& spec, std::mt19937_64& rng) const {
         s.hidden[i] = pick(widths(), rng);
         break;
       case 3:
-        s.activation = s.activation == MlpActivation::relu ? MlpActivation::tanh : MlpActivation::relu;
+        s.activation =
+            s.activation == MlpActivation::relu ? MlpActivation::tanh : MlpActivation::relu;
         break;
       case 4:
         s.dropout = pick(dropouts(), rng);

@@ -18,7 +18,8 @@ constexpr std::size_t kMaxHeaderBytes = 16 << 20;
 
 }  // namespace
 
-std::array<std::vector<float>, kHeads> softmax_heads(const std::vector<std::vector<float>>& logits) {
+std::array<std::vector<float>, kHeads> softmax_heads(
+    const std::vector<std::vector<float>>& logits) {
   std::array<std::vector<float>, kHeads> p;
   for (std::size_t h = 0; h < kHeads && h < logits.size(); ++h) {
     const auto& l = logits[h];
@@ -45,7 +46,8 @@ Expected<Choice> PredictorModel::predict(const Context& ctx) const {
   if (!p) return p.error();
   Choice c;
   for (std::size_t h = 0; h < kHeads; ++h)
-    c.index[h] = static_cast<int>(std::max_element((*p)[h].begin(), (*p)[h].end()) - (*p)[h].begin());
+    c.index[h] =
+        static_cast<int>(std::max_element((*p)[h].begin(), (*p)[h].end()) - (*p)[h].begin());
   return c;
 }
 
@@ -134,7 +136,8 @@ Expected<PredictorModel> parse_predictor(const std::string& all, const std::stri
     };
     for (std::size_t i = 0; i + 1 < widths.size(); ++i) {
       m.mlp.trunk.emplace_back();
-      if (!take(widths[i], widths[i + 1], m.mlp.trunk.back())) return bad("truncated or corrupt weights");
+      if (!take(widths[i], widths[i + 1], m.mlp.trunk.back()))
+        return bad("truncated or corrupt weights");
     }
     const int head_in = widths.empty() ? header.at("head_input").get<int>() : widths.back();
     for (int out : heads) {

@@ -97,7 +97,8 @@ Status PredictorService::load_and_serve(int version) {
   } else {
     for (int h = 0; h < kHeads; ++h) {
       if (m->mlp.heads[static_cast<std::size_t>(h)].out != Grid::size(h))
-        problem = Error{"bad_model", (*v)->path + ": its heads do not match the hyperparameter grid"};
+        problem =
+            Error{"bad_model", (*v)->path + ": its heads do not match the hyperparameter grid"};
     }
   }
   if (!problem) {
@@ -240,9 +241,11 @@ Expected<json> PredictorService::train(const std::string& reason) {
   v.feature_version = kFeatureVersion;
   v.note = reason;
   if (auto s = store_.save_predictor_version(v); !s) return s.error();
-  std::vector<std::string> argv{cfg_.trainer,  "train",     "--db",     cfg_.database,
-                                "--out",       dir,         "--version", std::to_string(*version),
-                                "--budget",    cfg_.train_budget};
+  std::vector<std::string> argv{cfg_.trainer, "train",
+                                "--db",       cfg_.database,
+                                "--out",      dir,
+                                "--version",  std::to_string(*version),
+                                "--budget",   cfg_.train_budget};
   if (model_) {
     auto serving = store_.predictor_version(model_->version);
     if (serving && *serving) argv.insert(argv.end(), {"--baseline", (*serving)->path});
@@ -285,7 +288,7 @@ void PredictorService::finish_training(const ChildExit& exit) {
   v.training_traces = metrics->value("training_traces", int64_t{0});
   const auto fresh = regret_of(*metrics, "new");
   const auto serving = regret_of(*metrics, model_ ? "baseline" : "cold_start");
-  const bool passes = fresh && serving && *fresh <= *serving - cfg_.gate_margin;
+  const bool passes = fresh && serving && *fresh < *serving - cfg_.gate_margin;
   char note[256];
   std::snprintf(note, sizeof note, "held-out regret %.4f against %.4f for %s (margin %.4f)",
                 fresh.value_or(-1), serving.value_or(-1),
@@ -297,7 +300,8 @@ void PredictorService::finish_training(const ChildExit& exit) {
   log::info("predictor trained", {{"version", t.version}, {"status", v.status}, {"gate", note}});
   if (passes && cfg_.auto_promote) {
     if (auto r = promote(t.version, std::string("gate: ") + note); !r)
-      log::error("automatic promotion failed", {{"version", t.version}, {"error", r.error().message}});
+      log::error("automatic promotion failed",
+                 {{"version", t.version}, {"error", r.error().message}});
   }
 }
 
@@ -312,7 +316,8 @@ Expected<json> PredictorService::rollback() {
   auto history = store_.promotions();
   if (!history) return history.error();
   const int current = serving_version();
-  if (current == 0) return Error{"bad_request", "the cold-start policy serves; nothing to roll back"};
+  if (current == 0)
+    return Error{"bad_request", "the cold-start policy serves; nothing to roll back"};
   // The newest earlier promotion of another version that still loads; else the cold start.
   for (auto it = history->rbegin(); it != history->rend(); ++it) {
     if (it->first == current || it->first == 0) continue;
@@ -333,7 +338,9 @@ Expected<json> PredictorService::list() {
   if (!versions) return versions.error();
   json rows = json::array();
   for (const auto& v : *versions) rows.push_back(summary(v, serving_version()));
-  json out{{"serving", describe()}, {"serving_version", serving_version()}, {"versions", rows},
+  json out{{"serving", describe()},
+           {"serving_version", serving_version()},
+           {"versions", rows},
            {"explore", cfg_.explore}};
   if (training_) out["training"] = {{"version", training_->version}, {"reason", training_->reason}};
   return out;

@@ -26,17 +26,17 @@
 namespace edgenas::predictor {
 
 struct PredictorConfig {
-  std::string dir;      // versions are written to <dir>/v<N>/
-  std::string trainer;  // the edgenas-predictor binary; empty: no training here
-  std::string database; // what the trainer reads the traces from
-  double explore = 0.1;                   // share of replies that explore
-  int64_t retrain_every_ms = 0;           // 0: no schedule
-  int64_t retrain_after_traces = 200;     // 0: not on trace count
-  int64_t min_traces = 50;                // below this, no training starts
-  double gate_margin = 0.0;               // new regret must be ≤ serving regret − margin
+  std::string dir;                     // versions are written to <dir>/v<N>/
+  std::string trainer;                 // the edgenas-predictor binary; empty: no training here
+  std::string database;                // what the trainer reads the traces from
+  double explore = 0.1;                // share of replies that explore
+  int64_t retrain_every_ms = 0;        // 0: no schedule
+  int64_t retrain_after_traces = 200;  // 0: not on trace count
+  int64_t min_traces = 50;             // below this, no training starts
+  double gate_margin = 0.0;            // new regret must be < serving regret − margin
   bool auto_promote = true;
-  std::string train_budget = "2m";        // the trainer's own NAS budget
-  int64_t train_timeout_ms = 3'600'000;   // a training running longer is killed
+  std::string train_budget = "2m";       // the trainer's own NAS budget
+  int64_t train_timeout_ms = 3'600'000;  // a training running longer is killed
 };
 
 class PredictorService final : public coordinator::HparamService,

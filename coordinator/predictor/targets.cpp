@@ -91,7 +91,8 @@ std::vector<Choice> knn_best_labels(const std::vector<Example>& ex, const Featur
   for (std::size_t i = 0; i < ex.size(); ++i) {
     int best = static_cast<int>(i);
     for (int j : nn[i])
-      if (ex[static_cast<std::size_t>(j)].reward > ex[static_cast<std::size_t>(best)].reward) best = j;
+      if (ex[static_cast<std::size_t>(j)].reward > ex[static_cast<std::size_t>(best)].reward)
+        best = j;
     labels.push_back(ex[static_cast<std::size_t>(best)].choice);
   }
   return labels;

@@ -47,8 +47,7 @@ Example make_example(const Trace& trace);
 struct ExampleSplit {
   std::vector<Example> train, heldout;
 };
-ExampleSplit split_by_context(const std::vector<Example>& all, double heldout_share,
-                              uint64_t seed);
+ExampleSplit split_by_context(const std::vector<Example>& all, double heldout_share, uint64_t seed);
 
 std::vector<std::vector<float>> normalised(const std::vector<Example>& ex, const FeatureNorm& n);
 // Indices of the k nearest pool rows to each query row (Euclidean; the query itself included
@@ -56,8 +55,7 @@ std::vector<std::vector<float>> normalised(const std::vector<Example>& ex, const
 std::vector<std::vector<int>> nearest(const std::vector<std::vector<float>>& queries,
                                       const std::vector<std::vector<float>>& pool, int k);
 
-std::vector<Choice> knn_best_labels(const std::vector<Example>& ex, const FeatureNorm& norm,
-                                    int k);
+std::vector<Choice> knn_best_labels(const std::vector<Example>& ex, const FeatureNorm& norm, int k);
 
 struct PolicyScore {
   std::array<double, kHeads> head_accuracy{};

@@ -16,8 +16,9 @@ using namespace edgenas;
 using nlohmann::json;
 
 int main(int argc, char** argv) {
-  CLI::App app{"edgenas-predictor: trains a predictor version (NAS hyperparameters from Job and "
-               "Source) on the traces in a coordinator store.\nExit codes: 0 ok, 1 failed, 2 usage."};
+  CLI::App app{
+      "edgenas-predictor: trains a predictor version (NAS hyperparameters from Job and "
+      "Source) on the traces in a coordinator store.\nExit codes: 0 ok, 1 failed, 2 usage."};
   app.require_subcommand(1);
   auto* train = app.add_subcommand("train", "train a version and score it on held-out traces");
   std::string db, out, budget = "2m", targets = "knn", baseline_path;
@@ -26,10 +27,13 @@ int main(int argc, char** argv) {
   train->add_option("--db", db, "the coordinator's SQLite store")->required();
   train->add_option("--out", out, "directory for model.edgenasp and metrics.json")->required();
   train->add_option("--version", o.version, "the version number to write")->required();
-  train->add_option("--budget", budget, "wall clock for the predictor's own NAS")->capture_default_str();
+  train->add_option("--budget", budget, "wall clock for the predictor's own NAS")
+      ->capture_default_str();
   train->add_option("--trials", o.max_trials, "stop the NAS after this many trials");
-  train->add_option("--targets", targets, "knn (best of similar contexts) or outcome (argmax of a "
-                                          "learned reward model)")
+  train
+      ->add_option("--targets", targets,
+                   "knn (best of similar contexts) or outcome (argmax of a "
+                   "learned reward model)")
       ->capture_default_str()
       ->check(CLI::IsMember({"knn", "outcome"}));
   train->add_flag("--compare", o.compare, "also train with the other targets and report both");
@@ -84,6 +88,7 @@ int main(int argc, char** argv) {
   const auto& h = result->metrics["heldout"];
   std::cerr << "v" << o.version << ": " << result->metrics["architecture_key"].get<std::string>()
             << "; held-out regret " << h["new"]["regret"] << " (cold start "
-            << h["cold_start"]["regret"] << ")" << "; wrote " << out << "\n";
+            << h["cold_start"]["regret"] << ")"
+            << "; wrote " << out << "\n";
   return 0;
 }

@@ -83,10 +83,11 @@ Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const 
   for (const auto& t : traces) all.push_back(make_example(t));
   auto split = split_by_context(all, o.heldout_share, o.seed);
   if (split.train.size() < 20 || split.heldout.size() < 5) {
-    return Error{"not_enough_traces",
-                 std::to_string(traces.size()) + " traces give " + std::to_string(split.train.size()) +
-                     " for training and " + std::to_string(split.heldout.size()) +
-                     " held out; at least 20 and 5 are needed"};
+    return Error{"not_enough_traces", std::to_string(traces.size()) + " traces give " +
+                                          std::to_string(split.train.size()) +
+                                          " for training and " +
+                                          std::to_string(split.heldout.size()) +
+                                          " held out; at least 20 and 5 are needed"};
   }
   std::vector<std::vector<float>> rows;
   for (const auto& e : split.train) rows.push_back(e.features);
@@ -121,8 +122,7 @@ Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const 
   SystemClock clock;
   ml::set_threads(1);
   auto nas = search::run_search<search::MlpSpec>(
-      *strategy, evaluator, so, clock, o.stop,
-      [&](const auto& t, const auto& so_far) {
+      *strategy, evaluator, so, clock, o.stop, [&](const auto& t, const auto& so_far) {
         if (o.progress) {
           o.progress(json{{"event", "trial"},
                           {"trial", t.trial.id},
@@ -154,7 +154,8 @@ Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const 
   for (const auto& e : split.heldout) hrows.push_back(e.features);
   const FeatureNorm scoring = FeatureNorm::fit(hrows);
   json heldout{{"new", to_json(score_model(model, split.heldout, scoring, o.k))}};
-  if (o.baseline) heldout["baseline"] = to_json(score_model(*o.baseline, split.heldout, scoring, o.k));
+  if (o.baseline)
+    heldout["baseline"] = to_json(score_model(*o.baseline, split.heldout, scoring, o.k));
   coordinator::ColdStartPolicy cold;
   heldout["cold_start"] = to_json(score_policy(
       split.heldout, scoring,

@@ -21,7 +21,7 @@ struct TrainerOptions {
   std::string targets = "knn";  // knn | outcome
   bool compare = false;         // also train with the other targets and report both
   double heldout_share = 0.2;
-  int k = 8;                    // neighbours for targets and scoring
+  int k = 8;  // neighbours for targets and scoring
   uint64_t seed = 1;
   int workers = 2;
   const PredictorModel* baseline = nullptr;  // the version serving now, scored alongside

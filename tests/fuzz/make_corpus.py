@@ -75,3 +75,13 @@ write("fuzz_search_files", "run", json.dumps({"run_id": "box-s1", "trigger": "lo
       "context": {"job": job, "source": source}, "cancel_reason": "",
       "reply": {"request_id": "r", "hparams": hp, "policy": "cold-start", "predictor_version": 0,
                 "explore": False}}).encode())
+# A small valid predictor file: header + weights for a 1-layer trunk and the four heads.
+import struct
+names = 47
+header = {"predictor_version": 1, "feature_norm": {"version": 1, "mean": [0.0] * names, "scale": [1.0] * names},
+          "trunk": {"widths": [names, 2], "activation": "relu"}, "head_input": 2, "heads": [10, 6, 3, 3], "meta": {}}
+h = json.dumps(header).encode()
+w = b""
+for (i, o) in [(names, 2), (2, 10), (2, 6), (2, 3), (2, 3)]:
+    w += struct.pack("<%df" % (i * o + o), *([0.01] * (i * o + o)))
+write("fuzz_predictor_model", "v1", b"EDGENASP" + struct.pack("<II", 1, len(h)) + h + w)

@@ -125,14 +125,25 @@ inline bool wait_for(const std::function<bool()>& cond, int timeout_ms) {
 struct Coordinator {
   std::string dir;
   int port = free_port(), admin_port = free_port();
+  std::vector<std::string> extra;  // more flags for edgenas-coordinator
   Process proc;
 
   std::string endpoint() const { return "tcp://127.0.0.1:" + std::to_string(port); }
   std::string admin() const { return "tcp://127.0.0.1:" + std::to_string(admin_port); }
   void start(const std::string& heartbeat = "300ms") {
-    proc.start({EDGENAS_COORDINATOR_BIN, "--listen", endpoint(), "--admin", admin(), "--db",
-                dir + "/coordinator.db", "--heartbeat-interval", heartbeat, "--log-level", "debug"},
-               dir + "/coordinator.log");
+    std::vector<std::string> argv{EDGENAS_COORDINATOR_BIN,
+                                  "--listen",
+                                  endpoint(),
+                                  "--admin",
+                                  admin(),
+                                  "--db",
+                                  dir + "/coordinator.db",
+                                  "--heartbeat-interval",
+                                  heartbeat,
+                                  "--log-level",
+                                  "debug"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc.start(argv, dir + "/coordinator.log");
     proto::AdminClient c(admin(), 200);
     ASSERT_TRUE(wait_for([&] { return c.call("status").ok(); }, 10'000)) << proc.log();
   }

@@ -39,7 +39,8 @@ TEST(Features, FixedLengthWhateverTheQueueAndDevices) {
   // An empty queue says so, with the documented default T.
   const auto f = featurize(Context{});
   const auto idx = [&](const std::string& name) {
-    return std::find(feature_names().begin(), feature_names().end(), name) - feature_names().begin();
+    return std::find(feature_names().begin(), feature_names().end(), name) -
+           feature_names().begin();
   };
   EXPECT_EQ(f[static_cast<std::size_t>(idx("queue_empty"))], 1.0f);
   EXPECT_FLOAT_EQ(f[static_cast<std::size_t>(idx("t_min_log10"))], 3.0f);
@@ -141,9 +142,8 @@ TEST(ModelFile, RoundTripAndRefusals) {
   EXPECT_EQ(*back->predict(ctx(5, 2)), c);
   std::ifstream in(dir + "/m.edgenasp", std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), {});
-  for (const std::string& bad :
-       {bytes.substr(0, bytes.size() - 3), bytes + "xx", std::string("EDGENASM") + bytes.substr(8),
-        std::string("junk")}) {
+  for (const std::string& bad : {bytes.substr(0, bytes.size() - 3), bytes + "xx",
+                                 std::string("EDGENASM") + bytes.substr(8), std::string("junk")}) {
     auto r = parse_predictor(bad, "test");
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, "bad_model");
@@ -202,13 +202,13 @@ class ServiceTest : public ::testing::Test {
     const int version =
         std::stoi(argv[std::find(argv.begin(), argv.end(), "--version") - argv.begin() + 1]);
     ASSERT_TRUE(save_predictor(out + "/model.edgenasp", fixed_model(c, version)).ok());
-    std::ofstream(out + "/metrics.json")
-        << json{{"training_traces", 40},
-                {"heldout",
-                 {{"new", {{"regret", new_regret}}},
-                  {"baseline", {{"regret", serving_regret}}},
-                  {"cold_start", {{"regret", serving_regret}}}}}}
-               .dump();
+    std::ofstream(out + "/metrics.json") << json{
+        {"training_traces", 40},
+        {"heldout",
+         {{"new", {{"regret", new_regret}}},
+          {"baseline", {{"regret", serving_regret}}},
+          {"cold_start",
+           {{"regret", serving_regret}}}}}}.dump();
     trainer_.exit = ChildExit{0, 0};
   }
   proto::HparamReply ask(PredictorService& s, const std::string& id) {

@@ -38,8 +38,8 @@ TEST(PredictorTraining, RecoversTheRuleOnHeldOutContexts) {
   for (auto& v : near) v /= n;
   regret /= n;
   std::cerr << "exact " << exact[0] << " " << exact[1] << " " << exact[2] << " " << exact[3]
-            << "; within one step " << near[0] << " " << near[1] << " " << near[2]
-            << "; regret " << regret << "\n";
+            << "; within one step " << near[0] << " " << near[1] << " " << near[2] << "; regret "
+            << regret << "\n";
   EXPECT_GE(near[kLayers], 0.80);   // layers (10 classes): within one step
   EXPECT_GE(near[kFilters], 0.90);  // filters (6 classes): within one step
   EXPECT_GE(exact[kKernel], 0.75);  // kernel (3 classes)

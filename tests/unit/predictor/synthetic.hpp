@@ -61,8 +61,8 @@ inline std::vector<Trace> traces(int n, int per_context, uint64_t seed) {
         for (int k = 0; k < kHeads; ++k) {
           auto& idx = h.index[static_cast<std::size_t>(k)];
           idx = u(rng) < 0.3 ? static_cast<int>(u(rng) * Grid::size(k))
-                             : std::clamp(idx + static_cast<int>(std::lround((u(rng) - 0.5) * 4)), 0,
-                                          Grid::size(k) - 1);
+                             : std::clamp(idx + static_cast<int>(std::lround((u(rng) - 0.5) * 4)),
+                                          0, Grid::size(k) - 1);
         }
       }
       Trace t;

@@ -1,0 +1,98 @@
+// The predictor end to end: traces arrive through agents, the coordinator retrains in the
+// background (edgenas-predictor), the new version passes its gate, and the next reply names
+// it; versions survive a restart; promote/rollback change what serves; a corrupt model file is
+// refused while the previous version keeps serving.
+#include "../unit/predictor/synthetic.hpp"
+#include "common/protocol/codec.hpp"
+#include "harness.hpp"
+
+namespace edgenas::it {
+namespace {
+using nlohmann::json;
+
+TEST(PredictorFleet, TracesTriggerARetrainAndTheNextReplyNamesTheNewVersion) {
+  const std::string dir = temp_dir("predictor-fleet");
+  Coordinator coord;
+  coord.dir = dir;
+  coord.extra = {"--retrain-after", "400", "--train-budget", "8s", "--explore", "0"};
+  coord.start();
+  Agent agents[2];
+  for (int i = 0; i < 2; ++i) {
+    agents[i].id = "pbox" + std::to_string(i);
+    agents[i].dir = dir + "/agent" + std::to_string(i);
+    agents[i].start(coord);
+  }
+  proto::AdminClient admin(coord.admin(), 5000);
+  // 480 traces of a fleet whose best hyperparameters follow a rule the cold start does not
+  // know, delivered by the agents (outbox → coordinator, acked after commit).
+  const auto traces = predictor::synthetic::traces(120, 4, 7);
+  for (std::size_t i = 0; i < traces.size(); ++i) {
+    proto::AdminClient local(agents[i % 2].local(), 5000);
+    auto r = local.call("trace.submit", {{"trace", proto::to_json(traces[i])}});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto s = admin.call("status");
+        return s.ok() && (*s)["store"]["traces"] == static_cast<int>(traces.size());
+      },
+      30'000));
+  // The retrain starts by itself (400 new traces) and v1 passes the gate.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto l = admin.call("predictor.list");
+        return l.ok() && (*l)["serving_version"] == 1;
+      },
+      180'000))
+      << coord.proc.log() << "\n"
+      << (admin.call("predictor.list").ok() ? admin.call("predictor.list")->dump(2) : "");
+  auto listed = *admin.call("predictor.list");
+  EXPECT_EQ(listed["versions"][0]["status"], "promoted");
+  EXPECT_LT(listed["versions"][0]["regret"].get<double>(), 1.0);
+  // The next reply an agent gets names v1.
+  proto::AdminClient local(agents[0].local(), 15'000);
+  auto reply = local.call("hparams.request", {{"timeout_ms", 10'000}});
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_EQ((*reply)["policy"], "predictor");
+  EXPECT_EQ((*reply)["predictor_version"], 1);
+  // edgenasctl shows it.
+  auto [rc, out] = run({EDGENAS_CTL_BIN, "--admin", coord.admin(), "predictor", "list"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("promoted"), std::string::npos) << out;
+
+  // A second version by hand, then rollback and promote move what serves.
+  auto t = admin.call("predictor.train", {{"reason", "test"}});
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto l = admin.call("predictor.list");
+        return l.ok() && !l->contains("training") && (*l)["versions"].size() == 2;
+      },
+      180'000));
+  auto [p2, p2o] = run({EDGENAS_CTL_BIN, "--admin", coord.admin(), "predictor", "promote", "2"});
+  ASSERT_EQ(p2, 0) << p2o;
+  EXPECT_EQ((*admin.call("predictor.list"))["serving_version"], 2);
+  auto [rb, rbo] = run({EDGENAS_CTL_BIN, "--admin", coord.admin(), "predictor", "rollback"});
+  ASSERT_EQ(rb, 0) << rbo;
+  EXPECT_EQ((*admin.call("predictor.list"))["serving_version"], 1);
+
+  // A corrupt model file is refused with a clear error; v1 keeps serving.
+  { std::ofstream(dir + "/predictors/v2/model.edgenasp", std::ios::trunc) << "not a model"; }
+  auto [bad, bado] = run({EDGENAS_CTL_BIN, "--admin", coord.admin(), "predictor", "promote", "2"});
+  EXPECT_EQ(bad, 1);
+  EXPECT_NE(bado.find("not an edgenas predictor file"), std::string::npos) << bado;
+  EXPECT_EQ((*admin.call("predictor.list"))["serving_version"], 1);
+
+  // Versions survive a restart of the coordinator.
+  coord.proc.stop(SIGTERM);
+  coord.start();
+  proto::AdminClient admin2(coord.admin(), 5000);
+  auto after = admin2.call("predictor.list");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ((*after)["serving_version"], 1);
+  EXPECT_EQ((*after)["versions"].size(), 2u);
+  EXPECT_EQ((*after)["versions"][1]["status"], "failed");
+}
+
+}  // namespace
+}  // namespace edgenas::it
