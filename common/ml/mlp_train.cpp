@@ -1,5 +1,6 @@
 #include "common/ml/mlp_train.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -26,7 +27,12 @@ struct MlpNetImpl : torch::nn::Module {
     for (auto& l : trunk_) {
       x = l->forward(x);
       x = spec_.activation == search::MlpActivation::relu ? torch::relu(x) : torch::tanh(x);
-      if (spec_.dropout > 0) x = torch::dropout(x, spec_.dropout, is_training());
+      if (spec_.dropout > 0 && is_training()) {
+        // Our own generator, not torch's global one (parallel trials share that): a seed gives
+        // the same training.
+        auto keep = torch::empty_like(x).bernoulli_(1 - spec_.dropout, dropout_rng_);
+        x = x * keep / (1 - spec_.dropout);
+      }
     }
     std::vector<torch::Tensor> out;
     for (auto& h : heads_) out.push_back(h->forward(x));
@@ -35,6 +41,7 @@ struct MlpNetImpl : torch::nn::Module {
   void init(uint64_t seed) {
     // Seeded, not torch's global generator (parallel trials share that one).
     std::mt19937_64 rng(seed);
+    dropout_rng_ = at::detail::createCPUGenerator(seed ^ 0x5DEECE66Dull);
     torch::NoGradGuard no_grad;
     for (auto& p : named_parameters()) {
       auto& t = p.value();
@@ -68,6 +75,7 @@ struct MlpNetImpl : torch::nn::Module {
     return m;
   }
   search::MlpSpec spec_;
+  at::Generator dropout_rng_;
   std::vector<torch::nn::Linear> trunk_, heads_;
 };
 TORCH_MODULE(MlpNet);
