@@ -24,6 +24,7 @@
 #include <zmq.hpp>
 
 #include "common/protocol/codec.hpp"
+#include "common/util/procstat.hpp"
 
 using namespace edgenas;
 using Clock = std::chrono::steady_clock;
@@ -239,33 +240,6 @@ WorkerResult run_worker(const Options& o, int first, int count, Clock::time_poin
   }
   close(ep);
   return r;
-}
-
-struct ProcSample {
-  int64_t rss_kb = 0;
-  double cpu_s = 0;
-};
-
-ProcSample sample_proc(int pid) {
-  ProcSample s;
-  if (pid <= 0) return s;
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) s.rss_kb = std::stoll(line.substr(6));
-  }
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(stat)), {});
-  auto close = all.rfind(')');
-  if (close == std::string::npos) return s;
-  std::istringstream in(all.substr(close + 2));
-  std::string field;
-  std::vector<std::string> f;
-  while (in >> field) f.push_back(field);
-  if (f.size() > 13)
-    s.cpu_s = static_cast<double>(std::stoll(f[11]) + std::stoll(f[12])) /
-              static_cast<double>(sysconf(_SC_CLK_TCK));
-  return s;
 }
 
 double percentile(std::vector<double>& v, double p) {

@@ -40,13 +40,16 @@ PredictorModel random_model(const std::vector<int>& hidden, std::mt19937_64& rng
 Context random_context(std::mt19937_64& rng) {
   std::uniform_real_distribution<double> u(0, 1);
   Context c;
-  c.source.devices = {{"cpu", 1 + static_cast<int>(u(rng) * 8), 512 + static_cast<int64_t>(u(rng) * 8000)},
-                      {"npu0", static_cast<int>(u(rng) * 3), 4096}};
+  c.source.devices = {
+      {"cpu", 1 + static_cast<int>(u(rng) * 8), 512 + static_cast<int64_t>(u(rng) * 8000)},
+      {"npu0", static_cast<int>(u(rng) * 3), 4096}};
   c.source.power_w = 5 + 20 * u(rng);
   const int tasks = 1 + static_cast<int>(u(rng) * 20);
   for (int t = 0; t < tasks; ++t)
-    c.job.tasks.push_back({"t" + std::to_string(t), 2 + 500 * u(rng),
-                           {{"cpu", 50 * u(rng), u(rng), 1}, {"npu0", 5 * u(rng), 0.1 * u(rng), 1}}});
+    c.job.tasks.push_back(
+        {"t" + std::to_string(t),
+         2 + 500 * u(rng),
+         {{"cpu", 50 * u(rng), u(rng), 1}, {"npu0", 5 * u(rng), 0.1 * u(rng), 1}}});
   return c;
 }
 
@@ -95,13 +98,15 @@ int main() {
       req.context = contexts[static_cast<std::size_t>(i) % contexts.size()];
       const auto t0 = std::chrono::steady_clock::now();
       auto reply = service.choose("box", req);
-      us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+      us.push_back(
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
       if (reply.predictor_version == 0) return std::fprintf(stderr, "not served by the model\n"), 1;
     }
     std::sort(us.begin(), us.end());
     auto q = [&](double p) { return us[static_cast<std::size_t>(p * (us.size() - 1))]; };
-    std::printf("%-28s 20000 requests: p50 %.1f us, p99 %.1f us, max %.1f us (target p99 <= 2000 us)\n",
-                c.name, q(0.5), q(0.99), us.back());
+    std::printf(
+        "%-28s 20000 requests: p50 %.1f us, p99 %.1f us, max %.1f us (target p99 <= 2000 us)\n",
+        c.name, q(0.5), q(0.99), us.back());
   }
   std::filesystem::remove_all(dir);
   return 0;

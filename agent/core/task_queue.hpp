@@ -21,6 +21,7 @@ class TaskQueue {
   JobMatrix matrix() const;
   uint64_t revision() const { return revision_; }
   std::size_t size() const { return tasks_.size(); }
+  bool contains(const std::string& task_id) const { return tasks_.count(task_id) > 0; }
 
  private:
   std::set<std::string> devices_;

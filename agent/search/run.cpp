@@ -190,8 +190,10 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   }
 
   const std::string trials_dir = o.out_dir + "/trials";
+  // Candidates slower than 3 T are not trained (their reward is under a third of their
+  // accuracy; in a wide space they are also the ones that would eat the budget).
   ml::TorchEvaluator evaluator(parts->train, parts->validation,
-                               {hp->loss, 64, target, {10, 50}, trials_dir});
+                               {hp->loss, 64, target, {10, 50}, trials_dir, 3 * t_ms});
   search::SearchSpace space(*hp);
   // Trials rank architectures; they need not see a big data set whole (the final training does).
   const double fraction =

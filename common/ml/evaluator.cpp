@@ -1,5 +1,6 @@
 #include "common/ml/evaluator.hpp"
 
+#include <cstdio>
 #include <random>
 
 namespace edgenas::ml {
@@ -31,6 +32,25 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
   try {
     Net net(spec, input_);
     init_weights(net, seed);
+    const auto cost = search::cost_of(spec, input_);
+    e.params = cost.params;
+    e.flops = cost.flops;
+    if (options_.prune_latency_ms > 0) {
+      // A quick look before training: a few forward passes (or the model, for a modelled target).
+      std::lock_guard<std::mutex> lock(latency_mu_);
+      const auto quick = target_latency(InferenceNet::compile(net, input_, false), spec, input_,
+                                        options_.target, {1, 3});
+      if (quick.latency_ms > options_.prune_latency_ms) {
+        e.ok = false;
+        e.latency_ms = quick.latency_ms;
+        e.latency_modelled = quick.modelled;
+        char why[160];
+        std::snprintf(why, sizeof why, "pruned: latency %.3g ms > %.3g ms, not trained",
+                      quick.latency_ms, options_.prune_latency_ms);
+        e.error = why;
+        return e;
+      }
+    }
     TrainOptions t;
     t.loss = options_.loss;
     t.epochs = fidelity.epochs;
@@ -50,9 +70,6 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
     }
     e.energy_mj = options_.target.power_w * e.latency_ms;  // W × ms = mJ
     e.energy_modelled = true;
-    const auto cost = search::cost_of(spec, input_);
-    e.params = cost.params;
-    e.flops = cost.flops;
     if (!options_.models_dir.empty()) {
       torch::serialize::OutputArchive archive;
       net->save(archive);

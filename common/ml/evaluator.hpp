@@ -30,6 +30,10 @@ struct TorchEvaluatorOptions {
   TargetDevice target;
   LatencyOptions latency;
   std::string models_dir;  // when set, each trial's weights are kept as <dir>/<seed>.pt
+  // Candidates whose latency on the target exceeds this are not trained (0: all are): their
+  // reward could be at most T/latency of their accuracy, and the largest networks of a wide
+  // space would take hours per trial. A failed trial with the reason.
+  double prune_latency_ms = 0;
 };
 
 class TorchEvaluator final : public search::Evaluator {

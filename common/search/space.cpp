@@ -28,6 +28,37 @@ std::string ArchSpec::key() const {
   return k + "h" + std::to_string(head_width);
 }
 
+std::optional<ArchSpec> ArchSpec::from_key(std::string_view k) {
+  ArchSpec s;
+  auto read_int = [&](std::size_t& i, int& out) {
+    const std::size_t start = i;
+    int v = 0;
+    while (i < k.size() && k[i] >= '0' && k[i] <= '9' && i - start < 6) v = v * 10 + (k[i++] - '0');
+    out = v;
+    return i > start;
+  };
+  std::size_t i = 0;
+  while (i < k.size() && k[i] == 'c') {
+    BlockSpec b;
+    ++i;
+    if (!read_int(i, b.out_channels) || i >= k.size() || k[i++] != 'k' || !read_int(i, b.kernel) ||
+        i >= k.size() || k[i++] != 's' || !read_int(i, b.stride))
+      return std::nullopt;
+    b.batch_norm = i < k.size() && k[i] == 'b' && ++i;
+    b.residual = i < k.size() && k[i] == 'r' && ++i;
+    b.activation = i < k.size() && k[i] == 'h' && ++i ? Activation::hswish : Activation::relu;
+    if (i >= k.size() || k[i++] != '-') return std::nullopt;
+    if (b.out_channels < 1 || b.kernel < 1 || b.kernel > 15 || b.stride < 1 || b.stride > 2)
+      return std::nullopt;
+    s.blocks.push_back(b);
+    if (s.blocks.size() > 64) return std::nullopt;
+  }
+  if (s.blocks.empty() || i >= k.size() || k[i++] != 'h' || !read_int(i, s.head_width) ||
+      i != k.size())
+    return std::nullopt;
+  return s;
+}
+
 Cost cost_of(const ArchSpec& spec, const InputShape& input) {
   Cost c;
   int64_t ch = input.channels, h = input.height, w = input.width;

@@ -50,7 +50,11 @@ struct ArchSpec {
     v.num("head_width", head_width, 0, 4096);
   }
   bool operator==(const ArchSpec& o) const;
-  std::string key() const;  // a compact canonical string (dedup, logs)
+  // A compact canonical string (dedup, logs, the surrogate's table), e.g.
+  // "c16k3s2b-c32k5s1brh-h64": per block channels, kernel, stride, then b(atch norm),
+  // r(esidual), h(-swish) when set; then the head width.
+  std::string key() const;
+  static std::optional<ArchSpec> from_key(std::string_view key);
 };
 
 // Shape of the input the networks are built for.

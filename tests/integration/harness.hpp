@@ -96,8 +96,8 @@ class Process {
   std::string log_;
 };
 
-// Runs a command to completion; returns {exit code, combined output}.
-inline std::pair<int, std::string> run(const std::vector<std::string>& argv) {
+// Runs a command to completion (killed after timeout_s); returns {exit code, combined output}.
+inline std::pair<int, std::string> run(const std::vector<std::string>& argv, int timeout_s = 30) {
   static int n = 0;
   const std::string out =
       std::filesystem::temp_directory_path() /
@@ -106,7 +106,7 @@ inline std::pair<int, std::string> run(const std::vector<std::string>& argv) {
   Process p(argv, out);
   int status = 0;
   // wait without killing
-  for (int i = 0; i < 600 && p.running(); ++i)
+  for (int i = 0; i < timeout_s * 20 && p.running(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   status = p.stop(SIGKILL);
   return {status, p.log()};

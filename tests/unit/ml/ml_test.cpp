@@ -177,6 +177,14 @@ TEST_F(MlTest, TrialWeightsAreKeptAndCalibrationMeasuresThisCpu) {
   EXPECT_NEAR(accuracy(*kept, val), e.accuracy, 1e-12);  // the same weights
   EXPECT_FALSE(ev.trial_model(spec, 78).ok());
 
+  // Candidates too slow for the requirement are not trained.
+  TorchEvaluator strict(train_set, val, {Loss::cross_entropy, 32, cpu, {2, 5}, "", 1e-6});
+  auto pruned = strict.evaluate(spec, {2, 1.0}, 77);
+  EXPECT_FALSE(pruned.ok);
+  EXPECT_NE(pruned.error.find("pruned"), std::string::npos) << pruned.error;
+  EXPECT_GT(pruned.latency_ms, 0);
+  EXPECT_EQ(pruned.train_time_s, 0);
+
   auto cal = calibrate_cpu({1, 28, 28, 10}, 1, 6);
   ASSERT_TRUE(cal.ok()) << cal.error().message;
   EXPECT_GT(cal->flops_per_ms, 1e5);  // more than 0.1 GFLOP/s: a real measurement

@@ -1,0 +1,446 @@
+#include "simulations/fleet/evaluate.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+#include "coordinator/core/hparam_service.hpp"
+#include "coordinator/predictor/trainer.hpp"
+#include "simulations/fleet/svg.hpp"
+#include "simulations/fleet/world.hpp"
+
+namespace edgenas::sim {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using predictor::Choice;
+using predictor::Grid;
+
+namespace {
+
+struct Stat {
+  double reward = 0, met = 0, energy_j = 0, compute_s = 0;
+};
+
+struct HeldOut {
+  std::string profile;
+  Context ctx;
+  std::map<int, Stat> table;  // grid point (flat) → mean over seeds
+  double oracle = 0;
+  int oracle_point = 0;
+};
+
+const char* kMethods[] = {"predictor", "default", "random", "cold-start", "oracle"};
+
+void parallel_for(int n, int threads, const std::function<void(int)>& fn) {
+  std::atomic<int> next{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::max(1, threads); ++t) {
+    pool.emplace_back([&] {
+      for (int i = next++; i < n; i = next++) fn(i);
+    });
+  }
+  for (auto& th : pool) th.join();
+}
+
+uint64_t mix(uint64_t a, uint64_t b) { return (a * 0x9E3779B97F4A7C15ull) ^ (b + 0x7F4A7C15ull); }
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+std::string pct(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f %%", 100 * v);
+  return b;
+}
+std::string fixed(double v, int p = 3) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f", p, v);
+  return b;
+}
+
+}  // namespace
+
+Expected<json> evaluate(const EvaluateOptions& o,
+                        const std::function<void(const std::string&)>& progress) {
+  auto rows = load_table(o.table_path);
+  if (!rows) return rows.error();
+  auto surrogate = Surrogate::fit(*rows);
+  if (!surrogate) return surrogate.error();
+  auto scenario = load_scenario(o.scenario_path);
+  if (!scenario) return scenario.error();
+  std::map<std::string, DeviceProfile> profiles;
+  std::vector<std::string> all_profiles = o.train_profiles;
+  all_profiles.push_back(o.heldout_profile);
+  for (const auto& name : all_profiles) {
+    auto p = load_profile(o.profiles_dir + "/" + name + ".toml");
+    if (!p) return p.error();
+    profiles[name] = std::move(*p);
+  }
+  SimSearchOptions so;  // training traces: outcomes as a box would measure them
+  so.budget_ms = scenario->search_budget_ms;
+  SimSearchOptions expected = so;  // the evaluation's table
+  expected.noisy_final = false;
+  std::error_code ec;
+  fs::create_directories(o.out_dir, ec);
+  if (ec) return Error{"io", "cannot create " + o.out_dir + ": " + ec.message()};
+
+  // 1. Training traces from the training profiles.
+  progress("simulating " + std::to_string(o.traces) + " training traces on " +
+           std::to_string(o.train_profiles.size()) + " profiles");
+  struct Pending {
+    std::string profile;
+    Context ctx;
+    Choice choice;
+    bool cold;
+  };
+  std::vector<Pending> plan;
+  {
+    std::mt19937_64 rng(o.seed);
+    std::vector<std::unique_ptr<SimBox>> boxes;
+    std::vector<int64_t> box_time;
+    for (std::size_t p = 0; p < o.train_profiles.size(); ++p) {
+      for (int b = 0; b < 20; ++b) {
+        boxes.push_back(std::make_unique<SimBox>(o.train_profiles[p] + "-" + std::to_string(b),
+                                                 profiles[o.train_profiles[p]], *scenario, rng()));
+        box_time.push_back(0);
+      }
+    }
+    coordinator::ColdStartPolicy cold;
+    std::uniform_real_distribution<double> u(0, 1);
+    for (int i = 0; i < o.traces; ++i) {
+      const std::size_t b = rng() % boxes.size();
+      box_time[b] += static_cast<int64_t>(
+          std::exponential_distribution<double>(1.0 / scenario->search_every_ms)(rng));
+      Pending pe{boxes[b]->profile().name, boxes[b]->context(box_time[b]), {}, u(rng) < 0.3};
+      if (pe.cold) {
+        proto::HparamRequest req;
+        req.request_id = "t" + std::to_string(i);
+        req.context = pe.ctx;
+        pe.choice = Grid::nearest(cold.choose(boxes[b]->id(), req).hparams);
+      } else {
+        pe.choice = Grid::at(static_cast<int>(rng() % static_cast<uint64_t>(Grid::points())));
+      }
+      plan.push_back(std::move(pe));
+    }
+  }
+  std::vector<Trace> traces(plan.size());
+  parallel_for(static_cast<int>(plan.size()), o.threads, [&](int i) {
+    const auto& pe = plan[static_cast<std::size_t>(i)];
+    const uint32_t seed = static_cast<uint32_t>(mix(o.seed, static_cast<uint64_t>(i)));
+    proto::HparamReply reply;
+    reply.hparams = Grid::hparams(pe.choice, seed);
+    reply.policy = pe.cold ? "cold-start" : "explore";
+    reply.explore = !pe.cold;
+    const auto out = simulate_search(*surrogate, profiles.at(pe.profile), pe.ctx, reply.hparams, seed, so);
+    traces[static_cast<std::size_t>(i)] =
+        outcome_trace("sim-" + std::to_string(i), pe.ctx, reply, out, 1'700'000'000'000);
+  });
+
+  // 2. Held-out contexts from every profile (the held-out profile only here).
+  std::vector<HeldOut> held;
+  {
+    std::mt19937_64 rng(mix(o.seed, 999));
+    for (int i = 0; i < o.contexts; ++i) {
+      const std::string& name = all_profiles[static_cast<std::size_t>(i) % all_profiles.size()];
+      SimBox box(name + "-h" + std::to_string(i), profiles[name], *scenario, rng());
+      const int64_t t = static_cast<int64_t>(std::uniform_real_distribution<double>(0, 86.4e6)(rng));
+      held.push_back({name, box.context(t), {}, 0, 0});
+    }
+  }
+  auto stat_of = [&](HeldOut& h, int point) -> const Stat& {
+    auto it = h.table.find(point);
+    if (it != h.table.end()) return it->second;
+    Stat s;
+    const auto& prof = profiles.at(h.profile);
+    for (int k = 0; k < o.seeds; ++k) {
+      const uint32_t seed = static_cast<uint32_t>(mix(mix(o.seed, static_cast<uint64_t>(point)), k));
+      const auto r =
+          simulate_search(*surrogate, prof, h.ctx, Grid::hparams(Grid::at(point), seed), seed, expected);
+      s.reward += r.reward / o.seeds;
+      s.met += (r.met_latency ? 1.0 : 0.0) / o.seeds;
+      s.energy_j += r.search_energy_j / o.seeds;
+      s.compute_s += r.compute_s / o.seeds;
+    }
+    return h.table.emplace(point, s).first->second;
+  };
+
+  // 3. The oracle: every (strided) grid point for every held-out context.
+  progress("searching the hyperparameter grid for " + std::to_string(held.size()) +
+           " held-out contexts (" + std::to_string(Grid::points() / std::max(1, o.grid_stride)) +
+           " points x " + std::to_string(o.seeds) + " seeds each)");
+  parallel_for(static_cast<int>(held.size()), o.threads, [&](int i) {
+    auto& h = held[static_cast<std::size_t>(i)];
+    for (int p = 0; p < Grid::points(); p += std::max(1, o.grid_stride)) (void)stat_of(h, p);
+  });
+
+  // 4. Predictors on growing numbers of traces (the last one is "the predictor").
+  coordinator::ColdStartPolicy cold;
+  auto choices_of = [&](const std::string& method, const predictor::PredictorModel* model) {
+    std::vector<int> pts;
+    std::mt19937_64 rng(mix(o.seed, 4242));
+    for (std::size_t i = 0; i < held.size(); ++i) {
+      const auto& h = held[i];
+      Choice c;
+      if (method == "predictor") {
+        auto p = model->predict(h.ctx);
+        c = p ? *p : Choice{};
+      } else if (method == "default") {
+        c = Grid::nearest({10, 256, 7, Loss::cross_entropy, 0});
+      } else if (method == "random") {
+        c = Grid::at(static_cast<int>(rng() % static_cast<uint64_t>(Grid::points())));
+      } else {
+        proto::HparamRequest req;
+        req.request_id = "h" + std::to_string(i);
+        req.context = h.ctx;
+        c = Grid::nearest(cold.choose("held", req).hparams);
+      }
+      pts.push_back(Grid::flat(c));
+    }
+    return pts;
+  };
+  auto ensure = [&](const std::vector<int>& pts) {
+    parallel_for(static_cast<int>(held.size()), o.threads,
+                 [&](int i) { (void)stat_of(held[static_cast<std::size_t>(i)], pts[static_cast<std::size_t>(i)]); });
+  };
+  auto finish_oracle = [&] {
+    for (auto& h : held) {
+      h.oracle = 0;
+      for (const auto& [p, s] : h.table) {
+        if (s.reward > h.oracle) h.oracle = s.reward, h.oracle_point = p;
+      }
+    }
+  };
+  auto normalised = [&](const std::vector<int>& pts) {
+    double sum = 0;
+    for (std::size_t i = 0; i < held.size(); ++i)
+      sum += held[i].oracle > 0 ? held[i].table[pts[i]].reward / held[i].oracle : 1;
+    return sum / static_cast<double>(held.size());
+  };
+  json learning = json::array();
+  std::optional<predictor::PredictorModel> final_model;
+  json predictor_metrics;
+  for (int n : o.curve) {
+    n = std::min<int>(n, static_cast<int>(traces.size()));
+    progress("training a predictor on " + std::to_string(n) + " traces");
+    predictor::TrainerOptions to;
+    to.budget_ms = o.predictor_budget_ms;
+    to.max_trials = o.predictor_trials;
+    to.seed = o.seed;
+    to.workers = o.threads;
+    auto r = predictor::train_predictor(
+        std::vector<Trace>(traces.begin(), traces.begin() + n), to);
+    if (!r) {
+      learning.push_back({{"traces", n}, {"error", r.error().message}});
+      continue;
+    }
+    const auto pts = choices_of("predictor", &r->model);
+    ensure(pts);
+    finish_oracle();
+    learning.push_back({{"traces", n}, {"normalised_reward", normalised(pts)}});
+    if (n == std::min<int>(o.curve.back(), static_cast<int>(traces.size()))) {
+      final_model = std::move(r->model);
+      predictor_metrics = r->metrics;
+    }
+  }
+  if (!final_model) return Error{"failed", "no predictor could be trained on the simulated traces"};
+
+  // 5. Every method's points, rewards, constraint satisfaction, energy.
+  std::map<std::string, std::vector<int>> points;
+  for (const char* m : kMethods) {
+    if (std::string(m) == "oracle") continue;
+    points[m] = choices_of(m, &*final_model);
+    ensure(points[m]);
+  }
+  finish_oracle();
+  {
+    std::vector<int> op;
+    for (const auto& h : held) op.push_back(h.oracle_point);
+    points["oracle"] = op;
+  }
+  // NAS compute to reach 95 % of the oracle's reward (searches up to 4x the budget).
+  progress("measuring the compute each method needs to reach 95 % of the oracle's reward");
+  SimSearchOptions longer = expected;
+  longer.budget_ms = so.budget_ms * 4;
+  std::map<std::string, std::vector<double>> to95;  // per context; NAN when never reached
+  std::map<std::string, std::vector<std::vector<double>>> by_trial;  // reward/oracle by trial
+  for (const char* m : kMethods) {
+    to95[m].assign(held.size(), NAN);
+    by_trial[m].assign(held.size(), {});
+  }
+  std::mutex mu;
+  parallel_for(static_cast<int>(held.size()), o.threads, [&](int i) {
+    auto& h = held[static_cast<std::size_t>(i)];
+    const auto& prof = profiles.at(h.profile);
+    for (const char* m : kMethods) {
+      const int p = points[m][static_cast<std::size_t>(i)];
+      const uint32_t seed = static_cast<uint32_t>(mix(mix(o.seed, static_cast<uint64_t>(p)), 0));
+      const auto r = simulate_search(*surrogate, prof, h.ctx, Grid::hparams(Grid::at(p), seed), seed, longer);
+      double reached = NAN;
+      std::vector<double> curve;
+      for (auto [compute, reward] : r.curve) {
+        if (std::isnan(reached) && reward >= 0.95 * h.oracle) reached = compute;
+        curve.push_back(h.oracle > 0 ? reward / h.oracle : 1);
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      to95[m][static_cast<std::size_t>(i)] = reached;
+      by_trial[m][static_cast<std::size_t>(i)] = std::move(curve);
+    }
+  });
+
+  // 6. Tables.
+  json methods = json::object();
+  for (const char* m : kMethods) {
+    const auto& pts = points[m];
+    double met = 0, energy = 0;
+    std::vector<double> reached;
+    int never = 0;
+    for (std::size_t i = 0; i < held.size(); ++i) {
+      met += held[i].table[pts[i]].met;
+      energy += held[i].table[pts[i]].energy_j;
+      if (std::isnan(to95[m][i])) {
+        ++never;
+      } else {
+        reached.push_back(to95[m][i]);
+      }
+    }
+    const double n = static_cast<double>(held.size());
+    json per_profile = json::object();
+    for (const auto& name : all_profiles) {
+      double r = 0, mt = 0, k = 0;
+      for (std::size_t i = 0; i < held.size(); ++i) {
+        if (held[i].profile != name) continue;
+        r += held[i].oracle > 0 ? held[i].table[pts[i]].reward / held[i].oracle : 1;
+        mt += held[i].table[pts[i]].met;
+        k += 1;
+      }
+      if (k > 0) per_profile[name] = {{"normalised_reward", r / k}, {"met_T", mt / k}};
+    }
+    methods[m] = {{"normalised_reward", normalised(pts)},
+                  {"met_T", met / n},
+                  {"search_energy_j", energy / n},
+                  {"compute_to_95_median_s", reached.empty() ? json(nullptr) : json(median(reached))},
+                  {"reached_95", static_cast<int>(reached.size())},
+                  {"never_reached_95", never},
+                  {"per_profile", per_profile}};
+  }
+  // Compute ratio against the default space, over the contexts both reached 95 % in.
+  std::vector<double> ratios;
+  int default_never = 0;
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    const double p = to95["predictor"][i], d = to95["default"][i];
+    if (std::isnan(d) && !std::isnan(p)) ++default_never;
+    if (!std::isnan(p) && !std::isnan(d) && d > 0) ratios.push_back(p / d);
+  }
+  const double ratio = median(ratios);
+  json summary{{"seed", o.seed},
+               {"surrogate_rows", surrogate->size()},
+               {"traces", traces.size()},
+               {"heldout_contexts", held.size()},
+               {"heldout_profile", o.heldout_profile},
+               {"grid_points_per_context", Grid::points() / std::max(1, o.grid_stride)},
+               {"seeds", o.seeds},
+               {"search_budget_s", so.budget_ms / 1000},
+               {"methods", methods},
+               {"compute_ratio_predictor_vs_default", ratio},
+               {"compute_ratio_contexts", ratios.size()},
+               {"default_never_reached_where_predictor_did", default_never},
+               {"learning_curve", learning},
+               {"predictor", predictor_metrics}};
+  std::ofstream(o.out_dir + "/summary.json") << summary.dump(2) << "\n";
+
+  // 7. Plots and the report.
+  std::vector<Series> trial_series;
+  for (const char* m : kMethods) {
+    Series s{m, {}};
+    std::size_t longest = 0;
+    for (const auto& c : by_trial[m]) longest = std::max(longest, c.size());
+    longest = std::min<std::size_t>(longest, 200);
+    for (std::size_t k = 0; k < longest; ++k) {
+      double sum = 0;
+      for (const auto& c : by_trial[m]) sum += c.empty() ? 0 : c[std::min(k, c.size() - 1)];
+      s.points.emplace_back(static_cast<double>(k + 1), sum / static_cast<double>(held.size()));
+    }
+    trial_series.push_back(std::move(s));
+  }
+  std::ofstream(o.out_dir + "/reward_vs_trials.svg")
+      << line_chart("Best reward so far (normalised by the oracle) vs trials", "trials",
+                    "reward / oracle", trial_series);
+  std::vector<std::vector<double>> met_bars;
+  for (const auto& name : all_profiles) {
+    std::vector<double> row;
+    for (const char* m : kMethods) row.push_back(methods[m]["per_profile"].value(name, json::object()).value("met_T", 0.0));
+    met_bars.push_back(row);
+  }
+  std::ofstream(o.out_dir + "/met_T_by_profile.svg")
+      << bar_chart("Searches whose model meets T, by device profile", "share meeting T",
+                   all_profiles, std::vector<std::string>(std::begin(kMethods), std::end(kMethods)),
+                   met_bars, 0, 1, 0.99);
+  Series lc{"predictor", {}};
+  for (const auto& p : learning)
+    if (p.contains("normalised_reward"))
+      lc.points.emplace_back(p["traces"].get<double>(), p["normalised_reward"].get<double>());
+  std::ofstream(o.out_dir + "/learning_curve.svg")
+      << line_chart("Predictor reward (normalised by the oracle) vs pooled traces", "traces",
+                    "reward / oracle", {lc, Series{"target 0.95", {{lc.points.empty() ? 1 : lc.points.front().first, 0.95}, {lc.points.empty() ? 2 : lc.points.back().first, 0.95}}}},
+                    true);
+
+  std::ofstream md(o.out_dir + "/report.md");
+  md << "# edgenas-sim evaluation\n\n"
+     << "Seed " << o.seed << "; surrogate fitted on " << surrogate->size()
+     << " real trainings; " << traces.size() << " simulated training traces from "
+     << o.train_profiles.size() << " profiles; " << held.size()
+     << " held-out contexts from all profiles, `" << o.heldout_profile
+     << "` never seen in training; every context searched at "
+     << Grid::points() / std::max(1, o.grid_stride) << " grid points x " << o.seeds
+     << " seeds with a " << so.budget_ms / 1000 << " s simulated budget. Latencies are modelled "
+     << "(device profiles), accuracies come from the surrogate.\n\n"
+     << "| method | reward / oracle | meets T | NAS compute to 95 % of oracle (median, s) | reached | search energy (J) |\n"
+     << "|---|---:|---:|---:|---:|---:|\n";
+  for (const char* m : kMethods) {
+    const auto& v = methods[m];
+    md << "| " << m << " | " << fixed(v["normalised_reward"].get<double>()) << " | "
+       << pct(v["met_T"].get<double>()) << " | "
+       << (v["compute_to_95_median_s"].is_null() ? std::string("-")
+                                                  : fixed(v["compute_to_95_median_s"].get<double>(), 0))
+       << " | " << v["reached_95"] << "/"
+       << held.size() << " | " << fixed(v["search_energy_j"].get<double>(), 0) << " |\n";
+  }
+  md << "\nPredictor compute / default compute to reach 95 % of the oracle (median over the "
+     << ratios.size() << " contexts where both did): **" << fixed(ratio, 3) << "**";
+  if (default_never > 0)
+    md << "; in " << default_never
+       << " more the predictor's space got there and the default's never did within 4x the budget";
+  md << ".\n\n## Per device profile (reward / oracle, meets T)\n\n| profile |";
+  for (const char* m : kMethods) md << " " << m << " |";
+  md << "\n|---|";
+  for (std::size_t i = 0; i < std::size(kMethods); ++i) md << "---:|";
+  md << "\n";
+  for (const auto& name : all_profiles) {
+    md << "| " << name << (name == o.heldout_profile ? " (unseen)" : "") << " |";
+    for (const char* m : kMethods) {
+      const auto pp = methods[m]["per_profile"].value(name, json::object());
+      md << " " << fixed(pp.value("normalised_reward", 0.0)) << ", " << pct(pp.value("met_T", 0.0)) << " |";
+    }
+    md << "\n";
+  }
+  md << "\n## Learning curve\n\n| traces | predictor reward / oracle |\n|---:|---:|\n";
+  for (const auto& p : learning)
+    md << "| " << p["traces"] << " | "
+       << (p.contains("normalised_reward") ? fixed(p["normalised_reward"].get<double>())
+                                           : "error: " + p.value("error", std::string()))
+       << " |\n";
+  md << "\n![reward vs trials](reward_vs_trials.svg)\n![meets T by profile](met_T_by_profile.svg)\n"
+     << "![learning curve](learning_curve.svg)\n";
+  return summary;
+}
+
+}  // namespace edgenas::sim

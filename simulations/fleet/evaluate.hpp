@@ -1,0 +1,44 @@
+#pragma once
+// `edgenas-sim evaluate`: does predictor-chosen search space beat one-size-fits-all NAS?
+//
+// 1. A simulated fleet of training profiles produces traces: contexts from the scenario,
+//    hyperparameters from the cold-start rule (30 %) or anywhere on the grid (70 %, what
+//    exploration gives), outcomes from simulated NAS runs (surrogate + latency model).
+// 2. Held-out contexts from every profile, including one the predictor never saw.
+// 3. For each held-out context, every point of the hyperparameter grid is searched `seeds`
+//    times: the oracle is the best mean reward (exhaustive search over the grid), and every
+//    method's reward is read off the same table. Methods: the predictor trained on the traces,
+//    the widest default space, a random grid point, the cold-start rule, the oracle.
+// 4. Metrics per method and per profile: reward normalised by the oracle's, share of searches
+//    whose model meets T, NAS compute to reach 95 % of the oracle's reward, search energy; the
+//    learning curve (predictors trained on growing numbers of traces).
+// 5. A Markdown report with SVG plots and summary.json, reproducible from the seed.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/util/expected.hpp"
+
+namespace edgenas::sim {
+
+struct EvaluateOptions {
+  std::string profiles_dir, scenario_path, table_path, out_dir;
+  std::vector<std::string> train_profiles{"atlas200dk", "jetson-nano", "rpi4"};
+  std::string heldout_profile = "x86-edge";  // never in the training traces
+  int contexts = 40;                         // held-out contexts
+  int traces = 2000;                         // training traces (the learning curve's end)
+  std::vector<int> curve{100, 300, 1000, 2000};
+  int seeds = 2;  // searches per (context, hyperparameters)
+  int64_t predictor_budget_ms = 60'000;
+  int predictor_trials = 0;
+  int grid_stride = 1;  // >1 (tests): only every k-th grid point is searched
+  int threads = 2;
+  uint64_t seed = 1;
+};
+
+Expected<nlohmann::json> evaluate(const EvaluateOptions& o,
+                                  const std::function<void(const std::string&)>& progress);
+
+}  // namespace edgenas::sim

@@ -1,0 +1,153 @@
+// edgenas-sim: a whole heterogeneous fleet on one machine, and the evidence that the method
+// works.
+//   run        a real coordinator and N simulated agents (real protocol, real sockets)
+//   evaluate   predictor vs default space vs random vs cold start vs oracle, with a report
+//   surrogate  how well the NAS surrogate predicts held-out real trainings
+// Exit codes: 0 ok, 1 failed, 2 usage or input error.
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "common/util/config.hpp"
+#include "simulations/fleet/evaluate.hpp"
+#include "simulations/fleet/fleet.hpp"
+#include "simulations/surrogate/surrogate.hpp"
+
+using namespace edgenas;
+
+namespace {
+
+// The repository's simulations/ directory: beside the binary's source tree, or installed.
+std::string data_dir() {
+  for (const char* p : {EDGENAS_SOURCE_DIR "/simulations", "/usr/share/edgenas"}) {
+    if (std::filesystem::exists(std::string(p) + "/profiles")) return p;
+  }
+  return "simulations";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgenas-sim: a heterogeneous edge fleet on one machine, and the evaluation of the "
+               "method.\nExit codes: 0 ok, 1 failed, 2 usage or input error."};
+  app.require_subcommand(1);
+  const std::string base = data_dir();
+
+  auto* surrogate = app.add_subcommand("surrogate", "quality of the NAS surrogate on held-out "
+                                                    "real trainings (rank correlation, error)");
+  std::string table = base + "/surrogate/table.csv";
+  surrogate->add_option("--table", table, "the table of real trainings")->capture_default_str();
+
+  auto* eval = app.add_subcommand("evaluate", "compare the predictor with the default space, "
+                                              "random, the cold start and the oracle");
+  sim::EvaluateOptions eo;
+  eo.profiles_dir = base + "/profiles";
+  eo.scenario_path = base + "/scenarios/meter-day.toml";
+  eo.table_path = table;
+  std::string predictor_budget = "60s";
+  eval->add_option("--out", eo.out_dir, "directory for report.md, summary.json and the plots")
+      ->required();
+  eval->add_option("--seed", eo.seed, "everything derives from it")->capture_default_str();
+  eval->add_option("--scenario", eo.scenario_path, "workload scenario (TOML)")->capture_default_str();
+  eval->add_option("--profiles", eo.profiles_dir, "device profile directory")->capture_default_str();
+  eval->add_option("--table", eo.table_path, "surrogate table")->capture_default_str();
+  eval->add_option("--contexts", eo.contexts, "held-out contexts")->capture_default_str();
+  eval->add_option("--traces", eo.traces, "simulated training traces")->capture_default_str();
+  eval->add_option("--curve", eo.curve, "learning-curve points (numbers of traces), e.g. 100,300")
+      ->delimiter(',')
+      ->capture_default_str();
+  eval->add_option("--seeds", eo.seeds, "searches per (context, hyperparameters)")
+      ->capture_default_str();
+  eval->add_option("--heldout-profile", eo.heldout_profile, "a profile kept out of training")
+      ->capture_default_str();
+  eval->add_option("--predictor-budget", predictor_budget, "the predictor's own NAS budget")
+      ->capture_default_str();
+  eval->add_option("--predictor-trials", eo.predictor_trials, "or a number of its trials");
+  eval->add_option("--grid-stride", eo.grid_stride, "search only every k-th grid point (quick runs)")
+      ->capture_default_str();
+  eval->add_option("--threads", eo.threads, "parallel simulations")->capture_default_str();
+
+  auto* run = app.add_subcommand("run", "a real coordinator and N simulated agents");
+  sim::FleetOptions fo;
+  fo.profiles_dir = base + "/profiles";
+  fo.scenario_path = base + "/scenarios/meter-day.toml";
+  fo.table_path = table;
+  std::string mix = "atlas200dk=40%,jetson-nano=30%,rpi4=30%", duration = "60s";
+  run->add_option("--agents", fo.agents, "simulated agents")->capture_default_str();
+  run->add_option("--mix", mix, "profile shares, e.g. atlas200dk=40%,rpi4=60%")->capture_default_str();
+  run->add_option("--scenario", fo.scenario_path, "workload scenario (TOML)")->capture_default_str();
+  run->add_option("--duration", duration, "how long to run (real time)")->capture_default_str();
+  run->add_option("--out", fo.out_dir, "directory for the coordinator's store, logs, summary")
+      ->required();
+  run->add_option("--real-search", fo.real_search,
+                  "this many agents are real edgenas-agent processes running real edgenas-search")
+      ->capture_default_str();
+  run->add_option("--coordinator", fo.coordinator_bin, "edgenas-coordinator binary");
+  run->add_option("--seed", fo.seed, "seed")->capture_default_str();
+  run->add_option("--procs", fo.procs, "agent processes (0: one per 2,500 agents)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  auto progress = [](const std::string& m) { std::cerr << "edgenas-sim: " << m << std::endl; };
+
+  if (surrogate->parsed()) {
+    auto rows = sim::load_table(table);
+    if (!rows) return std::cerr << "edgenas-sim: " << rows.error().message << "\n", 2;
+    // Held out: every fifth architecture (all its rows), so scores are on unseen networks.
+    std::vector<sim::TableRow> train, test;
+    for (const auto& r : *rows)
+      (std::hash<std::string>{}(r.spec.key()) % 5 == 0 ? test : train).push_back(r);
+    const auto q = sim::Surrogate::evaluate(train, test);
+    auto fitted = sim::Surrogate::fit(*rows);
+    if (!fitted) return std::cerr << "edgenas-sim: " << fitted.error().message << "\n", 1;
+    std::printf("table %s: %zu rows (%zu for fitting, %zu held-out rows of unseen architectures)\n",
+                table.c_str(), rows->size(), train.size(), test.size());
+    std::printf("held-out: Spearman rank correlation %.3f, mean absolute error %.4f (n = %d)\n",
+                q.spearman, q.mae, q.n);
+    std::printf("seed-to-seed noise (repeated architectures): sigma %.4f\n", fitted->noise_sigma());
+    std::printf("CPU calibration: %.4f ms + FLOPs / %.3g per ms (%d networks)\n",
+                fitted->calibration().overhead_ms, fitted->calibration().flops_per_ms,
+                fitted->calibration().points);
+    return 0;
+  }
+  if (eval->parsed()) {
+    auto b = config::parse_duration_ms(predictor_budget);
+    if (!b) return std::cerr << "edgenas-sim: --predictor-budget: " << b.error().message << "\n", 2;
+    eo.predictor_budget_ms = *b;
+    auto r = sim::evaluate(eo, progress);
+    if (!r) {
+      std::cerr << "edgenas-sim: " << r.error().message << "\n";
+      return r.error().code == "bad_table" || r.error().code == "bad_profile" ||
+                     r.error().code == "bad_scenario" || r.error().code == "not_found"
+                 ? 2
+                 : 1;
+    }
+    const auto& m = (*r)["methods"];
+    std::printf("%-11s %14s %9s %16s\n", "method", "reward/oracle", "meets T", "compute to 95%");
+    for (const char* k : {"predictor", "default", "random", "cold-start", "oracle"}) {
+      const auto& c = m[k]["compute_to_95_median_s"];
+      std::printf("%-11s %14.3f %8.1f%% %14s\n", k, m[k]["normalised_reward"].get<double>(),
+                  100 * m[k]["met_T"].get<double>(),
+                  c.is_null() ? "never" : (std::to_string(static_cast<int>(c.get<double>())) + " s").c_str());
+    }
+    std::printf("predictor/default compute to 95%% of the oracle: %.3f\nreport: %s/report.md\n",
+                (*r)["compute_ratio_predictor_vs_default"].get<double>(), eo.out_dir.c_str());
+    return 0;
+  }
+  // run
+  auto d = config::parse_duration_ms(duration);
+  if (!d) return std::cerr << "edgenas-sim: --duration: " << d.error().message << "\n", 2;
+  fo.duration_ms = *d;
+  auto m = sim::parse_mix(mix);
+  if (!m) return std::cerr << "edgenas-sim: --mix: " << m.error().message << "\n", 2;
+  fo.mix = *m;
+  auto r = sim::run_fleet(fo, progress);
+  if (!r) {
+    std::cerr << "edgenas-sim: " << r.error().message << "\n";
+    return r.error().code == "usage" ? 2 : 1;
+  }
+  return 0;
+}

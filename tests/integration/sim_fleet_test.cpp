@@ -1,0 +1,33 @@
+// edgenas-sim run: a real coordinator process and 50 simulated agents over real sockets for
+// 30 s; every agent registers and every trace the agents had acked is in the store.
+#include "harness.hpp"
+
+namespace edgenas::it {
+namespace {
+
+TEST(SimFleet, FiftyAgentsThirtySecondsEveryAgentRegisteredEveryTraceStored) {
+  const std::string dir = temp_dir("sim-fleet");
+  auto [rc, out] = run({EDGENAS_SIM_BIN, "run", "--agents", "50", "--duration", "30s", "--mix",
+                        "atlas200dk=40%,jetson-nano=30%,rpi4=30%", "--out", dir + "/run",
+                        "--coordinator", EDGENAS_COORDINATOR_BIN},
+                       120);
+  ASSERT_EQ(rc, 0) << out;
+  auto s = nlohmann::json::parse(std::ifstream(dir + "/run/summary.json"));
+  EXPECT_EQ(s["registered"], 50) << s.dump(2);
+  EXPECT_EQ(s["errors"], 0);
+  EXPECT_GT(s["traces_acked"].get<int64_t>(), 0);
+  // Acked means committed: every acked trace is stored (stored may be ahead: acks in flight).
+  EXPECT_GE(s["store"]["traces"].get<int64_t>(), s["traces_acked"].get<int64_t>());
+  EXPECT_GT(s["hparam_requests"].get<int64_t>(), 0);
+  for (const char* p : {"atlas200dk", "jetson-nano", "rpi4"})
+    EXPECT_TRUE(s["profiles"].contains(p)) << p;
+  EXPECT_NE(out.find("HparamRequest"), std::string::npos) << out;
+  // A bad mix is a usage error.
+  auto [bad, bado] = run({EDGENAS_SIM_BIN, "run", "--agents", "5", "--mix", "rpi4=50%", "--out",
+                          dir + "/bad"});
+  EXPECT_EQ(bad, 2);
+  EXPECT_NE(bado.find("100 %"), std::string::npos) << bado;
+}
+
+}  // namespace
+}  // namespace edgenas::it
