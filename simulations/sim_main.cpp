@@ -28,18 +28,21 @@ std::string data_dir() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"edgenas-sim: a heterogeneous edge fleet on one machine, and the evaluation of the "
-               "method.\nExit codes: 0 ok, 1 failed, 2 usage or input error."};
+  CLI::App app{
+      "edgenas-sim: a heterogeneous edge fleet on one machine, and the evaluation of the "
+      "method.\nExit codes: 0 ok, 1 failed, 2 usage or input error."};
   app.require_subcommand(1);
   const std::string base = data_dir();
 
-  auto* surrogate = app.add_subcommand("surrogate", "quality of the NAS surrogate on held-out "
-                                                    "real trainings (rank correlation, error)");
+  auto* surrogate = app.add_subcommand("surrogate",
+                                       "quality of the NAS surrogate on held-out "
+                                       "real trainings (rank correlation, error)");
   std::string table = base + "/surrogate/table.csv";
   surrogate->add_option("--table", table, "the table of real trainings")->capture_default_str();
 
-  auto* eval = app.add_subcommand("evaluate", "compare the predictor with the default space, "
-                                              "random, the cold start and the oracle");
+  auto* eval = app.add_subcommand("evaluate",
+                                  "compare the predictor with the default space, "
+                                  "random, the cold start and the oracle");
   sim::EvaluateOptions eo;
   eo.profiles_dir = base + "/profiles";
   eo.scenario_path = base + "/scenarios/meter-day.toml";
@@ -48,8 +51,10 @@ int main(int argc, char** argv) {
   eval->add_option("--out", eo.out_dir, "directory for report.md, summary.json and the plots")
       ->required();
   eval->add_option("--seed", eo.seed, "everything derives from it")->capture_default_str();
-  eval->add_option("--scenario", eo.scenario_path, "workload scenario (TOML)")->capture_default_str();
-  eval->add_option("--profiles", eo.profiles_dir, "device profile directory")->capture_default_str();
+  eval->add_option("--scenario", eo.scenario_path, "workload scenario (TOML)")
+      ->capture_default_str();
+  eval->add_option("--profiles", eo.profiles_dir, "device profile directory")
+      ->capture_default_str();
   eval->add_option("--table", eo.table_path, "surrogate table")->capture_default_str();
   eval->add_option("--contexts", eo.contexts, "held-out contexts")->capture_default_str();
   eval->add_option("--traces", eo.traces, "simulated training traces")->capture_default_str();
@@ -63,7 +68,8 @@ int main(int argc, char** argv) {
   eval->add_option("--predictor-budget", predictor_budget, "the predictor's own NAS budget")
       ->capture_default_str();
   eval->add_option("--predictor-trials", eo.predictor_trials, "or a number of its trials");
-  eval->add_option("--grid-stride", eo.grid_stride, "search only every k-th grid point (quick runs)")
+  eval->add_option("--grid-stride", eo.grid_stride,
+                   "search only every k-th grid point (quick runs)")
       ->capture_default_str();
   eval->add_option("--threads", eo.threads, "parallel simulations")->capture_default_str();
 
@@ -74,8 +80,10 @@ int main(int argc, char** argv) {
   fo.table_path = table;
   std::string mix = "atlas200dk=40%,jetson-nano=30%,rpi4=30%", duration = "60s";
   run->add_option("--agents", fo.agents, "simulated agents")->capture_default_str();
-  run->add_option("--mix", mix, "profile shares, e.g. atlas200dk=40%,rpi4=60%")->capture_default_str();
-  run->add_option("--scenario", fo.scenario_path, "workload scenario (TOML)")->capture_default_str();
+  run->add_option("--mix", mix, "profile shares, e.g. atlas200dk=40%,rpi4=60%")
+      ->capture_default_str();
+  run->add_option("--scenario", fo.scenario_path, "workload scenario (TOML)")
+      ->capture_default_str();
   run->add_option("--duration", duration, "how long to run (real time)")->capture_default_str();
   run->add_option("--out", fo.out_dir, "directory for the coordinator's store, logs, summary")
       ->required();
@@ -131,7 +139,8 @@ int main(int argc, char** argv) {
       const auto& c = m[k]["compute_to_95_median_s"];
       std::printf("%-11s %14.3f %8.1f%% %14s\n", k, m[k]["normalised_reward"].get<double>(),
                   100 * m[k]["met_T"].get<double>(),
-                  c.is_null() ? "never" : (std::to_string(static_cast<int>(c.get<double>())) + " s").c_str());
+                  c.is_null() ? "never"
+                              : (std::to_string(static_cast<int>(c.get<double>())) + " s").c_str());
     }
     std::printf("predictor/default compute to 95%% of the oracle: %.3f\nreport: %s/report.md\n",
                 (*r)["compute_ratio_predictor_vs_default"].get<double>(), eo.out_dir.c_str());

@@ -48,7 +48,9 @@ void parallel_for(int n, int threads, const std::function<void(int)>& fn) {
   for (auto& th : pool) th.join();
 }
 
-uint64_t mix(uint64_t a, uint64_t b) { return (a * 0x9E3779B97F4A7C15ull) ^ (b + 0x7F4A7C15ull); }
+uint64_t mix(uint64_t a, uint64_t b) {
+  return (a * 0x9E3779B97F4A7C15ull) ^ (b + 0x7F4A7C15ull);
+}
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -140,7 +142,8 @@ Expected<json> evaluate(const EvaluateOptions& o,
     reply.hparams = Grid::hparams(pe.choice, seed);
     reply.policy = pe.cold ? "cold-start" : "explore";
     reply.explore = !pe.cold;
-    const auto out = simulate_search(*surrogate, profiles.at(pe.profile), pe.ctx, reply.hparams, seed, so);
+    const auto out =
+        simulate_search(*surrogate, profiles.at(pe.profile), pe.ctx, reply.hparams, seed, so);
     traces[static_cast<std::size_t>(i)] =
         outcome_trace("sim-" + std::to_string(i), pe.ctx, reply, out, 1'700'000'000'000);
   });
@@ -152,7 +155,8 @@ Expected<json> evaluate(const EvaluateOptions& o,
     for (int i = 0; i < o.contexts; ++i) {
       const std::string& name = all_profiles[static_cast<std::size_t>(i) % all_profiles.size()];
       SimBox box(name + "-h" + std::to_string(i), profiles[name], *scenario, rng());
-      const int64_t t = static_cast<int64_t>(std::uniform_real_distribution<double>(0, 86.4e6)(rng));
+      const int64_t t =
+          static_cast<int64_t>(std::uniform_real_distribution<double>(0, 86.4e6)(rng));
       held.push_back({name, box.context(t), {}, 0, 0});
     }
   }
@@ -162,9 +166,10 @@ Expected<json> evaluate(const EvaluateOptions& o,
     Stat s;
     const auto& prof = profiles.at(h.profile);
     for (int k = 0; k < o.seeds; ++k) {
-      const uint32_t seed = static_cast<uint32_t>(mix(mix(o.seed, static_cast<uint64_t>(point)), k));
-      const auto r =
-          simulate_search(*surrogate, prof, h.ctx, Grid::hparams(Grid::at(point), seed), seed, expected);
+      const uint32_t seed =
+          static_cast<uint32_t>(mix(mix(o.seed, static_cast<uint64_t>(point)), k));
+      const auto r = simulate_search(*surrogate, prof, h.ctx, Grid::hparams(Grid::at(point), seed),
+                                     seed, expected);
       s.reward += r.reward / o.seeds;
       s.met += (r.met_latency ? 1.0 : 0.0) / o.seeds;
       s.energy_j += r.search_energy_j / o.seeds;
@@ -208,8 +213,9 @@ Expected<json> evaluate(const EvaluateOptions& o,
     return pts;
   };
   auto ensure = [&](const std::vector<int>& pts) {
-    parallel_for(static_cast<int>(held.size()), o.threads,
-                 [&](int i) { (void)stat_of(held[static_cast<std::size_t>(i)], pts[static_cast<std::size_t>(i)]); });
+    parallel_for(static_cast<int>(held.size()), o.threads, [&](int i) {
+      (void)stat_of(held[static_cast<std::size_t>(i)], pts[static_cast<std::size_t>(i)]);
+    });
   };
   auto finish_oracle = [&] {
     for (auto& h : held) {
@@ -236,8 +242,7 @@ Expected<json> evaluate(const EvaluateOptions& o,
     to.max_trials = o.predictor_trials;
     to.seed = o.seed;
     to.workers = o.threads;
-    auto r = predictor::train_predictor(
-        std::vector<Trace>(traces.begin(), traces.begin() + n), to);
+    auto r = predictor::train_predictor(std::vector<Trace>(traces.begin(), traces.begin() + n), to);
     if (!r) {
       learning.push_back({{"traces", n}, {"error", r.error().message}});
       continue;
@@ -283,7 +288,8 @@ Expected<json> evaluate(const EvaluateOptions& o,
     for (const char* m : kMethods) {
       const int p = points[m][static_cast<std::size_t>(i)];
       const uint32_t seed = static_cast<uint32_t>(mix(mix(o.seed, static_cast<uint64_t>(p)), 0));
-      const auto r = simulate_search(*surrogate, prof, h.ctx, Grid::hparams(Grid::at(p), seed), seed, longer);
+      const auto r =
+          simulate_search(*surrogate, prof, h.ctx, Grid::hparams(Grid::at(p), seed), seed, longer);
       double reached = NAN;
       std::vector<double> curve;
       for (auto [compute, reward] : r.curve) {
@@ -324,13 +330,14 @@ Expected<json> evaluate(const EvaluateOptions& o,
       }
       if (k > 0) per_profile[name] = {{"normalised_reward", r / k}, {"met_T", mt / k}};
     }
-    methods[m] = {{"normalised_reward", normalised(pts)},
-                  {"met_T", met / n},
-                  {"search_energy_j", energy / n},
-                  {"compute_to_95_median_s", reached.empty() ? json(nullptr) : json(median(reached))},
-                  {"reached_95", static_cast<int>(reached.size())},
-                  {"never_reached_95", never},
-                  {"per_profile", per_profile}};
+    methods[m] = {
+        {"normalised_reward", normalised(pts)},
+        {"met_T", met / n},
+        {"search_energy_j", energy / n},
+        {"compute_to_95_median_s", reached.empty() ? json(nullptr) : json(median(reached))},
+        {"reached_95", static_cast<int>(reached.size())},
+        {"never_reached_95", never},
+        {"per_profile", per_profile}};
   }
   // Compute ratio against the default space, over the contexts both reached 95 % in.
   std::vector<double> ratios;
@@ -377,42 +384,45 @@ Expected<json> evaluate(const EvaluateOptions& o,
   std::vector<std::vector<double>> met_bars;
   for (const auto& name : all_profiles) {
     std::vector<double> row;
-    for (const char* m : kMethods) row.push_back(methods[m]["per_profile"].value(name, json::object()).value("met_T", 0.0));
+    for (const char* m : kMethods)
+      row.push_back(methods[m]["per_profile"].value(name, json::object()).value("met_T", 0.0));
     met_bars.push_back(row);
   }
-  std::ofstream(o.out_dir + "/met_T_by_profile.svg")
-      << bar_chart("Searches whose model meets T, by device profile", "share meeting T",
-                   all_profiles, std::vector<std::string>(std::begin(kMethods), std::end(kMethods)),
-                   met_bars, 0, 1, 0.99);
+  std::ofstream(o.out_dir + "/met_T_by_profile.svg") << bar_chart(
+      "Searches whose model meets T, by device profile", "share meeting T", all_profiles,
+      std::vector<std::string>(std::begin(kMethods), std::end(kMethods)), met_bars, 0, 1, 0.99);
   Series lc{"predictor", {}};
   for (const auto& p : learning)
     if (p.contains("normalised_reward"))
       lc.points.emplace_back(p["traces"].get<double>(), p["normalised_reward"].get<double>());
-  std::ofstream(o.out_dir + "/learning_curve.svg")
-      << line_chart("Predictor reward (normalised by the oracle) vs pooled traces", "traces",
-                    "reward / oracle", {lc, Series{"target 0.95", {{lc.points.empty() ? 1 : lc.points.front().first, 0.95}, {lc.points.empty() ? 2 : lc.points.back().first, 0.95}}}},
-                    true);
+  std::ofstream(o.out_dir + "/learning_curve.svg") << line_chart(
+      "Predictor reward (normalised by the oracle) vs pooled traces", "traces", "reward / oracle",
+      {lc, Series{"target 0.95",
+                  {{lc.points.empty() ? 1 : lc.points.front().first, 0.95},
+                   {lc.points.empty() ? 2 : lc.points.back().first, 0.95}}}},
+      true);
 
   std::ofstream md(o.out_dir + "/report.md");
   md << "# edgenas-sim evaluation\n\n"
-     << "Seed " << o.seed << "; surrogate fitted on " << surrogate->size()
-     << " real trainings; " << traces.size() << " simulated training traces from "
-     << o.train_profiles.size() << " profiles; " << held.size()
-     << " held-out contexts from all profiles, `" << o.heldout_profile
-     << "` never seen in training; every context searched at "
+     << "Seed " << o.seed << "; surrogate fitted on " << surrogate->size() << " real trainings; "
+     << traces.size() << " simulated training traces from " << o.train_profiles.size()
+     << " profiles; " << held.size() << " held-out contexts from all profiles, `"
+     << o.heldout_profile << "` never seen in training; every context searched at "
      << Grid::points() / std::max(1, o.grid_stride) << " grid points x " << o.seeds
      << " seeds with a " << so.budget_ms / 1000 << " s simulated budget. Latencies are modelled "
      << "(device profiles), accuracies come from the surrogate.\n\n"
-     << "| method | reward / oracle | meets T | NAS compute to 95 % of oracle (median, s) | reached | search energy (J) |\n"
+     << "| method | reward / oracle | meets T | NAS compute to 95 % of oracle (median, s) | "
+        "reached | search energy (J) |\n"
      << "|---|---:|---:|---:|---:|---:|\n";
   for (const char* m : kMethods) {
     const auto& v = methods[m];
     md << "| " << m << " | " << fixed(v["normalised_reward"].get<double>()) << " | "
        << pct(v["met_T"].get<double>()) << " | "
-       << (v["compute_to_95_median_s"].is_null() ? std::string("-")
-                                                  : fixed(v["compute_to_95_median_s"].get<double>(), 0))
-       << " | " << v["reached_95"] << "/"
-       << held.size() << " | " << fixed(v["search_energy_j"].get<double>(), 0) << " |\n";
+       << (v["compute_to_95_median_s"].is_null()
+               ? std::string("-")
+               : fixed(v["compute_to_95_median_s"].get<double>(), 0))
+       << " | " << v["reached_95"] << "/" << held.size() << " | "
+       << fixed(v["search_energy_j"].get<double>(), 0) << " |\n";
   }
   md << "\nPredictor compute / default compute to reach 95 % of the oracle (median over the "
      << ratios.size() << " contexts where both did): **" << fixed(ratio, 3) << "**";
@@ -428,7 +438,8 @@ Expected<json> evaluate(const EvaluateOptions& o,
     md << "| " << name << (name == o.heldout_profile ? " (unseen)" : "") << " |";
     for (const char* m : kMethods) {
       const auto pp = methods[m]["per_profile"].value(name, json::object());
-      md << " " << fixed(pp.value("normalised_reward", 0.0)) << ", " << pct(pp.value("met_T", 0.0)) << " |";
+      md << " " << fixed(pp.value("normalised_reward", 0.0)) << ", " << pct(pp.value("met_T", 0.0))
+         << " |";
     }
     md << "\n";
   }

@@ -21,8 +21,8 @@
 
 #include "agent/core/agent_core.hpp"
 #include "common/protocol/admin_client.hpp"
-#include "common/util/procstat.hpp"
 #include "common/util/process.hpp"
+#include "common/util/procstat.hpp"
 #include "simulations/fleet/world.hpp"
 
 namespace edgenas::sim {
@@ -77,8 +77,9 @@ class MemoryOutbox final : public agent::Outbox {
   }
   Status ack(const std::vector<std::string>& ids) override {
     for (const auto& id : ids)
-      q_.erase(std::remove_if(q_.begin(), q_.end(), [&](const Trace& t) { return t.trace_id == id; }),
-               q_.end());
+      q_.erase(
+          std::remove_if(q_.begin(), q_.end(), [&](const Trace& t) { return t.trace_id == id; }),
+          q_.end());
     return ok_status();
   }
   int64_t depth() override { return static_cast<int64_t>(q_.size()); }
@@ -118,9 +119,9 @@ struct WorkerOut {
   json to_json() const {
     json p = json::object();
     for (const auto& [k, s] : by_profile)
-      p[k] = {{"searches", s.searches}, {"met", s.met},        {"reward", s.reward},
-              {"accuracy", s.accuracy}, {"layers", s.layers},  {"filters", s.filters}};
-    return {{"registered", registered}, {"left", left}, {"out", messages_out},
+      p[k] = {{"searches", s.searches}, {"met", s.met},       {"reward", s.reward},
+              {"accuracy", s.accuracy}, {"layers", s.layers}, {"filters", s.filters}};
+    return {{"registered", registered}, {"left", left},          {"out", messages_out},
             {"in", messages_in},        {"acked", traces_acked}, {"errors", errors},
             {"latency", latency_ms},    {"profiles", p}};
   }
@@ -132,7 +133,8 @@ struct WorldSetup {
   std::optional<Surrogate> surrogate;
 };
 
-void connect(SimAgent& a, zmq::context_t& ctx, const std::string& endpoint, int ep, uint32_t index) {
+void connect(SimAgent& a, zmq::context_t& ctx, const std::string& endpoint, int ep,
+             uint32_t index) {
   a.sock = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::dealer);
   a.sock->set(zmq::sockopt::linger, 0);
   a.sock->set(zmq::sockopt::maxmsgsize, limits::kMaxMessageBytes);
@@ -224,11 +226,11 @@ WorkerOut run_worker(const FleetOptions& o, const WorldSetup& world, const std::
           w.latency_ms.push_back(
               std::chrono::duration<double, std::milli>(Steady::now() - a.request_sent).count());
           const uint64_t seed = std::hash<std::string>{}(a.pending_request);
-          const auto outcome = simulate_search(*world.surrogate, a.box->profile(), a.request_context,
-                                               reply->hparams, seed,
-                                               {world.scenario.search_budget_ms, "evolution", 4000});
-          a.trace_due = outcome_trace(a.pending_request, a.request_context, *reply, outcome,
-                                      clock.wall_ms());
+          const auto outcome =
+              simulate_search(*world.surrogate, a.box->profile(), a.request_context, reply->hparams,
+                              seed, {world.scenario.search_budget_ms, "evolution", 4000});
+          a.trace_due =
+              outcome_trace(a.pending_request, a.request_context, *reply, outcome, clock.wall_ms());
           a.trace_at_ms = real_ms(t0) + static_cast<int64_t>(outcome.search_s * 1000 / scale);
           a.core->set_activity("searching");
           auto& ps = w.by_profile[a.box->profile().name];
@@ -296,7 +298,8 @@ WorkerOut run_worker(const FleetOptions& o, const WorldSetup& world, const std::
     }
     const int64_t wait =
         timers.empty() ? 5 : std::clamp<int64_t>(timers.top().first - real_ms(t0), 0, 5);
-    const int n = epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), static_cast<int>(wait));
+    const int n =
+        epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), static_cast<int>(wait));
     for (int k = 0; k < n; ++k) {
       auto& a = agents[ready[static_cast<std::size_t>(k)].data.u32];
       pump(a);
@@ -314,7 +317,8 @@ WorkerOut run_worker(const FleetOptions& o, const WorldSetup& world, const std::
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size())))];
+  return v[std::min(v.size() - 1,
+                    static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size())))];
 }
 
 }  // namespace
@@ -344,7 +348,8 @@ Expected<std::vector<std::pair<std::string, double>>> parse_mix(const std::strin
     total += v;
   }
   if (out.empty()) return Error{"usage", "the mix is empty"};
-  if (std::abs(total - 1) > 0.011) return Error{"usage", "the shares add up to " + std::to_string(total * 100) + " %, not 100 %"};
+  if (std::abs(total - 1) > 0.011)
+    return Error{"usage", "the shares add up to " + std::to_string(total * 100) + " %, not 100 %"};
   for (auto& [n, v] : out) v /= total;
   return out;
 }
@@ -368,8 +373,9 @@ Expected<json> run_fleet(const FleetOptions& o,
   if (!s) return Error{"usage", s.error().message};
   world.surrogate = std::move(*s);
   const std::string coordinator =
-      o.coordinator_bin.empty() ? sibling("coordinator/io/edgenas-coordinator", "edgenas-coordinator")
-                                : o.coordinator_bin;
+      o.coordinator_bin.empty()
+          ? sibling("coordinator/io/edgenas-coordinator", "edgenas-coordinator")
+          : o.coordinator_bin;
   if (coordinator.empty() || !fs::exists(coordinator))
     return Error{"usage", "edgenas-coordinator not found (pass --coordinator)"};
   std::error_code ec;
@@ -383,7 +389,9 @@ Expected<json> run_fleet(const FleetOptions& o,
   ProcessLauncher launcher;
   auto coord = launcher.spawn({{coordinator, "--listen", endpoint, "--admin", admin, "--db",
                                 o.out_dir + "/coordinator.db", "--log-level", "warn"},
-                               o.out_dir + "/coordinator.log", {0, 0}, "coordinator"});
+                               o.out_dir + "/coordinator.log",
+                               {0, 0},
+                               "coordinator"});
   if (!coord) return coord.error();
   proto::AdminClient client(admin, 1000);
   bool up = false;
@@ -404,12 +412,15 @@ Expected<json> run_fleet(const FleetOptions& o,
     const std::string search_bin = sibling("agent/search/edgenas-search", "edgenas-search");
     const std::string gen_bin = sibling("simulations/meter/edgenas-meter-gen", "edgenas-meter-gen");
     if (agent_bin.empty() || search_bin.empty() || gen_bin.empty())
-      return Error{"usage", "--real-search needs edgenas-agent, edgenas-search and edgenas-meter-gen"};
+      return Error{"usage",
+                   "--real-search needs edgenas-agent, edgenas-search and edgenas-meter-gen"};
     if (!fs::exists(o.out_dir + "/data/digits/labels.csv")) {
       progress("generating meter images for the real searches");
       ProcessLauncher gen;
       auto g = gen.spawn({{gen_bin, "-o", o.out_dir + "/data", "-n", "300", "--seed", "3"},
-                          o.out_dir + "/meter-gen.log", {0, 0}, "gen"});
+                          o.out_dir + "/meter-gen.log",
+                          {0, 0},
+                          "gen"});
       if (!g) return g.error();
       while (!gen.poll(*g)) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -425,7 +436,9 @@ Expected<json> run_fleet(const FleetOptions& o,
           << "/data/digits\"\nbudget = \"" << std::max<int64_t>(20, o.duration_ms / 2000)
           << "s\"\n[[task]]\ntask_id = \"meter-ocr\"\nlatency_req_ms = 5.0\nrows = [{ device = "
           << "\"cpu\", runtime_ms = 4.0, energy_j = 0.05, nodes = 1 }]\n";
-      auto h = launcher.spawn({{agent_bin, "run", "-c", dir + "/agent.toml"}, dir + "/agent.log", {0, 0},
+      auto h = launcher.spawn({{agent_bin, "run", "-c", dir + "/agent.toml"},
+                               dir + "/agent.log",
+                               {0, 0},
                                "real-agent"});
       if (!h) return h.error();
       real_agents.push_back(*h);
@@ -441,7 +454,8 @@ Expected<json> run_fleet(const FleetOptions& o,
   }
 
   // The simulated agents, in worker processes.
-  const int procs = o.agents == 0 ? 0 : (o.procs > 0 ? o.procs : std::max(1, (o.agents + 2499) / 2500));
+  const int procs =
+      o.agents == 0 ? 0 : (o.procs > 0 ? o.procs : std::max(1, (o.agents + 2499) / 2500));
   const auto t0 = Steady::now();
   std::vector<std::pair<pid_t, int>> workers;
   for (int p = 0; p < procs; ++p) {
@@ -471,7 +485,8 @@ Expected<json> run_fleet(const FleetOptions& o,
   const ProcSample start = sample_proc(*coord);
   int64_t peak_rss = start.rss_kb;
   while (real_ms(t0) < o.duration_ms) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(5000, o.duration_ms - real_ms(t0) + 1)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::min<int64_t>(5000, o.duration_ms - real_ms(t0) + 1)));
     const auto ps = sample_proc(*coord);
     peak_rss = std::max(peak_rss, ps.rss_kb);
     if (auto st = client.call("status")) {
@@ -546,51 +561,56 @@ Expected<json> run_fleet(const FleetOptions& o,
   json profiles = json::object();
   for (const auto& [k, p] : total.by_profile) {
     const double n = std::max(1, p.searches);
-    profiles[k] = {{"searches", p.searches},          {"met_T", p.met / n},
-                   {"mean_reward", p.reward / n},     {"mean_accuracy", p.accuracy / n},
-                   {"mean_layers", p.layers / n},     {"mean_filters", p.filters / n}};
+    profiles[k] = {{"searches", p.searches},      {"met_T", p.met / n},
+                   {"mean_reward", p.reward / n}, {"mean_accuracy", p.accuracy / n},
+                   {"mean_layers", p.layers / n}, {"mean_filters", p.filters / n}};
   }
-  json summary{{"agents", o.agents},
-               {"registered", total.registered},
-               {"left", total.left},
-               {"real_search_agents", o.real_search},
-               {"duration_s", secs},
-               {"messages_per_s", {{"to_coordinator", total.messages_out / secs},
-                                   {"from_coordinator", total.messages_in / secs}}},
-               {"hparam_requests", total.latency_ms.size()},
-               {"hparam_latency_ms",
-                {{"p50", percentile(total.latency_ms, 50)}, {"p99", percentile(total.latency_ms, 99)}}},
-               {"traces_acked", total.traces_acked},
-               {"errors", total.errors},
-               {"coordinator",
-                {{"cpu_percent", 100.0 * (end.cpu_s - start.cpu_s) / secs},
-                 {"rss_mb", static_cast<double>(end.rss_kb) / 1024},
-                 {"peak_rss_mb", static_cast<double>(peak_rss) / 1024}}},
-               {"store", status ? (*status)["store"] : json()},
-               {"hparam_policy", status ? (*status)["hparam_policy"] : json()},
-               {"profiles", profiles},
-               {"real_searches", real}};
+  json summary{
+      {"agents", o.agents},
+      {"registered", total.registered},
+      {"left", total.left},
+      {"real_search_agents", o.real_search},
+      {"duration_s", secs},
+      {"messages_per_s",
+       {{"to_coordinator", total.messages_out / secs},
+        {"from_coordinator", total.messages_in / secs}}},
+      {"hparam_requests", total.latency_ms.size()},
+      {"hparam_latency_ms",
+       {{"p50", percentile(total.latency_ms, 50)}, {"p99", percentile(total.latency_ms, 99)}}},
+      {"traces_acked", total.traces_acked},
+      {"errors", total.errors},
+      {"coordinator",
+       {{"cpu_percent", 100.0 * (end.cpu_s - start.cpu_s) / secs},
+        {"rss_mb", static_cast<double>(end.rss_kb) / 1024},
+        {"peak_rss_mb", static_cast<double>(peak_rss) / 1024}}},
+      {"store", status ? (*status)["store"] : json()},
+      {"hparam_policy", status ? (*status)["hparam_policy"] : json()},
+      {"profiles", profiles},
+      {"real_searches", real}};
   std::ofstream(o.out_dir + "/summary.json") << summary.dump(2) << "\n";
 
   std::printf("\n%d simulated agents (%d registered, %d left during the run) + %d real, %.0f s:\n",
               o.agents, total.registered, total.left, o.real_search, secs);
   std::printf("  messages/s          %.0f to the coordinator, %.0f from it\n",
               total.messages_out / secs, total.messages_in / secs);
-  std::printf("  HparamRequest       %zu answered, p50 %.2f ms, p99 %.2f ms (request sent to reply read, in the agents)\n",
-              total.latency_ms.size(), percentile(total.latency_ms, 50), percentile(total.latency_ms, 99));
+  std::printf(
+      "  HparamRequest       %zu answered, p50 %.2f ms, p99 %.2f ms (request sent to reply read, "
+      "in the agents)\n",
+      total.latency_ms.size(), percentile(total.latency_ms, 50), percentile(total.latency_ms, 99));
   std::printf("  coordinator         %.1f %% of one core, RSS %.1f MB (peak %.1f MB)\n",
               100.0 * (end.cpu_s - start.cpu_s) / secs, end.rss_kb / 1024.0, peak_rss / 1024.0);
   std::printf("  traces stored       %lld (acked to simulated agents: %lld)\n",
               static_cast<long long>(status ? (*status)["store"]["traces"].get<int64_t>() : -1),
               static_cast<long long>(total.traces_acked));
-  std::printf("  policy serving      %s\n\n", status ? (*status)["hparam_policy"].get<std::string>().c_str() : "?");
-  std::printf("  %-12s %9s %8s %11s %9s %12s %12s\n", "PROFILE", "SEARCHES", "MEETS_T", "MEAN_REWARD",
-              "MEAN_ACC", "MEAN_LAYERS", "MEAN_FILTERS");
+  std::printf("  policy serving      %s\n\n",
+              status ? (*status)["hparam_policy"].get<std::string>().c_str() : "?");
+  std::printf("  %-12s %9s %8s %11s %9s %12s %12s\n", "PROFILE", "SEARCHES", "MEETS_T",
+              "MEAN_REWARD", "MEAN_ACC", "MEAN_LAYERS", "MEAN_FILTERS");
   for (const auto& [k, p] : profiles.items())
-    std::printf("  %-12s %9d %7.1f%% %11.3f %9.4f %12.1f %12.0f\n", k.c_str(), p["searches"].get<int>(),
-                100 * p["met_T"].get<double>(), p["mean_reward"].get<double>(),
-                p["mean_accuracy"].get<double>(), p["mean_layers"].get<double>(),
-                p["mean_filters"].get<double>());
+    std::printf("  %-12s %9d %7.1f%% %11.3f %9.4f %12.1f %12.0f\n", k.c_str(),
+                p["searches"].get<int>(), 100 * p["met_T"].get<double>(),
+                p["mean_reward"].get<double>(), p["mean_accuracy"].get<double>(),
+                p["mean_layers"].get<double>(), p["mean_filters"].get<double>());
   std::printf("\n  summary: %s/summary.json\n", o.out_dir.c_str());
   return summary;
 }

@@ -46,23 +46,24 @@ Expected<Scenario> parse_scenario(const std::string& text, const std::string& or
   EDGENAS_CONFIG_READ(config::get_string(t, "description", origin), s.description);
   if (const auto* k = t.get_as<toml::table>("tasks")) {
     const std::string w = origin + ": [tasks]";
-    if (auto st = config::check_keys(*k,
-                                     {"arrivals_per_hour", "mean_lifetime", "max_queued",
-                                      "latency_req_ms", "runtime_ms", "energy_j", "nodes",
-                                      "accel_speedup"},
-                                     w);
+    if (auto st = config::check_keys(
+            *k,
+            {"arrivals_per_hour", "mean_lifetime", "max_queued", "latency_req_ms", "runtime_ms",
+             "energy_j", "nodes", "accel_speedup"},
+            w);
         !st)
       return st.error();
-    EDGENAS_CONFIG_READ(config::get_double(*k, "arrivals_per_hour", w, 0, 1e5), s.arrivals_per_hour);
+    EDGENAS_CONFIG_READ(config::get_double(*k, "arrivals_per_hour", w, 0, 1e5),
+                        s.arrivals_per_hour);
     EDGENAS_CONFIG_READ(config::get_duration_ms(*k, "mean_lifetime", w), s.mean_lifetime_ms);
     std::optional<int64_t> q;
     EDGENAS_CONFIG_READ(config::get_int(*k, "max_queued", w, 0, 1024), q);
     if (q) s.max_queued = static_cast<int>(*q);
     EDGENAS_CONFIG_READ(config::get_double(*k, "accel_speedup", w, 1, 1000), s.accel_speedup);
-    for (auto [key, r, hi] : {std::tuple{"latency_req_ms", &s.latency_req_ms, 3.6e6},
-                              std::tuple{"runtime_ms", &s.runtime_ms, 6e8},
-                              std::tuple{"energy_j", &s.energy_j, 1e9},
-                              std::tuple{"nodes", &s.nodes, 4096.0}}) {
+    for (auto [key, r, hi] :
+         {std::tuple{"latency_req_ms", &s.latency_req_ms, 3.6e6},
+          std::tuple{"runtime_ms", &s.runtime_ms, 6e8}, std::tuple{"energy_j", &s.energy_j, 1e9},
+          std::tuple{"nodes", &s.nodes, 4096.0}}) {
       if (auto st = read_range(*k, key, w, 0, hi, *r); !st) return st.error();
     }
     if (s.mean_lifetime_ms <= 0) return Error{"bad_scenario", w + ".mean_lifetime must be > 0"};

@@ -20,7 +20,8 @@ std::string num(double v) {
 void frame(std::ostringstream& o, const std::string& title, const std::string& x_label,
            const std::string& y_label) {
   o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << H
-    << "' font-family='sans-serif' font-size='12'>\n<rect width='100%' height='100%' fill='white'/>\n"
+    << "' font-family='sans-serif' font-size='12'>\n<rect width='100%' height='100%' "
+       "fill='white'/>\n"
     << "<text x='" << (L + W - R) / 2 << "' y='22' text-anchor='middle' font-size='14'>" << title
     << "</text>\n<line x1='" << L << "' y1='" << H - B << "' x2='" << W - R << "' y2='" << H - B
     << "' stroke='black'/>\n<line x1='" << L << "' y1='" << T << "' x2='" << L << "' y2='" << H - B
@@ -69,7 +70,8 @@ std::string line_chart(const std::string& title, const std::string& x_label,
 }
 
 std::string bar_chart(const std::string& title, const std::string& y_label,
-                      const std::vector<std::string>& groups, const std::vector<std::string>& series,
+                      const std::vector<std::string>& groups,
+                      const std::vector<std::string>& series,
                       const std::vector<std::vector<double>>& values, double y_min, double y_max,
                       double target) {
   std::ostringstream o;

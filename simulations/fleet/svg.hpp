@@ -16,7 +16,8 @@ std::string line_chart(const std::string& title, const std::string& x_label,
                        bool log_x = false);
 // groups × series bars (values[g][s]), with a dashed reference line at `target` (0: none).
 std::string bar_chart(const std::string& title, const std::string& y_label,
-                      const std::vector<std::string>& groups, const std::vector<std::string>& series,
+                      const std::vector<std::string>& groups,
+                      const std::vector<std::string>& series,
                       const std::vector<std::vector<double>>& values, double y_min, double y_max,
                       double target = 0);
 

@@ -73,10 +73,9 @@ SimBox::SimBox(std::string id, DeviceProfile profile, const Scenario& scenario, 
       rng_(seed),
       sampler_(clock_, profile_, seed ^ 0xA5A5A5A5ull) {
   // Start with a queue as the scenario would have it after a while.
-  std::poisson_distribution<int> initial(
-      std::min<double>(scenario_.max_queued,
-                       scenario_.arrivals_per_hour * static_cast<double>(scenario_.mean_lifetime_ms) /
-                           3.6e6));
+  std::poisson_distribution<int> initial(std::min<double>(
+      scenario_.max_queued,
+      scenario_.arrivals_per_hour * static_cast<double>(scenario_.mean_lifetime_ms) / 3.6e6));
   const int n = std::min(scenario_.max_queued, initial(rng_));
   for (int i = 0; i < n; ++i) {
     queue_.tasks.push_back(new_task());
@@ -121,8 +120,9 @@ void SimBox::advance(int64_t t) {
   while (next_arrival_ms_ <= t) {
     if (static_cast<int>(queue_.tasks.size()) < scenario_.max_queued) {
       queue_.tasks.push_back(new_task());
-      leaves_at_.push_back(next_arrival_ms_ + static_cast<int64_t>(std::exponential_distribution<double>(
-                                                  1.0 / scenario_.mean_lifetime_ms)(rng_)));
+      leaves_at_.push_back(next_arrival_ms_ +
+                           static_cast<int64_t>(std::exponential_distribution<double>(
+                               1.0 / scenario_.mean_lifetime_ms)(rng_)));
     }
     next_arrival_ms_ += std::max<int64_t>(
         1, static_cast<int64_t>(
@@ -177,7 +177,7 @@ SearchOutcome simulate_search(const Surrogate& surrogate, const DeviceProfile& p
     t.outcome.status = TraceStatus::ok;
     t.outcome.accuracy = acc;
     t.outcome.latency_ms = search::modelled_latency_ms(search::cost_of(spec, kTableInput).flops,
-                                                      target, surrogate.calibration());
+                                                       target, surrogate.calibration());
     t.outcome.energy_mj = power * t.outcome.latency_ms;
     t.outcome.device = out.device;
     t.outcome.search_time_s = static_cast<double>(clock.now_ms()) / 1000;
@@ -191,7 +191,8 @@ SearchOutcome simulate_search(const Surrogate& surrogate, const DeviceProfile& p
       [&](const search::TrialResult&, const search::SearchResult& so_far) {
         if (!so_far.best) return;
         const auto& spec = so_far.best->trial.spec;
-        const double final_cost = surrogate.train_seconds(spec, final_epochs, o.trial_images) / cpu_speed;
+        const double final_cost =
+            surrogate.train_seconds(spec, final_epochs, o.trial_images) / cpu_speed;
         out.curve.emplace_back(evaluator.compute_s() + final_cost,
                                final_reward(spec, surrogate.accuracy(spec, final_epochs)));
       });
@@ -206,8 +207,8 @@ SearchOutcome simulate_search(const Surrogate& surrogate, const DeviceProfile& p
   const auto& spec = result.best->trial.spec;
   const double left_s = std::max(0.0, o.budget_ms / 1000.0 - clock.now_ms() / 1000.0);
   const double per_epoch = surrogate.train_seconds(spec, 1, o.trial_images) / cpu_speed;
-  const int epochs = std::clamp(static_cast<int>(left_s * workers / std::max(1e-6, per_epoch)), 1,
-                                final_epochs);
+  const int epochs =
+      std::clamp(static_cast<int>(left_s * workers / std::max(1e-6, per_epoch)), 1, final_epochs);
   out.compute_s += per_epoch * epochs;
   clock.advance(1000 * per_epoch * epochs / workers);
   std::mt19937_64 rng(seed ^ 0xF1A1ull);
@@ -233,8 +234,8 @@ SearchOutcome simulate_search(const Surrogate& surrogate, const DeviceProfile& p
   return out;
 }
 
-Trace outcome_trace(const std::string& trace_id, const Context& ctx, const proto::HparamReply& reply,
-                    const SearchOutcome& o, int64_t now_wall_ms) {
+Trace outcome_trace(const std::string& trace_id, const Context& ctx,
+                    const proto::HparamReply& reply, const SearchOutcome& o, int64_t now_wall_ms) {
   Trace t;
   t.trace_id = trace_id;
   t.created_ms = now_wall_ms;

@@ -78,7 +78,7 @@ SearchOutcome simulate_search(const Surrogate& surrogate, const DeviceProfile& p
                               const SimSearchOptions& options = {});
 
 // The Trace an agent would send for that outcome.
-Trace outcome_trace(const std::string& trace_id, const Context& ctx, const proto::HparamReply& reply,
-                    const SearchOutcome& o, int64_t now_wall_ms);
+Trace outcome_trace(const std::string& trace_id, const Context& ctx,
+                    const proto::HparamReply& reply, const SearchOutcome& o, int64_t now_wall_ms);
 
 }  // namespace edgenas::sim

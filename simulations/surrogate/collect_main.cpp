@@ -24,7 +24,8 @@ namespace {
 // The planned trials, in order, from row `first` on.
 class PlannedTrials final : public search::Strategy {
  public:
-  PlannedTrials(uint64_t seed, int first, int count) : seed_(seed), next_(first), end_(first + count) {}
+  PlannedTrials(uint64_t seed, int first, int count)
+      : seed_(seed), next_(first), end_(first + count) {}
   std::string name() const override { return "planned"; }
   std::optional<search::Trial> next() override {
     if (next_ >= end_) return std::nullopt;
@@ -41,8 +42,9 @@ class PlannedTrials final : public search::Strategy {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"edgenas-surrogate-collect: real trainings of sampled architectures for the NAS "
-               "surrogate (resumable)"};
+  CLI::App app{
+      "edgenas-surrogate-collect: real trainings of sampled architectures for the NAS "
+      "surrogate (resumable)"};
   std::string data, out, budget = "1h";
   int rows = 2000, workers = 2, train_images = 8000;
   uint64_t seed = 1;
@@ -51,7 +53,8 @@ int main(int argc, char** argv) {
   app.add_option("--rows", rows, "stop once the table has this many rows")->capture_default_str();
   app.add_option("--budget", budget, "stop after this long")->capture_default_str();
   app.add_option("--workers", workers, "trainings in parallel")->capture_default_str();
-  app.add_option("--train-images", train_images, "training images per epoch")->capture_default_str();
+  app.add_option("--train-images", train_images, "training images per epoch")
+      ->capture_default_str();
   app.add_option("--seed", seed, "the sampling sequence")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   auto budget_ms = config::parse_duration_ms(budget);
@@ -77,23 +80,22 @@ int main(int argc, char** argv) {
   std::ofstream table(out, std::ios::app);
   if (fresh) table << sim::kTableHeader << "\n";
   std::cerr << "collecting rows " << have << ".." << rows - 1 << " into " << out << " ("
-            << train.size() << " training images, " << parts->validation.size()
-            << " validation)\n";
+            << train.size() << " training images, " << parts->validation.size() << " validation)\n";
   torch::set_num_threads(1);
   ml::TargetDevice cpu;
-  ml::TorchEvaluator evaluator(train, parts->validation, {Loss::cross_entropy, 64, cpu, {5, 30}, ""});
+  ml::TorchEvaluator evaluator(train, parts->validation,
+                               {Loss::cross_entropy, 64, cpu, {5, 30}, ""});
   PlannedTrials planned(seed, have, rows - have);
   daemon::SignalWatcher signals;
   SystemClock clock;
   search::SearchOptions opts{workers, {*budget_ms / 1000, 0}, {1e9, std::nullopt}};
-  auto result = search::run_search(planned, evaluator, opts, clock, &signals.stop_requested(),
-                                   [&](const search::TrialResult& t, const search::SearchResult&) {
-                                     table << sim::table_row(t, static_cast<int>(train.size()))
-                                           << std::endl;
-                                     if (t.trial.id % 25 == 0)
-                                       std::cerr << "row " << t.trial.id << " acc "
-                                                 << t.eval.accuracy << "\n";
-                                   });
+  auto result = search::run_search(
+      planned, evaluator, opts, clock, &signals.stop_requested(),
+      [&](const search::TrialResult& t, const search::SearchResult&) {
+        table << sim::table_row(t, static_cast<int>(train.size())) << std::endl;
+        if (t.trial.id % 25 == 0)
+          std::cerr << "row " << t.trial.id << " acc " << t.eval.accuracy << "\n";
+      });
   std::cerr << "stopped (" << result.stop_reason << ") after " << result.trials.size()
             << " rows this run\n";
   return 0;

@@ -37,9 +37,9 @@ PlannedTrial planned_trial(uint64_t seed, int row) {
 std::string table_row(const search::TrialResult& t, int train_images) {
   std::ostringstream o;
   o << t.trial.id << "," << t.trial.spec.key() << "," << t.trial.fidelity.epochs << ","
-    << train_images << "," << t.trial.seed << "," << (t.eval.ok ? 1 : 0) << ","
-    << t.eval.accuracy << "," << t.eval.cpu_latency_ms << "," << t.eval.train_time_s << ","
-    << t.eval.params << "," << t.eval.flops;
+    << train_images << "," << t.trial.seed << "," << (t.eval.ok ? 1 : 0) << "," << t.eval.accuracy
+    << "," << t.eval.cpu_latency_ms << "," << t.eval.train_time_s << "," << t.eval.params << ","
+    << t.eval.flops;
   return o.str();
 }
 
@@ -138,7 +138,8 @@ Expected<Surrogate> Surrogate::fit(const std::vector<TableRow>& all) {
     for (std::size_t j = 0; j < d; ++j) x[j] = (x[j] - s.mean_[j]) / s.scale_[j];
   // Noise: the spread between runs of the same architecture and epochs with other seeds.
   std::map<std::string, std::vector<double>> same;
-  for (const auto& r : s.rows_) same[r.spec.key() + "/" + std::to_string(r.epochs)].push_back(r.accuracy);
+  for (const auto& r : s.rows_)
+    same[r.spec.key() + "/" + std::to_string(r.epochs)].push_back(r.accuracy);
   double sq = 0;
   int pairs = 0;
   for (const auto& [k, v] : same) {
@@ -205,7 +206,8 @@ std::vector<double> ranks(const std::vector<double>& v) {
   for (std::size_t i = 0; i < idx.size();) {
     std::size_t j = i;
     while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
-    for (std::size_t t = i; t <= j; ++t) r[idx[t]] = (static_cast<double>(i) + static_cast<double>(j)) / 2;
+    for (std::size_t t = i; t <= j; ++t)
+      r[idx[t]] = (static_cast<double>(i) + static_cast<double>(j)) / 2;
     i = j + 1;
   }
   return r;
@@ -225,7 +227,8 @@ Surrogate::Quality Surrogate::evaluate(const std::vector<TableRow>& train,
   }
   q.n = static_cast<int>(pred.size());
   if (q.n < 3) return q;
-  for (int i = 0; i < q.n; ++i) q.mae += std::abs(pred[static_cast<std::size_t>(i)] - truth[static_cast<std::size_t>(i)]);
+  for (int i = 0; i < q.n; ++i)
+    q.mae += std::abs(pred[static_cast<std::size_t>(i)] - truth[static_cast<std::size_t>(i)]);
   q.mae /= q.n;
   const auto rp = ranks(pred), rt = ranks(truth);
   const double mp = std::accumulate(rp.begin(), rp.end(), 0.0) / q.n;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -142,6 +143,9 @@ struct Coordinator {
                                   heartbeat,
                                   "--log-level",
                                   "debug"};
+    // Replies are deterministic unless a test asks for exploration (it is unit-tested).
+    if (std::find(extra.begin(), extra.end(), "--explore") == extra.end())
+      argv.insert(argv.end(), {"--explore", "0"});
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc.start(argv, dir + "/coordinator.log");
     proto::AdminClient c(admin(), 200);

@@ -23,8 +23,8 @@ TEST(SimFleet, FiftyAgentsThirtySecondsEveryAgentRegisteredEveryTraceStored) {
     EXPECT_TRUE(s["profiles"].contains(p)) << p;
   EXPECT_NE(out.find("HparamRequest"), std::string::npos) << out;
   // A bad mix is a usage error.
-  auto [bad, bado] = run({EDGENAS_SIM_BIN, "run", "--agents", "5", "--mix", "rpi4=50%", "--out",
-                          dir + "/bad"});
+  auto [bad, bado] =
+      run({EDGENAS_SIM_BIN, "run", "--agents", "5", "--mix", "rpi4=50%", "--out", dir + "/bad"});
   EXPECT_EQ(bad, 2);
   EXPECT_NE(bado.find("100 %"), std::string::npos) << bado;
 }

@@ -15,8 +15,12 @@ TEST(Evaluate, OnATinyGridTheOracleRanksFirstAndTheSeedReproduces) {
   EvaluateOptions o;
   o.profiles_dir = sim + "/profiles";
   o.scenario_path = sim + "/scenarios/meter-day.toml";
-  o.table_path = sim + "/surrogate/table.csv";
   o.out_dir = ::testing::TempDir() + "/eval-" + std::to_string(::getpid());
+  std::filesystem::create_directories(o.out_dir);
+  // A copy: both runs must see the same table (the collector may be appending to the original).
+  o.table_path = o.out_dir + "/table.csv";
+  std::filesystem::copy_file(sim + "/surrogate/table.csv", o.table_path,
+                             std::filesystem::copy_options::overwrite_existing);
   o.contexts = 8;
   o.traces = 160;
   o.curve = {80, 160};

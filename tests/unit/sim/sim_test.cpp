@@ -29,7 +29,8 @@ TEST(Scenario, ShippedOnesParseAndMistakesAreNamed) {
   };
   expect_error("name = 'x'\n[tasks]\narivals_per_hour = 3\n", "arivals_per_hour");
   expect_error("[tasks]\n", "name");
-  expect_error("name = 'x'\n[tasks]\nlatency_req_ms = { min = 10.0, max = 1.0 }\n", "latency_req_ms");
+  expect_error("name = 'x'\n[tasks]\nlatency_req_ms = { min = 10.0, max = 1.0 }\n",
+               "latency_req_ms");
   expect_error("name = 'x'\n[search]\nbudget = 'soon'\n", "budget");
   expect_error("name = 'x'\n[fleet]\ntime_scale = -1.0\n", "time_scale");
   expect_error("name = = 'x'\n", "test.toml:1");
@@ -45,7 +46,10 @@ TEST(Profiles, EveryShippedDeviceHasALatencyModel) {
       EXPECT_GT(d.overhead_ms, 0) << p->name << " " << d.device;
     }
   }
-  auto bad = parse_profile("name = 'x'\n[cpu]\ncores = 2\nmemory_mb = 10\nspeed = -1.0\n[power]\nidle_w = 1.0\nmax_w = 2.0\n", "p.toml");
+  auto bad = parse_profile(
+      "name = 'x'\n[cpu]\ncores = 2\nmemory_mb = 10\nspeed = -1.0\n[power]\nidle_w = 1.0\nmax_w = "
+      "2.0\n",
+      "p.toml");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("speed"), std::string::npos);
 }
@@ -66,7 +70,8 @@ TEST(Surrogate, TheShippedTableFitsAndACorruptOneIsRefused) {
 
   const std::string dir = ::testing::TempDir() + "/surr-" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/bad.csv") << kTableHeader << "\n0,c8k3s1-h0,1,4000,5,1,0.9,0.1,1.0,100,1000\n"
+  std::ofstream(dir + "/bad.csv") << kTableHeader
+                                  << "\n0,c8k3s1-h0,1,4000,5,1,0.9,0.1,1.0,100,1000\n"
                                   << "1,not-an-arch,1,4000,5,1,0.9,0.1,1.0,100,1000\n";
   auto bad = load_table(dir + "/bad.csv");
   ASSERT_FALSE(bad.ok());
@@ -83,7 +88,8 @@ TEST(Surrogate, TheEvaluatorIsDeterministicPerSeed) {
   EXPECT_EQ(a.accuracy, b.accuracy);
   EXPECT_NE(a.accuracy, ev.evaluate(spec, {1, 1.0}, 8).accuracy);  // seed-to-seed noise
   EXPECT_TRUE(a.latency_modelled);
-  EXPECT_NEAR(a.latency_ms, search::modelled_latency_ms(a.flops, {"npu0", 6.0, 0.3}, s.calibration()), 1e-12);
+  EXPECT_NEAR(a.latency_ms,
+              search::modelled_latency_ms(a.flops, {"npu0", 6.0, 0.3}, s.calibration()), 1e-12);
   EXPECT_GT(a.train_time_s, 0);
 }
 
@@ -100,14 +106,16 @@ TEST(World, BoxesMakeValidContextsAndSearchesAreReproducible) {
   auto s = *Surrogate::fit(*load_table(kSim + "/surrogate/table.csv"));
   const auto ctx = box.context(7 * 3'600'000);
   const Hyperparameters hp{4, 32, 5, Loss::cross_entropy, 3};
-  const auto a = simulate_search(s, profile, ctx, hp, 11), b = simulate_search(s, profile, ctx, hp, 11);
+  const auto a = simulate_search(s, profile, ctx, hp, 11),
+             b = simulate_search(s, profile, ctx, hp, 11);
   EXPECT_EQ(a.accuracy, b.accuracy);
   EXPECT_EQ(a.trials, b.trials);
   EXPECT_GT(a.trials, 0);
   EXPECT_GT(a.compute_s, 0);
   EXPECT_LE(a.search_s, 600 * 1.1);  // the budget, with the last trial's overrun
   EXPECT_FALSE(a.curve.empty());
-  const auto trace = outcome_trace("t1", ctx, proto::HparamReply{"t1", hp, "cold-start", 0, false, ""}, a, 1);
+  const auto trace =
+      outcome_trace("t1", ctx, proto::HparamReply{"t1", hp, "cold-start", 0, false, ""}, a, 1);
   EXPECT_TRUE(trace.validate().ok());
 }
 
