@@ -29,8 +29,11 @@ uint32_t request_seed(std::string_view agent_id, std::string_view request_id) {
 ColdStartPolicy::Score ColdStartPolicy::score(const Context& ctx) {
   Score s;
   const double t_ms = ctx.min_latency_req_ms().value_or(kDefaultLatencyReqMs);
-  // 1 ms → 0, 1 s → 1 on a log scale; a floor keeps a tiny space possible.
-  s.latency = std::clamp(std::log10(std::max(t_ms, 1.0)) / 3.0, 0.05, 1.0);
+  // 0.1 ms → 0, 1 ms → 1/3, 10 ms → 2/3, 100 ms or more → 1, on a log scale; a floor keeps a
+  // small space possible. A digit reader of a few MFLOPs runs in ~0.1 ms on an x86 core and
+  // ~1 ms on a small ARM core, so a T of 1 ms already leaves room for a few layers (the first
+  // scale, 1 ms → 0, gave 1-layer, 8-filter spaces that could not read meters).
+  s.latency = std::clamp(std::log10(std::max(t_ms, 0.1) / 0.1) / 3.0, 0.05, 1.0);
   double nodes = 0;
   int64_t memory_mb = 0;
   for (const auto& d : ctx.source.devices) {

@@ -15,7 +15,7 @@ Hyperparameters ask(const Context& c, const std::string& req = "r") {
 TEST(ColdStart, FewerResourcesAndTighterLatencyGiveASmallerSpace) {
   auto big = ask(context(16, 8192, 1000, 2));
   auto mid = ask(context(4, 2048, 100));
-  auto tight = ask(context(4, 2048, 5));
+  auto tight = ask(context(4, 2048, 1));  // 1 ms: a third of the latency range
   auto starved = ask(context(1, 256, 100));
   EXPECT_GT(big.layers, mid.layers);
   EXPECT_GE(big.filters, mid.filters);
