@@ -9,9 +9,11 @@ heartbeat=${3:-5s}
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 "$build/coordinator/io/edgenas-coordinator" --listen "tcp://127.0.0.1:$port" --admin "tcp://127.0.0.1:$((port + 1))" \
-  --db "$work/c.db" --heartbeat-interval "$heartbeat" --log-level warn 2>"$work/c.log" &
+  --db "$work/c.db" --heartbeat-interval "$heartbeat" --auto-accept --log-level warn 2>"$work/c.log" &
 coord=$!
+for _ in $(seq 50); do [ -f "$work/coordinator.pub" ] && break; sleep 0.1; done
 "$build/agent/io/edgenas-agent" run --id footprint --coordinator "tcp://127.0.0.1:$port" --state-dir "$work/a" \
+  --coordinator-key "$work/coordinator.pub" \
   --log-level warn 2>"$work/a.log" &
 agent=$!
 trap 'kill $agent $coord 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
@@ -28,4 +30,5 @@ c1=$(cpu)
 echo "agent RSS            $(awk -v k="$(rss)" 'BEGIN {printf "%.1f MB", k / 1024}') (peak $(awk -v k="$peak" 'BEGIN {printf "%.1f MB", k / 1024}'))"
 echo "agent CPU            $(awk -v d=$((c1 - c0)) -v t="$tck" -v s="$seconds" 'BEGIN {printf "%.3f %% of one core", 100 * d / t / s}') over ${seconds} s, heartbeat $heartbeat"
 echo "agent threads        $(ls /proc/$agent/task | wc -l)"
-"$build/coordinator/ctl/edgenasctl" --admin "tcp://127.0.0.1:$((port + 1))" agents list
+"$build/coordinator/ctl/edgenasctl" --admin "tcp://127.0.0.1:$((port + 1))" --key "$work/admin.key" \
+  --server-key "$work/coordinator.pub" agents list

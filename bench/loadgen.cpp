@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <queue>
 #include <random>
 #include <sstream>
@@ -24,6 +25,7 @@
 #include <zmq.hpp>
 
 #include "common/protocol/codec.hpp"
+#include "common/protocol/curve.hpp"
 #include "common/util/procstat.hpp"
 
 using namespace edgenas;
@@ -41,6 +43,7 @@ struct Options {
   double trace_every_s = 60;
   int coordinator_pid = 0;
   std::string prefix = "lg";
+  std::string server_key;  // CURVE: the coordinator's public key (file or key); empty: plaintext
 };
 
 int64_t ms_since(Clock::time_point t0) {
@@ -188,6 +191,12 @@ WorkerResult run_worker(const Options& o, int first, int count, Clock::time_poin
       if (!a.sock) {
         a.sock = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::dealer);
         a.sock->set(zmq::sockopt::linger, 0);
+        if (!o.server_key.empty()) {
+          // Each simulated agent has its own key pair, so the coordinator pays the full
+          // per-connection CURVE handshake and per-message encryption, as with real boxes.
+          auto pair = proto::generate_keypair();
+          if (pair) proto::apply_client(*a.sock, {o.server_key, *pair});
+        }
         a.sock->connect(o.endpoint);
         epoll_event ev{};
         ev.events = EPOLLIN;
@@ -265,7 +274,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--coordinator-pid", o.coordinator_pid, "sample this process's RSS and CPU");
   app.add_option("--prefix", o.prefix, "agent id prefix")->capture_default_str();
+  std::string server_key;
+  app.add_option("--server-key", server_key,
+                 "coordinator public key or key file (CURVE; the coordinator must --auto-accept)");
   CLI11_PARSE(app, argc, argv);
+  if (!server_key.empty()) {
+    auto k = proto::load_public_key(server_key);
+    if (!k) {
+      std::cerr << "edgenas-loadgen: " << k.error().message << "\n";
+      return 2;
+    }
+    o.server_key = *k;
+  }
   const int procs = o.procs > 0 ? o.procs : std::max(1, (o.agents + 2499) / 2500);
 
   // Workers write their counters and latency samples to a pipe each.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the method end to end on this machine, in about five minutes after the build.
-#   - a coordinator (SQLite store, cold-start policy + exploration until a predictor is trained)
+#   - a coordinator (SQLite store, cold-start policy + exploration until a predictor is trained,
+#     CURVE-encrypted links; each box's key is enrolled with `edgenasctl keys accept`)
 #   - four edge boxes, each a real edgenas-agent over real ZeroMQ sockets:
 #       atlas200dk, jetson-nano, rpi4  simulated probes from device profiles (named as such;
 #                                      their latencies are modelled from the profile)
@@ -21,7 +22,7 @@ rm -rf "$out" && mkdir -p "$out"
 coord_bin="$build/coordinator/io/edgenas-coordinator"
 agent_bin="$build/agent/io/edgenas-agent"
 search_bin="$build/agent/search/edgenas-search"
-ctl="$build/coordinator/ctl/edgenasctl"
+ctl_bin="$build/coordinator/ctl/edgenasctl"
 gen="$build/simulations/meter/edgenas-meter-gen"
 sim="$build/simulations/edgenas-sim"
 port=$((30000 + RANDOM % 20000))
@@ -31,14 +32,19 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 py() { /usr/bin/python3 "$@"; }
-alive() { "$ctl" --admin "$admin" --json status | py -c 'import json,sys; print(json.load(sys.stdin)["agents"]["alive"])'; }
+# edgenasctl with the admin key the coordinator made for this host (CURVE is on).
+ctl() { "$ctl_bin" --admin "$admin" --key "$out/admin.key" --server-key "$out/coordinator.pub" "$@"; }
+alive() { ctl --json status | py -c 'import json,sys; print(json.load(sys.stdin)["agents"]["alive"])'; }
 
 start_coordinator() {
   "$coord_bin" --listen "tcp://127.0.0.1:$port" --admin "$admin" --db "$out/coordinator.db" \
     --heartbeat-interval 1s >>"$out/coordinator.log" 2>&1 &
   coord=$!
   pids+=("$coord")
-  for _ in $(seq 50); do "$ctl" --admin "$admin" --timeout 200ms status >/dev/null 2>&1 && return; sleep 0.1; done
+  for _ in $(seq 50); do
+    [ -f "$out/admin.key" ] && ctl --timeout 200ms status >/dev/null 2>&1 && return
+    sleep 0.1
+  done
   echo "coordinator did not start; see $out/coordinator.log" >&2; exit 1
 }
 
@@ -63,6 +69,7 @@ for box in "${boxes[@]}"; do
     echo "[agent]"
     echo "id = \"$box\""
     echo "coordinator = \"tcp://127.0.0.1:$port\""
+    echo "coordinator_key = \"$out/coordinator.pub\""
     echo "state_dir = \"$out/$box\""
     echo "sample_interval = \"500ms\""
     if [ "$box" != this-machine ]; then
@@ -82,31 +89,41 @@ for box in "${boxes[@]}"; do
   "$agent_bin" run -c "$out/$box/agent.toml" >>"$out/$box/agent.log" 2>&1 &
   pids+=("$!")
 done
-for _ in $(seq 100); do [ "$(alive)" = 4 ] && break; sleep 0.1; done
-"$ctl" --admin "$admin" agents list
+sleep 1
+step "enrolment: each box made a CURVE key pair; the coordinator holds them as pending"
+ctl keys list
+for box in "${boxes[@]}"; do
+  # An admin compares the key with the box's own agent.pub (here: the same machine) and accepts.
+  for _ in $(seq 50); do [ -f "$out/$box/agent.pub" ] && break; sleep 0.1; done
+  key=$(sed -n 's/^public = "\(.*\)"$/\1/p' "$out/$box/agent.pub")
+  ctl keys accept "$key" >/dev/null
+done
+for _ in $(seq 300); do [ "$(alive)" = 4 ] && break; sleep 0.1; done
+ctl keys list
+ctl agents list
 
 step "each box asks for hyperparameters and starts a real edgenas-search ($budget budget each)"
 for box in "${boxes[@]}"; do
   "$agent_bin" search start --local "ipc://$out/$box/agent.sock"
 done
 sleep 20
-"$ctl" --admin "$admin" agents list
+ctl agents list
 
 step "killing the coordinator with SIGKILL mid-search and restarting it"
 kill -9 "$coord"; wait "$coord" 2>/dev/null || true
 sleep 1
 start_coordinator
 for _ in $(seq 100); do [ "$(alive)" = 4 ] && break; sleep 0.1; done
-"$ctl" --admin "$admin" status | head -3
+ctl status | head -3
 
 step "waiting for the four searches (progress in the heartbeats; traces after each finishes)"
 for _ in $(seq 900); do
-  n=$("$ctl" --admin "$admin" --json status | py -c 'import json,sys; print(json.load(sys.stdin)["store"]["traces"])')
+  n=$(ctl --json status | py -c 'import json,sys; print(json.load(sys.stdin)["store"]["traces"])')
   [ "$n" -ge 4 ] && break
   sleep 2
-  if [ $((SECONDS % 30)) -lt 2 ]; then "$ctl" --admin "$admin" agents list | tail -n +2; fi
+  if [ $((SECONDS % 30)) -lt 2 ]; then ctl agents list | tail -n +2; fi
 done
-"$ctl" --admin "$admin" traces list
+ctl traces list
 
 step "this machine's best model reads held-out meter images"
 model=$(ls -d "$out/this-machine/searches/"*/out/best.edgenas | head -1)
@@ -126,7 +143,7 @@ step "a short evaluation of the method in simulation (edgenas-sim evaluate, smal
   --grid-stride 6 --predictor-budget 15s 2>&1 | grep -v '^edgenas-sim:' || true
 
 step "summary"
-"$ctl" --admin "$admin" --json traces export >"$out/traces.json"
+ctl --json traces export >"$out/traces.json"
 py - "$out" <<'PY'
 import json, os, sys
 out = sys.argv[1]

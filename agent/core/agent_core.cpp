@@ -85,6 +85,14 @@ void AgentCore::send_registration() {
   register_attempts_++;
 }
 
+void AgentCore::on_key_refused(const std::string& detail) {
+  log::error(
+      "the coordinator refuses this agent's key; an admin must accept it "
+      "(edgenasctl keys list; edgenasctl keys accept KEY)",
+      {{"detail", detail}});
+  if (state_ != LinkState::disconnected) lose_link("key refused");
+}
+
 void AgentCore::lose_link(const char* why) {
   log::warn("link to coordinator lost; reconnecting",
             {{"why", why}, {"attempt", reconnect_attempts_ + 1}});
@@ -206,6 +214,10 @@ void AgentCore::handle_error(const proto::ErrorMsg& e) {
       register_attempts_ = 0;
       send_registration();
     }
+    return;
+  }
+  if (e.code == proto::err::kRevoked || e.code == proto::err::kForbidden) {
+    on_key_refused(e.code + ": " + e.message);
     return;
   }
   // A trace the coordinator refuses as invalid would be refused forever: drop it, loudly.

@@ -52,6 +52,9 @@ class AgentCore {
   // True once the link is declared lost; the io layer drops its socket, waits until
   // reconnect_at_ms() and calls on_connected().
   bool link_lost() const { return link_lost_; }
+  // The coordinator refused our CURVE key at the handshake (pending enrolment, rejected or
+  // revoked): the link is lost; retries back off up to the maximum.
+  void on_key_refused(const std::string& detail);
   int64_t reconnect_at_ms() const { return reconnect_at_ms_; }
 
   // --- local events ---

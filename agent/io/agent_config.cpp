@@ -16,10 +16,11 @@ Status load_agent_config(const std::string& path, AgentConfig& cfg) {
 
   if (const auto* a = t.get_as<toml::table>("agent")) {
     const std::string w = path + ": [agent]";
-    if (auto s = config::check_keys(*a,
-                                    {"id", "coordinator", "state_dir", "local_socket", "log_level",
-                                     "sample_interval", "outbox_max_traces", "outbox_full_policy"},
-                                    w);
+    if (auto s = config::check_keys(
+            *a,
+            {"id", "coordinator", "state_dir", "local_socket", "log_level", "sample_interval",
+             "outbox_max_traces", "outbox_full_policy", "coordinator_key", "key_file", "insecure"},
+            w);
         !s) {
       return s;
     }
@@ -29,6 +30,9 @@ Status load_agent_config(const std::string& path, AgentConfig& cfg) {
     EDGENAS_CONFIG_READ(config::get_string(*a, "local_socket", w), cfg.local_endpoint);
     EDGENAS_CONFIG_READ(config::get_string(*a, "log_level", w), cfg.log_level);
     EDGENAS_CONFIG_READ(config::get_duration_ms(*a, "sample_interval", w), cfg.sample_interval_ms);
+    EDGENAS_CONFIG_READ(config::get_string(*a, "coordinator_key", w), cfg.coordinator_key);
+    EDGENAS_CONFIG_READ(config::get_string(*a, "key_file", w), cfg.key_file);
+    EDGENAS_CONFIG_READ(config::get_bool(*a, "insecure", w), cfg.insecure);
     std::optional<int64_t> max;
     EDGENAS_CONFIG_READ(config::get_int(*a, "outbox_max_traces", w, 1, 100'000'000), max);
     if (max) cfg.outbox_max_traces = static_cast<std::size_t>(*max);

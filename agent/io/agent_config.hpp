@@ -18,6 +18,11 @@ struct AgentConfig {
   std::string log_level = "info";
   int64_t sample_interval_ms = 5'000;
   std::size_t outbox_max_traces = limits::kDefaultOutboxMaxTraces;
+  // CURVE: the coordinator's public key (40 characters, or a file holding it), this agent's
+  // key pair (created on first start), or plaintext when insecure.
+  std::string coordinator_key;
+  std::string key_file;  // default: <state_dir>/agent.key
+  bool insecure = false;
   OutboxFullPolicy outbox_full_policy = OutboxFullPolicy::drop_oldest;
 
   // probes
@@ -40,6 +45,7 @@ struct AgentConfig {
     return local_endpoint.empty() ? "ipc://" + state_dir + "/agent.sock" : local_endpoint;
   }
   std::string database() const { return state_dir + "/agent.db"; }
+  std::string key_path() const { return key_file.empty() ? state_dir + "/agent.key" : key_file; }
 };
 
 // Reads a config file into cfg (keys absent from the file keep cfg's values).

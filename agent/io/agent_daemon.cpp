@@ -37,6 +37,20 @@ Expected<std::unique_ptr<SourceSampler>> make_sampler(const AgentConfig& cfg, co
 
 AgentDaemon::AgentDaemon(const AgentConfig& cfg, const Clock& clock) : cfg_(cfg), clock_(clock) {}
 
+// libzmq does not retry a connection whose CURVE handshake the server refused, and tells the
+// application only through the socket monitor; this watches for exactly that.
+class AgentDaemon::LinkMonitor : public zmq::monitor_t {
+ public:
+  int auth_refused = 0, protocol_failed = 0, auth_status = 0;
+  void on_event_handshake_failed_auth(const zmq_event_t& e, const char*) override {
+    ++auth_refused;
+    auth_status = e.value;  // the ZAP status code: 400 refused, 300 temporary, 500 error
+  }
+  void on_event_handshake_failed_protocol(const zmq_event_t&, const char*) override {
+    ++protocol_failed;
+  }
+};
+
 AgentDaemon::~AgentDaemon() = default;
 
 Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cfg,
@@ -52,6 +66,21 @@ Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cf
   auto sampler = make_sampler(cfg, clock);
   if (!sampler) return sampler.error();
   d->sampler_ = std::move(*sampler);
+  if (!cfg.insecure) {
+    if (cfg.coordinator_key.empty()) {
+      return Error{"config",
+                   "agent.coordinator_key is not set: give the coordinator's public key (its "
+                   "coordinator.pub, or the 40 characters in it), or set agent.insecure = true"};
+    }
+    auto server = proto::load_public_key(cfg.coordinator_key);
+    if (!server) return Error{"config", "agent.coordinator_key: " + server.error().message};
+    auto mine = proto::load_or_create_keypair(cfg.key_path());
+    if (!mine) return Error{"config", mine.error().message};
+    d->curve_ = proto::CurveClient{*server, *mine};
+    log::info("CURVE on", {{"public_key", mine->public_key}, {"key_file", cfg.key_path()}});
+  } else {
+    log::warn("CURVE is off (agent.insecure): the link is plaintext");
+  }
 
   proto::Register reg;
   reg.agent_version = "0.1.0";
@@ -119,7 +148,26 @@ Status AgentDaemon::bind_local() {
   return ok_status();
 }
 
+void AgentDaemon::check_handshake() {
+  if (!monitor_) return;
+  const int refused = monitor_->auth_refused, failed = monitor_->protocol_failed;
+  while (monitor_->check_event(0)) {
+  }
+  if (monitor_->auth_refused > refused) {
+    core_->on_key_refused("key " + curve_->keys.public_key.substr(0, 10) +
+                          "… refused at the handshake (ZAP status " +
+                          std::to_string(monitor_->auth_status) + ")");
+  } else if (monitor_->protocol_failed > failed) {
+    log::error(
+        "the CURVE handshake with the coordinator failed; is coordinator_key the "
+        "coordinator's public key?",
+        {{"coordinator", cfg_.coordinator}});
+  }
+}
+
 void AgentDaemon::connect() {
+  static std::atomic<int> monitors{0};
+  monitor_.reset();
   link_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
   link_->set(zmq::sockopt::maxmsgsize, limits::kMaxMessageBytes);
   link_->set(zmq::sockopt::linger, 0);
@@ -127,6 +175,12 @@ void AgentDaemon::connect() {
   link_->set(zmq::sockopt::reconnect_ivl, static_cast<int>(limits::kReconnectBackoffMinMs));
   link_->set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(limits::kReconnectBackoffMaxMs));
   link_->set(zmq::sockopt::tcp_keepalive, 1);
+  if (curve_) {
+    proto::apply_client(*link_, *curve_);
+    monitor_ = std::make_unique<LinkMonitor>();
+    monitor_->init(*link_, "inproc://edgenas-link-monitor-" + std::to_string(monitors++),
+                   ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
+  }
   link_->connect(cfg_.coordinator);
   core_->on_connected();
 }
@@ -383,10 +437,12 @@ void AgentDaemon::run(const std::atomic<bool>& stop) {
     }
     if (items[0].revents & ZMQ_POLLIN) drain_local();
     if (n == 2 && (items[1].revents & ZMQ_POLLIN)) drain_coordinator();
+    check_handshake();
     if (clock_.now_ms() >= next_sample_ms_) sample();
     core_->tick();
     if (core_->link_lost()) {
-      if (link_) link_.reset();  // drop the socket and whatever it still queued
+      monitor_.reset();  // before its socket
+      link_.reset();     // drop the socket and whatever it still queued
       if (clock_.now_ms() >= core_->reconnect_at_ms()) connect();
     }
     handle_commands();

@@ -14,6 +14,7 @@
 #include "agent/probes/sampler.hpp"
 #include "agent/store/agent_store.hpp"
 #include "common/protocol/admin_server.hpp"
+#include "common/protocol/curve.hpp"
 #include "common/util/process.hpp"
 
 namespace edgenas::agent {
@@ -51,8 +52,12 @@ class AgentDaemon {
   std::unique_ptr<SearchRunner> search_;
   std::set<std::string> config_task_ids_;
 
+  std::optional<proto::CurveClient> curve_;
   zmq::context_t ctx_{1};
   std::unique_ptr<zmq::socket_t> link_;
+  class LinkMonitor;  // handshake events of link_ (a refused key is otherwise silent)
+  std::unique_ptr<LinkMonitor> monitor_;
+  void check_handshake();
   zmq::socket_t local_{ctx_, zmq::socket_type::router};
   int64_t next_sample_ms_ = 0;
   uint64_t local_msg_id_ = 1;

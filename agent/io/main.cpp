@@ -11,6 +11,7 @@
 #include "agent/io/agent_daemon.hpp"
 #include "common/protocol/admin_client.hpp"
 #include "common/protocol/codec.hpp"
+#include "common/protocol/curve.hpp"
 #include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
 #include "common/util/log.hpp"
@@ -89,6 +90,16 @@ int main(int argc, char** argv) {
                   "simulate this device profile (TOML) instead of probing Linux");
   run->add_option("--log-level", level, "debug|info|warn|error");
   run->add_option("--sample-interval", sample_interval, "how often probes are read (default 5s)");
+  std::string coordinator_key;
+  bool insecure = false;
+  run->add_option("--coordinator-key", coordinator_key,
+                  "the coordinator's CURVE public key, or its coordinator.pub file");
+  run->add_flag("--insecure", insecure, "plaintext link, no CURVE (experiments only)");
+
+  auto* keygen = app.add_subcommand(
+      "keygen", "create this agent's CURVE key pair (if missing) and print its public key");
+  add_common(keygen);
+  keygen->add_option("--state-dir", state_dir, "where agent.key lives");
 
   auto* probe =
       app.add_subcommand("probe", "print this box's devices and one Source sample, then exit");
@@ -187,6 +198,8 @@ int main(int argc, char** argv) {
     cfg.sample_interval_ms = *d;
   }
   if (!local_override.empty()) cfg.local_endpoint = local_override;
+  if (!coordinator_key.empty()) cfg.coordinator_key = coordinator_key;
+  if (insecure) cfg.insecure = true;
   if (auto s = agent::validate(cfg); !s) {
     std::cerr << "edgenas-agent: " << s.error().message << "\n";
     return kExitUsage;
@@ -216,6 +229,18 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (keygen->parsed()) {
+    auto pair = proto::load_or_create_keypair(cfg.key_path());
+    if (!pair) {
+      std::cerr << "edgenas-agent: " << pair.error().message << "\n";
+      return kExitFailed;
+    }
+    std::cout << pair->public_key << "\n";
+    std::cerr << "key pair: " << cfg.key_path() << " (0600); the coordinator lists it as pending "
+              << "until an admin runs `edgenasctl keys accept " << pair->public_key.substr(0, 8)
+              << "`\n";
+    return 0;
+  }
   if (probe->parsed()) {
     SystemClock clock;
     auto sampler = agent::make_sampler(cfg, clock);

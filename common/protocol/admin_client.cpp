@@ -10,6 +10,7 @@ namespace edgenas::proto {
 struct AdminClient::Impl {
   std::string endpoint;
   int64_t timeout_ms;
+  std::optional<CurveClient> curve;
   zmq::context_t ctx{1};
   std::unique_ptr<zmq::socket_t> sock;
   uint64_t next_id = 1;
@@ -19,17 +20,21 @@ struct AdminClient::Impl {
     sock->set(zmq::sockopt::linger, 0);
     // Admin answers can be larger than agent messages (pages of traces) but are still capped.
     sock->set(zmq::sockopt::maxmsgsize, int64_t{64} << 20);
+    if (curve) apply_client(*sock, *curve);
     sock->connect(endpoint);
   }
 };
 
-AdminClient::AdminClient(std::string endpoint, int64_t timeout_ms)
+AdminClient::AdminClient(std::string endpoint, int64_t timeout_ms, std::optional<CurveClient> curve)
     : impl_(std::make_unique<Impl>()) {
   impl_->endpoint = std::move(endpoint);
   impl_->timeout_ms = timeout_ms;
+  impl_->curve = std::move(curve);
 }
 
 AdminClient::~AdminClient() = default;
+AdminClient::AdminClient(AdminClient&&) noexcept = default;
+AdminClient& AdminClient::operator=(AdminClient&&) noexcept = default;
 
 Expected<nlohmann::json> AdminClient::call(const std::string& op, const nlohmann::json& args) {
   try {
@@ -46,8 +51,11 @@ Expected<nlohmann::json> AdminClient::call(const std::string& op, const nlohmann
     zmq::poll(&item, 1, std::chrono::milliseconds(impl_->timeout_ms));
     if (!(item.revents & ZMQ_POLLIN)) {
       impl_->sock.reset();  // drop the late answer, if any, with the socket
-      return Error{std::string(kUnreachable), "no answer from " + impl_->endpoint + " within " +
-                                                  std::to_string(impl_->timeout_ms) + " ms"};
+      return Error{std::string(kUnreachable),
+                   "no answer from " + impl_->endpoint + " within " +
+                       std::to_string(impl_->timeout_ms) + " ms" +
+                       (impl_->curve ? " (not running, or it refuses this key?)"
+                                     : " (not running, or it wants CURVE keys?)")};
     }
     zmq::message_t msg;
     (void)impl_->sock->recv(msg, zmq::recv_flags::none);

@@ -50,6 +50,8 @@ inline constexpr std::string_view kUnknownOp = "unknown_op";
 inline constexpr std::string_view kBadRequest = "bad_request";
 inline constexpr std::string_view kInternal = "internal";
 inline constexpr std::string_view kUnavailable = "unavailable";
+inline constexpr std::string_view kRevoked = "revoked";      // the sender's key is not accepted
+inline constexpr std::string_view kForbidden = "forbidden";  // the key belongs to another agent
 }  // namespace err
 
 // agent → coordinator: first message on a fresh start.

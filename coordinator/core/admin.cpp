@@ -60,7 +60,8 @@ proto::AdminResponse AdminService::handle(const proto::AdminRequest& req,
                                     "' (known: status, agents.list, agents.show, traces.list, "
                                     "traces.export, hparams.ask, agents.command, predictor.list, "
                                     "predictor.show, predictor.train, predictor.promote, "
-                                    "predictor.rollback)"};
+                                    "predictor.rollback, keys.list, keys.accept, keys.reject, "
+                                    "keys.revoke)"};
   if (req.op == "status") {
     result = status();
   } else if (req.op == "agents.list") {
@@ -77,6 +78,8 @@ proto::AdminResponse AdminService::handle(const proto::AdminRequest& req,
     result = agents_command(req.args, agent_out);
   } else if (req.op.rfind("predictor.", 0) == 0) {
     result = predictor_op(req.op, req.args);
+  } else if (req.op.rfind("keys.", 0) == 0) {
+    result = keys_op(req.op, req.args);
   }
   proto::AdminResponse resp;
   if (result) {
@@ -257,6 +260,22 @@ Expected<json> AdminService::predictor_op(const std::string& op, const json& arg
                "unknown operation '" + op +
                    "' (predictor.list, predictor.show, predictor.train, predictor.promote, "
                    "predictor.rollback)"};
+}
+
+Expected<json> AdminService::keys_op(const std::string& op, const json& args) {
+  if (!keys_) {
+    return Error{std::string(proto::err::kUnavailable),
+                 "this coordinator runs without CURVE (--insecure): there are no keys"};
+  }
+  if (op == "keys.list") return keys_->list();
+  auto who = arg<std::string>(args, "who", "");
+  if (!who) return who.error();
+  if (who->empty()) return bad_request(op + " needs 'who': a key, a key prefix or an agent id");
+  if (op == "keys.accept") return keys_->set_state(*who, KeyState::accepted);
+  if (op == "keys.reject") return keys_->set_state(*who, KeyState::rejected);
+  if (op == "keys.revoke") return keys_->set_state(*who, KeyState::revoked);
+  return Error{std::string(proto::err::kUnknownOp),
+               "unknown operation '" + op + "' (keys.list, keys.accept, keys.reject, keys.revoke)"};
 }
 
 }  // namespace edgenas::coordinator

@@ -4,14 +4,17 @@
 #include <vector>
 
 #include "coordinator/core/coordinator_core.hpp"
+#include "coordinator/core/keys.hpp"
 
 namespace edgenas::coordinator {
 
 class AdminService {
  public:
-  // predictor: the predictor's admin side, or null when this coordinator has none.
-  AdminService(CoordinatorCore& core, PredictorControl* predictor = nullptr)
-      : core_(core), predictor_(predictor) {}
+  // predictor: the predictor's admin side, or null when this coordinator has none; keys: the
+  // agent key registry, or null when the coordinator runs without CURVE.
+  AdminService(CoordinatorCore& core, PredictorControl* predictor = nullptr,
+               KeyRegistry* keys = nullptr)
+      : core_(core), predictor_(predictor), keys_(keys) {}
   // agent_out receives messages to agents (agents.command).
   proto::AdminResponse handle(const proto::AdminRequest& req, std::vector<Outgoing>& agent_out);
 
@@ -23,9 +26,11 @@ class AdminService {
   Expected<nlohmann::json> hparams_ask(const nlohmann::json& args);
   Expected<nlohmann::json> agents_command(const nlohmann::json& args, std::vector<Outgoing>& out);
   Expected<nlohmann::json> predictor_op(const std::string& op, const nlohmann::json& args);
+  Expected<nlohmann::json> keys_op(const std::string& op, const nlohmann::json& args);
 
   CoordinatorCore& core_;
   PredictorControl* predictor_;
+  KeyRegistry* keys_;
 };
 
 }  // namespace edgenas::coordinator

@@ -52,7 +52,7 @@ proto::Welcome CoordinatorCore::welcome(bool restored) const {
 }
 
 void CoordinatorCore::on_message(const std::string& routing_id, std::string_view bytes,
-                                 std::vector<Outgoing>& out) {
+                                 std::vector<Outgoing>& out, const std::string& peer_key) {
   auto decoded = proto::decode_envelope(bytes);
   if (auto* bad = std::get_if<proto::EnvelopeError>(&decoded)) {
     const auto agent = bad->partial_header ? bad->partial_header->agent_id : std::string();
@@ -62,11 +62,11 @@ void CoordinatorCore::on_message(const std::string& routing_id, std::string_view
   }
   auto& env = std::get<proto::Envelope>(decoded);
   metrics_.messages_in[static_cast<std::size_t>(env.header.type)]++;
-  dispatch(routing_id, env, out);
+  dispatch(routing_id, env, out, peer_key);
 }
 
 void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envelope& env,
-                               std::vector<Outgoing>& out) {
+                               std::vector<Outgoing>& out, const std::string& peer_key) {
   using proto::MsgType;
   const auto& agent_id = env.header.agent_id;
   const auto ref = env.header.msg_id;
@@ -77,6 +77,9 @@ void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envel
   if (agent_id.empty()) {
     return fail(
         {std::string(proto::err::kBadField), "agent_id: is missing (required on agent messages)"});
+  }
+  if (authorize_ && !peer_key.empty()) {
+    if (auto s = authorize_(peer_key, agent_id); !s) return fail(s.error());
   }
 
   switch (env.header.type) {

@@ -5,6 +5,7 @@
 // registry changes) in one transaction and only then produces the Acks: an Ack always means
 // "on disk", and nothing but an Ack waits for the disk.
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -57,8 +58,13 @@ class CoordinatorCore {
 
   // Loads known agents from the store (as offline until they reregister).
   Status start();
-  void on_message(const std::string& routing_id, std::string_view bytes,
-                  std::vector<Outgoing>& out);
+  // peer_key: the sender's CURVE public key (Z85) when the link is encrypted, else "".
+  void on_message(const std::string& routing_id, std::string_view bytes, std::vector<Outgoing>& out,
+                  const std::string& peer_key = "");
+  // Checks every message's key against the agent id it claims (KeyRegistry::authorize_sender).
+  void set_authorizer(std::function<Status(const std::string&, const std::string&)> f) {
+    authorize_ = std::move(f);
+  }
   // Group commit in two halves, so the io layer can run the write on another thread:
   // take_batch() hands over everything pending; committed() turns the result into Acks (on
   // failure nothing is acked, registry rows are marked dirty again, agents resend traces).
@@ -95,7 +101,7 @@ class CoordinatorCore {
                    std::string_view code, const std::string& message, uint64_t ref,
                    std::vector<Outgoing>& out);
   void dispatch(const std::string& routing_id, const proto::Envelope& env,
-                std::vector<Outgoing>& out);
+                std::vector<Outgoing>& out, const std::string& peer_key);
   proto::Welcome welcome(bool restored) const;
 
   const Clock& clock_;
@@ -114,6 +120,7 @@ class CoordinatorCore {
   };
   std::vector<PendingTrace> pending_traces_;
   std::vector<ReplyRecord> pending_replies_;
+  std::function<Status(const std::string&, const std::string&)> authorize_;
 };
 
 }  // namespace edgenas::coordinator

@@ -5,10 +5,12 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "common/protocol/admin_client.hpp"
+#include "common/protocol/curve.hpp"
 #include "common/util/config.hpp"
 #include "common/util/table.hpp"
 
@@ -23,7 +25,15 @@ struct Globals {
   std::string admin = "tcp://127.0.0.1:7701";
   bool json_out = false;
   std::string timeout = "5s";
+  std::string key, server_key;  // CURVE: our admin key pair, the coordinator's public key
+  bool insecure = false;
 };
+
+// The first existing of the candidates (env var, then the coordinator's own directory).
+std::string first_existing(const char* env, const std::string& fallback) {
+  if (const char* v = std::getenv(env); v && *v) return v;
+  return std::filesystem::exists(fallback) ? fallback : "";
+}
 
 int fail(const Error& e) {
   std::cerr << "edgenasctl: " << e.message;
@@ -103,6 +113,29 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--json", g.json_out, "print JSON instead of tables");
   app.add_option("--timeout", g.timeout, "how long to wait for an answer")->capture_default_str();
+  app.add_option("--key", g.key,
+                 "admin key pair (env EDGENAS_ADMIN_KEY; default /var/lib/edgenas/admin.key, which "
+                 "the coordinator creates)");
+  app.add_option("--server-key", g.server_key,
+                 "the coordinator's public key or coordinator.pub (env EDGENAS_SERVER_KEY; default "
+                 "/var/lib/edgenas/coordinator.pub)");
+  app.add_flag("--insecure", g.insecure, "talk plaintext (a coordinator started with --insecure)");
+
+  auto* keygen = app.add_subcommand(
+      "keygen", "create an admin key pair; its .pub goes into the coordinator's admin_keys/");
+  std::string keygen_out;
+  keygen->add_option("-o,--out", keygen_out, "the key pair file (0600)")->required();
+
+  auto* keys =
+      app.add_subcommand("keys", "agent key enrolment (pending, accepted, rejected, revoked)");
+  keys->require_subcommand(1);
+  auto* keys_list = keys->add_subcommand("list", "every agent key and its state");
+  std::string who;
+  auto* keys_accept = keys->add_subcommand("accept", "let this key connect");
+  auto* keys_reject = keys->add_subcommand("reject", "refuse a pending key");
+  auto* keys_revoke = keys->add_subcommand("revoke", "refuse an accepted key from now on");
+  for (auto* sc : {keys_accept, keys_reject, keys_revoke})
+    sc->add_option("WHO", who, "a key, a key prefix (6+ characters) or an agent id")->required();
 
   auto* status = app.add_subcommand("status", "coordinator health: agents, store, counters");
 
@@ -172,7 +205,42 @@ int main(int argc, char** argv) {
     std::cerr << "edgenasctl: --timeout: " << timeout.error().message << "\n";
     return kExitUsage;
   }
-  proto::AdminClient client(g.admin, *timeout);
+  if (keygen->parsed()) {
+    if (std::filesystem::exists(keygen_out)) {
+      std::cerr << "edgenasctl: " << keygen_out << " exists; not overwriting it\n";
+      return kExitUsage;
+    }
+    auto pair = proto::load_or_create_keypair(keygen_out);
+    if (!pair) return fail(pair.error());
+    std::cout << pair->public_key << "\n";
+    std::cerr << "wrote " << keygen_out << " and "
+              << std::filesystem::path(keygen_out).replace_extension(".pub").string()
+              << "; copy the .pub into the coordinator's admin_keys/ and restart it\n";
+    return 0;
+  }
+  std::optional<proto::CurveClient> curve;
+  if (!g.insecure) {
+    const std::string key =
+        g.key.empty() ? first_existing("EDGENAS_ADMIN_KEY", "/var/lib/edgenas/admin.key") : g.key;
+    const std::string server =
+        g.server_key.empty()
+            ? first_existing("EDGENAS_SERVER_KEY", "/var/lib/edgenas/coordinator.pub")
+            : g.server_key;
+    if (key.empty() || server.empty()) {
+      std::cerr << "edgenasctl: no "
+                << (key.empty() ? "admin key (--key)" : "coordinator key (--server-key)")
+                << "; the coordinator writes admin.key and coordinator.pub beside its database "
+                   "(or use --insecure for a coordinator started with --insecure)\n";
+      return kExitUsage;
+    }
+    auto pair = proto::load_keypair(key);
+    if (!pair) return std::cerr << "edgenasctl: " << pair.error().message << "\n", kExitUsage;
+    auto server_pub = proto::load_public_key(server);
+    if (!server_pub)
+      return std::cerr << "edgenasctl: " << server_pub.error().message << "\n", kExitUsage;
+    curve = proto::CurveClient{*server_pub, *pair};
+  }
+  proto::AdminClient client(g.admin, *timeout, curve);
   auto print_json = [](const json& j) { std::cout << j.dump(2) << "\n"; };
 
   if (status->parsed()) {
@@ -319,6 +387,39 @@ int main(int argc, char** argv) {
     } else if (!out_path.empty()) {
       std::cerr << "exported " << count << " traces to " << out_path << "\n";
     }
+    return 0;
+  }
+  if (keys_list->parsed()) {
+    auto r = client.call("keys.list");
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::vector<std::vector<std::string>> rows;
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    for (const auto& k : (*r)["keys"]) {
+      rows.push_back({str(k["key"]), str(k["state"]),
+                      k["agent_id"].get<std::string>().empty() ? "-" : str(k["agent_id"]),
+                      str(k["address"]),
+                      fmt((now - k["last_seen_ms"].get<int64_t>()) / 1000.0, 0) + "s ago"});
+    }
+    print_table(std::cout, {"KEY", "STATE", "AGENT", "ADDRESS", "LAST_SEEN"}, rows);
+    std::cout << ((*r)["auto_accept"].get<bool>()
+                      ? "unknown keys are accepted automatically\n"
+                      : "unknown keys wait for `edgenasctl keys accept`\n");
+    return 0;
+  }
+  if (keys_accept->parsed() || keys_reject->parsed() || keys_revoke->parsed()) {
+    const std::string op = keys_accept->parsed()   ? "keys.accept"
+                           : keys_reject->parsed() ? "keys.reject"
+                                                   : "keys.revoke";
+    auto r = client.call(op, {{"who", who}});
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::cout << str((*r)["key"]) << " ("
+              << ((*r)["agent_id"].get<std::string>().empty() ? "no agent yet"
+                                                              : str((*r)["agent_id"]))
+              << "): " << str((*r)["state"]) << "\n";
     return 0;
   }
   if (pred_list->parsed()) {

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
@@ -23,6 +24,10 @@ struct Options {
   std::string log_level = "info";
   predictor::PredictorConfig predictor;
   bool predictor_enabled = true;
+  // [security]
+  bool curve = true;
+  bool auto_accept = false;
+  std::string key_dir;  // default: beside the database
 };
 
 // edgenas-predictor installed beside the coordinator, or in the build tree's layout.
@@ -39,7 +44,14 @@ std::string default_trainer() {
 Status load_config(const std::string& path, Options& o) {
   auto t = config::parse_file(path);
   if (!t) return t.error();
-  if (auto s = config::check_keys(*t, {"coordinator", "predictor"}, path); !s) return s;
+  if (auto s = config::check_keys(*t, {"coordinator", "predictor", "security"}, path); !s) return s;
+  if (const auto* sec = t->get_as<toml::table>("security")) {
+    const std::string w = path + ": [security]";
+    if (auto s = config::check_keys(*sec, {"curve", "auto_accept", "key_dir"}, w); !s) return s;
+    EDGENAS_CONFIG_READ(config::get_bool(*sec, "curve", w), o.curve);
+    EDGENAS_CONFIG_READ(config::get_bool(*sec, "auto_accept", w), o.auto_accept);
+    EDGENAS_CONFIG_READ(config::get_string(*sec, "key_dir", w), o.key_dir);
+  }
   if (const auto* p = t->get_as<toml::table>("predictor")) {
     const std::string w = path + ": [predictor]";
     if (auto s = config::check_keys(
@@ -119,6 +131,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{0}, int64_t{100'000'000}));
   app.add_option("--train-budget", train_budget, "the predictor trainer's NAS budget (default 2m)");
   app.add_flag("--no-predictor", no_predictor, "serve the cold-start policy only, never train");
+  bool insecure = false, auto_accept = false;
+  std::string key_dir;
+  app.add_flag("--insecure", insecure, "no CURVE: plaintext, any client (experiments only)");
+  app.add_flag("--auto-accept", auto_accept, "accept unknown agent keys (no enrolment step)");
+  app.add_option("--key-dir", key_dir,
+                 "coordinator.key, admin.key and admin_keys/ (default: beside the database)");
   app.set_version_flag("--version", std::string("edgenas-coordinator 0.1.0, protocol ") +
                                         std::to_string(proto::kProtocolVersion));
   CLI11_PARSE(app, argc, argv);
@@ -139,6 +157,9 @@ int main(int argc, char** argv) {
   if (explore >= 0) o.predictor.explore = explore;
   if (retrain_after >= 0) o.predictor.retrain_after_traces = retrain_after;
   if (no_predictor) o.predictor_enabled = false;
+  if (insecure) o.curve = false;
+  if (auto_accept) o.auto_accept = true;
+  if (!key_dir.empty()) o.key_dir = key_dir;
   if (!config::parse_duration_ms(o.predictor.train_budget)) {
     std::cerr << "edgenas-coordinator: --train-budget must be a duration like 2m\n";
     return 2;
@@ -196,17 +217,58 @@ int main(int argc, char** argv) {
     std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
     return 1;
   }
-  coordinator::AdminService admin_service(core, predictor.get());
+  // CURVE: the coordinator's own key pair, a first admin key for edgenasctl on this host, and
+  // the admin public keys in admin_keys/. The ZAP handler is bound before any server socket.
+  zmq::context_t ctx(1);
+  std::unique_ptr<coordinator::KeyRegistry> keys;
+  std::unique_ptr<coordinator::ZapServer> zap;
+  if (o.curve) {
+    if (o.key_dir.empty()) o.key_dir = std::filesystem::absolute(o.database).parent_path().string();
+    auto server_keys = proto::load_or_create_keypair(o.key_dir + "/coordinator.key");
+    auto admin_key = proto::load_or_create_keypair(o.key_dir + "/admin.key");
+    if (!server_keys || !admin_key) {
+      std::cerr << "edgenas-coordinator: "
+                << (server_keys ? admin_key.error().message : server_keys.error().message) << "\n";
+      return 1;
+    }
+    std::set<std::string> admin_keys{admin_key->public_key};
+    std::error_code ec2;
+    for (const auto& e : std::filesystem::directory_iterator(o.key_dir + "/admin_keys", ec2)) {
+      if (e.path().extension() != ".pub") continue;
+      auto k = proto::load_public_key(e.path().string());
+      if (!k) {
+        std::cerr << "edgenas-coordinator: " << k.error().message << "\n";
+        return 2;
+      }
+      admin_keys.insert(*k);
+    }
+    keys = std::make_unique<coordinator::KeyRegistry>(clock, **store, o.auto_accept, admin_keys);
+    if (auto s = keys->load(); !s) {
+      std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
+      return 1;
+    }
+    zap = std::make_unique<coordinator::ZapServer>(ctx, *keys);
+    o.server.curve = *server_keys;
+    core.set_authorizer([&](const std::string& key, const std::string& agent) {
+      return keys->authorize_sender(key, agent);
+    });
+    log::info("CURVE on", {{"public_key", server_keys->public_key},
+                           {"key_dir", o.key_dir},
+                           {"admin_keys", admin_keys.size()},
+                           {"auto_accept", o.auto_accept}});
+  } else {
+    log::warn("CURVE is off (--insecure): any client can connect and nothing is encrypted");
+  }
+  coordinator::AdminService admin_service(core, predictor.get(), keys.get());
 
   daemon::SignalWatcher signals;
-  zmq::context_t ctx(1);
   // A second connection for the commit thread; the first serves reads (admin) on the io thread.
   auto writer = coordinator::TraceStore::open(o.database);
   if (!writer) {
     std::cerr << "edgenas-coordinator: " << writer.error().message << "\n";
     return 1;
   }
-  coordinator::Server server(ctx, core, admin_service, o.server, std::move(*writer));
+  coordinator::Server server(ctx, core, admin_service, o.server, std::move(*writer), zap.get());
   if (predictor) {
     auto counts = (*store)->counts();
     const int64_t traces_at_start = counts ? counts->traces : 0;

@@ -72,14 +72,19 @@ void CommitWorker::loop() {
 }
 
 Server::Server(zmq::context_t& ctx, CoordinatorCore& core, AdminService& admin, ServerConfig cfg,
-               std::unique_ptr<TraceStore> writer)
+               std::unique_ptr<TraceStore> writer, ZapServer* zap)
     : core_(core),
       admin_(admin),
       cfg_(std::move(cfg)),
       agents_(ctx, zmq::socket_type::router),
-      admin_sock_(ctx, zmq::socket_type::router) {
+      admin_sock_(ctx, zmq::socket_type::router),
+      zap_(zap) {
   harden_socket(agents_);
   harden_socket(admin_sock_);
+  if (cfg_.curve) {
+    proto::apply_server(agents_, *cfg_.curve, std::string(KeyRegistry::kAgentDomain));
+    proto::apply_server(admin_sock_, *cfg_.curve, std::string(KeyRegistry::kAdminDomain));
+  }
   agents_.set(zmq::sockopt::backlog, 4096);
   if (writer) worker_ = std::make_unique<CommitWorker>(ctx, std::move(writer));
 }
@@ -123,7 +128,15 @@ void Server::drain_agents(std::vector<Outgoing>& out) {
       }
       continue;
     }
-    core_.on_message(frames[0].to_string(), frames[1].to_string_view(), out);
+    // With CURVE, the ZAP handler set the peer's public key as the message's User-Id.
+    std::string peer_key;
+    if (cfg_.curve) {
+      try {
+        peer_key = frames[1].gets("User-Id");
+      } catch (const zmq::error_t&) {
+      }
+    }
+    core_.on_message(frames[0].to_string(), frames[1].to_string_view(), out, peer_key);
   }
 }
 
@@ -154,18 +167,20 @@ void Server::run(const std::atomic<bool>& stop) {
   zmq::pollitem_t items[] = {
       {agents_.handle(), 0, ZMQ_POLLIN, 0},
       {admin_sock_.handle(), 0, ZMQ_POLLIN, 0},
-      {worker_ ? worker_->done_socket().handle() : nullptr, worker_ ? 0 : -1, ZMQ_POLLIN, 0}};
+      {worker_ ? worker_->done_socket().handle() : nullptr, worker_ ? 0 : -1, ZMQ_POLLIN, 0},
+      {zap_ ? zap_->socket().handle() : nullptr, zap_ ? 0 : -1, ZMQ_POLLIN, 0}};
   const int64_t tick_every = std::max<int64_t>(50, core_.config().heartbeat_interval_ms / 4);
   int64_t next_tick = core_.clock().now_ms();
   while (!stop.load()) {
     const int64_t wait = std::clamp<int64_t>(next_tick - core_.clock().now_ms(), 0, 250);
     try {
-      zmq::poll(items, 3, std::chrono::milliseconds(wait));
+      zmq::poll(items, 4, std::chrono::milliseconds(wait));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       log::error("poll failed", {{"error", e.what()}});
       break;
     }
+    if (items[3].revents & ZMQ_POLLIN) zap_->handle();
     if (items[0].revents & ZMQ_POLLIN) drain_agents(out);
     if (items[1].revents & ZMQ_POLLIN) drain_admin(out);
     if (core_.clock().now_ms() >= next_tick) {

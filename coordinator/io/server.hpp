@@ -17,15 +17,19 @@
 #include <zmq_addon.hpp>
 
 #include "common/protocol/admin_server.hpp"
+#include "common/protocol/curve.hpp"
 
 #include "coordinator/core/admin.hpp"
 #include "coordinator/core/coordinator_core.hpp"
+#include "coordinator/io/zap.hpp"
 
 namespace edgenas::coordinator {
 
 struct ServerConfig {
   std::string agent_endpoint = "tcp://*:7700";
   std::string admin_endpoint = "tcp://127.0.0.1:7701";
+  // CURVE on both ports (the ZAP handler decides who may connect); unset: plaintext.
+  std::optional<proto::CurveKeyPair> curve;
 };
 
 class CommitWorker {
@@ -55,8 +59,9 @@ class CommitWorker {
 class Server {
  public:
   // writer: a second connection to the store for the commit thread (null: commit inline).
+  // zap: the authentication handler, bound before the server sockets (needed with CURVE).
   Server(zmq::context_t& ctx, CoordinatorCore& core, AdminService& admin, ServerConfig cfg,
-         std::unique_ptr<TraceStore> writer = nullptr);
+         std::unique_ptr<TraceStore> writer = nullptr, ZapServer* zap = nullptr);
   Status bind();
   // Called on every timer tick of the io loop, after the core's (the predictor service's
   // retraining triggers and training child).
@@ -77,6 +82,7 @@ class Server {
   zmq::socket_t admin_sock_;
   uint64_t admin_msg_id_ = 1;
   std::unique_ptr<CommitWorker> worker_;
+  ZapServer* zap_;
   std::function<void()> on_tick_;
 };
 

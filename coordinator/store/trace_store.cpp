@@ -80,6 +80,17 @@ CREATE TABLE predictor_promotions (
   reason   TEXT NOT NULL
 );
 )sql",
+    R"sql(
+-- CURVE keys of agents: enrolment state and the agent id each is bound to.
+CREATE TABLE agent_keys (
+  public_key     TEXT PRIMARY KEY,
+  state          TEXT NOT NULL,   -- pending, accepted, rejected, revoked
+  agent_id       TEXT NOT NULL,
+  address        TEXT NOT NULL,
+  first_seen_ms  INTEGER NOT NULL,
+  last_seen_ms   INTEGER NOT NULL
+);
+)sql",
 };
 
 }  // namespace
@@ -326,6 +337,31 @@ Expected<std::vector<std::pair<int, std::string>>> TraceStore::promotions() {
   if (!q) return q.error();
   std::vector<std::pair<int, std::string>> out;
   while (q->step()) out.emplace_back(static_cast<int>(q->col_int(0)), q->col_text(1));
+  if (auto s = q->status(); !s) return s.error();
+  return out;
+}
+
+Status TraceStore::save_agent_key(const StoredKey& k) {
+  auto q = db_->prepare(
+      "INSERT INTO agent_keys (public_key, state, agent_id, address, first_seen_ms, last_seen_ms) "
+      "VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT(public_key) DO UPDATE SET state=excluded.state, "
+      "agent_id=excluded.agent_id, address=excluded.address, last_seen_ms=excluded.last_seen_ms");
+  if (!q) return q.error();
+  q->bind(1, k.public_key).bind(2, k.state).bind(3, k.agent_id).bind(4, k.address);
+  q->bind(5, k.first_seen_ms).bind(6, k.last_seen_ms);
+  q->step();
+  return q->status();
+}
+
+Expected<std::vector<StoredKey>> TraceStore::agent_keys() {
+  auto q = db_->prepare(
+      "SELECT public_key, state, agent_id, address, first_seen_ms, last_seen_ms FROM agent_keys");
+  if (!q) return q.error();
+  std::vector<StoredKey> out;
+  while (q->step()) {
+    out.push_back({q->col_text(0), q->col_text(1), q->col_text(2), q->col_text(3), q->col_int(4),
+                   q->col_int(5)});
+  }
   if (auto s = q->status(); !s) return s.error();
   return out;
 }

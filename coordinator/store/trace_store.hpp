@@ -58,6 +58,11 @@ struct PredictorVersion {
   std::string note;  // why it has its status
 };
 
+struct StoredKey {
+  std::string public_key, state, agent_id, address;
+  int64_t first_seen_ms = 0, last_seen_ms = 0;
+};
+
 struct StoreCounts {
   int64_t agents = 0;
   int64_t traces = 0;
@@ -66,7 +71,7 @@ struct StoreCounts {
 
 class TraceStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   static Expected<std::unique_ptr<TraceStore>> open(const std::string& path);
 
   // One transaction: all or nothing. Traces already stored are skipped (idempotent).
@@ -81,6 +86,10 @@ class TraceStore {
 
   // The most recent traces (newest first), for training the predictor.
   Expected<std::vector<TraceRecord>> recent_traces(int64_t limit);
+
+  // Agent CURVE keys (enrolment).
+  Status save_agent_key(const StoredKey& k);
+  Expected<std::vector<StoredKey>> agent_keys();
 
   // Predictor versions and promotions.
   Expected<int> next_predictor_version();

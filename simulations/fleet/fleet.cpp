@@ -21,6 +21,7 @@
 
 #include "agent/core/agent_core.hpp"
 #include "common/protocol/admin_client.hpp"
+#include "common/protocol/curve.hpp"
 #include "common/util/process.hpp"
 #include "common/util/procstat.hpp"
 #include "simulations/fleet/world.hpp"
@@ -97,6 +98,7 @@ struct SimAgent {
   MemoryOutbox outbox;
   std::unique_ptr<agent::AgentCore> core;
   std::unique_ptr<zmq::socket_t> sock;
+  proto::CurveKeyPair keys;  // each simulated box has its own CURVE identity, as a real one
   int64_t next_sample_ms = 0, next_search_sim_ms = 0, trace_at_ms = 0;
   Steady::time_point request_sent;
   std::string pending_request;
@@ -133,11 +135,12 @@ struct WorldSetup {
   std::optional<Surrogate> surrogate;
 };
 
-void connect(SimAgent& a, zmq::context_t& ctx, const std::string& endpoint, int ep,
-             uint32_t index) {
+void connect(SimAgent& a, zmq::context_t& ctx, const std::string& endpoint,
+             const std::string& server_key, int ep, uint32_t index) {
   a.sock = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::dealer);
   a.sock->set(zmq::sockopt::linger, 0);
   a.sock->set(zmq::sockopt::maxmsgsize, limits::kMaxMessageBytes);
+  proto::apply_client(*a.sock, {server_key, a.keys});
   a.sock->connect(endpoint);
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -162,7 +165,7 @@ void sync_queue(SimAgent& a) {
 }
 
 WorkerOut run_worker(const FleetOptions& o, const WorldSetup& world, const std::string& endpoint,
-                     int first, int count, Steady::time_point t0) {
+                     const std::string& server_key, int first, int count, Steady::time_point t0) {
   WorkerOut w;
   SystemClock clock;
   zmq::context_t ctx(1);
@@ -198,6 +201,7 @@ WorkerOut run_worker(const FleetOptions& o, const WorldSetup& world, const std::
     for (const auto& d : reg.devices) names.insert(d.name);
     a.queue = std::make_unique<agent::TaskQueue>(names);
     a.core = std::make_unique<agent::AgentCore>(clock, a.outbox, *a.queue, a.id, reg, rng());
+    a.keys = *proto::generate_keypair();  // run() checked that key generation works
     // Join: most at the start (spread over 5 s), late starters per the scenario's join rate.
     std::uniform_real_distribution<double> u(0, 1);
     const double horizon_h = o.duration_ms * scale / 3.6e6;
@@ -266,7 +270,7 @@ WorkerOut run_worker(const FleetOptions& o, const WorldSetup& world, const std::
         w.left++;
         continue;
       }
-      if (!a.sock) connect(a, ctx, endpoint, ep, i);
+      if (!a.sock) connect(a, ctx, endpoint, server_key, ep, i);
       a.box->advance(sim_now);
       sync_queue(a);
       if (now >= a.next_sample_ms) {
@@ -292,7 +296,7 @@ WorkerOut run_worker(const FleetOptions& o, const WorldSetup& world, const std::
         a.sock.reset();
       }
       if (!a.sock && a.core->link_lost() && clock.now_ms() >= a.core->reconnect_at_ms())
-        connect(a, ctx, endpoint, ep, i);
+        connect(a, ctx, endpoint, server_key, ep, i);
       pump(a);
       timers.push({now + 250, i});
     }
@@ -387,22 +391,37 @@ Expected<json> run_fleet(const FleetOptions& o,
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(port);
   const std::string admin = "tcp://127.0.0.1:" + std::to_string(admin_port);
   ProcessLauncher launcher;
-  auto coord = launcher.spawn({{coordinator, "--listen", endpoint, "--admin", admin, "--db",
-                                o.out_dir + "/coordinator.db", "--log-level", "warn"},
-                               o.out_dir + "/coordinator.log",
-                               {0, 0},
-                               "coordinator"});
+  // CURVE as in production; the simulated boxes' keys are accepted on first contact
+  // (--auto-accept) since nobody is there to enrol ten thousand of them by hand.
+  if (auto k = proto::generate_keypair(); !k) return k.error();
+  const std::string key_dir = o.out_dir + "/keys";
+  auto coord = launcher.spawn(
+      {{coordinator, "--listen", endpoint, "--admin", admin, "--db", o.out_dir + "/coordinator.db",
+        "--key-dir", key_dir, "--auto-accept", "--log-level", "warn"},
+       o.out_dir + "/coordinator.log",
+       {0, 0},
+       "coordinator"});
   if (!coord) return coord.error();
-  proto::AdminClient client(admin, 1000);
+  std::optional<proto::AdminClient> client_slot;
+  std::string server_key;
   bool up = false;
   for (int i = 0; i < 100 && !up; ++i) {
-    up = client.call("status").ok();
+    if (!client_slot) {
+      auto pub = proto::load_public_key(key_dir + "/coordinator.pub");
+      auto pair = proto::load_keypair(key_dir + "/admin.key");
+      if (pub && pair) {
+        server_key = *pub;
+        client_slot.emplace(admin, 1000, proto::CurveClient{server_key, *pair});
+      }
+    }
+    up = client_slot && client_slot->call("status").ok();
     if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (!up) {
     launcher.signal(*coord, SIGKILL);
     return Error{"failed", "the coordinator did not start; see " + o.out_dir + "/coordinator.log"};
   }
+  proto::AdminClient& client = *client_slot;
   progress("coordinator up on " + endpoint + " (store " + o.out_dir + "/coordinator.db)");
 
   // Real agents running real edgenas-search, when asked for.
@@ -430,7 +449,8 @@ Expected<json> run_fleet(const FleetOptions& o,
       fs::create_directories(dir, ec);
       std::ofstream(dir + "/agent.toml")
           << "[agent]\nid = \"real-" << profile << "-" << i << "\"\ncoordinator = \"" << endpoint
-          << "\"\nstate_dir = \"" << dir << "\"\nsample_interval = \"1s\"\n[probes]\nmode = "
+          << "\"\ncoordinator_key = \"" << key_dir << "/coordinator.pub\"\nstate_dir = \"" << dir
+          << "\"\nsample_interval = \"1s\"\n[probes]\nmode = "
           << "\"simulated\"\nprofile = \"" << o.profiles_dir << "/" << profile << ".toml\"\n"
           << "[search]\nbinary = \"" << search_bin << "\"\ndata = \"folder:" << o.out_dir
           << "/data/digits\"\nbudget = \"" << std::max<int64_t>(20, o.duration_ms / 2000)
@@ -465,7 +485,8 @@ Expected<json> run_fleet(const FleetOptions& o,
     const pid_t pid = fork();
     if (pid == 0) {
       close(fds[0]);
-      const std::string out = run_worker(o, world, endpoint, first, count, t0).to_json().dump();
+      const std::string out =
+          run_worker(o, world, endpoint, server_key, first, count, t0).to_json().dump();
       for (std::size_t off = 0; off < out.size();) {
         const ssize_t n = write(fds[1], out.data() + off, out.size() - off);
         if (n <= 0) break;

@@ -17,16 +17,19 @@ TEST(Cli, EdgenasctlExitCodes) {
   c.start();
   const std::string ctl = EDGENAS_CTL_BIN;
 
-  auto [ok_code, status] = run({ctl, "--admin", c.admin(), "status"});
+  auto [ok_code, status] = run(c.ctl({"status"}));
   EXPECT_EQ(ok_code, 0) << status;
   EXPECT_NE(status.find("agents"), std::string::npos);
 
-  auto [json_code, json_out] = run({ctl, "--admin", c.admin(), "--json", "agents", "list"});
+  auto [json_code, json_out] = run(c.ctl({"--json", "agents", "list"}));
   EXPECT_EQ(json_code, 0);
   EXPECT_TRUE(nlohmann::json::accept(json_out)) << json_out;
 
-  EXPECT_EQ(run({ctl, "--admin", c.admin(), "agents", "show", "nobody"}).first, 1);
-  EXPECT_EQ(run({ctl, "--admin", "tcp://127.0.0.1:1", "--timeout", "300ms", "status"}).first, 3);
+  EXPECT_EQ(run(c.ctl({"agents", "show", "nobody"})).first, 1);
+  EXPECT_EQ(run({ctl, "--admin", "tcp://127.0.0.1:1", "--key", dir + "/admin.key", "--server-key",
+                 c.public_key_file(), "--timeout", "300ms", "status"})
+                .first,
+            3);
   EXPECT_EQ(run({ctl, "frobnicate"}).first, 2);
   EXPECT_EQ(run({ctl, "--help"}).first, 0);
 
@@ -35,19 +38,16 @@ TEST(Cli, EdgenasctlExitCodes) {
       "rows": [{"device": "cpu", "runtime_ms": 5, "energy_j": 0.1, "nodes": 1}]}]},
       "source": {"devices": [{"device": "cpu", "free_nodes": 2, "free_memory_mb": 1024}],
                  "power_w": 5, "power_modelled": true, "window_ms": 5000}})");
-  auto [ask_code, ask_out] = run({ctl, "--admin", c.admin(), "hparams", "ask", ctx});
+  auto [ask_code, ask_out] = run(c.ctl({"hparams", "ask", ctx}));
   EXPECT_EQ(ask_code, 0) << ask_out;
   EXPECT_NE(ask_out.find("layers"), std::string::npos);
-  EXPECT_EQ(
-      run({ctl, "--admin", c.admin(), "hparams", "ask", write(dir, "bad.json", "{not json")}).first,
-      2);
+  EXPECT_EQ(run(c.ctl({"hparams", "ask", write(dir, "bad.json", "{not json")})).first, 2);
   auto [inv_code, inv_out] =
-      run({ctl, "--admin", c.admin(), "hparams", "ask",
-           write(dir, "inv.json", R"({"job": {"tasks": []}, "source": {"devices": []}})")});
+      run(c.ctl({"hparams", "ask",
+                 write(dir, "inv.json", R"({"job": {"tasks": []}, "source": {"devices": []}})")}));
   EXPECT_EQ(inv_code, 1) << inv_out;
 
-  auto [exp_code, exp_out] =
-      run({ctl, "--admin", c.admin(), "traces", "export", "--format", "csv"});
+  auto [exp_code, exp_out] = run(c.ctl({"traces", "export", "--format", "csv"}));
   EXPECT_EQ(exp_code, 0) << exp_out;
 }
 

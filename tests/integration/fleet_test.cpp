@@ -22,7 +22,7 @@ class FleetTest : public ::testing::Test {
     }
   }
   json admin(const std::string& op, json args = json::object()) {
-    proto::AdminClient c(coord_.admin(), 3000);
+    auto c = coord_.client(3000);
     auto r = c.call(op, args);
     EXPECT_TRUE(r.ok()) << op << ": " << (r ? "" : r.error().message);
     return r ? *r : json();
@@ -181,11 +181,11 @@ TEST(PythonAgent, AnAgentWrittenFromProtocolMdAlone) {
   Coordinator c;
   c.dir = dir;
   c.start("500ms");
-  auto [code, out] =
-      run({"/usr/bin/python3",
-           std::string(EDGENAS_SOURCE_DIR) + "/tests/integration/python_agent.py", c.endpoint()});
+  auto [code, out] = run({"/usr/bin/python3",
+                          std::string(EDGENAS_SOURCE_DIR) + "/tests/integration/python_agent.py",
+                          c.endpoint(), c.public_key_file()});
   EXPECT_EQ(code, 0) << out;
-  proto::AdminClient admin(c.admin(), 3000);
+  auto admin = c.client(3000);
   auto status = admin.call("status");
   ASSERT_TRUE(status.ok());
   EXPECT_EQ((*status)["store"]["traces"], 1) << out;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/protocol/admin_client.hpp"
+#include "common/protocol/curve.hpp"
 
 extern char** environ;
 
@@ -122,15 +123,34 @@ inline bool wait_for(const std::function<bool()>& cond, int timeout_ms) {
   return cond();
 }
 
-// A coordinator on free loopback ports with its store in dir.
+// A coordinator on free loopback ports with its store (and its CURVE keys) in dir.
 struct Coordinator {
   std::string dir;
   int port = free_port(), admin_port = free_port();
   std::vector<std::string> extra;  // more flags for edgenas-coordinator
+  bool auto_accept = true;         // agent keys need no enrolment step (security tests: false)
   Process proc;
 
   std::string endpoint() const { return "tcp://127.0.0.1:" + std::to_string(port); }
   std::string admin() const { return "tcp://127.0.0.1:" + std::to_string(admin_port); }
+  std::string public_key_file() const { return dir + "/coordinator.pub"; }
+  // The admin key the coordinator made for this host, and its public key.
+  std::optional<proto::CurveClient> curve() const {
+    auto pair = proto::load_keypair(dir + "/admin.key");
+    auto server = proto::load_public_key(public_key_file());
+    if (!pair || !server) return std::nullopt;
+    return proto::CurveClient{*server, *pair};
+  }
+  proto::AdminClient client(int64_t timeout_ms = 3000) const {
+    return proto::AdminClient(admin(), timeout_ms, curve());
+  }
+  // edgenasctl with this coordinator's endpoint and keys, then `args`.
+  std::vector<std::string> ctl(std::vector<std::string> args) const {
+    std::vector<std::string> argv{EDGENAS_CTL_BIN,    "--admin",      admin(),          "--key",
+                                  dir + "/admin.key", "--server-key", public_key_file()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
   void start(const std::string& heartbeat = "300ms") {
     std::vector<std::string> argv{EDGENAS_COORDINATOR_BIN,
                                   "--listen",
@@ -146,10 +166,10 @@ struct Coordinator {
     // Replies are deterministic unless a test asks for exploration (it is unit-tested).
     if (std::find(extra.begin(), extra.end(), "--explore") == extra.end())
       argv.insert(argv.end(), {"--explore", "0"});
+    if (auto_accept) argv.push_back("--auto-accept");
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc.start(argv, dir + "/coordinator.log");
-    proto::AdminClient c(admin(), 200);
-    ASSERT_TRUE(wait_for([&] { return c.call("status").ok(); }, 10'000)) << proc.log();
+    ASSERT_TRUE(wait_for([&] { return client(200).call("status").ok(); }, 10'000)) << proc.log();
   }
 };
 
@@ -159,9 +179,9 @@ struct Agent {
   Process proc;
   std::string local() const { return "ipc://" + dir + "/agent.sock"; }
   void start(const Coordinator& c, const std::string& profile = "") {
-    std::vector<std::string> argv{EDGENAS_AGENT_BIN, "run",        "--id",        id,
-                                  "--coordinator",   c.endpoint(), "--state-dir", dir,
-                                  "--log-level",     "debug"};
+    std::vector<std::string> argv{
+        EDGENAS_AGENT_BIN, "run", "--id",        id,      "--coordinator",     c.endpoint(),
+        "--state-dir",     dir,   "--log-level", "debug", "--coordinator-key", c.public_key_file()};
     if (!config.empty()) {
       argv.push_back("--config");
       argv.push_back(config);

@@ -19,6 +19,9 @@ class HostileTest : public ::testing::Test {
     good_.start(coord_, "rpi4");
     sock_.set(zmq::sockopt::linger, 0);
     sock_.set(zmq::sockopt::rcvtimeo, 3000);
+    // An authenticated peer (its key auto-accepted) sending hostile bytes: the decoders' threat.
+    proto::apply_client(
+        sock_, {*proto::load_public_key(coord_.public_key_file()), *proto::generate_keypair()});
     sock_.connect(coord_.endpoint());
   }
   // Sends raw bytes; returns the Error code the coordinator answered with.
@@ -92,7 +95,7 @@ TEST_F(HostileTest, EachBadMessageGetsItsErrorAndTheFleetIsStillServed) {
 
   EXPECT_TRUE(coord_.proc.running());
   EXPECT_TRUE(good_agent_served());
-  proto::AdminClient admin(coord_.admin(), 3000);
+  auto admin = coord_.client(3000);
   auto status = admin.call("status");
   ASSERT_TRUE(status.ok());
   const auto& errors = (*status)["errors"];
@@ -107,6 +110,7 @@ TEST_F(HostileTest, AdminPortRefusesGarbageAndAgentMessages) {
   zmq::socket_t s(ctx_, zmq::socket_type::dealer);
   s.set(zmq::sockopt::linger, 0);
   s.set(zmq::sockopt::rcvtimeo, 3000);
+  proto::apply_client(s, *coord_.curve());  // the admin key: garbage from inside
   s.connect(coord_.admin());
   auto ask = [&](const std::string& bytes) {
     s.send(zmq::buffer(bytes), zmq::send_flags::none);

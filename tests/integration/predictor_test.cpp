@@ -22,7 +22,7 @@ TEST(PredictorFleet, TracesTriggerARetrainAndTheNextReplyNamesTheNewVersion) {
     agents[i].dir = dir + "/agent" + std::to_string(i);
     agents[i].start(coord);
   }
-  proto::AdminClient admin(coord.admin(), 5000);
+  auto admin = coord.client(5000);
   // 480 traces of a fleet whose best hyperparameters follow a rule the cold start does not
   // know, delivered by the agents (outbox → coordinator, acked after commit).
   const auto traces = predictor::synthetic::traces(120, 4, 7);
@@ -56,7 +56,7 @@ TEST(PredictorFleet, TracesTriggerARetrainAndTheNextReplyNamesTheNewVersion) {
   EXPECT_EQ((*reply)["policy"], "predictor");
   EXPECT_EQ((*reply)["predictor_version"], 1);
   // edgenasctl shows it.
-  auto [rc, out] = run({EDGENAS_CTL_BIN, "--admin", coord.admin(), "predictor", "list"});
+  auto [rc, out] = run(coord.ctl({"predictor", "list"}));
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("promoted"), std::string::npos) << out;
 
@@ -69,16 +69,16 @@ TEST(PredictorFleet, TracesTriggerARetrainAndTheNextReplyNamesTheNewVersion) {
         return l.ok() && !l->contains("training") && (*l)["versions"].size() == 2;
       },
       180'000));
-  auto [p2, p2o] = run({EDGENAS_CTL_BIN, "--admin", coord.admin(), "predictor", "promote", "2"});
+  auto [p2, p2o] = run(coord.ctl({"predictor", "promote", "2"}));
   ASSERT_EQ(p2, 0) << p2o;
   EXPECT_EQ((*admin.call("predictor.list"))["serving_version"], 2);
-  auto [rb, rbo] = run({EDGENAS_CTL_BIN, "--admin", coord.admin(), "predictor", "rollback"});
+  auto [rb, rbo] = run(coord.ctl({"predictor", "rollback"}));
   ASSERT_EQ(rb, 0) << rbo;
   EXPECT_EQ((*admin.call("predictor.list"))["serving_version"], 1);
 
   // A corrupt model file is refused with a clear error; v1 keeps serving.
   { std::ofstream(dir + "/predictors/v2/model.edgenasp", std::ios::trunc) << "not a model"; }
-  auto [bad, bado] = run({EDGENAS_CTL_BIN, "--admin", coord.admin(), "predictor", "promote", "2"});
+  auto [bad, bado] = run(coord.ctl({"predictor", "promote", "2"}));
   EXPECT_EQ(bad, 1);
   EXPECT_NE(bado.find("not an edgenas predictor file"), std::string::npos) << bado;
   EXPECT_EQ((*admin.call("predictor.list"))["serving_version"], 1);
@@ -86,7 +86,7 @@ TEST(PredictorFleet, TracesTriggerARetrainAndTheNextReplyNamesTheNewVersion) {
   // Versions survive a restart of the coordinator.
   coord.proc.stop(SIGTERM);
   coord.start();
-  proto::AdminClient admin2(coord.admin(), 5000);
+  auto admin2 = coord.client(5000);
   auto after = admin2.call("predictor.list");
   ASSERT_TRUE(after.ok());
   EXPECT_EQ((*after)["serving_version"], 1);

@@ -3,7 +3,8 @@
 
 Registers, heartbeats at the assigned interval, reports its queue, asks for
 hyperparameters, delivers one trace and waits for its Ack. Exits 0 on success.
-Usage: python_agent.py tcp://127.0.0.1:7700
+Usage: python_agent.py tcp://127.0.0.1:7700 COORDINATOR_PUBLIC_KEY_FILE
+(CURVE, docs/PROTOCOL.md section 2: its own key pair, the coordinator's public key.)
 """
 import sys
 import time
@@ -16,9 +17,17 @@ AGENT_ID = "py-agent"
 
 
 class Agent:
-    def __init__(self, endpoint):
+    def __init__(self, endpoint, server_key_file):
         self.sock = zmq.Context.instance().socket(zmq.DEALER)
         self.sock.setsockopt(zmq.LINGER, 0)
+        server_key = None
+        for line in open(server_key_file):
+            if line.strip().startswith("public"):
+                server_key = line.split("=", 1)[1].strip().strip('"')
+        public, secret = zmq.curve_keypair()
+        self.sock.curve_serverkey = server_key.encode()
+        self.sock.curve_publickey = public
+        self.sock.curve_secretkey = secret
         self.sock.connect(endpoint)
         self.msg_id = 0
 
@@ -49,7 +58,7 @@ class Agent:
 
 
 def main():
-    agent = Agent(sys.argv[1])
+    agent = Agent(sys.argv[1], sys.argv[2])
     source = {"devices": [{"device": "cpu", "free_nodes": 2, "free_memory_mb": 1500}],
               "power_w": 6.5, "power_modelled": True, "window_ms": 5000}
     job = {"tasks": [{"task_id": "meter-ocr", "latency_req_ms": 40.0,

@@ -27,7 +27,7 @@ class SearchAgentTest : public ::testing::Test {
                                  << "rows = [{ device = \"cpu\", runtime_ms = 1.0, energy_j = "
                                     "0.01, nodes = 1 }]\n";
     agent_.start(coord_);
-    proto::AdminClient c(coord_.admin(), 2000);
+    auto c = coord_.client(2000);
     ASSERT_TRUE(wait_for(
         [&] {
           auto s = c.call("status");
@@ -36,7 +36,7 @@ class SearchAgentTest : public ::testing::Test {
         10'000));
   }
   json admin(const std::string& op, json args = json::object()) {
-    proto::AdminClient c(coord_.admin(), 3000);
+    auto c = coord_.client(3000);
     auto r = c.call(op, args);
     EXPECT_TRUE(r.ok()) << op << ": " << (r ? "" : r.error().message);
     return r ? *r : json();
@@ -118,8 +118,8 @@ TEST_F(SearchAgentTest, CancelKeepsTheBestModelSoFar) {
   local("search.start", {{"budget", "5m"}});
   ASSERT_TRUE(wait_for(
       [&] {
-        auto st = local("search.status");
-        return st.contains("run") && st["run"]["trials"].get<int>() >= 2;
+        auto st = local("search.status");  // a trial that trained (not one pruned for latency)
+        return st.contains("run") && st["run"]["best_accuracy"].get<double>() > 0;
       },
       60'000))
       << agent_.proc.log();
@@ -127,7 +127,7 @@ TEST_F(SearchAgentTest, CancelKeepsTheBestModelSoFar) {
   ASSERT_TRUE(wait_for([&] { return stored_traces().size() == 1; }, 60'000)) << agent_.proc.log();
   const json t = stored_traces()[0];
   EXPECT_EQ(t["outcome"]["status"], "ok") << t.dump();
-  EXPECT_GE(t["outcome"]["trials"].get<int>(), 2);
+  EXPECT_GE(t["outcome"]["trials"].get<int>(), 1);
 }
 
 }  // namespace

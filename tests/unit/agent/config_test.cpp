@@ -71,6 +71,8 @@ TEST(AgentConfig, SearchSettingsAndTheShippedExample) {
   ASSERT_TRUE(
       load_agent_config(std::string(EDGENAS_SOURCE_DIR) + "/deploy/config/agent.toml", cfg).ok());
   EXPECT_FALSE(cfg.search_settings().enabled());
+  EXPECT_EQ(cfg.coordinator_key, "/etc/edgenas/coordinator.pub");  // CURVE on by default
+  EXPECT_FALSE(cfg.insecure);
   auto s = load(R"(
 [agent]
 state_dir = "/tmp/box"

@@ -1,0 +1,64 @@
+#pragma once
+// Enrolment of agent keys, as admins know it from Salt or Puppet: an agent with an unknown
+// CURVE key is refused and its key listed as pending until an admin accepts it (or the config
+// auto-accepts); rejected and revoked keys are refused. The first agent id an accepted key
+// registers with is bound to it: a key cannot speak for another agent, and an agent id cannot
+// move to another key without an admin. Admin keys (a separate list) open the admin port only.
+// The ZAP handler (coordinator/io) asks authenticate(); the core asks authorize_sender() for
+// every message. States live in the store; pending keys are capped (a flood of unknown keys
+// costs memory, not the database).
+#include <map>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/util/clock.hpp"
+#include "coordinator/store/trace_store.hpp"
+
+namespace edgenas::coordinator {
+
+enum class KeyState { pending, accepted, rejected, revoked };
+std::string_view to_string(KeyState s);
+
+class KeyRegistry {
+ public:
+  static constexpr std::size_t kMaxPending = 10'000;
+  static constexpr std::string_view kAgentDomain = "agents";
+  static constexpr std::string_view kAdminDomain = "admin";
+
+  KeyRegistry(const Clock& clock, TraceStore& store, bool auto_accept,
+              std::set<std::string> admin_keys);
+  Status load();
+
+  struct Decision {
+    bool allow = false;
+    std::string reason;  // for the ZAP reply and the log
+  };
+  Decision authenticate(std::string_view domain, const std::string& public_key,
+                        const std::string& address);
+  // A message from `public_key` claiming to be `agent_id`.
+  Status authorize_sender(const std::string& public_key, const std::string& agent_id);
+
+  // Admin operations; `who` is a key, a unique key prefix (≥ 6 characters) or an agent id.
+  Expected<nlohmann::json> list() const;
+  Expected<nlohmann::json> set_state(const std::string& who, KeyState state);
+
+ private:
+  struct Record {
+    KeyState state = KeyState::pending;
+    std::string agent_id, address;
+    int64_t first_seen_ms = 0, last_seen_ms = 0;
+  };
+  Expected<std::string> resolve(const std::string& who) const;
+  Status save(const std::string& key);
+
+  const Clock& clock_;
+  TraceStore& store_;
+  bool auto_accept_;
+  std::set<std::string> admin_keys_;
+  std::map<std::string, Record> keys_;
+  std::map<std::string, std::string> agent_key_;  // agent id → bound key
+};
+
+}  // namespace edgenas::coordinator
