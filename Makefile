@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build build-fuzz build-asan demo test test-asan fuzz format format-check bench clean
+.PHONY: all deps build build-fuzz build-asan demo test test-asan fuzz format format-check bench packages clean
 
 all: build
 
@@ -28,7 +28,12 @@ build-asan: deps
 demo: build
 	@bash deploy/demo.sh build/release
 
-# Every test: unit, integration (real processes over loopback), fuzz smoke, format check.
+# Debian packages edgenas-agent and edgenas-coordinator (docs/OPERATIONS.md).
+packages: build
+	cmake --build --preset release --target package
+
+# Every test: unit, integration (real processes over loopback), fuzz smoke, format check,
+# deployment (packages installed with dpkg, the Ansible role, manifests; root for dpkg).
 test: build build-fuzz
 	cd build/release && ctest --output-on-failure -j 2 --timeout 600
 

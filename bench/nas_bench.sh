@@ -43,4 +43,5 @@ print(f"whole-reading accuracy ({len(reads)} held-out meter images): {ok/len(rea
 print(f"median batch-1 latency: {b['cpu_latency_ms']*1000:.0f} us on {b['cpu_threads']} thread(s)  (target <= 1 ms)")
 print(f"energy per inference: {b['energy_mj']:.3f} mJ ({'modelled' if b['energy_modelled'] else 'RAPL'})")
 print("spec: " + json.dumps(b["spec"]))
+json.dump(b["spec"], open(f"{work}/best_spec.json", "w"))
 PY

@@ -23,6 +23,7 @@ struct AgentConfig {
   std::string coordinator_key;
   std::string key_file;  // default: <state_dir>/agent.key
   bool insecure = false;
+  std::string metrics_endpoint;  // HOST:PORT for /metrics and /healthz; empty: off
   OutboxFullPolicy outbox_full_policy = OutboxFullPolicy::drop_oldest;
 
   // probes

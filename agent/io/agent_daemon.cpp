@@ -1,5 +1,7 @@
 #include "agent/io/agent_daemon.hpp"
 
+#include "common/util/prometheus.hpp"
+
 #include <filesystem>
 #include <thread>
 
@@ -419,6 +421,43 @@ void AgentDaemon::update_search() {
   core_->set_search_stats(search_->searches_run(), search_->last_predictor_version());
 }
 
+std::string AgentDaemon::render_metrics() const {
+  prom::Text t;
+  const auto& st = core_->stats();
+  t.family("edgenas_agent_link_up", "gauge", "1 while registered with the coordinator");
+  t.sample(core_->state() == LinkState::registered ? 1 : 0);
+  t.family("edgenas_agent_link_losses_total", "counter", "Links to the coordinator lost");
+  t.sample(static_cast<double>(st.link_losses));
+  t.family("edgenas_agent_messages_total", "counter", "Messages to and from the coordinator");
+  t.sample(static_cast<double>(st.messages_out), {{"direction", "out"}});
+  t.sample(static_cast<double>(st.messages_in), {{"direction", "in"}});
+  t.family("edgenas_agent_traces_total", "counter",
+           "Traces sent (resends included), acked, and rejected as invalid by the coordinator");
+  t.sample(static_cast<double>(st.traces_sent), {{"state", "sent"}});
+  t.sample(static_cast<double>(st.traces_acked), {{"state", "acked"}});
+  t.sample(static_cast<double>(st.traces_rejected), {{"state", "rejected"}});
+  t.family("edgenas_agent_outbox_depth", "gauge", "Traces on disk waiting for an Ack");
+  t.sample(static_cast<double>(store_->depth()));
+  t.family("edgenas_agent_queued_tasks", "gauge", "Tasks in this box's Job matrix");
+  t.sample(static_cast<double>(queue_->size()));
+  const auto& src = core_->source();
+  t.family("edgenas_agent_free_nodes", "gauge", "Free compute nodes per device (Source matrix)");
+  for (const auto& d : src.devices) t.sample(d.free_nodes, {{"device", d.device}});
+  t.family("edgenas_agent_free_memory_bytes", "gauge", "Free memory per device (Source matrix)");
+  for (const auto& d : src.devices)
+    t.sample(static_cast<double>(d.free_memory_mb) * 1024 * 1024, {{"device", d.device}});
+  t.family("edgenas_agent_power_watts", "gauge",
+           "Average power of the box over the sampling window (source: rapl or model)");
+  t.sample(src.power_w, {{"source", src.power_modelled ? "model" : "rapl"}});
+  t.family("edgenas_agent_searches_total", "counter", "NAS runs (edgenas-search) finished");
+  t.sample(static_cast<double>(search_->searches_run()));
+  t.family("edgenas_agent_search_running", "gauge", "1 while an edgenas-search child runs");
+  t.sample(search_->progress() ? 1 : 0);
+  t.family("edgenas_agent_hparam_replies_total", "counter", "Hyperparameter replies received");
+  t.sample(static_cast<double>(st.hparam_replies));
+  return t.str();
+}
+
 void AgentDaemon::run(const std::atomic<bool>& stop) {
   connect();
   flush_outgoing();
@@ -448,6 +487,10 @@ void AgentDaemon::run(const std::atomic<bool>& stop) {
     handle_commands();
     settle_waiting_requests();
     flush_outgoing();
+    if (board_ && clock_.now_ms() >= next_publish_ms_) {
+      board_->publish(render_metrics());
+      next_publish_ms_ = clock_.now_ms() + 1000;
+    }
   }
   // A running search gets SIGTERM and the grace to keep its best model; its Trace goes into
   // the outbox (delivered now if the link allows, else after the next start).

@@ -15,6 +15,7 @@
 #include "agent/store/agent_store.hpp"
 #include "common/protocol/admin_server.hpp"
 #include "common/protocol/curve.hpp"
+#include "common/util/http_status.hpp"
 #include "common/util/process.hpp"
 
 namespace edgenas::agent {
@@ -26,6 +27,9 @@ class AgentDaemon {
   ~AgentDaemon();
   Status bind_local();
   void run(const std::atomic<bool>& stop);
+  // Renders /metrics into `board` once a second from the loop (and so keeps /healthz green).
+  void publish_status_to(http::StatusBoard* board) { board_ = board; }
+  std::string render_metrics() const;
 
  private:
   AgentDaemon(const AgentConfig& cfg, const Clock& clock);
@@ -60,6 +64,8 @@ class AgentDaemon {
   void check_handshake();
   zmq::socket_t local_{ctx_, zmq::socket_type::router};
   int64_t next_sample_ms_ = 0;
+  http::StatusBoard* board_ = nullptr;
+  int64_t next_publish_ms_ = 0;
   uint64_t local_msg_id_ = 1;
   uint64_t trace_counter_ = 0;
 

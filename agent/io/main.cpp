@@ -14,6 +14,7 @@
 #include "common/protocol/curve.hpp"
 #include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
+#include "common/util/http_status.hpp"
 #include "common/util/log.hpp"
 #include "common/util/table.hpp"
 
@@ -95,6 +96,9 @@ int main(int argc, char** argv) {
   run->add_option("--coordinator-key", coordinator_key,
                   "the coordinator's CURVE public key, or its coordinator.pub file");
   run->add_flag("--insecure", insecure, "plaintext link, no CURVE (experiments only)");
+  std::string metrics;
+  run->add_option("--metrics", metrics,
+                  "HOST:PORT serving /metrics (Prometheus) and /healthz (default: off)");
 
   auto* keygen = app.add_subcommand(
       "keygen", "create this agent's CURVE key pair (if missing) and print its public key");
@@ -200,6 +204,7 @@ int main(int argc, char** argv) {
   if (!local_override.empty()) cfg.local_endpoint = local_override;
   if (!coordinator_key.empty()) cfg.coordinator_key = coordinator_key;
   if (insecure) cfg.insecure = true;
+  if (!metrics.empty()) cfg.metrics_endpoint = metrics;
   if (auto s = agent::validate(cfg); !s) {
     std::cerr << "edgenas-agent: " << s.error().message << "\n";
     return kExitUsage;
@@ -221,6 +226,18 @@ int main(int argc, char** argv) {
     if (auto s = (*d)->bind_local(); !s) {
       std::cerr << "edgenas-agent: " << s.error().message << "\n";
       return kExitFailed;
+    }
+    http::StatusBoard board;
+    std::unique_ptr<http::StatusServer> status_http;
+    if (!cfg.metrics_endpoint.empty()) {
+      // healthz: 503 when the agent's loop has not published for 10 s (it does every second).
+      auto h = http::StatusServer::start(cfg.metrics_endpoint, board, std::chrono::seconds(10));
+      if (!h) {
+        std::cerr << "edgenas-agent: " << h.error().message << "\n";
+        return kExitFailed;
+      }
+      status_http = std::move(*h);
+      (*d)->publish_status_to(&board);
     }
     daemon::SignalWatcher signals;
     log::info("agent started",

@@ -40,7 +40,8 @@ std::string field(const std::string& text, const std::string& name) {
 
 Status write_file(const std::string& path, const std::string& text, fs::perms perms) {
   std::error_code ec;
-  if (!fs::path(path).parent_path().empty()) fs::create_directories(fs::path(path).parent_path(), ec);
+  if (!fs::path(path).parent_path().empty())
+    fs::create_directories(fs::path(path).parent_path(), ec);
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -94,15 +95,19 @@ Expected<CurveKeyPair> load_keypair(const std::string& path) {
   const std::string text = read_all(path);
   CurveKeyPair p{field(text, "public"), field(text, "secret")};
   if (!valid_curve_key(p.public_key) || !valid_curve_key(p.secret_key))
-    return Error{"key", path + " is not an edgenas key pair (public = \"…\", secret = \"…\", 40 "
-                               "Z85 characters each)"};
+    return Error{"key", path +
+                            " is not an edgenas key pair (public = \"…\", secret = \"…\", 40 "
+                            "Z85 characters each)"};
   return p;
 }
 
 Expected<std::string> load_public_key(const std::string& key_or_path) {
-  if (valid_curve_key(key_or_path)) return key_or_path;
-  if (!fs::exists(key_or_path))
+  // A file first: Z85 includes '/' and '.', so a 40-character path is also a valid-looking key.
+  std::error_code ec;
+  if (!fs::is_regular_file(key_or_path, ec)) {
+    if (valid_curve_key(key_or_path)) return key_or_path;
     return Error{"key", "'" + key_or_path + "' is neither a 40-character key nor a key file"};
+  }
   const std::string text = read_all(key_or_path);
   std::string k = field(text, "public");
   if (k.empty()) {  // a bare key on a line of its own

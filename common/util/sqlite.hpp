@@ -77,6 +77,7 @@ class Db {
   Status migrate(const std::vector<std::string_view>& migrations, std::string_view what);
   int64_t user_version();
   sqlite3* raw() const { return db_; }
+  int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   std::string errmsg() const { return sqlite3_errmsg(db_); }
 
  private:

@@ -60,7 +60,8 @@ proto::AdminResponse AdminService::handle(const proto::AdminRequest& req,
                                     "' (known: status, agents.list, agents.show, traces.list, "
                                     "traces.export, hparams.ask, agents.command, predictor.list, "
                                     "predictor.show, predictor.train, predictor.promote, "
-                                    "predictor.rollback, keys.list, keys.accept, keys.reject, "
+                                    "predictor.rollback, predictor.rollout, predictor.fleet, "
+                                    "keys.list, keys.accept, keys.reject, "
                                     "keys.revoke)"};
   if (req.op == "status") {
     result = status();
@@ -256,10 +257,22 @@ Expected<json> AdminService::predictor_op(const std::string& op, const json& arg
     return predictor_->promote(static_cast<int>(*version), *reason);
   }
   if (op == "predictor.rollback") return predictor_->rollback();
+  if (op == "predictor.rollout") {
+    auto share = arg<double>(args, "share", 0.1);
+    if (!share) return share.error();
+    if (*version < 1) return bad_request("predictor.rollout needs a 'version'");
+    if (!(*share > 0 && *share <= 1)) return bad_request("'share' must be in (0, 1]");
+    return predictor_->rollout(static_cast<int>(*version), *share, *reason);
+  }
+  if (op == "predictor.fleet") {
+    std::vector<std::string> agents;
+    for (const auto& [id, e] : core_.registry().all()) agents.push_back(id);
+    return predictor_->fleet_status(agents);
+  }
   return Error{std::string(proto::err::kUnknownOp),
                "unknown operation '" + op +
                    "' (predictor.list, predictor.show, predictor.train, predictor.promote, "
-                   "predictor.rollback)"};
+                   "predictor.rollback, predictor.rollout, predictor.fleet)"};
 }
 
 Expected<json> AdminService::keys_op(const std::string& op, const json& args) {

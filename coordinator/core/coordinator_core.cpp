@@ -144,6 +144,7 @@ void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envel
       registry_.seen(*entry, routing_id);
       auto reply = hparams_.choose(agent_id, *req);
       metrics_.hparam_replies++;
+      metrics_.hparam_replies_by[{reply.predictor_version, reply.policy}]++;
       out.push_back({routing_id, encode_to(agent_id, reply)});
       pending_replies_.push_back(
           {agent_id, clock_.wall_ms(), std::move(req->context), std::move(reply)});

@@ -39,6 +39,7 @@ struct Metrics {
   int64_t batches_committed = 0;
   int64_t commit_failures = 0;
   int64_t hparam_replies = 0;
+  std::map<std::pair<int, std::string>, int64_t> hparam_replies_by;  // (version, policy)
   int64_t agents_died = 0;
   int64_t commands_sent = 0;
 };

@@ -32,6 +32,11 @@ class PredictorControl {
   virtual Expected<nlohmann::json> train(const std::string& reason) = 0;
   virtual Expected<nlohmann::json> promote(int version, const std::string& reason) = 0;
   virtual Expected<nlohmann::json> rollback() = 0;
+  // A canary rollout: `version` serves a stable hash-chosen `share` of the agents.
+  virtual Expected<nlohmann::json> rollout(int version, double share,
+                                           const std::string& reason) = 0;
+  // Which version serves how many of `agents`, and how each is doing.
+  virtual Expected<nlohmann::json> fleet_status(const std::vector<std::string>& agents) = 0;
 };
 
 // Rule-based policy from the Source matrix and the queue's tightest latency requirement

@@ -49,8 +49,7 @@ Status KeyRegistry::save(const std::string& key) {
                                 r.first_seen_ms, r.last_seen_ms});
 }
 
-KeyRegistry::Decision KeyRegistry::authenticate(std::string_view domain,
-                                                const std::string& key,
+KeyRegistry::Decision KeyRegistry::authenticate(std::string_view domain, const std::string& key,
                                                 const std::string& address) {
   if (domain == kAdminDomain) {
     if (admin_keys_.count(key)) return {true, "admin key"};
@@ -93,7 +92,8 @@ KeyRegistry::Decision KeyRegistry::authenticate(std::string_view domain,
 Status KeyRegistry::authorize_sender(const std::string& key, const std::string& agent_id) {
   auto it = keys_.find(key);
   if (it == keys_.end() || it->second.state != KeyState::accepted) {
-    const std::string why = it == keys_.end() ? "unknown" : std::string(to_string(it->second.state));
+    const std::string why =
+        it == keys_.end() ? "unknown" : std::string(to_string(it->second.state));
     return Error{"revoked", "this agent's key is " + why};
   }
   auto& r = it->second;
@@ -137,13 +137,24 @@ Expected<nlohmann::json> KeyRegistry::set_state(const std::string& who, KeyState
   r.state = state;
   if (state == KeyState::accepted) {
     if (!r.agent_id.empty()) agent_key_[r.agent_id] = *key;
-  } else if (!r.agent_id.empty() && agent_key_.count(r.agent_id) && agent_key_[r.agent_id] == *key) {
+  } else if (!r.agent_id.empty() && agent_key_.count(r.agent_id) &&
+             agent_key_[r.agent_id] == *key) {
     agent_key_.erase(r.agent_id);  // the agent id may enrol again with a new key, once accepted
   }
   if (auto s = save(*key); !s) return s.error();
-  log::info("agent key state changed",
-            {{"key", key->substr(0, 8)}, {"agent", r.agent_id}, {"state", std::string(to_string(state))}});
-  return nlohmann::json{{"key", *key}, {"agent_id", r.agent_id}, {"state", std::string(to_string(state))}};
+  log::info("agent key state changed", {{"key", key->substr(0, 8)},
+                                        {"agent", r.agent_id},
+                                        {"state", std::string(to_string(state))}});
+  return nlohmann::json{
+      {"key", *key}, {"agent_id", r.agent_id}, {"state", std::string(to_string(state))}};
+}
+
+std::map<std::string, int64_t> KeyRegistry::counts_by_state() const {
+  std::map<std::string, int64_t> n;
+  for (auto s : {KeyState::pending, KeyState::accepted, KeyState::rejected, KeyState::revoked})
+    n[std::string(to_string(s))] = 0;
+  for (const auto& [k, r] : keys_) n[std::string(to_string(r.state))]++;
+  return n;
 }
 
 Expected<nlohmann::json> KeyRegistry::list() const {
@@ -156,8 +167,8 @@ Expected<nlohmann::json> KeyRegistry::list() const {
                     {"first_seen_ms", r.first_seen_ms},
                     {"last_seen_ms", r.last_seen_ms}});
   }
-  return nlohmann::json{{"keys", rows}, {"auto_accept", auto_accept_},
-                        {"admin_keys", admin_keys_.size()}};
+  return nlohmann::json{
+      {"keys", rows}, {"auto_accept", auto_accept_}, {"admin_keys", admin_keys_.size()}};
 }
 
 }  // namespace edgenas::coordinator

@@ -42,6 +42,7 @@ class KeyRegistry {
 
   // Admin operations; `who` is a key, a unique key prefix (≥ 6 characters) or an agent id.
   Expected<nlohmann::json> list() const;
+  std::map<std::string, int64_t> counts_by_state() const;  // every state, zeros included
   Expected<nlohmann::json> set_state(const std::string& who, KeyState state);
 
  private:

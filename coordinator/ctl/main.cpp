@@ -191,9 +191,26 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1 << 30));
   auto* pred_rollback =
       pred->add_subcommand("rollback", "serve the previously promoted version (or the cold start)");
+  auto* pred_rollout = pred->add_subcommand(
+      "rollout",
+      "serve VERSION to a stable, hash-chosen share of the agents (a canary); `promote VERSION` "
+      "widens it to all, `rollback` takes it back; it is rolled back automatically when its "
+      "traces' reward falls below the baseline's by more than the configured margin");
+  pred_rollout->add_option("VERSION", version, "version")
+      ->required()
+      ->check(CLI::Range(1, 1 << 30));
+  std::string canary = "10%";
+  pred_rollout->add_option("--canary", canary, "share of the agents, e.g. 10% or 0.1")
+      ->capture_default_str();
   std::string reason = "edgenasctl";
-  for (auto* sc : {pred_train, pred_promote})
+  for (auto* sc : {pred_train, pred_promote, pred_rollout})
     sc->add_option("--reason", reason, "recorded with it");
+  auto* fleet = app.add_subcommand("fleet", "the fleet as the predictor sees it");
+  fleet->require_subcommand(1);
+  auto* fleet_status =
+      fleet->add_subcommand("status",
+                            "which predictor version serves how many agents, and how "
+                            "each does (traces, mean reward, share meeting T)");
 
   try {
     app.parse(argc, argv);
@@ -459,6 +476,67 @@ int main(int argc, char** argv) {
     if (g.json_out) return print_json(*r), 0;
     std::cout << "training predictor v" << (*r)["version"] << " on " << (*r)["traces"]
               << " traces (see `edgenasctl predictor list`)\n";
+    return 0;
+  }
+  if (pred_rollout->parsed()) {
+    double share = -1;
+    try {
+      std::size_t used = 0;
+      share = std::stod(canary, &used);
+      if (used < canary.size() && canary.substr(used) == "%")
+        share /= 100;
+      else if (used != canary.size())
+        share = -1;
+    } catch (const std::exception&) {
+    }
+    if (!(share > 0 && share <= 1)) {
+      std::cerr << "edgenasctl: --canary must be a share like 10% or 0.1 (more than 0, at most "
+                   "100%)\n";
+      return kExitUsage;
+    }
+    auto r = client.call("predictor.rollout",
+                         {{"version", version}, {"share", share}, {"reason", reason}});
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::cout << "v" << version << " serves " << fmt(share * 100, 1)
+              << " % of the agents (canary); "
+              << "the others keep "
+              << ((*r)["baseline"].get<int>() ? "v" + str((*r)["baseline"])
+                                              : std::string("the cold start"))
+              << ". Watch it with `edgenasctl fleet status`.\n";
+    return 0;
+  }
+  if (fleet_status->parsed()) {
+    auto r = client.call("predictor.fleet");
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    auto cell = [&](const json& v, int digits) {
+      return v.is_null() ? std::string("-") : fmt(v.get<double>(), digits);
+    };
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& v : (*r)["versions"]) {
+      rows.push_back({v["version"].get<int>() ? "v" + str(v["version"]) : std::string("cold-start"),
+                      str(v["role"]), str(v["agents"]),
+                      v.contains("traces") ? str(v["traces"]) : "-",
+                      v.contains("mean_reward") ? cell(v["mean_reward"], 4) : "-",
+                      v.contains("met_latency") ? cell(v["met_latency"], 3) : "-"});
+    }
+    print_table(std::cout, {"VERSION", "ROLE", "AGENTS", "TRACES", "MEAN_REWARD", "MEETS_T"}, rows);
+    const json& ro = (*r)["rollout"];
+    if (ro.is_null()) {
+      std::cout << "no rollout running\n";
+    } else {
+      std::cout << "rollout: v" << ro["version"] << " to "
+                << fmt(ro["share"].get<double>() * 100, 1) << " % of the agents against "
+                << (ro["baseline"].get<int>() ? "v" + str(ro["baseline"])
+                                              : std::string("the cold start"))
+                << "; rolled back automatically if its mean reward falls more than "
+                << fmt(ro["margin"].get<double>(), 3) << " below the baseline's (after "
+                << ro["min_traces"] << " traces each)\n";
+    }
+    for (const auto& p : (*r)["past_rollouts"])
+      std::cout << "past: v" << p["version"] << " " << str(p["state"]) << ": " << str(p["note"])
+                << "\n";
     return 0;
   }
   if (pred_promote->parsed() || pred_rollback->parsed()) {

@@ -7,7 +7,9 @@
 
 #include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
+#include "common/util/http_status.hpp"
 #include "common/util/log.hpp"
+#include "coordinator/io/metrics.hpp"
 #include "coordinator/io/server.hpp"
 #include "coordinator/predictor/service.hpp"
 
@@ -22,6 +24,7 @@ struct Options {
   int64_t heartbeat_interval_ms = limits::kDefaultHeartbeatIntervalMs;
   int dead_after_missed = limits::kDeadAfterMissedHeartbeats;
   std::string log_level = "info";
+  std::string metrics_endpoint;  // HOST:PORT for /metrics and /healthz; empty: off
   predictor::PredictorConfig predictor;
   bool predictor_enabled = true;
   // [security]
@@ -57,7 +60,8 @@ Status load_config(const std::string& path, Options& o) {
     if (auto s = config::check_keys(
             *p,
             {"enabled", "trainer", "dir", "explore", "retrain_every", "retrain_after_traces",
-             "min_traces", "gate_margin", "auto_promote", "train_budget", "train_timeout"},
+             "min_traces", "gate_margin", "auto_promote", "train_budget", "train_timeout",
+             "rollout_margin", "rollout_min_traces"},
             w);
         !s)
       return s;
@@ -74,16 +78,20 @@ Status load_config(const std::string& path, Options& o) {
     EDGENAS_CONFIG_READ(config::get_bool(*p, "auto_promote", w), P.auto_promote);
     EDGENAS_CONFIG_READ(config::get_string(*p, "train_budget", w), P.train_budget);
     EDGENAS_CONFIG_READ(config::get_duration_ms(*p, "train_timeout", w), P.train_timeout_ms);
+    EDGENAS_CONFIG_READ(config::get_double(*p, "rollout_margin", w, 0, 1), P.rollout_margin);
+    EDGENAS_CONFIG_READ(config::get_int(*p, "rollout_min_traces", w, 1, 1'000'000),
+                        P.rollout_min_traces);
     if (!config::parse_duration_ms(P.train_budget))
       return Error{"bad_config", w + ".train_budget must be a duration like \"2m\""};
   }
   const auto* c = t->get_as<toml::table>("coordinator");
   if (!c) return ok_status();
   const std::string where = path + ": [coordinator]";
-  if (auto s = config::check_keys(*c,
-                                  {"agent_endpoint", "admin_endpoint", "database",
-                                   "heartbeat_interval", "dead_after_missed", "log_level"},
-                                  where);
+  if (auto s =
+          config::check_keys(*c,
+                             {"agent_endpoint", "admin_endpoint", "database", "heartbeat_interval",
+                              "dead_after_missed", "log_level", "metrics_endpoint"},
+                             where);
       !s) {
     return s;
   }
@@ -96,6 +104,7 @@ Status load_config(const std::string& path, Options& o) {
   EDGENAS_CONFIG_READ(config::get_int(*c, "dead_after_missed", where, 1, 1000), dead);
   if (dead) o.dead_after_missed = static_cast<int>(*dead);
   EDGENAS_CONFIG_READ(config::get_string(*c, "log_level", where), o.log_level);
+  EDGENAS_CONFIG_READ(config::get_string(*c, "metrics_endpoint", where), o.metrics_endpoint);
   return ok_status();
 }
 
@@ -137,6 +146,12 @@ int main(int argc, char** argv) {
   app.add_flag("--auto-accept", auto_accept, "accept unknown agent keys (no enrolment step)");
   app.add_option("--key-dir", key_dir,
                  "coordinator.key, admin.key and admin_keys/ (default: beside the database)");
+  std::string metrics;
+  app.add_option("--metrics", metrics,
+                 "HOST:PORT serving /metrics (Prometheus) and /healthz (default: off)");
+  bool check_config = false;
+  app.add_flag("--check-config", check_config,
+               "read the config and flags, report what is wrong (exit 2) or 'config ok' (exit 0)");
   app.set_version_flag("--version", std::string("edgenas-coordinator 0.1.0, protocol ") +
                                         std::to_string(proto::kProtocolVersion));
   CLI11_PARSE(app, argc, argv);
@@ -160,6 +175,7 @@ int main(int argc, char** argv) {
   if (insecure) o.curve = false;
   if (auto_accept) o.auto_accept = true;
   if (!key_dir.empty()) o.key_dir = key_dir;
+  if (!metrics.empty()) o.metrics_endpoint = metrics;
   if (!config::parse_duration_ms(o.predictor.train_budget)) {
     std::cerr << "edgenas-coordinator: --train-budget must be a duration like 2m\n";
     return 2;
@@ -177,6 +193,12 @@ int main(int argc, char** argv) {
   if (!log::set_level(o.log_level)) {
     std::cerr << "edgenas-coordinator: unknown log level '" << o.log_level << "'\n";
     return 2;
+  }
+  if (check_config) {
+    std::cout << "config ok: agents on " << o.server.agent_endpoint << ", admin on "
+              << o.server.admin_endpoint << ", store " << o.database << ", CURVE "
+              << (o.curve ? "on" : "OFF") << "\n";
+    return 0;
   }
 
   std::error_code ec;
@@ -269,11 +291,35 @@ int main(int argc, char** argv) {
     return 1;
   }
   coordinator::Server server(ctx, core, admin_service, o.server, std::move(*writer), zap.get());
-  if (predictor) {
-    auto counts = (*store)->counts();
-    const int64_t traces_at_start = counts ? counts->traces : 0;
-    server.on_tick([&] { predictor->tick(traces_at_start + core.metrics().traces_committed); });
+  auto counts = (*store)->counts();
+  const int64_t traces_at_start = counts ? counts->traces : 0;
+  // /metrics and /healthz: the io thread renders the page on its tick; healthz turns 503 when
+  // the io loop has not rendered for three heartbeat intervals (at least 5 s).
+  http::StatusBoard board;
+  std::unique_ptr<http::StatusServer> status_http;
+  if (!o.metrics_endpoint.empty()) {
+    auto h = http::StatusServer::start(
+        o.metrics_endpoint, board,
+        std::chrono::milliseconds(std::max<int64_t>(5000, 3 * cfg.heartbeat_interval_ms)));
+    if (!h) {
+      std::cerr << "edgenas-coordinator: " << h.error().message << "\n";
+      return 1;
+    }
+    status_http = std::move(*h);
+    log::info("serving /metrics and /healthz", {{"endpoint", o.metrics_endpoint}});
   }
+  int64_t stored = traces_at_start, stored_counted_ms = core.clock().now_ms();
+  server.on_tick([&] {
+    if (predictor) predictor->tick(traces_at_start + core.metrics().traces_committed);
+    if (!status_http) return;
+    // The exact count is a COUNT(*): refreshed every 30 s; acked traces are added between.
+    if (core.clock().now_ms() - stored_counted_ms > 30'000) {
+      if (auto c = (*store)->counts()) stored = c->traces - core.metrics().traces_committed;
+      stored_counted_ms = core.clock().now_ms();
+    }
+    board.publish(coordinator::render_metrics(
+        {core, server, keys.get(), predictor.get(), stored + core.metrics().traces_committed}));
+  });
   if (auto s = server.bind(); !s) {
     std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
     return 1;

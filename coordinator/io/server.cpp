@@ -91,10 +91,19 @@ Server::Server(zmq::context_t& ctx, CoordinatorCore& core, AdminService& admin, 
 
 void Server::commit_round(std::vector<Outgoing>& out) {
   if (!worker_) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const bool writes = core_.has_pending_writes();
     (void)core_.flush(out);  // failures are logged and counted by the core; nothing is acked
+    if (writes) {
+      commit_seconds_.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
     return;
   }
-  if (!worker_->busy() && core_.has_pending_writes()) worker_->submit(core_.take_batch());
+  if (!worker_->busy() && core_.has_pending_writes()) {
+    commit_started_ = std::chrono::steady_clock::now();
+    worker_->submit(core_.take_batch());
+  }
 }
 
 Status Server::bind() {
@@ -136,8 +145,19 @@ void Server::drain_agents(std::vector<Outgoing>& out) {
       } catch (const zmq::error_t&) {
       }
     }
+    round_reads_.push_back(std::chrono::steady_clock::now());
     core_.on_message(frames[0].to_string(), frames[1].to_string_view(), out, peer_key);
   }
+}
+
+void Server::write_metrics(prom::Text& t) const {
+  t.family("edgenas_request_seconds", "histogram",
+           "Agent message read to its immediate reply sent (Welcome, HeartbeatAck, HparamReply, "
+           "Error), in the io thread");
+  request_seconds_.write(t);
+  t.family("edgenas_commit_seconds", "histogram",
+           "One group commit of traces, replies and registry rows (the Acks wait for it)");
+  commit_seconds_.write(t);
 }
 
 void Server::drain_admin(std::vector<Outgoing>& agent_out) {
@@ -191,8 +211,15 @@ void Server::run(const std::atomic<bool>& stop) {
     // Replies that do not depend on durability (Welcome, HeartbeatAck, HparamReply, Error)
     // leave before any commit; only Acks wait for one.
     send_all(out);
+    const auto sent = std::chrono::steady_clock::now();
+    for (const auto& t : round_reads_)
+      request_seconds_.observe(std::chrono::duration<double>(sent - t).count());
+    round_reads_.clear();
     if (items[2].revents & ZMQ_POLLIN) {
       auto [batch, status] = worker_->take_result();
+      commit_seconds_.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_started_)
+              .count());
       core_.committed(batch, status, out);
       send_all(out);
     }

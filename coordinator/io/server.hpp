@@ -18,6 +18,7 @@
 
 #include "common/protocol/admin_server.hpp"
 #include "common/protocol/curve.hpp"
+#include "common/util/prometheus.hpp"
 
 #include "coordinator/core/admin.hpp"
 #include "coordinator/core/coordinator_core.hpp"
@@ -68,6 +69,8 @@ class Server {
   void on_tick(std::function<void()> f) { on_tick_ = std::move(f); }
   // Serves until stop is set; then commits what is pending and returns.
   void run(const std::atomic<bool>& stop);
+  // This thread's own families: request service time and commit time histograms.
+  void write_metrics(prom::Text& t) const;
 
  private:
   void drain_agents(std::vector<Outgoing>& out);
@@ -78,6 +81,11 @@ class Server {
   CoordinatorCore& core_;
   AdminService& admin_;
   ServerConfig cfg_;
+  // Read → immediate reply sent, per agent message (Acks wait for a commit: commit_seconds_).
+  prom::Histogram request_seconds_{prom::latency_buckets()};
+  prom::Histogram commit_seconds_{prom::latency_buckets()};
+  std::vector<std::chrono::steady_clock::time_point> round_reads_;
+  std::chrono::steady_clock::time_point commit_started_{};
   zmq::socket_t agents_;
   zmq::socket_t admin_sock_;
   uint64_t admin_msg_id_ = 1;

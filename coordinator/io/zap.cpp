@@ -39,17 +39,14 @@ void ZapServer::handle() {
           user = z85;
         }
         text = d.reason;
-        if (!d.allow) log::debug("ZAP refused a client", {{"domain", domain}, {"reason", d.reason}});
+        if (!d.allow)
+          log::debug("ZAP refused a client", {{"domain", domain}, {"reason", d.reason}});
       }
     }
     const std::string request_id = f.size() > 1 ? f[1].to_string() : std::string();
-    std::array<zmq::const_buffer, 6> reply{
-        zmq::str_buffer("1.0"),
-        zmq::buffer(request_id),
-        zmq::buffer(status),
-        zmq::buffer(text),
-        zmq::buffer(user),
-        zmq::const_buffer(nullptr, 0)};
+    std::array<zmq::const_buffer, 6> reply{zmq::str_buffer("1.0"), zmq::buffer(request_id),
+                                           zmq::buffer(status),    zmq::buffer(text),
+                                           zmq::buffer(user),      zmq::const_buffer(nullptr, 0)};
     try {
       zmq::send_multipart(sock_, reply);
     } catch (const zmq::error_t& e) {

@@ -2,11 +2,13 @@
 
 #include <signal.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "common/util/log.hpp"
+#include "coordinator/predictor/targets.hpp"
 
 namespace edgenas::predictor {
 namespace fs = std::filesystem;
@@ -80,11 +82,181 @@ Status PredictorService::start() {
     if (it->first == 0) break;  // rolled back to the cold-start policy
     if (load_and_serve(it->first)) break;
   }
+  // An active rollout goes on after a restart (its outcomes are counted again from its start).
+  auto rollouts = store_.rollouts();
+  if (!rollouts) return rollouts.error();
+  for (auto& r : *rollouts) {
+    if (r.state != "active") continue;
+    auto m = load_version(r.version);
+    if (!m) {
+      r.state = "cancelled";
+      r.note = "its model no longer loads: " + m.error().message;
+      (void)store_.save_rollout(r);
+      continue;
+    }
+    rollout_ = ActiveRollout{r, std::move(*m), {}, {}, 0, ""};
+  }
   log::info("hyperparameter policy", {{"serving", describe()}});
   return ok_status();
 }
 
+bool PredictorService::in_canary(std::string_view agent_id, double share) {
+  // FNV-1a, so the choice is the same on every build and restart; the same agents stay in the
+  // canary when its share is widened.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : agent_id) h = (h ^ c) * 1099511628211ull;
+  return static_cast<double>(h % 10'000) < share * 10'000;
+}
+
+Expected<json> PredictorService::rollout(int version, double share, const std::string& reason) {
+  if (version == serving_version())
+    return Error{"bad_request", "v" + std::to_string(version) + " already serves every agent"};
+  if (rollout_ && rollout_->row.version != version) {
+    return Error{"busy", "a rollout of v" + std::to_string(rollout_->row.version) +
+                             " is running; promote or roll it back first"};
+  }
+  if (rollout_) {  // the same version: a new share (widen or narrow), the counts go on
+    rollout_->row.share = share;
+    rollout_->row.note = "share set to " + std::to_string(share) + ": " + reason;
+    if (auto s = store_.save_rollout(rollout_->row); !s) return s.error();
+  } else {
+    auto m = load_version(version);
+    if (!m) return m.error();
+    coordinator::Rollout row;
+    row.version = version;
+    row.baseline = serving_version();
+    row.share = share;
+    row.started_ms = clock_.wall_ms();
+    row.note = reason;
+    if (auto s = store_.save_rollout(row); !s) return s.error();
+    rollout_ = ActiveRollout{row, std::move(*m), {}, {}, 0, ""};
+  }
+  log::info("predictor rollout", {{"version", version},
+                                  {"baseline", rollout_->row.baseline},
+                                  {"share", share},
+                                  {"reason", reason}});
+  return json{{"version", version}, {"baseline", rollout_->row.baseline}, {"share", share}};
+}
+
+void PredictorService::end_rollout(const std::string& state, const std::string& note) {
+  rollout_->row.state = state;
+  rollout_->row.note = note;
+  if (auto s = store_.save_rollout(rollout_->row); !s)
+    log::error("cannot record the end of a rollout", {{"error", s.error().message}});
+  log::info("predictor rollout ended",
+            {{"version", rollout_->row.version}, {"state", state}, {"note", note}});
+  rollout_.reset();
+}
+
+bool PredictorService::count_outcome(const Trace& t, const coordinator::Rollout& r, Outcomes& c,
+                                     Outcomes& b) {
+  if (t.explore) return false;
+  Outcomes* side = nullptr;
+  if (t.policy == "predictor" && t.predictor_version == r.version) side = &c;
+  if (t.predictor_version == r.baseline &&
+      t.policy == (r.baseline == 0 ? "cold-start" : "predictor"))
+    side = &b;
+  if (!side) return false;
+  side->traces++;
+  side->reward_sum += trace_reward(t);
+  side->met += t.outcome.met_latency ? 1 : 0;
+  return true;
+}
+
+void PredictorService::check_rollout() {
+  // Reads the traces that arrived since the last check (at most 2 000 per check, so the io
+  // thread is never held long), adds them to the canary's and the baseline's counts, and
+  // rolls the canary back when it does worse than the baseline by more than the margin.
+  auto& ro = *rollout_;
+  coordinator::TraceFilter f;
+  f.since_ms = ro.cursor_ms ? ro.cursor_ms : ro.row.started_ms;
+  f.after_trace_id = ro.cursor_id;
+  f.limit = 2000;
+  auto page = store_.list_traces(f);
+  if (!page) {
+    log::warn("rollout check: cannot read traces", {{"error", page.error().message}});
+    return;
+  }
+  for (const auto& rec : *page) {
+    count_outcome(rec.trace, ro.row, ro.canary, ro.baseline);
+    ro.cursor_ms = rec.received_ms;
+    ro.cursor_id = rec.trace.trace_id;
+  }
+  const auto& c = ro.canary;
+  const auto& b = ro.baseline;
+  if (c.traces < cfg_.rollout_min_traces || b.traces < cfg_.rollout_min_traces) return;
+  if (c.mean() < b.mean() - cfg_.rollout_margin) {
+    char note[256];
+    std::snprintf(note, sizeof note,
+                  "automatic rollback: canary mean reward %.4f over %lld traces < baseline %.4f "
+                  "over %lld traces - margin %.3f",
+                  c.mean(), static_cast<long long>(c.traces), b.mean(),
+                  static_cast<long long>(b.traces), cfg_.rollout_margin);
+    log::error("predictor canary does worse than the baseline; rolling it back",
+               {{"version", ro.row.version}, {"note", note}});
+    rollbacks_++;
+    end_rollout("rolled_back", note);
+  }
+}
+
+Expected<json> PredictorService::fleet_status(const std::vector<std::string>& agents) {
+  const int serving = serving_version();
+  std::map<int, int64_t> assigned;
+  for (const auto& id : agents)
+    assigned[rollout_ && in_canary(id, rollout_->row.share) ? rollout_->row.version : serving]++;
+  auto side = [](const Outcomes& o) {
+    return json{{"traces", o.traces},
+                {"mean_reward", o.traces ? json(o.mean()) : json()},
+                {"met_latency", o.traces ? json(static_cast<double>(o.met) / o.traces) : json()}};
+  };
+  json versions = json::array();
+  for (const auto& [v, n] : assigned) {
+    json row{{"version", v},
+             {"role", rollout_ && v == rollout_->row.version ? "canary" : "serving"},
+             {"agents", n}};
+    if (rollout_)
+      row.update(side(v == rollout_->row.version ? rollout_->canary : rollout_->baseline));
+    versions.push_back(row);
+  }
+  json out{{"serving_version", serving},
+           {"agents", agents.size()},
+           {"versions", versions},
+           {"rollout", nullptr}};
+  if (rollout_) {
+    const auto& r = rollout_->row;
+    out["rollout"] = {{"version", r.version},
+                      {"baseline", r.baseline},
+                      {"share", r.share},
+                      {"started_ms", r.started_ms},
+                      {"canary", side(rollout_->canary)},
+                      {"baseline_outcomes", side(rollout_->baseline)},
+                      {"margin", cfg_.rollout_margin},
+                      {"min_traces", cfg_.rollout_min_traces}};
+  }
+  auto history = store_.rollouts();
+  if (!history) return history.error();
+  json past = json::array();
+  for (auto it = history->rbegin(); it != history->rend() && past.size() < 5; ++it) {
+    if (it->state == "active") continue;
+    past.push_back({{"version", it->version},
+                    {"baseline", it->baseline},
+                    {"share", it->share},
+                    {"started_ms", it->started_ms},
+                    {"state", it->state},
+                    {"note", it->note}});
+  }
+  out["past_rollouts"] = past;
+  return out;
+}
+
 Status PredictorService::load_and_serve(int version) {
+  auto m = load_version(version);
+  if (!m) return m.error();
+  model_ = std::move(*m);
+  return ok_status();
+}
+
+Expected<std::shared_ptr<const PredictorModel>> PredictorService::load_version(int version) {
   auto v = store_.predictor_version(version);
   if (!v) return v.error();
   if (!*v) return Error{"not_found", "no predictor version " + std::to_string(version)};
@@ -107,11 +279,10 @@ Status PredictorService::load_and_serve(int version) {
     (*v)->status = "failed";
     (*v)->note = problem.error().message;
     (void)store_.save_predictor_version(**v);
-    return problem;
+    return problem.error();
   }
   m->version = version;
-  model_ = std::make_shared<const PredictorModel>(std::move(*m));
-  return ok_status();
+  return std::make_shared<const PredictorModel>(std::move(*m));
 }
 
 std::string PredictorService::describe() const {
@@ -144,6 +315,8 @@ proto::HparamReply PredictorService::choose(std::string_view agent_id,
   proto::HparamReply reply;
   Choice base;
   auto model = model_;  // the version serving now, for the whole reply
+  const bool canary = rollout_ && in_canary(agent_id, rollout_->row.share);
+  if (canary) model = rollout_->model;
   std::optional<Choice> predicted;
   if (model) {
     if (auto c = model->predict(req.context)) predicted = *c;
@@ -153,6 +326,11 @@ proto::HparamReply PredictorService::choose(std::string_view agent_id,
     reply.policy = "predictor";
     reply.predictor_version = model->version;
     reply.reason = "predictor v" + std::to_string(model->version);
+    if (canary) {
+      reply.reason += " (canary rollout to " +
+                      std::to_string(static_cast<int>(std::lround(rollout_->row.share * 100))) +
+                      " % of the agents)";
+    }
   } else {
     reply = cold_start_.choose(agent_id, req);
     base = Grid::nearest(reply.hparams);
@@ -186,6 +364,10 @@ Hyperparameters PredictorService::best_for(const Context& ctx, uint32_t seed) co
 
 void PredictorService::tick(int64_t traces_stored) {
   const int64_t now = clock_.now_ms();
+  if (rollout_ && now >= next_rollout_check_ms_) {
+    check_rollout();
+    next_rollout_check_ms_ = now + cfg_.rollout_check_every_ms;
+  }
   if (training_) {
     (void)launcher_.take_lines(training_->handle);
     if (auto exit = launcher_.poll(training_->handle)) {
@@ -260,6 +442,7 @@ Expected<json> PredictorService::train(const std::string& reason) {
     return handle.error();
   }
   training_ = Training{*version, *handle, clock_.now_ms(), reason};
+  training_runs_["started"]++;
   traces_at_last_training_ = counts->traces;
   log::info("predictor training started",
             {{"version", *version}, {"reason", reason}, {"traces", counts->traces}});
@@ -281,6 +464,7 @@ void PredictorService::finish_training(const ChildExit& exit) {
                          : "the trainer exited with code " + std::to_string(exit.exit_code) +
                                (tail.empty() ? "" : ": " + tail);
     (void)store_.save_predictor_version(v);
+    training_runs_["failed"]++;
     log::error("predictor training failed", {{"version", t.version}, {"error", v.note}});
     return;
   }
@@ -295,6 +479,7 @@ void PredictorService::finish_training(const ChildExit& exit) {
                 model_ ? ("v" + std::to_string(model_->version)).c_str() : "cold-start",
                 cfg_.gate_margin);
   v.status = passes ? "candidate" : "rejected";
+  training_runs_[v.status]++;
   v.note = std::string(passes ? "passed the gate: " : "did not pass the gate: ") + note;
   (void)store_.save_predictor_version(v);
   log::info("predictor trained", {{"version", t.version}, {"status", v.status}, {"gate", note}});
@@ -307,12 +492,25 @@ void PredictorService::finish_training(const ChildExit& exit) {
 
 Expected<json> PredictorService::promote(int version, const std::string& reason) {
   if (auto s = load_and_serve(version); !s) return s.error();
+  if (rollout_) {
+    // Promoting the canary widens it to everyone; promoting another version ends the rollout.
+    const bool same = rollout_->row.version == version;
+    end_rollout(same ? "promoted" : "cancelled",
+                same ? "promoted to every agent: " + reason
+                     : "v" + std::to_string(version) + " was promoted instead");
+  }
   if (auto s = store_.record_promotion(version, clock_.wall_ms(), reason); !s) return s.error();
   log::info("predictor promoted", {{"version", version}, {"reason", reason}});
   return json{{"serving", describe()}, {"version", version}};
 }
 
 Expected<json> PredictorService::rollback() {
+  if (rollout_) {
+    // During a rollout, rollback takes the canary back: everyone gets the baseline again.
+    const int v = rollout_->row.version;
+    end_rollout("cancelled", "rolled back by an admin");
+    return json{{"serving", describe()}, {"version", serving_version()}, {"rollout_ended", v}};
+  }
   auto history = store_.promotions();
   if (!history) return history.error();
   const int current = serving_version();

@@ -12,6 +12,7 @@
 //     when it beats what serves now on the held-out traces by the configured margin;
 //   - promote / rollback by hand (edgenasctl predictor …).
 // Replies never wait for training: the child runs beside the io loop, which polls it.
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -37,6 +38,11 @@ struct PredictorConfig {
   bool auto_promote = true;
   std::string train_budget = "2m";       // the trainer's own NAS budget
   int64_t train_timeout_ms = 3'600'000;  // a training running longer is killed
+  // Canary rollouts: the canary is rolled back when its mean trace reward is below the
+  // baseline's by more than the margin, once both have at least min_traces traces.
+  int64_t rollout_min_traces = 20;
+  double rollout_margin = 0.05;
+  int64_t rollout_check_every_ms = 10'000;
 };
 
 class PredictorService final : public coordinator::HparamService,
@@ -55,18 +61,36 @@ class PredictorService final : public coordinator::HparamService,
   std::string describe() const override;
   int serving_version() const { return model_ ? model_->version : 0; }
   bool training() const { return training_.has_value(); }
+  // Training runs since start by outcome: started, failed, candidate, rejected.
+  const std::map<std::string, int64_t>& training_runs() const { return training_runs_; }
 
   Expected<nlohmann::json> list() override;
   Expected<nlohmann::json> show(int version) override;
   Expected<nlohmann::json> train(const std::string& reason) override;
   Expected<nlohmann::json> promote(int version, const std::string& reason) override;
   Expected<nlohmann::json> rollback() override;
+  Expected<nlohmann::json> rollout(int version, double share, const std::string& reason) override;
+  Expected<nlohmann::json> fleet_status(const std::vector<std::string>& agents) override;
+  // Whether an agent is in the canary share: a stable hash of its id (the same on every build).
+  static bool in_canary(std::string_view agent_id, double share);
+  int rollout_version() const { return rollout_ ? rollout_->row.version : 0; }
+  int64_t automatic_rollbacks() const { return rollbacks_; }
 
   // The hyperparameters for a context, without exploration (the simulator's evaluation).
   Hyperparameters best_for(const Context& ctx, uint32_t seed) const;
 
  private:
   Status load_and_serve(int version);
+  Expected<std::shared_ptr<const PredictorModel>> load_version(int version);
+  struct Outcomes {
+    int64_t traces = 0, met = 0;
+    double reward_sum = 0;
+    double mean() const { return traces ? reward_sum / static_cast<double>(traces) : 0; }
+  };
+  static bool count_outcome(const Trace& t, const coordinator::Rollout& r, Outcomes& canary,
+                            Outcomes& baseline);
+  void check_rollout();
+  void end_rollout(const std::string& state, const std::string& note);
   void finish_training(const ChildExit& exit);
   Choice explore_from(const Choice& base, std::mt19937_64& rng) const;
 
@@ -84,7 +108,19 @@ class PredictorService final : public coordinator::HparamService,
     std::string reason;
   };
   std::optional<Training> training_;
+  struct ActiveRollout {
+    coordinator::Rollout row;
+    std::shared_ptr<const PredictorModel> model;
+    Outcomes canary, baseline;
+    int64_t cursor_ms = 0;  // the last trace counted (keyset paging through the store)
+    std::string cursor_id;
+  };
+  std::optional<ActiveRollout> rollout_;
+  int64_t next_rollout_check_ms_ = 0;
+  int64_t rollbacks_ = 0;
   int64_t traces_at_last_training_ = -1;
+  std::map<std::string, int64_t> training_runs_{
+      {"started", 0}, {"failed", 0}, {"candidate", 0}, {"rejected", 0}};
   int64_t next_scheduled_ms_ = 0;
 };
 

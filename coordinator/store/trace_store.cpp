@@ -91,6 +91,18 @@ CREATE TABLE agent_keys (
   last_seen_ms   INTEGER NOT NULL
 );
 )sql",
+    R"sql(
+-- Canary rollouts of predictor versions, newest last; at most one is 'active'.
+CREATE TABLE predictor_rollouts (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  version     INTEGER NOT NULL,
+  baseline    INTEGER NOT NULL,   -- the version serving everyone else (0: cold start)
+  share       REAL NOT NULL,      -- of the agents, chosen by a stable hash of the agent id
+  started_ms  INTEGER NOT NULL,
+  state       TEXT NOT NULL,      -- active, promoted, rolled_back, cancelled
+  note        TEXT NOT NULL
+);
+)sql",
 };
 
 }  // namespace
@@ -337,6 +349,37 @@ Expected<std::vector<std::pair<int, std::string>>> TraceStore::promotions() {
   if (!q) return q.error();
   std::vector<std::pair<int, std::string>> out;
   while (q->step()) out.emplace_back(static_cast<int>(q->col_int(0)), q->col_text(1));
+  if (auto s = q->status(); !s) return s.error();
+  return out;
+}
+
+Status TraceStore::save_rollout(Rollout& r) {
+  auto q = r.seq > 0 ? db_->prepare(
+                           "UPDATE predictor_rollouts SET version=?1, baseline=?2, "
+                           "share=?3, started_ms=?4, state=?5, note=?6 WHERE seq=?7")
+                     : db_->prepare(
+                           "INSERT INTO predictor_rollouts (version, baseline, share, "
+                           "started_ms, state, note) VALUES (?1,?2,?3,?4,?5,?6)");
+  if (!q) return q.error();
+  q->bind(1, r.version).bind(2, r.baseline).bind(3, r.share).bind(4, r.started_ms);
+  q->bind(5, r.state).bind(6, r.note);
+  if (r.seq > 0) q->bind(7, r.seq);
+  q->step();
+  if (auto s = q->status(); !s) return s;
+  if (r.seq <= 0) r.seq = db_->last_insert_rowid();
+  return ok_status();
+}
+
+Expected<std::vector<Rollout>> TraceStore::rollouts() {
+  auto q = db_->prepare(
+      "SELECT seq, version, baseline, share, started_ms, state, note FROM predictor_rollouts "
+      "ORDER BY seq");
+  if (!q) return q.error();
+  std::vector<Rollout> out;
+  while (q->step()) {
+    out.push_back({q->col_int(0), static_cast<int>(q->col_int(1)), static_cast<int>(q->col_int(2)),
+                   q->col_double(3), q->col_int(4), q->col_text(5), q->col_text(6)});
+  }
   if (auto s = q->status(); !s) return s.error();
   return out;
 }

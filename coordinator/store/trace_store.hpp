@@ -63,6 +63,16 @@ struct StoredKey {
   int64_t first_seen_ms = 0, last_seen_ms = 0;
 };
 
+// A canary rollout of a predictor version (docs/ARCHITECTURE.md, "Predictor rollout").
+struct Rollout {
+  int64_t seq = 0;  // 0 until stored
+  int version = 0, baseline = 0;
+  double share = 0;
+  int64_t started_ms = 0;
+  std::string state = "active";  // active, promoted, rolled_back, cancelled
+  std::string note;
+};
+
 struct StoreCounts {
   int64_t agents = 0;
   int64_t traces = 0;
@@ -71,7 +81,7 @@ struct StoreCounts {
 
 class TraceStore {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   static Expected<std::unique_ptr<TraceStore>> open(const std::string& path);
 
   // One transaction: all or nothing. Traces already stored are skipped (idempotent).
@@ -86,6 +96,10 @@ class TraceStore {
 
   // The most recent traces (newest first), for training the predictor.
   Expected<std::vector<TraceRecord>> recent_traces(int64_t limit);
+
+  // Canary rollouts, oldest first; save_rollout inserts (seq 0, then set) or updates.
+  Status save_rollout(Rollout& r);
+  Expected<std::vector<Rollout>> rollouts();
 
   // Agent CURVE keys (enrolment).
   Status save_agent_key(const StoredKey& k);

@@ -76,6 +76,24 @@ TEST(PredictorFleet, TracesTriggerARetrainAndTheNextReplyNamesTheNewVersion) {
   ASSERT_EQ(rb, 0) << rbo;
   EXPECT_EQ((*admin.call("predictor.list"))["serving_version"], 1);
 
+  // A canary rollout of v2 to half the agents: fleet status shows it; a bad share is a usage
+  // error; rollback takes the canary back and v1 serves everyone.
+  auto [ro, roo] = run(coord.ctl({"predictor", "rollout", "2", "--canary", "50%"}));
+  ASSERT_EQ(ro, 0) << roo;
+  EXPECT_NE(roo.find("v2 serves 50.0 % of the agents"), std::string::npos) << roo;
+  auto [fs, fso] = run(coord.ctl({"fleet", "status"}));
+  ASSERT_EQ(fs, 0) << fso;
+  EXPECT_NE(fso.find("rollout: v2 to 50.0 % of the agents against v1"), std::string::npos) << fso;
+  auto [badshare, bso] = run(coord.ctl({"predictor", "rollout", "2", "--canary", "150%"}));
+  EXPECT_EQ(badshare, 2) << bso;
+  auto [ro1, ro1o] = run(coord.ctl({"predictor", "rollout", "1"}));
+  EXPECT_EQ(ro1, 1) << ro1o;  // v1 serves everyone already
+  auto [rb2, rb2o] = run(coord.ctl({"predictor", "rollback"}));
+  ASSERT_EQ(rb2, 0) << rb2o;
+  auto [fs2, fs2o] = run(coord.ctl({"fleet", "status"}));
+  EXPECT_NE(fs2o.find("past: v2 cancelled"), std::string::npos) << fs2o;
+  EXPECT_EQ((*admin.call("predictor.list"))["serving_version"], 1);
+
   // A corrupt model file is refused with a clear error; v1 keeps serving.
   { std::ofstream(dir + "/predictors/v2/model.edgenasp", std::ios::trunc) << "not a model"; }
   auto [bad, bado] = run(coord.ctl({"predictor", "promote", "2"}));

@@ -148,19 +148,17 @@ TEST_F(SecurityTest, PlaintextIsRefusedAndAKeySpeaksForOneAgentOnly) {
   EXPECT_EQ(imposter.register_as("raw-3"), "welcome");
 
   // An accepted agent key does not open the admin port; neither does no key.
-  proto::AdminClient agent_on_admin(coord_.admin(), 1000,
-                                    proto::CurveClient{*proto::load_public_key(
-                                                           coord_.public_key_file()),
-                                                       *keys});
+  proto::AdminClient agent_on_admin(
+      coord_.admin(), 1000,
+      proto::CurveClient{*proto::load_public_key(coord_.public_key_file()), *keys});
   EXPECT_FALSE(agent_on_admin.call("status").ok());
   proto::AdminClient plain_admin(coord_.admin(), 1000);
   EXPECT_FALSE(plain_admin.call("status").ok());
   // edgenasctl says what is wrong when the server key is the wrong one.
   const std::string wrong = dir_ + "/wrong.pub";
   ASSERT_TRUE(proto::save_public_key(wrong, other->public_key).ok());
-  std::tie(rc, out) = run({EDGENAS_CTL_BIN, "--admin", coord_.admin(), "--key",
-                           dir_ + "/admin.key", "--server-key", wrong, "--timeout", "500ms",
-                           "status"});
+  std::tie(rc, out) = run({EDGENAS_CTL_BIN, "--admin", coord_.admin(), "--key", dir_ + "/admin.key",
+                           "--server-key", wrong, "--timeout", "500ms", "status"});
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("key"), std::string::npos) << out;
   // And the admin key still works.
@@ -178,11 +176,10 @@ TEST_F(SecurityTest, KeyFilesOthersCanReadAreRefused) {
   EXPECT_NE(loaded.error().message.find("chmod 600"), std::string::npos) << loaded.error().message;
   // The agent refuses to start on it, with that message.
   std::ofstream(dir_ + "/loose.toml") << "[agent]\nkey_file = \"" << path << "\"\n";
-  auto [rc, out] =
-      run({EDGENAS_AGENT_BIN, "run", "--id", "loose", "--coordinator", coord_.endpoint(),
-           "--state-dir", dir_ + "/loose", "--coordinator-key", coord_.public_key_file(),
-           "--config", dir_ + "/loose.toml"},
-          10);
+  auto [rc, out] = run({EDGENAS_AGENT_BIN, "run", "--id", "loose", "--coordinator",
+                        coord_.endpoint(), "--state-dir", dir_ + "/loose", "--coordinator-key",
+                        coord_.public_key_file(), "--config", dir_ + "/loose.toml"},
+                       10);
   EXPECT_EQ(rc, 2) << out;
   EXPECT_NE(out.find("loose.key"), std::string::npos) << out;
 }

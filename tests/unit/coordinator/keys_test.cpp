@@ -51,7 +51,7 @@ TEST_F(KeysTest, UnknownKeysArePendingUntilAcceptedAndStatesSurviveARestart) {
   EXPECT_EQ(state_of(kA), "accepted");
   EXPECT_TRUE(keys_->authenticate("agents", kA, "10.0.0.1").allow);
   EXPECT_EQ(keys_->authorize_sender(kB, "box-a").error().code, "revoked");  // unknown key
-  ASSERT_TRUE(keys_->set_state("box-a", KeyState::revoked).ok());          // by agent id
+  ASSERT_TRUE(keys_->set_state("box-a", KeyState::revoked).ok());           // by agent id
   EXPECT_FALSE(keys_->authenticate("agents", kA, "10.0.0.1").allow);
   EXPECT_EQ(keys_->authorize_sender(kA, "box-a").error().code, "revoked");
   open();
@@ -95,20 +95,21 @@ TEST_F(KeysTest, TheCoreAnswersRevokedToAMessageFromAKeyNoLongerAccepted) {
   ColdStartPolicy policy;
   CoordinatorCore core(clock_, *store_, policy, CoreConfig{});
   ASSERT_TRUE(core.start().ok());
-  core.set_authorizer([&](const std::string& k, const std::string& a) {
-    return keys_->authorize_sender(k, a);
-  });
+  core.set_authorizer(
+      [&](const std::string& k, const std::string& a) { return keys_->authorize_sender(k, a); });
   proto::Register r;
   r.hostname = "h";
   r.devices = {{"cpu", 4, 1000, "procfs"}};
-  const auto bytes = proto::encode(proto::Header{1, proto::MsgType::register_agent, 1, "box-a", 1}, r);
+  const auto bytes =
+      proto::encode(proto::Header{1, proto::MsgType::register_agent, 1, "box-a", 1}, r);
   auto reply_type = [&](const std::string& key) {
     std::vector<Outgoing> out;
     core.on_message("r", bytes, out, key);
     EXPECT_TRUE(core.flush(out).ok());
     EXPECT_EQ(out.size(), 1u);
     auto env = std::get<proto::Envelope>(proto::decode_envelope(out.at(0).bytes));
-    if (env.header.type != proto::MsgType::error) return std::string(proto::to_string(env.header.type));
+    if (env.header.type != proto::MsgType::error)
+      return std::string(proto::to_string(env.header.type));
     return proto::decode_body<proto::ErrorMsg>(env)->code;
   };
   ASSERT_TRUE(keys_->set_state(kA, KeyState::accepted).ok());

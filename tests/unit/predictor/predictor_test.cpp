@@ -334,5 +334,117 @@ TEST_F(ServiceTest, ATrainingThatHangsIsKilled) {
   EXPECT_EQ((*s->list())["versions"][0]["status"], "failed");
 }
 
+TEST(Canary, AStableShareOfAgentsChosenByHash) {
+  int in10 = 0, in30_from10 = 0;
+  for (int i = 0; i < 10'000; ++i) {
+    const std::string id = "box-" + std::to_string(i);
+    const bool a = PredictorService::in_canary(id, 0.10);
+    in10 += a;
+    // Widening keeps everyone who was in.
+    if (a) in30_from10 += PredictorService::in_canary(id, 0.30);
+    EXPECT_EQ(a, PredictorService::in_canary(id, 0.10));  // stable
+  }
+  EXPECT_NEAR(in10, 1000, 150);
+  EXPECT_EQ(in30_from10, in10);
+  EXPECT_TRUE(PredictorService::in_canary("anything", 1.0));
+}
+
+TEST_F(ServiceTest, ACanaryServesItsShareAndIsRolledBackWhenItsTracesAreWorse) {
+  cfg_.explore = 0;
+  cfg_.rollout_min_traces = 10;
+  cfg_.rollout_margin = 0.05;
+  cfg_.rollout_check_every_ms = 0;
+  auto s = make();
+  store_traces(50);
+  for (int v = 1; v <= 2; ++v) {  // v1 promoted; v2 passes too, promoted, then rolled back
+    trainer_.exit.reset();
+    ASSERT_TRUE(s->train("t").ok());
+    finish_fake_training(Grid::at(v * 10), 0.0, 0.01);
+    s->tick(50);
+  }
+  ASSERT_TRUE(s->rollback().ok());
+  ASSERT_EQ(s->serving_version(), 1);
+  EXPECT_EQ(s->rollout(1, 0.1, "x").error().code, "bad_request");  // serves everyone already
+  auto r = s->rollout(2, 0.2, "canary test");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)["baseline"], 1);
+  EXPECT_EQ(s->rollout(1, 0.5, "x").error().code, "bad_request");
+  // Replies: canary agents get v2, the others v1, and each reply names its version.
+  proto::HparamRequest req;
+  req.request_id = "q";
+  req.context = ctx(20, 4);
+  int canary = 0;
+  std::vector<std::string> agents;
+  for (int i = 0; i < 500; ++i) {
+    const std::string id = "box-" + std::to_string(i);
+    agents.push_back(id);
+    auto reply = s->choose(id, req);
+    EXPECT_EQ(reply.predictor_version, PredictorService::in_canary(id, 0.2) ? 2 : 1);
+    canary += reply.predictor_version == 2;
+  }
+  EXPECT_NEAR(canary, 100, 40);
+  auto fleet = *s->fleet_status(agents);
+  EXPECT_EQ(fleet["rollout"]["version"], 2);
+  EXPECT_EQ(fleet["versions"].size(), 2u);
+  // A restart keeps the rollout.
+  auto again = make();
+  EXPECT_EQ(again->rollout_version(), 2);
+  // Traces come back: the canary's are clearly worse. Not enough yet: nothing happens.
+  auto trace_from = [&](const std::string& id, int version, double acc) {
+    Trace t = synthetic::traces(1, 1, 7)[0];
+    t.trace_id = id;
+    t.policy = "predictor";
+    t.predictor_version = version;
+    t.outcome.accuracy = acc;
+    return coordinator::TraceRecord{"box", clock_.wall_ms(), t};
+  };
+  std::vector<coordinator::TraceRecord> recs;
+  for (int i = 0; i < 5; ++i) recs.push_back(trace_from("c" + std::to_string(i), 2, 0.70));
+  for (int i = 0; i < 12; ++i) recs.push_back(trace_from("b" + std::to_string(i), 1, 0.95));
+  ASSERT_TRUE(store_->write_batch(recs, {}, {}).ok());
+  again->tick(0);
+  EXPECT_EQ(again->rollout_version(), 2);
+  recs.clear();
+  for (int i = 5; i < 12; ++i) recs.push_back(trace_from("c" + std::to_string(i), 2, 0.70));
+  clock_.advance(10);
+  ASSERT_TRUE(store_->write_batch(recs, {}, {}).ok());
+  again->tick(0);
+  EXPECT_EQ(again->rollout_version(), 0);  // rolled back automatically
+  EXPECT_EQ(again->automatic_rollbacks(), 1);
+  EXPECT_EQ(again->serving_version(), 1);
+  auto past = (*again->fleet_status({}))["past_rollouts"][0];
+  EXPECT_EQ(past["state"], "rolled_back");
+  EXPECT_NE(past["note"].get<std::string>().find("canary mean reward"), std::string::npos);
+  // Everyone gets v1 again; and that survives a restart.
+  EXPECT_EQ(again->choose("box-1", req).predictor_version, 1);
+  EXPECT_EQ(make()->rollout_version(), 0);
+}
+
+TEST_F(ServiceTest, PromotingTheCanaryWidensItToEveryone) {
+  cfg_.explore = 0;
+  cfg_.auto_promote = false;
+  auto s = make();
+  store_traces(50);
+  ASSERT_TRUE(s->train("t").ok());
+  finish_fake_training(Grid::at(10), 0.0, 0.01);
+  s->tick(50);  // v1 passes the gate but waits for an admin
+  ASSERT_EQ(s->serving_version(), 0);
+  ASSERT_TRUE(s->rollout(1, 0.5, "try").ok());
+  EXPECT_EQ((*s->fleet_status({"a"}))["rollout"]["baseline"], 0);  // against the cold start
+  ASSERT_TRUE(s->promote(1, "looks good").ok());
+  EXPECT_EQ(s->rollout_version(), 0);
+  EXPECT_EQ(s->serving_version(), 1);
+  EXPECT_EQ((*s->fleet_status({}))["past_rollouts"][0]["state"], "promoted");
+  // A rollout that an admin takes back: everyone keeps v1.
+  trainer_.exit.reset();
+  ASSERT_TRUE(s->train("t2").ok());
+  finish_fake_training(Grid::at(20), 0.0, 0.01);
+  s->tick(50);
+  ASSERT_TRUE(s->rollout(2, 0.1, "try").ok());
+  ASSERT_TRUE(s->rollback().ok());
+  EXPECT_EQ(s->rollout_version(), 0);
+  EXPECT_EQ(s->serving_version(), 1);
+}
+
 }  // namespace
 }  // namespace edgenas::predictor

@@ -1,0 +1,182 @@
+#include "common/util/http_status.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <thread>
+
+#include "common/util/log.hpp"
+
+namespace edgenas::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+void StatusBoard::publish(std::string page) {
+  std::lock_guard lock(mu_);
+  page_ = std::move(page);
+  at_ = std::chrono::steady_clock::now();
+  published_ = true;
+}
+
+std::pair<std::string, std::chrono::milliseconds> StatusBoard::snapshot() const {
+  std::lock_guard lock(mu_);
+  if (!published_) return {page_, std::chrono::milliseconds::max()};
+  return {page_, std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - at_)};
+}
+
+namespace {
+
+// One connection: read a request, answer, repeat while keep-alive; 5 s per request.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket s, const StatusBoard& board, std::chrono::milliseconds stale)
+      : stream_(std::move(s)), board_(board), stale_(stale) {}
+  void start() { read(); }
+
+ private:
+  void read() {
+    req_ = {};
+    parser_.emplace();
+    parser_->header_limit(8 * 1024);
+    parser_->body_limit(8 * 1024);
+    stream_.expires_after(std::chrono::seconds(5));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return;  // closed, timed out or garbage: drop the connection
+                        self->req_ = self->parser_->release();
+                        self->answer();
+                      });
+  }
+  void answer() {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(req_.version());
+    res->keep_alive(req_.keep_alive());
+    res->set(bhttp::field::server, "edgenas");
+    const std::string target(req_.target());
+    const std::string path = target.substr(0, target.find('?'));
+    res->set(bhttp::field::content_type, "text/plain; charset=utf-8");
+    if (req_.method() != bhttp::verb::get && req_.method() != bhttp::verb::head) {
+      res->result(bhttp::status::method_not_allowed);
+      res->set(bhttp::field::allow, "GET, HEAD");
+      res->body() = "only GET\n";
+    } else if (path == "/metrics") {
+      res->result(bhttp::status::ok);
+      res->set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res->body() = board_.snapshot().first;
+    } else if (path == "/healthz") {
+      const auto age = board_.snapshot().second;
+      if (age <= stale_) {
+        res->result(bhttp::status::ok);
+        res->body() = "ok\n";
+      } else {
+        res->result(bhttp::status::service_unavailable);
+        res->body() = age == std::chrono::milliseconds::max()
+                          ? "starting: the serving loop has not reported yet\n"
+                          : "stale: the serving loop last reported " +
+                                std::to_string(age.count() / 1000) + " s ago\n";
+      }
+    } else {
+      res->result(bhttp::status::not_found);
+      res->body() = "not found; try /metrics or /healthz\n";
+    }
+    if (req_.method() == bhttp::verb::head) {
+      res->content_length(res->body().size());
+      res->body().clear();
+    }
+    res->prepare_payload();
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                         if (ec) return;
+                         if (res->keep_alive()) {
+                           self->read();
+                         } else {
+                           beast::error_code ignored;
+                           self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                         }
+                       });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::request<bhttp::string_body> req_;
+  const StatusBoard& board_;
+  std::chrono::milliseconds stale_;
+};
+
+}  // namespace
+
+struct StatusServer::Impl {
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  const StatusBoard* board = nullptr;
+  std::chrono::milliseconds stale{};
+  std::thread thread;
+
+  void accept() {
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket s) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) std::make_shared<Session>(std::move(s), *board, stale)->start();
+      accept();
+    });
+  }
+};
+
+StatusServer::StatusServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Expected<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& endpoint,
+                                                           const StatusBoard& board,
+                                                           std::chrono::milliseconds stale_after) {
+  const auto colon = endpoint.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == endpoint.size())
+    return Error{"config", "metrics endpoint '" + endpoint + "' is not HOST:PORT"};
+  std::string host = endpoint.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = -1;
+  try {
+    std::size_t used = 0;
+    port = std::stoi(endpoint.substr(colon + 1), &used);
+    if (used != endpoint.size() - colon - 1) port = -1;
+  } catch (const std::exception&) {
+  }
+  if (port < 0 || port > 65535)
+    return Error{"config", "metrics endpoint '" + endpoint + "': bad port"};
+  auto impl = std::make_unique<Impl>();
+  impl->board = &board;
+  impl->stale = stale_after;
+  beast::error_code ec;
+  const auto addr = asio::ip::make_address(host == "*" ? "0.0.0.0" : host, ec);
+  if (ec) return Error{"config", "metrics endpoint '" + endpoint + "': bad address: " + ec.message()};
+  const tcp::endpoint ep(addr, static_cast<uint16_t>(port));
+  impl->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(ep, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Error{"bind", "cannot serve /metrics on " + endpoint + ": " + ec.message()};
+  impl->accept();
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] {
+    try {
+      raw->io.run();
+    } catch (const std::exception& e) {
+      log::error("metrics server stopped", {{"error", e.what()}});
+    }
+  });
+  return std::unique_ptr<StatusServer>(new StatusServer(std::move(impl)));
+}
+
+StatusServer::~StatusServer() {
+  impl_->io.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+int StatusServer::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
+
+}  // namespace edgenas::http

@@ -1,0 +1,113 @@
+// /metrics and /healthz on a real coordinator and agent: the pages pass `promtool check
+// metrics` (Debian's prometheus package) and count what happened.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <fstream>
+
+#include "harness.hpp"
+
+namespace edgenas::it {
+namespace {
+
+// A plain HTTP/1.0 GET on loopback; returns {status code, body}.
+std::pair<int, std::string> http_get(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return {-1, ""};
+  }
+  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  (void)!::write(fd, req.data(), req.size());
+  std::string resp;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) resp.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  const auto sp = resp.find(' ');
+  const auto body = resp.find("\r\n\r\n");
+  if (sp == std::string::npos || body == std::string::npos) return {-1, resp};
+  return {std::stoi(resp.substr(sp + 1, 3)), resp.substr(body + 4)};
+}
+
+// Runs promtool on the page; returns its exit code and output.
+std::pair<int, std::string> promtool(const std::string& dir, const std::string& page) {
+  const std::string f = dir + "/page.prom";
+  std::ofstream(f) << page;
+  return run({"/bin/sh", "-c", "promtool check metrics < " + f});
+}
+
+double value_of(const std::string& page, const std::string& series) {
+  const auto p = page.find("\n" + series + " ");
+  if (p == std::string::npos) return -1;
+  return std::stod(page.substr(p + series.size() + 2));
+}
+
+TEST(Metrics, CoordinatorAndAgentPagesPassPromtoolAndCount) {
+  const std::string dir = temp_dir("metrics");
+  Coordinator c;
+  c.dir = dir;
+  const int cport = free_port();
+  c.extra = {"--metrics", "127.0.0.1:" + std::to_string(cport)};
+  c.start();
+  Agent a;
+  a.id = "m-1";
+  a.dir = dir + "/m-1";
+  const int aport = free_port();
+  std::ofstream(dir + "/agent.toml") << "[agent]\nmetrics_endpoint = \"127.0.0.1:" << aport << "\"\n";
+  a.config = dir + "/agent.toml";
+  a.start(c, "rpi4");
+  proto::AdminClient local(a.local(), 10'000);
+  ASSERT_TRUE(local.call("hparams.request", {{"timeout_ms", 5000}}).ok());
+
+  // The coordinator: agents, messages by type, replies by policy, the latency histogram.
+  std::string page;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto [code, body] = http_get(cport, "/metrics");
+        page = body;
+        return code == 200 && page.find("policy=\"cold-start\"") != std::string::npos;
+      },
+      10'000))
+      << page;
+  auto [rc, out] = promtool(dir, page);
+  EXPECT_EQ(rc, 0) << out << page;
+  EXPECT_EQ(value_of(page, "edgenas_agents{state=\"alive\"}"), 1) << page;
+  EXPECT_GE(value_of(page, "edgenas_messages_received_total{type=\"hparam_request\"}"), 1);
+  EXPECT_EQ(value_of(page, "edgenas_agent_keys{state=\"accepted\"}"), 1);
+  EXPECT_GE(value_of(page, "edgenas_request_seconds_count"), 2);
+  EXPECT_EQ(http_get(cport, "/healthz"), (std::pair<int, std::string>{200, "ok\n"}));
+  EXPECT_EQ(http_get(cport, "/nope").first, 404);
+
+  // The agent: link up, probe values per device, outbox depth.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto [code, body] = http_get(aport, "/metrics");
+        page = body;
+        // Rendered once a second: wait for a page from after the reply.
+        return code == 200 && value_of(page, "edgenas_agent_link_up") == 1 &&
+               value_of(page, "edgenas_agent_hparam_replies_total") == 1;
+      },
+      10'000))
+      << page;
+  std::tie(rc, out) = promtool(dir, page);
+  EXPECT_EQ(rc, 0) << out << page;
+  EXPECT_NE(page.find("edgenas_agent_free_nodes{device=\"cpu\"}"), std::string::npos) << page;
+  EXPECT_EQ(value_of(page, "edgenas_agent_outbox_depth"), 0);
+  EXPECT_EQ(http_get(aport, "/healthz").first, 200);
+
+  // A busy port is a clear error at start, not a silent daemon without metrics.
+  auto [brc, bout] = run({EDGENAS_COORDINATOR_BIN, "--listen", "tcp://127.0.0.1:" + std::to_string(free_port()),
+                          "--admin", "tcp://127.0.0.1:" + std::to_string(free_port()), "--db",
+                          dir + "/second.db", "--metrics", "127.0.0.1:" + std::to_string(cport)},
+                         10);
+  EXPECT_EQ(brc, 1) << bout;
+  EXPECT_NE(bout.find("cannot serve /metrics"), std::string::npos) << bout;
+}
+
+}  // namespace
+}  // namespace edgenas::it
