@@ -23,7 +23,7 @@ PACKAGES=(
   python3 python3-zmq python3-msgpack
   # Deployment tests: packages (dpkg-dev for CPack's shlibdeps), the Ansible role, manifest
   # and dashboard lint, promtool for the /metrics pages.
-  dpkg-dev fakeroot ansible-core python3-apt python3-yaml yamllint prometheus
+  dpkg-dev fakeroot adduser systemd ansible-core python3-apt python3-yaml yamllint prometheus
 )
 [ "${1:-}" = "--bench" ] && PACKAGES+=(python3-torch)
 

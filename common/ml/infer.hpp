@@ -3,7 +3,9 @@
 // read-meter run: batch norm folded into the convolution weights, no autograd (InferenceMode),
 // in-place activations, and per convolution the faster of two CPU kernels on this machine,
 // timed once when the plan is built (ATen's default choice, usually oneDNN, or im2col + BLAS,
-// which wins on many of the small layers of this space).
+// which wins on many of the small layers of this space). Or, when it is faster for the whole
+// network, every convolution in oneDNN's blocked layout end to end: weights reordered once,
+// activations never converted back to NCHW between layers.
 #include <torch/torch.h>
 
 #include <vector>
@@ -14,12 +16,16 @@ namespace edgenas::ml {
 
 class InferenceNet {
  public:
-  // autotune = false keeps ATen's default kernel everywhere (tests, comparisons).
-  static InferenceNet compile(Net& net, const search::InputShape& input, bool autotune = true);
+  enum class Layout { choose, dense, blocked };
+  // autotune = false keeps ATen's default kernel everywhere (tests, comparisons). layout:
+  // choose (time both when autotuning, else dense), or force one (tests).
+  static InferenceNet compile(Net& net, const search::InputShape& input, bool autotune = true,
+                              Layout layout = Layout::choose);
   torch::Tensor forward(const torch::Tensor& x) const;  // logits; x is N×C×H×W in [0, 1]
   torch::Tensor predict_proba(const torch::Tensor& x) const;
   // How many convolutions use the im2col + BLAS kernel (the rest use ATen's default).
   int blas_convolutions() const;
+  bool blocked() const { return blocked_; }
 
  private:
   enum class ConvKernel { aten_default, im2col_blas };
@@ -28,9 +34,15 @@ class InferenceNet {
     int64_t kernel = 3, stride = 1;
     bool residual = false, hswish = false;
     ConvKernel kernel_choice = ConvKernel::aten_default;
+    torch::Tensor blocked_weight;  // the weight reordered for oneDNN (blocked layout)
     torch::Tensor run(const torch::Tensor& x) const;
+    torch::Tensor run_blocked(const torch::Tensor& x) const;  // x and result blocked
   };
+  torch::Tensor forward_dense(const torch::Tensor& x) const;
+  torch::Tensor forward_blocked(const torch::Tensor& x) const;
+  torch::Tensor head(torch::Tensor pooled) const;
   std::vector<Conv> convs_;
+  bool blocked_ = false;
   torch::Tensor hidden_w_, hidden_b_, out_w_, out_b_;
 };
 

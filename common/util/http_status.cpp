@@ -130,13 +130,14 @@ struct StatusServer::Impl {
 StatusServer::StatusServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Expected<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& endpoint,
-                                                           const StatusBoard& board,
-                                                           std::chrono::milliseconds stale_after) {
+                                                            const StatusBoard& board,
+                                                            std::chrono::milliseconds stale_after) {
   const auto colon = endpoint.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == endpoint.size())
     return Error{"config", "metrics endpoint '" + endpoint + "' is not HOST:PORT"};
   std::string host = endpoint.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   int port = -1;
   try {
     std::size_t used = 0;
@@ -151,7 +152,8 @@ Expected<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& e
   impl->stale = stale_after;
   beast::error_code ec;
   const auto addr = asio::ip::make_address(host == "*" ? "0.0.0.0" : host, ec);
-  if (ec) return Error{"config", "metrics endpoint '" + endpoint + "': bad address: " + ec.message()};
+  if (ec)
+    return Error{"config", "metrics endpoint '" + endpoint + "': bad address: " + ec.message()};
   const tcp::endpoint ep(addr, static_cast<uint16_t>(port));
   impl->acceptor.open(ep.protocol(), ec);
   if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);

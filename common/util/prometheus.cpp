@@ -10,10 +10,14 @@ std::string escape(const std::string& v) {
   std::string o;
   o.reserve(v.size());
   for (char c : v) {
-    if (c == '\\') o += "\\\\";
-    else if (c == '"') o += "\\\"";
-    else if (c == '\n') o += "\\n";
-    else o += c;
+    if (c == '\\')
+      o += "\\\\";
+    else if (c == '"')
+      o += "\\\"";
+    else if (c == '\n')
+      o += "\\n";
+    else
+      o += c;
   }
   return o;
 }
@@ -79,7 +83,8 @@ void Histogram::write(Text& t, const Labels& labels) const {
 }
 
 std::vector<double> latency_buckets() {
-  return {50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 1};
+  return {50e-6, 100e-6, 250e-6, 500e-6, 1e-3,   2.5e-3, 5e-3,
+          10e-3, 25e-3,  50e-3,  100e-3, 250e-3, 1};
 }
 
 }  // namespace edgenas::prom

@@ -18,8 +18,9 @@ std::string render_metrics(const MetricsSources& s) {
   t.sample(reg.count(Liveness::dead), {{"state", "dead"}});
   t.sample(reg.count(Liveness::offline), {{"state", "offline"}});
   if (s.keys) {
-    t.family("edgenas_agent_keys", "gauge",
-             "Agent CURVE keys by enrolment state (pending keys wait for `edgenasctl keys accept`)");
+    t.family(
+        "edgenas_agent_keys", "gauge",
+        "Agent CURVE keys by enrolment state (pending keys wait for `edgenasctl keys accept`)");
     for (const auto& [state, n] : s.keys->counts_by_state())
       t.sample(static_cast<double>(n), {{"state", state}});
   }
@@ -34,11 +35,13 @@ std::string render_metrics(const MetricsSources& s) {
         type == proto::MsgType::register_agent || type == proto::MsgType::reregister ||
         type == proto::MsgType::heartbeat || type == proto::MsgType::hparam_request ||
         type == proto::MsgType::trace;
-    if (n > 0 || from_agents) t.sample(static_cast<double>(n), {{"type", std::string(proto::to_string(type))}});
+    if (n > 0 || from_agents)
+      t.sample(static_cast<double>(n), {{"type", std::string(proto::to_string(type))}});
   }
   t.family("edgenas_errors_total", "counter", "Error replies sent to agents, by error code");
   for (const auto& [code, n] : m.errors) t.sample(static_cast<double>(n), {{"code", code}});
-  t.family("edgenas_traces_acked_total", "counter", "Traces committed and acked (resends included)");
+  t.family("edgenas_traces_acked_total", "counter",
+           "Traces committed and acked (resends included)");
   t.sample(static_cast<double>(m.traces_committed));
   t.family("edgenas_traces_stored", "gauge", "Traces in the store");
   t.sample(static_cast<double>(s.traces_stored));
@@ -48,7 +51,8 @@ std::string render_metrics(const MetricsSources& s) {
   t.family("edgenas_hparam_replies_total", "counter",
            "Hyperparameter replies, by predictor version (0: none) and policy");
   for (const auto& [k, n] : m.hparam_replies_by)
-    t.sample(static_cast<double>(n), {{"predictor_version", std::to_string(k.first)}, {"policy", k.second}});
+    t.sample(static_cast<double>(n),
+             {{"predictor_version", std::to_string(k.first)}, {"policy", k.second}});
   if (s.predictor) {
     t.family("edgenas_predictor_serving_version", "gauge",
              "The predictor version that serves (0: the cold-start policy)");

@@ -16,7 +16,7 @@ class Server;
 struct MetricsSources {
   const CoordinatorCore& core;
   const Server& server;
-  const KeyRegistry* keys = nullptr;                      // null: CURVE off
+  const KeyRegistry* keys = nullptr;                       // null: CURVE off
   const predictor::PredictorService* predictor = nullptr;  // null: cold-start only
   int64_t traces_stored = 0;  // the store's count, refreshed by the caller now and then
 };

@@ -117,7 +117,7 @@ if len(ids) != len(set(ids)):
     fail("grafana: duplicate panel ids")
 exported = set()
 for f in ("coordinator/io/metrics.cpp", "coordinator/io/server.cpp", "agent/io/agent_daemon.cpp"):
-    exported |= set(re.findall(r'family\("([a-z_]+)"', open(os.path.join(src, f)).read()))
+    exported |= set(re.findall(r'family\(\s*"([a-z_]+)"', open(os.path.join(src, f)).read()))
 for p in dash["panels"]:
     for t in p["targets"]:
         for m in re.findall(r"\b(edgenas_[a-z_]+)", t["expr"]):

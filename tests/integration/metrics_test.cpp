@@ -26,7 +26,8 @@ std::pair<int, std::string> http_get(int port, const std::string& path) {
   (void)!::write(fd, req.data(), req.size());
   std::string resp;
   char buf[4096];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) resp.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+    resp.append(buf, static_cast<std::size_t>(n));
   ::close(fd);
   const auto sp = resp.find(' ');
   const auto body = resp.find("\r\n\r\n");
@@ -58,7 +59,8 @@ TEST(Metrics, CoordinatorAndAgentPagesPassPromtoolAndCount) {
   a.id = "m-1";
   a.dir = dir + "/m-1";
   const int aport = free_port();
-  std::ofstream(dir + "/agent.toml") << "[agent]\nmetrics_endpoint = \"127.0.0.1:" << aport << "\"\n";
+  std::ofstream(dir + "/agent.toml")
+      << "[agent]\nmetrics_endpoint = \"127.0.0.1:" << aport << "\"\n";
   a.config = dir + "/agent.toml";
   a.start(c, "rpi4");
   proto::AdminClient local(a.local(), 10'000);
@@ -101,10 +103,11 @@ TEST(Metrics, CoordinatorAndAgentPagesPassPromtoolAndCount) {
   EXPECT_EQ(http_get(aport, "/healthz").first, 200);
 
   // A busy port is a clear error at start, not a silent daemon without metrics.
-  auto [brc, bout] = run({EDGENAS_COORDINATOR_BIN, "--listen", "tcp://127.0.0.1:" + std::to_string(free_port()),
-                          "--admin", "tcp://127.0.0.1:" + std::to_string(free_port()), "--db",
-                          dir + "/second.db", "--metrics", "127.0.0.1:" + std::to_string(cport)},
-                         10);
+  auto [brc, bout] =
+      run({EDGENAS_COORDINATOR_BIN, "--listen", "tcp://127.0.0.1:" + std::to_string(free_port()),
+           "--admin", "tcp://127.0.0.1:" + std::to_string(free_port()), "--db", dir + "/second.db",
+           "--metrics", "127.0.0.1:" + std::to_string(cport)},
+          10);
   EXPECT_EQ(brc, 1) << bout;
   EXPECT_NE(bout.find("cannot serve /metrics"), std::string::npos) << bout;
 }

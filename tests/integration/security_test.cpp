@@ -182,6 +182,21 @@ TEST_F(SecurityTest, KeyFilesOthersCanReadAreRefused) {
                        10);
   EXPECT_EQ(rc, 2) << out;
   EXPECT_NE(out.find("loose.key"), std::string::npos) << out;
+  // A malformed key file, and no coordinator key at all: clear errors too.
+  std::ofstream(dir_ + "/junk.key") << "public = \"nope\"\n";
+  ::chmod((dir_ + "/junk.key").c_str(), 0600);
+  std::ofstream(dir_ + "/junk.toml") << "[agent]\nkey_file = \"" << dir_ << "/junk.key\"\n";
+  std::tie(rc, out) = run({EDGENAS_AGENT_BIN, "run", "--id", "junk", "--coordinator",
+                           coord_.endpoint(), "--state-dir", dir_ + "/junk", "--coordinator-key",
+                           coord_.public_key_file(), "--config", dir_ + "/junk.toml"},
+                          10);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("not an edgenas key pair"), std::string::npos) << out;
+  std::tie(rc, out) = run({EDGENAS_AGENT_BIN, "run", "--id", "nokey", "--coordinator",
+                           coord_.endpoint(), "--state-dir", dir_ + "/nokey"},
+                          10);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("coordinator_key is not set"), std::string::npos) << out;
 }
 
 }  // namespace

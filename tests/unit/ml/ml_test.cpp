@@ -159,6 +159,10 @@ TEST_F(MlTest, TheCompiledInferenceNetComputesWhatTheTrainedNetDoes) {
       const auto plan = InferenceNet::compile(net, small, tuned);
       EXPECT_TRUE(torch::allclose(plan.predict_proba(x), expect, 1e-4, 1e-5)) << spec.key();
     }
+    // The oneDNN blocked layout end to end computes the same.
+    const auto blocked = InferenceNet::compile(net, small, true, InferenceNet::Layout::blocked);
+    ASSERT_TRUE(blocked.blocked());
+    EXPECT_TRUE(torch::allclose(blocked.predict_proba(x), expect, 1e-4, 1e-5)) << spec.key();
   }
 }
 
