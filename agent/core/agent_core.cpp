@@ -86,10 +86,16 @@ void AgentCore::send_registration() {
 }
 
 void AgentCore::on_key_refused(const std::string& detail) {
-  log::error(
-      "the coordinator refuses this agent's key; an admin must accept it "
-      "(edgenasctl keys list; edgenasctl keys accept KEY)",
-      {{"detail", detail}});
+  // Said once as an error; the retries that follow (every 15 s at full backoff) at debug.
+  if (detail != last_refusal_) {
+    log::error(
+        "the coordinator refuses this agent's key; an admin must accept it "
+        "(edgenasctl keys list; edgenasctl keys accept KEY)",
+        {{"detail", detail}});
+    last_refusal_ = detail;
+  } else {
+    log::debug("key still refused", {{"detail", detail}});
+  }
   if (state_ != LinkState::disconnected) lose_link("key refused");
 }
 
@@ -136,6 +142,7 @@ void AgentCore::on_message(std::string_view bytes) {
       welcomed_once_ = true;
       reconnect_attempts_ = 0;
       stats_.registrations++;
+      last_refusal_.clear();
       log::info("registered with coordinator", {{"epoch", epoch_},
                                                 {"coordinator_restarted", restart},
                                                 {"heartbeat_interval_ms", heartbeat_interval_ms_},

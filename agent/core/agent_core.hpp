@@ -106,6 +106,7 @@ class AgentCore {
   LinkState state_ = LinkState::disconnected;
   bool welcomed_once_ = false;
   bool link_lost_ = false;
+  std::string last_refusal_;  // the last key refusal logged as an error
   int64_t reconnect_at_ms_ = 0;
   int reconnect_attempts_ = 0;
   int register_attempts_ = 0;
