@@ -19,6 +19,10 @@ TEST(SimFleet, FiftyAgentsThirtySecondsEveryAgentRegisteredEveryTraceStored) {
   // Acked means committed: every acked trace is stored (stored may be ahead: acks in flight).
   EXPECT_GE(s["store"]["traces"].get<int64_t>(), s["traces_acked"].get<int64_t>());
   EXPECT_GT(s["hparam_requests"].get<int64_t>(), 0);
+  // The coordinator's own service time, read from its /metrics.
+  ASSERT_TRUE(s["coordinator_request_ms"].is_object()) << s.dump(2);
+  EXPECT_GT(s["coordinator_request_ms"]["count"].get<double>(), 50);
+  EXPECT_TRUE(s["coordinator_request_ms"].contains("p99_le_ms"));
   for (const char* p : {"atlas200dk", "jetson-nano", "rpi4"})
     EXPECT_TRUE(s["profiles"].contains(p)) << p;
   EXPECT_NE(out.find("HparamRequest"), std::string::npos) << out;
