@@ -40,7 +40,6 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void read() {
-    req_ = {};
     parser_.emplace();
     parser_->header_limit(8 * 1024);
     parser_->body_limit(8 * 1024);

@@ -38,6 +38,7 @@ Status KeyRegistry::load() {
     auto st = state_from(r.state);
     if (!st) continue;
     keys_[r.public_key] = {*st, r.agent_id, r.address, r.first_seen_ms, r.last_seen_ms};
+    pending_ += *st == KeyState::pending;
     if (!r.agent_id.empty() && *st == KeyState::accepted) agent_key_[r.agent_id] = r.public_key;
   }
   return ok_status();
@@ -59,11 +60,10 @@ KeyRegistry::Decision KeyRegistry::authenticate(std::string_view domain, const s
   const int64_t now = clock_.wall_ms();
   auto it = keys_.find(key);
   if (it == keys_.end()) {
-    std::size_t pending = 0;
-    for (const auto& [k, r] : keys_) pending += r.state == KeyState::pending;
-    if (pending >= kMaxPending && !auto_accept_) return {false, "too many pending keys"};
+    if (pending_ >= kMaxPending && !auto_accept_) return {false, "too many pending keys"};
     Record r;
     r.state = auto_accept_ ? KeyState::accepted : KeyState::pending;
+    pending_ += r.state == KeyState::pending;
     r.address = address;
     r.first_seen_ms = r.last_seen_ms = now;
     it = keys_.emplace(key, r).first;
@@ -128,12 +128,14 @@ Expected<nlohmann::json> KeyRegistry::set_state(const std::string& who, KeyState
   if (!key && proto::looks_like_curve_key(who)) {
     // A whole key the coordinator has not seen yet: enrolled (or blocked) ahead of the box's
     // first connection, as when keys are provisioned with the boxes.
-    Record fresh;
+    Record fresh;  // pending until the state below is set
     fresh.first_seen_ms = fresh.last_seen_ms = 0;
     key = keys_.emplace(who, fresh).first->first;
+    ++pending_;
   }
   if (!key) return key.error();
   auto& r = keys_.at(*key);
+  pending_ += (state == KeyState::pending) - (r.state == KeyState::pending);
   r.state = state;
   if (state == KeyState::accepted) {
     if (!r.agent_id.empty()) agent_key_[r.agent_id] = *key;

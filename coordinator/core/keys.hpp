@@ -60,6 +60,7 @@ class KeyRegistry {
   std::set<std::string> admin_keys_;
   std::map<std::string, Record> keys_;
   std::map<std::string, std::string> agent_key_;  // agent id → bound key
+  std::size_t pending_ = 0;  // keys in state pending (checked on every unknown key's handshake)
 };
 
 }  // namespace edgenas::coordinator

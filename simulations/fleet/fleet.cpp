@@ -1,9 +1,7 @@
 #include "simulations/fleet/fleet.hpp"
 
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +21,7 @@
 #include "agent/core/agent_core.hpp"
 #include "common/protocol/admin_client.hpp"
 #include "common/protocol/curve.hpp"
+#include "common/util/loopback.hpp"
 #include "common/util/process.hpp"
 #include "common/util/procstat.hpp"
 #include "simulations/fleet/world.hpp"
@@ -33,42 +32,6 @@ using nlohmann::json;
 using Steady = std::chrono::steady_clock;
 
 namespace {
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// GET http://127.0.0.1:port/path (HTTP/1.0); the body, or "" when it fails.
-std::string http_get_local(int port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string resp;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    const std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
-    if (::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
-      char buf[8192];
-      for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
-        resp.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  ::close(fd);
-  const auto body = resp.find("\r\n\r\n");
-  const bool ok = resp.rfind("HTTP/1.", 0) == 0 && resp.compare(8, 5, " 200 ") == 0;
-  return ok && body != std::string::npos ? resp.substr(body + 4) : "";
-}
 
 // From a Prometheus histogram on a /metrics page: the message count and, per quantile, the
 // upper bound of the bucket it falls in (milliseconds).
@@ -440,7 +403,7 @@ Expected<json> run_fleet(const FleetOptions& o,
   if (ec) return Error{"usage", "cannot create " + o.out_dir + ": " + ec.message()};
 
   // The coordinator, a real process on loopback.
-  const int port = free_port(), admin_port = free_port(), metrics_port = free_port();
+  const int port = net::free_port(), admin_port = net::free_port(), metrics_port = net::free_port();
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(port);
   const std::string admin = "tcp://127.0.0.1:" + std::to_string(admin_port);
   ProcessLauncher launcher;
@@ -631,7 +594,7 @@ Expected<json> run_fleet(const FleetOptions& o,
   // The coordinator's own service time (read to reply sent), from its /metrics: what the agents
   // measure adds their own loop, which the simulated searches keep busy.
   const json served =
-      histogram_bounds(http_get_local(metrics_port, "/metrics"), "edgenas_request_seconds");
+      histogram_bounds(net::http_get(metrics_port, "/metrics").second, "edgenas_request_seconds");
   launcher.signal(*coord, SIGTERM);
   for (int k = 0; k < 100 && !launcher.poll(*coord); ++k)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -2,10 +2,8 @@
 // Starting and stopping real edgenas processes for the integration tests.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +19,7 @@
 
 #include "common/protocol/admin_client.hpp"
 #include "common/protocol/curve.hpp"
+#include "common/util/loopback.hpp"
 
 extern char** environ;
 
@@ -35,18 +34,8 @@ inline std::string temp_dir(const std::string& name) {
   return p.string();
 }
 
-// A free TCP port on loopback (bound, read, released).
-inline int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+// A free TCP port on loopback.
+using net::free_port;
 
 class Process {
  public:

@@ -1,9 +1,5 @@
 // /metrics and /healthz on a real coordinator and agent: the pages pass `promtool check
 // metrics` (Debian's prometheus package) and count what happened.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <fstream>
 
 #include "harness.hpp"
@@ -11,29 +7,7 @@
 namespace edgenas::it {
 namespace {
 
-// A plain HTTP/1.0 GET on loopback; returns {status code, body}.
-std::pair<int, std::string> http_get(int port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return {-1, ""};
-  }
-  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
-  (void)!::write(fd, req.data(), req.size());
-  std::string resp;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
-    resp.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  const auto sp = resp.find(' ');
-  const auto body = resp.find("\r\n\r\n");
-  if (sp == std::string::npos || body == std::string::npos) return {-1, resp};
-  return {std::stoi(resp.substr(sp + 1, 3)), resp.substr(body + 4)};
-}
+using net::http_get;
 
 // Runs promtool on the page; returns its exit code and output.
 std::pair<int, std::string> promtool(const std::string& dir, const std::string& page) {

@@ -1,0 +1,57 @@
+#include "common/util/loopback.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace edgenas::net {
+namespace {
+
+sockaddr_in loopback(int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+}  // namespace
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a = loopback(0);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::pair<int, std::string> http_get(int port, const std::string& path, int timeout_s) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{timeout_s, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in a = loopback(port);
+  std::string resp;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    const std::string req = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    if (::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
+      char buf[8192];
+      for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+        resp.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  // "HTTP/1.x NNN reason\r\n...\r\n\r\nbody"
+  const auto body = resp.find("\r\n\r\n");
+  if (resp.rfind("HTTP/1.", 0) != 0 || resp.size() < 12 || body == std::string::npos)
+    return {-1, ""};
+  try {
+    return {std::stoi(resp.substr(9, 3)), resp.substr(body + 4)};
+  } catch (const std::exception&) {
+    return {-1, ""};
+  }
+}
+
+}  // namespace edgenas::net
