@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
            {"latency_untuned_ms", lat_default},
            {"latency_eager_ms", eager},
            {"blas_convolutions", plan.blas_convolutions()},
-           {"blocked_layout", plan.blocked()},
+           {"plan", ml::InferenceNet::name(plan.layout())},
            {"params", search::cost_of(*spec, in).params},
            {"flops", search::cost_of(*spec, in).flops}};
   std::cout << out.dump() << "\n";

@@ -12,6 +12,8 @@ PACKAGES=(
   # BLAS a small CNN ran ~5x slower; the serial OpenBLAS takes over the alternative without
   # threads of its own (the search's workers and torch threads are the parallelism).
   libtorch-dev libopenblas0-serial
+  # oneDNN's headers: the batch-1 inference plan calls the libdnnl.so.2 libtorch runs on.
+  libdnnl-dev
   cppzmq-dev libzmq3-dev
   libmsgpack-cxx-dev
   libboost-dev

@@ -26,6 +26,16 @@ LatencyResult target_latency(const InferenceNet& net, const search::ArchSpec& sp
   return r;
 }
 
+namespace {
+InferenceNet quick_plan(Net& net, const search::InputShape& input) {
+  try {
+    return InferenceNet::compile(net, input, false, InferenceNet::Layout::onednn);
+  } catch (const std::runtime_error&) {
+    return InferenceNet::compile(net, input, false);
+  }
+}
+}  // namespace
+
 search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
                                             const search::Fidelity& fidelity, uint64_t seed) {
   search::Evaluation e;
@@ -36,10 +46,12 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
     e.params = cost.params;
     e.flops = cost.flops;
     if (options_.prune_latency_ms > 0) {
-      // A quick look before training: a few forward passes (or the model, for a modelled target).
+      // A quick look before training: a few forward passes (or the model, for a modelled target)
+      // of the oneDNN plan, which is built without timing anything and is what the deployed
+      // plan usually is; ATen's untuned plan when oneDNN cannot build one.
       std::lock_guard<std::mutex> lock(latency_mu_);
-      const auto quick = target_latency(InferenceNet::compile(net, input_, false), spec, input_,
-                                        options_.target, {1, 3});
+      const auto quick =
+          target_latency(quick_plan(net, input_), spec, input_, options_.target, {1, 3});
       if (quick.latency_ms > options_.prune_latency_ms) {
         e.ok = false;
         e.latency_ms = quick.latency_ms;

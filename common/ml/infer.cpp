@@ -100,42 +100,115 @@ InferenceNet InferenceNet::compile(Net& net, const search::InputShape& input, bo
       x = c.run(x.clone());
     }
   }
-  const bool try_blocked =
-      layout == Layout::blocked || (layout == Layout::choose && autotune && at::hasMKLDNN());
-  if (try_blocked) {
+  const bool choose = layout == Layout::choose && autotune;
+  if ((choose && at::hasMKLDNN()) || layout == Layout::blocked) {
     for (auto& c : plan.convs_) {
       const int64_t pad = c.kernel / 2;
       c.blocked_weight = at::mkldnn_reorder_conv2d_weight(c.weight.to_mkldnn(), {pad, pad},
                                                           {c.stride, c.stride}, {1, 1}, 1);
     }
-    if (layout == Layout::blocked) {
-      plan.blocked_ = true;
-    } else {
-      // The whole forward both ways on this CPU; keep the faster. An operator this libtorch
-      // lacks for blocked tensors throws: then the dense plan it is.
-      try {
-        auto x = torch::rand({1, input.channels, input.height, input.width});
-        for (int i = 0; i < 5; ++i) {
-          (void)plan.forward_dense(x);
-          (void)plan.forward_blocked(x);
-        }
-        const double td = median_us([&] { (void)plan.forward_dense(x); }, 31);
-        const double tb = median_us([&] { (void)plan.forward_blocked(x); }, 31);
-        plan.blocked_ = tb < td;
-      } catch (const c10::Error&) {
-        plan.blocked_ = false;
-      }
-    }
-    if (!plan.blocked_) {
-      for (auto& c : plan.convs_) c.blocked_weight = torch::Tensor();
+  }
+  if (choose || layout == Layout::onednn) {
+    auto built = plan.build_onednn(input);
+    if (built) {
+      plan.onednn_ = std::move(*built);
+    } else if (layout == Layout::onednn) {
+      throw std::runtime_error("the oneDNN plan cannot be built: " + built.error().message);
     }
   }
+  if (choose) {
+    // The whole forward pass each way on this CPU; keep the fastest. A plan this libtorch or
+    // oneDNN cannot run throws or was not built: it is left out.
+    auto x = torch::rand({1, input.channels, input.height, input.width});
+    double best = 1e300;
+    for (Layout l : {Layout::dense, Layout::blocked, Layout::onednn}) {
+      if (l == Layout::blocked && !plan.convs_.empty() && !plan.convs_[0].blocked_weight.defined())
+        continue;
+      if (l == Layout::onednn && !plan.onednn_) continue;
+      plan.layout_ = l;
+      try {
+        for (int i = 0; i < 5; ++i) (void)plan.forward(x);
+        const double t = median_us([&] { (void)plan.forward(x); }, 31);
+        if (t < best) best = t, layout = l;
+      } catch (const c10::Error&) {
+      }
+    }
+  }
+  plan.layout_ = layout == Layout::choose ? Layout::dense : layout;
+  if (plan.layout_ != Layout::blocked) {
+    for (auto& c : plan.convs_) c.blocked_weight = torch::Tensor();
+  }
+  if (plan.layout_ != Layout::onednn) plan.onednn_.reset();
   return plan;
+}
+
+Expected<std::shared_ptr<const OnednnPlan>> InferenceNet::build_onednn(
+    const search::InputShape& input) const {
+  auto floats = [](const torch::Tensor& t) {
+    const auto c = t.contiguous();
+    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  };
+  std::vector<PlanConv> convs;
+  int channels = input.channels;
+  for (const auto& c : convs_) {
+    PlanConv p;
+    p.in_channels = channels;
+    p.out_channels = static_cast<int>(c.weight.size(0));
+    p.kernel = static_cast<int>(c.kernel);
+    p.stride = static_cast<int>(c.stride);
+    p.hswish = c.hswish;
+    p.residual = c.residual;
+    p.weight = floats(c.weight);
+    p.bias = floats(c.bias);
+    channels = p.out_channels;
+    convs.push_back(std::move(p));
+  }
+  std::vector<PlanLinear> linears;
+  auto linear = [&](const torch::Tensor& w, const torch::Tensor& b, bool relu) {
+    PlanLinear l;
+    l.out = static_cast<int>(w.size(0));
+    l.in = static_cast<int>(w.size(1));
+    l.relu = relu;
+    l.weight = floats(w);
+    l.bias = floats(b);
+    linears.push_back(std::move(l));
+  };
+  if (hidden_w_.defined()) linear(hidden_w_, hidden_b_, true);
+  linear(out_w_, out_b_, false);
+  auto plan = OnednnPlan::build(input.channels, input.height, input.width, convs, linears);
+  if (!plan) return plan.error();
+  return std::shared_ptr<const OnednnPlan>(std::move(*plan));
 }
 
 torch::Tensor InferenceNet::forward(const torch::Tensor& input) const {
   c10::InferenceMode guard;
-  return blocked_ ? forward_blocked(input) : forward_dense(input);
+  if (layout_ == Layout::onednn && input.size(0) == 1) return forward_onednn(input);
+  return layout_ == Layout::blocked ? forward_blocked(input) : forward_dense(input);
+}
+
+torch::Tensor InferenceNet::forward_onednn(const torch::Tensor& input) const {
+  const auto x = input.contiguous();
+  if (x.numel() != onednn_->inputs())
+    throw std::invalid_argument("input of " + std::to_string(x.numel()) +
+                                " values, the plan was built for " +
+                                std::to_string(onednn_->inputs()));
+  auto logits = torch::empty({1, onednn_->outputs()});
+  onednn_->run(x.data_ptr<float>(), logits.data_ptr<float>());
+  return logits;
+}
+
+const char* InferenceNet::name(Layout layout) {
+  switch (layout) {
+    case Layout::choose:
+      return "choose";
+    case Layout::dense:
+      return "dense";
+    case Layout::blocked:
+      return "blocked";
+    case Layout::onednn:
+      return "onednn";
+  }
+  return "?";
 }
 
 torch::Tensor InferenceNet::forward_dense(const torch::Tensor& input) const {

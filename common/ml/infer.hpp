@@ -1,31 +1,38 @@
 #pragma once
 // The deployed form of a trained Net, which is what latency is measured on and what predict and
 // read-meter run: batch norm folded into the convolution weights, no autograd (InferenceMode),
-// in-place activations, and per convolution the faster of two CPU kernels on this machine,
-// timed once when the plan is built (ATen's default choice, usually oneDNN, or im2col + BLAS,
-// which wins on many of the small layers of this space). Or, when it is faster for the whole
-// network, every convolution in oneDNN's blocked layout end to end: weights reordered once,
-// activations never converted back to NCHW between layers.
+// in-place activations. Three plans, the fastest on this machine kept (each timed once when the
+// plan is built):
+//  - dense: ATen per layer, with per convolution the faster of ATen's default kernel (usually
+//    oneDNN) and im2col + BLAS (which wins on many of the small layers of this space);
+//  - blocked: every convolution in oneDNN's blocked layout end to end through ATen (weights
+//    reordered once, activations never converted back to NCHW between layers);
+//  - onednn: batch 1 directly on oneDNN (common/ml/onednn_plan.hpp): primitives built once with
+//    activation and residual fused into each convolution, no ATen dispatch per operator.
+// Batches of more than one image always take the dense plan.
 #include <torch/torch.h>
 
+#include <memory>
 #include <vector>
 
 #include "common/ml/net.hpp"
+#include "common/ml/onednn_plan.hpp"
 
 namespace edgenas::ml {
 
 class InferenceNet {
  public:
-  enum class Layout { choose, dense, blocked };
+  enum class Layout { choose, dense, blocked, onednn };
   // autotune = false keeps ATen's default kernel everywhere (tests, comparisons). layout:
-  // choose (time both when autotuning, else dense), or force one (tests).
+  // choose (time every plan when autotuning, else dense), or force one (tests).
   static InferenceNet compile(Net& net, const search::InputShape& input, bool autotune = true,
                               Layout layout = Layout::choose);
   torch::Tensor forward(const torch::Tensor& x) const;  // logits; x is N×C×H×W in [0, 1]
   torch::Tensor predict_proba(const torch::Tensor& x) const;
   // How many convolutions use the im2col + BLAS kernel (the rest use ATen's default).
   int blas_convolutions() const;
-  bool blocked() const { return blocked_; }
+  Layout layout() const { return layout_; }
+  static const char* name(Layout layout);
 
  private:
   enum class ConvKernel { aten_default, im2col_blas };
@@ -40,9 +47,12 @@ class InferenceNet {
   };
   torch::Tensor forward_dense(const torch::Tensor& x) const;
   torch::Tensor forward_blocked(const torch::Tensor& x) const;
+  torch::Tensor forward_onednn(const torch::Tensor& x) const;
+  Expected<std::shared_ptr<const OnednnPlan>> build_onednn(const search::InputShape& input) const;
   torch::Tensor head(torch::Tensor pooled) const;
   std::vector<Conv> convs_;
-  bool blocked_ = false;
+  Layout layout_ = Layout::dense;
+  std::shared_ptr<const OnednnPlan> onednn_;
   torch::Tensor hidden_w_, hidden_b_, out_w_, out_b_;
 };
 

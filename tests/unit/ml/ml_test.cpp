@@ -159,11 +159,46 @@ TEST_F(MlTest, TheCompiledInferenceNetComputesWhatTheTrainedNetDoes) {
       const auto plan = InferenceNet::compile(net, small, tuned);
       EXPECT_TRUE(torch::allclose(plan.predict_proba(x), expect, 1e-4, 1e-5)) << spec.key();
     }
-    // The oneDNN blocked layout end to end computes the same.
-    const auto blocked = InferenceNet::compile(net, small, true, InferenceNet::Layout::blocked);
-    ASSERT_TRUE(blocked.blocked());
-    EXPECT_TRUE(torch::allclose(blocked.predict_proba(x), expect, 1e-4, 1e-5)) << spec.key();
+    // The blocked layout through ATen, and the plan directly on oneDNN (batch 1 only, with
+    // activations and residuals fused), compute the same.
+    for (auto layout : {InferenceNet::Layout::blocked, InferenceNet::Layout::onednn}) {
+      const auto plan = InferenceNet::compile(net, small, true, layout);
+      ASSERT_EQ(plan.layout(), layout);
+      EXPECT_TRUE(torch::allclose(plan.predict_proba(x), expect, 1e-4, 1e-5)) << spec.key();
+      for (int64_t k = 0; k < x.size(0); ++k) {
+        EXPECT_TRUE(torch::allclose(plan.predict_proba(x[k].unsqueeze(0)), expect[k].unsqueeze(0),
+                                    1e-4, 1e-5))
+            << InferenceNet::name(layout) << " " << spec.key() << " image " << k;
+      }
+    }
   }
+}
+
+TEST_F(MlTest, TheOnednnPlanRefusesLayersThatDoNotChain) {
+  PlanConv conv;
+  conv.in_channels = 3;  // the image has 1
+  conv.weight.assign(8 * 3 * 3 * 3, 0.f);
+  conv.bias.assign(8, 0.f);
+  conv.out_channels = 8;
+  PlanLinear out;
+  out.in = 8;
+  out.out = 2;
+  out.weight.assign(16, 0.f);
+  out.bias.assign(2, 0.f);
+  auto bad = OnednnPlan::build(1, 8, 8, {conv}, {out});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("do not chain"), std::string::npos);
+  EXPECT_FALSE(OnednnPlan::build(1, 8, 8, {}, {}).ok());
+  // A plan that chains runs: the bias of the last layer comes through a zero network.
+  conv.in_channels = 1;
+  conv.weight.assign(8 * 9, 0.f);
+  out.bias = {0.5f, -2.f};
+  auto good = OnednnPlan::build(1, 8, 8, {conv}, {out});
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  std::vector<float> image(64, 1.f), logits(2);
+  (*good)->run(image.data(), logits.data());
+  EXPECT_FLOAT_EQ(logits[0], 0.5f);
+  EXPECT_FLOAT_EQ(logits[1], -2.f);
 }
 
 TEST_F(MlTest, TrialWeightsAreKeptAndCalibrationMeasuresThisCpu) {
