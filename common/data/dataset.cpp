@@ -250,15 +250,22 @@ Expected<Split> split(const ImageSet& set, double validation_fraction, double te
                        set.pixels.begin() + static_cast<long>((i + 1) * b));
     part.labels.push_back(set.labels[i]);
   };
+  // Stratified: each class is cut into test, validation and train shares; then each part is
+  // shuffled, so any prefix of a part (a subset of its first N images) holds every class.
+  std::vector<size_t> test, validation, train;
   for (auto& idx : by_class) {
     std::shuffle(idx.begin(), idx.end(), rng);
     const size_t n_test =
         static_cast<size_t>(static_cast<double>(idx.size()) * test_fraction + 0.5);
     const size_t n_val =
         static_cast<size_t>(static_cast<double>(idx.size()) * validation_fraction + 0.5);
-    for (size_t k = 0; k < idx.size(); ++k) {
-      take(k < n_test ? out.test : (k < n_test + n_val ? out.validation : out.train), idx[k]);
-    }
+    for (size_t k = 0; k < idx.size(); ++k)
+      (k < n_test ? test : (k < n_test + n_val ? validation : train)).push_back(idx[k]);
+  }
+  for (auto [part, idx] :
+       {std::pair{&out.test, &test}, {&out.validation, &validation}, {&out.train, &train}}) {
+    std::shuffle(idx->begin(), idx->end(), rng);
+    for (size_t i : *idx) take(*part, i);
   }
   if (out.train.size() == 0) return Error{"bad_data", "the training split is empty"};
   return out;

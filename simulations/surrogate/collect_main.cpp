@@ -5,13 +5,21 @@
 // each finishes; rerunning the same command resumes after the last row (so it can run for an
 // hour in the background, be stopped, and go on). Every tenth architecture is one trained
 // before, again with another seed: the rows the surrogate's noise model comes from.
+//
+// --remeasure-latency: only the cpu_latency_ms column again, for every row, with the current
+// deployed inference plan (ml::InferenceNet) and one thread on an otherwise idle machine; the
+// trainings are kept. Run it when the inference path changes, so the simulator's latency model
+// stays calibrated to what edgenas-search measures.
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <sstream>
 
 #include "common/data/dataset.hpp"
 #include "common/ml/evaluator.hpp"
+#include "common/ml/infer.hpp"
 #include "common/search/search.hpp"
 #include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
@@ -39,6 +47,50 @@ class PlannedTrials final : public search::Strategy {
   int next_, end_;
 };
 
+// Rewrites the table's latency column (through a temporary file and a rename: a crash leaves
+// the old table).
+int remeasure_latency(const std::string& path) {
+  auto rows = sim::load_table(path);
+  if (!rows) return std::cerr << rows.error().message << "\n", 2;
+  std::ifstream in(path);
+  std::string header, line;
+  std::getline(in, header);
+  const std::string tmp = path + ".tmp";
+  std::ofstream out(tmp);
+  out << header << "\n";
+  torch::set_num_threads(1);
+  const search::InputShape shape = sim::kTableInput;
+  std::map<std::string, double> measured;  // per architecture (repeated rows share it)
+  std::size_t i = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const auto& row = (*rows)[i++];
+    const std::string key = row.spec.key();
+    if (!measured.count(key)) {
+      ml::Net net(row.spec, shape);
+      ml::init_weights(net, row.seed);
+      measured[key] =
+          ml::measure_latency_ms(ml::InferenceNet::compile(net, shape), shape, {10, 50});
+    }
+    // cpu_latency_ms is the 8th column.
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6f", measured[key]);
+    cells.at(7) = buf;
+    for (std::size_t c = 0; c < cells.size(); ++c) out << (c ? "," : "") << cells[c];
+    out << "\n";
+    if (i % 50 == 0) std::cerr << "row " << i << "/" << rows->size() << "\n";
+  }
+  out.close();
+  if (!out) return std::cerr << "cannot write " << tmp << "\n", 1;
+  std::filesystem::rename(tmp, path);
+  std::cerr << "remeasured " << measured.size() << " architectures in " << rows->size()
+            << " rows\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -48,7 +100,10 @@ int main(int argc, char** argv) {
   std::string data, out, budget = "1h";
   int rows = 2000, workers = 2, train_images = 8000;
   uint64_t seed = 1;
-  app.add_option("--data", data, "folder:DIR of meter digits (edgenas-meter-gen)")->required();
+  bool remeasure = false;
+  app.add_flag("--remeasure-latency", remeasure,
+               "only measure every row's batch-1 latency again with the current inference plan");
+  app.add_option("--data", data, "folder:DIR of meter digits (edgenas-meter-gen)");
   app.add_option("--out", out, "the CSV table (appended to; resumed from)")->required();
   app.add_option("--rows", rows, "stop once the table has this many rows")->capture_default_str();
   app.add_option("--budget", budget, "stop after this long")->capture_default_str();
@@ -57,6 +112,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--seed", seed, "the sampling sequence")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (remeasure) return remeasure_latency(out);
+  if (data.empty()) return std::cerr << "--data is required to collect trainings\n", 2;
   auto budget_ms = config::parse_duration_ms(budget);
   if (!budget_ms) return std::cerr << "--budget: " << budget_ms.error().message << "\n", 2;
 

@@ -164,5 +164,27 @@ TEST(Split, StratifiedDeterministicAndDisjoint) {
   EXPECT_FALSE(split(s, 0.5, 0.5, 1).ok());
 }
 
+TEST(Split, APrefixOfEveryPartHoldsEveryClass) {
+  // A data set sorted by class (as an image folder often is): the first tenth of the training
+  // part must still be a sample of all ten classes (the surrogate's collector trains on such a
+  // prefix; before the parts were shuffled it saw half of the classes).
+  ImageSet s;
+  s.height = s.width = 1;
+  s.classes = 10;
+  for (int c = 0; c < 10; ++c) {
+    for (int i = 0; i < 100; ++i) {
+      s.pixels.push_back(static_cast<uint8_t>(i));
+      s.labels.push_back(c);
+    }
+  }
+  auto a = split(s, 0.15, 0.15, 1);
+  ASSERT_TRUE(a.ok());
+  for (const ImageSet* part : {&a->train, &a->validation, &a->test}) {
+    const std::size_t n = std::max<std::size_t>(part->labels.size() / 3, 30);
+    std::set<int> seen(part->labels.begin(), part->labels.begin() + static_cast<long>(n));
+    EXPECT_EQ(seen.size(), 10u) << "in the first " << n << " of " << part->labels.size();
+  }
+}
+
 }  // namespace
 }  // namespace edgenas::data
