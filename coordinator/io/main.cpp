@@ -61,7 +61,7 @@ Status load_config(const std::string& path, Options& o) {
             *p,
             {"enabled", "trainer", "dir", "explore", "retrain_every", "retrain_after_traces",
              "min_traces", "gate_margin", "auto_promote", "train_budget", "train_timeout",
-             "rollout_margin", "rollout_min_traces"},
+             "targets", "rollout_margin", "rollout_min_traces"},
             w);
         !s)
       return s;
@@ -77,6 +77,10 @@ Status load_config(const std::string& path, Options& o) {
     EDGENAS_CONFIG_READ(config::get_double(*p, "gate_margin", w, -1, 1), P.gate_margin);
     EDGENAS_CONFIG_READ(config::get_bool(*p, "auto_promote", w), P.auto_promote);
     EDGENAS_CONFIG_READ(config::get_string(*p, "train_budget", w), P.train_budget);
+    EDGENAS_CONFIG_READ(config::get_string(*p, "targets", w), P.targets);
+    if (P.targets != "knn" && P.targets != "outcome")
+      return Error{"bad_config",
+                   w + ".targets must be \"knn\" or \"outcome\", not \"" + P.targets + "\""};
     EDGENAS_CONFIG_READ(config::get_duration_ms(*p, "train_timeout", w), P.train_timeout_ms);
     EDGENAS_CONFIG_READ(config::get_double(*p, "rollout_margin", w, 0, 1), P.rollout_margin);
     EDGENAS_CONFIG_READ(config::get_int(*p, "rollout_min_traces", w, 1, 1'000'000),

@@ -427,7 +427,8 @@ Expected<json> PredictorService::train(const std::string& reason) {
                                 "--db",       cfg_.database,
                                 "--out",      dir,
                                 "--version",  std::to_string(*version),
-                                "--budget",   cfg_.train_budget};
+                                "--budget",   cfg_.train_budget,
+                                "--targets",  cfg_.targets};
   if (model_) {
     auto serving = store_.predictor_version(model_->version);
     if (serving && *serving) argv.insert(argv.end(), {"--baseline", (*serving)->path});

@@ -68,6 +68,11 @@ TEST(Cli, DaemonsRefuseBadConfigsClearly) {
   EXPECT_EQ(c3, 2);
   EXPECT_NE(o3.find("port"), std::string::npos) << o3;
 
+  auto [c3b, o3b] = run({EDGENAS_COORDINATOR_BIN, "--config",
+                         write(dir, "t.toml", "[predictor]\ntargets = \"best\"\n")});
+  EXPECT_EQ(c3b, 2);
+  EXPECT_NE(o3b.find("targets must be"), std::string::npos) << o3b;
+
   auto [c4, o4] =
       run({EDGENAS_COORDINATOR_BIN, "--db", write(dir, "junk.db", std::string(5000, 'j')),
            "--listen", "tcp://127.0.0.1:" + std::to_string(free_port()), "--admin",
