@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
   eval->add_option("--predictor-budget", predictor_budget, "the predictor's own NAS budget")
       ->capture_default_str();
   eval->add_option("--predictor-trials", eo.predictor_trials, "or a number of its trials");
+  eval->add_option("--targets", eo.targets, "the predictor's training targets")
+      ->check(CLI::IsMember({"knn", "outcome"}))
+      ->capture_default_str();
   eval->add_option("--grid-stride", eo.grid_stride,
                    "search only every k-th grid point (quick runs)")
       ->capture_default_str();

@@ -167,7 +167,10 @@ SearchOutcome simulate_search(const Surrogate& surrogate, const DeviceProfile& p
   SimClock clock;
   TimedEvaluator evaluator(surrogate_eval, clock, workers, 3 * t_ms);
   search::SearchSpace space(hp);
-  auto strategy = search::make_strategy(o.strategy, space, hp.seed ^ seed, {1, 1.0});
+  // The run's seed fixes the search's own randomness, as in edgenas-search. (It was
+  // hp.seed ^ seed, which is 0 whenever the caller passes the run's seed as `seed` — as every
+  // caller does — so every simulated search of a grid point was the same search.)
+  auto strategy = search::make_strategy(o.strategy, space, hp.seed, {1, 1.0});
   const int64_t search_ms = o.budget_ms * 3 / 4;
   search::Constraints constraints{t_ms, ctx.energy_budget_mj(out.device)};
   // The reward of stopping now: the best architecture so far, trained for the final epochs.

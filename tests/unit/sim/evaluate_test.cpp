@@ -1,5 +1,6 @@
-// The evaluation end to end on a tiny grid: the oracle ranks first, every method and profile is
-// reported, the report and plots are written, and the same seed gives the same numbers.
+// The evaluation end to end on a tiny grid: the oracle ranks first on the seeds it was picked
+// with, every method and profile is reported, the report and plots are written, and the same
+// seed gives the same numbers.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -33,7 +34,10 @@ TEST(Evaluate, OnATinyGridTheOracleRanksFirstAndTheSeedReproduces) {
   const auto& m = (*a)["methods"];
   EXPECT_DOUBLE_EQ(m["oracle"]["normalised_reward"].get<double>(), 1.0);
   for (const char* k : {"predictor", "default", "random", "cold-start"}) {
-    EXPECT_LE(m[k]["normalised_reward"].get<double>(), 1.0) << k;
+    // On the seeds the oracle picked its point with, nothing beats it; on fresh seeds (the
+    // headline) another point may, by chance, so only sanity there.
+    EXPECT_LE(m[k]["normalised_reward_selection_seeds"].get<double>(), 1.0) << k;
+    EXPECT_GE(m[k]["normalised_reward"].get<double>(), 0.0) << k;
     EXPECT_GE(m[k]["met_T"].get<double>(), 0.0);
     EXPECT_TRUE(m[k]["per_profile"].contains("x86-edge")) << k;  // the unseen profile is scored
   }

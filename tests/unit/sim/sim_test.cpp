@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "common/model/profile.hpp"
 #include "simulations/fleet/fleet.hpp"
@@ -117,6 +118,18 @@ TEST(World, BoxesMakeValidContextsAndSearchesAreReproducible) {
   const auto trace =
       outcome_trace("t1", ctx, proto::HparamReply{"t1", hp, "cold-start", 0, false, ""}, a, 1);
   EXPECT_TRUE(trace.validate().ok());
+  // The run's seed drives the search itself (not only the final accuracy's noise): without the
+  // noise, other seeds still search differently.
+  SimSearchOptions expected;
+  expected.noisy_final = false;
+  std::set<std::pair<int, double>> outcomes;
+  for (uint32_t k = 1; k <= 6; ++k) {
+    Hyperparameters h = hp;
+    h.seed = k;
+    const auto r = simulate_search(s, profile, ctx, h, k, expected);
+    outcomes.insert({r.trials, r.reward});
+  }
+  EXPECT_GT(outcomes.size(), 1u);
 }
 
 TEST(Fleet, TheMixParses) {
