@@ -140,7 +140,7 @@ PY
 
 step "a short evaluation of the method in simulation (edgenas-sim evaluate, small grid)"
 "$sim" evaluate --out "$out/eval" --contexts 12 --traces 600 --curve 300,600 --seeds 1 \
-  --grid-stride 6 --predictor-budget 15s 2>&1 | grep -v '^edgenas-sim:' || true
+  --grid-stride 6 --predictor-trials 30 --predictor-budget 30s 2>&1 | grep -v '^edgenas-sim:' || true
 
 step "summary"
 ctl --json traces export >"$out/traces.json"

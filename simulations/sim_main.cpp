@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   eo.profiles_dir = base + "/profiles";
   eo.scenario_path = base + "/scenarios/meter-day.toml";
   eo.table_path = table;
-  std::string predictor_budget = "60s";
+  std::string predictor_budget = "10m";
   eval->add_option("--out", eo.out_dir, "directory for report.md, summary.json and the plots")
       ->required();
   eval->add_option("--seed", eo.seed, "everything derives from it")->capture_default_str();
@@ -65,9 +65,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   eval->add_option("--heldout-profile", eo.heldout_profile, "a profile kept out of training")
       ->capture_default_str();
-  eval->add_option("--predictor-budget", predictor_budget, "the predictor's own NAS budget")
+  eval->add_option(
+          "--predictor-budget", predictor_budget,
+          "a wall-clock cap on the predictor's own NAS (binding makes runs load-dependent)")
       ->capture_default_str();
-  eval->add_option("--predictor-trials", eo.predictor_trials, "or a number of its trials");
+  eval->add_option("--predictor-trials", eo.predictor_trials,
+                   "trials of the predictor's own NAS (0: the budget alone)")
+      ->capture_default_str();
   eval->add_option("--targets", eo.targets, "the predictor's training targets")
       ->check(CLI::IsMember({"knn", "outcome"}))
       ->capture_default_str();
