@@ -34,8 +34,9 @@ struct EvaluateOptions {
   int traces = 2000;                         // training traces (the learning curve's end)
   std::vector<int> curve{100, 300, 1000, 2000};
   int seeds = 2;  // searches per (context, hyperparameters)
-  // The predictor's own NAS stops after a number of trials, so the report reproduces from the
-  // seed; the wall-clock budget is only a cap (when it binds, the result depends on the load).
+  // The predictor's own NAS stops after a number of trials; the wall-clock budget is only a cap
+  // (when it binds, the result depends on the load). The predictor's training is still not
+  // bit-reproducible between runs (docs/BENCHMARKS.md); everything else is.
   int64_t predictor_budget_ms = 600'000;
   int predictor_trials = 100;
   std::string targets = "outcome";  // the predictor's training targets (knn | outcome)
