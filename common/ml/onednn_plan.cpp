@@ -22,7 +22,6 @@ struct OnednnPlan::Impl {
     std::unordered_map<int, memory> args;
   };
   std::vector<Step> steps;
-  std::vector<std::string> conv_impls;
   int inputs = 0, outputs = 0;
   mutable std::mutex mu;
 
@@ -44,7 +43,6 @@ struct OnednnPlan::Impl {
     stream.wait();
     return packed;
   }
-  memory scratchpad(const memory::desc& md) { return memory(md, engine); }
 };
 
 OnednnPlan::OnednnPlan() : impl_(std::make_unique<Impl>()) {}
@@ -92,7 +90,6 @@ Expected<std::unique_ptr<OnednnPlan>> OnednnPlan::build(int channels, int height
       attr.set_post_ops(ops);
       attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
       dnnl::convolution_forward::primitive_desc pd(d, attr, p.engine);
-      p.conv_impls.emplace_back(pd.impl_info_str());
       const memory src = p.as(x, pd.src_desc());
       memory dst(pd.dst_desc(), p.engine);
       Impl::Step step{
@@ -102,7 +99,7 @@ Expected<std::unique_ptr<OnednnPlan>> OnednnPlan::build(int channels, int height
                                          Tag::oihw, pd.weights_desc())},
            {DNNL_ARG_BIAS, p.constant(L.bias, {L.out_channels}, Tag::a, pd.bias_desc())},
            {DNNL_ARG_DST, dst},
-           {DNNL_ARG_SCRATCHPAD, p.scratchpad(pd.scratchpad_desc())}}};
+           {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), p.engine)}}};
       if (residual) step.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1] = src;
       p.steps.push_back(std::move(step));
       x = dst;
@@ -121,7 +118,7 @@ Expected<std::unique_ptr<OnednnPlan>> OnednnPlan::build(int channels, int height
       p.steps.push_back({dnnl::pooling_forward(pd),
                          {{DNNL_ARG_SRC, x},
                           {DNNL_ARG_DST, dst},
-                          {DNNL_ARG_SCRATCHPAD, p.scratchpad(pd.scratchpad_desc())}}});
+                          {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), p.engine)}}});
       // The same bytes seen as {1, c}.
       x = memory({{1, c}, Dt::f32, Tag::nc}, p.engine, dst.get_data_handle());
     }
@@ -149,7 +146,7 @@ Expected<std::unique_ptr<OnednnPlan>> OnednnPlan::build(int channels, int height
             {DNNL_ARG_WEIGHTS, p.constant(L.weight, {L.out, c}, Tag::oi, pd.weights_desc())},
             {DNNL_ARG_BIAS, p.constant(L.bias, {L.out}, Tag::a, pd.bias_desc())},
             {DNNL_ARG_DST, dst},
-            {DNNL_ARG_SCRATCHPAD, p.scratchpad(pd.scratchpad_desc())}}});
+            {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), p.engine)}}});
       x = dst;
       c = L.out;
     }
@@ -175,9 +172,6 @@ int OnednnPlan::inputs() const {
 }
 int OnednnPlan::outputs() const {
   return impl_->outputs;
-}
-std::vector<std::string> OnednnPlan::implementations() const {
-  return impl_->conv_impls;
 }
 
 }  // namespace edgenas::ml

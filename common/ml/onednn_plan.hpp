@@ -44,8 +44,6 @@ class OnednnPlan {
   void run(const float* input, float* logits) const;
   int inputs() const;
   int outputs() const;
-  // The oneDNN implementation chosen for each convolution, e.g. "jit:avx2" (tests, logs).
-  std::vector<std::string> implementations() const;
 
  private:
   OnednnPlan();
