@@ -8,6 +8,7 @@
 
 #include "common/data/dataset.hpp"
 #include "common/ml/infer.hpp"
+#include "common/ml/threads.hpp"
 #include "common/protocol/codec.hpp"
 
 using namespace edgenas;
@@ -57,7 +58,7 @@ int main(int argc, char** argv) {
   app.add_option("--dump-idx", dump, "also write the train/validation splits as IDX to PREFIX-*");
   CLI11_PARSE(app, argc, argv);
 
-  torch::set_num_threads(threads);
+  ml::set_threads(threads);
   auto set = data::load_spec(data_spec);
   if (!set) return std::cerr << set.error().message << "\n", 2;
   auto parts = data::split(*set, 0.15, 0.15, seed);
@@ -80,7 +81,7 @@ int main(int argc, char** argv) {
   o.seed = seed;
   const auto stats = ml::train(net, parts->train, o);
   const double val = ml::accuracy(net, parts->validation);
-  torch::set_num_threads(1);
+  ml::set_threads(1);
   const auto plan = ml::InferenceNet::compile(net, in);
   const double lat = ml::measure_latency_ms(plan, in, {20, runs});
   const double lat_default =

@@ -38,7 +38,9 @@ set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://example.invalid/edgenas")
 set(CPACK_DEBIAN_AGENT_PACKAGE_NAME edgenas-agent)
 set(CPACK_COMPONENT_AGENT_DESCRIPTION
     "edgenas agent: reports this edge box's Job and Source matrices to the coordinator and runs the NAS (edgenas-search, libtorch) inside the hyperparameters it is given")
-set(CPACK_DEBIAN_AGENT_PACKAGE_DEPENDS "adduser, util-linux")
+# libtorch takes whatever libblas.so.3 is; trainings side by side need a thread-safe one
+# (common/ml/threads.hpp).
+set(CPACK_DEBIAN_AGENT_PACKAGE_DEPENDS "adduser, util-linux, libopenblas0-pthread")
 set(CPACK_DEBIAN_AGENT_PACKAGE_CONTROL_EXTRA
     ${pkg}/debian/agent/postinst ${pkg}/debian/agent/prerm ${pkg}/debian/agent/postrm
     ${CMAKE_BINARY_DIR}/deb/agent/conffiles)
@@ -46,7 +48,7 @@ set(CPACK_DEBIAN_AGENT_PACKAGE_CONTROL_EXTRA
 set(CPACK_DEBIAN_COORDINATOR_PACKAGE_NAME edgenas-coordinator)
 set(CPACK_COMPONENT_COORDINATOR_DESCRIPTION
     "edgenas coordinator: pools the fleet's traces, trains the hyperparameter predictor and serves it; with edgenasctl")
-set(CPACK_DEBIAN_COORDINATOR_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_COORDINATOR_PACKAGE_DEPENDS "adduser, libopenblas0-pthread")
 set(CPACK_DEBIAN_COORDINATOR_PACKAGE_CONTROL_EXTRA
     ${pkg}/debian/coordinator/postinst ${pkg}/debian/coordinator/prerm
     ${pkg}/debian/coordinator/postrm ${CMAKE_BINARY_DIR}/deb/coordinator/conffiles)

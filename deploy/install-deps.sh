@@ -9,9 +9,10 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   clang libclang-rt-14-dev clang-format
   # Debian's libtorch calls the system BLAS (the libblas.so.3 alternative). With the reference
-  # BLAS a small CNN ran ~5x slower; the serial OpenBLAS takes over the alternative without
-  # threads of its own (the search's workers and torch threads are the parallelism).
-  libtorch-dev libopenblas0-serial
+  # BLAS a small CNN ran ~5x slower. OpenBLAS's threaded build, not its serial one: trainings
+  # run side by side on our threads and the serial build races between them (wrong products;
+  # tests/unit/ml BlasIsSafeAcrossThreads). common/ml pins its own threads to one.
+  libtorch-dev libopenblas0-pthread
   # oneDNN's headers: the batch-1 inference plan calls the libdnnl.so.2 libtorch runs on.
   libdnnl-dev
   cppzmq-dev libzmq3-dev

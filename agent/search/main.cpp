@@ -12,6 +12,7 @@
 #include "common/data/dataset.hpp"
 #include "common/data/images.hpp"
 #include "common/ml/infer.hpp"
+#include "common/ml/threads.hpp"
 #include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
 #include "simulations/meter/meter.hpp"
@@ -159,7 +160,7 @@ int main(int argc, char** argv) {
   }
 
   // predict / read-meter
-  torch::set_num_threads(1);
+  ml::set_threads(1);
   auto m = ml::load_model(model_path);
   if (!m) return usage_error(m.error().message);
   const auto net = ml::InferenceNet::compile(m->net, m->input);

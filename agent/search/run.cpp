@@ -12,6 +12,7 @@
 #include "agent/search/report.hpp"
 #include "common/data/dataset.hpp"
 #include "common/ml/evaluator.hpp"
+#include "common/ml/threads.hpp"
 #include "common/model/profile.hpp"
 #include "common/protocol/codec.hpp"
 #include "common/search/search.hpp"
@@ -94,14 +95,14 @@ std::pair<double, int> best_cpu_latency(const ml::InferenceNet& net,
   double best = 0;
   int best_threads = 1;
   for (int t = 1; t <= max_threads; ++t) {
-    torch::set_num_threads(t);
+    ml::set_threads(t);
     const double ms = ml::measure_latency_ms(net, input, {20, 200});
     if (t == 1 || ms < best) {
       best = ms;
       best_threads = t;
     }
   }
-  torch::set_num_threads(1);
+  ml::set_threads(1);
   return {best, best_threads};
 }
 
@@ -111,13 +112,13 @@ std::optional<double> rapl_energy_mj(const ml::InferenceNet& net, const search::
                                      int threads) {
   auto rapl = RaplCounter::open();
   if (!rapl) return std::nullopt;
-  torch::set_num_threads(threads);
+  ml::set_threads(threads);
   auto x = torch::rand({1, input.channels, input.height, input.width});
   const int runs = 2000;
   (void)rapl->joules_since_last();
   for (int i = 0; i < runs; ++i) (void)net.forward(x);
   auto joules = rapl->joules_since_last();
-  torch::set_num_threads(1);
+  ml::set_threads(1);
   if (!joules) return std::nullopt;
   return *joules * 1000.0 / runs;
 }
@@ -177,7 +178,7 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int free_cores = std::min(hw, cpu ? std::max(1, cpu->free_nodes) : 1);
   const int workers = std::clamp(o.workers, 1, free_cores);
-  torch::set_num_threads(1);
+  ml::set_threads(1);
   const search::InputShape input{parts->train.channels, parts->train.height, parts->train.width,
                                  parts->train.classes};
   if (modelled) {
@@ -297,9 +298,9 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
     to.deadline_ms =
         clock.now_ms() +
         static_cast<int64_t>(1000 * std::max(0.0, left_s - 0.03 * o.budget_ms / 1000.0));
-    torch::set_num_threads(workers);
+    ml::set_threads(workers);
     const auto stats = ml::train(longer, parts->train, to);
-    torch::set_num_threads(1);
+    ml::set_threads(1);
     if (!stats.stopped && stats.epochs > 0 &&
         ml::accuracy(longer, parts->validation) >= best.eval.accuracy) {
       net = longer;

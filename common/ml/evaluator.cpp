@@ -1,4 +1,5 @@
 #include "common/ml/evaluator.hpp"
+#include "common/ml/threads.hpp"
 
 #include <cstdio>
 #include <random>
@@ -40,6 +41,10 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
                                             const search::Fidelity& fidelity, uint64_t seed) {
   search::Evaluation e;
   try {
+    // One intra-op thread per trial: trials run side by side on threads of their own, and a
+    // new thread would otherwise get OpenMP's default (every core) — oversubscribed, and with
+    // floats that depend on the machine's core count.
+    set_threads(1);
     Net net(spec, input_);
     init_weights(net, seed);
     const auto cost = search::cost_of(spec, input_);

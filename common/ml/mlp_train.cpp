@@ -1,4 +1,5 @@
 #include "common/ml/mlp_train.hpp"
+#include "common/ml/threads.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
@@ -165,10 +166,6 @@ double heads_accuracy(const Mlp& mlp, const HeadsData& d) {
   return correct / static_cast<double>(d.x.size() * d.head_sizes.size());
 }
 
-void set_threads(int n) {
-  torch::set_num_threads(std::max(1, n));
-}
-
 std::vector<float> predict_rows(const Mlp& mlp, const std::vector<std::vector<float>>& rows) {
   if (rows.empty() || mlp.heads.empty()) return {};
   torch::NoGradGuard no_grad;
@@ -190,6 +187,9 @@ search::Evaluation MlpEvaluator::evaluate(const search::MlpSpec& spec,
                                           const search::Fidelity& fidelity, uint64_t seed) {
   search::Evaluation e;
   try {
+    // Trials run side by side on threads of their own, each with one intra-op thread: a new
+    // thread would otherwise get OpenMP's default (all cores), and the result its thread count.
+    set_threads(1);
     const auto t0 = std::chrono::steady_clock::now();
     MlpTrainOptions o;
     o.epochs = std::max(1, fidelity.epochs * epoch_scale_);

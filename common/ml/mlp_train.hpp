@@ -34,8 +34,6 @@ Mlp train_regressor(const search::MlpSpec& spec, const RegressionData& data,
                     const MlpTrainOptions& o);
 // Mean over heads of the share of rows whose argmax is the label.
 double heads_accuracy(const Mlp& mlp, const HeadsData& data);
-// libtorch's intra-op threads for this process (callers outside common/ml do not include it).
-void set_threads(int n);
 // The first head's first output for many rows at once (a regression model over a grid).
 std::vector<float> predict_rows(const Mlp& mlp, const std::vector<std::vector<float>>& rows);
 

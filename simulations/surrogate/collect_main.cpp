@@ -19,6 +19,7 @@
 
 #include "common/data/dataset.hpp"
 #include "common/ml/evaluator.hpp"
+#include "common/ml/threads.hpp"
 #include "common/ml/infer.hpp"
 #include "common/search/search.hpp"
 #include "common/util/config.hpp"
@@ -58,7 +59,7 @@ int remeasure_latency(const std::string& path) {
   const std::string tmp = path + ".tmp";
   std::ofstream out(tmp);
   out << header << "\n";
-  torch::set_num_threads(1);
+  ml::set_threads(1);
   const search::InputShape shape = sim::kTableInput;
   std::map<std::string, double> measured;  // per architecture (repeated rows share it)
   std::size_t i = 0;
@@ -138,7 +139,7 @@ int main(int argc, char** argv) {
   if (fresh) table << sim::kTableHeader << "\n";
   std::cerr << "collecting rows " << have << ".." << rows - 1 << " into " << out << " ("
             << train.size() << " training images, " << parts->validation.size() << " validation)\n";
-  torch::set_num_threads(1);
+  ml::set_threads(1);
   ml::TargetDevice cpu;
   ml::TorchEvaluator evaluator(train, parts->validation,
                                {Loss::cross_entropy, 64, cpu, {5, 30}, ""});

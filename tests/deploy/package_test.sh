@@ -39,6 +39,8 @@ has "$coord_files" '/usr/bin/edgenasctl$' || fail "edgenasctl missing"
 has "$coord_files" '/usr/bin/edgenas-predictor$' || fail "trainer missing"
 has "$(dpkg-deb -I "$agent_deb" conffiles)" '^/etc/edgenas/agent.toml$' || fail "agent.toml is not a conffile"
 has "$(dpkg-deb -f "$agent_deb" Depends)" libzmq || fail "no shlib dependencies computed"
+has "$(dpkg-deb -f "$agent_deb" Depends)" libopenblas0-pthread || fail "agent: no thread-safe BLAS"
+has "$(dpkg-deb -f "$coord_deb" Depends)" libopenblas0-pthread || fail "coordinator: no thread-safe BLAS"
 if has "$(ldd "$build/agent/io/edgenas-agent")" libtorch; then fail "edgenas-agent links libtorch"; fi
 
 dpkg -i "$coord_deb" "$agent_deb" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i"; }

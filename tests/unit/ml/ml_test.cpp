@@ -1,12 +1,15 @@
 // The real evaluator on tiny data, in seconds.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "common/ml/evaluator.hpp"
 #include "common/ml/net.hpp"
+#include "common/ml/threads.hpp"
 #include "common/search/search.hpp"
 
 namespace edgenas::ml {
@@ -35,8 +38,31 @@ data::ImageSet halves(int n, uint64_t seed) {
 
 class MlTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { torch::set_num_threads(1); }
+  static void SetUpTestSuite() { ml::set_threads(1); }
 };
+
+// Trainings run side by side (the search's workers, the predictor's NAS), so the BLAS under
+// libtorch must give every thread its own right answer. OpenBLAS's serial build does not: with
+// it, a few hundred of these products come out wrong.
+TEST_F(MlTest, BlasIsSafeAcrossThreads) {
+  EXPECT_TRUE(blas_thread_safe()) << blas_config();
+  torch::manual_seed(3);
+  const std::vector<std::pair<torch::Tensor, torch::Tensor>> jobs = {
+      {torch::rand({64, 40}), torch::rand({40, 256})}, {torch::rand({64, 256}), torch::rand({256, 128})}};
+  std::vector<torch::Tensor> want;
+  for (const auto& [a, b] : jobs) want.push_back(torch::mm(a, b));
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    threads.emplace_back([&, j] {
+      set_threads(1);
+      for (int i = 0; i < 5000; ++i)
+        if (!torch::equal(torch::mm(jobs[j].first, jobs[j].second), want[j])) ++wrong;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0) << "of " << 5000 * jobs.size() << " products; BLAS: " << blas_config();
+}
 
 TEST_F(MlTest, EverySampledArchitectureBuildsAndRuns) {
   search::SearchSpace space({5, 64, 5, Loss::cross_entropy, 1});
