@@ -62,7 +62,12 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->capture_default_str();
   eval->add_option("--seeds", eo.seeds, "searches per (context, hyperparameters)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  eval->add_option("--compute-seeds", eo.compute_seeds,
+                   "longer searches per (context, method) whose median is the compute to 95 %")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   eval->add_option("--heldout-profile", eo.heldout_profile, "a profile kept out of training")
       ->capture_default_str();
   eval->add_option(

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/ml/mlp_train.hpp"
+#include "common/ml/threads.hpp"
 #include "common/search/search.hpp"
 #include "coordinator/core/hparam_service.hpp"
 
@@ -79,6 +80,9 @@ PolicyScore score_model(const PredictorModel& m, const std::vector<Example>& hel
 }  // namespace
 
 Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const TrainerOptions& o) {
+  // One intra-op thread in this thread (the outcome regressor) and in every trial's
+  // (MlpEvaluator): float sums depend on the thread count, and argmax labels flip on them.
+  ml::set_threads(1);
   std::vector<Example> all;
   for (const auto& t : traces) all.push_back(make_example(t));
   auto split = split_by_context(all, o.heldout_share, o.seed);
@@ -120,7 +124,6 @@ Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const 
   auto strategy = search::make_evolution(space, o.seed, {2, 1.0}, 12, 4);
   search::SearchOptions so{o.workers, {o.budget_ms / 1000, o.max_trials}, {1e9, std::nullopt}};
   SystemClock clock;
-  ml::set_threads(1);
   auto nas = search::run_search<search::MlpSpec>(
       *strategy, evaluator, so, clock, o.stop, [&](const auto& t, const auto& so_far) {
         if (o.progress) {

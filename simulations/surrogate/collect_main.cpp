@@ -19,8 +19,8 @@
 
 #include "common/data/dataset.hpp"
 #include "common/ml/evaluator.hpp"
-#include "common/ml/threads.hpp"
 #include "common/ml/infer.hpp"
+#include "common/ml/threads.hpp"
 #include "common/search/search.hpp"
 #include "common/util/config.hpp"
 #include "common/util/daemon.hpp"

@@ -48,7 +48,8 @@ TEST_F(MlTest, BlasIsSafeAcrossThreads) {
   EXPECT_TRUE(blas_thread_safe()) << blas_config();
   torch::manual_seed(3);
   const std::vector<std::pair<torch::Tensor, torch::Tensor>> jobs = {
-      {torch::rand({64, 40}), torch::rand({40, 256})}, {torch::rand({64, 256}), torch::rand({256, 128})}};
+      {torch::rand({64, 40}), torch::rand({40, 256})},
+      {torch::rand({64, 256}), torch::rand({256, 128})}};
   std::vector<torch::Tensor> want;
   for (const auto& [a, b] : jobs) want.push_back(torch::mm(a, b));
   std::atomic<int> wrong{0};

@@ -43,7 +43,7 @@ TEST(Evaluate, OnATinyGridTheOracleRanksFirstAndTheSeedReproduces) {
   }
   EXPECT_EQ((*a)["learning_curve"].size(), 2u);
   for (const char* f : {"report.md", "summary.json", "reward_vs_trials.svg", "met_T_by_profile.svg",
-                        "learning_curve.svg"})
+                        "learning_curve.svg", "contexts.json"})
     EXPECT_TRUE(std::filesystem::exists(o.out_dir + "/" + f)) << f;
   auto b = evaluate(o, quiet);
   ASSERT_TRUE(b.ok());
