@@ -20,7 +20,9 @@ std::string blas_config() {
   return c ? c : "";
 }
 
-bool blas_thread_safe() { return blas_config().find("SINGLE_THREADED") == std::string::npos; }
+bool blas_thread_safe() {
+  return blas_config().find("SINGLE_THREADED") == std::string::npos;
+}
 
 void set_threads(int n) {
   static std::once_flag once;
