@@ -317,27 +317,25 @@ Expected<json> evaluate(const EvaluateOptions& o,
     const auto& prof = profiles.at(h.profile);
     for (const char* m : kMethods) {
       const int p = points[m][static_cast<std::size_t>(i)];
-      std::vector<double> reached(static_cast<std::size_t>(reps), INFINITY);
-      std::vector<std::vector<double>> curves;
+      std::vector<double> reached;  // per search: compute at 95 %, infinite when never
       for (int k = 0; k < reps; ++k) {
         const uint32_t seed = static_cast<uint32_t>(
             mix(mix(o.seed, static_cast<uint64_t>(p)), static_cast<uint64_t>(2 * o.seeds + k)));
         const auto r = simulate_search(*surrogate, prof, h.ctx, Grid::hparams(Grid::at(p), seed),
                                        seed, longer);
+        double at = INFINITY;
         std::vector<double> curve;
         for (auto [compute, reward] : r.curve) {
-          if (std::isinf(reached[static_cast<std::size_t>(k)]) && reward >= 0.95 * h.oracle_fresh)
-            reached[static_cast<std::size_t>(k)] = compute;
+          if (std::isinf(at) && reward >= 0.95 * h.oracle_fresh) at = compute;
           curve.push_back(h.oracle_fresh > 0 ? reward / h.oracle_fresh : 1);
         }
-        curves.push_back(std::move(curve));
+        reached.push_back(at);
+        std::lock_guard<std::mutex> lock(mu);
+        by_trial[m][static_cast<std::size_t>(i * reps + k)] = std::move(curve);
       }
       const double med = median(reached);
       std::lock_guard<std::mutex> lock(mu);
       to95[m][static_cast<std::size_t>(i)] = std::isinf(med) ? NAN : med;
-      for (int k = 0; k < reps; ++k)
-        by_trial[m][static_cast<std::size_t>(i * reps + k)] =
-            std::move(curves[static_cast<std::size_t>(k)]);
     }
   });
 
