@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
                    "trials of the predictor's own NAS (0: the budget alone)")
       ->capture_default_str();
   eval->add_option("--targets", eo.targets, "the predictor's training targets")
-      ->check(CLI::IsMember({"knn", "outcome"}))
+      ->check(CLI::IsMember({"knn", "outcome", "progress"}))
       ->capture_default_str();
   eval->add_option("--grid-stride", eo.grid_stride,
                    "search only every k-th grid point (quick runs)")

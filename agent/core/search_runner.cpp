@@ -145,6 +145,15 @@ Trace make_search_trace(const SearchRun& run, const json* results,
     if (!valid_device_name(o.device)) o.device = "cpu";
     o.search_time_s = std::clamp(number(*results, "elapsed_s", o.search_time_s), 0.0, 1e8);
     o.trials = static_cast<int>(std::clamp(number(*results, "trials", trials_seen), 0.0, 1e8));
+    const json progress = results->value("progress", json::object());
+    if (progress.is_object() && progress.value("points", json()).is_array()) {
+      std::vector<ProgressPoint> raw;  // malformed steps are skipped, the rest kept
+      for (const auto& step : progress["points"]) {
+        if (step.is_array() && step.size() == 2 && step[0].is_number() && step[1].is_number())
+          raw.push_back({step[0].get<double>(), step[1].get<double>()});
+      }
+      o.progress = make_progress(raw, number(progress, "compute_s", 0));
+    }
     return t;
   }
   o.status = TraceStatus::failed;

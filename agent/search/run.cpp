@@ -375,6 +375,13 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   json all = json::array();
   for (const auto& t : result.trials) all.push_back(trial_json(t));
   summary["all_trials"] = all;
+  // The trace's progress: candidate-training core-seconds, and [core-seconds so far, best reward]
+  // at each improvement.
+  if (const auto curve = search::progress_of(result)) {
+    json steps = json::array();
+    for (const auto& p : curve->points) steps.push_back({p.compute_s, p.reward});
+    summary["progress"] = {{"compute_s", curve->compute_s}, {"points", steps}};
+  }
   json front = json::array();
   for (const auto& t : result.pareto) front.push_back(t.trial.id);
   summary["pareto_trials"] = front;

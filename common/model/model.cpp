@@ -1,6 +1,7 @@
 #include "common/model/model.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 namespace edgenas {
@@ -121,6 +122,51 @@ Status Context::validate() const {
     }
   }
   return ok_status();
+}
+
+Status ProgressCurve::validate() const {
+  for (std::size_t i = 1; i < points.size(); ++i) {
+    if (points[i].compute_s < points[i - 1].compute_s || points[i].reward < points[i - 1].reward)
+      return Error{"invalid", "progress points must not decrease in compute_s or reward (point " +
+                                  std::to_string(i) + ")"};
+  }
+  if (!points.empty() && points.back().compute_s > compute_s)
+    return Error{"invalid", "progress compute_s must cover its last point"};
+  return ok_status();
+}
+
+double ProgressCurve::reward_at(double compute_s) const {
+  double r = 0;
+  for (const auto& p : points) {
+    if (p.compute_s > compute_s) break;
+    r = p.reward;
+  }
+  return r;
+}
+
+std::optional<ProgressCurve> make_progress(const std::vector<ProgressPoint>& raw,
+                                           double total_compute_s) {
+  std::vector<ProgressPoint> clean;
+  for (auto p : raw) {
+    if (!std::isfinite(p.compute_s) || !std::isfinite(p.reward)) continue;
+    p.compute_s = std::clamp(p.compute_s, 0.0, 1e9);
+    p.reward = std::clamp(p.reward, 0.0, 1.0);
+    if (!clean.empty() && (p.compute_s < clean.back().compute_s || p.reward <= clean.back().reward))
+      continue;
+    clean.push_back(p);
+  }
+  if (clean.empty()) return std::nullopt;
+  const std::size_t n = clean.size(), keep = limits::kMaxProgressPoints;
+  ProgressCurve out;
+  out.compute_s = std::isfinite(total_compute_s)
+                      ? std::clamp(total_compute_s, clean.back().compute_s, 1e9)
+                      : clean.back().compute_s;
+  if (n <= keep) {
+    out.points = std::move(clean);
+  } else {  // evenly by index; the first and the last stay
+    for (std::size_t i = 0; i < keep; ++i) out.points.push_back(clean[i * (n - 1) / (keep - 1)]);
+  }
+  return out;
 }
 
 Status Trace::validate() const {

@@ -179,6 +179,39 @@ enum class TraceStatus { ok, failed };
 std::string_view to_string(TraceStatus s);
 std::optional<TraceStatus> trace_status_from_string(std::string_view s);
 
+// How a search got to its result: after compute_s core-seconds of candidate training, the best
+// candidate so far had this search reward (accuracy, penalised like the search ranks its
+// candidates). One point per improvement, in order, at most kMaxProgressPoints (thinned), and
+// the search's whole candidate-training compute. The predictor learns from it how fast a search
+// space gets near its best (docs/ARCHITECTURE.md, "The predictor").
+struct ProgressPoint {
+  double compute_s = 0;
+  double reward = 0;
+
+  template <class V>
+  void fields(V& v) {
+    v.num("compute_s", compute_s, 0.0, 1e9);
+    v.num("reward", reward, 0.0, 1.0);
+  }
+};
+struct ProgressCurve {
+  double compute_s = 0;  // all candidate training of the search (≥ the last point's)
+  std::vector<ProgressPoint> points;
+
+  template <class V>
+  void fields(V& v) {
+    v.num("compute_s", compute_s, 0.0, 1e9);
+    v.list("points", points, 1, limits::kMaxProgressPoints);
+  }
+  Status validate() const;  // compute and reward never decrease; compute_s covers the points
+  // The best reward reached within compute_s core-seconds (0 before the first point).
+  double reward_at(double compute_s) const;
+};
+// From a search's raw (compute, best reward) points: drops non-finite and non-improving ones,
+// clamps, and thins to kMaxProgressPoints keeping the first and the last. Empty → nullopt.
+std::optional<ProgressCurve> make_progress(const std::vector<ProgressPoint>& raw,
+                                           double total_compute_s);
+
 // The outcome of one NAS run on a box.
 struct TraceOutcome {
   TraceStatus status = TraceStatus::ok;
@@ -189,9 +222,10 @@ struct TraceOutcome {
   bool energy_modelled = false;
   double search_time_s = 0;
   int trials = 0;
-  bool met_latency = false;  // latency_ms <= the tightest T of the context
-  std::string device;        // where the model runs ("cpu", "npu0", ...)
-  std::string error;         // why a failed run failed
+  bool met_latency = false;               // latency_ms <= the tightest T of the context
+  std::string device;                     // where the model runs ("cpu", "npu0", ...)
+  std::string error;                      // why a failed run failed
+  std::optional<ProgressCurve> progress;  // absent from older agents
 
   template <class V>
   void fields(V& v) {
@@ -206,6 +240,7 @@ struct TraceOutcome {
     v.flag("met_latency", met_latency);
     v.opt_str("device", device);
     v.opt_str("error", error);
+    v.opt_obj("progress", progress);
   }
 };
 

@@ -92,6 +92,22 @@ void summarise(BasicSearchResult<Spec>& r) {
 }
 }  // namespace detail
 
+// A search's progress for its trace: after each finished trial, the core-seconds of candidate
+// training so far and the best reward seen, one point per improvement (thinned by make_progress).
+template <class Spec>
+std::optional<ProgressCurve> progress_of(const BasicSearchResult<Spec>& r) {
+  std::vector<ProgressPoint> raw;
+  double compute = 0, best = -1;
+  for (const auto& t : r.trials) {
+    compute += std::max(0.0, t.eval.train_time_s);
+    if (t.eval.ok && t.reward > best) {
+      best = t.reward;
+      raw.push_back({compute, t.reward});
+    }
+  }
+  return make_progress(raw, compute);
+}
+
 template <class Spec>
 BasicSearchResult<Spec> run_search(BasicStrategy<Spec>& strategy, BasicEvaluator<Spec>& evaluator,
                                    const SearchOptions& options, const Clock& clock,

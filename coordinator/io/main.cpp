@@ -12,6 +12,7 @@
 #include "coordinator/io/metrics.hpp"
 #include "coordinator/io/server.hpp"
 #include "coordinator/predictor/service.hpp"
+#include "coordinator/predictor/targets.hpp"
 
 using namespace edgenas;
 
@@ -78,9 +79,10 @@ Status load_config(const std::string& path, Options& o) {
     EDGENAS_CONFIG_READ(config::get_bool(*p, "auto_promote", w), P.auto_promote);
     EDGENAS_CONFIG_READ(config::get_string(*p, "train_budget", w), P.train_budget);
     EDGENAS_CONFIG_READ(config::get_string(*p, "targets", w), P.targets);
-    if (P.targets != "knn" && P.targets != "outcome")
-      return Error{"bad_config",
-                   w + ".targets must be \"knn\" or \"outcome\", not \"" + P.targets + "\""};
+    if (!predictor::valid_targets(P.targets))
+      return Error{
+          "bad_config",
+          w + ".targets must be \"knn\", \"outcome\" or \"progress\", not \"" + P.targets + "\""};
     EDGENAS_CONFIG_READ(config::get_duration_ms(*p, "train_timeout", w), P.train_timeout_ms);
     EDGENAS_CONFIG_READ(config::get_double(*p, "rollout_margin", w, 0, 1), P.rollout_margin);
     EDGENAS_CONFIG_READ(config::get_int(*p, "rollout_min_traces", w, 1, 1'000'000),

@@ -37,7 +37,7 @@ struct PredictorConfig {
   double gate_margin = 0.0;            // new regret must be < serving regret − margin
   bool auto_promote = true;
   std::string train_budget = "2m";       // the trainer's own NAS budget
-  std::string targets = "knn";           // the trainer's targets: knn | outcome
+  std::string targets = "knn";           // the trainer's targets: knn | outcome | progress
   int64_t train_timeout_ms = 3'600'000;  // a training running longer is killed
   // Canary rollouts: the canary is rolled back when its mean trace reward is below the
   // baseline's by more than the margin, once both have at least min_traces traces.

@@ -27,6 +27,7 @@ Example make_example(const Trace& t) {
   e.features = featurize(t.context);
   e.choice = Grid::nearest(t.hparams);
   e.reward = trace_reward(t);
+  if (t.outcome.status == TraceStatus::ok) e.progress = t.outcome.progress;
   return e;
 }
 

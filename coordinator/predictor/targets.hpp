@@ -9,11 +9,14 @@
 //         − 0.01 × search hours  (search cost: one accuracy point per hour of search)
 //   clamped at 0.
 //
-// Training targets, two ways (compared in docs/BENCHMARKS.md):
-//   knn:     for each context, the hyperparameters of the best-rewarded trace among its k
-//            nearest contexts (normalised features);
-//   outcome: a regression model r(x, h) of the reward, and for each context the grid point
-//            it rates best (the policy imitates the argmax; trained in common/ml).
+// Training targets, three ways (compared in docs/BENCHMARKS.md):
+//   knn:      for each context, the hyperparameters of the best-rewarded trace among its k
+//             nearest contexts (normalised features);
+//   outcome:  a regression model r(x, h) of the reward, and for each context the grid point
+//             it rates best (the policy imitates the argmax; trained in common/ml);
+//   progress: outcome, plus a model of how far a search has got after a fraction of its
+//             compute (from the traces' progress curves); among the points rated near the
+//             best, the one expected to get there soonest (trainer.cpp).
 // A policy is scored on held-out traces whose contexts the training never saw: for each
 // held-out trace, its k nearest held-out neighbours are the "similar contexts"; the best
 // reward among them is the best known; the policy's choice earns the reward of the neighbour
@@ -31,6 +34,10 @@ namespace edgenas::predictor {
 
 inline constexpr double kSearchCostPerHour = 0.01;
 
+inline bool valid_targets(const std::string& targets) {
+  return targets == "knn" || targets == "outcome" || targets == "progress";
+}
+
 double trace_reward(const Trace& trace);
 
 struct Example {
@@ -39,6 +46,7 @@ struct Example {
   std::vector<float> features;  // raw (unnormalised)
   Choice choice;                // the grid point its hyperparameters fall on
   double reward = 0;
+  std::optional<ProgressCurve> progress;  // how its search got there (newer agents)
 };
 Example make_example(const Trace& trace);
 

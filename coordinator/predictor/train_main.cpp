@@ -32,10 +32,11 @@ int main(int argc, char** argv) {
   train->add_option("--trials", o.max_trials, "stop the NAS after this many trials");
   train
       ->add_option("--targets", targets,
-                   "knn (best of similar contexts) or outcome (argmax of a "
-                   "learned reward model)")
+                   "knn (best of similar contexts), outcome (argmax of a learned reward "
+                   "model) or progress (outcome, preferring spaces whose searches get there "
+                   "sooner)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"knn", "outcome"}));
+      ->check(CLI::IsMember({"knn", "outcome", "progress"}));
   train->add_flag("--compare", o.compare, "also train with the other targets and report both");
   train->add_option("--baseline", baseline_path, "the serving version's model, scored alongside");
   train->add_option("--max-traces", max_traces, "use at most the newest N traces")

@@ -1,6 +1,9 @@
 #include "coordinator/predictor/trainer.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
+#include <optional>
 #include <set>
 
 #include "common/ml/mlp_train.hpp"
@@ -22,35 +25,83 @@ std::vector<float> one_hot(const Choice& c) {
   return v;
 }
 
-// Targets from an outcome model: r(x, h) fitted on the training traces, then per context the
-// grid point it rates best.
+// Fractions of a search's compute at which the progress model rates a space.
+constexpr double kFractions[] = {1.0 / 64, 1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0 / 2};
+float fraction_feature(double f) {
+  return static_cast<float>(1.0 + std::log2(f) / 6.0);  // 1/64 → 0, 1/2 → 0.83
+}
+// progress targets: the window of near-best points, measured from the k-th best rating so that
+// one over-rated point cannot narrow it to itself.
+constexpr double kNearBest = 0.03;
+constexpr std::size_t kReferenceRank = 5;
+
+// Targets from an outcome model r(x, h), the reward of a search with hyperparameters h on
+// context x, fitted on the training traces; per context the grid point r rates best.
+// With `progress`, also a progress model q(x, h, f), the share of its final reward a search has
+// reached after a fraction f of its compute (fitted on the traces that carry their progress),
+// and per context the label is, among the points r rates within kNearBest of its
+// kReferenceRank-th best rating, the one whose expected progress r·q summed over the fractions
+// is highest (the area under its curve, compute on a log scale): as good in the end, and there
+// with less compute. Traces without progress leave it r's argmax.
 std::vector<Choice> outcome_labels(const std::vector<Example>& train, const FeatureNorm& norm,
-                                   uint64_t seed) {
+                                   uint64_t seed, bool progress) {
   const auto x = normalised(train, norm);
-  ml::RegressionData d;
-  for (std::size_t i = 0; i < train.size(); ++i) {
+  auto row_of = [&](std::size_t i, const std::vector<float>& oh, std::optional<double> f) {
     auto row = x[i];
-    const auto oh = one_hot(train[i].choice);
     row.insert(row.end(), oh.begin(), oh.end());
-    d.x.push_back(std::move(row));
-    d.y.push_back(static_cast<float>(train[i].reward));
+    if (f) row.push_back(fraction_feature(*f));
+    return row;
+  };
+  ml::RegressionData d, dq;
+  for (std::size_t i = 0; i < train.size(); ++i) {
+    const auto& e = train[i];
+    const auto oh = one_hot(e.choice);
+    d.x.push_back(row_of(i, oh, std::nullopt));
+    d.y.push_back(static_cast<float>(e.reward));
+    const auto& p = e.progress;
+    if (!progress || !p || p->points.back().reward <= 0) continue;
+    for (double f : kFractions) {
+      dq.x.push_back(row_of(i, oh, f));
+      dq.y.push_back(static_cast<float>(p->reward_at(f * p->compute_s) / p->points.back().reward));
+    }
   }
   ml::MlpTrainOptions o;
   o.epochs = 60;
   o.seed = seed;
-  const Mlp r = ml::train_regressor({{128, 128}, MlpActivation::relu, 0.0, 1e-3}, d, o);
+  const search::MlpSpec spec{{128, 128}, MlpActivation::relu, 0.0, 1e-3};
+  const Mlp r = ml::train_regressor(spec, d, o);
+  std::optional<Mlp> q;
+  if (!dq.x.empty()) q = ml::train_regressor(spec, dq, o);
   std::vector<std::vector<float>> grid_hot;
   for (int g = 0; g < Grid::points(); ++g) grid_hot.push_back(one_hot(Grid::at(g)));
+  const std::size_t nf = std::size(kFractions);
   std::vector<Choice> labels;
   for (std::size_t i = 0; i < train.size(); ++i) {
-    std::vector<std::vector<float>> rows;
+    std::vector<std::vector<float>> rows, qrows;
     for (const auto& oh : grid_hot) {
-      auto row = x[i];
-      row.insert(row.end(), oh.begin(), oh.end());
-      rows.push_back(std::move(row));
+      rows.push_back(row_of(i, oh, std::nullopt));
+      if (q)
+        for (double f : kFractions) qrows.push_back(row_of(i, oh, f));
     }
     const auto v = ml::predict_rows(r, rows);
-    labels.push_back(Grid::at(static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin())));
+    int label = static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin());
+    if (q) {
+      auto ranked = v;
+      const std::size_t k = std::min(kReferenceRank, ranked.size()) - 1;
+      std::nth_element(ranked.begin(), ranked.begin() + static_cast<long>(k), ranked.end(),
+                       std::greater<float>());
+      const double floor = (1 - kNearBest) * ranked[k];
+      const auto share = ml::predict_rows(*q, qrows);  // [grid point][fraction]
+      double label_area = -1;
+      for (std::size_t g = 0; g < v.size(); ++g) {
+        if (v[g] < floor) continue;
+        double area = 0;
+        for (std::size_t f = 0; f < nf; ++f)
+          area += v[g] * std::clamp(share[g * nf + f], 0.0f, 1.0f);
+        if (area > label_area) label_area = area, label = static_cast<int>(g);
+      }
+    }
+    labels.push_back(Grid::at(label));
   }
   return labels;
 }
@@ -80,6 +131,8 @@ PolicyScore score_model(const PredictorModel& m, const std::vector<Example>& hel
 }  // namespace
 
 Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const TrainerOptions& o) {
+  if (!valid_targets(o.targets))
+    return Error{"bad_request", "targets must be knn, outcome or progress, not " + o.targets};
   // One intra-op thread in this thread (the outcome regressor) and in every trial's
   // (MlpEvaluator): float sums depend on the thread count, and argmax labels flip on them.
   ml::set_threads(1);
@@ -99,8 +152,8 @@ Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const 
   const auto x = normalised(split.train, norm);
 
   auto labels_for = [&](const std::string& method) {
-    return method == "outcome" ? outcome_labels(split.train, norm, o.seed)
-                               : knn_best_labels(split.train, norm, o.k);
+    return method == "knn" ? knn_best_labels(split.train, norm, o.k)
+                           : outcome_labels(split.train, norm, o.seed, method == "progress");
   };
   const auto labels = labels_for(o.targets);
 

@@ -18,7 +18,7 @@ struct TrainerOptions {
   int version = 1;
   int64_t budget_ms = 120'000;  // the predictor NAS's wall clock (the final training comes after)
   int max_trials = 0;           // 0: budget only
-  std::string targets = "knn";  // knn | outcome
+  std::string targets = "knn";  // knn | outcome | progress (targets.hpp)
   bool compare = false;         // also train with the other targets and report both
   double heldout_share = 0.2;
   int k = 8;  // neighbours for targets and scoring

@@ -61,6 +61,8 @@ struct SearchOutcome {
   double reward = 0;  // the trace reward (coordinator/predictor/targets.hpp)
   // (compute_s so far, reward if the search stopped here and trained its best), per trial.
   std::vector<std::pair<double, double>> curve;
+  // What the box reports in its trace: the search's own best reward by compute (progress_of).
+  std::optional<ProgressCurve> progress;
 };
 
 struct SimSearchOptions {

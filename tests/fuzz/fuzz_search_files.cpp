@@ -12,5 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   r.run_id = "box-s1";
   const Trace t = agent::make_search_trace(r, &j, std::nullopt, "", 3, 1'700'000'000'000);
   (void)t.validate();
+  // Whatever the child wrote, the progress the agent forwards must be one the coordinator takes.
+  if (t.outcome.progress && !t.outcome.progress->validate().ok()) __builtin_trap();
   return 0;
 }

@@ -110,7 +110,8 @@ class SearchRunnerTest : public ::testing::Test {
     r.tick();
     return *id;
   }
-  void write_results(const std::string& run_id, double acc, bool met) {
+  void write_results(const std::string& run_id, double acc, bool met,
+                     const json& progress = json()) {
     json res{{"status", "ok"},
              {"elapsed_s", 55.0},
              {"trials", 17},
@@ -122,6 +123,7 @@ class SearchRunnerTest : public ::testing::Test {
                {"energy_modelled", true},
                {"met_latency", met},
                {"latency_device", "cpu"}}}};
+    if (!progress.is_null()) res["progress"] = progress;
     std::ofstream(settings_.runs_dir + "/" + run_id + "/out/results.json") << res.dump();
   }
 
@@ -183,12 +185,20 @@ TEST_F(SearchRunnerTest, InspectsAsksRunsInsideTheLimitsAndDeliversATrace) {
   EXPECT_EQ(r->progress()->trials, 4);
   EXPECT_DOUBLE_EQ(r->progress()->best_accuracy, 0.91);
 
-  write_results(*id, 0.985, true);
+  // The search's progress goes into the trace; steps a child garbled are skipped.
+  write_results(*id, 0.985, true,
+                {{"compute_s", 300.0},
+                 {"points", {{2.0, 0.5}, "junk", {10.0}, {20.0, 0.9}, {30.0, 0.8}, {44.0, 0.97}}}});
   launcher_.last().exit = ChildExit{0, 0};
   r->tick();
   EXPECT_FALSE(r->busy());
   ASSERT_EQ(traces.size(), 1u);
   const Trace& t = traces[0];
+  ASSERT_TRUE(t.outcome.progress.has_value());
+  EXPECT_DOUBLE_EQ(t.outcome.progress->compute_s, 300);
+  ASSERT_EQ(t.outcome.progress->points.size(), 3u);  // 30 s did not improve on 20 s
+  EXPECT_DOUBLE_EQ(t.outcome.progress->points[2].reward, 0.97);
+  EXPECT_TRUE(t.validate().ok());
   EXPECT_EQ(t.trace_id, *id);  // resubmitting after a crash stays idempotent
   EXPECT_EQ(t.outcome.status, TraceStatus::ok);
   EXPECT_DOUBLE_EQ(t.outcome.accuracy, 0.985);

@@ -60,5 +60,68 @@ TEST(PredictorTraining, RecoversTheRuleOnHeldOutContexts) {
             r->metrics["heldout"]["cold_start"]["regret"].get<double>());
 }
 
+// Searches in spaces of at most 32 filters get to their best with a twelfth of the compute the
+// wider spaces need, and end nearly as good: 0.5 % below the 256-filter spaces. The final reward
+// alone (outcome targets) picks 256 filters; the progress targets, which rate a space by its
+// expected progress curve among the spaces within 3 % of the best, must pick a narrow one.
+TEST(PredictorTraining, ProgressTargetsPreferSpacesWhoseSearchGetsThereSooner) {
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> noise(0, 0.003);
+  std::vector<Trace> traces;
+  for (int i = 0; i < 2000; ++i) {
+    const Context c = synthetic::random_context(rng);
+    const Choice h = Grid::at(static_cast<int>(rng() % static_cast<uint64_t>(Grid::points())));
+    const auto hp = Grid::hparams(h, 1);
+    const double end = std::clamp(
+        0.9 + (hp.filters == 256 ? 0.005 : 0.0) - 0.01 * std::abs(hp.layers - 6) + noise(rng), 0.0,
+        1.0);
+    const double reached_at = hp.filters <= 32 ? 60 : 700;  // of 1000 core-seconds
+    Trace t;
+    t.trace_id = "p-" + std::to_string(i);
+    t.created_ms = 1;
+    t.context = c;
+    t.hparams = hp;
+    t.policy = "explore";
+    t.outcome.accuracy = end;
+    t.outcome.latency_ms = 0.5 * c.min_latency_req_ms().value_or(1000);
+    t.outcome.met_latency = true;
+    t.outcome.search_time_s = 600;
+    t.outcome.progress = make_progress({{10, 0.3 * end}, {reached_at, end}}, 1000);
+    traces.push_back(std::move(t));
+  }
+  TrainerOptions o;
+  o.targets = "progress";
+  o.budget_ms = 60'000;
+  o.max_trials = 6;
+  o.seed = 3;
+  auto r = train_predictor(traces, o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  std::mt19937_64 fresh(77);
+  int narrow = 0, widest = 0;
+  const int n = 100;
+  for (int i = 0; i < n; ++i) {
+    auto p = r->model.predict(synthetic::random_context(fresh));
+    ASSERT_TRUE(p.ok());
+    const int filters = Grid::hparams(*p, 0).filters;
+    narrow += filters <= 32;
+    widest += filters == 256;
+  }
+  std::cerr << "at most 32 filters: " << narrow << ", 256 filters: " << widest << " of " << n
+            << "\n";
+  EXPECT_GE(narrow, 90);
+  o.targets = "outcome";  // the same traces, final reward alone
+  auto plain = train_predictor(traces, o);
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  int plain_narrow = 0;
+  std::mt19937_64 again(77);
+  for (int i = 0; i < n; ++i) {
+    auto p = plain->model.predict(synthetic::random_context(again));
+    ASSERT_TRUE(p.ok());
+    plain_narrow += Grid::hparams(*p, 0).filters <= 32;
+  }
+  std::cerr << "outcome targets: at most 32 filters " << plain_narrow << " of " << n << "\n";
+  EXPECT_LT(plain_narrow, narrow);
+}
+
 }  // namespace
 }  // namespace edgenas::predictor

@@ -131,6 +131,27 @@ TEST(Codec, OptionalFieldsMayBeAbsent) {
   HparamRequest req{"r1", sample_context()};
   req.context.dataset.reset();
   EXPECT_FALSE(round_trip(req).context.dataset.has_value());
+  EXPECT_FALSE(round_trip(sample_trace()).outcome.progress.has_value());  // older agents
+}
+
+TEST(Codec, TraceProgressRoundTripsAndIsChecked) {
+  Trace t = sample_trace();
+  t.outcome.progress = ProgressCurve{120, {{3.5, 0.41}, {40, 0.93}}};
+  auto t2 = round_trip(t);
+  ASSERT_TRUE(t2.outcome.progress.has_value());
+  EXPECT_DOUBLE_EQ(t2.outcome.progress->compute_s, 120);
+  ASSERT_EQ(t2.outcome.progress->points.size(), 2u);
+  EXPECT_DOUBLE_EQ(t2.outcome.progress->points[1].reward, 0.93);
+
+  t.outcome.progress->points[1].reward = 0.2;  // falls: not a best-so-far curve
+  auto out = decode_body<Trace>(std::get<Envelope>(decode_envelope(encode(header(), t))));
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().message.find("outcome.progress"), std::string::npos) << out.error().message;
+  t.outcome.progress->points.assign(limits::kMaxProgressPoints + 1, {1, 0.5});
+  out = decode_body<Trace>(std::get<Envelope>(decode_envelope(encode(header(), t))));
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().message.find("outcome.progress.points"), std::string::npos)
+      << out.error().message;
 }
 
 TEST(Codec, RejectsRandomBytesWithoutCrashing) {

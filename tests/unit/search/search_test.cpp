@@ -40,6 +40,7 @@ class ToyEvaluator final : public Evaluator {
     e.accuracy = final_accuracy(s) * static_cast<double>(f.epochs) / (f.epochs + 1.0);
     e.flops = cost_of(s, {1, 28, 28, 10}).flops;
     e.latency_ms = static_cast<double>(e.flops) / 1e6;
+    e.train_time_s = 2.0;
     return e;
   }
   double final_accuracy(const ArchSpec& s) const {
@@ -149,6 +150,30 @@ TEST(Search, TrialAndTimeBudgetsAreRespected) {
   EXPECT_EQ(r2.stop_reason, "time");
   EXPECT_GE(r2.trials.size(), 5u);
   EXPECT_LE(r2.trials.size(), 11u);  // at most one batch past the budget
+}
+
+TEST(Search, ProgressRecordsEveryImprovementByCompute) {
+  SearchSpace space(hp(3, 32, 3));
+  ToyEvaluator ev(target());
+  ManualClock clock;
+  auto st = make_evolution(space, 4, {1, 1.0});
+  auto r = run_search(*st, ev, {1, {0, 60}, {}}, clock);
+  auto p = progress_of(r);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_DOUBLE_EQ(p->compute_s, 60 * 2.0);  // every trial trained for 2 core-seconds
+  EXPECT_TRUE(p->validate().ok());
+  EXPECT_DOUBLE_EQ(p->points.back().reward, r.best->reward);
+  // Each point is the compute spent up to the trial that improved the best reward.
+  double best = -1;
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < r.trials.size(); ++i) {
+    if (r.trials[i].reward <= best) continue;
+    best = r.trials[i].reward;
+    ASSERT_LT(k, p->points.size());
+    EXPECT_DOUBLE_EQ(p->points[k].compute_s, 2.0 * static_cast<double>(i + 1));
+    ++k;
+  }
+  EXPECT_EQ(k, p->points.size());
 }
 
 TEST(Search, StopFlagEndsTheSearchKeepingTheBestSoFar) {
