@@ -71,6 +71,13 @@ TEST_F(SearchAgentTest, ACommandedSearchEndsAsATraceInTheCoordinatorsStore) {
   const json t = stored_traces()[0];
   EXPECT_EQ(t["outcome"]["status"], "ok") << t.dump();
   EXPECT_EQ(t["outcome"]["trials"], 4);
+  // The search's progress travelled with it: a best-so-far curve within the trials' compute.
+  ASSERT_TRUE(t["outcome"].contains("progress")) << t.dump();
+  const auto& curve = t["outcome"]["progress"];
+  ASSERT_GE(curve["points"].size(), 1u);
+  ASSERT_LE(curve["points"].size(), 4u);
+  EXPECT_GT(curve["compute_s"].get<double>(), 0.0);
+  EXPECT_LE(curve["points"].back()["compute_s"].get<double>(), curve["compute_s"].get<double>());
   EXPECT_GT(t["outcome"]["accuracy"].get<double>(), 0.0);
   EXPECT_GT(t["outcome"]["latency_ms"].get<double>(), 0.0);
   EXPECT_EQ(t["policy"], "cold-start");
