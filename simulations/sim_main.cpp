@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "common/util/config.hpp"
+#include "coordinator/predictor/targets.hpp"
 #include "simulations/fleet/evaluate.hpp"
 #include "simulations/fleet/fleet.hpp"
 #include "simulations/surrogate/surrogate.hpp"
@@ -78,7 +79,7 @@ int main(int argc, char** argv) {
                    "trials of the predictor's own NAS (0: the budget alone)")
       ->capture_default_str();
   eval->add_option("--targets", eo.targets, "the predictor's training targets")
-      ->check(CLI::IsMember({"knn", "outcome", "progress"}))
+      ->check(CLI::IsMember(predictor::kTargetKinds))
       ->capture_default_str();
   eval->add_option("--grid-stride", eo.grid_stride,
                    "search only every k-th grid point (quick runs)")

@@ -22,6 +22,7 @@
 // reward among them is the best known; the policy's choice earns the reward of the neighbour
 // whose hyperparameters are closest to it. Regret = best known − earned (mean), and the
 // per-head accuracy against the best known hyperparameters.
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <string>
@@ -34,8 +35,9 @@ namespace edgenas::predictor {
 
 inline constexpr double kSearchCostPerHour = 0.01;
 
+inline const std::vector<std::string> kTargetKinds{"knn", "outcome", "progress"};
 inline bool valid_targets(const std::string& targets) {
-  return targets == "knn" || targets == "outcome" || targets == "progress";
+  return std::find(kTargetKinds.begin(), kTargetKinds.end(), targets) != kTargetKinds.end();
 }
 
 double trace_reward(const Trace& trace);

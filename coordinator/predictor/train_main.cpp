@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
                    "model) or progress (outcome, preferring spaces whose searches get there "
                    "sooner)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"knn", "outcome", "progress"}));
+      ->check(CLI::IsMember(predictor::kTargetKinds));
   train->add_flag("--compare", o.compare, "also train with the other targets and report both");
   train->add_option("--baseline", baseline_path, "the serving version's model, scored alongside");
   train->add_option("--max-traces", max_traces, "use at most the newest N traces")

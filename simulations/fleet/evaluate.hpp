@@ -41,7 +41,7 @@ struct EvaluateOptions {
   // (when it binds, the result depends on the load).
   int64_t predictor_budget_ms = 600'000;
   int predictor_trials = 100;
-  std::string targets = "outcome";  // the predictor's training targets (knn | outcome)
+  std::string targets = "outcome";  // the predictor's training targets (knn | outcome | progress)
   int grid_stride = 1;              // >1 (tests): only every k-th grid point is searched
   int threads = 2;
   uint64_t seed = 1;
