@@ -13,7 +13,8 @@
 //    seeds it was picked with, the oracle's maximum over hundreds of noisy means flatters it.
 // 4. Metrics per method and per profile: reward normalised by the oracle's point's, share of
 //    searches whose model meets T, NAS compute to reach 95 % of the oracle's reward (the median
-//    of compute_seeds longer searches on seeds of neither set: one search is mostly luck),
+//    of compute_seeds longer searches on seeds of neither set: one search is mostly luck; the
+//    ratio to the default's counts contexts where only one got there at their bound),
 //    search energy; the learning curve (predictors trained on growing numbers of traces); the
 //    ratio on the oracle's own seeds beside the headline.
 // 5. A Markdown report with SVG plots, summary.json and contexts.json (every context's choices
@@ -46,6 +47,15 @@ struct EvaluateOptions {
   int threads = 2;
   uint64_t seed = 1;
 };
+
+// Per context, a method's compute to 95 % over the baseline's (NAN: never got there within the
+// longer searches). Censored contexts count with their bound, so that the median neither drops
+// the method's failures nor the baseline's: where only the method never got there, infinity;
+// where only the baseline never did, the method's compute over all the baseline's searches spent
+// (baseline_spent), an upper bound. Contexts where neither got there are left out.
+std::vector<double> censored_ratios(const std::vector<double>& method,
+                                    const std::vector<double>& baseline,
+                                    const std::vector<double>& baseline_spent);
 
 Expected<nlohmann::json> evaluate(const EvaluateOptions& o,
                                   const std::function<void(const std::string&)>& progress);

@@ -3,6 +3,7 @@
 // seed gives the same numbers.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -48,6 +49,18 @@ TEST(Evaluate, OnATinyGridTheOracleRanksFirstAndTheSeedReproduces) {
   auto b = evaluate(o, quiet);
   ASSERT_TRUE(b.ok());
   EXPECT_EQ((*a)["methods"], (*b)["methods"]);
+}
+
+// A context where only one of the two got to 95 % is not dropped: dropping the method's failures
+// would flatter it, dropping the baseline's would flatter the baseline.
+TEST(Evaluate, ComputeRatiosCountCensoredContextsAtTheirBound) {
+  const double never = NAN;
+  const auto r = censored_ratios({100, 50, never, never, 30}, {200, never, 100, never, 0},
+                                 {2400, 1000, 2400, 2400, 2400});
+  ASSERT_EQ(r.size(), 3u);  // both never: no information; a baseline of 0 s: no ratio
+  EXPECT_DOUBLE_EQ(r[0], 0.5);
+  EXPECT_DOUBLE_EQ(r[1], 0.05);  // at most 50 s over the 1000 s the baseline spent in vain
+  EXPECT_TRUE(std::isinf(r[2]));
 }
 
 TEST(Evaluate, BadInputsAreClearErrors) {
