@@ -274,6 +274,40 @@ TEST(Search, ParetoFrontKeepsOnlyNonDominatedTrials) {
   EXPECT_EQ(front[2].trial.id, 3);
 }
 
+// The reward ranks a model 3 % over T with 5 % more accuracy above one within T (0.96 > 0.94);
+// the search must still deliver the one within T, and the reward-best only when nothing meets T.
+TEST(Search, DeliversAModelWithinTWheneverOneWasFound) {
+  struct Scripted final : Evaluator {
+    std::vector<std::pair<double, double>> script;  // (accuracy, latency) by trial
+    std::atomic<std::size_t> n{0};
+    Evaluation evaluate(const ArchSpec&, const Fidelity&, uint64_t) override {
+      const auto [acc, lat] = script[n++ % script.size()];
+      Evaluation e;
+      e.accuracy = acc;
+      e.latency_ms = lat;
+      e.energy_mj = 1;
+      return e;
+    }
+  };
+  SearchSpace space(hp(2, 16, 3));
+  ManualClock clock;
+  auto run = [&](std::vector<std::pair<double, double>> script, Constraints c) {
+    Scripted ev;
+    ev.script = std::move(script);
+    auto st = make_random(space, 1, {1, 1.0});
+    return run_search(*st, ev, {1, {0, static_cast<int>(ev.script.size())}, c}, clock);
+  };
+  auto r = run({{0.90, 5}, {0.99, 10.3}, {0.94, 9}, {0.60, 2}}, {10, std::nullopt});
+  ASSERT_TRUE(r.best.has_value());
+  EXPECT_GT(r.trials[1].reward, r.trials[2].reward);  // the objective prefers the slow one
+  EXPECT_DOUBLE_EQ(r.best->eval.accuracy, 0.94);
+  r = run({{0.90, 12}, {0.99, 10.3}, {0.94, 11}}, {10, std::nullopt});  // nothing within T
+  EXPECT_DOUBLE_EQ(r.best->eval.accuracy, 0.99);
+  // Within T but over the energy budget still comes before over T.
+  r = run({{0.90, 5}, {0.99, 10.3}}, {10, 0.5});
+  EXPECT_DOUBLE_EQ(r.best->eval.accuracy, 0.90);
+}
+
 TEST(Search, AFailingEvaluationIsAFailedTrialNotACrash) {
   struct Flaky final : Evaluator {
     std::atomic<int> n{0};
