@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build build-fuzz build-asan demo test test-asan fuzz format format-check bench packages clean
+.PHONY: all deps build build-fuzz build-asan demo test test-asan fuzz format format-check bench packages check-fresh clean
 
 all: build
 
@@ -49,6 +49,11 @@ format:
 
 format-check:
 	@bash tests/format_check.sh
+
+# Proves deploy/install-deps.sh on a fresh minimal Debian 12 root (debootstrap, chroot; root
+# only; the base and the downloaded .debs are cached under /var/cache/edgenas-fresh).
+check-fresh:
+	@bash tests/fresh/check-fresh.sh
 
 bench: build
 	@bash deploy/install-deps.sh --bench

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# make check-fresh: proves that deploy/install-deps.sh is enough on a *fresh* Debian 12 machine.
+#
+# A machine that has been used for a while has packages nobody remembers installing, so a green
+# build there proves nothing about a new one. This check builds a minimal Debian 12 root
+# (debootstrap --variant=minbase, from the mirror this machine's own apt sources name), clones
+# the checkout's HEAD into it, and inside a chroot runs install-deps (every extra too), configures
+# every CMake preset and builds a target that links each outside library. Each step is timed.
+#
+# Caches (repeat runs cost minutes, not a full download):
+#   $EDGENAS_FRESH_CACHE/bookworm-minbase.tar   the debootstrapped base, refreshed after 30 days
+#   $EDGENAS_FRESH_CACHE/archives/              the .deb files apt downloaded (apt's own cache,
+#                                               bind-mounted; dpkg still installs every package)
+# The root itself is made anew on every run and removed when the check passes.
+#
+# Root only (debootstrap, chroot, mounts). Usage: tests/fresh/check-fresh.sh [--keep]
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${EDGENAS_FRESH_CACHE:-/var/cache/edgenas-fresh}
+work=${EDGENAS_FRESH_ROOT:-/var/tmp/edgenas-fresh}
+root="$work/root"
+keep=0
+[ "${1:-}" = "--keep" ] && keep=1
+[ "${1:-}" = "--help" ] && { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+
+die() { echo "check-fresh: $*" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot and mounts)"
+command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install debootstrap"
+
+t0=$SECONDS
+timings=()
+step() {  # step NAME COMMAND...: runs the command, records its time
+  local name=$1 start=$SECONDS
+  shift
+  printf '\ncheck-fresh: == %s\n' "$name"
+  "$@"
+  timings+=("$(printf '%-46s %5d s' "$name" $((SECONDS - start)))")
+}
+
+# The Debian mirror this machine's apt uses: the first URI of a source for the bookworm suite
+# (deb822 .sources files first, then the one-line sources.list). No host name is written here.
+mirror_from_apt_sources() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk '/^URIs:/ {u=$2} /^Suites:/ {for (i = 2; i <= NF; i++) if ($i == "bookworm") s=1}
+         /^$/ {if (u && s) {print u; exit} u=""; s=0}
+         END {if (u && s) print u}' "$f" | head -1
+  done | head -1 | grep . && return
+  awk '$1 == "deb" && $0 ~ / bookworm / {for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) {print $i; exit}}' \
+    /etc/apt/sources.list 2>/dev/null | head -1 | grep . && return
+  die "no bookworm source in /etc/apt/sources.list{,.d}: cannot tell which mirror to use"
+}
+
+mounted=()
+unmount_all() {
+  local i
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
+  mounted=()
+}
+trap unmount_all EXIT
+bind() { mkdir -p "$2"; mount --bind "$1" "$2"; mounted+=("$2"); }
+
+make_base() {
+  local tarball="$cache/bookworm-minbase.tar"
+  if [ -f "$tarball" ] && [ -z "$(find "$tarball" -mtime +30)" ]; then
+    echo "cached base: $tarball ($(du -h "$tarball" | cut -f1))"
+    return
+  fi
+  local mirror tmp="$cache/base.tmp"
+  mirror=$(mirror_from_apt_sources)
+  echo "debootstrap --variant=minbase bookworm from the mirror in this machine's apt sources"
+  rm -rf "$tmp" && mkdir -p "$tmp"
+  debootstrap --variant=minbase bookworm "$tmp" "$mirror" >"$cache/debootstrap.log" 2>&1 ||
+    die "debootstrap failed; see $cache/debootstrap.log"
+  tar -C "$tmp" -cf "$tarball.new" . && mv "$tarball.new" "$tarball"
+  rm -rf "$tmp"
+}
+
+make_root() {
+  rm -rf "$work" && mkdir -p "$root" "$cache/archives/partial"
+  tar -C "$root" -xf "$cache/bookworm-minbase.tar"
+  # The same package sources as this machine (its mirror, updates and security), and DNS.
+  rm -f "$root/etc/apt/sources.list"
+  cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/" 2>/dev/null || true
+  [ -f /etc/apt/sources.list ] && cp /etc/apt/sources.list "$root/etc/apt/"
+  cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+  # As in any chroot: packages must not start services (there is no init here).
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod +x "$root/usr/sbin/policy-rc.d"
+  mount -t proc proc "$root/proc" && mounted+=("$root/proc")
+  bind /dev "$root/dev"
+  bind /dev/pts "$root/dev/pts"
+  bind "$cache/archives" "$root/var/cache/apt/archives"
+  # Keep downloaded .debs for the next run (Debian's docker-clean style hooks would delete them).
+  echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' >"$root/etc/apt/apt.conf.d/01keep-debs"
+  git clone -q --no-hardlinks "$here" "$root/src/edgenas"
+  echo "cloned $(git -C "$here" rev-parse --short HEAD) into the root"
+}
+
+# Runs a command inside the root with a clean environment, in the clone.
+in_root() {
+  env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+    TERM=dumb chroot "$root" /bin/bash -c "cd /src/edgenas && $*"
+}
+
+install_deps() {
+  local before after
+  before=$(du -sb "$cache/archives" | cut -f1)
+  in_root bash deploy/install-deps.sh "$@"
+  after=$(du -sb "$cache/archives" | cut -f1)
+  echo "apt cache grew by $(((after - before) / 1048576)) MB (0 when the .debs were cached)"
+}
+
+# One build target per outside library, so a missing header or library is found (not only a
+# missing CMake config): the coordinator (ZeroMQ, msgpack, SQLite, Boost, CLI11, toml++, JSON),
+# edgenas-search (libtorch, oneDNN, OpenBLAS, FreeType, libpng, zlib), a gtest/gmock test.
+build_release() {
+  in_root cmake --preset release ">/dev/null"
+  in_root cmake --build --preset release -j "$(nproc)" --target edgenas-coordinator edgenas-search \
+    edgenas-agent edgenasctl util_test
+}
+build_asan() {  # gcc's ASan/UBSan runtimes
+  in_root cmake --preset asan ">/dev/null"
+  in_root cmake --build --preset asan -j "$(nproc)" --target util_test
+}
+build_fuzz() {  # clang, libFuzzer and its sanitizer runtimes
+  in_root cmake --preset fuzz ">/dev/null"
+  in_root cmake --build --preset fuzz -j "$(nproc)" --target fuzz_envelope
+}
+check_bench_extras() {  # the reference the benchmarks compare against
+  in_root /usr/bin/python3 -c "'import torch; print(\"python3-torch\", torch.__version__)'"
+}
+package_check() {  # make packages' tools: CPack's DEB generator runs dpkg-shlibdeps under fakeroot
+  in_root fakeroot dpkg-shlibdeps -O build/release/coordinator/io/edgenas-coordinator \
+    build/release/agent/search/edgenas-search
+}
+
+mkdir -p "$cache"
+step "minimal Debian 12 base (debootstrap, cached)" make_base
+step "fresh root from the base, checkout cloned" make_root
+step "deploy/install-deps.sh" install_deps
+step "configure + build, preset release" build_release
+step "configure + build, preset asan" build_asan
+step "configure + build, preset fuzz" build_fuzz
+step "packaging tools (dpkg-shlibdeps, fakeroot)" package_check
+step "deploy/install-deps.sh --bench" install_deps --bench
+step "bench extras import" check_bench_extras
+
+unmount_all
+if [ $keep -eq 0 ]; then rm -rf "$work"; else echo "root kept at $root"; fi
+printf '\ncheck-fresh: passed in %d s\n' $((SECONDS - t0))
+printf '  %s\n' "${timings[@]}"
