@@ -30,8 +30,10 @@ command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get instal
 
 t0=$SECONDS
 timings=()
+current=""
 step() {  # step NAME COMMAND...: runs the command, records its time
   local name=$1 start=$SECONDS
+  current=$name
   shift
   printf '\ncheck-fresh: == %s\n' "$name"
   "$@"
@@ -59,7 +61,19 @@ unmount_all() {
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
   mounted=()
 }
-trap unmount_all EXIT
+report() {
+  printf '  %s\n' "${timings[@]}"
+}
+on_exit() {
+  local rc=$?
+  unmount_all
+  if [ $rc -ne 0 ]; then
+    printf '\ncheck-fresh: FAILED in "%s" after %d s (the root is kept at %s)\n' "$current" \
+      $((SECONDS - t0)) "$root"
+    report
+  fi
+}
+trap on_exit EXIT
 bind() { mkdir -p "$2"; mount --bind "$1" "$2"; mounted+=("$2"); }
 
 make_base() {
@@ -132,8 +146,9 @@ check_bench_extras() {  # the reference the benchmarks compare against
   in_root /usr/bin/python3 -c "'import torch; print(\"python3-torch\", torch.__version__)'"
 }
 package_check() {  # make packages' tools: CPack's DEB generator runs dpkg-shlibdeps under fakeroot
-  in_root fakeroot dpkg-shlibdeps -O build/release/coordinator/io/edgenas-coordinator \
-    build/release/agent/search/edgenas-search
+  in_root "mkdir -p /tmp/shlibdeps/debian && touch /tmp/shlibdeps/debian/control && cd /tmp/shlibdeps &&" \
+    fakeroot dpkg-shlibdeps -O /src/edgenas/build/release/coordinator/io/edgenas-coordinator \
+    /src/edgenas/build/release/agent/search/edgenas-search
 }
 
 mkdir -p "$cache"
@@ -150,4 +165,4 @@ step "bench extras import" check_bench_extras
 unmount_all
 if [ $keep -eq 0 ]; then rm -rf "$work"; else echo "root kept at $root"; fi
 printf '\ncheck-fresh: passed in %d s\n' $((SECONDS - t0))
-printf '  %s\n' "${timings[@]}"
+report
