@@ -10,6 +10,7 @@
 
 #include "common/util/config.hpp"
 #include "coordinator/predictor/targets.hpp"
+#include "simulations/fleet/closed_loop.hpp"
 #include "simulations/fleet/evaluate.hpp"
 #include "simulations/fleet/fleet.hpp"
 #include "simulations/surrogate/surrogate.hpp"
@@ -85,6 +86,22 @@ int main(int argc, char** argv) {
                    "search only every k-th grid point (quick runs)")
       ->capture_default_str();
   eval->add_option("--threads", eo.threads, "parallel simulations")->capture_default_str();
+  sim::ClosedLoopOptions lo;
+  bool closed = false;
+  eval->add_flag("--closed-loop", closed,
+                 "the loop as a fleet runs it: start on the cold-start rule, pool only the "
+                 "served replies' traces, retrain every --round traces up to --traces "
+                 "(closed_loop.md)");
+  eval->add_option("--round", lo.round, "closed loop: traces pooled between trainings")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  eval->add_option("--explore", lo.explore.share, "closed loop: share of replies that explore")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  eval->add_option("--explore-wide", lo.explore.wide,
+                   "closed loop: share of the exploring replies that explore the whole grid")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
 
   auto* run = app.add_subcommand("run", "a real coordinator and N simulated agents");
   sim::FleetOptions fo;
@@ -138,6 +155,17 @@ int main(int argc, char** argv) {
     auto b = config::parse_duration_ms(predictor_budget);
     if (!b) return std::cerr << "edgenas-sim: --predictor-budget: " << b.error().message << "\n", 2;
     eo.predictor_budget_ms = *b;
+    if (closed) {
+      lo.world = eo;
+      lo.traces = eo.traces;
+      auto r = sim::closed_loop(lo, progress);
+      if (!r) return std::cerr << "edgenas-sim: " << r.error().message << "\n", 1;
+      for (const auto& p : (*r)["curve"])
+        std::printf("%6d traces  serving %-10s  reward/oracle %.3f\n", p["traces"].get<int>(),
+                    p["serving"].get<std::string>().c_str(), p["served_reward"].get<double>());
+      std::printf("report: %s/closed_loop.md\n", eo.out_dir.c_str());
+      return 0;
+    }
     auto r = sim::evaluate(eo, progress);
     if (!r) {
       std::cerr << "edgenas-sim: " << r.error().message << "\n";

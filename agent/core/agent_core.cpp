@@ -138,6 +138,7 @@ void AgentCore::on_message(std::string_view bytes) {
       heartbeat_interval_ms_ = w->heartbeat_interval_ms;
       dead_after_missed_ = w->dead_after_missed;
       trace_resend_ms_ = w->trace_resend_ms;
+      max_message_bytes_ = w->max_message_bytes;
       state_ = LinkState::registered;
       welcomed_once_ = true;
       reconnect_attempts_ = 0;
@@ -286,9 +287,42 @@ void AgentCore::queue_changed() {
   if (state_ == LinkState::registered) send_queue_report();
 }
 
+std::size_t AgentCore::encoded_size(const Trace& trace) const {
+  proto::Header h;
+  h.msg_id = next_msg_id_;
+  h.agent_id = agent_id_;
+  h.ts_ms = clock_.wall_ms();
+  return proto::encode(h, trace).size();
+}
+
+Trace AgentCore::fitted(const Trace& trace) {
+  const std::size_t bytes = encoded_size(trace);
+  if (static_cast<int64_t>(bytes) <= max_message_bytes_) return trace;
+  // Resending it would never get through: it leaves as the failed trace that says why (same
+  // id, so it takes the original's place), with as much of its context as fits.
+  Trace t;
+  t.trace_id = trace.trace_id;
+  t.created_ms = trace.created_ms;
+  t.context = trace.context;
+  t.hparams = trace.hparams;
+  t.policy = trace.policy;
+  t.predictor_version = trace.predictor_version;
+  t.explore = trace.explore;
+  t.outcome.status = TraceStatus::failed;
+  t.outcome.device = trace.outcome.device;
+  t.outcome.error = "the trace was " + std::to_string(bytes) +
+                    " bytes, over the coordinator's limit of " +
+                    std::to_string(max_message_bytes_) + "; its outcome is dropped";
+  if (static_cast<int64_t>(encoded_size(t)) > max_message_bytes_) t.context.job.tasks.clear();
+  stats_.traces_too_large++;
+  log::warn("trace too large for the link; sending a failed trace in its place",
+            {{"trace", trace.trace_id}, {"bytes", bytes}, {"limit", max_message_bytes_}});
+  return t;
+}
+
 Status AgentCore::submit_trace(const Trace& trace) {
   if (auto s = trace.validate(); !s) return s;
-  if (auto s = outbox_.add(trace); !s) return s;
+  if (auto s = outbox_.add(fitted(trace)); !s) return s;
   if (state_ == LinkState::registered) pump_outbox(false);
   return ok_status();
 }
@@ -304,9 +338,18 @@ void AgentCore::pump_outbox(bool resend_all) {
     log::error("cannot read the outbox", {{"error", pending.error().message}});
     return;
   }
-  for (const auto& t : *pending) {
-    auto it = in_flight_.find(t.trace_id);
+  for (const auto& queued : *pending) {
+    auto it = in_flight_.find(queued.trace_id);
     if (it != in_flight_.end() && now - it->second.sent_ms < trace_resend_ms_) continue;
+    // Queued before this coordinator's limit was known (or by an older agent).
+    const Trace t = fitted(queued);
+    if (t.outcome.status != queued.outcome.status) {
+      (void)outbox_.ack({queued.trace_id});
+      if (auto s = outbox_.add(t); !s) {
+        log::error("cannot replace a trace in the outbox", {{"error", s.error().message}});
+        continue;
+      }
+    }
     uint64_t id = 0;
     send(t, &id);
     in_flight_[t.trace_id] = {id, now};

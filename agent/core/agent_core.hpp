@@ -35,7 +35,8 @@ struct AgentStats {
   int64_t registrations = 0;  // Welcomes received
   int64_t traces_sent = 0;    // including resends
   int64_t traces_acked = 0;
-  int64_t traces_rejected = 0;  // refused by the coordinator as invalid; removed, logged
+  int64_t traces_rejected = 0;   // refused by the coordinator as invalid; removed, logged
+  int64_t traces_too_large = 0;  // over the link's message limit: replaced by a failed trace
   int64_t hparam_replies = 0;
   int64_t commands = 0;
 };
@@ -91,6 +92,10 @@ class AgentCore {
   void send_heartbeat();
   void send_queue_report();
   void pump_outbox(bool resend_all);
+  // The bytes a trace takes on the link, and the trace that fits the coordinator's limit: itself
+  // or a failed trace saying it did not fit.
+  std::size_t encoded_size(const Trace& trace) const;
+  Trace fitted(const Trace& trace);
   void pump_requests(bool resend_all);
   void lose_link(const char* why);
   int64_t backoff_ms(int attempt);
@@ -125,6 +130,7 @@ class AgentCore {
   int64_t heartbeat_interval_ms_ = limits::kDefaultHeartbeatIntervalMs;
   int dead_after_missed_ = limits::kDeadAfterMissedHeartbeats;
   int64_t trace_resend_ms_ = limits::kTraceResendAfterMs;
+  int64_t max_message_bytes_ = limits::kMaxMessageBytes;  // the coordinator's, from its Welcome
 
   SourceMatrix source_;
   std::string activity_ = "idle";

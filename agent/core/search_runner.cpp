@@ -10,6 +10,7 @@
 #include "common/protocol/codec.hpp"
 #include "common/util/config.hpp"
 #include "common/util/log.hpp"
+#include "common/util/utf8.hpp"
 
 namespace edgenas::agent {
 namespace fs = std::filesystem;
@@ -46,7 +47,7 @@ bool flag(const json& j, const char* key, bool fallback) {
 
 Status write_json_file(const std::string& path, const json& j) {
   std::ofstream out(path, std::ios::trunc);
-  out << j.dump(2) << "\n";
+  out << utf8::json_text(j, 2) << "\n";
   if (!out) return Error{"io", "cannot write " + path};
   return ok_status();
 }

@@ -16,11 +16,12 @@ Status load_agent_config(const std::string& path, AgentConfig& cfg) {
 
   if (const auto* a = t.get_as<toml::table>("agent")) {
     const std::string w = path + ": [agent]";
-    if (auto s = config::check_keys(*a,
-                                    {"id", "coordinator", "state_dir", "local_socket", "log_level",
-                                     "sample_interval", "outbox_max_traces", "outbox_full_policy",
-                                     "coordinator_key", "key_file", "insecure", "metrics_endpoint"},
-                                    w);
+    if (auto s = config::check_keys(
+            *a,
+            {"id", "coordinator", "state_dir", "local_socket", "log_level", "sample_interval",
+             "outbox_max_traces", "outbox_full_policy", "coordinator_key", "key_file", "insecure",
+             "metrics_endpoint", "bind_retry"},
+            w);
         !s) {
       return s;
     }
@@ -34,6 +35,7 @@ Status load_agent_config(const std::string& path, AgentConfig& cfg) {
     EDGENAS_CONFIG_READ(config::get_string(*a, "key_file", w), cfg.key_file);
     EDGENAS_CONFIG_READ(config::get_bool(*a, "insecure", w), cfg.insecure);
     EDGENAS_CONFIG_READ(config::get_string(*a, "metrics_endpoint", w), cfg.metrics_endpoint);
+    EDGENAS_CONFIG_READ(config::get_duration_ms(*a, "bind_retry", w), cfg.bind_retry_ms);
     std::optional<int64_t> max;
     EDGENAS_CONFIG_READ(config::get_int(*a, "outbox_max_traces", w, 1, 100'000'000), max);
     if (max) cfg.outbox_max_traces = static_cast<std::size_t>(*max);

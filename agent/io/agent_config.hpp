@@ -24,6 +24,7 @@ struct AgentConfig {
   std::string key_file;  // default: <state_dir>/agent.key
   bool insecure = false;
   std::string metrics_endpoint;  // HOST:PORT for /metrics and /healthz; empty: off
+  int64_t bind_retry_ms = 5000;  // how long a taken TCP port is retried at start
   OutboxFullPolicy outbox_full_policy = OutboxFullPolicy::drop_oldest;
 
   // probes

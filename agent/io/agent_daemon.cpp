@@ -7,6 +7,7 @@
 
 #include "common/util/daemon.hpp"
 #include "common/util/log.hpp"
+#include "common/util/ports.hpp"
 
 namespace edgenas::agent {
 
@@ -133,15 +134,19 @@ Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cf
 }
 
 Status AgentDaemon::bind_local() {
-  local_.set(zmq::sockopt::maxmsgsize, limits::kMaxMessageBytes);
+  local_.set(zmq::sockopt::maxmsgsize, limits::kMaxWireMessageBytes);
   local_.set(zmq::sockopt::linger, 0);
   const std::string ep = cfg_.local();
   if (ep.rfind("ipc://", 0) == 0) std::filesystem::remove(ep.substr(6));  // a stale socket file
-  try {
-    local_.bind(ep);
-  } catch (const zmq::error_t& e) {
-    return Error{"bind", "cannot listen on " + ep + ": " + e.what()};
-  }
+  auto attempt = [&]() -> Status {
+    try {
+      local_.bind(ep);
+      return ok_status();
+    } catch (const zmq::error_t& e) {
+      return Error{"bind", "cannot listen on " + ep + ": " + e.what()};
+    }
+  };
+  if (auto s = net::bind_with_retry(attempt, ep, cfg_.bind_retry_ms); !s) return s;
   if (ep.rfind("ipc://", 0) == 0) {
     // Only the agent's user (and root) may queue tasks or submit traces.
     std::filesystem::permissions(
@@ -171,7 +176,7 @@ void AgentDaemon::connect() {
   static std::atomic<int> monitors{0};
   monitor_.reset();
   link_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
-  link_->set(zmq::sockopt::maxmsgsize, limits::kMaxMessageBytes);
+  link_->set(zmq::sockopt::maxmsgsize, limits::kMaxWireMessageBytes);
   link_->set(zmq::sockopt::linger, 0);
   link_->set(zmq::sockopt::sndhwm, 1000);
   link_->set(zmq::sockopt::reconnect_ivl, static_cast<int>(limits::kReconnectBackoffMinMs));
@@ -242,8 +247,16 @@ void AgentDaemon::drain_local() {
     auto call = proto::recv_admin(local_);
     if (!call) return;
     bool deferred = false;
-    const auto resp = call->request ? handle_local(*call->request, call->route, deferred)
-                                    : proto::admin_error(call->request.error());
+    proto::AdminResponse resp;
+    try {
+      resp = call->request ? handle_local(*call->request, call->route, deferred)
+                           : proto::admin_error(call->request.error());
+    } catch (const std::exception& e) {  // the request fails, the agent serves on
+      log::error("local request failed",
+                 {{"op", call->request ? call->request->op : ""}, {"error", e.what()}});
+      resp = proto::admin_error({std::string(proto::err::kInternal), e.what()});
+      deferred = false;
+    }
     if (!deferred) answer_local(call->route, resp);
   }
 }
@@ -432,10 +445,12 @@ std::string AgentDaemon::render_metrics() const {
   t.sample(static_cast<double>(st.messages_out), {{"direction", "out"}});
   t.sample(static_cast<double>(st.messages_in), {{"direction", "in"}});
   t.family("edgenas_agent_traces_total", "counter",
-           "Traces sent (resends included), acked, and rejected as invalid by the coordinator");
+           "Traces sent (resends included), acked, rejected as invalid by the coordinator, and "
+           "too large for the link (sent as a failed trace in their place)");
   t.sample(static_cast<double>(st.traces_sent), {{"state", "sent"}});
   t.sample(static_cast<double>(st.traces_acked), {{"state", "acked"}});
   t.sample(static_cast<double>(st.traces_rejected), {{"state", "rejected"}});
+  t.sample(static_cast<double>(st.traces_too_large), {{"state", "too_large"}});
   t.family("edgenas_agent_outbox_depth", "gauge", "Traces on disk waiting for an Ack");
   t.sample(static_cast<double>(store_->depth()));
   t.family("edgenas_agent_queued_tasks", "gauge", "Tasks in this box's Job matrix");

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <thread>
+#include <tuple>
 
 #include "agent/io/agent_daemon.hpp"
 #include "common/protocol/admin_client.hpp"
@@ -17,6 +18,7 @@
 #include "common/util/http_status.hpp"
 #include "common/util/log.hpp"
 #include "common/util/table.hpp"
+#include "common/util/utf8.hpp"
 
 using namespace edgenas;
 using nlohmann::json;
@@ -99,6 +101,10 @@ int main(int argc, char** argv) {
   std::string metrics;
   run->add_option("--metrics", metrics,
                   "HOST:PORT serving /metrics (Prometheus) and /healthz (default: off)");
+  std::string bind_retry;
+  run->add_option("--bind-retry", bind_retry,
+                  "how long a taken port is retried at start, e.g. just after a restart "
+                  "(default 5s; 0: give up at once)");
 
   auto* keygen = app.add_subcommand(
       "keygen", "create this agent's CURVE key pair (if missing) and print its public key");
@@ -193,13 +199,13 @@ int main(int argc, char** argv) {
     cfg.profile_path = profile;
   }
   if (!level.empty()) cfg.log_level = level;
-  if (!sample_interval.empty()) {
-    auto d = config::parse_duration_ms(sample_interval);
-    if (!d) {
-      std::cerr << "edgenas-agent: --sample-interval: " << d.error().message << "\n";
+  for (auto [flag, text, out] :
+       {std::tuple{"--sample-interval", &sample_interval, &cfg.sample_interval_ms},
+        std::tuple{"--bind-retry", &bind_retry, &cfg.bind_retry_ms}}) {
+    if (auto s = config::read_duration_flag(flag, *text, *out); !s) {
+      std::cerr << "edgenas-agent: " << s.error().message << "\n";
       return kExitUsage;
     }
-    cfg.sample_interval_ms = *d;
   }
   if (!local_override.empty()) cfg.local_endpoint = local_override;
   if (!coordinator_key.empty()) cfg.coordinator_key = coordinator_key;
@@ -231,7 +237,8 @@ int main(int argc, char** argv) {
     std::unique_ptr<http::StatusServer> status_http;
     if (!cfg.metrics_endpoint.empty()) {
       // healthz: 503 when the agent's loop has not published for 10 s (it does every second).
-      auto h = http::StatusServer::start(cfg.metrics_endpoint, board, std::chrono::seconds(10));
+      auto h = http::StatusServer::start(cfg.metrics_endpoint, board, std::chrono::seconds(10),
+                                         cfg.bind_retry_ms);
       if (!h) {
         std::cerr << "edgenas-agent: " << h.error().message << "\n";
         return kExitFailed;
@@ -271,7 +278,7 @@ int main(int argc, char** argv) {
              {"source", proto::to_json(*s)}};
     for (const auto& d : (*sampler)->devices()) out["devices"].push_back(proto::to_json(d));
     if (json_out) {
-      std::cout << out.dump(2) << "\n";
+      std::cout << utf8::json_text(out, 2) << "\n";
       return 0;
     }
     std::vector<std::vector<std::string>> t;
@@ -310,7 +317,7 @@ int main(int argc, char** argv) {
     auto r = call("status", json::object());
     if (!r) return report(r.error());
     if (json_out) {
-      std::cout << r->dump(2) << "\n";
+      std::cout << utf8::json_text(*r, 2) << "\n";
       return 0;
     }
     const json& s = *r;
@@ -322,7 +329,7 @@ int main(int argc, char** argv) {
               << " dropped at the bound)\n"
               << "power        " << s["source"].value("power_w", 0.0) << " W ("
               << s["power_source"].get<std::string>() << ")\n"
-              << "stats        " << s["stats"].dump() << "\n";
+              << "stats        " << utf8::json_text(s["stats"]) << "\n";
     return 0;
   }
   if (submit->parsed()) {
@@ -361,7 +368,7 @@ int main(int argc, char** argv) {
     auto r = call("task.list", json::object());
     if (!r) return report(r.error());
     if (json_out) {
-      std::cout << r->dump(2) << "\n";
+      std::cout << utf8::json_text(*r, 2) << "\n";
       return 0;
     }
     std::vector<std::vector<std::string>> t;
@@ -399,7 +406,7 @@ int main(int argc, char** argv) {
     auto r = call("search.start", args);
     if (!r) return report(r.error());
     if (json_out) {
-      std::cout << r->dump(2) << "\n";
+      std::cout << utf8::json_text(*r, 2) << "\n";
       return 0;
     }
     std::cout << "search " << (*r)["run_id"].get<std::string>()
@@ -416,7 +423,7 @@ int main(int argc, char** argv) {
     auto r = call("search.status", json::object());
     if (!r) return report(r.error());
     if (json_out) {
-      std::cout << r->dump(2) << "\n";
+      std::cout << utf8::json_text(*r, 2) << "\n";
       return 0;
     }
     const json& st = *r;
@@ -454,7 +461,7 @@ int main(int argc, char** argv) {
     auto r = call("hparams.request", args);
     if (!r) return report(r.error());
     if (json_out) {
-      std::cout << r->dump(2) << "\n";
+      std::cout << utf8::json_text(*r, 2) << "\n";
       return 0;
     }
     const json& h = (*r)["hparams"];

@@ -5,6 +5,7 @@
 //   read-meter read whole meter images digit by digit
 // Exit codes: 0 ok, 1 failed, 2 usage or input error.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -15,6 +16,7 @@
 #include "common/ml/threads.hpp"
 #include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
+#include "common/util/utf8.hpp"
 #include "simulations/meter/meter.hpp"
 
 using namespace edgenas;
@@ -143,6 +145,9 @@ int main(int argc, char** argv) {
                   : progress == "json" ? searchcli::ProgressMode::json
                                        : searchcli::ProgressMode::auto_detect;
     daemon::SignalWatcher signals;
+    // When its agent dies, the pipe its progress goes to has no reader: a write must fail, not
+    // kill the search with SIGPIPE before it keeps its best model for the restarted agent.
+    std::signal(SIGPIPE, SIG_IGN);
     return searchcli::run_command(ro, signals.stop_requested());
   }
 
@@ -187,8 +192,9 @@ int main(int argc, char** argv) {
       conf.push_back(std::round(p[d].item<double>() * 1000) / 1000);
     }
     all.push_back({{"file", path}, {"reading", reading}, {"confidence", conf}});
-    if (!json_out) std::printf("%s\t%s\t%s\n", path.c_str(), reading.c_str(), conf.dump().c_str());
+    if (!json_out)
+      std::printf("%s\t%s\t%s\n", path.c_str(), reading.c_str(), utf8::json_text(conf).c_str());
   }
-  if (json_out) std::cout << all.dump(2) << "\n";
+  if (json_out) std::cout << utf8::json_text(all, 2) << "\n";
   return 0;
 }

@@ -17,6 +17,7 @@
 #include "common/protocol/codec.hpp"
 #include "common/search/search.hpp"
 #include "common/util/rapl.hpp"
+#include "common/util/utf8.hpp"
 
 namespace edgenas::searchcli {
 namespace {
@@ -51,7 +52,7 @@ class Progress {
   bool json_mode() const { return mode_ == ProgressMode::json; }
   void event(const json& e) {
     if (json_mode()) {
-      std::cout << e.dump() << std::endl;  // flushed: the agent reads it line by line
+      std::cout << utf8::json_text(e) << std::endl;  // flushed: the agent reads it line by line
       return;
     }
     if (mode_ == ProgressMode::tty && e["event"] != "trial" && in_line_) {
@@ -401,7 +402,7 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   }
   // results.json last, written whole under a temporary name: its presence means a finished run.
   {
-    std::ofstream(o.out_dir + "/results.json.tmp") << summary.dump(2) << "\n";
+    std::ofstream(o.out_dir + "/results.json.tmp") << utf8::json_text(summary, 2) << "\n";
     std::filesystem::rename(o.out_dir + "/results.json.tmp", o.out_dir + "/results.json", ec);
     if (ec) {
       std::cerr << "edgenas-search: cannot write results.json: " << ec.message() << "\n";

@@ -4,6 +4,7 @@
 
 #include "common/protocol/codec.hpp"
 #include "common/util/log.hpp"
+#include "common/util/utf8.hpp"
 
 namespace edgenas::agent {
 namespace {
@@ -45,7 +46,8 @@ template <class T>
 Expected<T> unpack_blob(const std::string& blob, const char* what) {
   auto oh = proto::unpack_bounded(blob);
   if (!oh) return Error{"store", std::string(what) + ": " + oh.error().message};
-  return proto::read_struct<T>(oh->get(), what);
+  // Repaired, not refused: a row stored by an older agent may hold text that is not UTF-8.
+  return proto::read_struct<T>(oh->get(), what, TextMode::repair);
 }
 
 }  // namespace
@@ -237,7 +239,7 @@ Status AgentStore::save_run(const SearchRun& run) {
       "INSERT INTO search_runs (run_id, body) VALUES (?1, ?2) "
       "ON CONFLICT(run_id) DO UPDATE SET body = excluded.body");
   if (!q) return q.error();
-  q->bind(1, run.run_id).bind(2, to_json(run).dump());
+  q->bind(1, run.run_id).bind(2, utf8::json_text(to_json(run)));
   q->step();
   return q->status();
 }

@@ -175,6 +175,12 @@ Status Trace::validate() const {
   if (outcome.status == TraceStatus::failed && outcome.error.empty()) {
     return Error{"invalid", "outcome.error must say why a failed run failed"};
   }
+  const auto T = context.min_latency_req_ms();
+  if (outcome.met_latency && T && outcome.latency_ms > *T * (1 + 1e-9)) {
+    return Error{"invalid", "outcome.met_latency is true but latency_ms " +
+                                std::to_string(outcome.latency_ms) + " exceeds the tightest T " +
+                                std::to_string(*T)};
+  }
   return ok_status();
 }
 

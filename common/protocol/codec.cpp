@@ -57,6 +57,24 @@ struct EnvelopeFields {
   }
 };
 
+// What can be read of a header whose other fields are wrong, so the error reply names the
+// message it refuses (msg_id) and reaches its agent (agent_id).
+Header addressable_header(const msgpack::object& root) {
+  Header h;
+  for (uint32_t i = 0; i < root.via.map.size; ++i) {
+    const auto& kv = root.via.map.ptr[i];
+    if (kv.key.type != msgpack::type::STR) continue;
+    const std::string_view key(kv.key.via.str.ptr, kv.key.via.str.size);
+    if (key == "msg_id" && kv.val.type == msgpack::type::POSITIVE_INTEGER) {
+      h.msg_id = kv.val.via.u64;
+    } else if (key == "agent_id" && kv.val.type == msgpack::type::STR) {
+      std::string id(kv.val.via.str.ptr, kv.val.via.str.size);
+      if (valid_id(id)) h.agent_id = std::move(id);
+    }
+  }
+  return h;
+}
+
 }  // namespace
 
 std::variant<Envelope, EnvelopeError> decode_envelope(std::string_view bytes) {
@@ -71,7 +89,7 @@ std::variant<Envelope, EnvelopeError> decode_envelope(std::string_view bytes) {
   std::optional<Error> e;
   detail::FieldReader reader(root, "", e);
   f.fields(reader);
-  if (e) return EnvelopeError{{std::string(err::kMalformed), e->message}, std::nullopt};
+  if (e) return EnvelopeError{*e, addressable_header(root)};
 
   Header h;
   h.version = f.version;
@@ -79,8 +97,10 @@ std::variant<Envelope, EnvelopeError> decode_envelope(std::string_view bytes) {
   h.agent_id = f.agent_id;
   h.ts_ms = f.ts_ms;
   if (!h.agent_id.empty() && !valid_id(h.agent_id)) {
+    auto addressable = h;
+    addressable.agent_id.clear();
     return EnvelopeError{
-        {std::string(err::kBadField), "agent_id: must be an id of [A-Za-z0-9._:@-]"}, std::nullopt};
+        {std::string(err::kBadField), "agent_id: must be an id of [A-Za-z0-9._:@-]"}, addressable};
   }
   if (f.version != kProtocolVersion) {
     return EnvelopeError{
@@ -91,7 +111,8 @@ std::variant<Envelope, EnvelopeError> decode_envelope(std::string_view bytes) {
   }
   auto type = msg_type_from_string(f.type);
   if (!type) {
-    return EnvelopeError{{std::string(err::kUnknownType), "unknown message type '" + f.type + "'"},
+    return EnvelopeError{{std::string(err::kUnknownType),
+                          "unknown message type '" + utf8::printable(f.type, 64) + "'"},
                          h};
   }
   h.type = *type;
@@ -104,9 +125,9 @@ std::variant<Envelope, EnvelopeError> decode_envelope(std::string_view bytes) {
       body = &kv.val;
     }
   }
-  if (!body) return EnvelopeError{{std::string(err::kMalformed), "body: is missing"}, h};
+  if (!body) return EnvelopeError{{std::string(err::kBadField), "body: is missing"}, h};
   if (body->type != msgpack::type::MAP) {
-    return EnvelopeError{{std::string(err::kMalformed), "body: must be a map"}, h};
+    return EnvelopeError{{std::string(err::kBadField), "body: must be a map"}, h};
   }
   Envelope env;
   env.header = h;

@@ -17,6 +17,7 @@
 #include "common/protocol/schema.hpp"
 #include "common/util/expected.hpp"
 #include "common/util/msgpack_json.hpp"
+#include "common/util/utf8.hpp"
 
 namespace edgenas::proto {
 
@@ -91,15 +92,16 @@ struct FieldWriter {
     pk.pack_str(static_cast<uint32_t>(k.size()))
         .pack_str_body(k.data(), static_cast<uint32_t>(k.size()));
   }
+  // Strings leave as UTF-8 whatever they hold (a row stored before the decoder checked it).
   template <class F>
   void str(std::string_view k, const std::string& s, F&&, std::string_view) {
     key(k);
-    pk.pack(s);
+    pk.pack(utf8::repaired(s));
   }
   void opt_str(std::string_view k, const std::string& s) {
     if (s.empty()) return;
     key(k);
-    pk.pack(s);
+    pk.pack(utf8::repaired(s));
   }
   template <class T>
   void num(std::string_view k, const T& x, T, T) {
@@ -155,8 +157,9 @@ void write_struct(Packer& pk, const T& value) {
 // Reads fields from one msgpack map; records the first error with its path.
 class FieldReader {
  public:
-  FieldReader(const msgpack::object& map, std::string path, std::optional<Error>& err)
-      : map_(map), path_(std::move(path)), err_(err) {
+  FieldReader(const msgpack::object& map, std::string path, std::optional<Error>& err,
+              TextMode text = TextMode::strict)
+      : map_(map), path_(std::move(path)), err_(err), text_(text) {
     if (map_.type != msgpack::type::MAP) fail(err::kBadField, "must be a map");
   }
 
@@ -166,6 +169,7 @@ class FieldReader {
     if (!o) return;
     if (o->type != msgpack::type::STR) return fail_field(k, "must be a string");
     out.assign(o->via.str.ptr, o->via.str.size);
+    if (!utf8_field(k, out)) return;
     if constexpr (!std::is_same_v<F, std::nullptr_t>) {
       if (!valid(out)) return fail_field(k, "must be " + std::string(what));
     }
@@ -175,6 +179,7 @@ class FieldReader {
     if (!o || o->type == msgpack::type::NIL) return;
     if (o->type != msgpack::type::STR) return fail_field(k, "must be a string");
     out.assign(o->via.str.ptr, o->via.str.size);
+    (void)utf8_field(k, out);
   }
   template <class T>
   void num(std::string_view k, T& out, T min, T max) {
@@ -225,7 +230,8 @@ class FieldReader {
     str(k, s, nullptr, "");
     if (err_) return;
     auto e = parse(s);
-    if (!e) return fail_field(k, "'" + s + "' is not one of the allowed names");
+    if (!e)
+      return fail_field(k, "'" + utf8::printable(s, 64) + "' is not one of the allowed names");
     out = *e;
   }
   template <class T>
@@ -241,7 +247,7 @@ class FieldReader {
     out.clear();
     out.resize(n);
     for (uint32_t i = 0; i < n && !err_; ++i) {
-      FieldReader sub(o->via.array.ptr[i], child(k) + "[" + std::to_string(i) + "]", err_);
+      FieldReader sub(o->via.array.ptr[i], child(k) + "[" + std::to_string(i) + "]", err_, text_);
       if (!err_) out[i].fields(sub);
       if (!err_) sub.check(out[i]);
     }
@@ -264,7 +270,7 @@ class FieldReader {
   void obj(std::string_view k, T& out) {
     const auto* o = required(k);
     if (!o) return;
-    FieldReader sub(*o, child(k), err_);
+    FieldReader sub(*o, child(k), err_, text_);
     if (!err_) out.fields(sub);
     if (!err_) sub.check(out);
   }
@@ -273,14 +279,14 @@ class FieldReader {
     const auto* o = find(k);
     if (!o || o->type == msgpack::type::NIL) return;
     out.emplace();
-    FieldReader sub(*o, child(k), err_);
+    FieldReader sub(*o, child(k), err_, text_);
     if (!err_) out->fields(sub);
     if (!err_) sub.check(*out);
   }
   void any(std::string_view k, nlohmann::json& out) {
     const auto* o = find(k);
     if (!o) return;  // free-form fields default to {} when absent
-    auto j = msgpack_to_json(*o);
+    auto j = msgpack_to_json(*o, text_);
     if (!j) return fail_field(k, j.error().message);
     out = std::move(*j);
   }
@@ -322,6 +328,17 @@ class FieldReader {
   void fail_field(std::string_view k, const std::string& msg) {
     if (!err_) err_ = Error{std::string(err::kBadField), child(k) + ": " + msg};
   }
+  // Strict: refuses a string that is not UTF-8. Repair: mends it in place.
+  bool utf8_field(std::string_view k, std::string& s) {
+    const auto at = utf8::first_invalid(s);
+    if (at == utf8::kValid) return true;
+    if (text_ == TextMode::repair) {
+      s = utf8::repaired(s);
+      return true;
+    }
+    fail_field(k, "is not valid UTF-8 (byte " + std::to_string(at) + ")");
+    return false;
+  }
   template <class T>
   void out_of_range(std::string_view k, T min, T max) {
     std::string lo, hi;
@@ -338,16 +355,19 @@ class FieldReader {
   const msgpack::object& map_;
   std::string path_;
   std::optional<Error>& err_;
+  TextMode text_;
 };
 
 }  // namespace detail
 
-// Reads a struct from a decoded msgpack map; path prefixes error messages.
+// Reads a struct from a decoded msgpack map; path prefixes error messages. TextMode::repair is
+// for what this side stored itself (see msgpack_json.hpp); bytes from a peer are strict.
 template <class T>
-Expected<T> read_struct(const msgpack::object& obj, const std::string& path = "") {
+Expected<T> read_struct(const msgpack::object& obj, const std::string& path = "",
+                        TextMode text = TextMode::strict) {
   T out{};
   std::optional<Error> err;
-  detail::FieldReader reader(obj, path, err);
+  detail::FieldReader reader(obj, path, err, text);
   if (!err) out.fields(reader);
   if (!err) reader.check(out);
   if (err) return *err;

@@ -46,6 +46,18 @@ std::string_view to_string(CommandAction a) {
   return "?";
 }
 
+Status Register::validate() const {
+  if (devices.empty() || devices.front().name != "cpu")
+    return Error{"invalid", "devices: the first device must be 'cpu'"};
+  for (std::size_t i = 1; i < devices.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (devices[i].name == devices[j].name)
+        return Error{"invalid", "devices: device '" + devices[i].name + "' is listed twice"};
+    }
+  }
+  return ok_status();
+}
+
 std::optional<CommandAction> command_action_from_string(std::string_view s) {
   for (auto [action, name] : kActionNames) {
     if (name == s) return action;

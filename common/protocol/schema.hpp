@@ -70,6 +70,8 @@ struct Register {
     v.str("power_source", power_source, nullptr, "");
     v.opt_str("profile", profile);
   }
+  // As a Context's Source matrix: devices[0] is the CPU, no device twice.
+  Status validate() const;
 };
 
 // The agent's state that a restarted coordinator has lost and gets back in Reregister.
@@ -147,6 +149,10 @@ struct SearchProgress {
   }
 };
 
+inline bool valid_activity(std::string_view a) {
+  return a == "idle" || a == "searching";
+}
+
 struct Heartbeat {
   uint64_t seq = 0;
   SourceMatrix source;
@@ -161,7 +167,7 @@ struct Heartbeat {
     v.obj("source", source);
     v.num("queued_tasks", queued_tasks, 0, static_cast<int>(limits::kMaxQueuedTasks));
     v.num("outbox_depth", outbox_depth, int64_t{0}, INT64_MAX);
-    v.str("activity", activity, nullptr, "");
+    v.str("activity", activity, valid_activity, "\"idle\" or \"searching\"");
     v.opt_obj("search", search);
   }
 };

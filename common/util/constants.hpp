@@ -19,11 +19,20 @@ inline constexpr int64_t kReconnectBackoffMaxMs = 15'000;
 inline constexpr int64_t kTraceResendAfterMs = 10'000;
 // A HparamRequest with no reply is retried after this long.
 inline constexpr int64_t kHparamRequestTimeoutMs = 5'000;
+// The coordinator answers a resent request_id with its first reply for this long (bounded in
+// entries: at 10 000 agents about one request each).
+inline constexpr int64_t kReplyMemoryMs = 5 * 60'000;
+inline constexpr std::size_t kReplyMemoryEntries = 20'000;
 
 // --- Wire limits (untrusted input) ------------------------------------------------------------
 // ZMQ_MAXMSGSIZE on every socket that reads from the network: a peer sending more is
 // disconnected by libzmq before the bytes reach a decoder.
-inline constexpr int64_t kMaxMessageBytes = 1 << 20;  // 1 MiB
+inline constexpr int64_t kMaxMessageBytes = 1 << 20;  // 1 MiB: a message's payload, at most
+// ZMQ_MAXMSGSIZE counts what arrives on the wire, which with CURVE is the payload plus 33 bytes
+// of box (command name, nonce, MAC, flags). Sockets allow this much more, so the advertised
+// payload limit is the one that holds, and a payload just over it gets a `too_large` reply.
+inline constexpr int64_t kTransportOverheadBytes = 64;
+inline constexpr int64_t kMaxWireMessageBytes = kMaxMessageBytes + kTransportOverheadBytes;
 // msgpack::unpack_limit: a declared array/map count is checked before any allocation.
 inline constexpr std::size_t kMaxArrayItems = 4096;
 inline constexpr std::size_t kMaxMapPairs = 256;

@@ -1,5 +1,7 @@
 #include "common/util/http_status.hpp"
 
+#include <fcntl.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -7,6 +9,7 @@
 #include <thread>
 
 #include "common/util/log.hpp"
+#include "common/util/ports.hpp"
 
 namespace edgenas::http {
 
@@ -30,6 +33,13 @@ std::pair<std::string, std::chrono::milliseconds> StatusBoard::snapshot() const 
 }
 
 namespace {
+
+// Asio opens and accepts sockets without close-on-exec: a child a daemon starts would inherit
+// them (and hold the port after the daemon died). The spawn path closes them too; this keeps
+// any other exec safe.
+void close_on_exec(int fd) {
+  ::fcntl(fd, F_SETFD, ::fcntl(fd, F_GETFD) | FD_CLOEXEC);
+}
 
 // One connection: read a request, answer, repeat while keep-alive; 5 s per request.
 class Session : public std::enable_shared_from_this<Session> {
@@ -120,7 +130,10 @@ struct StatusServer::Impl {
   void accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket s) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<Session>(std::move(s), *board, stale)->start();
+      if (!ec) {
+        close_on_exec(s.native_handle());
+        std::make_shared<Session>(std::move(s), *board, stale)->start();
+      }
       accept();
     });
   }
@@ -130,7 +143,8 @@ StatusServer::StatusServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 
 Expected<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& endpoint,
                                                             const StatusBoard& board,
-                                                            std::chrono::milliseconds stale_after) {
+                                                            std::chrono::milliseconds stale_after,
+                                                            int64_t bind_retry_ms) {
   const auto colon = endpoint.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == endpoint.size())
     return Error{"config", "metrics endpoint '" + endpoint + "' is not HOST:PORT"};
@@ -154,11 +168,18 @@ Expected<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& e
   if (ec)
     return Error{"config", "metrics endpoint '" + endpoint + "': bad address: " + ec.message()};
   const tcp::endpoint ep(addr, static_cast<uint16_t>(port));
-  impl->acceptor.open(ep.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(ep, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Error{"bind", "cannot serve /metrics on " + endpoint + ": " + ec.message()};
+  auto listen = [&]() -> Status {
+    beast::error_code e;
+    if (impl->acceptor.is_open()) impl->acceptor.close(e);
+    impl->acceptor.open(ep.protocol(), e);
+    if (!e) close_on_exec(impl->acceptor.native_handle());
+    if (!e) impl->acceptor.set_option(asio::socket_base::reuse_address(true), e);
+    if (!e) impl->acceptor.bind(ep, e);
+    if (!e) impl->acceptor.listen(asio::socket_base::max_listen_connections, e);
+    if (e) return Error{"bind", "cannot serve /metrics on " + endpoint + ": " + e.message()};
+    return ok_status();
+  };
+  if (auto s = net::bind_with_retry(listen, endpoint, bind_retry_ms); !s) return s.error();
   impl->accept();
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] {

@@ -34,7 +34,8 @@ class StatusServer {
   // endpoint: "HOST:PORT" (PORT 0: any free port). Binds now: a busy port is an error.
   static Expected<std::unique_ptr<StatusServer>> start(const std::string& endpoint,
                                                        const StatusBoard& board,
-                                                       std::chrono::milliseconds stale_after);
+                                                       std::chrono::milliseconds stale_after,
+                                                       int64_t bind_retry_ms = 0);
   ~StatusServer();
   int port() const;
 

@@ -1,5 +1,7 @@
 #include "common/util/log.hpp"
 
+#include "common/util/utf8.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -16,7 +18,8 @@ std::mutex g_mu;
 std::atomic<int> g_level{static_cast<int>(Level::info)};
 std::string g_component = "edgenas";
 
-void append_quoted(std::string& out, std::string_view s) {
+void append_quoted(std::string& out, std::string_view raw) {
+  const std::string s = utf8::repaired(raw);  // a field may hold an agent's bytes
   out += '"';
   for (char ch : s) {
     if (ch == '"' || ch == '\\') {

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +60,28 @@ void format_int(long v, char* buf) {
   } while (v > 0 && n < 23);
   for (int i = 0; i < n; ++i) buf[i] = tmp[n - 1 - i];
   buf[n] = '\0';
+}
+
+// Whether pid is a live process: not gone and not a zombie (an adopted child that exited is a
+// zombie until its new parent, often init, reaps it; kill(pid, 0) still succeeds on it).
+bool running(const std::string& proc_root, int pid) {
+  if (::kill(pid, 0) != 0) return false;
+  const std::string stat = read_file(proc_root + "/" + std::to_string(pid) + "/stat");
+  const auto close = stat.rfind(')');
+  return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z';
+}
+
+// Closes every descriptor from `first` up, between fork and exec (async-signal-safe).
+void close_from(int first) {
+#ifdef SYS_close_range
+  if (::syscall(SYS_close_range, static_cast<unsigned>(first), ~0U, 0U) == 0) return;
+#endif
+  // Kernels before 5.9: every possible descriptor number.
+  struct rlimit rl {};
+  const long max = ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                       ? static_cast<long>(rl.rlim_cur)
+                       : 65536;
+  for (long fd = first; fd < max; ++fd) ::close(static_cast<int>(fd));
 }
 
 }  // namespace
@@ -169,6 +192,7 @@ Expected<int> ProcessLauncher::spawn(const ChildSpec& spec) {
   const rlim_t data_limit = static_cast<rlim_t>(spec.limits.memory_mb) << 20;
   const pid_t parent = ::getpid();
   const int spec_nice = spec.nice;
+  const int death_signal = spec.parent_death_signal;
 
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -180,8 +204,8 @@ Expected<int> ProcessLauncher::spawn(const ChildSpec& spec) {
   if (pid == 0) {
     // Child: only async-signal-safe calls from here to exec.
     ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(127);  // the agent already died
+    ::prctl(PR_SET_PDEATHSIG, death_signal);
+    if (::getppid() != parent) ::_exit(127);  // the parent already died
     char pid_text[24];
     format_int(static_cast<long>(::getpid()), pid_text);
     for (const auto& path : join) {
@@ -203,6 +227,7 @@ Expected<int> ProcessLauncher::spawn(const ChildSpec& spec) {
     if (devnull >= 0) ::dup2(devnull, 0);
     ::dup2(pipe_fds[1], 1);
     ::dup2(log_fd, 2);
+    close_from(3);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
@@ -216,7 +241,7 @@ Expected<int> ProcessLauncher::spawn(const ChildSpec& spec) {
 }
 
 std::optional<int> ProcessLauncher::adopt(int pid, const std::string& expected_binary) {
-  if (pid <= 0 || ::kill(pid, 0) != 0) return std::nullopt;
+  if (pid <= 0 || !running(proc_root_, pid)) return std::nullopt;
   // Only a process running the search binary (a pid may have been reused).
   std::error_code ec;
   const auto exe = fs::read_symlink(proc_root_ + "/" + std::to_string(pid) + "/exe", ec);
@@ -239,7 +264,7 @@ std::optional<ChildExit> ProcessLauncher::poll(int handle) {
   auto it = children_.find(handle);
   if (it == children_.end()) return ChildExit{0, 0};
   if (it->second.adopted) {
-    if (::kill(handle, 0) == 0) return std::nullopt;
+    if (running(proc_root_, handle)) return std::nullopt;
     forget(handle);
     return ChildExit{0, 0};  // not ours to wait for: results.json tells how it went
   }

@@ -1,14 +1,19 @@
 #pragma once
 // Child processes of the daemons (the agent's edgenas-search runs, the coordinator's predictor
 // trainings): fork/exec with stdout on a pipe (progress events, read without blocking), stderr
-// appended to a log file, its own process group, and SIGTERM when the parent dies
-// (PR_SET_PDEATHSIG). Limits, when a ChildSpec asks for them:
+// appended to a log file, its own process group, and a signal when the parent dies
+// (PR_SET_PDEATHSIG; the child checks after setting it that its parent is still the one that
+// forked it). The child gets stdin (/dev/null), stdout and stderr and no other descriptor of the
+// parent's: every descriptor from 3 up is closed before exec (close_range), whether or not it
+// was opened close-on-exec, so a child never holds a daemon's listening sockets or files.
+// Limits, when a ChildSpec asks for them:
 //   - a cgroup per child when one can be created: v2 (cpu.max, memory.max; the parent moves
 //     itself into a leaf "daemon" group first, as v2's no-internal-processes rule requires) or v1
 //     (cpu.cfs_quota_us, memory.limit_in_bytes), removed when the child is gone;
 //   - otherwise RLIMIT_DATA (heap and anonymous mappings) for memory;
 //   - always a CPU affinity mask of that many CPUs.
 // limits_applied() says which, and the run's log and status show it.
+#include <csignal>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,6 +35,10 @@ struct ChildSpec {
   ChildLimits limits;
   std::string name;  // for the cgroup and logs
   int nice = 0;      // added to the child's scheduling niceness
+  // Sent to the child when the parent dies. SIGTERM lets edgenas-search keep its best model for
+  // the restarted agent to adopt; a predictor training, whose result nobody would record, gets
+  // SIGKILL.
+  int parent_death_signal = SIGTERM;
 };
 struct ChildExit {
   int exit_code = 0;  // when it exited

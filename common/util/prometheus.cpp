@@ -3,10 +3,14 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/util/utf8.hpp"
+
 namespace edgenas::prom {
 namespace {
 
-std::string escape(const std::string& v) {
+// Label values must be UTF-8 (the exposition format); a value may come from an agent.
+std::string escape(const std::string& raw) {
+  const std::string v = utf8::repaired(raw);
   std::string o;
   o.reserve(v.size());
   for (char c : v) {

@@ -1,4 +1,5 @@
 #include "coordinator/core/admin.hpp"
+#include "common/util/utf8.hpp"
 
 #include <atomic>
 
@@ -200,7 +201,7 @@ Expected<json> AdminService::traces_page(const json& args, bool full) {
                  {"met_latency", t.outcome.met_latency},
                  {"energy_mj", t.outcome.energy_mj}};
     }
-    const std::size_t size = row.dump().size();
+    const std::size_t size = utf8::json_text(row).size();
     if (!out.empty() && bytes + size > 512 * 1024) break;  // the rest goes on the next page
     bytes += size;
     out.push_back(std::move(row));

@@ -40,6 +40,22 @@ void CoordinatorCore::reply_error(const std::string& routing_id, const std::stri
   out.push_back({routing_id, encode_to(agent_id, e)});
 }
 
+const proto::HparamReply* CoordinatorCore::recent_reply(const std::string& key) {
+  const int64_t now = clock_.now_ms();
+  while (!recent_order_.empty() && (now - recent_order_.front().first > limits::kReplyMemoryMs ||
+                                    recent_order_.size() > limits::kReplyMemoryEntries)) {
+    recent_replies_.erase(recent_order_.front().second);
+    recent_order_.pop_front();
+  }
+  auto it = recent_replies_.find(key);
+  return it == recent_replies_.end() ? nullptr : &it->second;
+}
+
+void CoordinatorCore::remember_reply(const std::string& key, const proto::HparamReply& reply) {
+  recent_replies_[key] = reply;
+  recent_order_.emplace_back(clock_.now_ms(), key);
+}
+
 proto::Welcome CoordinatorCore::welcome(bool restored) const {
   proto::Welcome w;
   w.coordinator_epoch = cfg_.epoch;
@@ -62,7 +78,16 @@ void CoordinatorCore::on_message(const std::string& routing_id, std::string_view
   }
   auto& env = std::get<proto::Envelope>(decoded);
   metrics_.messages_in[static_cast<std::size_t>(env.header.type)]++;
-  dispatch(routing_id, env, out, peer_key);
+  try {
+    dispatch(routing_id, env, out, peer_key);
+  } catch (const std::exception& e) {
+    log::error("handling a message failed", {{"agent", env.header.agent_id},
+                                             {"type", proto::to_string(env.header.type)},
+                                             {"error", e.what()}});
+    reply_error(routing_id, env.header.agent_id, proto::err::kInternal,
+                std::string("the coordinator could not handle this message: ") + e.what(),
+                env.header.msg_id, out);
+  }
 }
 
 void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envelope& env,
@@ -82,6 +107,17 @@ void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envel
     if (auto s = authorize_(peer_key, agent_id); !s) return fail(s.error());
   }
 
+  const bool registration =
+      env.header.type == MsgType::register_agent || env.header.type == MsgType::reregister;
+  if (registration && registry_.repeats_registration(agent_id, routing_id)) {
+    // Queued during an outage or resent while the agent waited: the session it asks for exists.
+    // The same Welcome again (the agent ignores a second one); nothing changes or is counted.
+    metrics_.repeated_registrations++;
+    log::debug("repeated registration answered", {{"agent", agent_id}, {"msg_id", ref}});
+    const bool restored = registry_.find(agent_id)->stored.registrations > 1;
+    out.push_back({routing_id, encode_to(agent_id, welcome(restored))});
+    return;
+  }
   switch (env.header.type) {
     case MsgType::register_agent: {
       auto reg = proto::decode_body<proto::Register>(env);
@@ -96,11 +132,13 @@ void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envel
     case MsgType::reregister: {
       auto rr = proto::decode_body<proto::Reregister>(env);
       if (!rr) return fail(rr.error());
-      registry_.on_reregister(agent_id, routing_id, *rr);
+      const auto how = registry_.on_reregister(agent_id, routing_id, *rr);
       log::info("agent reregistered", {{"agent", agent_id},
+                                       {"known", how == Admission::restored},
                                        {"queued_tasks", rr->state.queue.tasks.size()},
                                        {"outbox_depth", rr->state.outbox_depth}});
-      out.push_back({routing_id, encode_to(agent_id, welcome(true))});
+      // restored: this coordinator knew the agent (its store had it), not a stranger.
+      out.push_back({routing_id, encode_to(agent_id, welcome(how == Admission::restored))});
       return;
     }
     default:
@@ -119,12 +157,16 @@ void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envel
       auto hb = proto::decode_body<proto::Heartbeat>(env);
       if (!hb) return fail(hb.error());
       registry_.seen(*entry, routing_id);
+      out.push_back({routing_id, encode_to(agent_id, proto::HeartbeatAck{hb->seq})});
+      // A seq not above the last one is a late or repeated heartbeat: acked, its state older
+      // than what the coordinator has.
+      if (entry->heartbeat_seq && hb->seq <= *entry->heartbeat_seq) return;
+      entry->heartbeat_seq = hb->seq;
       entry->stored.state.source = hb->source;
       entry->stored.state.outbox_depth = hb->outbox_depth;
       entry->activity = hb->activity;
       entry->search = hb->search;
       entry->stale = true;
-      out.push_back({routing_id, encode_to(agent_id, proto::HeartbeatAck{hb->seq})});
       return;
     }
     case MsgType::queue_report: {
@@ -142,7 +184,14 @@ void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envel
       auto req = proto::decode_body<proto::HparamRequest>(env);
       if (!req) return fail(req.error());
       registry_.seen(*entry, routing_id);
+      const std::string key = agent_id + "/" + req->request_id;
+      if (const auto* again = recent_reply(key)) {
+        metrics_.repeated_hparam_requests++;
+        out.push_back({routing_id, encode_to(agent_id, *again)});
+        return;
+      }
       auto reply = hparams_.choose(agent_id, *req);
+      remember_reply(key, reply);
       metrics_.hparam_replies++;
       metrics_.hparam_replies_by[{reply.predictor_version, reply.policy}]++;
       out.push_back({routing_id, encode_to(agent_id, reply)});

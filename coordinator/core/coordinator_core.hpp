@@ -5,11 +5,13 @@
 // registry changes) in one transaction and only then produces the Acks: an Ack always means
 // "on disk", and nothing but an Ack waits for the disk.
 #include <array>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/protocol/codec.hpp"
@@ -42,6 +44,8 @@ struct Metrics {
   std::map<std::pair<int, std::string>, int64_t> hparam_replies_by;  // (version, policy)
   int64_t agents_died = 0;
   int64_t commands_sent = 0;
+  int64_t repeated_registrations = 0;    // answered, not counted as registrations
+  int64_t repeated_hparam_requests = 0;  // a request_id answered before: the same reply again
 };
 
 // Everything one group commit writes, and whom to ack afterwards.
@@ -60,8 +64,14 @@ class CoordinatorCore {
   // Loads known agents from the store (as offline until they reregister).
   Status start();
   // peer_key: the sender's CURVE public key (Z85) when the link is encrypted, else "".
+  // Never throws: a fault while handling one message is an `internal` error for that message.
   void on_message(const std::string& routing_id, std::string_view bytes, std::vector<Outgoing>& out,
                   const std::string& peer_key = "");
+  // Refuses what the io layer could not hand over as one message (e.g. several frames).
+  void refuse(const std::string& routing_id, std::string_view code, const std::string& message,
+              std::vector<Outgoing>& out) {
+    reply_error(routing_id, "", code, message, 0, out);
+  }
   // Checks every message's key against the agent id it claims (KeyRegistry::authorize_sender).
   void set_authorizer(std::function<Status(const std::string&, const std::string&)> f) {
     authorize_ = std::move(f);
@@ -121,6 +131,12 @@ class CoordinatorCore {
   };
   std::vector<PendingTrace> pending_traces_;
   std::vector<ReplyRecord> pending_replies_;
+  // Replies by (agent id, request id) for a few minutes: a resent request gets the same answer
+  // and is recorded once.
+  std::unordered_map<std::string, proto::HparamReply> recent_replies_;
+  std::deque<std::pair<int64_t, std::string>> recent_order_;  // (when, key), oldest first
+  const proto::HparamReply* recent_reply(const std::string& key);
+  void remember_reply(const std::string& key, const proto::HparamReply& reply);
   std::function<Status(const std::string&, const std::string&)> authorize_;
 };
 

@@ -37,10 +37,19 @@ AgentEntry& Registry::admit(const std::string& agent_id, const std::string& rout
   e.stored.registrations += 1;
   e.stored.last_seen_ms = clock_.wall_ms();
   e.routing_id = routing_id;
+  e.registered_via = routing_id;
+  e.heartbeat_seq.reset();
   e.last_seen_mono_ms = clock_.now_ms();
   e.liveness = Liveness::alive;
   mark_dirty(e);
   return e;
+}
+
+bool Registry::repeats_registration(const std::string& agent_id,
+                                    const std::string& routing_id) const {
+  const AgentEntry* e = find(agent_id);
+  return e && e->liveness == Liveness::alive && !e->registered_via.empty() &&
+         e->registered_via == routing_id;
 }
 
 Admission Registry::on_register(const std::string& agent_id, const std::string& routing_id,
@@ -60,7 +69,7 @@ Admission Registry::on_reregister(const std::string& agent_id, const std::string
   // The agent is authoritative about its own queue and resources: take them as sent.
   e.stored.state = rr.state;
   e.queue_revision = 0;
-  return Admission::restored;
+  return known ? Admission::restored : Admission::new_agent;
 }
 
 AgentEntry* Registry::session(const std::string& agent_id) {

@@ -22,9 +22,13 @@ std::string_view to_string(Liveness l);
 struct AgentEntry {
   StoredAgent stored;
   std::string routing_id;  // the ROUTER identity of its current connection
+  // The connection its session was registered on: a later Register or Reregister on the same
+  // connection while it is alive is a repeat (queued during an outage, resent while waiting).
+  std::string registered_via;
   int64_t last_seen_mono_ms = 0;
   Liveness liveness = Liveness::offline;
   uint64_t queue_revision = 0;
+  std::optional<uint64_t> heartbeat_seq;        // the last one taken in this session
   std::string activity;                         // from the last heartbeat
   std::optional<proto::SearchProgress> search;  // from the last heartbeat, while one runs
   bool dirty = false;  // must be written to the store (registration, queue, death)
@@ -44,6 +48,9 @@ class Registry {
                         const proto::Register& reg);
   Admission on_reregister(const std::string& agent_id, const std::string& routing_id,
                           const proto::Reregister& rr);
+  // Whether a (Re)register is a repeat of the registration the agent's session already has:
+  // the agent is alive and registered on this same connection.
+  bool repeats_registration(const std::string& agent_id, const std::string& routing_id) const;
   // The agent's entry if it has a session in this epoch (registered since start), else null.
   AgentEntry* session(const std::string& agent_id);
   // Any message from an agent with a session: refreshes liveness and its routing id.

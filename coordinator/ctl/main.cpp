@@ -13,6 +13,7 @@
 #include "common/protocol/curve.hpp"
 #include "common/util/config.hpp"
 #include "common/util/table.hpp"
+#include "common/util/utf8.hpp"
 
 using nlohmann::json;
 using namespace edgenas;
@@ -48,8 +49,10 @@ std::string fmt(double v, int prec = 2) {
   return buf;
 }
 
+// A value for a table cell or a line of plain output: text from agents is escaped (invalid
+// UTF-8 and control bytes as \xNN), so a hostile hostname cannot garble the admin's terminal.
 std::string str(const json& j) {
-  if (j.is_string()) return j.get<std::string>();
+  if (j.is_string()) return utf8::printable(j.get<std::string>(), 4096);
   if (j.is_null()) return "-";
   if (j.is_number_float()) return fmt(j.get<double>());
   if (j.is_array()) {
@@ -57,7 +60,16 @@ std::string str(const json& j) {
     for (const auto& x : j) out += (out.empty() ? "" : ",") + str(x);
     return out;
   }
-  return j.dump();
+  return utf8::json_text(j);
+}
+
+// The newest training failure, when the last training failed (predictor list, fleet status).
+void print_last_failure(const json& r) {
+  const json& f = r.value("last_failure", json());
+  if (f.is_null()) return;
+  std::cout << "last training FAILED: v" << f["version"] << " on " << f["traces"]
+            << " traces: " << str(f["note"])
+            << " (the next starts when new traces arrive, or by `predictor train`)\n";
 }
 
 // "--since 1h" (ago) or "--since @1700000000000" (absolute ms).
@@ -79,7 +91,8 @@ Expected<int64_t> parse_since(const std::string& s) {
 }
 
 std::string csv_cell(const json& j) {
-  std::string s = j.is_string() ? j.get<std::string>() : (j.is_null() ? "" : j.dump());
+  std::string s = j.is_string() ? utf8::repaired(j.get<std::string>())
+                                : (j.is_null() ? "" : utf8::json_text(j));
   if (s.find_first_of(",\"\n") != std::string::npos) {
     std::string q = "\"";
     for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
@@ -258,7 +271,7 @@ int main(int argc, char** argv) {
     curve = proto::CurveClient{*server_pub, *pair};
   }
   proto::AdminClient client(g.admin, *timeout, curve);
-  auto print_json = [](const json& j) { std::cout << j.dump(2) << "\n"; };
+  auto print_json = [](const json& j) { std::cout << utf8::json_text(j, 2) << "\n"; };
 
   if (status->parsed()) {
     auto r = client.call("status");
@@ -278,8 +291,8 @@ int main(int argc, char** argv) {
               << s["dead_after_missed"] << " missed\n"
               << "hparams       policy " << str(s["hparam_policy"]) << ", " << s["hparam_replies"]
               << " replies since start\n"
-              << "messages in   " << s["messages_in"].dump() << "\n"
-              << "errors        " << s["errors"].dump() << "\n";
+              << "messages in   " << utf8::json_text(s["messages_in"]) << "\n"
+              << "errors        " << utf8::json_text(s["errors"]) << "\n";
     return 0;
   }
   if (agents_list->parsed()) {
@@ -369,7 +382,7 @@ int main(int argc, char** argv) {
                  fmt(t["energy_mj"].get<double>(), 3)});
           }
         } else if (format == "jsonl") {
-          os << t.dump() << "\n";
+          os << utf8::json_text(t) << "\n";
         } else {
           json flat = json::object();
           flatten(t, "", flat);
@@ -462,6 +475,7 @@ int main(int argc, char** argv) {
                 rows);
     std::cout << "serving: " << str((*r)["serving"]) << "; explore share " << (*r)["explore"]
               << "\n";
+    print_last_failure(*r);
     return 0;
   }
   if (pred_show->parsed()) {
@@ -537,6 +551,7 @@ int main(int argc, char** argv) {
     for (const auto& p : (*r)["past_rollouts"])
       std::cout << "past: v" << p["version"] << " " << str(p["state"]) << ": " << str(p["note"])
                 << "\n";
+    print_last_failure(*r);
     return 0;
   }
   if (pred_promote->parsed() || pred_rollback->parsed()) {

@@ -60,9 +60,9 @@ Status load_config(const std::string& path, Options& o) {
     const std::string w = path + ": [predictor]";
     if (auto s = config::check_keys(
             *p,
-            {"enabled", "trainer", "dir", "explore", "retrain_every", "retrain_after_traces",
-             "min_traces", "gate_margin", "auto_promote", "train_budget", "train_timeout",
-             "targets", "rollout_margin", "rollout_min_traces"},
+            {"enabled", "trainer", "dir", "explore", "explore_wide", "retrain_every",
+             "retrain_after_traces", "min_traces", "gate_margin", "auto_promote", "train_budget",
+             "train_timeout", "targets", "rollout_margin", "rollout_min_traces"},
             w);
         !s)
       return s;
@@ -71,6 +71,7 @@ Status load_config(const std::string& path, Options& o) {
     EDGENAS_CONFIG_READ(config::get_string(*p, "trainer", w), P.trainer);
     EDGENAS_CONFIG_READ(config::get_string(*p, "dir", w), P.dir);
     EDGENAS_CONFIG_READ(config::get_double(*p, "explore", w, 0, 1), P.explore);
+    EDGENAS_CONFIG_READ(config::get_double(*p, "explore_wide", w, 0, 1), P.explore_wide);
     EDGENAS_CONFIG_READ(config::get_duration_ms(*p, "retrain_every", w), P.retrain_every_ms);
     EDGENAS_CONFIG_READ(config::get_int(*p, "retrain_after_traces", w, 0, 100'000'000),
                         P.retrain_after_traces);
@@ -96,7 +97,7 @@ Status load_config(const std::string& path, Options& o) {
   if (auto s =
           config::check_keys(*c,
                              {"agent_endpoint", "admin_endpoint", "database", "heartbeat_interval",
-                              "dead_after_missed", "log_level", "metrics_endpoint"},
+                              "dead_after_missed", "log_level", "metrics_endpoint", "bind_retry"},
                              where);
       !s) {
     return s;
@@ -111,6 +112,7 @@ Status load_config(const std::string& path, Options& o) {
   if (dead) o.dead_after_missed = static_cast<int>(*dead);
   EDGENAS_CONFIG_READ(config::get_string(*c, "log_level", where), o.log_level);
   EDGENAS_CONFIG_READ(config::get_string(*c, "metrics_endpoint", where), o.metrics_endpoint);
+  EDGENAS_CONFIG_READ(config::get_duration_ms(*c, "bind_retry", where), o.server.bind_retry_ms);
   return ok_status();
 }
 
@@ -155,6 +157,10 @@ int main(int argc, char** argv) {
   std::string metrics;
   app.add_option("--metrics", metrics,
                  "HOST:PORT serving /metrics (Prometheus) and /healthz (default: off)");
+  std::string bind_retry;
+  app.add_option("--bind-retry", bind_retry,
+                 "how long a taken port is retried at start, e.g. just after a restart "
+                 "(default 5s; 0: give up at once)");
   bool check_config = false;
   app.add_flag("--check-config", check_config,
                "read the config and flags, report what is wrong (exit 2) or 'config ok' (exit 0)");
@@ -184,6 +190,10 @@ int main(int argc, char** argv) {
   if (!metrics.empty()) o.metrics_endpoint = metrics;
   if (!config::parse_duration_ms(o.predictor.train_budget)) {
     std::cerr << "edgenas-coordinator: --train-budget must be a duration like 2m\n";
+    return 2;
+  }
+  if (auto s = config::read_duration_flag("--bind-retry", bind_retry, o.server.bind_retry_ms); !s) {
+    std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
     return 2;
   }
   if (!hb.empty()) {
@@ -306,7 +316,8 @@ int main(int argc, char** argv) {
   if (!o.metrics_endpoint.empty()) {
     auto h = http::StatusServer::start(
         o.metrics_endpoint, board,
-        std::chrono::milliseconds(std::max<int64_t>(5000, 3 * cfg.heartbeat_interval_ms)));
+        std::chrono::milliseconds(std::max<int64_t>(5000, 3 * cfg.heartbeat_interval_ms)),
+        o.server.bind_retry_ms);
     if (!h) {
       std::cerr << "edgenas-coordinator: " << h.error().message << "\n";
       return 1;

@@ -26,6 +26,10 @@ std::string render_metrics(const MetricsSources& s) {
   }
   t.family("edgenas_agents_died_total", "counter", "Agents declared dead (missed heartbeats)");
   t.sample(static_cast<double>(m.agents_died));
+  t.family("edgenas_registrations_repeated_total", "counter",
+           "Registers repeated on a connection that already has its session (answered, not "
+           "counted)");
+  t.sample(static_cast<double>(m.repeated_registrations));
   t.family("edgenas_messages_received_total", "counter", "Agent messages received, by type");
   for (int i = 0; i <= static_cast<int>(proto::MsgType::admin_response); ++i) {
     const auto type = static_cast<proto::MsgType>(i);
@@ -69,6 +73,9 @@ std::string render_metrics(const MetricsSources& s) {
              "Predictor trainings since start, by outcome (started, failed, candidate, rejected)");
     for (const auto& [outcome, n] : s.predictor->training_runs())
       t.sample(static_cast<double>(n), {{"outcome", outcome}});
+    t.family("edgenas_predictor_last_training_failed", "gauge",
+             "1 while the newest predictor training failed (predictor list says why)");
+    t.sample(s.predictor->last_training_failed() ? 1 : 0);
   }
   s.server.write_metrics(t);
   t.family("edgenas_uptime_seconds", "gauge", "Seconds since the coordinator started");

@@ -2,11 +2,12 @@
 
 #include "common/protocol/codec.hpp"
 #include "common/util/log.hpp"
+#include "common/util/ports.hpp"
 
 namespace edgenas::coordinator {
 
 void harden_socket(zmq::socket_t& s) {
-  s.set(zmq::sockopt::maxmsgsize, limits::kMaxMessageBytes);
+  s.set(zmq::sockopt::maxmsgsize, limits::kMaxWireMessageBytes);
   s.set(zmq::sockopt::linger, 1000);
   s.set(zmq::sockopt::sndhwm, 200'000);
   s.set(zmq::sockopt::rcvhwm, 200'000);
@@ -109,11 +110,15 @@ void Server::commit_round(std::vector<Outgoing>& out) {
 Status Server::bind() {
   for (auto [sock, ep] :
        {std::pair{&agents_, cfg_.agent_endpoint}, std::pair{&admin_sock_, cfg_.admin_endpoint}}) {
-    try {
-      sock->bind(ep);
-    } catch (const zmq::error_t& e) {
-      return Error{"bind", "cannot listen on " + ep + ": " + e.what()};
-    }
+    auto attempt = [sock = sock, &ep = ep]() -> Status {
+      try {
+        sock->bind(ep);
+        return ok_status();
+      } catch (const zmq::error_t& e) {
+        return Error{"bind", "cannot listen on " + ep + ": " + e.what()};
+      }
+    };
+    if (auto s = net::bind_with_retry(attempt, ep, cfg_.bind_retry_ms); !s) return s;
   }
   log::info("listening", {{"agents", cfg_.agent_endpoint}, {"admin", cfg_.admin_endpoint}});
   return ok_status();
@@ -132,7 +137,11 @@ void Server::drain_agents(std::vector<Outgoing>& out) {
     if (!r) return;
     if (frames.size() != 2) {
       // A DEALER sends [routing id (added by ROUTER), payload]; anything else is not ours.
-      if (!frames.empty()) {
+      if (frames.size() > 2) {
+        core_.refuse(frames.front().to_string(), proto::err::kMalformed,
+                     "a message is one frame; this one had " + std::to_string(frames.size() - 1),
+                     out);
+      } else if (!frames.empty()) {
         core_.on_message(frames.front().to_string(), std::string_view(), out);
       }
       continue;
@@ -164,8 +173,15 @@ void Server::drain_admin(std::vector<Outgoing>& agent_out) {
   for (int n = 0; n < 64; ++n) {
     auto call = proto::recv_admin(admin_sock_);
     if (!call) return;
-    const auto resp = call->request ? admin_.handle(*call->request, agent_out)
-                                    : proto::admin_error(call->request.error());
+    proto::AdminResponse resp;
+    try {
+      resp = call->request ? admin_.handle(*call->request, agent_out)
+                           : proto::admin_error(call->request.error());
+    } catch (const std::exception& e) {  // the request fails, the coordinator serves on
+      log::error("admin request failed",
+                 {{"op", call->request ? call->request->op : ""}, {"error", e.what()}});
+      resp = proto::admin_error({std::string(proto::err::kInternal), e.what()});
+    }
     proto::send_admin(admin_sock_, call->route, resp, admin_msg_id_++, core_.clock().wall_ms());
   }
 }

@@ -31,6 +31,8 @@ struct ServerConfig {
   std::string admin_endpoint = "tcp://127.0.0.1:7701";
   // CURVE on both ports (the ZAP handler decides who may connect); unset: plaintext.
   std::optional<proto::CurveKeyPair> curve;
+  // How long a port that is still taken (e.g. just after a restart) is retried before giving up.
+  int64_t bind_retry_ms = 5000;
 };
 
 class CommitWorker {

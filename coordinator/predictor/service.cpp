@@ -1,5 +1,7 @@
 #include "coordinator/predictor/service.hpp"
 
+#include "coordinator/predictor/explore.hpp"
+
 #include <signal.h>
 
 #include <cmath>
@@ -199,6 +201,14 @@ void PredictorService::check_rollout() {
   }
 }
 
+json PredictorService::failure_json() const {
+  if (!last_failure_) return nullptr;
+  return {{"version", last_failure_->version},
+          {"note", last_failure_->note},
+          {"traces", last_failure_->traces},
+          {"at_ms", last_failure_->at_ms}};
+}
+
 Expected<json> PredictorService::fleet_status(const std::vector<std::string>& agents) {
   const int serving = serving_version();
   std::map<int, int64_t> assigned;
@@ -221,7 +231,8 @@ Expected<json> PredictorService::fleet_status(const std::vector<std::string>& ag
   json out{{"serving_version", serving},
            {"agents", agents.size()},
            {"versions", versions},
-           {"rollout", nullptr}};
+           {"rollout", nullptr},
+           {"last_failure", failure_json()}};
   if (rollout_) {
     const auto& r = rollout_->row;
     out["rollout"] = {{"version", r.version},
@@ -253,6 +264,13 @@ Status PredictorService::load_and_serve(int version) {
   auto m = load_version(version);
   if (!m) return m.error();
   model_ = std::move(*m);
+  // What its training pool covered, for wide exploration (versions before it: unknown).
+  coverage_.clear();
+  auto row = store_.predictor_version(version);
+  if (row && *row && (*row)->metrics.contains("grid_coverage")) {
+    for (const auto& n : (*row)->metrics["grid_coverage"])
+      coverage_.push_back(n.is_number_integer() ? n.get<int64_t>() : 0);
+  }
   return ok_status();
 }
 
@@ -292,23 +310,6 @@ std::string PredictorService::describe() const {
   return d;
 }
 
-Choice PredictorService::explore_from(const Choice& base, std::mt19937_64& rng) const {
-  Choice c = base;
-  std::uniform_real_distribution<double> u(0, 1);
-  for (int attempt = 0; attempt < 16 && c == base; ++attempt) {
-    for (int h = 0; h < kHeads; ++h) {
-      auto& i = c.index[static_cast<std::size_t>(h)];
-      if (h == kLoss) {
-        if (u(rng) < 1.0 / 3) i = std::uniform_int_distribution<int>(0, Grid::size(h) - 1)(rng);
-      } else if (u(rng) < 0.5) {
-        const int step = std::uniform_int_distribution<int>(1, 2)(rng) * (u(rng) < 0.5 ? -1 : 1);
-        i = std::clamp(i + step, 0, Grid::size(h) - 1);
-      }
-    }
-  }
-  return c;
-}
-
 proto::HparamReply PredictorService::choose(std::string_view agent_id,
                                             const proto::HparamRequest& req) {
   const uint32_t seed = coordinator::request_seed(agent_id, req.request_id);
@@ -337,12 +338,18 @@ proto::HparamReply PredictorService::choose(std::string_view agent_id,
   }
   // Exploration, decided from the seed so a repeated request gets the same answer.
   std::mt19937_64 rng(static_cast<uint64_t>(seed) * 0x9E3779B97F4A7C15ull + 1);
-  if (std::uniform_real_distribution<double>(0, 1)(rng) < cfg_.explore) {
-    base = explore_from(base, rng);
+  Exploration how;
+  base = maybe_explore(base, req.context, coverage_, {cfg_.explore, cfg_.explore_wide}, rng, how);
+  if (how != Exploration::none) {
     reply.explore = true;
     reply.policy = "explore";
-    reply.reason = "exploring near the " + (predicted ? reply.reason : std::string("cold-start")) +
-                   " choice (" + std::to_string(static_cast<int>(cfg_.explore * 100)) +
+    const std::string of = predicted ? reply.reason : std::string("cold-start");
+    reply.reason = (how == Exploration::near
+                        ? "exploring near the " + of + " choice"
+                        : "exploring a thinly covered space within the latency bound (instead of "
+                          "the " +
+                              of + " choice)") +
+                   " (" + std::to_string(static_cast<int>(cfg_.explore * 100)) +
                    " % of replies explore)";
   }
   reply.request_id = req.request_id;
@@ -391,6 +398,7 @@ void PredictorService::tick(int64_t traces_stored) {
     next_scheduled_ms_ = now + cfg_.retrain_every_ms;
   }
   if (why.empty() || traces_stored < cfg_.min_traces) return;
+  if (last_failure_ && traces_stored <= last_failure_->traces) return;  // no new information
   if (auto r = train(why); !r) {
     log::warn("predictor training not started", {{"error", r.error().message}});
     traces_at_last_training_ = traces_stored;  // do not retry on every tick
@@ -434,6 +442,9 @@ Expected<json> PredictorService::train(const std::string& reason) {
     if (serving && *serving) argv.insert(argv.end(), {"--baseline", (*serving)->path});
   }
   ChildSpec spec{argv, dir + "/train.log", {0, 0}, "predictor-v" + std::to_string(*version)};
+  // A training whose coordinator died has nobody to report to (the restarted coordinator marks
+  // the version failed): it stops at once instead of finishing its NAS.
+  spec.parent_death_signal = SIGKILL;
   spec.nice = 10;  // the io loop keeps the CPU when both want it
   auto handle = launcher_.spawn(spec);
   if (!handle) {
@@ -442,7 +453,7 @@ Expected<json> PredictorService::train(const std::string& reason) {
     (void)store_.save_predictor_version(v);
     return handle.error();
   }
-  training_ = Training{*version, *handle, clock_.now_ms(), reason};
+  training_ = Training{*version, *handle, clock_.now_ms(), reason, counts->traces};
   training_runs_["started"]++;
   traces_at_last_training_ = counts->traces;
   log::info("predictor training started",
@@ -466,9 +477,11 @@ void PredictorService::finish_training(const ChildExit& exit) {
                                (tail.empty() ? "" : ": " + tail);
     (void)store_.save_predictor_version(v);
     training_runs_["failed"]++;
+    last_failure_ = Failure{t.version, v.note, t.traces, clock_.wall_ms()};
     log::error("predictor training failed", {{"version", t.version}, {"error", v.note}});
     return;
   }
+  last_failure_.reset();
   v.metrics = *metrics;
   v.training_traces = metrics->value("training_traces", int64_t{0});
   const auto fresh = regret_of(*metrics, "new");
@@ -525,6 +538,7 @@ Expected<json> PredictorService::rollback() {
     if (auto r = promote(it->first, "rollback from v" + std::to_string(current)); r) return r;
   }
   model_.reset();
+  coverage_.clear();
   if (auto s = store_.record_promotion(0, clock_.wall_ms(), "rollback to the cold-start policy");
       !s)
     return s.error();
@@ -542,6 +556,7 @@ Expected<json> PredictorService::list() {
            {"versions", rows},
            {"explore", cfg_.explore}};
   if (training_) out["training"] = {{"version", training_->version}, {"reason", training_->reason}};
+  out["last_failure"] = failure_json();
   return out;
 }
 

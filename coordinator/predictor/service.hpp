@@ -3,9 +3,10 @@
 // "The predictor"):
 //   - serves the promoted predictor version (torch-free inference), and the cold-start policy
 //     until a version has passed its gate or when the promoted one cannot be loaded;
-//   - explores: a configured share of replies take a neighbour of the policy's choice
-//     (flagged `explore` in the reply, so in the trace), so the fleet keeps producing traces
-//     that say something about other hyperparameters;
+//   - explores: a configured share of replies take a neighbour of the policy's choice or, for
+//     a share of those, any space the box's T allows, thinly covered ones first (explore.hpp;
+//     flagged `explore` in the reply, so in the trace), so the fleet keeps producing traces
+//     that say something about other hyperparameters, far from its first policy too;
 //   - retrains in the background, in a child process (edgenas-predictor, which links libtorch;
 //     the coordinator does not), on a schedule, after N new traces, or when asked; a finished
 //     training becomes a numbered version with its metrics, and is promoted automatically only
@@ -21,6 +22,7 @@
 #include "common/util/clock.hpp"
 #include "common/util/process.hpp"
 #include "coordinator/core/hparam_service.hpp"
+#include "coordinator/predictor/explore.hpp"
 #include "coordinator/predictor/model.hpp"
 #include "coordinator/store/trace_store.hpp"
 
@@ -31,6 +33,7 @@ struct PredictorConfig {
   std::string trainer;                 // the edgenas-predictor binary; empty: no training here
   std::string database;                // what the trainer reads the traces from
   double explore = 0.1;                // share of replies that explore
+  double explore_wide = 0.5;           // of those, the share that explore the whole grid
   int64_t retrain_every_ms = 0;        // 0: no schedule
   int64_t retrain_after_traces = 200;  // 0: not on trace count
   int64_t min_traces = 50;             // below this, no training starts
@@ -64,6 +67,7 @@ class PredictorService final : public coordinator::HparamService,
   bool training() const { return training_.has_value(); }
   // Training runs since start by outcome: started, failed, candidate, rejected.
   const std::map<std::string, int64_t>& training_runs() const { return training_runs_; }
+  bool last_training_failed() const { return last_failure_.has_value(); }
 
   Expected<nlohmann::json> list() override;
   Expected<nlohmann::json> show(int version) override;
@@ -93,7 +97,8 @@ class PredictorService final : public coordinator::HparamService,
   void check_rollout();
   void end_rollout(const std::string& state, const std::string& note);
   void finish_training(const ChildExit& exit);
-  Choice explore_from(const Choice& base, std::mt19937_64& rng) const;
+  // Pooled traces per grid point as of the serving version's training (empty: cold start).
+  Coverage coverage_;
 
   const Clock& clock_;
   coordinator::TraceStore& store_;
@@ -107,6 +112,7 @@ class PredictorService final : public coordinator::HparamService,
     int handle = -1;
     int64_t started_ms = 0;
     std::string reason;
+    int64_t traces = 0;  // in the store when it started
   };
   std::optional<Training> training_;
   struct ActiveRollout {
@@ -120,6 +126,16 @@ class PredictorService final : public coordinator::HparamService,
   int64_t next_rollout_check_ms_ = 0;
   int64_t rollbacks_ = 0;
   int64_t traces_at_last_training_ = -1;
+  // The last training that failed, and on how many traces: the triggers do not start another
+  // on the same pool (it would fail the same way); a manual `predictor train` still may.
+  struct Failure {
+    int version = 0;
+    std::string note;
+    int64_t traces = 0;
+    int64_t at_ms = 0;
+  };
+  std::optional<Failure> last_failure_;
+  nlohmann::json failure_json() const;  // null when the last training did not fail
   std::map<std::string, int64_t> training_runs_{
       {"started", 0}, {"failed", 0}, {"candidate", 0}, {"rejected", 0}};
   int64_t next_scheduled_ms_ = 0;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 #include <queue>
+#include <set>
 
 namespace edgenas::predictor {
 
@@ -20,9 +21,10 @@ double trace_reward(const Trace& t) {
   return std::max(0.0, q);
 }
 
-Example make_example(const Trace& t) {
+Example make_example(const Trace& t, const std::string& agent_id) {
   Example e;
   e.trace_id = t.trace_id;
+  e.agent_id = agent_id;
   e.context = t.context;
   e.features = featurize(t.context);
   e.choice = Grid::nearest(t.hparams);
@@ -39,6 +41,50 @@ std::vector<std::vector<float>> normalised(const std::vector<Example>& ex, const
     out.push_back(x ? *x : std::vector<float>(e.features.size(), 0.0f));
   }
   return out;
+}
+
+namespace {
+
+// A deterministic uniform number in [0, 1) from a string and the seed (FNV-1a).
+double hashed_unit(std::string_view key, uint64_t seed) {
+  uint64_t h = 1469598103934665603ull ^ seed;
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return static_cast<double>(h % 1'000'003) / 1'000'003.0;
+}
+
+ExampleSplit split_by_key(const std::vector<Example>& all, double heldout_share, uint64_t seed,
+                          const std::function<std::string(const Example&)>& key,
+                          std::string method) {
+  ExampleSplit s;
+  s.method = std::move(method);
+  for (const auto& e : all)
+    (hashed_unit(key(e), seed) < heldout_share ? s.heldout : s.train).push_back(e);
+  return s;
+}
+
+bool usable(const ExampleSplit& s) {
+  return s.train.size() >= kMinTrainExamples && s.heldout.size() >= kMinHeldoutExamples &&
+         s.heldout.size() <= s.train.size();
+}
+
+}  // namespace
+
+ExampleSplit split_for_training(const std::vector<Example>& all, double heldout_share,
+                                uint64_t seed) {
+  auto by_context = split_by_context(all, heldout_share, seed);
+  if (usable(by_context)) return by_context;
+  std::set<std::string> agents;
+  for (const auto& e : all) agents.insert(e.agent_id);
+  if (agents.size() >= 5 && !agents.count("")) {
+    auto by_agent = split_by_key(
+        all, heldout_share, seed, [](const Example& e) { return e.agent_id; }, "agent");
+    if (usable(by_agent)) return by_agent;
+  }
+  return split_by_key(
+      all, heldout_share, seed, [](const Example& e) { return e.trace_id; }, "random");
 }
 
 ExampleSplit split_by_context(const std::vector<Example>& all, double heldout_share,
@@ -61,6 +107,7 @@ ExampleSplit split_by_context(const std::vector<Example>& all, double heldout_sh
     const double u = static_cast<double>(h % 1'000'003) / 1'000'003.0;
     (u < heldout_share ? s.heldout : s.train).push_back(all[i]);
   }
+  s.method = "context";
   return s;
 }
 

@@ -44,20 +44,30 @@ double trace_reward(const Trace& trace);
 
 struct Example {
   std::string trace_id;
+  std::string agent_id;  // the box that ran it ("" when not known)
   Context context;
   std::vector<float> features;  // raw (unnormalised)
   Choice choice;                // the grid point its hyperparameters fall on
   double reward = 0;
   std::optional<ProgressCurve> progress;  // how its search got there (newer agents)
 };
-Example make_example(const Trace& trace);
+Example make_example(const Trace& trace, const std::string& agent_id = "");
 
 // Deterministic split by context: examples whose normalised features round to the same cell
 // go to the same side, so held-out contexts are new to the training side.
 struct ExampleSplit {
   std::vector<Example> train, heldout;
+  std::string method;  // context | agent | random
 };
 ExampleSplit split_by_context(const std::vector<Example>& all, double heldout_share, uint64_t seed);
+
+// The split a training uses, which always holds out something usable when there are enough
+// examples: by context (held-out contexts are new), else by agent (held-out boxes are new: a
+// fleet whose contexts are all alike puts everything in one context cell), else at random by
+// trace id. Usable: at least min_train and min_heldout examples, and at most half held out.
+inline constexpr std::size_t kMinTrainExamples = 20, kMinHeldoutExamples = 5;
+ExampleSplit split_for_training(const std::vector<Example>& all, double heldout_share,
+                                uint64_t seed);
 
 std::vector<std::vector<float>> normalised(const std::vector<Example>& ex, const FeatureNorm& n);
 // Indices of the k nearest pool rows to each query row (Euclidean; the query itself included

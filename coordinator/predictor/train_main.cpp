@@ -59,7 +59,10 @@ int main(int argc, char** argv) {
   auto records = (*store)->recent_traces(max_traces);
   if (!records) return std::cerr << "edgenas-predictor: " << records.error().message << "\n", 1;
   std::vector<Trace> traces;
-  for (auto& r : *records) traces.push_back(std::move(r.trace));
+  for (auto& r : *records) {
+    o.agent_ids.push_back(r.agent_id);
+    traces.push_back(std::move(r.trace));
+  }
   std::optional<predictor::PredictorModel> baseline;
   if (!baseline_path.empty()) {
     auto m = predictor::load_predictor(baseline_path);

@@ -10,6 +10,7 @@
 #include "common/ml/threads.hpp"
 #include "common/search/search.hpp"
 #include "coordinator/core/hparam_service.hpp"
+#include "coordinator/predictor/explore.hpp"
 
 namespace edgenas::predictor {
 namespace {
@@ -128,6 +129,14 @@ PolicyScore score_model(const PredictorModel& m, const std::vector<Example>& hel
       k);
 }
 
+// Pooled traces per grid point: the serving version hands it to wide exploration, which
+// favours thinly covered spaces (explore.hpp).
+nlohmann::json grid_coverage(const std::vector<Example>& all) {
+  std::vector<Choice> choices;
+  for (const auto& e : all) choices.push_back(e.choice);
+  return coverage_of(choices);
+}
+
 }  // namespace
 
 Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const TrainerOptions& o) {
@@ -137,14 +146,16 @@ Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const 
   // (MlpEvaluator): float sums depend on the thread count, and argmax labels flip on them.
   ml::set_threads(1);
   std::vector<Example> all;
-  for (const auto& t : traces) all.push_back(make_example(t));
-  auto split = split_by_context(all, o.heldout_share, o.seed);
-  if (split.train.size() < 20 || split.heldout.size() < 5) {
-    return Error{"not_enough_traces", std::to_string(traces.size()) + " traces give " +
-                                          std::to_string(split.train.size()) +
-                                          " for training and " +
-                                          std::to_string(split.heldout.size()) +
-                                          " held out; at least 20 and 5 are needed"};
+  for (std::size_t i = 0; i < traces.size(); ++i)
+    all.push_back(make_example(traces[i], i < o.agent_ids.size() ? o.agent_ids[i] : ""));
+  auto split = split_for_training(all, o.heldout_share, o.seed);
+  if (split.train.size() < kMinTrainExamples || split.heldout.size() < kMinHeldoutExamples) {
+    return Error{"not_enough_traces",
+                 std::to_string(traces.size()) + " traces give " +
+                     std::to_string(split.train.size()) + " for training and " +
+                     std::to_string(split.heldout.size()) + " held out (split by " + split.method +
+                     "); at least " + std::to_string(kMinTrainExamples) + " and " +
+                     std::to_string(kMinHeldoutExamples) + " are needed"};
   }
   std::vector<std::vector<float>> rows;
   for (const auto& e : split.train) rows.push_back(e.features);
@@ -157,8 +168,8 @@ Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const 
   };
   const auto labels = labels_for(o.targets);
 
-  // The predictor's own NAS: training traces split again by context into fit / validation.
-  auto inner = split_by_context(split.train, 0.2, o.seed + 1);
+  // The predictor's own NAS: training traces split again (as above) into fit / validation.
+  auto inner = split_for_training(split.train, 0.2, o.seed + 1);
   std::vector<std::size_t> fit_rows, val_rows;
   {
     std::set<std::string> val_ids;
@@ -235,6 +246,8 @@ Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const 
   json metrics{{"version", o.version},
                {"training_traces", split.train.size()},
                {"heldout_traces", split.heldout.size()},
+               {"heldout_split", split.method},
+               {"grid_coverage", grid_coverage(all)},
                {"targets", o.targets},
                {"architecture", spec},
                {"architecture_key", best.key()},

@@ -25,6 +25,7 @@ struct TrainerOptions {
   uint64_t seed = 1;
   int workers = 2;
   const PredictorModel* baseline = nullptr;  // the version serving now, scored alongside
+  std::vector<std::string> agent_ids;        // per trace, the box that ran it (empty: not known)
   const std::atomic<bool>* stop = nullptr;
   std::function<void(const nlohmann::json&)> progress;  // one event per NAS trial
 };

@@ -1,6 +1,7 @@
 #include "coordinator/store/trace_store.hpp"
 
 #include "common/protocol/codec.hpp"
+#include "common/util/utf8.hpp"
 
 namespace edgenas::coordinator {
 namespace {
@@ -196,7 +197,8 @@ template <class T>
 Expected<T> unpack_column(const std::string& blob, const std::string& what) {
   auto oh = proto::unpack_bounded(blob);
   if (!oh) return Error{"store", what + ": " + oh.error().message};
-  auto v = proto::read_struct<T>(oh->get(), what);
+  // Repaired, not refused: a row stored before the decoder checked text may hold bad UTF-8.
+  auto v = proto::read_struct<T>(oh->get(), what, TextMode::repair);
   if (!v) return Error{"store", v.error().message};
   return v;
 }
@@ -298,7 +300,7 @@ Status TraceStore::save_predictor_version(const PredictorVersion& v) {
       "metrics=excluded.metrics, note=excluded.note");
   if (!q) return q.error();
   q->bind(1, v.version).bind(2, v.created_ms).bind(3, v.status).bind(4, v.path);
-  q->bind(5, v.feature_version).bind(6, v.training_traces).bind(7, v.metrics.dump());
+  q->bind(5, v.feature_version).bind(6, v.training_traces).bind(7, utf8::json_text(v.metrics));
   q->bind(8, v.note);
   q->step();
   return q->status();

@@ -155,7 +155,7 @@ void connect(SimAgent& a, zmq::context_t& ctx, const std::string& endpoint,
              const std::string& server_key, int ep, uint32_t index) {
   a.sock = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::dealer);
   a.sock->set(zmq::sockopt::linger, 0);
-  a.sock->set(zmq::sockopt::maxmsgsize, limits::kMaxMessageBytes);
+  a.sock->set(zmq::sockopt::maxmsgsize, limits::kMaxWireMessageBytes);
   proto::apply_client(*a.sock, {server_key, a.keys});
   a.sock->connect(endpoint);
   epoll_event ev{};

@@ -13,16 +13,25 @@
 #                                               bind-mounted; dpkg still installs every package)
 # The root itself is made anew on every run and removed when the check passes.
 #
-# Root only (debootstrap, chroot, mounts). Usage: tests/fresh/check-fresh.sh [--keep]
+# Root only (debootstrap, chroot, mounts). Usage: tests/fresh/check-fresh.sh [--keep] [--full]
+#   --keep   keep the root afterwards (it is kept anyway when a step fails)
+#   --full   then run the README's two commands in the root as a new user would, `make demo`
+#            and `make test`, and time them (about an hour on 2 cores; not part of CI)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${EDGENAS_FRESH_CACHE:-/var/cache/edgenas-fresh}
 work=${EDGENAS_FRESH_ROOT:-/var/tmp/edgenas-fresh}
 root="$work/root"
-keep=0
-[ "${1:-}" = "--keep" ] && keep=1
-[ "${1:-}" = "--help" ] && { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+keep=0 full=0
+for arg in "$@"; do
+  case $arg in
+    --keep) keep=1 ;;
+    --full) full=1 ;;
+    --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "check-fresh: unknown argument $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
 
 die() { echo "check-fresh: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot and mounts)"
@@ -161,6 +170,10 @@ step "configure + build, preset fuzz" build_fuzz
 step "packaging tools (dpkg-shlibdeps, fakeroot)" package_check
 step "deploy/install-deps.sh --bench" install_deps --bench
 step "bench extras import" check_bench_extras
+if [ $full -eq 1 ]; then
+  step "make demo (the first, as a new user runs it)" in_root make demo
+  step "make test (the first, as a new user runs it)" in_root make test
+fi
 
 unmount_all
 if [ $keep -eq 0 ]; then rm -rf "$work"; else echo "root kept at $root"; fi

@@ -47,6 +47,7 @@ for i, (t, body) in enumerate(bodies):
     env = {"version": 1, "type": t, "msg_id": i, "agent_id": "box", "ts_ms": 1, "body": body}
     write("fuzz_envelope", t, msgpack.packb(env, use_bin_type=True))
     write("fuzz_message_bodies", t, bytes([i]) + msgpack.packb(body, use_bin_type=True))
+    write("fuzz_admin_views", t, msgpack.packb(env, use_bin_type=True))
 import json
 write("fuzz_json_context", "context", json.dumps({"job": job, "source": source}).encode())
 write("fuzz_json_context", "trace", json.dumps(trace).encode())

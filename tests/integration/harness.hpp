@@ -53,6 +53,9 @@ class Process {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    // Nothing of the test runner's (ctest's log, gtest's pipes) reaches the daemon, so what it
+    // holds is what it opened itself (restart_test checks that all of that is close-on-exec).
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -68,6 +71,7 @@ class Process {
     }
     return WIFEXITED(status_) ? WEXITSTATUS(status_) : -WTERMSIG(status_);
   }
+  pid_t pid() const { return pid_; }
   bool running() {
     if (pid_ <= 0) return false;
     if (::waitpid(pid_, &status_, WNOHANG) == 0) return true;

@@ -76,14 +76,19 @@ TEST(Metrics, CoordinatorAndAgentPagesPassPromtoolAndCount) {
   EXPECT_EQ(value_of(page, "edgenas_agent_outbox_depth"), 0);
   EXPECT_EQ(http_get(aport, "/healthz").first, 200);
 
-  // A busy port is a clear error at start, not a silent daemon without metrics.
+  // A busy port is a clear error at start, not a silent daemon without metrics: after its
+  // retries, naming the process that holds the port.
   auto [brc, bout] =
       run({EDGENAS_COORDINATOR_BIN, "--listen", "tcp://127.0.0.1:" + std::to_string(free_port()),
            "--admin", "tcp://127.0.0.1:" + std::to_string(free_port()), "--db", dir + "/second.db",
-           "--metrics", "127.0.0.1:" + std::to_string(cport)},
+           "--metrics", "127.0.0.1:" + std::to_string(cport), "--bind-retry", "300ms"},
           10);
   EXPECT_EQ(brc, 1) << bout;
   EXPECT_NE(bout.find("cannot serve /metrics"), std::string::npos) << bout;
+  EXPECT_NE(bout.find("held by pid " + std::to_string(c.proc.pid()) + " (edgenas-coordin"),
+            std::string::npos)
+      << bout;
+  EXPECT_NE(bout.find("port in use; retrying"), std::string::npos) << bout;
 }
 
 }  // namespace

@@ -193,6 +193,76 @@ TEST_F(CoreTest, RestartForgetsSessionsUntilReregister) {
             proto::MsgType::heartbeat_ack);
 }
 
+TEST_F(CoreTest, RegistrationsRepeatedOnOneConnectionAreOneRegistration) {
+  // After an outage the agent's queued Registers arrive together on one connection.
+  send(reg());
+  send(proto::QueueReport{2, context().job});
+  for (int i = 0; i < 4; ++i) {
+    auto out = send(reg());
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].header.type, proto::MsgType::welcome);  // answered, and ignored by the agent
+  }
+  const AgentEntry* e = core_->registry().find("a1");
+  EXPECT_EQ(e->stored.registrations, 1);
+  EXPECT_EQ(e->stored.state.queue.tasks.size(), context().job.tasks.size());  // not reset
+  EXPECT_EQ(core_->metrics().repeated_registrations, 4);
+  // A restarted agent process connects anew: that registration counts and starts afresh.
+  send(reg(), "a1", "r2");
+  EXPECT_EQ(core_->registry().find("a1")->stored.registrations, 2);
+  EXPECT_TRUE(core_->registry().find("a1")->stored.state.queue.tasks.empty());
+  // So does one on the same connection after the agent was declared dead.
+  clock_.advance(3001);
+  core_->tick();
+  send(reg(), "a1", "r2");
+  EXPECT_EQ(core_->registry().find("a1")->stored.registrations, 3);
+}
+
+TEST_F(CoreTest, AReregisterFromAStrangerIsNotRestored) {
+  proto::Reregister rr{reg(), {}};
+  auto out = send(rr, "stranger");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(proto::decode_body<proto::Welcome>(out[0])->restored);
+}
+
+TEST_F(CoreTest, AResentRequestGetsTheSameReplyAndIsRecordedOnce) {
+  send(reg());
+  auto first = send(proto::HparamRequest{"q7", context(2, 1024, 20)});
+  auto again = send(proto::HparamRequest{"q7", context(2, 1024, 20)});
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(again.size(), 1u);
+  auto a = proto::decode_body<proto::HparamReply>(first[0]);
+  auto b = proto::decode_body<proto::HparamReply>(again[0]);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->hparams, b->hparams);
+  EXPECT_EQ(a->request_id, b->request_id);
+  EXPECT_EQ(core_->metrics().hparam_replies, 1);
+  EXPECT_EQ(core_->metrics().repeated_hparam_requests, 1);
+  EXPECT_EQ(store_->counts()->replies, 1);
+  // Another agent's request with the same id is its own request.
+  send(reg(), "a2", "r2");
+  send(proto::HparamRequest{"q7", context(2, 1024, 20)}, "a2", "r2");
+  EXPECT_EQ(core_->metrics().hparam_replies, 2);
+  // After the memory window the id is answered afresh.
+  clock_.advance(limits::kReplyMemoryMs + 1);
+  send(proto::HparamRequest{"q7", context(2, 1024, 20)});
+  EXPECT_EQ(core_->metrics().hparam_replies, 3);
+}
+
+TEST_F(CoreTest, ALateHeartbeatIsAckedButDoesNotRewindTheSource) {
+  send(reg());
+  send(proto::Heartbeat{5, context(3).source, 0, 0, "idle", std::nullopt});
+  auto late = send(proto::Heartbeat{4, context(1).source, 0, 0, "searching", std::nullopt});
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].header.type, proto::MsgType::heartbeat_ack);
+  const AgentEntry* e = core_->registry().find("a1");
+  EXPECT_EQ(e->stored.state.source.devices[0].free_nodes, 3);
+  EXPECT_EQ(e->activity, "idle");
+  // A new session counts afresh.
+  send(reg(), "a1", "r2");
+  send(proto::Heartbeat{1, context(2).source, 0, 0, "idle", std::nullopt}, "a1", "r2");
+  EXPECT_EQ(core_->registry().find("a1")->stored.state.source.devices[0].free_nodes, 2);
+}
+
 TEST_F(CoreTest, StaleQueueReportsAreIgnored) {
   send(reg());
   auto two = context().job;

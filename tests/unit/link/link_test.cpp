@@ -300,5 +300,38 @@ TEST_F(LinkTest, ATraceTheCoordinatorRejectsIsRemovedNotResentForever) {
   EXPECT_EQ(store_->counts()->traces, 1);
 }
 
+TEST_F(LinkTest, ATraceTooLargeForTheLinkLeavesAsAFailedTraceThatSaysSo) {
+  auto& a = add("a");
+  net_.run_for(1000);
+  // A valid trace over the 1 MiB payload limit: 1 024 tasks with a row on each of 16 devices.
+  Trace big = trace("huge");
+  big.context.source.devices.clear();
+  big.context.source.devices.push_back({"cpu", 2, 2048});
+  for (int d = 0; d < 15; ++d)
+    big.context.source.devices.push_back({"npu" + std::to_string(d), 1, 1024});
+  big.context.job.tasks.clear();
+  for (int i = 0; i < 1024; ++i) {
+    JobTask task{std::string(100, 't') + std::to_string(i), 1000.0, {}};
+    for (const auto& d : big.context.source.devices) task.rows.push_back({d.device, 20.5, 0.25, 1});
+    big.context.job.tasks.push_back(task);
+  }
+  big.outcome.latency_ms = 0.5;
+  ASSERT_GT(proto::encode(proto::Header{}, big).size(),
+            static_cast<std::size_t>(limits::kMaxMessageBytes));
+  ASSERT_TRUE(a.core->submit_trace(big).ok());
+  net_.run_for(5000);
+  EXPECT_EQ(a.store->depth(), 0);  // acked, not resent for ever
+  EXPECT_EQ(a.core->stats().traces_too_large, 1);
+  auto stored = store_->list_traces({});
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 1u);
+  const Trace& t = (*stored)[0].trace;
+  EXPECT_EQ(t.trace_id, "huge");
+  EXPECT_EQ(t.outcome.status, TraceStatus::failed);
+  EXPECT_NE(t.outcome.error.find("over the coordinator's limit of 1048576"), std::string::npos)
+      << t.outcome.error;
+  EXPECT_TRUE(t.context.job.tasks.empty());  // the part that did not fit
+}
+
 }  // namespace
 }  // namespace edgenas

@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "common/search/mlp_space.hpp"
+#include "coordinator/predictor/explore.hpp"
 #include "coordinator/predictor/service.hpp"
 #include "coordinator/predictor/targets.hpp"
 #include "synthetic.hpp"
@@ -127,6 +129,72 @@ PredictorModel fixed_model(const Choice& choice, int version) {
     m.mlp.heads.push_back(d);
   }
   return m;
+}
+
+TEST(Split, AlwaysHoldsSomethingOutAndSaysHow) {
+  // Diverse contexts: split by context.
+  std::vector<Example> varied;
+  for (const auto& t : synthetic::traces(60, 2, 3)) varied.push_back(make_example(t, "box"));
+  auto s = split_for_training(varied, 0.2, 1);
+  EXPECT_EQ(s.method, "context");
+  EXPECT_GE(s.heldout.size(), kMinHeldoutExamples);
+  // A fleet whose contexts are all alike (one context cell): by agent, then at random.
+  std::vector<Example> alike;
+  for (int i = 0; i < 200; ++i) {
+    Trace t = synthetic::traces(1, 1, 9)[0];
+    t.trace_id = "same-" + std::to_string(i);
+    alike.push_back(make_example(t, "agent-" + std::to_string(i % 8)));
+  }
+  EXPECT_TRUE(split_by_context(alike, 0.2, 1).heldout.empty() ||
+              split_by_context(alike, 0.2, 1).train.empty());  // what failed the trainings
+  s = split_for_training(alike, 0.2, 1);
+  EXPECT_EQ(s.method, "agent");
+  EXPECT_GE(s.heldout.size(), kMinHeldoutExamples);
+  EXPECT_GE(s.train.size(), kMinTrainExamples);
+  std::set<std::string> held_agents, train_agents;  // held-out boxes are new
+  for (const auto& e : s.heldout) held_agents.insert(e.agent_id);
+  for (const auto& e : s.train) train_agents.insert(e.agent_id);
+  for (const auto& a : held_agents) EXPECT_FALSE(train_agents.count(a)) << a;
+  for (auto& e : alike) e.agent_id = "one-box";
+  s = split_for_training(alike, 0.2, 1);
+  EXPECT_EQ(s.method, "random");
+  EXPECT_GE(s.heldout.size(), kMinHeldoutExamples);
+}
+
+TEST(Explore, WideExplorationStaysWithinTheLatencyBoundAndPrefersThinCoverage) {
+  const Context tight = ctx(1, 2), loose = ctx(500, 8);
+  std::mt19937_64 rng(5);
+  const Choice tiny = Grid::nearest({1, 8, 3, Loss::cross_entropy, 0});
+  double largest_tight = 0;
+  std::set<int> seen_loose;
+  for (int i = 0; i < 3000; ++i) {
+    const Choice a = explore_wide(tiny, tight, {}, rng);
+    EXPECT_TRUE(within_latency_bound(a, tight));
+    largest_tight = std::max(largest_tight, space_size(a));
+    seen_loose.insert(Grid::flat(explore_wide(tiny, loose, {}, rng)));
+  }
+  // T = 1 ms: latency score 1/3, so spaces up to size 0.67 (and the walk reaches them); a
+  // loose T opens the whole grid (180 points of one loss).
+  EXPECT_GT(largest_tight, 0.6);
+  EXPECT_LE(largest_tight, 0.68);
+  EXPECT_EQ(seen_loose.size(), 180u);
+  // A grid point the pool already covers 100 times is drawn far less often than an empty one.
+  Coverage coverage(static_cast<std::size_t>(Grid::points()), 100);
+  const Choice empty = Grid::nearest({6, 64, 5, Loss::cross_entropy, 0});
+  coverage[static_cast<std::size_t>(Grid::flat(empty))] = 0;
+  int hits = 0;
+  for (int i = 0; i < 3000; ++i) hits += explore_wide(tiny, loose, coverage, rng) == empty;
+  EXPECT_GT(hits, 3000 * 8 / 180);  // ~10x its uniform share (1/180)
+  // The shares: 10 % of replies explore, half of those widely.
+  int near = 0, wide = 0;
+  for (int i = 0; i < 10000; ++i) {
+    Exploration how;
+    (void)maybe_explore(tiny, loose, {}, {0.1, 0.5}, rng, how);
+    near += how == Exploration::near;
+    wide += how == Exploration::wide;
+  }
+  EXPECT_NEAR(near, 500, 90);
+  EXPECT_NEAR(wide, 500, 90);
 }
 
 TEST(ModelFile, RoundTripAndRefusals) {
@@ -273,6 +341,34 @@ TEST_F(ServiceTest, TrainsInTheBackgroundAndPromotesPastTheGate) {
   EXPECT_EQ(r.policy, "predictor");
   EXPECT_EQ(r.predictor_version, 1);
   EXPECT_EQ(Grid::nearest(r.hparams), c);
+}
+
+TEST_F(ServiceTest, AFailedTrainingIsShownAndNotRepeatedWithoutNewTraces) {
+  cfg_.retrain_every_ms = 1000;
+  auto s = make();
+  store_traces(50);
+  s->tick(50);
+  ASSERT_EQ(trainer_.specs.size(), 1u);
+  trainer_.exit = ChildExit{1, 0};  // the trainer fails (e.g. too few traces held out)
+  s->tick(50);
+  EXPECT_FALSE(s->training());
+  EXPECT_TRUE(s->last_training_failed());
+  auto listed = s->list();
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ((*listed)["last_failure"]["version"], 1);
+  EXPECT_EQ((*listed)["last_failure"]["traces"], 50);
+  // The schedule fires again and again: no new training on the same 50 traces.
+  for (int i = 0; i < 5; ++i) {
+    clock_.advance(1500);
+    s->tick(50);
+  }
+  EXPECT_EQ(trainer_.specs.size(), 1u);
+  // New traces are new information: the next trigger trains.
+  trainer_.exit.reset();
+  store_traces(45);
+  clock_.advance(1500);
+  s->tick(95);
+  EXPECT_EQ(trainer_.specs.size(), 2u);
 }
 
 TEST_F(ServiceTest, TheGateKeepsAWorseVersionFromServing) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
 
 namespace edgenas::proto {
@@ -293,6 +294,168 @@ TEST(Codec, IdsAreValidated) {
   EXPECT_FALSE(from_json<Trace>(j).ok());
   j["trace_id"] = std::string(200, 'a');
   EXPECT_FALSE(from_json<Trace>(j).ok());
+}
+
+using detail::Packer;
+
+// Raw envelope bytes with chosen fields (fields: key -> a packing function).
+std::string raw_envelope(
+    const std::vector<std::pair<std::string, std::function<void(Packer&)>>>& f) {
+  msgpack::sbuffer buf;
+  Packer pk(buf);
+  pk.pack_map(static_cast<uint32_t>(f.size()));
+  for (const auto& [k, v] : f) {
+    pk.pack(k);
+    v(pk);
+  }
+  return std::string(buf.data(), buf.size());
+}
+
+TEST(Codec, TextThatIsNotUtf8IsABadFieldWithItsPath) {
+  // The two cases of the report: a failed trace's error, a Register's hostname.
+  Trace t = sample_trace();
+  t.outcome.status = TraceStatus::failed;
+  t.outcome.error = "oops";
+  std::string bytes = encode(header(), t);
+  const auto at = bytes.find("oops");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 3] = '\xff';  // "oop\xff": same length, so the msgpack stays well-formed
+  auto env = std::get<Envelope>(decode_envelope(bytes));
+  auto out = decode_body<Trace>(env);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, err::kBadField);
+  EXPECT_EQ(out.error().message, "body.outcome.error: is not valid UTF-8 (byte 3)");
+
+  Register reg;
+  reg.hostname = "boxABC";
+  reg.devices = {{"cpu", 4, 1000, "procfs"}};
+  reg.power_source = "model";
+  bytes = encode(header(), reg);
+  bytes.replace(bytes.find("boxABC"), 6, "box\xff\xfe\x8c");
+  auto r = decode_body<Register>(std::get<Envelope>(decode_envelope(bytes)));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "body.hostname: is not valid UTF-8 (byte 3)");
+
+  // Free-form maps too (admin arguments), values and keys.
+  msgpack::sbuffer buf;
+  Packer pk(buf);
+  pk.pack_map(2);
+  pk.pack(std::string("op"));
+  pk.pack(std::string("agents.show"));
+  pk.pack(std::string("args"));
+  pk.pack_map(1);
+  pk.pack(std::string("agent_\xff"));
+  pk.pack(1);
+  Header h = header();
+  h.type = MsgType::admin_request;
+  auto a = decode_body<AdminRequest>(
+      std::get<Envelope>(decode_envelope(encode_raw(h, std::string(buf.data(), buf.size())))));
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().code, err::kBadField);
+}
+
+TEST(Codec, WhatThisSideStoredIsRepairedNotRefused) {
+  Trace t = sample_trace();
+  t.outcome.status = TraceStatus::failed;
+  t.outcome.error = "oops";
+  std::string bytes = pack_struct(t);
+  bytes[bytes.find("oops") + 3] = '\xff';
+  auto oh = unpack_bounded(bytes);
+  ASSERT_TRUE(oh.ok());
+  EXPECT_FALSE(read_struct<Trace>(oh->get()).ok());
+  auto repaired = read_struct<Trace>(oh->get(), "", TextMode::repair);
+  ASSERT_TRUE(repaired.ok()) << repaired.error().message;
+  EXPECT_EQ(repaired->outcome.error, "oop\xEF\xBF\xBD");
+  // And the writer never sends bad bytes, whatever a struct holds.
+  t.outcome.error = "oop\xff";
+  const std::string sent = pack_struct(t);
+  EXPECT_EQ(sent.find("oop\xff"), std::string::npos);
+  EXPECT_NE(sent.find("oop\xEF\xBF\xBD"), std::string::npos);
+}
+
+TEST(Codec, EnvelopeFaultsAreBadFieldsAddressedToTheirMessage) {
+  auto version = [](Packer& p) { p.pack(kProtocolVersion); };
+  auto type = [](Packer& p) { p.pack(std::string("heartbeat")); };
+  auto msg_id = [](Packer& p) { p.pack(41); };
+  auto agent = [](Packer& p) { p.pack(std::string("box1")); };
+  auto ts = [](Packer& p) { p.pack(1); };
+  auto body = [](Packer& p) { p.pack_map(0); };
+  struct Case {
+    std::string field;
+    std::function<void(Packer&)> bad;
+    std::string says;
+  } cases[] = {
+      {"version", [](Packer& p) { p.pack(std::string("1")); }, "version: must be an integer"},
+      {"msg_id", [](Packer& p) { p.pack(-3); }, "msg_id: is out of range"},
+      {"msg_id", [](Packer& p) { p.pack(std::string("41")); }, "msg_id: must be an integer"},
+      {"agent_id", [](Packer& p) { p.pack(12); }, "agent_id: must be a string"},
+      {"body", [](Packer& p) { p.pack(std::string("x")); }, "body: must be a map"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::pair<std::string, std::function<void(Packer&)>>> fields{
+        {"version", version}, {"type", type}, {"msg_id", msg_id},
+        {"agent_id", agent},  {"ts_ms", ts},  {"body", body}};
+    for (auto& [k, v] : fields)
+      if (k == c.field) v = c.bad;
+    auto d = decode_envelope(raw_envelope(fields));
+    ASSERT_TRUE(std::holds_alternative<EnvelopeError>(d)) << c.field;
+    const auto& e = std::get<EnvelopeError>(d);
+    EXPECT_EQ(e.error.code, err::kBadField) << c.field;
+    EXPECT_NE(e.error.message.find(c.says), std::string::npos) << e.error.message;
+    ASSERT_TRUE(e.partial_header.has_value()) << c.field;
+    EXPECT_EQ(e.partial_header->msg_id, c.field == "msg_id" ? 0u : 41u) << c.field;
+    EXPECT_EQ(e.partial_header->agent_id, c.field == "agent_id" ? "" : "box1") << c.field;
+  }
+  // No body at all.
+  auto d = decode_envelope(raw_envelope({{"version", version},
+                                         {"type", type},
+                                         {"msg_id", msg_id},
+                                         {"agent_id", agent},
+                                         {"ts_ms", ts}}));
+  EXPECT_EQ(std::get<EnvelopeError>(d).error.code, err::kBadField);
+  // An unknown type is echoed escaped: the reply stays UTF-8.
+  auto u =
+      decode_envelope(raw_envelope({{"version", version},
+                                    {"type", [](Packer& p) { p.pack(std::string("\x8c\xff")); }},
+                                    {"msg_id", msg_id},
+                                    {"ts_ms", ts},
+                                    {"body", body}}));
+  EXPECT_EQ(std::get<EnvelopeError>(u).error.code, err::kBadField);  // not UTF-8: refused as such
+  auto u2 =
+      decode_envelope(raw_envelope({{"version", version},
+                                    {"type", [](Packer& p) { p.pack(std::string("a\x1b[2J")); }},
+                                    {"msg_id", msg_id},
+                                    {"ts_ms", ts},
+                                    {"body", body}}));
+  EXPECT_EQ(std::get<EnvelopeError>(u2).error.message, "unknown message type 'a\\x1b[2J'");
+}
+
+TEST(Codec, RegisterHeartbeatAndTraceAreCheckedLikeAContext) {
+  Register reg;
+  reg.hostname = "h";
+  reg.power_source = "model";
+  reg.devices = {{"npu0", 2, 1000, "npu-smi"}, {"cpu", 4, 1000, "procfs"}};
+  auto r = decode_body<Register>(std::get<Envelope>(decode_envelope(encode(header(), reg))));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, err::kInvalid);
+  reg.devices = {{"cpu", 4, 1000, "procfs"}, {"cpu", 4, 1000, "procfs"}};
+  EXPECT_FALSE(
+      decode_body<Register>(std::get<Envelope>(decode_envelope(encode(header(), reg)))).ok());
+
+  Heartbeat hb{1, sample_context().source, 0, 0, "busy", std::nullopt};
+  auto b = decode_body<Heartbeat>(std::get<Envelope>(decode_envelope(encode(header(), hb))));
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().code, err::kBadField);
+  EXPECT_NE(b.error().message.find("body.activity"), std::string::npos);
+
+  Trace t = sample_trace();  // tightest T of the sample context
+  t.outcome.latency_ms = *t.context.min_latency_req_ms() * 1.5;
+  t.outcome.met_latency = true;
+  auto tr = decode_body<Trace>(std::get<Envelope>(decode_envelope(encode(header(), t))));
+  ASSERT_FALSE(tr.ok());
+  EXPECT_EQ(tr.error().code, err::kInvalid);
+  t.outcome.met_latency = false;  // the same numbers, honestly reported
+  EXPECT_TRUE(decode_body<Trace>(std::get<Envelope>(decode_envelope(encode(header(), t)))).ok());
 }
 
 }  // namespace
