@@ -53,6 +53,7 @@ format-check:
 # Proves deploy/install-deps.sh on a fresh minimal Debian 12 root (debootstrap, chroot; root
 # only; the base and the downloaded .debs are cached under /var/cache/edgenas-fresh).
 check-fresh:
+	@bash deploy/install-deps.sh --check-fresh
 	@bash tests/fresh/check-fresh.sh
 
 bench: build

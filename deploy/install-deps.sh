@@ -2,7 +2,10 @@
 # Installs the Debian 12 packages edgenas needs to build, test and run.
 # Idempotent: only missing packages are installed; silent when all are present.
 # Nothing is downloaded outside Debian's archive.
-#   --bench   also what the benchmarks compare against (python3-torch, ~1 GB)
+#   --bench         also what the benchmarks compare against (python3-torch, ~1 GB)
+#   --check-fresh   also what `make check-fresh` needs on the host (debootstrap)
+# Every package the project needs is in this one list; `make check-fresh` proves it on a
+# minimal Debian 12 root.
 set -euo pipefail
 
 PACKAGES=(
@@ -28,7 +31,13 @@ PACKAGES=(
   # and dashboard lint, promtool for the /metrics pages.
   dpkg-dev fakeroot adduser systemd ansible-core python3-apt python3-yaml yamllint prometheus
 )
-[ "${1:-}" = "--bench" ] && PACKAGES+=(python3-torch)
+for arg in "$@"; do
+  case $arg in
+    --bench) PACKAGES+=(python3-torch) ;;
+    --check-fresh) PACKAGES+=(debootstrap) ;;
+    *) echo "install-deps: unknown option $arg (--bench, --check-fresh)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do
