@@ -121,6 +121,9 @@ int main(int argc, char** argv) {
                   "this many agents are real edgenas-agent processes running real edgenas-search")
       ->capture_default_str();
   run->add_option("--coordinator", fo.coordinator_bin, "edgenas-coordinator binary");
+  run->add_option("--coordinator-arg", fo.coordinator_args,
+                  "a flag for the coordinator, repeatable (e.g. --coordinator-arg=--retrain-after "
+                  "--coordinator-arg=200)");
   run->add_option("--seed", fo.seed, "seed")->capture_default_str();
   run->add_option("--procs", fo.procs, "agent processes (0: one per 2,500 agents)");
 

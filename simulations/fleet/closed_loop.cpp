@@ -228,10 +228,11 @@ void write_report(const ClosedLoopOptions& o, const json& result) {
   for (const auto& p : result["curve"]) {
     char reward[16];
     std::snprintf(reward, sizeof reward, "%.3f", p["served_reward"].get<double>());
+    const json explored = p.value("explored", json::object());
     md << "| " << p["traces"] << " | " << p["serving"].get<std::string>() << " | " << reward
-       << " | " << p.value("trained", json("-")).dump() << " | "
-       << p.value("gate", std::string("-")) << " | " << p.value("explored", json()).value("near", 0)
-       << " / " << p.value("explored", json()).value("wide", 0) << " |\n";
+       << " | " << (p.contains("trained") ? "v" + p["trained"].dump() : std::string("-")) << " | "
+       << p.value("gate", std::string("-")) << " | " << explored.value("near", 0) << " / "
+       << explored.value("wide", 0) << " |\n";
   }
   md << "\nFirst reached 0.9 of the oracle at: "
      << (result["traces_to_0_9"].is_null() ? std::string("not within the run")
@@ -260,6 +261,7 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
       fleet.clock.push_back(0);
     }
   Serving serving;
+  int trained_versions = 0;
   std::vector<Trace> pool;
   std::vector<Choice> pooled_choices;
   json curve = json::array();
@@ -278,7 +280,7 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
     progress("training on " + std::to_string(pool.size()) + " pooled traces (serving " +
              (serving.model ? "v" + std::to_string(serving.version) : "cold-start") + ")");
     predictor::TrainerOptions to;
-    to.version = serving.version + 1;
+    to.version = ++trained_versions;
     to.budget_ms = o.world.predictor_budget_ms;
     to.max_trials = o.world.predictor_trials;
     to.targets = o.world.targets;

@@ -127,21 +127,46 @@ struct SimAgent {
 struct ProfileStats {
   int searches = 0, met = 0;
   double reward = 0, accuracy = 0, layers = 0, filters = 0;
+  void add(const proto::HparamReply& reply, const SearchOutcome& outcome) {
+    searches++;
+    met += outcome.met_latency;
+    reward += outcome.reward;
+    accuracy += outcome.accuracy;
+    layers += reply.hparams.layers;
+    filters += reply.hparams.filters;
+  }
+  json to_json() const {
+    return {{"searches", searches}, {"met", met},       {"reward", reward},
+            {"accuracy", accuracy}, {"layers", layers}, {"filters", filters}};
+  }
+  void add(const json& j) {
+    searches += j["searches"].get<int>();
+    met += j["met"].get<int>();
+    reward += j["reward"].get<double>();
+    accuracy += j["accuracy"].get<double>();
+    layers += j["layers"].get<double>();
+    filters += j["filters"].get<double>();
+  }
+  json means() const {
+    const double n = std::max(1, searches);
+    return {{"searches", searches},      {"met_T", met / n},
+            {"mean_reward", reward / n}, {"mean_accuracy", accuracy / n},
+            {"mean_layers", layers / n}, {"mean_filters", filters / n}};
+  }
 };
 
 struct WorkerOut {
   int registered = 0, left = 0;
   int64_t messages_out = 0, messages_in = 0, traces_acked = 0, errors = 0;
   std::vector<double> latency_ms;
-  std::map<std::string, ProfileStats> by_profile;
+  std::map<std::string, ProfileStats> by_profile, by_policy;
   json to_json() const {
-    json p = json::object();
-    for (const auto& [k, s] : by_profile)
-      p[k] = {{"searches", s.searches}, {"met", s.met},       {"reward", s.reward},
-              {"accuracy", s.accuracy}, {"layers", s.layers}, {"filters", s.filters}};
+    json p = json::object(), q = json::object();
+    for (const auto& [k, s] : by_profile) p[k] = s.to_json();
+    for (const auto& [k, s] : by_policy) q[k] = s.to_json();
     return {{"registered", registered}, {"left", left},          {"out", messages_out},
             {"in", messages_in},        {"acked", traces_acked}, {"errors", errors},
-            {"latency", latency_ms},    {"profiles", p}};
+            {"latency", latency_ms},    {"profiles", p},         {"policies", q}};
   }
 };
 
@@ -253,13 +278,8 @@ WorkerOut run_worker(const FleetOptions& o, const WorldSetup& world, const std::
               outcome_trace(a.pending_request, a.request_context, *reply, outcome, clock.wall_ms());
           a.trace_at_ms = real_ms(t0) + static_cast<int64_t>(outcome.search_s * 1000 / scale);
           a.core->set_activity("searching");
-          auto& ps = w.by_profile[a.box->profile().name];
-          ps.searches++;
-          ps.met += outcome.met_latency;
-          ps.reward += outcome.reward;
-          ps.accuracy += outcome.accuracy;
-          ps.layers += reply->hparams.layers;
-          ps.filters += reply->hparams.filters;
+          w.by_profile[a.box->profile().name].add(*reply, outcome);
+          w.by_policy[reply->policy].add(*reply, outcome);
           a.pending_request.clear();
         }
       }
@@ -411,13 +431,22 @@ Expected<json> run_fleet(const FleetOptions& o,
   // (--auto-accept) since nobody is there to enrol ten thousand of them by hand.
   if (auto k = proto::generate_keypair(); !k) return k.error();
   const std::string key_dir = o.out_dir + "/keys";
-  auto coord = launcher.spawn(
-      {{coordinator, "--listen", endpoint, "--admin", admin, "--db", o.out_dir + "/coordinator.db",
-        "--key-dir", key_dir, "--auto-accept", "--metrics",
-        "127.0.0.1:" + std::to_string(metrics_port), "--log-level", "warn"},
-       o.out_dir + "/coordinator.log",
-       {0, 0},
-       "coordinator"});
+  std::vector<std::string> coord_argv{coordinator,
+                                      "--listen",
+                                      endpoint,
+                                      "--admin",
+                                      admin,
+                                      "--db",
+                                      o.out_dir + "/coordinator.db",
+                                      "--key-dir",
+                                      key_dir,
+                                      "--auto-accept",
+                                      "--metrics",
+                                      "127.0.0.1:" + std::to_string(metrics_port),
+                                      "--log-level",
+                                      "warn"};
+  coord_argv.insert(coord_argv.end(), o.coordinator_args.begin(), o.coordinator_args.end());
+  auto coord = launcher.spawn({coord_argv, o.out_dir + "/coordinator.log", {0, 0}, "coordinator"});
   if (!coord) return coord.error();
   std::optional<proto::AdminClient> client_slot;
   std::string server_key;
@@ -559,15 +588,8 @@ Expected<json> run_fleet(const FleetOptions& o,
     total.traces_acked += j["acked"].get<int64_t>();
     total.errors += j["errors"].get<int64_t>();
     for (double v : j["latency"]) total.latency_ms.push_back(v);
-    for (const auto& [k, v] : j["profiles"].items()) {
-      auto& p = total.by_profile[k];
-      p.searches += v["searches"].get<int>();
-      p.met += v["met"].get<int>();
-      p.reward += v["reward"].get<double>();
-      p.accuracy += v["accuracy"].get<double>();
-      p.layers += v["layers"].get<double>();
-      p.filters += v["filters"].get<double>();
-    }
+    for (const auto& [k, v] : j["profiles"].items()) total.by_profile[k].add(v);
+    for (const auto& [k, v] : j["policies"].items()) total.by_policy[k].add(v);
   }
   // Real searches: give them their budget to finish, then stop the agents (they queue their
   // trace on SIGTERM at the latest).
@@ -600,13 +622,9 @@ Expected<json> run_fleet(const FleetOptions& o,
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
 
   const double secs = static_cast<double>(o.duration_ms) / 1000;
-  json profiles = json::object();
-  for (const auto& [k, p] : total.by_profile) {
-    const double n = std::max(1, p.searches);
-    profiles[k] = {{"searches", p.searches},      {"met_T", p.met / n},
-                   {"mean_reward", p.reward / n}, {"mean_accuracy", p.accuracy / n},
-                   {"mean_layers", p.layers / n}, {"mean_filters", p.filters / n}};
-  }
+  json profiles = json::object(), policies = json::object();
+  for (const auto& [k, p] : total.by_profile) profiles[k] = p.means();
+  for (const auto& [k, p] : total.by_policy) policies[k] = p.means();
   json summary{
       {"agents", o.agents},
       {"registered", total.registered},
@@ -629,6 +647,7 @@ Expected<json> run_fleet(const FleetOptions& o,
       {"store", status ? (*status)["store"] : json()},
       {"hparam_policy", status ? (*status)["hparam_policy"] : json()},
       {"profiles", profiles},
+      {"policies", policies},
       {"real_searches", real}};
   std::ofstream(o.out_dir + "/summary.json") << summary.dump(2) << "\n";
 
@@ -654,13 +673,17 @@ Expected<json> run_fleet(const FleetOptions& o,
               static_cast<long long>(total.traces_acked));
   std::printf("  policy serving      %s\n\n",
               status ? (*status)["hparam_policy"].get<std::string>().c_str() : "?");
-  std::printf("  %-12s %9s %8s %11s %9s %12s %12s\n", "PROFILE", "SEARCHES", "MEETS_T",
-              "MEAN_REWARD", "MEAN_ACC", "MEAN_LAYERS", "MEAN_FILTERS");
-  for (const auto& [k, p] : profiles.items())
-    std::printf("  %-12s %9d %7.1f%% %11.3f %9.4f %12.1f %12.0f\n", k.c_str(),
-                p["searches"].get<int>(), 100 * p["met_T"].get<double>(),
-                p["mean_reward"].get<double>(), p["mean_accuracy"].get<double>(),
-                p["mean_layers"].get<double>(), p["mean_filters"].get<double>());
+  for (const auto& [title, table] :
+       {std::pair{"PROFILE", &profiles}, std::pair{"POLICY", &policies}}) {
+    std::printf("  %-12s %9s %8s %11s %9s %12s %12s\n", title, "SEARCHES", "MEETS_T", "MEAN_REWARD",
+                "MEAN_ACC", "MEAN_LAYERS", "MEAN_FILTERS");
+    for (const auto& [k, p] : table->items())
+      std::printf("  %-12s %9d %7.1f%% %11.3f %9.4f %12.1f %12.0f\n", k.c_str(),
+                  p["searches"].get<int>(), 100 * p["met_T"].get<double>(),
+                  p["mean_reward"].get<double>(), p["mean_accuracy"].get<double>(),
+                  p["mean_layers"].get<double>(), p["mean_filters"].get<double>());
+    std::printf("\n");
+  }
   std::printf("\n  summary: %s/summary.json\n", o.out_dir.c_str());
   return summary;
 }

@@ -26,6 +26,7 @@ struct FleetOptions {
   int64_t duration_ms = 60'000;
   int real_search = 0;
   std::string coordinator_bin;  // default: found beside edgenas-sim (build tree or installed)
+  std::vector<std::string> coordinator_args;  // more flags for it (e.g. --retrain-after 200)
   uint64_t seed = 1;
   int procs = 0;  // 0: one per 2,500 agents
 };
