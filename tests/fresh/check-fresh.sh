@@ -115,6 +115,9 @@ make_root() {
   bind /dev "$root/dev"
   bind /dev/pts "$root/dev/pts"
   bind "$cache/archives" "$root/var/cache/apt/archives"
+  # dpkg without its fsyncs: this root is thrown away, and it cuts minutes off every run (it
+  # changes how packages are written, not which are installed).
+  echo force-unsafe-io >"$root/etc/dpkg/dpkg.cfg.d/unsafe-io"
   # Keep downloaded .debs for the next run (Debian's docker-clean style hooks would delete them).
   echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' >"$root/etc/apt/apt.conf.d/01keep-debs"
   git clone -q --no-hardlinks "$here" "$root/src/edgenas"
