@@ -94,9 +94,14 @@ step "enrolment: each box made a CURVE key pair; the coordinator holds them as p
 ctl keys list
 for box in "${boxes[@]}"; do
   # An admin compares the key with the box's own agent.pub (here: the same machine) and accepts.
-  for _ in $(seq 50); do [ -f "$out/$box/agent.pub" ] && break; sleep 0.1; done
-  key=$(sed -n 's/^public = "\(.*\)"$/\1/p' "$out/$box/agent.pub")
-  ctl keys accept "$key" >/dev/null
+  # (A busy machine can take a while to start four agents: wait up to 60 s for the key.)
+  for _ in $(seq 600); do [ -f "$out/$box/agent.pub" ] && break; sleep 0.1; done
+  key=$(sed -n 's/^public = "\(.*\)"$/\1/p' "$out/$box/agent.pub" 2>/dev/null)
+  if [ -z "$key" ]; then
+    echo "demo: $box wrote no key in 60 s; see $out/$box/agent.log" >&2
+    exit 1
+  fi
+  ctl keys accept -- "$key" >/dev/null  # "--": a Z85 key may begin with "-"
 done
 for _ in $(seq 300); do [ "$(alive)" = 4 ] && break; sleep 0.1; done
 ctl keys list

@@ -148,7 +148,10 @@ int main(int argc, char** argv) {
   auto* keys_reject = keys->add_subcommand("reject", "refuse a pending key");
   auto* keys_revoke = keys->add_subcommand("revoke", "refuse an accepted key from now on");
   for (auto* sc : {keys_accept, keys_reject, keys_revoke})
-    sc->add_option("WHO", who, "a key, a key prefix (6+ characters) or an agent id")->required();
+    sc->add_option("WHO", who,
+                   "a key, a key prefix (6+ characters) or an agent id; a key that begins with "
+                   "\"-\" goes after \"--\" (keys accept -- -jg=P1...)")
+        ->required();
 
   auto* status = app.add_subcommand("status", "coordinator health: agents, store, counters");
 

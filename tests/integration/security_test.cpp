@@ -94,7 +94,7 @@ TEST_F(SecurityTest, AnUnknownAgentWaitsForAcceptanceAndARevokedOneIsCutOff) {
   EXPECT_FALSE(registered(coord_, "box-1"));
 
   // Accepted by a prefix of its key: the agent gets in on its own (reconnects) and is bound.
-  auto [rc, out] = run(coord_.ctl({"keys", "accept", pub->substr(0, 10)}));
+  auto [rc, out] = run(coord_.ctl({"keys", "accept", "--", pub->substr(0, 10)}));
   ASSERT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("accepted"), std::string::npos) << out;
   ASSERT_TRUE(wait_for([&] { return registered(coord_, "box-1"); }, 20'000))
@@ -133,7 +133,7 @@ TEST_F(SecurityTest, PlaintextIsRefusedAndAKeySpeaksForOneAgentOnly) {
   ASSERT_TRUE(keys.ok());
   RawAgent raw(coord_, *keys);
   EXPECT_EQ(raw.register_as("raw-1"), "");  // pending: refused at the handshake
-  auto [rc, out] = run(coord_.ctl({"keys", "accept", keys->public_key}));
+  auto [rc, out] = run(coord_.ctl({"keys", "accept", "--", keys->public_key}));
   ASSERT_EQ(rc, 0) << out;
   RawAgent ok(coord_, *keys);
   EXPECT_EQ(ok.register_as("raw-1"), "welcome");
@@ -141,7 +141,7 @@ TEST_F(SecurityTest, PlaintextIsRefusedAndAKeySpeaksForOneAgentOnly) {
   // Nor can another accepted key take raw-1's id.
   auto other = proto::generate_keypair();
   ASSERT_TRUE(other.ok());
-  std::tie(rc, out) = run(coord_.ctl({"keys", "accept", other->public_key}));
+  std::tie(rc, out) = run(coord_.ctl({"keys", "accept", "--", other->public_key}));
   ASSERT_EQ(rc, 0) << out;
   RawAgent imposter(coord_, *other);
   EXPECT_EQ(imposter.register_as("raw-1"), proto::err::kForbidden);
