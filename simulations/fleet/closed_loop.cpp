@@ -205,6 +205,12 @@ bool passes_gate(const json& metrics, bool have_serving) {
   return h["new"].value("regret", 1e9) < h[against].value("regret", -1e9);
 }
 
+std::string fmt3(double v) {
+  char b[16];
+  std::snprintf(b, sizeof b, "%.3f", v);
+  return b;
+}
+
 void write_report(const ClosedLoopOptions& o, const json& result) {
   Series served{"served policy", {}};
   for (const auto& p : result["curve"])
@@ -223,15 +229,15 @@ void write_report(const ClosedLoopOptions& o, const json& result) {
         "predictor is trained after every "
      << o.round << " traces and serves when it passes the gate. Served reward / oracle on "
      << o.world.contexts << " held-out contexts (fresh seeds).\n\n"
-     << "| traces pooled | serving | served reward / oracle | trained version | gate | "
-        "explored near / wide |\n|---:|---|---:|---|---|---|\n";
+     << "| traces pooled | serving | served reward / oracle | trained version | its reward / "
+        "oracle | gate | explored near / wide |\n|---:|---|---:|---|---:|---|---|\n";
   for (const auto& p : result["curve"]) {
-    char reward[16];
-    std::snprintf(reward, sizeof reward, "%.3f", p["served_reward"].get<double>());
     const json explored = p.value("explored", json::object());
-    md << "| " << p["traces"] << " | " << p["serving"].get<std::string>() << " | " << reward
-       << " | " << (p.contains("trained") ? "v" + p["trained"].dump() : std::string("-")) << " | "
-       << p.value("gate", std::string("-")) << " | " << explored.value("near", 0) << " / "
+    md << "| " << p["traces"] << " | " << p["serving"].get<std::string>() << " | "
+       << fmt3(p["served_reward"].get<double>()) << " | "
+       << (p.contains("trained") ? "v" + p["trained"].dump() : std::string("-")) << " | "
+       << (p.contains("candidate_reward") ? fmt3(p["candidate_reward"].get<double>()) : "-")
+       << " | " << p.value("gate", std::string("-")) << " | " << explored.value("near", 0) << " / "
        << explored.value("wide", 0) << " |\n";
   }
   md << "\nFirst reached 0.9 of the oracle at: "
@@ -296,6 +302,10 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
       point["trained"] = to.version;
       point["gate"] = pass ? "passed" : "rejected";
       point["heldout_split"] = trained->metrics.value("heldout_split", "");
+      // What the candidate would have served, passed or not: is the gate right?
+      Serving candidate;
+      candidate.model = std::make_shared<const predictor::PredictorModel>(trained->model);
+      point["candidate_reward"] = served_reward(w, o.world, held, candidate);
       if (pass) {
         trained->model.version = to.version;
         serving.model =
