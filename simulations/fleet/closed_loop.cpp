@@ -11,6 +11,7 @@
 
 #include "coordinator/core/hparam_service.hpp"
 #include "coordinator/predictor/trainer.hpp"
+#include "simulations/fleet/parallel.hpp"
 #include "simulations/fleet/svg.hpp"
 #include "simulations/fleet/world.hpp"
 
@@ -21,20 +22,6 @@ using predictor::Choice;
 using predictor::Grid;
 
 namespace {
-
-uint64_t mix(uint64_t a, uint64_t b) {
-  return (a * 0x9E3779B97F4A7C15ull) ^ (b + 0x7F4A7C15ull);
-}
-
-void parallel_for(int n, int threads, const std::function<void(int)>& fn) {
-  std::atomic<int> next{0};
-  std::vector<std::thread> pool;
-  for (int t = 0; t < std::max(1, threads); ++t)
-    pool.emplace_back([&] {
-      for (int i = next++; i < n; i = next++) fn(i);
-    });
-  for (auto& th : pool) th.join();
-}
 
 // The world both halves of the loop share: profiles, the scenario, the surrogate.
 struct World {
