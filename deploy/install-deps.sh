@@ -29,7 +29,8 @@ PACKAGES=(
   python3 python3-zmq python3-msgpack
   # Deployment tests: packages (dpkg-dev for CPack's shlibdeps), the Ansible role, manifest
   # and dashboard lint, promtool for the /metrics pages.
-  dpkg-dev fakeroot adduser systemd ansible-core python3-apt python3-yaml yamllint prometheus
+  # (file: CPack's DEB generator runs it to find the binaries for dpkg-shlibdeps.)
+  dpkg-dev fakeroot file adduser systemd ansible-core python3-apt python3-yaml yamllint prometheus
 )
 for arg in "$@"; do
   case $arg in

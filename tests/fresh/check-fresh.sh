@@ -157,7 +157,8 @@ build_fuzz() {  # clang, libFuzzer and its sanitizer runtimes
 check_bench_extras() {  # the reference the benchmarks compare against
   in_root /usr/bin/python3 -c "'import torch; print(\"python3-torch\", torch.__version__)'"
 }
-package_check() {  # make packages' tools: CPack's DEB generator runs dpkg-shlibdeps under fakeroot
+package_check() {  # make packages' tools: CPack's DEB generator runs file, then dpkg-shlibdeps
+  in_root file --version ">/dev/null"
   in_root "mkdir -p /tmp/shlibdeps/debian && touch /tmp/shlibdeps/debian/control && cd /tmp/shlibdeps &&" \
     fakeroot dpkg-shlibdeps -O /src/edgenas/build/release/coordinator/io/edgenas-coordinator \
     /src/edgenas/build/release/agent/search/edgenas-search
@@ -170,7 +171,7 @@ step "deploy/install-deps.sh" install_deps
 step "configure + build, preset release" build_release
 step "configure + build, preset asan" build_asan
 step "configure + build, preset fuzz" build_fuzz
-step "packaging tools (dpkg-shlibdeps, fakeroot)" package_check
+step "packaging tools (file, dpkg-shlibdeps, fakeroot)" package_check
 step "deploy/install-deps.sh --bench" install_deps --bench
 step "bench extras import" check_bench_extras
 if [ $full -eq 1 ]; then
