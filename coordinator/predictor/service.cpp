@@ -1,7 +1,5 @@
 #include "coordinator/predictor/service.hpp"
 
-#include "coordinator/predictor/explore.hpp"
-
 #include <signal.h>
 
 #include <cmath>
