@@ -29,6 +29,24 @@ std::string data_dir() {
 
 }  // namespace
 
+namespace {
+
+// `evaluate --closed-loop`: the loop from the cold start, its curve printed and reported.
+int run_closed_loop(sim::ClosedLoopOptions lo, const sim::EvaluateOptions& eo,
+                    const std::function<void(const std::string&)>& progress) {
+  lo.world = eo;
+  lo.traces = eo.traces;
+  auto r = sim::closed_loop(lo, progress);
+  if (!r) return std::cerr << "edgenas-sim: " << r.error().message << "\n", 1;
+  for (const auto& p : (*r)["curve"])
+    std::printf("%6d traces  serving %-10s  reward/oracle %.3f\n", p["traces"].get<int>(),
+                p["serving"].get<std::string>().c_str(), p["served_reward"].get<double>());
+  std::printf("report: %s/closed_loop.md\n", eo.out_dir.c_str());
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{
       "edgenas-sim: a heterogeneous edge fleet on one machine, and the evaluation of the "
@@ -158,17 +176,7 @@ int main(int argc, char** argv) {
     auto b = config::parse_duration_ms(predictor_budget);
     if (!b) return std::cerr << "edgenas-sim: --predictor-budget: " << b.error().message << "\n", 2;
     eo.predictor_budget_ms = *b;
-    if (closed) {
-      lo.world = eo;
-      lo.traces = eo.traces;
-      auto r = sim::closed_loop(lo, progress);
-      if (!r) return std::cerr << "edgenas-sim: " << r.error().message << "\n", 1;
-      for (const auto& p : (*r)["curve"])
-        std::printf("%6d traces  serving %-10s  reward/oracle %.3f\n", p["traces"].get<int>(),
-                    p["serving"].get<std::string>().c_str(), p["served_reward"].get<double>());
-      std::printf("report: %s/closed_loop.md\n", eo.out_dir.c_str());
-      return 0;
-    }
+    if (closed) return run_closed_loop(lo, eo, progress);
     auto r = sim::evaluate(eo, progress);
     if (!r) {
       std::cerr << "edgenas-sim: " << r.error().message << "\n";
