@@ -2,6 +2,7 @@
 // works.
 //   run        a real coordinator and N simulated agents (real protocol, real sockets)
 //   evaluate   predictor vs default space vs random vs cold start vs oracle, with a report
+//   warm-start the predictor a new coordinator serves first, trained on a simulated fleet
 //   surrogate  how well the NAS surrogate predicts held-out real trainings
 // Exit codes: 0 ok, 1 failed, 2 usage or input error.
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include "simulations/fleet/closed_loop.hpp"
 #include "simulations/fleet/evaluate.hpp"
 #include "simulations/fleet/fleet.hpp"
+#include "simulations/fleet/warm_start.hpp"
 #include "simulations/surrogate/surrogate.hpp"
 
 using namespace edgenas;
@@ -42,6 +44,50 @@ int run_closed_loop(sim::ClosedLoopOptions lo, const sim::EvaluateOptions& eo,
     std::printf("%6d traces  serving %-10s  reward/oracle %.3f\n", p["traces"].get<int>(),
                 p["serving"].get<std::string>().c_str(), p["served_reward"].get<double>());
   std::printf("report: %s/closed_loop.md\n", eo.out_dir.c_str());
+  return 0;
+}
+
+// `warm-start`: its options (the world's files are evaluate's defaults).
+struct WarmStartCommand {
+  CLI::App* cmd = nullptr;
+  sim::WarmStartOptions o;
+};
+
+void add_warm_start(CLI::App& app, const sim::EvaluateOptions& defaults, WarmStartCommand& w) {
+  w.cmd = app.add_subcommand(
+      "warm-start",
+      "train the predictor a new coordinator serves before its fleet has any traces, on a "
+      "simulated fleet (writes model.edgenasp, metrics.json, pool.jsonl)");
+  w.o.world = defaults;
+  w.o.world.predictor_budget_ms = 3'600'000;  // the trials decide; the clock is only a cap
+  w.cmd->add_option("--out", w.o.out_dir, "directory for the version")->required();
+  w.cmd->add_option("--seed", w.o.world.seed, "everything derives from it")->capture_default_str();
+  w.cmd->add_option("--traces", w.o.world.traces, "simulated searches to train on")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  w.cmd->add_option("--profiles", w.o.world.train_profiles, "device profiles of the fleet")
+      ->delimiter(',')
+      ->capture_default_str();
+  w.cmd
+      ->add_option("--predictor-trials", w.o.world.predictor_trials,
+                   "trials of the predictor's own NAS")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  w.cmd->add_option("--threads", w.o.world.threads, "parallel simulations and trials")
+      ->capture_default_str();
+}
+
+int run_warm_start(const WarmStartCommand& w,
+                   const std::function<void(const std::string&)>& progress) {
+  auto r = sim::build_warm_start(w.o, progress);
+  if (!r) return std::cerr << "edgenas-sim: " << r.error().message << "\n", 1;
+  const auto& h = (*r)["heldout"];
+  std::printf(
+      "warm start: %d simulated traces, predictor %s\nheld-out regret %.4f (cold-start rule "
+      "%.4f)\nwrote %s/{model.edgenasp,metrics.json,pool.jsonl}\n",
+      (*r)["traces"].get<int>(), (*r)["architecture"].get<std::string>().c_str(),
+      h["new"]["regret"].get<double>(), h["cold_start"]["regret"].get<double>(),
+      w.o.out_dir.c_str());
   return 0;
 }
 
@@ -104,6 +150,10 @@ int main(int argc, char** argv) {
                    "search only every k-th grid point (quick runs)")
       ->capture_default_str();
   eval->add_option("--threads", eo.threads, "parallel simulations")->capture_default_str();
+  eval->add_option("--warm-start", eo.warm_start_model,
+                   "also score this predictor as \"warm-start\" (e.g. "
+                   "build/release/warm-start/model.edgenasp, trained on a simulated fleet of "
+                   "another seed)");
   sim::ClosedLoopOptions lo;
   bool closed = false;
   eval->add_flag("--closed-loop", closed,
@@ -120,6 +170,9 @@ int main(int argc, char** argv) {
                    "closed loop: share of the exploring replies that explore the whole grid")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+
+  WarmStartCommand warm;
+  add_warm_start(app, eo, warm);
 
   auto* run = app.add_subcommand("run", "a real coordinator and N simulated agents");
   sim::FleetOptions fo;
@@ -172,6 +225,7 @@ int main(int argc, char** argv) {
                 fitted->calibration().points);
     return 0;
   }
+  if (warm.cmd->parsed()) return run_warm_start(warm, progress);
   if (eval->parsed()) {
     auto b = config::parse_duration_ms(predictor_budget);
     if (!b) return std::cerr << "edgenas-sim: --predictor-budget: " << b.error().message << "\n", 2;
@@ -187,7 +241,8 @@ int main(int argc, char** argv) {
     }
     const auto& m = (*r)["methods"];
     std::printf("%-11s %14s %9s %16s\n", "method", "reward/oracle", "meets T", "compute to 95%");
-    for (const char* k : {"predictor", "default", "random", "cold-start", "oracle"}) {
+    for (const char* k : {"predictor", "warm-start", "default", "random", "cold-start", "oracle"}) {
+      if (!m.contains(k)) continue;
       const auto& c = m[k]["compute_to_95_median_s"];
       std::printf("%-11s %14.3f %8.1f%% %14s\n", k, m[k]["normalised_reward"].get<double>(),
                   100 * m[k]["met_T"].get<double>(),

@@ -468,13 +468,14 @@ int main(int argc, char** argv) {
       }
       rows.push_back(
           {std::to_string(v["version"].get<int>()) + (v["serving"].get<bool>() ? " *" : ""),
-           str(v["status"]), str(v["training_traces"]),
+           str(v["status"]), v.value("trained_in", std::string("fleet")), str(v["training_traces"]),
            v.contains("regret") ? fmt(v["regret"].get<double>(), 4) : "-",
            v.contains("normalised_reward") ? fmt(v["normalised_reward"].get<double>(), 3) : "-",
            heads.empty() ? "-" : heads, str(v["note"])});
     }
     print_table(std::cout,
-                {"VERSION", "STATUS", "TRACES", "REGRET", "NORM_REWARD", "ACC L/F/K/LOSS", "NOTE"},
+                {"VERSION", "STATUS", "TRAINED_IN", "TRACES", "REGRET", "NORM_REWARD",
+                 "ACC L/F/K/LOSS", "NOTE"},
                 rows);
     std::cout << "serving: " << str((*r)["serving"]) << "; explore share " << (*r)["explore"]
               << "\n";

@@ -28,6 +28,7 @@ struct Options {
   std::string metrics_endpoint;  // HOST:PORT for /metrics and /healthz; empty: off
   predictor::PredictorConfig predictor;
   bool predictor_enabled = true;
+  std::string warm_start = "auto";  // [predictor] warm_start: auto | off | a directory
   // [security]
   bool curve = true;
   bool auto_accept = false;
@@ -43,6 +44,31 @@ std::string default_trainer() {
     if (std::filesystem::exists(p, ec)) return std::filesystem::weakly_canonical(p, ec).string();
   }
   return "";
+}
+
+// The warm start shipped with the coordinator: installed beside it, or in the build tree
+// (built by edgenas-sim warm-start). "" when there is none.
+std::string default_warm_start() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  for (const auto& p :
+       {self / ".." / "share" / "edgenas" / "warm-start", self / ".." / ".." / "warm-start"}) {
+    if (std::filesystem::exists(p / "model.edgenasp", ec))
+      return std::filesystem::weakly_canonical(p, ec).string();
+  }
+  return "";
+}
+
+// warm_start: "auto" (the shipped one, if any), "off", or a directory.
+std::string resolve_warm_start(const std::string& setting) {
+  if (setting == "off") return "";
+  if (setting != "auto") return setting;
+  const auto found = default_warm_start();
+  if (found.empty())
+    log::warn(
+        "no warm start found beside the coordinator; the cold-start rule serves until a "
+        "version is trained");
+  return found;
 }
 
 Status load_config(const std::string& path, Options& o) {
@@ -62,7 +88,7 @@ Status load_config(const std::string& path, Options& o) {
             *p,
             {"enabled", "trainer", "dir", "explore", "explore_wide", "retrain_every",
              "retrain_after_traces", "min_traces", "gate_margin", "auto_promote", "train_budget",
-             "train_timeout", "targets", "rollout_margin", "rollout_min_traces"},
+             "train_timeout", "targets", "rollout_margin", "rollout_min_traces", "warm_start"},
             w);
         !s)
       return s;
@@ -80,6 +106,9 @@ Status load_config(const std::string& path, Options& o) {
     EDGENAS_CONFIG_READ(config::get_bool(*p, "auto_promote", w), P.auto_promote);
     EDGENAS_CONFIG_READ(config::get_string(*p, "train_budget", w), P.train_budget);
     EDGENAS_CONFIG_READ(config::get_string(*p, "targets", w), P.targets);
+    EDGENAS_CONFIG_READ(config::get_string(*p, "warm_start", w), o.warm_start);
+    if (o.warm_start.empty())
+      return Error{"bad_config", w + ".warm_start must be \"auto\", \"off\" or a directory"};
     if (!predictor::valid_targets(P.targets))
       return Error{
           "bad_config",
@@ -148,6 +177,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{0}, int64_t{100'000'000}));
   app.add_option("--train-budget", train_budget, "the predictor trainer's NAS budget (default 2m)");
   app.add_flag("--no-predictor", no_predictor, "serve the cold-start policy only, never train");
+  std::string warm_start;
+  app.add_option("--warm-start", warm_start,
+                 "the predictor a new store serves first, trained in simulation: auto (the one "
+                 "shipped with the coordinator), off (the cold-start rule), or a directory "
+                 "written by edgenas-sim warm-start (default auto)");
   bool insecure = false, auto_accept = false;
   std::string key_dir;
   app.add_flag("--insecure", insecure, "no CURVE: plaintext, any client (experiments only)");
@@ -184,6 +218,7 @@ int main(int argc, char** argv) {
   if (explore >= 0) o.predictor.explore = explore;
   if (retrain_after >= 0) o.predictor.retrain_after_traces = retrain_after;
   if (no_predictor) o.predictor_enabled = false;
+  if (!warm_start.empty()) o.warm_start = warm_start;
   if (insecure) o.curve = false;
   if (auto_accept) o.auto_accept = true;
   if (!key_dir.empty()) o.key_dir = key_dir;
@@ -231,6 +266,7 @@ int main(int argc, char** argv) {
   if (o.predictor.dir.empty())
     o.predictor.dir = (std::filesystem::absolute(o.database).parent_path() / "predictors").string();
   if (o.predictor.trainer.empty()) o.predictor.trainer = default_trainer();
+  o.predictor.warm_start = resolve_warm_start(o.warm_start);
   ProcessLauncher launcher;
   coordinator::ColdStartPolicy cold_start;
   std::unique_ptr<predictor::PredictorService> predictor;

@@ -161,4 +161,10 @@ Expected<PredictorModel> load_predictor(const std::string& path) {
   return parse_predictor(ss.str(), path);
 }
 
+bool trained_in_simulation(const PredictorModel& m) {
+  if (!m.meta.is_object()) return false;
+  const auto it = m.meta.find(kTrainedInKey);
+  return it != m.meta.end() && it->is_string() && it->get<std::string>() == kTrainedInSimulation;
+}
+
 }  // namespace edgenas::predictor

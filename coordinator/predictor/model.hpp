@@ -31,6 +31,13 @@ struct PredictorModel {
   Expected<Choice> predict(const Context& ctx) const;  // argmax per head
 };
 
+// A version trained on simulated traces (the warm start, `edgenas-sim warm-start`) says so in
+// its file's meta; its replies carry the policy "warm-start".
+inline constexpr const char* kTrainedInKey = "trained_in";
+inline constexpr const char* kTrainedInSimulation = "simulation";
+inline constexpr const char* kWarmStartPolicy = "warm-start";
+bool trained_in_simulation(const PredictorModel& m);
+
 std::array<std::vector<float>, kHeads> softmax_heads(const std::vector<std::vector<float>>& logits);
 
 Status save_predictor(const std::string& path, const PredictorModel& model);

@@ -40,12 +40,17 @@ std::optional<double> regret_of(const json& metrics, const char* who) {
   return s["regret"].get<double>();
 }
 
+bool from_simulation(const coordinator::PredictorVersion& v) {
+  return v.metrics.is_object() && v.metrics.value(kTrainedInKey, json()) == kTrainedInSimulation;
+}
+
 json summary(const coordinator::PredictorVersion& v, int serving) {
   json row{{"version", v.version},
            {"status", v.status},
            {"serving", v.version == serving},
            {"created_ms", v.created_ms},
            {"training_traces", v.training_traces},
+           {"trained_in", from_simulation(v) ? "simulation" : "fleet"},
            {"note", v.note}};
   if (auto r = regret_of(v.metrics, "new")) row["regret"] = *r;
   if (v.metrics.contains("heldout") && v.metrics["heldout"].contains("new")) {
@@ -75,12 +80,27 @@ Status PredictorService::start() {
       (void)store_.save_predictor_version(v);
     }
   }
+  if (versions->empty() && !cfg_.warm_start.empty()) {
+    if (auto s = import_warm_start(); !s) {
+      log::error("the warm start cannot be imported; the cold-start rule serves",
+                 {{"warm_start", cfg_.warm_start}, {"error", s.error().message}});
+    } else if (auto again = store_.predictor_versions(); again) {
+      versions = std::move(again);
+    }
+  }
+  find_pool(*versions);
   auto history = store_.promotions();
   if (!history) return history.error();
   // The newest promotion whose model loads serves; unloadable ones are marked failed.
   for (auto it = history->rbegin(); it != history->rend(); ++it) {
     if (it->first == 0) break;  // rolled back to the cold-start policy
     if (load_and_serve(it->first)) break;
+  }
+  if (model_ && trained_in_simulation(*model_) && cfg_.warm_start.empty()) {
+    log::warn("the warm start is turned off; the cold-start rule serves instead of it",
+              {{"version", model_->version}});
+    model_.reset();
+    coverage_.clear();
   }
   // An active rollout goes on after a restart (its outcomes are counted again from its start).
   auto rollouts = store_.rollouts();
@@ -98,6 +118,55 @@ Status PredictorService::start() {
   }
   log::info("hyperparameter policy", {{"serving", describe()}});
   return ok_status();
+}
+
+// The warm start becomes version 1 of a new store: its files are copied beside the versions
+// trained here (the store keeps working when the package's copy changes) and it is promoted.
+Status PredictorService::import_warm_start() {
+  const fs::path from(cfg_.warm_start);
+  auto m = load_predictor((from / "model.edgenasp").string());
+  if (!m) return m.error();
+  if (!trained_in_simulation(*m))
+    return Error{"bad_model", (from / "model.edgenasp").string() +
+                                  " is not marked as trained in simulation (meta.trained_in)"};
+  const auto metrics = read_json((from / "metrics.json").string());
+  if (!metrics)
+    return Error{"bad_model", (from / "metrics.json").string() + " is missing or not JSON"};
+  auto version = store_.next_predictor_version();
+  if (!version) return version.error();
+  const fs::path dir = fs::path(cfg_.dir) / ("v" + std::to_string(*version));
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  for (const char* f : {"model.edgenasp", "metrics.json", "pool.jsonl"}) {
+    if (ec || !fs::exists(from / f)) continue;  // the pool is optional
+    fs::copy_file(from / f, dir / f, fs::copy_options::overwrite_existing, ec);
+  }
+  if (ec)
+    return Error{"io", "cannot copy the warm start into " + dir.string() + ": " + ec.message()};
+  coordinator::PredictorVersion v;
+  v.version = *version;
+  v.created_ms = clock_.wall_ms();
+  v.status = "candidate";
+  v.path = (dir / "model.edgenasp").string();
+  v.feature_version = kFeatureVersion;
+  v.metrics = *metrics;
+  v.note = "warm start, trained in simulation (from " + from.string() + ")";
+  if (auto s = store_.save_predictor_version(v); !s) return s.error();
+  if (auto s = store_.record_promotion(v.version, clock_.wall_ms(), "warm start"); !s)
+    return s.error();
+  log::info("warm start imported", {{"version", v.version}, {"from", from.string()}});
+  return ok_status();
+}
+
+// Retrainings pool the simulated traces of the newest warm start that has them (while the warm
+// start is on).
+void PredictorService::find_pool(const std::vector<coordinator::PredictorVersion>& versions) {
+  pool_.clear();
+  if (cfg_.warm_start.empty()) return;
+  for (const auto& v : versions) {
+    const auto pool = fs::path(v.path).parent_path() / "pool.jsonl";
+    if (from_simulation(v) && fs::exists(pool)) pool_ = pool.string();
+  }
 }
 
 bool PredictorService::in_canary(std::string_view agent_id, double share) {
@@ -151,11 +220,13 @@ void PredictorService::end_rollout(const std::string& state, const std::string& 
 bool PredictorService::count_outcome(const Trace& t, const coordinator::Rollout& r, Outcomes& c,
                                      Outcomes& b) {
   if (t.explore) return false;
+  // The version that chose the trace's space: a model's, or 0 for the cold-start rule.
+  const bool by_model = t.policy == "predictor" || t.policy == kWarmStartPolicy;
+  if (!by_model && t.policy != coordinator::ColdStartPolicy::kPolicyName) return false;
+  const int chose = by_model ? t.predictor_version : 0;
   Outcomes* side = nullptr;
-  if (t.policy == "predictor" && t.predictor_version == r.version) side = &c;
-  if (t.predictor_version == r.baseline &&
-      t.policy == (r.baseline == 0 ? "cold-start" : "predictor"))
-    side = &b;
+  if (chose == r.version) side = &c;
+  if (chose == r.baseline) side = &b;
   if (!side) return false;
   side->traces++;
   side->reward_sum += trace_reward(t);
@@ -304,6 +375,7 @@ Expected<std::shared_ptr<const PredictorModel>> PredictorService::load_version(i
 std::string PredictorService::describe() const {
   std::string d = model_ ? "predictor v" + std::to_string(model_->version)
                          : std::string(coordinator::ColdStartPolicy::kPolicyName);
+  if (model_ && trained_in_simulation(*model_)) d += " (warm start, trained in simulation)";
   if (training_) d += " (training v" + std::to_string(training_->version) + ")";
   return d;
 }
@@ -322,9 +394,11 @@ proto::HparamReply PredictorService::choose(std::string_view agent_id,
   }
   if (predicted) {
     base = *predicted;
-    reply.policy = "predictor";
+    const bool simulated = trained_in_simulation(*model);
+    reply.policy = simulated ? kWarmStartPolicy : "predictor";
     reply.predictor_version = model->version;
-    reply.reason = "predictor v" + std::to_string(model->version);
+    reply.reason = "predictor v" + std::to_string(model->version) +
+                   (simulated ? " (warm start, trained in simulation)" : "");
     if (canary) {
       reply.reason += " (canary rollout to " +
                       std::to_string(static_cast<int>(std::lround(rollout_->row.share * 100))) +
@@ -439,6 +513,7 @@ Expected<json> PredictorService::train(const std::string& reason) {
     auto serving = store_.predictor_version(model_->version);
     if (serving && *serving) argv.insert(argv.end(), {"--baseline", (*serving)->path});
   }
+  if (!pool_.empty()) argv.insert(argv.end(), {"--pool", pool_});
   ChildSpec spec{argv, dir + "/train.log", {0, 0}, "predictor-v" + std::to_string(*version)};
   // A training whose coordinator died has nobody to report to (the restarted coordinator marks
   // the version failed): it stops at once instead of finishing its NAS.

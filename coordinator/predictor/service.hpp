@@ -39,8 +39,13 @@ struct PredictorConfig {
   int64_t min_traces = 50;             // below this, no training starts
   double gate_margin = 0.0;            // new regret must be < serving regret − margin
   bool auto_promote = true;
-  std::string train_budget = "2m";       // the trainer's own NAS budget
-  std::string targets = "knn";           // the trainer's targets: knn | outcome | progress
+  std::string train_budget = "2m";  // the trainer's own NAS budget
+  std::string targets = "knn";      // the trainer's targets: knn | outcome | progress
+  // A version trained in simulation (edgenas-sim warm-start: model.edgenasp, metrics.json,
+  // pool.jsonl) that a store without versions imports and serves from its first request;
+  // retrainings pool its simulated traces with the fleet's. Empty: off (the rule serves, and
+  // a warm start imported earlier no longer serves or pools).
+  std::string warm_start;
   int64_t train_timeout_ms = 3'600'000;  // a training running longer is killed
   // Canary rollouts: the canary is rolled back when its mean trace reward is below the
   // baseline's by more than the margin, once both have at least min_traces traces.
@@ -86,6 +91,8 @@ class PredictorService final : public coordinator::HparamService,
 
  private:
   Status load_and_serve(int version);
+  Status import_warm_start();
+  void find_pool(const std::vector<coordinator::PredictorVersion>& versions);
   Expected<std::shared_ptr<const PredictorModel>> load_version(int version);
   struct Outcomes {
     int64_t traces = 0, met = 0;
@@ -99,6 +106,7 @@ class PredictorService final : public coordinator::HparamService,
   void finish_training(const ChildExit& exit);
   // Pooled traces per grid point as of the serving version's training (empty: cold start).
   Coverage coverage_;
+  std::string pool_;  // the warm start's simulated traces, pooled by retrainings ("": none)
 
   const Clock& clock_;
   coordinator::TraceStore& store_;

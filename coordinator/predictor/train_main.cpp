@@ -9,6 +9,7 @@
 
 #include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
+#include "coordinator/predictor/pool.hpp"
 #include "coordinator/predictor/trainer.hpp"
 #include "coordinator/store/trace_store.hpp"
 
@@ -39,6 +40,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(predictor::kTargetKinds));
   train->add_flag("--compare", o.compare, "also train with the other targets and report both");
   train->add_option("--baseline", baseline_path, "the serving version's model, scored alongside");
+  std::string pool_path;
+  train->add_option("--pool", pool_path,
+                    "also train (never score) on these traces: a JSON Lines file such as the "
+                    "warm start's pool.jsonl");
   train->add_option("--max-traces", max_traces, "use at most the newest N traces")
       ->capture_default_str();
   train->add_option("--seed", o.seed, "seed of the split and the NAS")->capture_default_str();
@@ -63,6 +68,11 @@ int main(int argc, char** argv) {
     o.agent_ids.push_back(r.agent_id);
     traces.push_back(std::move(r.trace));
   }
+  if (!pool_path.empty()) {
+    auto pool = predictor::read_trace_pool(pool_path);
+    if (!pool) return std::cerr << "edgenas-predictor: " << pool.error().message << "\n", 1;
+    o.pool = std::move(*pool);
+  }
   std::optional<predictor::PredictorModel> baseline;
   if (!baseline_path.empty()) {
     auto m = predictor::load_predictor(baseline_path);
@@ -76,7 +86,8 @@ int main(int argc, char** argv) {
   daemon::SignalWatcher signals;
   o.stop = &signals.stop_requested();
   o.progress = [](const json& e) { std::cout << e.dump() << std::endl; };
-  std::cerr << "training predictor v" << o.version << " on " << traces.size() << " traces ("
+  std::cerr << "training predictor v" << o.version << " on " << traces.size() << " traces"
+            << (o.pool.empty() ? "" : " and " + std::to_string(o.pool.size()) + " pooled") << " ("
             << targets << " targets, NAS budget " << budget << ")\n";
   auto result = predictor::train_predictor(traces, o);
   if (!result) return std::cerr << "edgenas-predictor: " << result.error().message << "\n", 1;

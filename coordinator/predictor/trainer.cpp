@@ -149,6 +149,8 @@ Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const 
   for (std::size_t i = 0; i < traces.size(); ++i)
     all.push_back(make_example(traces[i], i < o.agent_ids.size() ? o.agent_ids[i] : ""));
   auto split = split_for_training(all, o.heldout_share, o.seed);
+  for (std::size_t i = 0; i < o.pool.size(); ++i)
+    split.train.push_back(make_example(o.pool[i], "pool"));
   if (split.train.size() < kMinTrainExamples || split.heldout.size() < kMinHeldoutExamples) {
     return Error{"not_enough_traces",
                  std::to_string(traces.size()) + " traces give " +
@@ -247,6 +249,7 @@ Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const 
                {"training_traces", split.train.size()},
                {"heldout_traces", split.heldout.size()},
                {"heldout_split", split.method},
+               {"pool_traces", o.pool.size()},
                {"grid_coverage", grid_coverage(all)},
                {"targets", o.targets},
                {"architecture", spec},

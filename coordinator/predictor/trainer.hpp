@@ -26,6 +26,9 @@ struct TrainerOptions {
   int workers = 2;
   const PredictorModel* baseline = nullptr;  // the version serving now, scored alongside
   std::vector<std::string> agent_ids;        // per trace, the box that ran it (empty: not known)
+  // Traces that only train, never score (the warm start's simulated ones): the held-out
+  // traces, and so the gate, are the fleet's own.
+  std::vector<Trace> pool;
   const std::atomic<bool>* stop = nullptr;
   std::function<void(const nlohmann::json&)> progress;  // one event per NAS trial
 };

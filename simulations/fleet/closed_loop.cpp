@@ -23,37 +23,6 @@ using predictor::Grid;
 
 namespace {
 
-// The world both halves of the loop share: profiles, the scenario, the surrogate.
-struct World {
-  std::map<std::string, DeviceProfile> profiles;
-  std::unique_ptr<Scenario> scenario;
-  std::unique_ptr<Surrogate> surrogate;
-  SimSearchOptions noisy, expected;  // traces as a box measures them; the evaluation's table
-};
-
-Expected<World> load_world(const EvaluateOptions& o) {
-  World w;
-  auto rows = load_table(o.table_path);
-  if (!rows) return rows.error();
-  auto surrogate = Surrogate::fit(*rows);
-  if (!surrogate) return surrogate.error();
-  w.surrogate = std::make_unique<Surrogate>(std::move(*surrogate));
-  auto scenario = load_scenario(o.scenario_path);
-  if (!scenario) return scenario.error();
-  w.scenario = std::make_unique<Scenario>(std::move(*scenario));
-  auto names = o.train_profiles;
-  names.push_back(o.heldout_profile);
-  for (const auto& name : names) {
-    auto p = load_profile(o.profiles_dir + "/" + name + ".toml");
-    if (!p) return p.error();
-    w.profiles[name] = std::move(*p);
-  }
-  w.noisy.budget_ms = w.scenario->search_budget_ms;
-  w.expected = w.noisy;
-  w.expected.noisy_final = false;
-  return w;
-}
-
 // A held-out context, every grid point's mean reward on it over `seeds` searches (the oracle's
 // choice), and the fresh-seed means of the points the served policies chose there.
 struct HeldOut {
@@ -237,7 +206,7 @@ void write_report(const ClosedLoopOptions& o, const json& result) {
 
 Expected<json> closed_loop(const ClosedLoopOptions& o,
                            const std::function<void(const std::string&)>& progress) {
-  auto world = load_world(o.world);
+  auto world = load_world(world_files(o.world));
   if (!world) return world.error();
   const World& w = *world;
   std::error_code ec;

@@ -38,7 +38,13 @@ struct HeldOut {
   double oracle_fresh = 0;    // that point's mean reward on fresh seeds
 };
 
-const char* kMethods[] = {"predictor", "default", "random", "cold-start", "oracle"};
+// The methods compared; "warm-start" (a predictor trained elsewhere, e.g. the shipped one)
+// only when given.
+std::vector<std::string> method_names(bool warm_start) {
+  std::vector<std::string> m{"predictor", "default", "random", "cold-start", "oracle"};
+  if (warm_start) m.insert(m.begin() + 1, "warm-start");
+  return m;
+}
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -76,26 +82,28 @@ std::vector<double> censored_ratios(const std::vector<double>& method,
   return out;
 }
 
+WorldFiles world_files(const EvaluateOptions& o) {
+  auto names = o.train_profiles;
+  names.push_back(o.heldout_profile);
+  return {o.profiles_dir, o.scenario_path, o.table_path, names};
+}
+
 Expected<json> evaluate(const EvaluateOptions& o,
                         const std::function<void(const std::string&)>& progress) {
-  auto rows = load_table(o.table_path);
-  if (!rows) return rows.error();
-  auto surrogate = Surrogate::fit(*rows);
-  if (!surrogate) return surrogate.error();
-  auto scenario = load_scenario(o.scenario_path);
-  if (!scenario) return scenario.error();
-  std::map<std::string, DeviceProfile> profiles;
-  std::vector<std::string> all_profiles = o.train_profiles;
-  all_profiles.push_back(o.heldout_profile);
-  for (const auto& name : all_profiles) {
-    auto p = load_profile(o.profiles_dir + "/" + name + ".toml");
-    if (!p) return p.error();
-    profiles[name] = std::move(*p);
+  auto world = load_world(world_files(o));
+  if (!world) return world.error();
+  std::optional<predictor::PredictorModel> warm;
+  if (!o.warm_start_model.empty()) {
+    auto m = predictor::load_predictor(o.warm_start_model);
+    if (!m) return m.error();
+    warm = std::move(*m);
   }
-  SimSearchOptions so;  // training traces: outcomes as a box would measure them
-  so.budget_ms = scenario->search_budget_ms;
-  SimSearchOptions expected = so;  // the evaluation's table
-  expected.noisy_final = false;
+  const std::vector<std::string> names = method_names(warm.has_value());
+  const auto& profiles = world->profiles;
+  const Surrogate* surrogate = world->surrogate.get();
+  const SimSearchOptions& so = world->noisy;
+  const SimSearchOptions& expected = world->expected;
+  const std::vector<std::string> all_profiles = world_files(o).profiles;
   std::error_code ec;
   fs::create_directories(o.out_dir, ec);
   if (ec) return Error{"io", "cannot create " + o.out_dir + ": " + ec.message()};
@@ -103,55 +111,8 @@ Expected<json> evaluate(const EvaluateOptions& o,
   // 1. Training traces from the training profiles.
   progress("simulating " + std::to_string(o.traces) + " training traces on " +
            std::to_string(o.train_profiles.size()) + " profiles");
-  struct Pending {
-    std::string profile;
-    Context ctx;
-    Choice choice;
-    bool cold;
-  };
-  std::vector<Pending> plan;
-  {
-    std::mt19937_64 rng(o.seed);
-    std::vector<std::unique_ptr<SimBox>> boxes;
-    std::vector<int64_t> box_time;
-    for (std::size_t p = 0; p < o.train_profiles.size(); ++p) {
-      for (int b = 0; b < 20; ++b) {
-        boxes.push_back(std::make_unique<SimBox>(o.train_profiles[p] + "-" + std::to_string(b),
-                                                 profiles[o.train_profiles[p]], *scenario, rng()));
-        box_time.push_back(0);
-      }
-    }
-    coordinator::ColdStartPolicy cold;
-    std::uniform_real_distribution<double> u(0, 1);
-    for (int i = 0; i < o.traces; ++i) {
-      const std::size_t b = rng() % boxes.size();
-      box_time[b] += static_cast<int64_t>(
-          std::exponential_distribution<double>(1.0 / scenario->search_every_ms)(rng));
-      Pending pe{boxes[b]->profile().name, boxes[b]->context(box_time[b]), {}, u(rng) < 0.3};
-      if (pe.cold) {
-        proto::HparamRequest req;
-        req.request_id = "t" + std::to_string(i);
-        req.context = pe.ctx;
-        pe.choice = Grid::nearest(cold.choose(boxes[b]->id(), req).hparams);
-      } else {
-        pe.choice = Grid::at(static_cast<int>(rng() % static_cast<uint64_t>(Grid::points())));
-      }
-      plan.push_back(std::move(pe));
-    }
-  }
-  std::vector<Trace> traces(plan.size());
-  parallel_for(static_cast<int>(plan.size()), o.threads, [&](int i) {
-    const auto& pe = plan[static_cast<std::size_t>(i)];
-    const uint32_t seed = static_cast<uint32_t>(mix(o.seed, static_cast<uint64_t>(i)));
-    proto::HparamReply reply;
-    reply.hparams = Grid::hparams(pe.choice, seed);
-    reply.policy = pe.cold ? "cold-start" : "explore";
-    reply.explore = !pe.cold;
-    const auto out =
-        simulate_search(*surrogate, profiles.at(pe.profile), pe.ctx, reply.hparams, seed, so);
-    traces[static_cast<std::size_t>(i)] =
-        outcome_trace("sim-" + std::to_string(i), pe.ctx, reply, out, 1'700'000'000'000);
-  });
+  const std::vector<Trace> traces =
+      simulate_training_traces(*world, o.train_profiles, o.traces, o.seed, o.threads);
 
   // 2. Held-out contexts from every profile (the held-out profile only here).
   std::vector<HeldOut> held;
@@ -159,7 +120,7 @@ Expected<json> evaluate(const EvaluateOptions& o,
     std::mt19937_64 rng(mix(o.seed, 999));
     for (int i = 0; i < o.contexts; ++i) {
       const std::string& name = all_profiles[static_cast<std::size_t>(i) % all_profiles.size()];
-      SimBox box(name + "-h" + std::to_string(i), profiles[name], *scenario, rng());
+      SimBox box(name + "-h" + std::to_string(i), profiles.at(name), *world->scenario, rng());
       const int64_t t =
           static_cast<int64_t>(std::uniform_real_distribution<double>(0, 86.4e6)(rng));
       held.push_back({name, box.context(t), {}, {}, 0, 0, 0});
@@ -202,8 +163,8 @@ Expected<json> evaluate(const EvaluateOptions& o,
     for (std::size_t i = 0; i < held.size(); ++i) {
       const auto& h = held[i];
       Choice c;
-      if (method == "predictor") {
-        auto p = model->predict(h.ctx);
+      if (method == "predictor" || method == "warm-start") {
+        auto p = (method == "predictor" ? *model : *warm).predict(h.ctx);
         c = p ? *p : Choice{};
       } else if (method == "default") {
         c = Grid::nearest({10, 256, 7, Loss::cross_entropy, 0});
@@ -286,8 +247,8 @@ Expected<json> evaluate(const EvaluateOptions& o,
 
   // 5. Every method's points, rewards, constraint satisfaction, energy.
   std::map<std::string, std::vector<int>> points;
-  for (const char* m : kMethods) {
-    if (std::string(m) == "oracle") continue;
+  for (const std::string& m : names) {
+    if (m == "oracle") continue;
     points[m] = choices_of(m, &*final_model);
     ensure(points[m]);
   }
@@ -311,7 +272,7 @@ Expected<json> evaluate(const EvaluateOptions& o,
   std::map<std::string, std::vector<double>> to95;   // per context; NAN when never reached
   std::map<std::string, std::vector<double>> spent;  // per context: a whole search's compute
   std::map<std::string, std::vector<std::vector<double>>> by_trial;  // reward/oracle by trial
-  for (const char* m : kMethods) {
+  for (const std::string& m : names) {
     to95[m].assign(held.size(), NAN);
     spent[m].assign(held.size(), NAN);
     by_trial[m].assign(held.size() * static_cast<std::size_t>(reps), {});
@@ -320,7 +281,7 @@ Expected<json> evaluate(const EvaluateOptions& o,
   parallel_for(static_cast<int>(held.size()), o.threads, [&](int i) {
     auto& h = held[static_cast<std::size_t>(i)];
     const auto& prof = profiles.at(h.profile);
-    for (const char* m : kMethods) {
+    for (const std::string& m : names) {
       const int p = points[m][static_cast<std::size_t>(i)];
       std::vector<double> reached;  // per search: compute at 95 %, infinite when never
       std::vector<double> total;    // per search: all its compute
@@ -349,7 +310,7 @@ Expected<json> evaluate(const EvaluateOptions& o,
 
   // 6. Tables.
   json methods = json::object();
-  for (const char* m : kMethods) {
+  for (const std::string& m : names) {
     const auto& pts = points[m];
     double met = 0, energy = 0;
     std::vector<double> reached;
@@ -407,7 +368,7 @@ Expected<json> evaluate(const EvaluateOptions& o,
     json row{{"profile", held[i].profile},
              {"latency_req_ms", held[i].ctx.min_latency_req_ms().value_or(0)},
              {"oracle_reward", held[i].oracle_fresh}};
-    for (const char* m : kMethods) {
+    for (const std::string& m : names) {
       const int p = points[m][i];
       const auto hp = Grid::hparams(Grid::at(p), 0);
       row[m] = {{"layers", hp.layers},
@@ -444,7 +405,7 @@ Expected<json> evaluate(const EvaluateOptions& o,
 
   // 7. Plots and the report.
   std::vector<Series> trial_series;
-  for (const char* m : kMethods) {
+  for (const std::string& m : names) {
     Series s{m, {}};
     std::size_t longest = 0;
     for (const auto& c : by_trial[m]) longest = std::max(longest, c.size());
@@ -463,13 +424,13 @@ Expected<json> evaluate(const EvaluateOptions& o,
   std::vector<std::vector<double>> met_bars;
   for (const auto& name : all_profiles) {
     std::vector<double> row;
-    for (const char* m : kMethods)
+    for (const std::string& m : names)
       row.push_back(methods[m]["per_profile"].value(name, json::object()).value("met_T", 0.0));
     met_bars.push_back(row);
   }
-  std::ofstream(o.out_dir + "/met_T_by_profile.svg") << bar_chart(
-      "Searches whose model meets T, by device profile", "share meeting T", all_profiles,
-      std::vector<std::string>(std::begin(kMethods), std::end(kMethods)), met_bars, 0, 1, 0.99);
+  std::ofstream(o.out_dir + "/met_T_by_profile.svg")
+      << bar_chart("Searches whose model meets T, by device profile", "share meeting T",
+                   all_profiles, names, met_bars, 0, 1, 0.99);
   Series lc{"predictor", {}};
   for (const auto& p : learning)
     if (p.contains("normalised_reward"))
@@ -493,7 +454,7 @@ Expected<json> evaluate(const EvaluateOptions& o,
      << "| method | reward / oracle | on the oracle's own seeds | meets T | NAS compute to 95 % "
         "of oracle (median, s) | reached | search energy (J) |\n"
      << "|---|---:|---:|---:|---:|---:|---:|\n";
-  for (const char* m : kMethods) {
+  for (const std::string& m : names) {
     const auto& v = methods[m];
     md << "| " << m << " | " << fixed(v["normalised_reward"].get<double>()) << " | "
        << fixed(v["normalised_reward_selection_seeds"].get<double>()) << " | "
@@ -521,13 +482,13 @@ Expected<json> evaluate(const EvaluateOptions& o,
        << ", counted as infinite)";
   md << ". The oracle's point, on the same measure: " << fixed(median(oracle_ratios), 3);
   md << ".\n\n## Per device profile (reward / oracle, meets T)\n\n| profile |";
-  for (const char* m : kMethods) md << " " << m << " |";
+  for (const std::string& m : names) md << " " << m << " |";
   md << "\n|---|";
-  for (std::size_t i = 0; i < std::size(kMethods); ++i) md << "---:|";
+  for (std::size_t i = 0; i < names.size(); ++i) md << "---:|";
   md << "\n";
   for (const auto& name : all_profiles) {
     md << "| " << name << (name == o.heldout_profile ? " (unseen)" : "") << " |";
-    for (const char* m : kMethods) {
+    for (const std::string& m : names) {
       const auto pp = methods[m]["per_profile"].value(name, json::object());
       md << " " << fixed(pp.value("normalised_reward", 0.0)) << ", " << pct(pp.value("met_T", 0.0))
          << " |";

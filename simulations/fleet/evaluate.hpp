@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util/expected.hpp"
+#include "simulations/fleet/world.hpp"
 
 namespace edgenas::sim {
 
@@ -44,6 +45,7 @@ struct EvaluateOptions {
   int predictor_trials = 100;
   std::string targets = "outcome";  // the predictor's training targets (knn | outcome | progress)
   int grid_stride = 1;              // >1 (tests): only every k-th grid point is searched
+  std::string warm_start_model;     // a predictor trained elsewhere, scored as "warm-start"
   int threads = 2;
   uint64_t seed = 1;
 };
@@ -56,6 +58,9 @@ struct EvaluateOptions {
 std::vector<double> censored_ratios(const std::vector<double>& method,
                                     const std::vector<double>& baseline,
                                     const std::vector<double>& baseline_spent);
+
+// The world's files: the training profiles and the held-out one.
+WorldFiles world_files(const EvaluateOptions& o);
 
 Expected<nlohmann::json> evaluate(const EvaluateOptions& o,
                                   const std::function<void(const std::string&)>& progress);

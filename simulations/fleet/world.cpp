@@ -5,7 +5,10 @@
 #include <cmath>
 
 #include "common/search/search.hpp"
+#include "coordinator/core/hparam_service.hpp"
+#include "coordinator/predictor/grid.hpp"
 #include "coordinator/predictor/targets.hpp"
+#include "simulations/fleet/parallel.hpp"
 
 namespace edgenas::sim {
 namespace {
@@ -262,6 +265,81 @@ Trace outcome_trace(const std::string& trace_id, const Context& ctx,
   out.device = o.device;
   if (out.status == TraceStatus::ok) out.progress = o.progress;
   return t;
+}
+
+Expected<World> load_world(const WorldFiles& files) {
+  World w;
+  auto rows = load_table(files.table_path);
+  if (!rows) return rows.error();
+  auto surrogate = Surrogate::fit(*rows);
+  if (!surrogate) return surrogate.error();
+  w.surrogate = std::make_unique<Surrogate>(std::move(*surrogate));
+  auto scenario = load_scenario(files.scenario_path);
+  if (!scenario) return scenario.error();
+  w.scenario = std::make_unique<Scenario>(std::move(*scenario));
+  for (const auto& name : files.profiles) {
+    auto p = load_profile(files.profiles_dir + "/" + name + ".toml");
+    if (!p) return p.error();
+    w.profiles[name] = std::move(*p);
+  }
+  w.noisy.budget_ms = w.scenario->search_budget_ms;
+  w.expected = w.noisy;
+  w.expected.noisy_final = false;
+  return w;
+}
+
+std::vector<Trace> simulate_training_traces(const World& w,
+                                            const std::vector<std::string>& profiles, int n,
+                                            uint64_t seed, int threads, double cold_share) {
+  using predictor::Grid;
+  struct Pending {
+    std::string profile;
+    Context ctx;
+    predictor::Choice choice;
+    bool cold;
+  };
+  std::vector<Pending> plan;
+  std::mt19937_64 rng(seed);
+  std::vector<std::unique_ptr<SimBox>> boxes;
+  std::vector<int64_t> box_time;
+  for (const auto& name : profiles) {
+    for (int b = 0; b < 20; ++b) {
+      boxes.push_back(std::make_unique<SimBox>(name + "-" + std::to_string(b), w.profiles.at(name),
+                                               *w.scenario, rng()));
+      box_time.push_back(0);
+    }
+  }
+  coordinator::ColdStartPolicy cold;
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int i = 0; i < n; ++i) {
+    const std::size_t b = rng() % boxes.size();
+    box_time[b] += static_cast<int64_t>(
+        std::exponential_distribution<double>(1.0 / w.scenario->search_every_ms)(rng));
+    Pending pe{boxes[b]->profile().name, boxes[b]->context(box_time[b]), {}, u(rng) < cold_share};
+    if (pe.cold) {
+      proto::HparamRequest req;
+      req.request_id = "t" + std::to_string(i);
+      req.context = pe.ctx;
+      pe.choice = Grid::nearest(cold.choose(boxes[b]->id(), req).hparams);
+    } else {
+      pe.choice = Grid::at(static_cast<int>(rng() % static_cast<uint64_t>(Grid::points())));
+    }
+    plan.push_back(std::move(pe));
+  }
+  std::vector<Trace> traces(plan.size());
+  parallel_for(static_cast<int>(plan.size()), threads, [&](int i) {
+    const auto& pe = plan[static_cast<std::size_t>(i)];
+    const uint32_t s = static_cast<uint32_t>(mix(seed, static_cast<uint64_t>(i)));
+    proto::HparamReply reply;
+    reply.hparams = Grid::hparams(pe.choice, s);
+    reply.policy = pe.cold ? "cold-start" : "explore";
+    reply.explore = !pe.cold;
+    const auto out =
+        simulate_search(*w.surrogate, w.profiles.at(pe.profile), pe.ctx, reply.hparams, s, w.noisy);
+    traces[static_cast<std::size_t>(i)] =
+        outcome_trace("sim-" + std::to_string(i), pe.ctx, reply, out, 1'700'000'000'000);
+  });
+  return traces;
 }
 
 }  // namespace edgenas::sim

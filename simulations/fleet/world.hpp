@@ -4,6 +4,7 @@
 // simulated with the shared search engine and the surrogate evaluator, mirroring
 // edgenas-search (target device, latency pruning at 3 T, trials at low fidelity within 75 % of
 // the budget, then a final training of the best architecture with the rest).
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -82,5 +83,28 @@ SearchOutcome simulate_search(const Surrogate& surrogate, const DeviceProfile& p
 // The Trace an agent would send for that outcome.
 Trace outcome_trace(const std::string& trace_id, const Context& ctx,
                     const proto::HparamReply& reply, const SearchOutcome& o, int64_t now_wall_ms);
+
+// A simulated world loaded from its files: device profiles, the scenario, the surrogate, and
+// how searches in it are simulated (noisy: as a box measures them, for traces; expected: the
+// evaluations' tables, where a maximum over noisy outcomes would flatter the oracle).
+struct WorldFiles {
+  std::string profiles_dir, scenario_path, table_path;
+  std::vector<std::string> profiles;  // the device profiles to load (<name>.toml)
+};
+struct World {
+  std::map<std::string, DeviceProfile> profiles;
+  std::unique_ptr<Scenario> scenario;
+  std::unique_ptr<Surrogate> surrogate;
+  SimSearchOptions noisy, expected;
+};
+Expected<World> load_world(const WorldFiles& files);
+
+// Traces of a simulated fleet of 20 boxes per profile (the predictor's training data in the
+// evaluation and the warm start): contexts from the scenario; hyperparameters from the
+// cold-start rule (a share cold_share of them) or anywhere on the grid (what exploration
+// gives); outcomes from simulated NAS runs. Reproducible from the seed, on any thread count.
+std::vector<Trace> simulate_training_traces(const World& w,
+                                            const std::vector<std::string>& profiles, int n,
+                                            uint64_t seed, int threads, double cold_share = 0.3);
 
 }  // namespace edgenas::sim

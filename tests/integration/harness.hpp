@@ -159,6 +159,9 @@ struct Coordinator {
     // Replies are deterministic unless a test asks for exploration (it is unit-tested).
     if (std::find(extra.begin(), extra.end(), "--explore") == extra.end())
       argv.insert(argv.end(), {"--explore", "0"});
+    // The cold-start rule serves unless a test asks for the warm start (warm_start_test).
+    if (std::find(extra.begin(), extra.end(), "--warm-start") == extra.end())
+      argv.insert(argv.end(), {"--warm-start", "off"});
     if (auto_accept) argv.push_back("--auto-accept");
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc.start(argv, dir + "/coordinator.log");

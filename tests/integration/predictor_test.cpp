@@ -10,6 +10,34 @@ namespace edgenas::it {
 namespace {
 using nlohmann::json;
 
+// A new coordinator finds the warm start built beside it ("auto"), serves it from the first
+// request, and says in the reply and in `edgenasctl predictor list` that it was trained in
+// simulation.
+TEST(PredictorFleet, TheShippedWarmStartServesTheFirstRequestAndSaysSo) {
+  if (!std::filesystem::exists(EDGENAS_WARM_START_DIR "/model.edgenasp"))
+    GTEST_SKIP() << "no warm start in this build (" EDGENAS_WARM_START_DIR ")";
+  const std::string dir = temp_dir("warm-start");
+  Coordinator coord;
+  coord.dir = dir;
+  coord.extra = {"--warm-start", "auto", "--explore", "0"};
+  coord.start();
+  Agent agent;
+  agent.id = "wbox";
+  agent.dir = dir + "/agent";
+  agent.start(coord);
+  proto::AdminClient local(agent.local(), 15'000);
+  auto reply = local.call("hparams.request", {{"timeout_ms", 10'000}});
+  ASSERT_TRUE(reply.ok()) << reply.error().message << "\n" << coord.proc.log();
+  EXPECT_EQ((*reply)["policy"], "warm-start");
+  EXPECT_EQ((*reply)["predictor_version"], 1);
+  EXPECT_NE((*reply)["reason"].get<std::string>().find("trained in simulation"), std::string::npos)
+      << reply->dump(2);
+  auto [rc, out] = run(coord.ctl({"predictor", "list"}));
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("simulation"), std::string::npos) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/predictors/v1/pool.jsonl"));
+}
+
 TEST(PredictorFleet, TracesTriggerARetrainAndTheNextReplyNamesTheNewVersion) {
   const std::string dir = temp_dir("predictor-fleet");
   Coordinator coord;

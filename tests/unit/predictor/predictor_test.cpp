@@ -11,6 +11,7 @@
 
 #include "common/search/mlp_space.hpp"
 #include "coordinator/predictor/explore.hpp"
+#include "coordinator/predictor/pool.hpp"
 #include "coordinator/predictor/service.hpp"
 #include "coordinator/predictor/targets.hpp"
 #include "synthetic.hpp"
@@ -219,6 +220,23 @@ TEST(ModelFile, RoundTripAndRefusals) {
   EXPECT_EQ(load_predictor(dir + "/missing").error().code, "not_found");
 }
 
+TEST(TracePool, RoundTripsAndABadLineRefusesTheFileWithItsNumber) {
+  const std::string dir = ::testing::TempDir() + "/pool-" + std::to_string(::getpid());
+  fs::create_directories(dir);
+  const auto traces = synthetic::traces(5, 1, 3);
+  ASSERT_TRUE(write_trace_pool(dir + "/p.jsonl", traces).ok());
+  auto back = read_trace_pool(dir + "/p.jsonl");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  ASSERT_EQ(back->size(), 5u);
+  EXPECT_EQ((*back)[4].trace_id, traces[4].trace_id);
+  std::ofstream(dir + "/p.jsonl", std::ios::app) << "{\"trace_id\": 7}\n";
+  auto bad = read_trace_pool(dir + "/p.jsonl");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "bad_pool");
+  EXPECT_NE(bad.error().message.find("p.jsonl:6"), std::string::npos) << bad.error().message;
+  EXPECT_EQ(read_trace_pool(dir + "/none.jsonl").error().code, "not_found");
+}
+
 class ServiceTest : public ::testing::Test {
  protected:
   class FakeTrainer final : public ChildLauncher {
@@ -314,6 +332,67 @@ TEST_F(ServiceTest, ColdStartWithAnExplorationShareThatIsFlagged) {
   EXPECT_LT(explored, 250);
   // The same request gets the same answer.
   EXPECT_EQ(ask(*s, "r7").hparams, ask(*s, "r7").hparams);
+}
+
+// A store without versions imports the warm start, serves it from the first request and marks
+// it; retrainings pool its simulated traces; a fleet-trained version replaces it past the gate;
+// turned off, the rule serves again; an unmarked or missing warm start leaves the rule serving.
+TEST_F(ServiceTest, TheWarmStartServesFirstIsMarkedPooledAndReplacedByTheGate) {
+  const std::string ws = dir_ + "/warm";
+  fs::create_directories(ws);
+  const Choice warm = Grid::at(200);
+  auto m = fixed_model(warm, 1);
+  m.meta = {{kTrainedInKey, kTrainedInSimulation}};
+  ASSERT_TRUE(save_predictor(ws + "/model.edgenasp", m).ok());
+  std::ofstream(ws + "/metrics.json") << json{{kTrainedInKey, kTrainedInSimulation}}.dump();
+  ASSERT_TRUE(write_trace_pool(ws + "/pool.jsonl", synthetic::traces(30, 1, 9)).ok());
+  cfg_.warm_start = ws;
+  cfg_.explore = 0;
+  auto s = make();
+  EXPECT_EQ(s->serving_version(), 1);
+  EXPECT_NE(s->describe().find("trained in simulation"), std::string::npos) << s->describe();
+  auto r = ask(*s, "first");
+  EXPECT_EQ(r.policy, kWarmStartPolicy);
+  EXPECT_EQ(r.predictor_version, 1);
+  EXPECT_NE(r.reason.find("trained in simulation"), std::string::npos) << r.reason;
+  EXPECT_EQ(Grid::nearest(r.hparams), warm);
+  auto rows = *s->list();
+  EXPECT_EQ(rows["versions"][0]["trained_in"], "simulation");
+  // The fleet's traces retrain, pooled with the simulated ones.
+  store_traces(50);
+  s->tick(50);
+  ASSERT_EQ(trainer_.specs.size(), 1u);
+  const auto& argv = trainer_.specs[0].argv;
+  auto pool = std::find(argv.begin(), argv.end(), "--pool");
+  ASSERT_NE(pool, argv.end());
+  EXPECT_EQ(pool[1], cfg_.dir + "/v1/pool.jsonl");
+  EXPECT_EQ(read_trace_pool(pool[1])->size(), 30u);
+  const Choice fleet = Grid::at(321);
+  finish_fake_training(fleet, 0.01, 0.03);
+  s->tick(50);
+  EXPECT_EQ(s->serving_version(), 2);
+  EXPECT_EQ(ask(*s, "later").policy, "predictor");
+  EXPECT_EQ((*s->list())["versions"][1]["trained_in"], "fleet");
+  // Back to the warm start, then turned off: the rule serves; nothing is imported twice.
+  ASSERT_TRUE(s->promote(1, "test").ok());
+  cfg_.warm_start = "";
+  auto off = make();
+  EXPECT_EQ(off->describe(), "cold-start");
+  EXPECT_EQ(ask(*off, "off").policy, "cold-start");
+  EXPECT_EQ((*off->list())["versions"].size(), 2u);
+}
+
+TEST_F(ServiceTest, AWarmStartThatIsNotMarkedOrMissingLeavesTheRuleServing) {
+  const std::string ws = dir_ + "/unmarked";
+  fs::create_directories(ws);
+  ASSERT_TRUE(save_predictor(ws + "/model.edgenasp", fixed_model(Grid::at(5), 1)).ok());
+  std::ofstream(ws + "/metrics.json") << "{}";
+  for (const std::string& dir : {ws, dir_ + "/nowhere"}) {
+    cfg_.warm_start = dir;
+    auto s = make();
+    EXPECT_EQ(s->describe(), "cold-start") << dir;
+    EXPECT_TRUE((*s->list())["versions"].empty()) << dir;
+  }
 }
 
 TEST_F(ServiceTest, TrainsInTheBackgroundAndPromotesPastTheGate) {
