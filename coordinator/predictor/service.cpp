@@ -484,10 +484,13 @@ Expected<json> PredictorService::train(const std::string& reason) {
     return Error{"busy", "predictor v" + std::to_string(training_->version) + " is training"};
   auto counts = store_.counts();
   if (!counts) return counts.error();
-  if (counts->traces < cfg_.min_traces) {
+  // With the warm start's pool, any fleet trace is new information (the pool carries the
+  // mass); without it, min_traces of the fleet's own.
+  const int64_t needed = pool_.empty() ? cfg_.min_traces : 1;
+  if (counts->traces < needed) {
     return Error{"bad_request", "the store holds " + std::to_string(counts->traces) +
-                                    " traces; training needs at least " +
-                                    std::to_string(cfg_.min_traces)};
+                                    " traces; training needs at least " + std::to_string(needed) +
+                                    (pool_.empty() ? "" : " (besides the warm start's pool)")};
   }
   auto version = store_.next_predictor_version();
   if (!version) return version.error();

@@ -137,6 +137,24 @@ nlohmann::json grid_coverage(const std::vector<Example>& all) {
   return coverage_of(choices);
 }
 
+// Adds the pool (the warm start's simulated traces) to a split of the fleet's traces. The pool
+// is split as the warm start's own training split it (same function, share and seed), so its
+// held-out part is what the warm start never trained on. Its training part always trains; its
+// held-out part is scored too until the fleet's own held-out traces are enough to judge on
+// alone (a young fleet's first retrainings could not be gated otherwise).
+ExampleSplit with_pool(ExampleSplit fleet, const TrainerOptions& o) {
+  if (o.pool.empty()) return fleet;
+  std::vector<Example> pool;
+  for (const auto& t : o.pool) pool.push_back(make_example(t, ""));
+  auto p = split_for_training(pool, o.heldout_share, o.seed);
+  fleet.train.insert(fleet.train.end(), p.train.begin(), p.train.end());
+  if (fleet.heldout.size() >= kFleetHeldoutAlone) return fleet;
+  fleet.heldout.insert(fleet.heldout.end(), p.heldout.begin(), p.heldout.end());
+  fleet.method = (fleet.heldout.size() == p.heldout.size() ? "" : fleet.method + " + ") +
+                 "simulated pool (" + p.method + ")";
+  return fleet;
+}
+
 }  // namespace
 
 Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const TrainerOptions& o) {
@@ -148,9 +166,7 @@ Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const 
   std::vector<Example> all;
   for (std::size_t i = 0; i < traces.size(); ++i)
     all.push_back(make_example(traces[i], i < o.agent_ids.size() ? o.agent_ids[i] : ""));
-  auto split = split_for_training(all, o.heldout_share, o.seed);
-  for (std::size_t i = 0; i < o.pool.size(); ++i)
-    split.train.push_back(make_example(o.pool[i], "pool"));
+  auto split = with_pool(split_for_training(all, o.heldout_share, o.seed), o);
   if (split.train.size() < kMinTrainExamples || split.heldout.size() < kMinHeldoutExamples) {
     return Error{"not_enough_traces",
                  std::to_string(traces.size()) + " traces give " +

@@ -14,6 +14,8 @@
 
 namespace edgenas::predictor {
 
+inline constexpr std::size_t kFleetHeldoutAlone = 100;
+
 struct TrainerOptions {
   int version = 1;
   int64_t budget_ms = 120'000;  // the predictor NAS's wall clock (the final training comes after)
@@ -26,8 +28,9 @@ struct TrainerOptions {
   int workers = 2;
   const PredictorModel* baseline = nullptr;  // the version serving now, scored alongside
   std::vector<std::string> agent_ids;        // per trace, the box that ran it (empty: not known)
-  // Traces that only train, never score (the warm start's simulated ones): the held-out
-  // traces, and so the gate, are the fleet's own.
+  // The warm start's simulated traces: they train (the part the warm start trained on), and
+  // their held-out part is scored beside the fleet's until the fleet holds out
+  // kFleetHeldoutAlone traces of its own; from then on the gate judges on the fleet's alone.
   std::vector<Trace> pool;
   const std::atomic<bool>* stop = nullptr;
   std::function<void(const nlohmann::json&)> progress;  // one event per NAS trial

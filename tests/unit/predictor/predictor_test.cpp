@@ -358,6 +358,12 @@ TEST_F(ServiceTest, TheWarmStartServesFirstIsMarkedPooledAndReplacedByTheGate) {
   EXPECT_EQ(Grid::nearest(r.hparams), warm);
   auto rows = *s->list();
   EXPECT_EQ(rows["versions"][0]["trained_in"], "simulation");
+  // No fleet trace yet: nothing new to train on. One is enough beside the pool (below: 50).
+  auto none = s->train("none");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message.find("at least 1 (besides the warm start's pool)"),
+            std::string::npos)
+      << none.error().message;
   // The fleet's traces retrain, pooled with the simulated ones.
   store_traces(50);
   s->tick(50);

@@ -60,6 +60,31 @@ TEST(PredictorTraining, RecoversTheRuleOnHeldOutContexts) {
             r->metrics["heldout"]["cold_start"]["regret"].get<double>());
 }
 
+// A young fleet (3 traces) retrains with the warm start's pool: the pool trains, and its held-out
+// part (the warm start's own) is scored beside the fleet's; once the fleet holds out enough of
+// its own, the gate judges on those alone.
+TEST(PredictorTraining, ThePoolTrainsAndJudgesUntilTheFleetHoldsOutEnough) {
+  TrainerOptions o;
+  o.budget_ms = 60'000;
+  o.max_trials = 2;
+  o.pool = synthetic::traces(100, 3, 5);
+  auto young = train_predictor(synthetic::traces(3, 1, 6), o);
+  ASSERT_TRUE(young.ok()) << young.error().message;
+  EXPECT_EQ(young->metrics["pool_traces"], 300);
+  const auto split = young->metrics["heldout_split"].get<std::string>();
+  EXPECT_NE(split.find("simulated pool"), std::string::npos) << split;
+  EXPECT_GE(young->metrics["heldout_traces"].get<int>(), 20);
+  // Without the pool, 3 traces cannot be trained on at all.
+  TrainerOptions bare = o;
+  bare.pool.clear();
+  EXPECT_FALSE(train_predictor(synthetic::traces(3, 1, 6), bare).ok());
+  // A fleet with more than enough held-out traces of its own.
+  auto grown = train_predictor(synthetic::traces(200, 4, 7), o);
+  ASSERT_TRUE(grown.ok()) << grown.error().message;
+  EXPECT_EQ(grown->metrics["heldout_split"].get<std::string>().find("pool"), std::string::npos);
+  EXPECT_GE(grown->metrics["heldout_traces"].get<std::size_t>(), kFleetHeldoutAlone);
+}
+
 // Searches in spaces of at most 32 filters get to their best with a twelfth of the compute the
 // wider spaces need, and end nearly as good: 0.5 % below the 256-filter spaces. The final reward
 // alone (outcome targets) picks 256 filters; the progress targets, which rate a space by its
