@@ -26,12 +26,12 @@ if has agent; then
   bash "$here/agent_footprint.sh" "$build" 60 5s | sed -n 1,3p
 fi
 if has nas; then
-  echo; echo "## NAS on synthetic meter digits: 10-minute search, 10 000 training meters, 1 000 held out"
+  echo; echo "## NAS on synthetic meter digits: 10-minute searches (the system's answer, then hand-set), 10 000 training meters, 1 000 held out"
   bash "$here/nas_bench.sh" "$build" 10m 10000 1000 "$work/nas"
 fi
 if has torch; then
   echo; echo "## libtorch against PyTorch, the NAS-found network, 5 rounds of 2 epochs, 1 thread"
-  spec="$work/nas/best_spec.json"
+  spec="$work/nas/best_spec-system.json"
   [ -f "$spec" ] || { echo "run the nas section first (it writes $spec)" >&2; exit 1; }
   bash "$here/torch_vs_pytorch.sh" "$build" "folder:$work/nas/train/digits" "$(cat "$spec")" 5 2 1
 fi

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# make demo: the method end to end on this machine, in about five minutes after the build.
-#   - a coordinator (SQLite store, cold-start policy + exploration until a predictor is trained,
-#     CURVE-encrypted links; each box's key is enrolled with `edgenasctl keys accept`)
+# make demo: the method end to end on this machine, two rounds of the loop (about eight minutes
+# after the build on 2 cores).
+#   - a coordinator (SQLite store, CURVE-encrypted links; each box's key is enrolled with
+#     `edgenasctl keys accept`) that serves the warm start from its first request: predictor v1,
+#     trained in simulation (edgenas-sim warm-start, built with the coordinator)
 #   - four edge boxes, each a real edgenas-agent over real ZeroMQ sockets:
 #       atlas200dk, jetson-nano, rpi4  simulated probes from device profiles (named as such;
 #                                      their latencies are modelled from the profile)
 #       this-machine                   real Linux probes, latencies measured on this CPU
-#   - each box queues a meter-reading task with its own latency requirement T, asks the
-#     coordinator for NAS hyperparameters, and runs a real edgenas-search (libtorch) on
-#     generated meter images inside them; midway the coordinator is killed with SIGKILL and
-#     restarted: the searches go on and every trace still arrives
-#   - this machine's best model reads held-out meter images
-#   - a short edgenas-sim evaluation (predictor vs default space vs oracle) writes a report
-# Ends with a summary table. Everything it writes is in build/demo/.
+#   - round 1: each box queues a meter-reading task with its own latency requirement T, asks
+#     for NAS hyperparameters and runs a real edgenas-search (libtorch) on generated meter
+#     images inside them; midway the coordinator is killed with SIGKILL and restarted: the
+#     searches go on and every trace still arrives
+#   - the coordinator retrains on the warm start's simulated pool plus the round's traces; the
+#     new version goes through the gate (it serves only if it beats what serves now)
+#   - round 2: the boxes search again with whatever serves now
+#   - this machine's best model of each round reads held-out meter images
+# Ends with both rounds side by side, and the stored full evaluation (docs/results/) with the
+# command that reproduces it. Everything it writes is in build/demo/.
 set -euo pipefail
 build=${1:-build/release}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,7 +29,6 @@ agent_bin="$build/agent/io/edgenas-agent"
 search_bin="$build/agent/search/edgenas-search"
 ctl_bin="$build/coordinator/ctl/edgenasctl"
 gen="$build/simulations/meter/edgenas-meter-gen"
-sim="$build/simulations/edgenas-sim"
 port=$((30000 + RANDOM % 20000))
 admin="tcp://127.0.0.1:$((port + 1))"
 pids=()
@@ -38,7 +42,7 @@ alive() { ctl --json status | py -c 'import json,sys; print(json.load(sys.stdin)
 
 start_coordinator() {
   "$coord_bin" --listen "tcp://127.0.0.1:$port" --admin "$admin" --db "$out/coordinator.db" \
-    --heartbeat-interval 1s >>"$out/coordinator.log" 2>&1 &
+    --heartbeat-interval 1s --train-budget 20s >>"$out/coordinator.log" 2>&1 &
   coord=$!
   pids+=("$coord")
   for _ in $(seq 50); do
@@ -107,87 +111,119 @@ for _ in $(seq 300); do [ "$(alive)" = 4 ] && break; sleep 0.1; done
 ctl keys list
 ctl agents list
 
-step "each box asks for hyperparameters and starts a real edgenas-search ($budget budget each)"
-for box in "${boxes[@]}"; do
-  "$agent_bin" search start --local "ipc://$out/$box/agent.sock"
-done
-sleep 20
-ctl agents list
+step "what serves a new fleet: the warm start, trained in simulation"
+ctl predictor list
 
-step "killing the coordinator with SIGKILL mid-search and restarting it"
-kill -9 "$coord"; wait "$coord" 2>/dev/null || true
-sleep 1
-start_coordinator
-for _ in $(seq 100); do [ "$(alive)" = 4 ] && break; sleep 0.1; done
-ctl status | head -3
-
-step "waiting for the four searches (progress in the heartbeats; traces after each finishes)"
-for _ in $(seq 900); do
-  n=$(ctl --json status | py -c 'import json,sys; print(json.load(sys.stdin)["store"]["traces"])')
-  [ "$n" -ge 4 ] && break
-  sleep 2
-  if [ $((SECONDS % 30)) -lt 2 ]; then ctl agents list | tail -n +2; fi
-done
-ctl traces list
-
-step "this machine's best model reads held-out meter images"
-model=$(ls -d "$out/this-machine/searches/"*/out/best.edgenas | head -1)
-"$search_bin" read-meter --json --model "$model" "$out"/heldout/meters/*.png >"$out/readings.json"
-py - "$out" <<'PY'
+traces_stored() { ctl --json status | py -c 'import json,sys; print(json.load(sys.stdin)["store"]["traces"])'; }
+# Starts a search on every box and waits for their traces ($1: how many the store holds then).
+search_round() {
+  for box in "${boxes[@]}"; do
+    "$agent_bin" search start --local "ipc://$out/$box/agent.sock"
+  done
+  if [ "$2" = kill ]; then
+    sleep 20
+    ctl agents list
+    step "killing the coordinator with SIGKILL mid-search and restarting it"
+    kill -9 "$coord"; wait "$coord" 2>/dev/null || true
+    sleep 1
+    start_coordinator
+    for _ in $(seq 100); do [ "$(alive)" = 4 ] && break; sleep 0.1; done
+    ctl status | head -3
+  fi
+  step "waiting for the four searches (progress in the heartbeats; traces after each finishes)"
+  for _ in $(seq 900); do
+    [ "$(traces_stored)" -ge "$1" ] && break
+    sleep 2
+    if [ $((SECONDS % 30)) -lt 2 ]; then ctl agents list | tail -n +2; fi
+  done
+}
+# This machine's newest best model reads the held-out meters ($1: the round).
+read_meters() {
+  local model
+  model=$(ls -td "$out/this-machine/searches/"*/ | head -1)out/best.edgenas
+  "$search_bin" read-meter --json --model "$model" "$out"/heldout/meters/*.png >"$out/readings-$1.json"
+  py - "$out" "$1" <<'PY'
 import csv, json, sys
-out = sys.argv[1]
+out, round_ = sys.argv[1], sys.argv[2]
 truth = {r["file"]: r["reading"] for r in csv.DictReader(open(out + "/heldout/meters/readings.csv"))}
-reads = json.load(open(out + "/readings.json"))
+reads = json.load(open(f"{out}/readings-{round_}.json"))
 ok = sum(r["reading"] == truth[r["file"].split("/")[-1]] for r in reads)
-print(f"{ok}/{len(reads)} whole readings right ({100 * ok / len(reads):.1f} %)")
-json.dump({"right": ok, "total": len(reads)}, open(out + "/reading_accuracy.json", "w"))
+print(f"round {round_}: {ok}/{len(reads)} whole readings right ({100 * ok / len(reads):.1f} %)")
+json.dump({"right": ok, "total": len(reads)}, open(f"{out}/reading_accuracy-{round_}.json", "w"))
 PY
+}
 
-step "a short evaluation of the method in simulation (edgenas-sim evaluate, small grid)"
-"$sim" evaluate --out "$out/eval" --contexts 12 --traces 600 --curve 300,600 --seeds 1 \
-  --grid-stride 6 --predictor-trials 30 --predictor-budget 30s 2>&1 | grep -v '^edgenas-sim:' || true
+step "round 1: each box asks for hyperparameters and runs a real edgenas-search ($budget budget each)"
+search_round 4 kill
+ctl traces list
+step "this machine's best model of round 1 reads held-out meter images"
+read_meters 1
+
+step "the coordinator retrains on the warm start's pool plus round 1's traces; the gate decides"
+ctl predictor train --reason "demo: round 1's traces" || echo "demo: no retraining started (above: why)"
+for _ in $(seq 300); do
+  ctl --json predictor list | py -c 'import json,sys; sys.exit(0 if "training" in json.load(sys.stdin) else 1)' || break
+  sleep 2
+done
+ctl predictor list
+
+step "round 2: the boxes search again with what serves now"
+search_round 8 no-kill
+ctl traces list
+step "this machine's best model of round 2 reads held-out meter images"
+read_meters 2
 
 step "summary"
 ctl --json traces export >"$out/traces.json"
-py - "$out" <<'PY'
+py - "$out" "$here" <<'PY'
 import json, os, sys
 out = sys.argv[1]
 traces = [json.loads(l) for l in open(os.path.join(out, "traces.json")) if l.strip()]
 traces = traces if traces and isinstance(traces[0], dict) and "trace_id" in traces[0] else traces[0]["traces"]
-by_box = {t["agent_id"]: t for t in traces}
-rows = [("BOX", "PROBES", "T (ms)", "LAYERS", "FILTERS", "KERNEL", "LOSS", "POLICY", "TRIALS", "ACCURACY", "LATENCY (ms)", "ON", "MEETS T")]
-for box in ("atlas200dk", "jetson-nano", "rpi4", "this-machine"):
-    t = by_box.get(box)
-    if not t:
-        rows.append((box, "-", "-", "-", "-", "-", "-", "-", "-", "no trace", "-", "-", "-")); continue
-    o, h = t["outcome"], t["hparams"]
-    T = min(x["latency_req_ms"] for x in t["context"]["job"]["tasks"])
-    probes = "linux (real)" if box == "this-machine" else "simulated:" + box
-    lat = "%.3f%s" % (o["latency_ms"], " modelled" if o["latency_modelled"] else " measured")
-    rows.append((box, probes, "%g" % T, str(h["layers"]), str(h["filters"]), str(h["kernel"]), h["loss"],
-                 t["policy"], str(o["trials"]), "%.4f" % o["accuracy"] if o["status"] == "ok" else "failed",
-                 lat, o.get("device", "cpu"), "yes" if o["met_latency"] else "NO"))
+by_box = {}
+for t in sorted(traces, key=lambda t: t.get("created_ms", 0)):
+    by_box.setdefault(t["agent_id"], []).append(t)
+rows = [("ROUND", "BOX", "PROBES", "T (ms)", "POLICY", "VERSION", "LAYERS", "FILTERS", "KERNEL", "TRIALS", "ACCURACY", "LATENCY (ms)", "MEETS T")]
+for round_ in (1, 2):
+    for box in ("atlas200dk", "jetson-nano", "rpi4", "this-machine"):
+        runs = by_box.get(box, [])
+        if len(runs) < round_:
+            rows.append((str(round_), box) + ("-",) * 8 + ("no trace", "-", "-")); continue
+        t = runs[round_ - 1]
+        o, h = t["outcome"], t["hparams"]
+        T = min(x["latency_req_ms"] for x in t["context"]["job"]["tasks"])
+        probes = "linux (real)" if box == "this-machine" else "simulated:" + box
+        lat = "%.3f%s" % (o["latency_ms"], " modelled" if o["latency_modelled"] else " measured")
+        version = "v%d" % t["predictor_version"] if t["predictor_version"] else "-"
+        rows.append((str(round_), box, probes, "%g" % T, t["policy"], version, str(h["layers"]), str(h["filters"]),
+                     str(h["kernel"]), str(o["trials"]), "%.4f" % o["accuracy"] if o["status"] == "ok" else "failed",
+                     lat, "yes" if o["met_latency"] else "NO"))
 w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
 for r in rows:
     print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)))
-ev = json.load(open(os.path.join(out, "eval", "summary.json")))
-m = ev["methods"]
-print("\nsimulated evaluation (%d held-out contexts): reward / oracle -- predictor %.3f, default space %.3f, "
-      "cold start %.3f, random %.3f" % (ev["heldout_contexts"], m["predictor"]["normalised_reward"],
-      m["default"]["normalised_reward"], m["cold-start"]["normalised_reward"], m["random"]["normalised_reward"]))
-print("(a quick version: every 6th grid point, 1 seed, scored on fresh seeds, so a ratio above 1 means a\n"
-      " method's point beat the short oracle by chance; docs/BENCHMARKS.md has the full evaluation)")
+for round_ in (1, 2):
+    r = json.load(open(os.path.join(out, "reading_accuracy-%d.json" % round_)))
+    print("this machine's model, round %d: %d/%d held-out meter readings right (%.1f %%)"
+          % (round_, r["right"], r["total"], 100 * r["right"] / r["total"]))
+ev = json.load(open(os.path.join(sys.argv[2], "docs", "results", "evaluation.json")))
+print("\nthe method in simulation (the full evaluation, %s; stored in docs/results/evaluation.json):"
+      % ev["what"])
+for m in ev["methods"]:
+    print("  %-34s reward / oracle %s" % (m["name"], ", ".join("%.3f" % v for v in m["normalised_reward"])))
+print("  (one value per seed %s; reproduce: %s)" % (", ".join(str(s) for s in ev["seeds"]), ev["command"]))
 PY
 cat <<EOF2
 
 Accuracy is the test accuracy of each box's best digit model; latency is measured on this CPU
 for this-machine and modelled from the device profile for the simulated boxes (named so).
-The coordinator was SIGKILLed and restarted mid-search; no trace was lost.
+Policy warm-start: the predictor trained in simulation that a new coordinator serves; predictor:
+a version trained on the fleet's own traces (with the warm start's pool) that passed the gate.
+The coordinator was SIGKILLed and restarted mid-search in round 1; no trace was lost.
 
 Written to $out:
   coordinator.db              the coordinator's SQLite store (traces, replies, agents)
   <box>/searches/*/out/       each box's best.edgenas, results.json, pareto.csv, pareto.svg
-  readings.json               this-machine's model reading $(ls "$out"/heldout/meters/*.png | wc -l) held-out meters
-  eval/report.md              the simulated evaluation (tables and SVG plots)
+  readings-<round>.json       this-machine's model of each round reading $(ls "$out"/heldout/meters/*.png | wc -l) held-out meters
+  predictors/                 the warm start (v1) and the versions trained here
   *.log                       every process's log
 EOF2
