@@ -38,6 +38,8 @@ int run_closed_loop(sim::ClosedLoopOptions lo, const sim::EvaluateOptions& eo,
                     const std::function<void(const std::string&)>& progress) {
   lo.world = eo;
   lo.traces = eo.traces;
+  if (!eo.warm_start_model.empty())
+    lo.warm_start = std::filesystem::path(eo.warm_start_model).parent_path().string();
   auto r = sim::closed_loop(lo, progress);
   if (!r) return std::cerr << "edgenas-sim: " << r.error().message << "\n", 1;
   for (const auto& p : (*r)["curve"])
@@ -152,8 +154,8 @@ int main(int argc, char** argv) {
   eval->add_option("--threads", eo.threads, "parallel simulations")->capture_default_str();
   eval->add_option("--warm-start", eo.warm_start_model,
                    "also score this predictor as \"warm-start\" (e.g. "
-                   "build/release/warm-start/model.edgenasp, trained on a simulated fleet of "
-                   "another seed)");
+                   "build/release/warm-start/model.edgenasp); with --closed-loop, start the loop "
+                   "on it and pool the pool.jsonl beside it");
   sim::ClosedLoopOptions lo;
   bool closed = false;
   eval->add_flag("--closed-loop", closed,

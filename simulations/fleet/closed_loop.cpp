@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "coordinator/core/hparam_service.hpp"
+#include "coordinator/predictor/pool.hpp"
 #include "coordinator/predictor/trainer.hpp"
 #include "simulations/fleet/parallel.hpp"
 #include "simulations/fleet/svg.hpp"
@@ -71,6 +72,15 @@ std::vector<HeldOut> held_out_contexts(const World& w, const EvaluateOptions& o)
 struct Serving {
   std::shared_ptr<const predictor::PredictorModel> model;
   int version = 0;
+  std::string name() const {
+    if (!model) return "cold-start";
+    return predictor::trained_in_simulation(*model) ? "warm-start" : "predictor";
+  }
+  std::string label() const {
+    return model ? "v" + std::to_string(version) +
+                       (predictor::trained_in_simulation(*model) ? " (warm start)" : "")
+                 : "cold-start";
+  }
   Choice choose(const Context& ctx, const std::string& box, const std::string& request) const {
     if (model) {
       if (auto c = model->predict(ctx)) return *c;
@@ -135,7 +145,7 @@ std::vector<Trace> fleet_round(const World& w, const ClosedLoopOptions& o, Fleet
     j.reply.request_id = request;
     j.reply.hparams = Grid::hparams(c, seed);
     j.reply.explore = how != predictor::Exploration::none;
-    j.reply.policy = j.reply.explore ? "explore" : serving.model ? "predictor" : "cold-start";
+    j.reply.policy = j.reply.explore ? "explore" : serving.name();
     j.reply.predictor_version = serving.version;
     jobs.push_back(std::move(j));
   }
@@ -150,6 +160,24 @@ std::vector<Trace> fleet_round(const World& w, const ClosedLoopOptions& o, Fleet
   });
   mix_out = {{"near", explored_near}, {"wide", explored_wide}, {"requests", n}};
   return out;
+}
+
+// The warm start a closed loop may begin with: its model and its simulated pool (empty: none).
+struct WarmStart {
+  std::shared_ptr<const predictor::PredictorModel> model;
+  std::vector<Trace> pool;
+};
+
+Expected<WarmStart> load_warm_start(const std::string& dir) {
+  WarmStart ws;
+  if (dir.empty()) return ws;
+  auto m = predictor::load_predictor(dir + "/model.edgenasp");
+  if (!m) return m.error();
+  auto pool = predictor::read_trace_pool(dir + "/pool.jsonl");
+  if (!pool) return pool.error();
+  ws.model = std::make_shared<const predictor::PredictorModel>(std::move(*m));
+  ws.pool = std::move(*pool);
+  return ws;
 }
 
 // The coordinator's gate: the new version serves when its held-out regret is below the
@@ -177,10 +205,12 @@ void write_report(const ClosedLoopOptions& o, const json& result) {
       "Closed loop: served reward / oracle vs traces pooled by the fleet itself", "traces pooled",
       "reward / oracle", {served, Series{"0.9 of the oracle", {{x0, 0.9}, {x1, 0.9}}}});
   std::ofstream md(o.world.out_dir + "/closed_loop.md");
-  md << "# edgenas-sim closed loop\n\nSeed " << o.world.seed
-     << ". The fleet starts on the cold-start rule (no warm start) and pools only the traces of "
-        "the replies it was served: exploration "
-     << o.explore.share * 100 << " % of replies (" << o.explore.wide * 100
+  md << "# edgenas-sim closed loop\n\nSeed " << o.world.seed << ". The fleet starts on "
+     << (o.warm_start.empty() ? std::string("the cold-start rule (no warm start)")
+                              : "the warm start in " + o.warm_start +
+                                    " (its simulated traces are pooled with the fleet's)")
+     << " and pools the traces of the replies it was served: exploration " << o.explore.share * 100
+     << " % of replies (" << o.explore.wide * 100
      << " % of those wide, weighted to thin grid points, within the box's latency bound); a "
         "predictor is trained after every "
      << o.round << " traces and serves when it passes the gate. Served reward / oracle on "
@@ -226,9 +256,15 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
   int trained_versions = 0;
   std::vector<Trace> pool;
   std::vector<Choice> pooled_choices;
+  auto warm = load_warm_start(o.warm_start);
+  if (!warm) return warm.error();
+  if (warm->model) {
+    serving = {warm->model, ++trained_versions};
+    for (const auto& t : warm->pool) pooled_choices.push_back(Grid::nearest(t.hparams));
+  }
   json curve = json::array();
   curve.push_back({{"traces", 0},
-                   {"serving", "cold-start"},
+                   {"serving", serving.label()},
                    {"served_reward", served_reward(w, o.world, held, serving)}});
   json traces_to = nullptr;
   while (static_cast<int>(pool.size()) < o.traces) {
@@ -240,7 +276,7 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
       pool.push_back(std::move(t));
     }
     progress("training on " + std::to_string(pool.size()) + " pooled traces (serving " +
-             (serving.model ? "v" + std::to_string(serving.version) : "cold-start") + ")");
+             serving.label() + ")");
     predictor::TrainerOptions to;
     to.version = ++trained_versions;
     to.budget_ms = o.world.predictor_budget_ms;
@@ -249,6 +285,7 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
     to.seed = o.world.seed;
     to.workers = o.world.threads;
     to.baseline = serving.model.get();
+    to.pool = warm->pool;
     json point{{"traces", pool.size()}, {"explored", explored}};
     auto trained = predictor::train_predictor(pool, to);
     if (!trained) {
@@ -269,13 +306,14 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
         serving.version = to.version;
       }
     }
-    point["serving"] = serving.model ? "v" + std::to_string(serving.version) : "cold-start";
+    point["serving"] = serving.label();
     point["served_reward"] = served_reward(w, o.world, held, serving);
     if (traces_to.is_null() && point["served_reward"].get<double>() >= 0.9) traces_to = pool.size();
     curve.push_back(point);
     progress(point.dump());
   }
   json result{{"seed", o.world.seed},
+              {"warm_start", o.warm_start},
               {"round", o.round},
               {"explore", {{"share", o.explore.share}, {"wide", o.explore.wide}}},
               {"contexts", o.world.contexts},

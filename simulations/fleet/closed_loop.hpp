@@ -1,8 +1,8 @@
 #pragma once
 // `edgenas-sim evaluate --closed-loop`: the loop as a fleet runs it. `evaluate` trains its
 // predictor on traces that explore the whole grid at random, which a real fleet never produces;
-// here the fleet starts on a policy (the cold-start rule, no warm start) and pools only the
-// traces of the replies it was served:
+// here the fleet starts on a policy (the cold-start rule, or the warm start with its simulated
+// pool) and pools the traces of the replies it was served:
 //
 //   repeat: `round` requests from the training profiles' boxes, each answered by the serving
 //           policy with the coordinator's exploration (coordinator/predictor/explore), searched
@@ -27,6 +27,9 @@ struct ClosedLoopOptions {
   int round = 250;        // traces pooled between two trainings
   int traces = 2000;      // the loop stops once the pool holds this many
   predictor::ExploreConfig explore;
+  // A warm-start directory (model.edgenasp, pool.jsonl): the loop starts serving it and pools
+  // its simulated traces with the fleet's, as the coordinator does. Empty: the cold-start rule.
+  std::string warm_start;
 };
 
 Expected<nlohmann::json> closed_loop(const ClosedLoopOptions& o,

@@ -7,7 +7,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "coordinator/predictor/model.hpp"
+#include "coordinator/predictor/pool.hpp"
+#include "simulations/fleet/closed_loop.hpp"
 #include "simulations/fleet/evaluate.hpp"
+#include "simulations/fleet/warm_start.hpp"
 
 namespace edgenas::sim {
 namespace {
@@ -49,6 +53,65 @@ TEST(Evaluate, OnATinyGridTheOracleRanksFirstAndTheSeedReproduces) {
   auto b = evaluate(o, quiet);
   ASSERT_TRUE(b.ok());
   EXPECT_EQ((*a)["methods"], (*b)["methods"]);
+}
+
+// The warm start on a tiny world: built with its provenance and pool, reproducible, scored by
+// the evaluation as its own method, and the start of a closed loop that pools its traces.
+TEST(Evaluate, AWarmStartIsBuiltScoredAndStartsTheClosedLoop) {
+  const std::string sim = std::string(EDGENAS_SOURCE_DIR) + "/simulations";
+  const std::string dir = ::testing::TempDir() + "/warm-" + std::to_string(::getpid());
+  WarmStartOptions w;
+  w.world.profiles_dir = sim + "/profiles";
+  w.world.scenario_path = sim + "/scenarios/meter-day.toml";
+  w.world.table_path = sim + "/surrogate/table.csv";
+  w.world.traces = 160;
+  w.world.predictor_trials = 2;
+  w.out_dir = dir + "/ws";
+  auto quiet = [](const std::string&) {};
+  auto built = build_warm_start(w, quiet);
+  ASSERT_TRUE(built.ok()) << built.error().message;
+  auto model = predictor::load_predictor(w.out_dir + "/model.edgenasp");
+  ASSERT_TRUE(model.ok());
+  EXPECT_TRUE(predictor::trained_in_simulation(*model));
+  EXPECT_EQ(model->meta["provenance"]["seed"], 1);
+  EXPECT_EQ(predictor::read_trace_pool(w.out_dir + "/pool.jsonl")->size(), 160u);
+  // The same seed writes the same model.
+  auto again = w;
+  again.out_dir = dir + "/ws2";
+  ASSERT_TRUE(build_warm_start(again, quiet).ok());
+  auto read = [](const std::string& f) {
+    std::ifstream in(f, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  EXPECT_EQ(read(w.out_dir + "/model.edgenasp"), read(again.out_dir + "/model.edgenasp"));
+
+  EvaluateOptions o = w.world;
+  o.out_dir = dir + "/eval";
+  o.contexts = 4;
+  o.curve = {160};
+  o.seeds = 1;
+  o.compute_seeds = 1;
+  o.grid_stride = 27;
+  o.seed = 2;
+  o.warm_start_model = w.out_dir + "/model.edgenasp";
+  auto e = evaluate(o, quiet);
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_TRUE((*e)["methods"].contains("warm-start"));
+
+  ClosedLoopOptions lo;
+  lo.world = o;
+  lo.world.out_dir = dir + "/loop";
+  lo.round = 30;
+  lo.traces = 60;
+  lo.warm_start = w.out_dir;
+  auto loop = closed_loop(lo, quiet);
+  ASSERT_TRUE(loop.ok()) << loop.error().message;
+  const auto& curve = (*loop)["curve"];
+  ASSERT_EQ(curve.size(), 3u) << curve.dump(2);
+  EXPECT_EQ(curve[0]["serving"], "v1 (warm start)");
+  // 30 fleet traces beside the pool: trained, and judged on the pool's held-out part too.
+  EXPECT_EQ(curve[1]["trained"], 2) << curve.dump(2);
+  EXPECT_NE(curve[1]["heldout_split"].get<std::string>().find("simulated pool"), std::string::npos);
 }
 
 // A context where only one of the two got to 95 % is not dropped: dropping the method's failures
