@@ -23,6 +23,9 @@ build=${1:-build/release}
 here=$(cd "$(dirname "$0")/.." && pwd)
 out="$here/build/demo"
 budget=${DEMO_BUDGET:-150s}
+# A fleet explores 10 % of its replies; with four boxes that is a lottery over which box shows
+# the policy's answer, so the demo turns it off (DEMO_EXPLORE=0.1 turns it back on).
+explore=${DEMO_EXPLORE:-0}
 rm -rf "$out" && mkdir -p "$out"
 coord_bin="$build/coordinator/io/edgenas-coordinator"
 agent_bin="$build/agent/io/edgenas-agent"
@@ -42,7 +45,7 @@ alive() { ctl --json status | py -c 'import json,sys; print(json.load(sys.stdin)
 
 start_coordinator() {
   "$coord_bin" --listen "tcp://127.0.0.1:$port" --admin "$admin" --db "$out/coordinator.db" \
-    --heartbeat-interval 1s --train-budget 20s >>"$out/coordinator.log" 2>&1 &
+    --heartbeat-interval 1s --train-budget 20s --explore "$explore" >>"$out/coordinator.log" 2>&1 &
   coord=$!
   pids+=("$coord")
   for _ in $(seq 50); do
@@ -166,6 +169,7 @@ for _ in $(seq 300); do
   sleep 2
 done
 ctl predictor list
+ctl --json predictor list >"$out/predictors.json"
 
 step "round 2: the boxes search again with what serves now"
 search_round 8 no-kill
@@ -201,6 +205,8 @@ for round_ in (1, 2):
 w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
 for r in rows:
     print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)))
+for v in json.load(open(os.path.join(out, "predictors.json")))["versions"]:
+    print("predictor v%d (%s, trained in %s): %s" % (v["version"], v["status"], v["trained_in"], v["note"]))
 for round_ in (1, 2):
     r = json.load(open(os.path.join(out, "reading_accuracy-%d.json" % round_)))
     print("this machine's model, round %d: %d/%d held-out meter readings right (%.1f %%)"
@@ -218,6 +224,7 @@ Accuracy is the test accuracy of each box's best digit model; latency is measure
 for this-machine and modelled from the device profile for the simulated boxes (named so).
 Policy warm-start: the predictor trained in simulation that a new coordinator serves; predictor:
 a version trained on the fleet's own traces (with the warm start's pool) that passed the gate.
+Exploration is off in the demo (DEMO_EXPLORE=$explore); a fleet explores 10 % of its replies.
 The coordinator was SIGKILLed and restarted mid-search in round 1; no trace was lost.
 
 Written to $out:
