@@ -245,10 +245,12 @@ int main(int argc, char** argv) {
     std::cerr << "edgenas-coordinator: unknown log level '" << o.log_level << "'\n";
     return 2;
   }
+  o.predictor.warm_start = resolve_warm_start(o.warm_start);
   if (check_config) {
     std::cout << "config ok: agents on " << o.server.agent_endpoint << ", admin on "
               << o.server.admin_endpoint << ", store " << o.database << ", CURVE "
-              << (o.curve ? "on" : "OFF") << "\n";
+              << (o.curve ? "on" : "OFF") << ", warm start "
+              << (o.predictor.warm_start.empty() ? "off" : o.predictor.warm_start) << "\n";
     return 0;
   }
 
@@ -266,7 +268,6 @@ int main(int argc, char** argv) {
   if (o.predictor.dir.empty())
     o.predictor.dir = (std::filesystem::absolute(o.database).parent_path() / "predictors").string();
   if (o.predictor.trainer.empty()) o.predictor.trainer = default_trainer();
-  o.predictor.warm_start = resolve_warm_start(o.warm_start);
   ProcessLauncher launcher;
   coordinator::ColdStartPolicy cold_start;
   std::unique_ptr<predictor::PredictorService> predictor;

@@ -37,6 +37,9 @@ has "$agent_files" '/usr/share/edgenas/profiles/atlas200dk.toml$' || fail "profi
 has "$agent_files" '/lib/systemd/system/edgenas-agent.service$' || fail "agent unit missing"
 has "$coord_files" '/usr/bin/edgenasctl$' || fail "edgenasctl missing"
 has "$coord_files" '/usr/bin/edgenas-predictor$' || fail "trainer missing"
+for f in model.edgenasp metrics.json pool.jsonl; do
+  has "$coord_files" "/usr/share/edgenas/warm-start/$f\$" || fail "the warm start's $f is missing"
+done
 has "$(dpkg-deb -I "$agent_deb" conffiles)" '^/etc/edgenas/agent.toml$' || fail "agent.toml is not a conffile"
 has "$(dpkg-deb -f "$agent_deb" Depends)" libzmq || fail "no shlib dependencies computed"
 has "$(dpkg-deb -f "$agent_deb" Depends)" libopenblas0-pthread || fail "agent: no thread-safe BLAS"
@@ -57,6 +60,7 @@ grep -q "public = " /var/lib/edgenas/agent/agent.pub || fail "agent.pub"
 # The shipped configs load (each daemon refuses a bad config with exit 2).
 out=$(runuser -u edgenas -- /usr/bin/edgenas-coordinator --config /etc/edgenas/coordinator.toml --check-config 2>&1) ||
   fail "coordinator.toml: $out"
+has "$out" "warm start /usr/share/edgenas/warm-start" || fail "the installed coordinator does not find its warm start: $out"
 systemd-analyze verify /lib/systemd/system/edgenas-agent.service /lib/systemd/system/edgenas-coordinator.service \
   >"$work/verify.log" 2>&1 || { cat "$work/verify.log"; fail "systemd-analyze verify"; }
 if grep -E "edgenas-(agent|coordinator)\.service" "$work/verify.log"; then fail "systemd-analyze verify warnings"; fi
