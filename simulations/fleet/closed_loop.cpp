@@ -266,7 +266,8 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
   curve.push_back({{"traces", 0},
                    {"serving", serving.label()},
                    {"served_reward", served_reward(w, o.world, held, serving)}});
-  json traces_to = nullptr;
+  // The warm start may be there before the fleet pooled anything.
+  json traces_to = curve[0]["served_reward"].get<double>() >= 0.9 ? json(0) : json(nullptr);
   while (static_cast<int>(pool.size()) < o.traces) {
     json explored;
     auto round = fleet_round(w, o, fleet, serving, predictor::coverage_of(pooled_choices),

@@ -109,6 +109,10 @@ TEST(Evaluate, AWarmStartIsBuiltScoredAndStartsTheClosedLoop) {
   const auto& curve = (*loop)["curve"];
   ASSERT_EQ(curve.size(), 3u) << curve.dump(2);
   EXPECT_EQ(curve[0]["serving"], "v1 (warm start)");
+  // Where it starts counts: at 0 traces when the warm start already serves 0.9 of the oracle.
+  if (curve[0]["served_reward"].get<double>() >= 0.9) {
+    EXPECT_EQ((*loop)["traces_to_0_9"], 0);
+  }
   // 30 fleet traces beside the pool: trained, and judged on the pool's held-out part too.
   EXPECT_EQ(curve[1]["trained"], 2) << curve.dump(2);
   EXPECT_NE(curve[1]["heldout_split"].get<std::string>().find("simulated pool"), std::string::npos);
