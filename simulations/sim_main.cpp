@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "common/util/config.hpp"
+#include "coordinator/core/hparam_service.hpp"
 #include "coordinator/predictor/targets.hpp"
 #include "simulations/fleet/closed_loop.hpp"
 #include "simulations/fleet/evaluate.hpp"
@@ -159,9 +160,16 @@ int main(int argc, char** argv) {
   sim::ClosedLoopOptions lo;
   bool closed = false;
   eval->add_flag("--closed-loop", closed,
-                 "the loop as a fleet runs it: start on the cold-start rule, pool only the "
+                 "the loop as a fleet runs it: start on a cold-start rule (--start-rule), pool "
+                 "only the "
                  "served replies' traces, retrain every --round traces up to --traces "
                  "(closed_loop.md)");
+  std::string start_rule = "size-score";
+  eval->add_option("--start-rule", start_rule,
+                   "closed loop without a warm start: the rule that serves first, size-score "
+                   "(the deliberately poor pre-2026-12-01 rule) or latency-model (today's)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"latency-model", "size-score"}));
   eval->add_option("--round", lo.round, "closed loop: traces pooled between trainings")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -232,6 +240,7 @@ int main(int argc, char** argv) {
     auto b = config::parse_duration_ms(predictor_budget);
     if (!b) return std::cerr << "edgenas-sim: --predictor-budget: " << b.error().message << "\n", 2;
     eo.predictor_budget_ms = *b;
+    lo.cold_start_rule = *coordinator::cold_start_rule_from_string(start_rule);
     if (closed) return run_closed_loop(lo, eo, progress);
     auto r = sim::evaluate(eo, progress);
     if (!r) {

@@ -192,24 +192,35 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   }
 
   const std::string trials_dir = o.out_dir + "/trials";
+  const int64_t search_ms =
+      o.budget_ms > 0 ? static_cast<int64_t>(static_cast<double>(o.budget_ms) * (1 - o.final_share))
+                      : 0;
+  SystemClock clock;  // steady, the clock of ml::steady_now_ms
+  const int64_t start = clock.now_ms();
   // Candidates slower than 3 T are not trained (their reward is under a third of their
-  // accuracy; in a wide space they are also the ones that would eat the budget).
+  // accuracy; in a wide space they are also the ones that would eat the budget). No trial runs
+  // past the search's share of a time budget, so the final training always gets its own.
   ml::TorchEvaluator evaluator(parts->train, parts->validation,
-                               {hp->loss, 64, target, {10, 50}, trials_dir, 3 * t_ms});
+                               {hp->loss,
+                                64,
+                                target,
+                                {10, 50},
+                                trials_dir,
+                                3 * t_ms,
+                                search_ms > 0 ? start + search_ms : 0});
   search::SearchSpace space(*hp);
   // Trials rank architectures; they need not see a big data set whole (the final training does).
   const double fraction =
       std::min(1.0, static_cast<double>(o.trial_images) / static_cast<double>(parts->train.size()));
   auto strategy = search::make_strategy(o.strategy, space, hp->seed, {o.epochs, fraction});
   if (!strategy) return usage_error("unknown strategy '" + o.strategy + "'");
-  const int64_t search_ms =
-      o.budget_ms > 0 ? static_cast<int64_t>(static_cast<double>(o.budget_ms) * (1 - o.final_share))
-                      : 0;
   // Energy per inference: the flag, else the tightest task's energy estimate on the target.
   search::Constraints constraints{t_ms, ctx->energy_budget_mj(device)};
   if (o.energy_budget_mj > 0) constraints.energy_budget_mj = o.energy_budget_mj;
   const double energy_budget = constraints.energy_budget_mj.value_or(0);
-  search::SearchOptions opts{workers, {search_ms / 1000, o.max_trials}, constraints};
+  // With a time budget, trials are reported as they finish (no worker waits for a slower
+  // one); with a trial budget alone, in proposal order, so a seed gives the same search.
+  search::SearchOptions opts{workers, {search_ms / 1000, o.max_trials}, constraints, search_ms > 0};
 
   char intro[512];
   std::snprintf(
@@ -233,8 +244,6 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
                   {"budget_s", static_cast<double>(o.budget_ms) / 1000},
                   {"max_trials", o.max_trials}});
 
-  SystemClock clock;
-  const int64_t start = clock.now_ms();
   auto elapsed_s = [&] { return static_cast<double>(clock.now_ms() - start) / 1000; };
   auto on_trial = [&](const search::TrialResult& t, const search::SearchResult& so_far) {
     const auto& b = so_far.best;
@@ -299,6 +308,7 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
     to.deadline_ms =
         clock.now_ms() +
         static_cast<int64_t>(1000 * std::max(0.0, left_s - 0.03 * o.budget_ms / 1000.0));
+    to.cutoff_ms = to.deadline_ms;  // one long epoch must not overrun the budget either
     ml::set_threads(workers);
     const auto stats = ml::train(longer, parts->train, to);
     ml::set_threads(1);

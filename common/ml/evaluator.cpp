@@ -50,6 +50,12 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
     const auto cost = search::cost_of(spec, input_);
     e.params = cost.params;
     e.flops = cost.flops;
+    if (auto why = wont_finish(cost.flops, fidelity)) {
+      e.ok = false;
+      e.out_of_time = true;
+      e.error = *why;
+      return e;
+    }
     if (options_.prune_latency_ms > 0) {
       // A quick look before training: a few forward passes (or the model, for a modelled target)
       // of the oneDNN plan, which is built without timing anything and is what the deployed
@@ -74,8 +80,17 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
     t.data_fraction = fidelity.data_fraction;
     t.batch_size = options_.batch_size;
     t.seed = seed;
+    t.cutoff_ms = options_.deadline_ms;
     auto stats = train(net, train_, t);
     e.train_time_s = stats.seconds;
+    if (stats.cut) {
+      e.ok = false;
+      e.out_of_time = true;
+      e.error = "cut at the search's deadline after " + std::to_string(stats.images_seen) +
+                " images of training";
+      return e;
+    }
+    record_rate(cost.flops, stats);
     e.accuracy = accuracy(net, validation_);
     {
       std::lock_guard<std::mutex> lock(latency_mu_);
@@ -97,6 +112,35 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
     e.error = ex.what();
   }
   return e;
+}
+
+std::optional<std::string> TorchEvaluator::wont_finish(int64_t flops,
+                                                       const search::Fidelity& fidelity) {
+  if (options_.deadline_ms <= 0) return std::nullopt;
+  const double left_s = static_cast<double>(options_.deadline_ms - steady_now_ms()) / 1000;
+  double rate = 0;
+  {
+    std::lock_guard<std::mutex> lock(rate_mu_);
+    rate = fastest_rate_;
+  }
+  const double images =
+      fidelity.epochs * std::max(1.0, fidelity.data_fraction * static_cast<double>(train_.size()));
+  const double needs_s = rate * static_cast<double>(flops) * images;
+  if (left_s > 0 && needs_s <= left_s) return std::nullopt;
+  char why[160];
+  std::snprintf(why, sizeof why,
+                "not started: its training needs about %.0f s, %.0f s are left before the "
+                "search's deadline",
+                needs_s, std::max(0.0, left_s));
+  return std::string(why);
+}
+
+void TorchEvaluator::record_rate(int64_t flops, const TrainStats& stats) {
+  if (flops <= 0 || stats.images_seen <= 0 || stats.seconds <= 0) return;
+  const double rate =
+      stats.seconds / (static_cast<double>(flops) * static_cast<double>(stats.images_seen));
+  std::lock_guard<std::mutex> lock(rate_mu_);
+  if (fastest_rate_ == 0 || rate < fastest_rate_) fastest_rate_ = rate;
 }
 
 Expected<Net> TorchEvaluator::trial_model(const search::ArchSpec& spec, uint64_t seed) const {

@@ -34,6 +34,11 @@ struct TorchEvaluatorOptions {
   // reward could be at most T/latency of their accuracy, and the largest networks of a wide
   // space would take hours per trial. A failed trial with the reason.
   double prune_latency_ms = 0;
+  // Steady-clock time (steady_now_ms) by which every trial must end, 0 = none: the search's end.
+  // A trial whose training would not fit in what is left, even at the fastest rate trials have
+  // shown so far, is not started; one still training then is cut. Both fail with the reason
+  // and Evaluation::out_of_time, so no trial runs past the search's share of the budget.
+  int64_t deadline_ms = 0;
 };
 
 class TorchEvaluator final : public search::Evaluator {
@@ -53,6 +58,12 @@ class TorchEvaluator final : public search::Evaluator {
   TorchEvaluatorOptions options_;
   search::InputShape input_;
   std::mutex latency_mu_;  // one latency measurement at a time, so trials do not time each other
+  // Fastest training rate seen (seconds per FLOP of forward pass per image; 0 = none yet).
+  std::mutex rate_mu_;
+  double fastest_rate_ = 0;
+  // Why a trial of this cost cannot finish before the deadline, or nullopt when it may.
+  std::optional<std::string> wont_finish(int64_t flops, const search::Fidelity& fidelity);
+  void record_rate(int64_t flops, const TrainStats& stats);
 };
 
 // Latency of a network on the target: measured on this CPU, or modelled from its FLOPs.

@@ -96,6 +96,12 @@ torch::Tensor loss_of(Loss loss, const torch::Tensor& logits, const torch::Tenso
   return F::cross_entropy(logits, targets);
 }
 
+int64_t steady_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   auto images = to_tensor(set);
@@ -113,18 +119,18 @@ TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& o) {
   double total_steps = static_cast<double>(std::max<int64_t>(1, steps_per_epoch * o.epochs));
   int64_t step = 0;
   int epochs = o.epochs;
-  auto now_ms = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  };
-  for (int epoch = 0; epoch < epochs && !stats.stopped; ++epoch) {
+  auto now_ms = steady_now_ms;
+  for (int epoch = 0; epoch < epochs; ++epoch) {
     const int64_t epoch_start = now_ms();
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
     for (int64_t b = 0; b < n; b += o.batch_size) {
       if (o.stop && o.stop->load()) {
         stats.stopped = true;
+        break;
+      }
+      if (o.cutoff_ms > 0 && now_ms() >= o.cutoff_ms) {
+        stats.cut = true;
         break;
       }
       const int64_t e = std::min(n, b + o.batch_size);
@@ -142,7 +148,7 @@ TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& o) {
       stats.last_loss = loss.item<double>();
       stats.images_seen += e - b;
     }
-    if (stats.stopped) break;
+    if (stats.stopped || stats.cut) break;
     stats.epochs = epoch + 1;
     if (o.deadline_ms > 0) {
       const int64_t per_epoch = std::max<int64_t>(1, now_ms() - epoch_start);

@@ -63,16 +63,21 @@ struct TrainOptions {
   // Steady-clock time (ms since its epoch) by which training must end, 0 = none. After each
   // epoch the plan shrinks to the epochs that still fit (the cosine schedule with it).
   int64_t deadline_ms = 0;
+  // Steady-clock time at which training stops even mid-epoch, 0 = none (TrainStats::cut): for
+  // work that must not outlast a budget, such as a trial at the search's end.
+  int64_t cutoff_ms = 0;
 };
 
 struct TrainStats {
   bool stopped = false;  // the stop flag ended training early
+  bool cut = false;      // the cutoff ended training before its epochs were done
   int epochs = 0;        // completed (fewer than asked when the deadline came first)
   double seconds = 0;
   double last_loss = 0;
   int64_t images_seen = 0;
 };
 
+int64_t steady_now_ms();                             // the clock of deadline_ms and cutoff_ms
 torch::Tensor to_tensor(const data::ImageSet& set);  // N×C×H×W float in [0, 1]
 torch::Tensor loss_of(Loss loss, const torch::Tensor& logits, const torch::Tensor& targets);
 TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& options);

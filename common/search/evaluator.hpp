@@ -28,6 +28,9 @@ struct Evaluation {
   bool energy_modelled = false;
   int64_t params = 0, flops = 0;
   double train_time_s = 0;
+  // Not trained, or cut short, because the evaluator's deadline came (the search's end): a
+  // failed trial that says so; run_search stops after kOutOfTimeInARow of them in a row.
+  bool out_of_time = false;
 };
 
 // Scores a candidate of type Spec (a CNN's ArchSpec for the NAS, an MlpSpec for the predictor).

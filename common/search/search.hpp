@@ -1,11 +1,16 @@
 #pragma once
-// The search loop: asks the strategy for trials, evaluates up to `workers` of them in parallel,
-// reports results back in proposal order (so a seed gives the same search whatever the thread
-// timing), and stops at the budget or when asked to. The best trial (the one delivered: within the
+// The search loop: asks the strategy for trials and keeps up to `workers` of them running; a
+// worker whose trial is reported starts the next at once (no batch waits for its slowest
+// member). Results are reported in proposal order (so a seed gives the same search whatever the
+// thread timing), or as they finish when the options say so (time budgets: no core waits for a
+// slower sibling). It stops at the budget, when asked to, or when the evaluator's deadline
+// turns trials away. The best trial (the one delivered: within the
 // constraints when any is, then by reward) and the accuracy/latency Pareto front are taken over
 // the trials at the highest fidelity evaluated.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <deque>
 #include <functional>
 #include <future>
 #include <optional>
@@ -28,7 +33,15 @@ struct SearchOptions {
   int workers = 2;
   Budget budget;
   Constraints constraints;
+  // Report each trial as soon as it finishes instead of in proposal order: every worker stays
+  // busy, but what the strategy has seen when it proposes depends on timing. For time budgets,
+  // where timing already decides how many trials run.
+  bool report_as_finished = false;
 };
+
+// Trials in a row that came back out of time (Evaluation::out_of_time) after which the search
+// stops: what is left of its time does not fit the trials its strategy proposes.
+inline constexpr int kOutOfTimeInARow = 4;
 
 template <class Spec>
 struct BasicSearchResult {
@@ -124,69 +137,89 @@ std::optional<ProgressCurve> progress_of(const BasicSearchResult<Spec>& r) {
   return make_progress(raw, compute);
 }
 
+namespace detail {
+template <class Running>
+typename std::deque<Running>::iterator next_to_report(std::deque<Running>& running,
+                                                      bool as_finished) {
+  if (!as_finished) return running.begin();
+  while (true) {
+    for (auto it = running.begin(); it != running.end(); ++it) {
+      if (it->eval.wait_for(std::chrono::seconds(0)) == std::future_status::ready) return it;
+    }
+    running.front().eval.wait_for(std::chrono::milliseconds(5));
+  }
+}
+
+template <class Spec>
+std::future<Evaluation> start_trial(BasicEvaluator<Spec>& evaluator, const BasicTrial<Spec>& t) {
+  return std::async(std::launch::async, [&evaluator, t] {
+    try {
+      return evaluator.evaluate(t.spec, t.fidelity, t.seed);
+    } catch (const std::exception& e) {
+      Evaluation failed;
+      failed.ok = false;
+      failed.error = e.what();
+      return failed;
+    }
+  });
+}
+}  // namespace detail
+
 template <class Spec>
 BasicSearchResult<Spec> run_search(BasicStrategy<Spec>& strategy, BasicEvaluator<Spec>& evaluator,
                                    const SearchOptions& options, const Clock& clock,
                                    const std::atomic<bool>* stop = nullptr,
                                    const std::type_identity_t<BasicOnTrial<Spec>>& on_trial = {}) {
+  struct Running {
+    BasicTrial<Spec> trial;
+    std::future<Evaluation> eval;
+  };
   BasicSearchResult<Spec> result;
   const int64_t start = clock.now_ms();
-  const int workers = std::max(1, options.workers);
+  const size_t workers = static_cast<size_t>(std::max(1, options.workers));
+  int proposed = 0, out_of_time = 0;
+  const char* why_stop = nullptr;
   auto over_budget = [&]() -> const char* {
     if (stop && stop->load()) return "stopped";
-    if (options.budget.max_trials > 0 &&
-        static_cast<int>(result.trials.size()) >= options.budget.max_trials) {
-      return "trials";
-    }
+    if (options.budget.max_trials > 0 && proposed >= options.budget.max_trials) return "trials";
     if (options.budget.max_seconds > 0 &&
         clock.now_ms() - start >= options.budget.max_seconds * 1000)
       return "time";
+    if (out_of_time >= kOutOfTimeInARow) return "time";
     return nullptr;
   };
+  std::deque<Running> running;
   while (true) {
-    if (const char* why = over_budget()) {
-      result.stop_reason = why;
-      break;
-    }
-    // A batch of up to `workers` trials, not past the trial budget.
-    std::vector<BasicTrial<Spec>> batch;
-    const int room = options.budget.max_trials > 0
-                         ? options.budget.max_trials - static_cast<int>(result.trials.size())
-                         : workers;
-    while (static_cast<int>(batch.size()) < std::min(workers, room)) {
+    // Every free worker gets a trial, unless the budget is spent or the strategy has none now
+    // (it may have more once running trials are reported).
+    bool starved = false;
+    while (!why_stop && !starved && running.size() < workers) {
+      if ((why_stop = over_budget())) break;
       auto t = strategy.next();
-      if (!t) break;
-      batch.push_back(std::move(*t));
+      if (!t) {
+        starved = true;
+        break;
+      }
+      ++proposed;
+      running.push_back({*t, detail::start_trial(evaluator, *t)});
     }
-    if (batch.empty()) {
-      result.stop_reason = "exhausted";
+    if (running.empty()) {
+      result.stop_reason = why_stop ? why_stop : "exhausted";
       break;
     }
-    std::vector<std::future<Evaluation>> running;
-    for (const auto& t : batch) {
-      running.push_back(std::async(std::launch::async, [&evaluator, &t] {
-        try {
-          return evaluator.evaluate(t.spec, t.fidelity, t.seed);
-        } catch (const std::exception& e) {
-          Evaluation failed;
-          failed.ok = false;
-          failed.error = e.what();
-          return failed;
-        }
-      }));
-    }
-    for (size_t i = 0; i < batch.size(); ++i) {
-      BasicTrialResult<Spec> r{batch[i], running[i].get(), 0, 0};
-      r.reward = r.eval.ok ? reward(r.eval.accuracy, r.eval.latency_ms, r.eval.energy_mj,
-                                    options.constraints)
-                           : 0;
-      r.finished_s = static_cast<double>(clock.now_ms() - start) / 1000.0;
-      strategy.report(r);
-      result.trials.push_back(std::move(r));
-      if (on_trial) {
-        detail::summarise(result, options.constraints);
-        on_trial(result.trials.back(), result);
-      }
+    auto it = detail::next_to_report(running, options.report_as_finished);
+    BasicTrialResult<Spec> r{std::move(it->trial), it->eval.get(), 0, 0};
+    running.erase(it);
+    r.reward = r.eval.ok ? reward(r.eval.accuracy, r.eval.latency_ms, r.eval.energy_mj,
+                                  options.constraints)
+                         : 0;
+    r.finished_s = static_cast<double>(clock.now_ms() - start) / 1000.0;
+    out_of_time = r.eval.out_of_time ? out_of_time + 1 : 0;
+    strategy.report(r);
+    result.trials.push_back(std::move(r));
+    if (on_trial) {
+      detail::summarise(result, options.constraints);
+      on_trial(result.trials.back(), result);
     }
   }
   detail::summarise(result, options.constraints);

@@ -88,7 +88,8 @@ Status load_config(const std::string& path, Options& o) {
             *p,
             {"enabled", "trainer", "dir", "explore", "explore_wide", "retrain_every",
              "retrain_after_traces", "min_traces", "gate_margin", "auto_promote", "train_budget",
-             "train_timeout", "targets", "rollout_margin", "rollout_min_traces", "warm_start"},
+             "train_timeout", "targets", "rollout_margin", "rollout_min_traces", "warm_start",
+             "cold_start_rule"},
             w);
         !s)
       return s;
@@ -109,6 +110,14 @@ Status load_config(const std::string& path, Options& o) {
     EDGENAS_CONFIG_READ(config::get_string(*p, "warm_start", w), o.warm_start);
     if (o.warm_start.empty())
       return Error{"bad_config", w + ".warm_start must be \"auto\", \"off\" or a directory"};
+    std::string rule(to_string(P.cold_start_rule));
+    EDGENAS_CONFIG_READ(config::get_string(*p, "cold_start_rule", w), rule);
+    if (auto r = coordinator::cold_start_rule_from_string(rule)) {
+      P.cold_start_rule = *r;
+    } else {
+      return Error{"bad_config",
+                   w + ".cold_start_rule must be \"latency-model\" or \"size-score\""};
+    }
     if (!predictor::valid_targets(P.targets))
       return Error{
           "bad_config",
@@ -182,6 +191,12 @@ int main(int argc, char** argv) {
                  "the predictor a new store serves first, trained in simulation: auto (the one "
                  "shipped with the coordinator), off (the cold-start rule), or a directory "
                  "written by edgenas-sim warm-start (default auto)");
+  std::string cold_start_rule;
+  app.add_option("--cold-start-rule", cold_start_rule,
+                 "the rule that serves when no predictor does: latency-model (default) or "
+                 "size-score (the rule before 2026-12-01, a deliberately poor start for "
+                 "experiments)")
+      ->check(CLI::IsMember({"latency-model", "size-score"}));
   bool insecure = false, auto_accept = false;
   std::string key_dir;
   app.add_flag("--insecure", insecure, "no CURVE: plaintext, any client (experiments only)");
@@ -219,6 +234,8 @@ int main(int argc, char** argv) {
   if (retrain_after >= 0) o.predictor.retrain_after_traces = retrain_after;
   if (no_predictor) o.predictor_enabled = false;
   if (!warm_start.empty()) o.warm_start = warm_start;
+  if (!cold_start_rule.empty())
+    o.predictor.cold_start_rule = *coordinator::cold_start_rule_from_string(cold_start_rule);
   if (insecure) o.curve = false;
   if (auto_accept) o.auto_accept = true;
   if (!key_dir.empty()) o.key_dir = key_dir;
@@ -269,7 +286,7 @@ int main(int argc, char** argv) {
     o.predictor.dir = (std::filesystem::absolute(o.database).parent_path() / "predictors").string();
   if (o.predictor.trainer.empty()) o.predictor.trainer = default_trainer();
   ProcessLauncher launcher;
-  coordinator::ColdStartPolicy cold_start;
+  coordinator::ColdStartPolicy cold_start(o.predictor.cold_start_rule);
   std::unique_ptr<predictor::PredictorService> predictor;
   coordinator::HparamService* policy = &cold_start;
   if (o.predictor_enabled) {

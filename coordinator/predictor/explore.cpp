@@ -14,7 +14,7 @@ double space_size(const Choice& c) {
 }
 
 bool within_latency_bound(const Choice& c, const Context& ctx) {
-  const double latency = coordinator::ColdStartPolicy::score(ctx).latency;
+  const double latency = coordinator::ColdStartPolicy::latency_score(ctx);
   return space_size(c) <= latency + kWideSizeMargin + 1e-9;
 }
 

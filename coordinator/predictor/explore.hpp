@@ -14,8 +14,8 @@
 //
 // The bound on wide exploration ("a space that cannot meet T"): a space's size is the larger
 // of its layers and filters as a fraction of their ranges; it may be at most the latency
-// score of the cold-start rule plus kWideSizeMargin (ColdStartPolicy::score: T of 1 ms allows
-// spaces up to size 0.33 + margin). The spaces are upper bounds, so a wide space still holds
+// score of the cold-start rule plus kWideSizeMargin (ColdStartPolicy::latency_score: T of 1 ms
+// allows spaces up to size 0.33 + margin). The spaces are upper bounds, so a wide space still holds
 // small networks; the bound keeps the typical network of the space near T.
 #include <random>
 #include <vector>

@@ -65,7 +65,11 @@ json summary(const coordinator::PredictorVersion& v, int serving) {
 
 PredictorService::PredictorService(const Clock& clock, coordinator::TraceStore& store,
                                    PredictorConfig cfg, ChildLauncher& launcher)
-    : clock_(clock), store_(store), cfg_(std::move(cfg)), launcher_(launcher) {
+    : clock_(clock),
+      store_(store),
+      cfg_(std::move(cfg)),
+      launcher_(launcher),
+      cold_start_(cfg_.cold_start_rule) {
   if (cfg_.retrain_every_ms > 0) next_scheduled_ms_ = clock_.now_ms() + cfg_.retrain_every_ms;
 }
 
@@ -436,7 +440,7 @@ Hyperparameters PredictorService::best_for(const Context& ctx, uint32_t seed) co
   proto::HparamRequest req;
   req.request_id = "best";
   req.context = ctx;
-  auto h = coordinator::ColdStartPolicy().choose("sim", req).hparams;
+  auto h = coordinator::ColdStartPolicy(cfg_.cold_start_rule).choose("sim", req).hparams;
   h.seed = seed;
   return h;
 }
@@ -506,12 +510,20 @@ Expected<json> PredictorService::train(const std::string& reason) {
   v.feature_version = kFeatureVersion;
   v.note = reason;
   if (auto s = store_.save_predictor_version(v); !s) return s.error();
-  std::vector<std::string> argv{cfg_.trainer, "train",
-                                "--db",       cfg_.database,
-                                "--out",      dir,
-                                "--version",  std::to_string(*version),
-                                "--budget",   cfg_.train_budget,
-                                "--targets",  cfg_.targets};
+  std::vector<std::string> argv{cfg_.trainer,
+                                "train",
+                                "--db",
+                                cfg_.database,
+                                "--out",
+                                dir,
+                                "--version",
+                                std::to_string(*version),
+                                "--budget",
+                                cfg_.train_budget,
+                                "--targets",
+                                cfg_.targets,
+                                "--cold-start-rule",
+                                std::string(to_string(cfg_.cold_start_rule))};
   if (model_) {
     auto serving = store_.predictor_version(model_->version);
     if (serving && *serving) argv.insert(argv.end(), {"--baseline", (*serving)->path});

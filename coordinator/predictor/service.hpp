@@ -46,6 +46,8 @@ struct PredictorConfig {
   // retrainings pool its simulated traces with the fleet's. Empty: off (the rule serves, and
   // a warm start imported earlier no longer serves or pools).
   std::string warm_start;
+  // The rule that serves when no version does, and that a first version must beat.
+  coordinator::ColdStartRule cold_start_rule = coordinator::ColdStartRule::latency_model;
   int64_t train_timeout_ms = 3'600'000;  // a training running longer is killed
   // Canary rollouts: the canary is rolled back when its mean trace reward is below the
   // baseline's by more than the margin, once both have at least min_traces traces.

@@ -44,6 +44,13 @@ int main(int argc, char** argv) {
   train->add_option("--pool", pool_path,
                     "also train (never score) on these traces: a JSON Lines file such as the "
                     "warm start's pool.jsonl");
+  std::string rule = "latency-model";
+  train
+      ->add_option("--cold-start-rule", rule,
+                   "the cold-start rule the held-out scores compare with: latency-model or "
+                   "size-score")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"latency-model", "size-score"}));
   train->add_option("--max-traces", max_traces, "use at most the newest N traces")
       ->capture_default_str();
   train->add_option("--seed", o.seed, "seed of the split and the NAS")->capture_default_str();
@@ -57,6 +64,7 @@ int main(int argc, char** argv) {
   if (!b) return std::cerr << "edgenas-predictor: --budget: " << b.error().message << "\n", 2;
   o.budget_ms = *b;
   o.targets = targets;
+  o.cold_start_rule = *coordinator::cold_start_rule_from_string(rule);
   if (!std::filesystem::exists(db))
     return std::cerr << "edgenas-predictor: no store at " << db << "\n", 2;
   auto store = coordinator::TraceStore::open(db);

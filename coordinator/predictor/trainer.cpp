@@ -241,7 +241,7 @@ Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const 
   json heldout{{"new", to_json(score_model(model, split.heldout, scoring, o.k))}};
   if (o.baseline)
     heldout["baseline"] = to_json(score_model(*o.baseline, split.heldout, scoring, o.k));
-  coordinator::ColdStartPolicy cold;
+  coordinator::ColdStartPolicy cold(o.cold_start_rule);
   heldout["cold_start"] = to_json(score_policy(
       split.heldout, scoring,
       [&](std::size_t i) {

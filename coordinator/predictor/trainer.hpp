@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "coordinator/core/hparam_service.hpp"
 #include "coordinator/predictor/model.hpp"
 #include "coordinator/predictor/targets.hpp"
 
@@ -32,6 +33,8 @@ struct TrainerOptions {
   // their held-out part is scored beside the fleet's until the fleet holds out
   // kFleetHeldoutAlone traces of its own; from then on the gate judges on the fleet's alone.
   std::vector<Trace> pool;
+  // The rule the held-out scores compare with (the gate's bar while no version serves).
+  coordinator::ColdStartRule cold_start_rule = coordinator::ColdStartRule::latency_model;
   const std::atomic<bool>* stop = nullptr;
   std::function<void(const nlohmann::json&)> progress;  // one event per NAS trial
 };

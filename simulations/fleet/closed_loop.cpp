@@ -72,6 +72,7 @@ std::vector<HeldOut> held_out_contexts(const World& w, const EvaluateOptions& o)
 struct Serving {
   std::shared_ptr<const predictor::PredictorModel> model;
   int version = 0;
+  coordinator::ColdStartRule rule = coordinator::ColdStartRule::size_score;
   std::string name() const {
     if (!model) return "cold-start";
     return predictor::trained_in_simulation(*model) ? "warm-start" : "predictor";
@@ -88,7 +89,7 @@ struct Serving {
     proto::HparamRequest req;
     req.request_id = request;
     req.context = ctx;
-    return Grid::nearest(coordinator::ColdStartPolicy().choose(box, req).hparams);
+    return Grid::nearest(coordinator::ColdStartPolicy(rule).choose(box, req).hparams);
   }
 };
 
@@ -206,7 +207,8 @@ void write_report(const ClosedLoopOptions& o, const json& result) {
       "reward / oracle", {served, Series{"0.9 of the oracle", {{x0, 0.9}, {x1, 0.9}}}});
   std::ofstream md(o.world.out_dir + "/closed_loop.md");
   md << "# edgenas-sim closed loop\n\nSeed " << o.world.seed << ". The fleet starts on "
-     << (o.warm_start.empty() ? std::string("the cold-start rule (no warm start)")
+     << (o.warm_start.empty() ? "the " + std::string(to_string(o.cold_start_rule)) +
+                                    " cold-start rule (no warm start)"
                               : "the warm start in " + o.warm_start +
                                     " (its simulated traces are pooled with the fleet's)")
      << " and pools the traces of the replies it was served: exploration " << o.explore.share * 100
@@ -253,13 +255,15 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
       fleet.clock.push_back(0);
     }
   Serving serving;
+  serving.rule = o.cold_start_rule;
   int trained_versions = 0;
   std::vector<Trace> pool;
   std::vector<Choice> pooled_choices;
   auto warm = load_warm_start(o.warm_start);
   if (!warm) return warm.error();
   if (warm->model) {
-    serving = {warm->model, ++trained_versions};
+    serving.model = warm->model;
+    serving.version = ++trained_versions;
     for (const auto& t : warm->pool) pooled_choices.push_back(Grid::nearest(t.hparams));
   }
   json curve = json::array();
@@ -287,6 +291,7 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
     to.workers = o.world.threads;
     to.baseline = serving.model.get();
     to.pool = warm->pool;
+    to.cold_start_rule = o.cold_start_rule;
     json point{{"traces", pool.size()}, {"explored", explored}};
     auto trained = predictor::train_predictor(pool, to);
     if (!trained) {
@@ -315,6 +320,7 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
   }
   json result{{"seed", o.world.seed},
               {"warm_start", o.warm_start},
+              {"cold_start_rule", to_string(o.cold_start_rule)},
               {"round", o.round},
               {"explore", {{"share", o.explore.share}, {"wide", o.explore.wide}}},
               {"contexts", o.world.contexts},

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util/expected.hpp"
+#include "coordinator/core/hparam_service.hpp"
 #include "coordinator/predictor/explore.hpp"
 #include "simulations/fleet/evaluate.hpp"
 
@@ -30,6 +31,9 @@ struct ClosedLoopOptions {
   // A warm-start directory (model.edgenasp, pool.jsonl): the loop starts serving it and pools
   // its simulated traces with the fleet's, as the coordinator does. Empty: the cold-start rule.
   std::string warm_start;
+  // The rule that serves until a version does: by default the size-score rule, the deliberately
+  // poor start the loop must leave (the latency-model rule starts at ~0.9 of the oracle).
+  coordinator::ColdStartRule cold_start_rule = coordinator::ColdStartRule::size_score;
 };
 
 Expected<nlohmann::json> closed_loop(const ClosedLoopOptions& o,

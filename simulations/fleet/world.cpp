@@ -309,7 +309,7 @@ std::vector<Trace> simulate_training_traces(const World& w,
       box_time.push_back(0);
     }
   }
-  coordinator::ColdStartPolicy cold;
+  coordinator::ColdStartPolicy cold(coordinator::ColdStartRule::size_score);
   std::uniform_real_distribution<double> u(0, 1);
   for (int i = 0; i < n; ++i) {
     const std::size_t b = rng() % boxes.size();

@@ -101,8 +101,11 @@ Expected<World> load_world(const WorldFiles& files);
 
 // Traces of a simulated fleet of 20 boxes per profile (the predictor's training data in the
 // evaluation and the warm start): contexts from the scenario; hyperparameters from the
-// cold-start rule (a share cold_share of them) or anywhere on the grid (what exploration
-// gives); outcomes from simulated NAS runs. Reproducible from the seed, on any thread count.
+// size-score cold-start rule (a share cold_share of them: the small spaces a young fleet's
+// traces held, which the grid's uniform draw rarely gives; kept when the latency-model rule
+// replaced it on 2026-12-01, so the warm start learned from the same traces) or anywhere on
+// the grid (what exploration gives); outcomes from simulated NAS runs. Reproducible from the seed,
+// on any thread count.
 std::vector<Trace> simulate_training_traces(const World& w,
                                             const std::vector<std::string>& profiles, int n,
                                             uint64_t seed, int threads, double cold_share = 0.3);

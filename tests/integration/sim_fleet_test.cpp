@@ -33,17 +33,32 @@ TEST(SimFleet, FiftyAgentsThirtySecondsEveryAgentRegisteredEveryTraceStored) {
   EXPECT_NE(bado.find("100 %"), std::string::npos) << bado;
 }
 
-// Without the warm start, the loop leaves its cold start: the fleet's own traces train a
-// predictor that passes the gate and then serves spaces unlike the cold-start rule's tiny ones,
-// with better outcomes.
+// Without the warm start, the loop leaves a poor cold start (the size-score rule, whose spaces
+// are tiny): the fleet's own traces train a predictor that passes the gate and then serves
+// spaces unlike the rule's, with better outcomes.
 TEST(SimFleet, TheFleetsOwnTracesTrainAPredictorThatServesBeyondTheColdStart) {
   const std::string dir = temp_dir("sim-loop");
-  auto [rc, out] =
-      run({EDGENAS_SIM_BIN, "run", "--agents", "150", "--duration", "120s", "--seed", "3", "--out",
-           dir + "/run", "--coordinator", EDGENAS_COORDINATOR_BIN, "--coordinator-arg=--warm-start",
-           "--coordinator-arg=off", "--coordinator-arg=--retrain-after", "--coordinator-arg=150",
-           "--coordinator-arg=--train-budget", "--coordinator-arg=10s"},
-          300);
+  auto [rc, out] = run({EDGENAS_SIM_BIN,
+                        "run",
+                        "--agents",
+                        "150",
+                        "--duration",
+                        "120s",
+                        "--seed",
+                        "3",
+                        "--out",
+                        dir + "/run",
+                        "--coordinator",
+                        EDGENAS_COORDINATOR_BIN,
+                        "--coordinator-arg=--warm-start",
+                        "--coordinator-arg=off",
+                        "--coordinator-arg=--cold-start-rule",
+                        "--coordinator-arg=size-score",
+                        "--coordinator-arg=--retrain-after",
+                        "--coordinator-arg=150",
+                        "--coordinator-arg=--train-budget",
+                        "--coordinator-arg=10s"},
+                       300);
   ASSERT_EQ(rc, 0) << out;
   auto s = nlohmann::json::parse(std::ifstream(dir + "/run/summary.json"));
   EXPECT_NE(s["hparam_policy"].get<std::string>().find("predictor v"), std::string::npos)

@@ -12,16 +12,70 @@ Hyperparameters ask(const Context& c, const std::string& req = "r") {
   return p.choose("agent", proto::HparamRequest{req, c}).hparams;
 }
 
-TEST(ColdStart, FewerResourcesAndTighterLatencyGiveASmallerSpace) {
-  auto big = ask(context(16, 8192, 1000, 2));
-  auto mid = ask(context(4, 2048, 100));
-  auto tight = ask(context(4, 2048, 1));  // 1 ms: a third of the latency range
-  auto starved = ask(context(1, 256, 100));
-  EXPECT_GT(big.layers, mid.layers);
-  EXPECT_GE(big.filters, mid.filters);
-  EXPECT_GT(mid.layers, tight.layers);
-  EXPECT_GT(mid.layers, starved.layers);
-  EXPECT_LE(tight.filters, mid.filters);
+int64_t typical(const Hyperparameters& h, const Context& c) {
+  return ColdStartPolicy::typical_flops(h, c);
+}
+
+TEST(ColdStart, TighterLatencyGivesASmallerSpace) {
+  const auto loose = ask(context(4, 2048, 1000)), mid = ask(context(4, 2048, 10)),
+             tight = ask(context(4, 2048, 0.5));
+  const auto c = context();
+  EXPECT_GT(typical(loose, c), typical(mid, c));
+  EXPECT_GT(typical(mid, c), typical(tight, c));
+  // A second of latency allows the largest space there is.
+  EXPECT_EQ(loose.layers, hp::kMaxLayers);
+  EXPECT_EQ(loose.filters, 256);
+}
+
+// Busy cores mean fewer workers for the search, not a space that cannot learn the task (the old
+// rule gave a box with no free core 1 layer of 8 filters).
+TEST(ColdStart, BusyCoresDoNotShrinkTheSpace) {
+  for (double t : {1.0, 5.0, 50.0}) {
+    const auto idle = ask(context(8, 4096, t)), busy = ask(context(0, 256, t));
+    EXPECT_EQ(idle.layers, busy.layers) << t;
+    EXPECT_EQ(idle.filters, busy.filters) << t;
+    EXPECT_EQ(idle.kernel, busy.kernel) << t;
+  }
+  EXPECT_GE(ask(context(0, 256, 1)).layers, 3);  // T = 1 ms on a slow core still allows depth
+}
+
+// The answer is the space with the most work in its typical network that still fits T under the
+// rule's latency model: no space of more typical FLOPs fits.
+TEST(ColdStart, TheTypicalNetworkFitsTAndNoLargerOneDoes) {
+  for (double t : {0.2, 0.5, 1.0, 2.0, 5.0, 20.0, 100.0}) {
+    const Context c = context(2, 2048, t);
+    const auto a = ColdStartPolicy::largest_space(c);
+    EXPECT_EQ(a.device, "cpu");
+    const auto m = ColdStartPolicy::device_model("cpu");
+    auto ms = [&](int64_t flops) {
+      return m.overhead_ms + static_cast<double>(flops) / m.flops_per_ms;
+    };
+    EXPECT_NEAR(a.typical_ms, ms(a.typical_flops), 1e-9);
+    EXPECT_LE(a.typical_ms, t) << t;
+    for (int l = hp::kMinLayers; l <= hp::kMaxLayers; ++l) {
+      for (int f : ColdStartPolicy::kFilterLadder) {
+        for (int k : ColdStartPolicy::kKernels) {
+          const int64_t flops = typical({l, f, k, Loss::cross_entropy, 0}, c);
+          if (flops > a.typical_flops) {
+            EXPECT_GT(ms(flops), t) << l << "/" << f << "/" << k;
+          }
+        }
+      }
+    }
+  }
+}
+
+// The search targets the NPU when the tightest task runs fastest there; the rule models that
+// device, which allows a larger space for the same T.
+TEST(ColdStart, AnAcceleratorAllowsALargerSpaceAtTheSameT) {
+  Context cpu_only = context(2, 2048, 2);
+  Context with_npu = context(2, 2048, 2, 2);
+  with_npu.job.tasks[0].rows.push_back({"npu0", 5, 0.2, 1});
+  const auto a = ColdStartPolicy::largest_space(with_npu);
+  EXPECT_EQ(a.device, "npu0");
+  EXPECT_GT(a.typical_flops, ColdStartPolicy::largest_space(cpu_only).typical_flops);
+  const auto reply = ColdStartPolicy().choose("agent", proto::HparamRequest{"r", with_npu});
+  EXPECT_NE(reply.reason.find("on npu0 (modelled)"), std::string::npos) << reply.reason;
 }
 
 TEST(ColdStart, AlwaysInsideTheHyperparameterBounds) {
@@ -55,8 +109,8 @@ TEST(ColdStart, ManyClassesUseLabelSmoothing) {
 TEST(ColdStart, EmptyQueueUsesTheDefaultLatency) {
   auto c = context();
   c.job.tasks.clear();
-  auto s = ColdStartPolicy::score(c);
-  EXPECT_DOUBLE_EQ(s.latency, 1.0);  // T defaults to 1 s
+  EXPECT_DOUBLE_EQ(ColdStartPolicy::latency_score(c), 1.0);  // T defaults to 1 s
+  EXPECT_DOUBLE_EQ(ColdStartPolicy::largest_space(c).t_ms, ColdStartPolicy::kDefaultLatencyReqMs);
 }
 
 }  // namespace

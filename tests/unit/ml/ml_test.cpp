@@ -290,5 +290,36 @@ TEST_F(MlTest, ATinyRealSearchEndToEnd) {
   EXPECT_FALSE(r.pareto.empty());
 }
 
+// The search's deadline: a trial that cannot finish before it is not started (once a trial has
+// shown the training rate), and one still training when it comes is cut; both say so.
+TEST_F(MlTest, NoTrialOutlivesTheSearchsDeadline) {
+  auto train_set = halves(400, 1), val = halves(60, 2);
+  TargetDevice cpu;
+  search::ArchSpec small, big;
+  small.blocks = {{8, 3, 1, true, false, search::Activation::relu}};
+  big.blocks = {{256, 7, 1, true, false, search::Activation::relu},
+                {256, 7, 1, true, false, search::Activation::relu}};
+  TorchEvaluatorOptions o{Loss::cross_entropy, 32, cpu, {2, 5}, ""};
+  o.deadline_ms = steady_now_ms() + 60'000;
+  TorchEvaluator ev(train_set, val, o);
+  ASSERT_TRUE(ev.evaluate(small, {1, 1.0}, 1).ok);  // shows the rate
+  // The big one needs far more than the minute left for a thousand epochs.
+  auto skipped = ev.evaluate(big, {1000, 1.0}, 2);
+  EXPECT_FALSE(skipped.ok);
+  EXPECT_TRUE(skipped.out_of_time);
+  EXPECT_NE(skipped.error.find("not started"), std::string::npos) << skipped.error;
+  EXPECT_EQ(skipped.train_time_s, 0);
+
+  // No rate known yet, a deadline 300 ms away: the trial starts and is cut there.
+  o.deadline_ms = steady_now_ms() + 300;
+  TorchEvaluator fresh(train_set, val, o);
+  const int64_t before = steady_now_ms();
+  auto cut = fresh.evaluate(big, {1000, 1.0}, 3);
+  EXPECT_FALSE(cut.ok);
+  EXPECT_TRUE(cut.out_of_time);
+  EXPECT_NE(cut.error.find("cut at the search's deadline"), std::string::npos) << cut.error;
+  EXPECT_LT(steady_now_ms() - before, 30'000);  // not the thousand epochs asked for
+}
+
 }  // namespace
 }  // namespace edgenas::ml

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <mutex>
 #include <set>
 
@@ -308,27 +309,83 @@ TEST(Search, DeliversAModelWithinTWheneverOneWasFound) {
   EXPECT_DOUBLE_EQ(r.best->eval.accuracy, 0.90);
 }
 
+// A successful evaluation of no particular architecture.
+Evaluation plain() {
+  Evaluation e;
+  e.accuracy = 0.5;
+  e.latency_ms = 1;
+  return e;
+}
+
 TEST(Search, AFailingEvaluationIsAFailedTrialNotACrash) {
   struct Flaky final : Evaluator {
     std::atomic<int> n{0};
     Evaluation evaluate(const ArchSpec&, const Fidelity&, uint64_t) override {
       if (n++ % 3 == 0) throw std::runtime_error("out of memory");
-      Evaluation e;
-      e.accuracy = 0.5;
-      e.latency_ms = 1;
-      return e;
+      return plain();
     }
   } flaky;
   SearchSpace space(hp(2, 16, 3));
   ManualClock clock;
   auto st = make_random(space, 1, {1, 1.0});
-  auto r = run_search(*st, flaky, {2, {0, 9}, {}}, clock);
+  auto r = run_search(*st, flaky, {1, {0, 9}, {}}, clock);  // one worker: calls in trial order
   int failed = 0;
   for (const auto& t : r.trials) failed += t.eval.ok ? 0 : 1;
   EXPECT_EQ(failed, 3);
   EXPECT_EQ(r.trials[0].eval.error, "out of memory");
   EXPECT_EQ(r.trials[0].reward, 0);
   ASSERT_TRUE(r.best.has_value());
+}
+
+// A worker whose trial is done starts the next at once: the first trial here waits until a
+// third has started, which a batch of two (both must finish first) never allows.
+TEST(Search, ASlowTrialDoesNotHoldTheOtherWorker) {
+  struct Waiting final : Evaluator {
+    std::mutex mu;
+    std::condition_variable cv;
+    int started = 0;
+    bool first_saw_third = false;
+    Evaluation evaluate(const ArchSpec&, const Fidelity&, uint64_t) override {
+      std::unique_lock<std::mutex> lock(mu);
+      const int me = started++;
+      cv.notify_all();
+      if (me == 0)
+        first_saw_third = cv.wait_for(lock, std::chrono::seconds(3), [&] { return started >= 3; });
+      return plain();
+    }
+  } ev;
+  SearchSpace space(hp(2, 16, 3));
+  ManualClock clock;
+  auto st = make_random(space, 1, {1, 1.0});
+  SearchOptions o{2, {0, 4}, {}};
+  o.report_as_finished = true;
+  auto r = run_search(*st, ev, o, clock);
+  EXPECT_EQ(r.trials.size(), 4u);
+  EXPECT_TRUE(ev.first_saw_third);
+}
+
+// Trials the evaluator turns away for lack of time end the search instead of spinning through
+// proposals until the clock runs out.
+TEST(Search, TrialsTurnedAwayByTheDeadlineEndTheSearch) {
+  struct Late final : Evaluator {
+    std::atomic<int> calls{0};
+    Evaluation evaluate(const ArchSpec&, const Fidelity&, uint64_t) override {
+      if (calls++ < 3) return plain();
+      Evaluation e;
+      e.ok = false;
+      e.out_of_time = true;
+      e.error = "not started";
+      return e;
+    }
+  } late;
+  SearchSpace space(hp(2, 16, 3));
+  ManualClock clock;
+  auto st = make_random(space, 1, {1, 1.0});
+  auto r = run_search(*st, late, {1, {0, 1000}, {}}, clock);
+  EXPECT_EQ(r.stop_reason, "time");
+  EXPECT_EQ(r.trials.size(), static_cast<size_t>(3 + kOutOfTimeInARow));
+  ASSERT_TRUE(r.best.has_value());
+  EXPECT_LT(r.best->trial.id, 3);
 }
 
 }  // namespace
