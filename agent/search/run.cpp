@@ -124,6 +124,77 @@ std::optional<double> rapl_energy_mj(const ml::InferenceNet& net, const search::
   return *joules * 1000.0 / runs;
 }
 
+// The final training, inside the rest of the budget (up to `deadline`) on all workers' threads.
+// When at least two epochs fit: the best architecture again from its seed, as many epochs as fit
+// (at most --final-max-epochs), cosine decay. When fewer fit: the best trial's own weights trained
+// on, over the whole training split, until the deadline, at a lower rate, decayed to 0; the budget
+// is then used instead of left idle. The caller keeps the result only if validation agrees.
+struct FinalTraining {
+  bool trained = false;
+  ml::Net net{nullptr};
+  int epochs = 0;  // whole epochs completed
+  double validation_accuracy = 0;
+  std::string note;
+};
+
+FinalTraining train_final(const search::TrialResult& best, const ml::TorchEvaluator& evaluator,
+                          const Hyperparameters& hp, const search::InputShape& input,
+                          const data::Split& parts, const RunOptions& o, int workers,
+                          int64_t deadline, const std::atomic<bool>& stop, Progress& progress) {
+  const double per_epoch_s = best.eval.train_time_s / std::max(1, best.trial.fidelity.epochs) /
+                             best.trial.fidelity.data_fraction / std::max(1, workers);
+  const double left_s = static_cast<double>(deadline - ml::steady_now_ms()) / 1000;
+  const int affordable = static_cast<int>(left_s / std::max(1e-3, per_epoch_s));
+  const double trial_epochs = best.trial.fidelity.epochs * best.trial.fidelity.data_fraction;
+  FinalTraining f;
+  if (left_s <= 1) return f;
+  const bool from_scratch = std::min(o.final_max_epochs, affordable) >= 2 &&
+                            std::min(o.final_max_epochs, affordable) > trial_epochs;
+  ml::TrainOptions to;
+  to.loss = hp.loss;
+  to.cosine_decay = true;
+  to.seed = best.trial.seed;
+  to.stop = &stop;
+  to.deadline_ms = deadline;
+  to.cutoff_ms = deadline;  // one long epoch must not overrun the budget either
+  if (from_scratch) {
+    f.net = ml::Net(best.trial.spec, input);
+    ml::init_weights(f.net, best.trial.seed);
+    to.epochs = std::min(o.final_max_epochs, affordable);
+  } else {
+    auto trial_net = evaluator.trial_model(best.trial.spec, best.trial.seed);  // a copy to train
+    if (!trial_net) return f;
+    f.net = *trial_net;
+    to.epochs = 1;
+    to.learning_rate /= 4;  // tuning trained weights, not learning from nothing
+    to.data_fraction = std::clamp(left_s / std::max(1e-3, per_epoch_s), 0.05, 1.0);
+  }
+  progress.event(
+      {{"event", "final"},
+       {"epochs", to.epochs},
+       {"message", "final training: " + best.trial.spec.key() +
+                       (from_scratch ? " for " + std::to_string(to.epochs) + " epochs"
+                                     : std::string(" from its trial weights for the ") +
+                                           std::to_string(static_cast<int>(left_s)) + " s left") +
+                       " on " + std::to_string(workers) + " thread(s)"}});
+  ml::set_threads(workers);
+  const auto stats = ml::train(f.net, parts.train, to);
+  ml::set_threads(1);
+  if (stats.stopped || (from_scratch ? stats.epochs == 0 : stats.images_seen == 0)) return f;
+  f.trained = true;
+  f.epochs = stats.epochs;
+  f.validation_accuracy = ml::accuracy(f.net, parts.validation);
+  char note[160];
+  if (from_scratch) {
+    std::snprintf(note, sizeof note, "%d epochs of final training", stats.epochs);
+  } else {
+    std::snprintf(note, sizeof note, "the best trial's weights trained on for %lld images",
+                  static_cast<long long>(stats.images_seen));
+  }
+  f.note = note;
+  return f;
+}
+
 }  // namespace
 
 int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
@@ -272,9 +343,6 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
     return kExitFailed;
   }
 
-  // Final training: the best architecture again from its seed, for as many epochs as the rest
-  // of the budget allows, on all workers' threads. Without time (or after a stop) the best
-  // trial's own weights are the model.
   const auto& best = *result.best;
   auto trial_net = evaluator.trial_model(best.trial.spec, best.trial.seed);
   if (!trial_net) {
@@ -283,40 +351,19 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   }
   ml::Net net = *trial_net;
   int final_epochs = 0;  // 0: the trial's weights
-  const double per_epoch_s = best.eval.train_time_s / std::max(1, best.trial.fidelity.epochs) /
-                             best.trial.fidelity.data_fraction / std::max(1, workers);
-  const double left_s = static_cast<double>(o.budget_ms) / 1000 - elapsed_s();
-  const int affordable = static_cast<int>(0.9 * left_s / std::max(1e-3, per_epoch_s));
-  const int planned = std::min(o.final_max_epochs, affordable);
   std::string final_note = "the best trial's weights";
-  const double trial_epochs = best.trial.fidelity.epochs * best.trial.fidelity.data_fraction;
-  if (!stop.load() && planned > trial_epochs && o.final_share > 0) {
-    progress.event({{"event", "final"},
-                    {"epochs", planned},
-                    {"message", "final training: " + best.trial.spec.key() + " for " +
-                                    std::to_string(planned) + " epochs on " +
-                                    std::to_string(workers) + " thread(s)"}});
-    ml::Net longer(best.trial.spec, input);
-    ml::init_weights(longer, best.trial.seed);
-    ml::TrainOptions to;
-    to.loss = hp->loss;
-    to.epochs = planned;
-    to.cosine_decay = true;
-    to.seed = best.trial.seed;
-    to.stop = &stop;
+  if (!stop.load() && o.final_share > 0) {
+    const double left_s = static_cast<double>(o.budget_ms) / 1000 - elapsed_s();
     // Leave ~3 % of the budget for testing, measuring and writing.
-    to.deadline_ms =
+    const int64_t deadline =
         clock.now_ms() +
         static_cast<int64_t>(1000 * std::max(0.0, left_s - 0.03 * o.budget_ms / 1000.0));
-    to.cutoff_ms = to.deadline_ms;  // one long epoch must not overrun the budget either
-    ml::set_threads(workers);
-    const auto stats = ml::train(longer, parts->train, to);
-    ml::set_threads(1);
-    if (!stats.stopped && stats.epochs > 0 &&
-        ml::accuracy(longer, parts->validation) >= best.eval.accuracy) {
-      net = longer;
-      final_epochs = stats.epochs;
-      final_note = std::to_string(stats.epochs) + " epochs of final training";
+    const FinalTraining f =
+        train_final(best, evaluator, *hp, input, *parts, o, workers, deadline, stop, progress);
+    if (f.trained && f.validation_accuracy >= best.eval.accuracy) {
+      net = f.net;
+      final_epochs = f.epochs;
+      final_note = f.note;
     }
   }
 

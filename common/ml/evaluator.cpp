@@ -45,8 +45,6 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
     // new thread would otherwise get OpenMP's default (every core) — oversubscribed, and with
     // floats that depend on the machine's core count.
     set_threads(1);
-    Net net(spec, input_);
-    init_weights(net, seed);
     const auto cost = search::cost_of(spec, input_);
     e.params = cost.params;
     e.flops = cost.flops;
@@ -56,6 +54,8 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
       e.error = *why;
       return e;
     }
+    Net net(spec, input_);
+    init_weights(net, seed);
     if (options_.prune_latency_ms > 0) {
       // A quick look before training: a few forward passes (or the model, for a modelled target)
       // of the oneDNN plan, which is built without timing anything and is what the deployed

@@ -40,8 +40,10 @@ struct SearchOptions {
 };
 
 // Trials in a row that came back out of time (Evaluation::out_of_time) after which the search
-// stops: what is left of its time does not fit the trials its strategy proposes.
-inline constexpr int kOutOfTimeInARow = 4;
+// stops: what is left of its time does not fit the trials its strategy proposes. Turning a trial
+// away costs nothing, and a young search's random proposals are often large, so a few in a row
+// say little (4 ended a demo search after 20 of its 113 s).
+inline constexpr int kOutOfTimeInARow = 24;
 
 template <class Spec>
 struct BasicSearchResult {
