@@ -215,7 +215,8 @@ ev = json.load(open(os.path.join(sys.argv[2], "docs", "results", "evaluation.jso
 print("\nthe method in simulation (the full evaluation, %s; stored in docs/results/evaluation.json):"
       % ev["what"])
 for m in ev["methods"]:
-    print("  %-34s reward / oracle %s" % (m["name"], ", ".join("%.3f" % v for v in m["normalised_reward"])))
+    print("  %-34s reward / oracle %s%s" % (m["name"], ", ".join("%.3f" % v for v in m["normalised_reward"]),
+                                             " (commit %s)" % m["commit"] if "commit" in m else ""))
 print("  (one value per seed %s; reproduce: %s)" % (", ".join(str(s) for s in ev["seeds"]), ev["command"]))
 PY
 cat <<EOF2

@@ -4,16 +4,25 @@
 namespace edgenas::it {
 namespace {
 
-TEST(SearchCli, TinySearchWritesAModelThatReadsMeters) {
-  const std::string dir = temp_dir("search-cli");
-  auto [g, go] = run({EDGENAS_METER_GEN_BIN, "-o", dir + "/data", "-n", "40", "--seed", "5"});
+// Generated meters in DIR/data and a search's two JSON inputs: DIR/hp.json (as given) and
+// DIR/ctx.json (one task of latency T on a CPU with 2 free cores).
+void search_inputs(const std::string& dir, int meters, int seed, const std::string& hp,
+                   double t_ms) {
+  auto [g, go] = run({EDGENAS_METER_GEN_BIN, "-o", dir + "/data", "-n", std::to_string(meters),
+                      "--seed", std::to_string(seed)});
   ASSERT_EQ(g, 0) << go;
-  std::ofstream(dir + "/hp.json")
-      << R"({"layers": 2, "filters": 8, "kernel": 3, "loss": "focal", "seed": 3})";
-  std::ofstream(dir + "/ctx.json") << R"({"job": {"tasks": [{"task_id": "ocr", "latency_req_ms": 5,
+  std::ofstream(dir + "/hp.json") << hp;
+  std::ofstream(dir + "/ctx.json")
+      << R"({"job": {"tasks": [{"task_id": "ocr", "latency_req_ms": )" << t_ms << R"(,
       "rows": [{"device": "cpu", "runtime_ms": 1, "energy_j": 0.01, "nodes": 1}]}]},
       "source": {"devices": [{"device": "cpu", "free_nodes": 2, "free_memory_mb": 1024}],
                  "power_w": 8, "power_modelled": true, "window_ms": 5000}})";
+}
+
+TEST(SearchCli, TinySearchWritesAModelThatReadsMeters) {
+  const std::string dir = temp_dir("search-cli");
+  ASSERT_NO_FATAL_FAILURE(search_inputs(
+      dir, 40, 5, R"({"layers": 2, "filters": 8, "kernel": 3, "loss": "focal", "seed": 3})", 5));
   auto [r, ro] = run({EDGENAS_SEARCH_BIN, "run", "--hparams", dir + "/hp.json", "--context",
                       dir + "/ctx.json", "--data", "folder:" + dir + "/data/digits", "--trials",
                       "3", "--budget", "5m", "--out", dir + "/out"});
@@ -76,15 +85,9 @@ TEST(SearchCli, AnNpuTargetIsModelledFromTheProfileAndSaysSo) {
 // ends at its own deadline. (Before, one large trial drawn late ran far past the budget.)
 TEST(SearchCli, ARunEndsWithinItsTimeBudget) {
   const std::string dir = temp_dir("search-budget");
-  auto [g, go] = run({EDGENAS_METER_GEN_BIN, "-o", dir + "/data", "-n", "300", "--seed", "8"});
-  ASSERT_EQ(g, 0) << go;
-  std::ofstream(dir + "/hp.json")
-      << R"({"layers": 8, "filters": 256, "kernel": 7, "loss": "cross_entropy", "seed": 4})";
-  std::ofstream(dir + "/ctx.json")
-      << R"({"job": {"tasks": [{"task_id": "ocr", "latency_req_ms": 1000,
-      "rows": [{"device": "cpu", "runtime_ms": 1, "energy_j": 0.01, "nodes": 1}]}]},
-      "source": {"devices": [{"device": "cpu", "free_nodes": 2, "free_memory_mb": 1024}],
-                 "power_w": 8, "power_modelled": true, "window_ms": 5000}})";
+  ASSERT_NO_FATAL_FAILURE(search_inputs(
+      dir, 300, 8,
+      R"({"layers": 8, "filters": 256, "kernel": 7, "loss": "cross_entropy", "seed": 4})", 1000));
   const double budget_s = 30;
   auto [r, ro] =
       run({EDGENAS_SEARCH_BIN, "run", "--hparams", dir + "/hp.json", "--context", dir + "/ctx.json",
