@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -126,7 +127,8 @@ std::optional<double> rapl_energy_mj(const ml::InferenceNet& net, const search::
 
 // The final training, inside the rest of the budget (up to `deadline`) on all workers' threads.
 // When at least two epochs fit: the best architecture again from its seed, as many epochs as fit
-// (at most --final-max-epochs), cosine decay. When fewer fit: the best trial's own weights trained
+// (at most --final-max-epochs; fractions of the split per epoch when a whole last one does not
+// fit), cosine decay. When fewer fit: the best trial's own weights trained
 // on, over the whole training split, until the deadline, at a lower rate, decayed to 0; the budget
 // is then used instead of left idle. The caller keeps the result only if validation agrees.
 struct FinalTraining {
@@ -144,12 +146,12 @@ FinalTraining train_final(const search::TrialResult& best, const ml::TorchEvalua
   const double per_epoch_s = best.eval.train_time_s / std::max(1, best.trial.fidelity.epochs) /
                              best.trial.fidelity.data_fraction / std::max(1, workers);
   const double left_s = static_cast<double>(deadline - ml::steady_now_ms()) / 1000;
-  const int affordable = static_cast<int>(left_s / std::max(1e-3, per_epoch_s));
+  // Passes over the whole training split that fit in the time left.
+  const double fit = left_s / std::max(1e-3, per_epoch_s);
   const double trial_epochs = best.trial.fidelity.epochs * best.trial.fidelity.data_fraction;
   FinalTraining f;
   if (left_s <= 1) return f;
-  const bool from_scratch = std::min(o.final_max_epochs, affordable) >= 2 &&
-                            std::min(o.final_max_epochs, affordable) > trial_epochs;
+  const bool from_scratch = o.final_max_epochs >= 2 && fit >= 2 && fit > trial_epochs;
   ml::TrainOptions to;
   to.loss = hp.loss;
   to.cosine_decay = true;
@@ -160,14 +162,17 @@ FinalTraining train_final(const search::TrialResult& best, const ml::TorchEvalua
   if (from_scratch) {
     f.net = ml::Net(best.trial.spec, input);
     ml::init_weights(f.net, best.trial.seed);
-    to.epochs = std::min(o.final_max_epochs, affordable);
+    // Up to the cap; when a last whole epoch would not fit, every epoch sees the same share of
+    // the split instead, so the training ends at the deadline rather than an epoch before it.
+    to.epochs = std::min(o.final_max_epochs, static_cast<int>(std::ceil(fit)));
+    to.data_fraction = std::min(1.0, fit / to.epochs);
   } else {
     auto trial_net = evaluator.trial_model(best.trial.spec, best.trial.seed);  // a copy to train
     if (!trial_net) return f;
     f.net = *trial_net;
     to.epochs = 1;
     to.learning_rate /= 4;  // tuning trained weights, not learning from nothing
-    to.data_fraction = std::clamp(left_s / std::max(1e-3, per_epoch_s), 0.05, 1.0);
+    to.data_fraction = std::clamp(fit, 0.05, 1.0);
   }
   progress.event(
       {{"event", "final"},
@@ -186,7 +191,8 @@ FinalTraining train_final(const search::TrialResult& best, const ml::TorchEvalua
   f.validation_accuracy = ml::accuracy(f.net, parts.validation);
   char note[160];
   if (from_scratch) {
-    std::snprintf(note, sizeof note, "%d epochs of final training", stats.epochs);
+    std::snprintf(note, sizeof note, "%d epochs of final training%s", stats.epochs,
+                  to.data_fraction < 1 ? " (each on a share of the split)" : "");
   } else {
     std::snprintf(note, sizeof note, "the best trial's weights trained on for %lld images",
                   static_cast<long long>(stats.images_seen));
