@@ -267,7 +267,8 @@ int main(int argc, char** argv) {
     std::cout << "config ok: agents on " << o.server.agent_endpoint << ", admin on "
               << o.server.admin_endpoint << ", store " << o.database << ", CURVE "
               << (o.curve ? "on" : "OFF") << ", warm start "
-              << (o.predictor.warm_start.empty() ? "off" : o.predictor.warm_start) << "\n";
+              << (o.predictor.warm_start.empty() ? "off" : o.predictor.warm_start)
+              << ", cold-start rule " << to_string(o.predictor.cold_start_rule) << "\n";
     return 0;
   }
 

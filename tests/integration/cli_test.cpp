@@ -72,6 +72,14 @@ TEST(Cli, DaemonsRefuseBadConfigsClearly) {
                          write(dir, "t.toml", "[predictor]\ntargets = \"best\"\n")});
   EXPECT_EQ(c3b, 2);
   EXPECT_NE(o3b.find("targets must be"), std::string::npos) << o3b;
+  auto [c3c, o3c] = run({EDGENAS_COORDINATOR_BIN, "--config",
+                         write(dir, "r.toml", "[predictor]\ncold_start_rule = \"tiny\"\n")});
+  EXPECT_EQ(c3c, 2);
+  EXPECT_NE(o3c.find("cold_start_rule must be"), std::string::npos) << o3c;
+  auto [c3d, o3d] = run({EDGENAS_COORDINATOR_BIN, "--check-config", "--config",
+                         write(dir, "s.toml", "[predictor]\ncold_start_rule = \"size-score\"\n")});
+  EXPECT_EQ(c3d, 0) << o3d;
+  EXPECT_NE(o3d.find("cold-start rule size-score"), std::string::npos) << o3d;
 
   auto [c4, o4] =
       run({EDGENAS_COORDINATOR_BIN, "--db", write(dir, "junk.db", std::string(5000, 'j')),
