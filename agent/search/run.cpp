@@ -284,7 +284,8 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
                                 {10, 50},
                                 trials_dir,
                                 3 * t_ms,
-                                search_ms > 0 ? start + search_ms : 0});
+                                search_ms > 0 ? start + search_ms : 0,
+                                &stop});
   search::SearchSpace space(*hp);
   // Trials rank architectures; they need not see a big data set whole (the final training does).
   const double fraction =

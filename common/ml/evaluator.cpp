@@ -81,8 +81,14 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
     t.batch_size = options_.batch_size;
     t.seed = seed;
     t.cutoff_ms = options_.deadline_ms;
+    t.stop = options_.stop;
     auto stats = train(net, train_, t);
     e.train_time_s = stats.seconds;
+    if (stats.stopped) {
+      e.ok = false;
+      e.error = "stopped: the search was asked to stop";
+      return e;
+    }
     if (stats.cut) {
       e.ok = false;
       e.out_of_time = true;

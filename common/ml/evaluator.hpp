@@ -39,6 +39,9 @@ struct TorchEvaluatorOptions {
   // shown so far, is not started; one still training then is cut. Both fail with the reason
   // and Evaluation::out_of_time, so no trial runs past the search's share of the budget.
   int64_t deadline_ms = 0;
+  // When set, trials still training when it turns true end at once as failed trials ("stopped"),
+  // so a stopped search delivers its best so far without waiting for its running trials.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 class TorchEvaluator final : public search::Evaluator {
