@@ -201,6 +201,36 @@ FinalTraining train_final(const search::TrialResult& best, const ml::TorchEvalua
   return f;
 }
 
+// The device the search measures or models latency for, and its power: --device (or, for
+// auto, the queue's tightest task's fastest usable device: this CPU, and the profile's
+// accelerators that carry a latency model). A modelled device needs its speed in --profile.
+Expected<ml::TargetDevice> choose_target(const RunOptions& o, const Context& ctx) {
+  std::optional<DeviceProfile> profile;
+  if (!o.profile_path.empty()) {
+    auto p = load_profile(o.profile_path);
+    if (!p) return p.error();
+    profile = std::move(*p);
+  }
+  std::vector<std::string> usable{"cpu"};
+  if (profile) {
+    for (const auto& d : profile->devices)
+      if (d.device != "cpu" && d.speed > 0) usable.push_back(d.device);
+  }
+  ml::TargetDevice target;
+  target.name = o.device == "auto" ? search::choose_target_device(ctx, usable) : o.device;
+  if (target.name != "cpu" || o.model_cpu) {  // modelled: another board's CPU, an accelerator
+    const auto* d = profile ? profile->find(target.name) : nullptr;
+    if (!d || d->speed <= 0) {
+      return Error{"usage", "no latency model for device '" + target.name +
+                                "': pass --profile with a profile whose " + target.name +
+                                " has speed and overhead_ms"};
+    }
+    target.modelled = search::DeviceSpeed{target.name, d->speed, d->overhead_ms};
+  }
+  target.power_w = ctx.source.power_w > 0 ? ctx.source.power_w : (profile ? profile->max_w : 10);
+  return target;
+}
+
 }  // namespace
 
 int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
@@ -211,34 +241,11 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   if (o.final_share < 0 || o.final_share > 0.9)
     return usage_error("--final-share must be in [0, 0.9]");
 
-  std::optional<DeviceProfile> profile;
-  if (!o.profile_path.empty()) {
-    auto p = load_profile(o.profile_path);
-    if (!p) return usage_error(p.error().message);
-    profile = std::move(*p);
-  }
-  // Devices a latency can be had for: this CPU (measured, or modelled when it stands for
-  // another board's CPU) and the profile's accelerators that carry a latency model.
-  std::vector<std::string> usable{"cpu"};
-  if (profile) {
-    for (const auto& d : profile->devices)
-      if (d.device != "cpu" && d.speed > 0) usable.push_back(d.device);
-  }
-  const std::string device =
-      o.device == "auto" ? search::choose_target_device(*ctx, usable) : o.device;
-  const bool modelled = device != "cpu" || o.model_cpu;
-  ml::TargetDevice target;
-  target.name = device;
-  if (modelled) {
-    const auto* d = profile ? profile->find(device) : nullptr;
-    if (!d || d->speed <= 0) {
-      return usage_error("no latency model for device '" + device +
-                         "': pass --profile with a profile whose " + device +
-                         " has speed and overhead_ms");
-    }
-    target.modelled = search::DeviceSpeed{device, d->speed, d->overhead_ms};
-  }
-  target.power_w = ctx->source.power_w > 0 ? ctx->source.power_w : (profile ? profile->max_w : 10);
+  auto target_or = choose_target(o, *ctx);
+  if (!target_or) return usage_error(target_or.error().message);
+  ml::TargetDevice target = std::move(*target_or);
+  const std::string device = target.name;
+  const bool modelled = target.modelled.has_value();
 
   auto set = data::load_spec(o.data_spec);
   if (!set) return usage_error(set.error().message);
