@@ -1,22 +1,52 @@
 #!/usr/bin/env bash
 # Coordinator under N simulated agents (bench/loadgen.cpp). Usage:
-#   bench/fleet_bench.sh BUILD_DIR AGENTS [DURATION_S] [HEARTBEAT]
+#   bench/fleet_bench.sh BUILD_DIR AGENTS [DURATION_S] [HEARTBEAT] [-- COORDINATOR FLAGS...]
 # Starts a coordinator on loopback with a fresh store (CURVE on, keys auto-accepted; every
-# simulated agent has its own key pair), runs the load generator, prints its report.
+# simulated agent has its own key pair), runs the load generator, prints its report, then the
+# coordinator's own histograms over the same measured window (bench/metrics_window.py) and its
+# slow-round log lines. FLEET_BENCH_KEEP=DIR keeps the store, log and /metrics pages there;
+# COORDINATOR_CPUS / LOADGEN_CPUS (taskset lists, e.g. 0 and 1) pin the two sides apart.
 set -euo pipefail
-build=${1:?usage: fleet_bench.sh BUILD_DIR AGENTS [DURATION_S] [HEARTBEAT]}
+build=${1:?usage: fleet_bench.sh BUILD_DIR AGENTS [DURATION_S] [HEARTBEAT] [-- FLAGS...]}
 agents=${2:?agents}
 duration=${3:-60}
 heartbeat=${4:-5s}
-work=$(mktemp -d)
+shift $(( $# < 4 ? $# : 4 ))
+[ "${1:-}" = "--" ] && shift
+here=$(cd "$(dirname "$0")" && pwd)
+work=${FLEET_BENCH_KEEP:-$(mktemp -d)}
+mkdir -p "$work"
 port=$((20000 + RANDOM % 20000))
-"$build/coordinator/io/edgenas-coordinator" --listen "tcp://127.0.0.1:$port" --admin "tcp://127.0.0.1:$((port + 1))" \
-  --db "$work/coordinator.db" --heartbeat-interval "$heartbeat" --auto-accept --log-level warn 2>"$work/coordinator.log" &
+mport=$((port + 2))
+# Runs in the background (&): exec, so $! is the program itself.
+pin() { local cpus=$1; shift; if [ -n "$cpus" ]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi; }
+pin "${COORDINATOR_CPUS:-}" "$build/coordinator/io/edgenas-coordinator" --listen "tcp://127.0.0.1:$port" --admin "tcp://127.0.0.1:$((port + 1))" \
+  --db "$work/coordinator.db" --heartbeat-interval "$heartbeat" --auto-accept --log-level warn \
+  --metrics "127.0.0.1:$mport" "$@" 2>"$work/coordinator.log" &
 coord=$!
-trap 'kill $coord 2>/dev/null; wait $coord 2>/dev/null; rm -rf "$work"' EXIT
+cleanup() {
+  kill $coord 2>/dev/null; wait $coord 2>/dev/null
+  [ -n "${FLEET_BENCH_KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
 for _ in $(seq 50); do [ -f "$work/coordinator.pub" ] && break; sleep 0.1; done
 warmup=$(( agents >= 5000 ? 30 : 10 ))
-"$build/bench/edgenas-loadgen" --endpoint "tcp://127.0.0.1:$port" --agents "$agents" --duration "$duration" \
-  --warmup "$warmup" --coordinator-pid "$coord" --server-key "$work/coordinator.pub"
+scrape() {  # a failed scrape is reported, the bench goes on
+  python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' \
+    "http://127.0.0.1:$mport/metrics" >"$1" 2>/dev/null || echo "could not read /metrics (port $mport)" >&2
+}
+pin "${LOADGEN_CPUS:-}" "$build/bench/edgenas-loadgen" --endpoint "tcp://127.0.0.1:$port" --agents "$agents" --duration "$duration" \
+  --warmup "$warmup" --coordinator-pid "$coord" --server-key "$work/coordinator.pub" \
+  --per-minute "$work/per_minute.csv" &
+loadgen=$!
+# The page is rendered on the io thread's tick (a quarter heartbeat): scrape just after the
+# warm-up and once more after the load generator's last second.
+sleep "$warmup"; scrape "$work/metrics.start"
+wait $loadgen
+sleep 2; scrape "$work/metrics.end"
 "$build/coordinator/ctl/edgenasctl" --admin "tcp://127.0.0.1:$((port + 1))" --key "$work/admin.key" \
   --server-key "$work/coordinator.pub" status | sed -n '2,3p'
+python3 "$here/metrics_window.py" "$work/metrics.start" "$work/metrics.end" || true
+[ "$duration" -lt 120 ] || { echo "per minute:"; cat "$work/per_minute.csv"; }
+echo "slow io round log lines: $(grep -c 'slow io round' "$work/coordinator.log" || true)"
+grep 'slow io round' "$work/coordinator.log" | tail -n 5 || true

@@ -44,6 +44,7 @@ struct Options {
   int coordinator_pid = 0;
   std::string prefix = "lg";
   std::string server_key;  // CURVE: the coordinator's public key (file or key); empty: plaintext
+  std::string per_minute;  // CSV: latency quantiles, RSS and CPU per minute of the window
 };
 
 int64_t ms_since(Clock::time_point t0) {
@@ -52,6 +53,12 @@ int64_t ms_since(Clock::time_point t0) {
 
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double wall_ms_fine() {
+  return std::chrono::duration<double, std::milli>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
@@ -73,6 +80,11 @@ Context agent_context(std::mt19937_64& rng) {
 struct WorkerResult {
   int64_t registered = 0, messages_out = 0, messages_in = 0, errors = 0, traces_acked = 0;
   std::vector<double> hparam_latency_ms;  // measured after warm-up
+  // The same requests cut in two at the reply's header timestamp (the coordinator's wall clock
+  // when it encoded the reply, whole ms; the same clock on loopback): request sent → reply
+  // made, and reply made → reply read here. Each half is off by up to 1 ms.
+  std::vector<double> to_reply_ms, reply_to_read_ms;
+  std::vector<double> read_at_s;  // when each was read, seconds into the measured window
 };
 
 struct SimAgent {
@@ -82,7 +94,11 @@ struct SimAgent {
   int64_t interval_ms = 5000;
   int64_t next_heartbeat = 0, next_hparam = 0, next_trace = 0, next_register = 0;
   uint64_t seq = 0, msg_id = 0, req = 0, traces = 0;
-  std::map<std::string, Clock::time_point> pending;  // request id → send time
+  struct Sent {
+    Clock::time_point at;
+    double wall_ms;
+  };
+  std::map<std::string, Sent> pending;  // request id → send time
   Context ctx;
 };
 
@@ -132,7 +148,11 @@ void drain(SimAgent& a, const Options& o, Clock::time_point t0, std::mt19937_64&
         if (it != a.pending.end()) {
           if (ms_since(t0) >= static_cast<int64_t>(o.warmup_s * 1000)) {
             r.hparam_latency_ms.push_back(
-                std::chrono::duration<double, std::milli>(Clock::now() - it->second).count());
+                std::chrono::duration<double, std::milli>(Clock::now() - it->second.at).count());
+            const auto made = static_cast<double>(env->header.ts_ms);
+            r.to_reply_ms.push_back(made - it->second.wall_ms);
+            r.reply_to_read_ms.push_back(wall_ms_fine() - made);
+            r.read_at_s.push_back(static_cast<double>(ms_since(t0)) / 1000 - o.warmup_s);
           }
           a.pending.erase(it);
         }
@@ -215,7 +235,7 @@ WorkerResult run_worker(const Options& o, int first, int count, Clock::time_poin
         }
         if (now >= a.next_hparam) {
           proto::HparamRequest q{a.id + "-q" + std::to_string(++a.req), a.ctx};
-          a.pending[q.request_id] = Clock::now();
+          a.pending[q.request_id] = {Clock::now(), wall_ms_fine()};
           send(a, q, r);
           a.next_hparam += static_cast<int64_t>(o.hparam_every_s * 1000);
         }
@@ -257,6 +277,25 @@ double percentile(std::vector<double>& v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(v.size())))];
 }
 
+void write_per_minute(const std::string& path, const WorkerResult& total, ProcSample before,
+                      const std::vector<ProcSample>& minute_ends) {
+  std::vector<std::vector<double>> by_minute(minute_ends.size());
+  for (std::size_t i = 0; i < total.read_at_s.size(); ++i) {
+    const auto m = static_cast<std::size_t>(std::max(0.0, total.read_at_s[i]) / 60);
+    if (m < by_minute.size()) by_minute[m].push_back(total.hparam_latency_ms[i]);
+  }
+  std::ofstream out(path);
+  out << "minute,requests,p50_ms,p99_ms,p999_ms,max_ms,rss_mb,cpu_pct\n";
+  for (std::size_t m = 0; m < by_minute.size(); ++m) {
+    auto& v = by_minute[m];
+    const double cpu = 100.0 * (minute_ends[m].cpu_s - before.cpu_s) / 60;
+    before = minute_ends[m];
+    out << m + 1 << "," << v.size() << "," << percentile(v, 50) << "," << percentile(v, 99) << ","
+        << percentile(v, 99.9) << "," << (v.empty() ? 0.0 : v.back()) << ","
+        << static_cast<double>(minute_ends[m].rss_kb) / 1024 << "," << cpu << "\n";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -274,6 +313,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--coordinator-pid", o.coordinator_pid, "sample this process's RSS and CPU");
   app.add_option("--prefix", o.prefix, "agent id prefix")->capture_default_str();
+  app.add_option("--per-minute", o.per_minute,
+                 "write a CSV row per measured minute (requests, p50, p99, p99.9, max ms, "
+                 "coordinator RSS MB and CPU %)");
   std::string server_key;
   app.add_option("--server-key", server_key,
                  "coordinator public key or key file (CURVE; the coordinator must --auto-accept)");
@@ -301,8 +343,12 @@ int main(int argc, char** argv) {
       auto r = run_worker(o, first, count, t0);
       std::ostringstream out;
       out << r.registered << " " << r.messages_out << " " << r.messages_in << " " << r.errors << " "
-          << r.traces_acked << " " << r.hparam_latency_ms.size();
-      for (double v : r.hparam_latency_ms) out << " " << v;
+          << r.traces_acked;
+      for (const auto* v :
+           {&r.hparam_latency_ms, &r.to_reply_ms, &r.reply_to_read_ms, &r.read_at_s}) {
+        out << " " << v->size();
+        for (double x : *v) out << " " << x;
+      }
       out << "\n";
       std::string s = out.str();
       for (size_t off = 0; off < s.size();) {
@@ -320,9 +366,13 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(o.warmup_s * 1000)));
   ProcSample start = sample_proc(o.coordinator_pid);
   int64_t peak_rss = start.rss_kb;
+  std::vector<ProcSample> minute_ends;  // the coordinator at the end of each measured minute
   while (ms_since(t0) < static_cast<int64_t>((o.warmup_s + o.duration_s) * 1000)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    peak_rss = std::max(peak_rss, sample_proc(o.coordinator_pid).rss_kb);
+    const auto now = sample_proc(o.coordinator_pid);
+    peak_rss = std::max(peak_rss, now.rss_kb);
+    if (ms_since(t0) >= static_cast<int64_t>((o.warmup_s + 60.0 * (minute_ends.size() + 1)) * 1000))
+      minute_ends.push_back(now);
   }
   ProcSample end = sample_proc(o.coordinator_pid);
 
@@ -336,8 +386,7 @@ int main(int argc, char** argv) {
     waitpid(pid, nullptr, 0);
     std::istringstream in(data);
     int64_t reg, out, inn, err, acked;
-    size_t k;
-    if (!(in >> reg >> out >> inn >> err >> acked >> k)) {
+    if (!(in >> reg >> out >> inn >> err >> acked)) {
       std::fprintf(stderr, "worker %d returned no result\n", pid);
       return 1;
     }
@@ -346,13 +395,20 @@ int main(int argc, char** argv) {
     total.messages_in += inn;
     total.errors += err;
     total.traces_acked += acked;
-    for (size_t i = 0; i < k; ++i) {
-      double v;
-      in >> v;
-      total.hparam_latency_ms.push_back(v);
+    for (auto* v : {&total.hparam_latency_ms, &total.to_reply_ms, &total.reply_to_read_ms,
+                    &total.read_at_s}) {
+      size_t k = 0;
+      in >> k;
+      for (size_t i = 0; i < k; ++i) {
+        double x;
+        in >> x;
+        v->push_back(x);
+      }
     }
   }
   const double secs = o.warmup_s + o.duration_s;
+  // Before the quantiles below sort the samples apart from their times.
+  if (!o.per_minute.empty()) write_per_minute(o.per_minute, total, start, minute_ends);
   auto& lat = total.hparam_latency_ms;
   const double p50 = percentile(lat, 50), p99 = percentile(lat, 99), p999 = percentile(lat, 99.9);
   std::printf("agents              %d (%d worker processes)\n", o.agents, procs);
@@ -363,6 +419,11 @@ int main(int argc, char** argv) {
   std::printf("hparam requests     %zu measured\n", lat.size());
   std::printf("hparam latency ms   p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", p50, p99, p999,
               lat.empty() ? 0.0 : lat.back());
+  for (auto [name, v] : {std::pair{"  sent -> reply made", &total.to_reply_ms},
+                         std::pair{"  made -> reply read", &total.reply_to_read_ms}}) {
+    std::printf("%s p50 %.1f  p99 %.1f  p99.9 %.1f (ms, +-1: the reply's stamp is whole ms)\n",
+                name, percentile(*v, 50), percentile(*v, 99), percentile(*v, 99.9));
+  }
   std::printf("traces acked        %lld\n", static_cast<long long>(total.traces_acked));
   std::printf("errors              %lld\n", static_cast<long long>(total.errors));
   if (o.coordinator_pid > 0) {

@@ -192,6 +192,7 @@ Expected<int> ProcessLauncher::spawn(const ChildSpec& spec) {
   const rlim_t data_limit = static_cast<rlim_t>(spec.limits.memory_mb) << 20;
   const pid_t parent = ::getpid();
   const int spec_nice = spec.nice;
+  const bool idle_class = spec.idle_class;
   const int death_signal = spec.parent_death_signal;
 
   const pid_t pid = ::fork();
@@ -223,6 +224,10 @@ Expected<int> ProcessLauncher::spawn(const ChildSpec& spec) {
     }
     if (have_mask) ::sched_setaffinity(0, sizeof mask, &mask);
     if (spec_nice != 0) ::setpriority(PRIO_PROCESS, 0, spec_nice);
+    if (idle_class) {
+      struct sched_param none {};
+      ::sched_setscheduler(0, SCHED_IDLE, &none);
+    }
     const int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, 0);
     ::dup2(pipe_fds[1], 1);

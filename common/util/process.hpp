@@ -35,6 +35,9 @@ struct ChildSpec {
   ChildLimits limits;
   std::string name;  // for the cgroup and logs
   int nice = 0;      // added to the child's scheduling niceness
+  // SCHED_IDLE: the child runs only on CPU time no other thread wants (a background job beside a
+  // latency-bound server); a nice value alone still lets it take whole time slices.
+  bool idle_class = false;
   // Sent to the child when the parent dies. SIGTERM lets edgenas-search keep its best model for
   // the restarted agent to adopt; a predictor training, whose result nobody would record, gets
   // SIGKILL.

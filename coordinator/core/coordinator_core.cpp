@@ -1,5 +1,7 @@
 #include "coordinator/core/coordinator_core.hpp"
 
+#include <algorithm>
+
 #include "common/util/log.hpp"
 
 namespace edgenas::coordinator {
@@ -19,6 +21,7 @@ Status CoordinatorCore::start() {
   registry_.load(std::move(*agents));
   started_wall_ms_ = clock_.wall_ms();
   next_registry_flush_ms_ = clock_.now_ms() + limits::kRegistryFlushIntervalMs;
+  last_sweep_ms_ = clock_.now_ms();
   return ok_status();
 }
 
@@ -67,14 +70,16 @@ proto::Welcome CoordinatorCore::welcome(bool restored) const {
   return w;
 }
 
-void CoordinatorCore::on_message(const std::string& routing_id, std::string_view bytes,
-                                 std::vector<Outgoing>& out, const std::string& peer_key) {
+std::optional<proto::MsgType> CoordinatorCore::on_message(const std::string& routing_id,
+                                                          std::string_view bytes,
+                                                          std::vector<Outgoing>& out,
+                                                          const std::string& peer_key) {
   auto decoded = proto::decode_envelope(bytes);
   if (auto* bad = std::get_if<proto::EnvelopeError>(&decoded)) {
     const auto agent = bad->partial_header ? bad->partial_header->agent_id : std::string();
     const auto ref = bad->partial_header ? bad->partial_header->msg_id : 0;
     reply_error(routing_id, agent, bad->error.code, bad->error.message, ref, out);
-    return;
+    return std::nullopt;
   }
   auto& env = std::get<proto::Envelope>(decoded);
   metrics_.messages_in[static_cast<std::size_t>(env.header.type)]++;
@@ -88,6 +93,7 @@ void CoordinatorCore::on_message(const std::string& routing_id, std::string_view
                 std::string("the coordinator could not handle this message: ") + e.what(),
                 env.header.msg_id, out);
   }
+  return env.header.type;
 }
 
 void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envelope& env,
@@ -265,14 +271,27 @@ Status CoordinatorCore::flush(std::vector<Outgoing>& out) {
 }
 
 void CoordinatorCore::tick() {
-  for (const auto& id : registry_.sweep()) {
+  const int64_t now = clock_.now_ms();
+  if (now >= next_registry_flush_ms_) {
+    registry_.begin_write_back();
+    next_registry_flush_ms_ = now + limits::kRegistryFlushIntervalMs;
+  }
+  for (const auto& id : registry_.sweep(sweep_visits(now))) {
     metrics_.agents_died++;
     log::warn("agent missed its heartbeats; marked dead", {{"agent", id}});
   }
-  if (clock_.now_ms() >= next_registry_flush_ms_) {
-    registry_.mark_stale_dirty();
-    next_registry_flush_ms_ = clock_.now_ms() + limits::kRegistryFlushIntervalMs;
-  }
+}
+
+// One pass over the registry per sweep period, in shares as large as the time since the last
+// tick: the io thread may tick often, each time briefly (at 10,000 agents a whole pass in one
+// step held it for milliseconds, which every message arriving meanwhile waited for).
+std::size_t CoordinatorCore::sweep_visits(int64_t now) {
+  const int64_t elapsed = std::max<int64_t>(0, now - last_sweep_ms_);
+  last_sweep_ms_ = now;
+  const int64_t period = sweep_period_ms();
+  if (elapsed >= period) return registry_.size();
+  const auto n = static_cast<int64_t>(registry_.size());
+  return static_cast<std::size_t>((n * elapsed + period - 1) / period);
 }
 
 Status CoordinatorCore::send_command(const std::string& agent_id, const proto::Command& cmd,

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -65,8 +66,10 @@ class CoordinatorCore {
   Status start();
   // peer_key: the sender's CURVE public key (Z85) when the link is encrypted, else "".
   // Never throws: a fault while handling one message is an `internal` error for that message.
-  void on_message(const std::string& routing_id, std::string_view bytes, std::vector<Outgoing>& out,
-                  const std::string& peer_key = "");
+  // Returns the message's type (nullopt: it did not decode).
+  std::optional<proto::MsgType> on_message(const std::string& routing_id, std::string_view bytes,
+                                           std::vector<Outgoing>& out,
+                                           const std::string& peer_key = "");
   // Refuses what the io layer could not hand over as one message (e.g. several frames).
   void refuse(const std::string& routing_id, std::string_view code, const std::string& message,
               std::vector<Outgoing>& out) {
@@ -84,9 +87,11 @@ class CoordinatorCore {
   bool has_pending_writes() const { return has_pending() || registry_.has_dirty(); }
   // Both halves at once on this thread, against store().
   Status flush(std::vector<Outgoing>& out);
-  // Liveness sweep; schedules the write-back of heartbeat state. Call a few times per
-  // heartbeat interval.
+  // Liveness sweep and the periodic write-back of heartbeat state, spread over the calls: each
+  // visits the share of the agents that the time since the last call is of the sweep period
+  // (a quarter heartbeat interval). Call often (the io thread does every ~10 ms).
   void tick();
+  int64_t sweep_period_ms() const { return std::max<int64_t>(50, cfg_.heartbeat_interval_ms / 4); }
   bool has_pending() const { return !pending_traces_.empty() || !pending_replies_.empty(); }
 
   // Sends a Command to a connected agent.
@@ -114,6 +119,7 @@ class CoordinatorCore {
   void dispatch(const std::string& routing_id, const proto::Envelope& env,
                 std::vector<Outgoing>& out, const std::string& peer_key);
   proto::Welcome welcome(bool restored) const;
+  std::size_t sweep_visits(int64_t now);
 
   const Clock& clock_;
   TraceStore& store_;
@@ -124,6 +130,7 @@ class CoordinatorCore {
   uint64_t next_msg_id_ = 1;
   int64_t started_wall_ms_ = 0;
   int64_t next_registry_flush_ms_ = 0;
+  int64_t last_sweep_ms_ = 0;
 
   struct PendingTrace {
     TraceRecord record;

@@ -37,8 +37,9 @@ Status KeyRegistry::load() {
   for (const auto& r : *rows) {
     auto st = state_from(r.state);
     if (!st) continue;
-    keys_[r.public_key] = {*st, r.agent_id, r.address, r.first_seen_ms, r.last_seen_ms};
-    pending_ += *st == KeyState::pending;
+    auto [it, inserted] = keys_.insert_or_assign(
+        r.public_key, Record{*st, r.agent_id, r.address, r.first_seen_ms, r.last_seen_ms});
+    if (inserted) by_state_[static_cast<std::size_t>(*st)]++;
     if (!r.agent_id.empty() && *st == KeyState::accepted) agent_key_[r.agent_id] = r.public_key;
   }
   return ok_status();
@@ -60,10 +61,13 @@ KeyRegistry::Decision KeyRegistry::authenticate(std::string_view domain, const s
   const int64_t now = clock_.wall_ms();
   auto it = keys_.find(key);
   if (it == keys_.end()) {
-    if (pending_ >= kMaxPending && !auto_accept_) return {false, "too many pending keys"};
+    if (by_state_[static_cast<std::size_t>(KeyState::pending)] >=
+            static_cast<int64_t>(kMaxPending) &&
+        !auto_accept_)
+      return {false, "too many pending keys"};
     Record r;
     r.state = auto_accept_ ? KeyState::accepted : KeyState::pending;
-    pending_ += r.state == KeyState::pending;
+    by_state_[static_cast<std::size_t>(r.state)]++;
     r.address = address;
     r.first_seen_ms = r.last_seen_ms = now;
     it = keys_.emplace(key, r).first;
@@ -131,11 +135,12 @@ Expected<nlohmann::json> KeyRegistry::set_state(const std::string& who, KeyState
     Record fresh;  // pending until the state below is set
     fresh.first_seen_ms = fresh.last_seen_ms = 0;
     key = keys_.emplace(who, fresh).first->first;
-    ++pending_;
+    by_state_[static_cast<std::size_t>(fresh.state)]++;
   }
   if (!key) return key.error();
   auto& r = keys_.at(*key);
-  pending_ += (state == KeyState::pending) - (r.state == KeyState::pending);
+  by_state_[static_cast<std::size_t>(r.state)]--;
+  by_state_[static_cast<std::size_t>(state)]++;
   r.state = state;
   if (state == KeyState::accepted) {
     if (!r.agent_id.empty()) agent_key_[r.agent_id] = *key;
@@ -154,8 +159,7 @@ Expected<nlohmann::json> KeyRegistry::set_state(const std::string& who, KeyState
 std::map<std::string, int64_t> KeyRegistry::counts_by_state() const {
   std::map<std::string, int64_t> n;
   for (auto s : {KeyState::pending, KeyState::accepted, KeyState::rejected, KeyState::revoked})
-    n[std::string(to_string(s))] = 0;
-  for (const auto& [k, r] : keys_) n[std::string(to_string(r.state))]++;
+    n[std::string(to_string(s))] = by_state_[static_cast<std::size_t>(s)];
   return n;
 }
 

@@ -7,6 +7,7 @@
 // The ZAP handler (coordinator/io) asks authenticate(); the core asks authorize_sender() for
 // every message. States live in the store; pending keys are capped (a flood of unknown keys
 // costs memory, not the database).
+#include <array>
 #include <map>
 #include <set>
 #include <string>
@@ -60,7 +61,9 @@ class KeyRegistry {
   std::set<std::string> admin_keys_;
   std::map<std::string, Record> keys_;
   std::map<std::string, std::string> agent_key_;  // agent id → bound key
-  std::size_t pending_ = 0;  // keys in state pending (checked on every unknown key's handshake)
+  // Keys by KeyState (pending is checked on every unknown key's handshake; all of them on every
+  // /metrics page, so they are counted as they change, not by a pass over the keys).
+  std::array<int64_t, 4> by_state_{};
 };
 
 }  // namespace edgenas::coordinator

@@ -1,5 +1,7 @@
 #include "coordinator/core/registry.hpp"
 
+#include <algorithm>
+
 namespace edgenas::coordinator {
 
 std::string_view to_string(Liveness l) {
@@ -16,11 +18,11 @@ std::string_view to_string(Liveness l) {
 
 void Registry::load(std::vector<StoredAgent> agents) {
   for (auto& a : agents) {
-    AgentEntry e;
-    e.liveness = Liveness::offline;
     std::string id = a.agent_id;
-    e.stored = std::move(a);
-    agents_[id] = std::move(e);
+    auto [it, inserted] = agents_.try_emplace(id);
+    if (inserted) counts_[static_cast<std::size_t>(Liveness::offline)]++;
+    set_liveness(it->second, Liveness::offline);
+    it->second.stored = std::move(a);
   }
 }
 
@@ -30,6 +32,7 @@ AgentEntry& Registry::admit(const std::string& agent_id, const std::string& rout
   AgentEntry& e = it->second;
   known = !inserted;
   if (inserted) {
+    counts_[static_cast<std::size_t>(e.liveness)]++;
     e.stored.agent_id = agent_id;
     e.stored.first_seen_ms = clock_.wall_ms();
   }
@@ -40,7 +43,7 @@ AgentEntry& Registry::admit(const std::string& agent_id, const std::string& rout
   e.registered_via = routing_id;
   e.heartbeat_seq.reset();
   e.last_seen_mono_ms = clock_.now_ms();
-  e.liveness = Liveness::alive;
+  set_liveness(e, Liveness::alive);
   mark_dirty(e);
   return e;
 }
@@ -81,22 +84,40 @@ AgentEntry* Registry::session(const std::string& agent_id) {
 void Registry::seen(AgentEntry& entry, const std::string& routing_id) {
   entry.last_seen_mono_ms = clock_.now_ms();
   entry.stored.last_seen_ms = clock_.wall_ms();
-  entry.liveness = Liveness::alive;
+  set_liveness(entry, Liveness::alive);
   entry.routing_id = routing_id;
 }
 
-std::vector<std::string> Registry::sweep() {
+void Registry::set_liveness(AgentEntry& e, Liveness l) {
+  counts_[static_cast<std::size_t>(e.liveness)]--;
+  counts_[static_cast<std::size_t>(l)]++;
+  e.liveness = l;
+}
+
+std::vector<std::string> Registry::sweep(std::size_t visits) {
   std::vector<std::string> died;
-  const int64_t limit = interval_ms_ * dead_after_;
-  const int64_t now = clock_.now_ms();
-  for (auto& [id, e] : agents_) {
-    if (e.liveness == Liveness::alive && now - e.last_seen_mono_ms > limit) {
-      e.liveness = Liveness::dead;
-      mark_dirty(e);
-      died.push_back(id);
-    }
+  visits = std::min(visits, agents_.size());
+  auto it = agents_.upper_bound(cursor_);
+  for (std::size_t n = 0; n < visits; ++n) {
+    if (it == agents_.end()) it = agents_.begin();
+    visit(it->first, it->second, died);
+    cursor_ = it->first;
+    ++it;
   }
   return died;
+}
+
+void Registry::visit(const std::string& id, AgentEntry& e, std::vector<std::string>& died) {
+  if (e.liveness == Liveness::alive &&
+      clock_.now_ms() - e.last_seen_mono_ms > interval_ms_ * dead_after_) {
+    set_liveness(e, Liveness::dead);
+    mark_dirty(e);
+    died.push_back(id);
+  }
+  if (write_back_left_ > 0) {
+    write_back_left_--;
+    if (e.stale) mark_dirty(e);
+  }
 }
 
 void Registry::mark_dirty(AgentEntry& e) {
@@ -125,21 +146,9 @@ void Registry::mark_dirty(const std::vector<StoredAgent>& rows) {
   }
 }
 
-void Registry::mark_stale_dirty() {
-  for (auto& [id, e] : agents_) {
-    if (e.stale) mark_dirty(e);
-  }
-}
-
 const AgentEntry* Registry::find(const std::string& agent_id) const {
   auto it = agents_.find(agent_id);
   return it == agents_.end() ? nullptr : &it->second;
-}
-
-int Registry::count(Liveness l) const {
-  int n = 0;
-  for (const auto& [id, e] : agents_) n += e.liveness == l ? 1 : 0;
-  return n;
 }
 
 }  // namespace edgenas::coordinator

@@ -5,6 +5,8 @@
 // Liveness: an agent with a session is alive while it was heard from within
 // dead_after_missed × heartbeat_interval; after that it is dead until it speaks again.
 // Agents loaded from the store at start are offline until they Register or Reregister.
+#include <array>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
@@ -56,24 +58,31 @@ class Registry {
   // Any message from an agent with a session: refreshes liveness and its routing id.
   void seen(AgentEntry& entry, const std::string& routing_id);
 
-  // Marks agents dead whose silence exceeded the limit; returns their ids.
-  std::vector<std::string> sweep();
+  // Visits the next `visits` agents in id order, going on from where the last call stopped and
+  // wrapping around, so the io thread can spread a pass over many short steps: marks dead
+  // those silent past the limit (returns their ids) and, while a write-back is open, marks
+  // those with newer heartbeat state dirty. The default visits every agent once.
+  std::vector<std::string> sweep(std::size_t visits = SIZE_MAX);
+  // The next size() visits of sweep() also schedule stale heartbeat state for the store
+  // (it is written back periodically, not on every heartbeat).
+  void begin_write_back() { write_back_left_ = agents_.size(); }
   // Up to max dirty entries as rows for the store; clears their flags.
   std::vector<StoredAgent> take_dirty(std::size_t max);
   // After a failed commit: the rows must be written again.
   void mark_dirty(const std::vector<StoredAgent>& rows);
-  // Heartbeat state is written back periodically, not on every heartbeat.
-  void mark_stale_dirty();
 
   const std::map<std::string, AgentEntry>& all() const { return agents_; }
   const AgentEntry* find(const std::string& agent_id) const;
-  int count(Liveness l) const;
+  int count(Liveness l) const { return counts_[static_cast<std::size_t>(l)]; }  // O(1)
+  std::size_t size() const { return agents_.size(); }
   int64_t heartbeat_interval_ms() const { return interval_ms_; }
   int dead_after_missed() const { return dead_after_; }
 
  private:
   AgentEntry& admit(const std::string& agent_id, const std::string& routing_id,
                     const proto::Register& reg, bool& known);
+  void set_liveness(AgentEntry& e, Liveness l);  // keeps counts_
+  void visit(const std::string& id, AgentEntry& e, std::vector<std::string>& died);
 
  public:
   // Flags an entry for the next write to the store (O(1); the queue keeps the order).
@@ -86,6 +95,9 @@ class Registry {
   int dead_after_;
   std::map<std::string, AgentEntry> agents_;
   std::deque<std::string> dirty_;  // ids of entries with dirty == true, oldest first
+  std::array<int, 3> counts_{};    // agents by Liveness
+  std::string cursor_;             // sweep(): the last id visited ("" before the first)
+  std::size_t write_back_left_ = 0;
 };
 
 }  // namespace edgenas::coordinator

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 #include <set>
+#include <tuple>
 
 #include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
@@ -89,7 +90,7 @@ Status load_config(const std::string& path, Options& o) {
             {"enabled", "trainer", "dir", "explore", "explore_wide", "retrain_every",
              "retrain_after_traces", "min_traces", "gate_margin", "auto_promote", "train_budget",
              "train_timeout", "targets", "rollout_margin", "rollout_min_traces", "warm_start",
-             "cold_start_rule"},
+             "cold_start_rule", "train_idle"},
             w);
         !s)
       return s;
@@ -123,6 +124,7 @@ Status load_config(const std::string& path, Options& o) {
           "bad_config",
           w + ".targets must be \"knn\", \"outcome\" or \"progress\", not \"" + P.targets + "\""};
     EDGENAS_CONFIG_READ(config::get_duration_ms(*p, "train_timeout", w), P.train_timeout_ms);
+    EDGENAS_CONFIG_READ(config::get_bool(*p, "train_idle", w), P.train_idle);
     EDGENAS_CONFIG_READ(config::get_double(*p, "rollout_margin", w, 0, 1), P.rollout_margin);
     EDGENAS_CONFIG_READ(config::get_int(*p, "rollout_min_traces", w, 1, 1'000'000),
                         P.rollout_min_traces);
@@ -132,11 +134,11 @@ Status load_config(const std::string& path, Options& o) {
   const auto* c = t->get_as<toml::table>("coordinator");
   if (!c) return ok_status();
   const std::string where = path + ": [coordinator]";
-  if (auto s =
-          config::check_keys(*c,
-                             {"agent_endpoint", "admin_endpoint", "database", "heartbeat_interval",
-                              "dead_after_missed", "log_level", "metrics_endpoint", "bind_retry"},
-                             where);
+  if (auto s = config::check_keys(
+          *c,
+          {"agent_endpoint", "admin_endpoint", "database", "heartbeat_interval",
+           "dead_after_missed", "log_level", "metrics_endpoint", "bind_retry", "slow_round"},
+          where);
       !s) {
     return s;
   }
@@ -151,6 +153,7 @@ Status load_config(const std::string& path, Options& o) {
   EDGENAS_CONFIG_READ(config::get_string(*c, "log_level", where), o.log_level);
   EDGENAS_CONFIG_READ(config::get_string(*c, "metrics_endpoint", where), o.metrics_endpoint);
   EDGENAS_CONFIG_READ(config::get_duration_ms(*c, "bind_retry", where), o.server.bind_retry_ms);
+  EDGENAS_CONFIG_READ(config::get_duration_ms(*c, "slow_round", where), o.server.slow_round_ms);
   return ok_status();
 }
 
@@ -210,6 +213,9 @@ int main(int argc, char** argv) {
   app.add_option("--bind-retry", bind_retry,
                  "how long a taken port is retried at start, e.g. just after a restart "
                  "(default 5s; 0: give up at once)");
+  std::string slow_round;
+  app.add_option("--slow-round", slow_round,
+                 "an io-thread round at least this long is logged with its phases (default 20ms)");
   bool check_config = false;
   app.add_flag("--check-config", check_config,
                "read the config and flags, report what is wrong (exit 2) or 'config ok' (exit 0)");
@@ -244,9 +250,12 @@ int main(int argc, char** argv) {
     std::cerr << "edgenas-coordinator: --train-budget must be a duration like 2m\n";
     return 2;
   }
-  if (auto s = config::read_duration_flag("--bind-retry", bind_retry, o.server.bind_retry_ms); !s) {
-    std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
-    return 2;
+  for (auto [flag, text, ms] : {std::tuple{"--bind-retry", &bind_retry, &o.server.bind_retry_ms},
+                                std::tuple{"--slow-round", &slow_round, &o.server.slow_round_ms}}) {
+    if (auto s = config::read_duration_flag(flag, *text, *ms); !s) {
+      std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
+      return 2;
+    }
   }
   if (!hb.empty()) {
     auto d = config::parse_duration_ms(hb);
@@ -305,7 +314,9 @@ int main(int argc, char** argv) {
   cfg.heartbeat_interval_ms = o.heartbeat_interval_ms;
   cfg.dead_after_missed = o.dead_after_missed;
   cfg.epoch = daemon::random_hex_id();
-  coordinator::CoordinatorCore core(clock, **store, *policy, cfg);
+  coordinator::IoProfile io_profile(std::chrono::milliseconds(o.server.slow_round_ms));
+  coordinator::TimedHparamService timed_policy(*policy, io_profile);
+  coordinator::CoordinatorCore core(clock, **store, timed_policy, cfg);
   if (auto s = core.start(); !s) {
     std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
     return 1;
@@ -361,7 +372,8 @@ int main(int argc, char** argv) {
     std::cerr << "edgenas-coordinator: " << writer.error().message << "\n";
     return 1;
   }
-  coordinator::Server server(ctx, core, admin_service, o.server, std::move(*writer), zap.get());
+  coordinator::Server server(ctx, core, admin_service, o.server, io_profile, std::move(*writer),
+                             zap.get());
   auto counts = (*store)->counts();
   const int64_t traces_at_start = counts ? counts->traces : 0;
   // /metrics and /healthz: the io thread renders the page on its tick; healthz turns 503 when

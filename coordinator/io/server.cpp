@@ -73,10 +73,11 @@ void CommitWorker::loop() {
 }
 
 Server::Server(zmq::context_t& ctx, CoordinatorCore& core, AdminService& admin, ServerConfig cfg,
-               std::unique_ptr<TraceStore> writer, ZapServer* zap)
+               IoProfile& profile, std::unique_ptr<TraceStore> writer, ZapServer* zap)
     : core_(core),
       admin_(admin),
       cfg_(std::move(cfg)),
+      profile_(profile),
       agents_(ctx, zmq::socket_type::router),
       admin_sock_(ctx, zmq::socket_type::router),
       zap_(zap) {
@@ -103,7 +104,9 @@ void Server::commit_round(std::vector<Outgoing>& out) {
   }
   if (!worker_->busy() && core_.has_pending_writes()) {
     commit_started_ = std::chrono::steady_clock::now();
-    worker_->submit(core_.take_batch());
+    auto batch = core_.take_batch();
+    commit_sizes_ = {batch.traces.size(), batch.replies.size(), batch.agents.size()};
+    worker_->submit(std::move(batch));
   }
 }
 
@@ -128,13 +131,17 @@ void Server::drain_agents(std::vector<Outgoing>& out) {
   for (std::size_t n = 0; n < limits::kMaxMessagesPerRound; ++n) {
     std::vector<zmq::message_t> frames;
     zmq::recv_result_t r;
+    const auto t0 = IoProfile::Clock::now();
     try {
       r = zmq::recv_multipart(agents_, std::back_inserter(frames), zmq::recv_flags::dontwait);
     } catch (const zmq::error_t& e) {
       log::warn("receive failed", {{"error", e.what()}});
       return;
     }
+    const auto t1 = IoProfile::Clock::now();
+    profile_.add(IoPhase::recv, t1 - t0);
     if (!r) return;
+    profile_.count_messages(1);
     if (frames.size() != 2) {
       // A DEALER sends [routing id (added by ROUTER), payload]; anything else is not ours.
       if (frames.size() > 2) {
@@ -154,19 +161,23 @@ void Server::drain_agents(std::vector<Outgoing>& out) {
       } catch (const zmq::error_t&) {
       }
     }
-    round_reads_.push_back(std::chrono::steady_clock::now());
-    core_.on_message(frames[0].to_string(), frames[1].to_string_view(), out, peer_key);
+    const auto type =
+        core_.on_message(frames[0].to_string(), frames[1].to_string_view(), out, peer_key);
+    round_reads_.push_back({t1, request_kind(type)});
+    profile_.add(IoPhase::handle, IoProfile::Clock::now() - t1);
   }
 }
 
 void Server::write_metrics(prom::Text& t) const {
   t.family("edgenas_request_seconds", "histogram",
-           "Agent message read to its immediate reply sent (Welcome, HeartbeatAck, HparamReply, "
-           "Error), in the io thread");
-  request_seconds_.write(t);
+           "Agent message read to its immediate reply sent, by type (hparam_request, heartbeat, "
+           "register, other); the wait before the read is in edgenas_io_round_seconds");
+  for (std::size_t k = 0; k < kRequestKinds.size(); ++k)
+    request_seconds_[k].write(t, {{"type", std::string(kRequestKinds[k])}});
   t.family("edgenas_commit_seconds", "histogram",
            "One group commit of traces, replies and registry rows (the Acks wait for it)");
   commit_seconds_.write(t);
+  profile_.write(t);
 }
 
 void Server::drain_admin(std::vector<Outgoing>& agent_out) {
@@ -187,6 +198,8 @@ void Server::drain_admin(std::vector<Outgoing>& agent_out) {
 }
 
 void Server::send_all(std::vector<Outgoing>& out) {
+  if (out.empty()) return;
+  const auto t0 = IoProfile::Clock::now();
   for (auto& o : out) {
     try {
       agents_.send(zmq::buffer(o.routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
@@ -196,6 +209,41 @@ void Server::send_all(std::vector<Outgoing>& out) {
     }
   }
   out.clear();
+  profile_.add(IoPhase::send, IoProfile::Clock::now() - t0);
+}
+
+void Server::finish_commit(std::vector<Outgoing>& out) {
+  auto [batch, status] = worker_->take_result();
+  commit_seconds_.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_started_).count());
+  core_.committed(batch, status, out);
+}
+
+std::string Server::commit_state() const {
+  if (!worker_) return "inline";
+  if (!worker_->busy()) return "idle";
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - commit_started_)
+          .count();
+  char s[160];
+  std::snprintf(s, sizeof s, "writing for %.1f ms: %zu traces, %zu replies, %zu agents", ms,
+                commit_sizes_[0], commit_sizes_[1], commit_sizes_[2]);
+  return s;
+}
+
+std::size_t Server::request_kind(std::optional<proto::MsgType> type) {
+  if (!type) return 3;
+  switch (*type) {
+    case proto::MsgType::hparam_request:
+      return 0;
+    case proto::MsgType::heartbeat:
+      return 1;
+    case proto::MsgType::register_agent:
+    case proto::MsgType::reregister:
+      return 2;
+    default:
+      return 3;
+  }
 }
 
 void Server::run(const std::atomic<bool>& stop) {
@@ -205,10 +253,13 @@ void Server::run(const std::atomic<bool>& stop) {
       {admin_sock_.handle(), 0, ZMQ_POLLIN, 0},
       {worker_ ? worker_->done_socket().handle() : nullptr, worker_ ? 0 : -1, ZMQ_POLLIN, 0},
       {zap_ ? zap_->socket().handle() : nullptr, zap_ ? 0 : -1, ZMQ_POLLIN, 0}};
-  const int64_t tick_every = std::max<int64_t>(50, core_.config().heartbeat_interval_ms / 4);
-  int64_t next_tick = core_.clock().now_ms();
+  // The core's sweep goes in small steps every kSweepStepMs; the hooks (predictor service,
+  // /metrics page) run every quarter heartbeat.
+  const int64_t hooks_every = core_.sweep_period_ms();
+  int64_t next_sweep = core_.clock().now_ms(), next_hooks = next_sweep;
   while (!stop.load()) {
-    const int64_t wait = std::clamp<int64_t>(next_tick - core_.clock().now_ms(), 0, 250);
+    const int64_t wait =
+        std::clamp<int64_t>(std::min(next_sweep, next_hooks) - core_.clock().now_ms(), 0, 250);
     try {
       zmq::poll(items, 4, std::chrono::milliseconds(wait));
     } catch (const zmq::error_t& e) {
@@ -216,31 +267,31 @@ void Server::run(const std::atomic<bool>& stop) {
       log::error("poll failed", {{"error", e.what()}});
       break;
     }
-    if (items[3].revents & ZMQ_POLLIN) zap_->handle();
+    profile_.begin_round();
+    if (items[3].revents & ZMQ_POLLIN) profile_.time(IoPhase::zap, [&] { zap_->handle(); });
     if (items[0].revents & ZMQ_POLLIN) drain_agents(out);
-    if (items[1].revents & ZMQ_POLLIN) drain_admin(out);
-    if (core_.clock().now_ms() >= next_tick) {
-      core_.tick();
-      if (on_tick_) on_tick_();
-      next_tick = core_.clock().now_ms() + tick_every;
+    if (items[1].revents & ZMQ_POLLIN) profile_.time(IoPhase::admin, [&] { drain_admin(out); });
+    if (const int64_t now = core_.clock().now_ms(); now >= next_sweep) {
+      profile_.time(IoPhase::tick, [&] { core_.tick(); });
+      next_sweep = now + kSweepStepMs;
+    }
+    if (const int64_t now = core_.clock().now_ms(); now >= next_hooks && on_tick_) {
+      profile_.time(IoPhase::hooks, on_tick_);
+      next_hooks = now + hooks_every;
     }
     // Replies that do not depend on durability (Welcome, HeartbeatAck, HparamReply, Error)
     // leave before any commit; only Acks wait for one.
     send_all(out);
     const auto sent = std::chrono::steady_clock::now();
-    for (const auto& t : round_reads_)
-      request_seconds_.observe(std::chrono::duration<double>(sent - t).count());
+    for (const auto& [t, kind] : round_reads_)
+      request_seconds_[kind].observe(std::chrono::duration<double>(sent - t).count());
     round_reads_.clear();
-    if (items[2].revents & ZMQ_POLLIN) {
-      auto [batch, status] = worker_->take_result();
-      commit_seconds_.observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_started_)
-              .count());
-      core_.committed(batch, status, out);
-      send_all(out);
-    }
-    commit_round(out);
+    profile_.time(IoPhase::commit_handoff, [&] {
+      if (items[2].revents & ZMQ_POLLIN) finish_commit(out);
+      commit_round(out);
+    });
     send_all(out);
+    profile_.end_round(commit_state());
   }
   // Finish the batch in flight, then commit what arrived before the stop; agents resend
   // whatever was not acked.

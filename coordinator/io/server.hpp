@@ -5,6 +5,7 @@
 // its own SQLite connection, one batch at a time: while it commits (fsync), the io thread
 // keeps serving and collects the next batch (group commit). Acks leave when a batch is on
 // disk.
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -22,6 +23,7 @@
 
 #include "coordinator/core/admin.hpp"
 #include "coordinator/core/coordinator_core.hpp"
+#include "coordinator/io/io_profile.hpp"
 #include "coordinator/io/zap.hpp"
 
 namespace edgenas::coordinator {
@@ -33,6 +35,8 @@ struct ServerConfig {
   std::optional<proto::CurveKeyPair> curve;
   // How long a port that is still taken (e.g. just after a restart) is retried before giving up.
   int64_t bind_retry_ms = 5000;
+  // An io-thread round at least this long is logged with its phases (IoProfile).
+  int64_t slow_round_ms = 20;
 };
 
 class CommitWorker {
@@ -61,13 +65,16 @@ class CommitWorker {
 
 class Server {
  public:
+  static constexpr int64_t kSweepStepMs = 10;  // how often the core's tick() runs
   // writer: a second connection to the store for the commit thread (null: commit inline).
   // zap: the authentication handler, bound before the server sockets (needed with CURVE).
+  // profile: where the io thread's rounds are timed (shared with a TimedHparamService).
   Server(zmq::context_t& ctx, CoordinatorCore& core, AdminService& admin, ServerConfig cfg,
-         std::unique_ptr<TraceStore> writer = nullptr, ZapServer* zap = nullptr);
+         IoProfile& profile, std::unique_ptr<TraceStore> writer = nullptr,
+         ZapServer* zap = nullptr);
   Status bind();
-  // Called on every timer tick of the io loop, after the core's (the predictor service's
-  // retraining triggers and training child).
+  // Called every quarter heartbeat interval on the io thread (the predictor service's
+  // retraining triggers and training child, the /metrics page).
   void on_tick(std::function<void()> f) { on_tick_ = std::move(f); }
   // Serves until stop is set; then commits what is pending and returns.
   void run(const std::atomic<bool>& stop);
@@ -79,15 +86,25 @@ class Server {
   void drain_admin(std::vector<Outgoing>& agent_out);
   void send_all(std::vector<Outgoing>& out);
   void commit_round(std::vector<Outgoing>& out);
+  void finish_commit(std::vector<Outgoing>& out);
+  std::string commit_state() const;  // for the slow-round log line
 
   CoordinatorCore& core_;
   AdminService& admin_;
   ServerConfig cfg_;
   // Read → immediate reply sent, per agent message (Acks wait for a commit: commit_seconds_).
-  prom::Histogram request_seconds_{prom::latency_buckets()};
+  // By kind of message: request_kind() indexes kRequestKinds.
+  static constexpr std::array<std::string_view, 4> kRequestKinds = {"hparam_request", "heartbeat",
+                                                                    "register", "other"};
+  static std::size_t request_kind(std::optional<proto::MsgType> type);
+  std::array<prom::Histogram, 4> request_seconds_{
+      prom::Histogram(prom::latency_buckets()), prom::Histogram(prom::latency_buckets()),
+      prom::Histogram(prom::latency_buckets()), prom::Histogram(prom::latency_buckets())};
   prom::Histogram commit_seconds_{prom::latency_buckets()};
-  std::vector<std::chrono::steady_clock::time_point> round_reads_;
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::size_t>> round_reads_;
   std::chrono::steady_clock::time_point commit_started_{};
+  std::array<std::size_t, 3> commit_sizes_{};  // traces, replies, agents of the batch in flight
+  IoProfile& profile_;
   zmq::socket_t agents_;
   zmq::socket_t admin_sock_;
   uint64_t admin_msg_id_ = 1;

@@ -534,6 +534,7 @@ Expected<json> PredictorService::train(const std::string& reason) {
   // the version failed): it stops at once instead of finishing its NAS.
   spec.parent_death_signal = SIGKILL;
   spec.nice = 10;  // the io loop keeps the CPU when both want it
+  spec.idle_class = cfg_.train_idle;
   auto handle = launcher_.spawn(spec);
   if (!handle) {
     v.status = "failed";

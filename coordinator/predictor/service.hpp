@@ -49,6 +49,11 @@ struct PredictorConfig {
   // The rule that serves when no version does, and that a first version must beat.
   coordinator::ColdStartRule cold_start_rule = coordinator::ColdStartRule::latency_model;
   int64_t train_timeout_ms = 3'600'000;  // a training running longer is killed
+  // The training child's CPU priority: false, nice 10 (it still gets a share on a saturated
+  // machine, as in edgenas-sim and the demo, where fleet and coordinator share the cores);
+  // true, SCHED_IDLE (it runs only on CPU time nobody else wants: a coordinator serving a large
+  // fleet on few cores, docs/BENCHMARKS.md "Coordinator tail").
+  bool train_idle = false;
   // Canary rollouts: the canary is rolled back when its mean trace reward is below the
   // baseline's by more than the margin, once both have at least min_traces traces.
   int64_t rollout_min_traces = 20;

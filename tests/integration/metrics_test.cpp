@@ -55,7 +55,10 @@ TEST(Metrics, CoordinatorAndAgentPagesPassPromtoolAndCount) {
   EXPECT_EQ(value_of(page, "edgenas_agents{state=\"alive\"}"), 1) << page;
   EXPECT_GE(value_of(page, "edgenas_messages_received_total{type=\"hparam_request\"}"), 1);
   EXPECT_EQ(value_of(page, "edgenas_agent_keys{state=\"accepted\"}"), 1);
-  EXPECT_GE(value_of(page, "edgenas_request_seconds_count"), 2);
+  EXPECT_GE(value_of(page, "edgenas_request_seconds_count{type=\"hparam_request\"}"), 1);
+  EXPECT_GE(value_of(page, "edgenas_request_seconds_count{type=\"register\"}"), 1);
+  EXPECT_GE(value_of(page, "edgenas_io_round_seconds_count"), 2);
+  EXPECT_GE(value_of(page, "edgenas_io_phase_seconds_count{phase=\"policy\"}"), 1);
   EXPECT_EQ(http_get(cport, "/healthz"), (std::pair<int, std::string>{200, "ok\n"}));
   EXPECT_EQ(http_get(cport, "/nope").first, 404);
 

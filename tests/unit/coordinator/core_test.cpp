@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "../test_support.hpp"
 
 namespace edgenas::coordinator {
@@ -171,6 +173,23 @@ TEST_F(CoreTest, LivenessAndTheRegistryWriteBack) {
   auto agents = store_->load_agents();
   ASSERT_EQ(agents->size(), 1u);
   EXPECT_EQ((*agents)[0].state.source.devices[0].free_nodes, 1);
+}
+
+TEST_F(CoreTest, FrequentTicksSpreadOneSweepOverItsPeriod) {
+  for (int i = 0; i < 40; ++i) send(reg(), "a" + std::to_string(i), "r" + std::to_string(i));
+  const int64_t period = core_->sweep_period_ms();
+  ASSERT_EQ(period, 250);
+  // Ticks every 10 ms; the agents fall silent past the limit (3 × 1000 ms) at 3001 ms.
+  std::map<int64_t, int> dead_at;
+  for (int64_t t = 10; t <= 3000 + period + 10; t += 10) {
+    clock_.advance(10);
+    core_->tick();
+    dead_at[t] = core_->registry().count(Liveness::dead);
+  }
+  EXPECT_EQ(dead_at[3000], 0);
+  EXPECT_LE(dead_at[3010], 2);  // a tick visits its share: 40 × 10 / 250 = 1.6
+  EXPECT_GT(dead_at[3130], 10);
+  EXPECT_EQ(dead_at[3010 + period], 40);  // and a period all of them
 }
 
 TEST_F(CoreTest, RestartForgetsSessionsUntilReregister) {

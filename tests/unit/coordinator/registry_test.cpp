@@ -29,6 +29,32 @@ TEST(Registry, AgentDiesAfterMissedHeartbeatsAndRevives) {
   EXPECT_EQ(r.find("a")->routing_id, "route2");
 }
 
+TEST(Registry, ASweepInStepsVisitsEveryAgentOnceAndCountsStayExact) {
+  ManualClock clock;
+  Registry r(clock, 1000, 3);
+  for (const char* id : {"a", "b", "c", "d", "e"}) r.on_register(id, id, reg());
+  clock.advance(3001);
+  r.seen(*r.session("c"), "c");  // c spoke in time
+  // Steps of two go on where the last one stopped and wrap around: a b | d e (c alive) | -.
+  EXPECT_EQ(r.sweep(2), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(r.count(Liveness::dead), 2);
+  EXPECT_EQ(r.count(Liveness::alive), 3);
+  EXPECT_EQ(r.sweep(2), (std::vector<std::string>{"d"}));  // c, d
+  EXPECT_EQ(r.sweep(2), (std::vector<std::string>{"e"}));  // e, then a again (already dead)
+  EXPECT_EQ(r.count(Liveness::dead), 4);
+  EXPECT_EQ(r.count(Liveness::alive) + r.count(Liveness::dead) + r.count(Liveness::offline), 5);
+  // A write-back covers each agent once, from wherever the cursor is.
+  while (r.has_dirty()) (void)r.take_dirty(100);
+  for (const char* id : {"a", "b", "c", "d", "e"}) r.session(id)->stale = true;
+  r.begin_write_back();
+  (void)r.sweep(3);
+  EXPECT_EQ(r.take_dirty(100).size(), 3u);
+  (void)r.sweep(100);  // capped at one pass
+  EXPECT_EQ(r.take_dirty(100).size(), 2u);
+  (void)r.sweep(100);
+  EXPECT_FALSE(r.has_dirty());  // the write-back ended with its pass
+}
+
 TEST(Registry, LoadedAgentsAreOfflineUntilTheyReregister) {
   ManualClock clock;
   Registry r(clock, 1000, 3);

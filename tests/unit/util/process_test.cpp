@@ -20,9 +20,11 @@ namespace edgenas {
 namespace {
 
 // Runs argv as a child and returns what it printed on stdout once it exited.
-std::vector<std::string> run_child(ProcessLauncher& launcher, std::vector<std::string> argv) {
+std::vector<std::string> run_child(ProcessLauncher& launcher, std::vector<std::string> argv,
+                                   bool idle_class = false) {
   ChildSpec spec;
   spec.argv = std::move(argv);
+  spec.idle_class = idle_class;
   spec.log_path = testing::TempDir() + "/child.log";
   spec.name = "fd-test";
   auto handle = launcher.spawn(spec);
@@ -50,6 +52,15 @@ int listen_on_loopback(int& port) {
     return -1;
   port = ntohs(a.sin_port);
   return fd;
+}
+
+TEST(Process, ABackgroundChildRunsInTheIdleSchedulingClass) {
+  // /proc/PID/sched names the policy: 0 SCHED_OTHER, 5 SCHED_IDLE.
+  const std::vector<std::string> argv = {"/bin/sh", "-c",
+                                         "grep '^policy' /proc/$$/sched | tr -dc 0-9; echo"};
+  ProcessLauncher launcher;
+  EXPECT_EQ(run_child(launcher, argv, true), std::vector<std::string>{"5"});
+  EXPECT_EQ(run_child(launcher, argv, false), std::vector<std::string>{"0"});
 }
 
 TEST(Process, AChildHoldsOnlyStdioOfTheParentsDescriptors) {
