@@ -16,7 +16,8 @@ shift $(( $# < 4 ? $# : 4 ))
 here=$(cd "$(dirname "$0")" && pwd)
 work=${FLEET_BENCH_KEEP:-$(mktemp -d)}
 mkdir -p "$work"
-port=$((20000 + RANDOM % 20000))
+# Below the ephemeral range (32768-60999), which the load generator's connections fill.
+port=$((20000 + RANDOM % 12000))
 mport=$((port + 2))
 # Runs in the background (&): exec, so $! is the program itself.
 pin() { local cpus=$1; shift; if [ -n "$cpus" ]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi; }
@@ -29,7 +30,11 @@ cleanup() {
   [ -n "${FLEET_BENCH_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
-for _ in $(seq 50); do [ -f "$work/coordinator.pub" ] && break; sleep 0.1; done
+for _ in $(seq 100); do [ -f "$work/coordinator.pub" ] && break; sleep 0.1; done
+sleep 0.5
+if ! kill -0 $coord 2>/dev/null; then
+  echo "fleet_bench: the coordinator did not start:" >&2; cat "$work/coordinator.log" >&2; exit 1
+fi
 warmup=$(( agents >= 5000 ? 30 : 10 ))
 scrape() {  # a failed scrape is reported, the bench goes on
   python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' \

@@ -45,10 +45,33 @@ Status KeyRegistry::load() {
   return ok_status();
 }
 
-Status KeyRegistry::save(const std::string& key) {
+StoredKey KeyRegistry::row(const std::string& key) const {
   const auto& r = keys_.at(key);
-  return store_.save_agent_key({key, std::string(to_string(r.state)), r.agent_id, r.address,
-                                r.first_seen_ms, r.last_seen_ms});
+  return {key,           std::string(to_string(r.state)), r.agent_id, r.address, r.first_seen_ms,
+          r.last_seen_ms};
+}
+
+Status KeyRegistry::save(const std::string& key) {
+  return store_.save_agent_key(row(key));
+}
+
+void KeyRegistry::queue_save(const std::string& key) {
+  if (unsaved_set_.insert(key).second) unsaved_.push_back(key);
+}
+
+Status KeyRegistry::flush_saves() {
+  if (unsaved_.empty()) return ok_status();
+  std::vector<StoredKey> rows;
+  rows.reserve(unsaved_.size());
+  for (const auto& k : unsaved_) rows.push_back(row(k));
+  if (auto s = store_.save_agent_keys(rows); !s) {
+    log::warn("saving agent keys failed; retried next round",
+              {{"keys", rows.size()}, {"error", s.error().message}});
+    return s;
+  }
+  unsaved_.clear();
+  unsaved_set_.clear();
+  return ok_status();
 }
 
 KeyRegistry::Decision KeyRegistry::authenticate(std::string_view domain, const std::string& key,
@@ -71,7 +94,7 @@ KeyRegistry::Decision KeyRegistry::authenticate(std::string_view domain, const s
     r.address = address;
     r.first_seen_ms = r.last_seen_ms = now;
     it = keys_.emplace(key, r).first;
-    (void)save(key);
+    queue_save(key);
     if (auto_accept_) {
       log::info("agent key auto-accepted", {{"key", key.substr(0, 8)}, {"address", address}});
     } else {
@@ -107,7 +130,7 @@ Status KeyRegistry::authorize_sender(const std::string& key, const std::string& 
   if (r.agent_id.empty()) {
     r.agent_id = agent_id;
     agent_key_[agent_id] = key;
-    (void)save(key);
+    queue_save(key);
   } else if (r.agent_id != agent_id) {
     return Error{"forbidden", "this key belongs to agent '" + r.agent_id + "'"};
   }

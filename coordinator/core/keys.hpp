@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -45,6 +46,10 @@ class KeyRegistry {
   Expected<nlohmann::json> list() const;
   std::map<std::string, int64_t> counts_by_state() const;  // every state, zeros included
   Expected<nlohmann::json> set_state(const std::string& who, KeyState state);
+  // Writes the rows authenticate() and authorize_sender() changed, in one transaction (an
+  // enrolment storm costs one commit per io round, not one per key); the io loop calls it once
+  // a round. Admin changes (set_state) are written at once. On failure the rows stay queued.
+  Status flush_saves();
 
  private:
   struct Record {
@@ -54,6 +59,8 @@ class KeyRegistry {
   };
   Expected<std::string> resolve(const std::string& who) const;
   Status save(const std::string& key);
+  StoredKey row(const std::string& key) const;
+  void queue_save(const std::string& key);
 
   const Clock& clock_;
   TraceStore& store_;
@@ -64,6 +71,8 @@ class KeyRegistry {
   // Keys by KeyState (pending is checked on every unknown key's handshake; all of them on every
   // /metrics page, so they are counted as they change, not by a pass over the keys).
   std::array<int64_t, 4> by_state_{};
+  std::vector<std::string> unsaved_;  // keys whose row changed since flush_saves()
+  std::set<std::string> unsaved_set_;
 };
 
 }  // namespace edgenas::coordinator

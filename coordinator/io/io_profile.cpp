@@ -1,6 +1,8 @@
 #include "coordinator/io/io_profile.hpp"
 
-#include <time.h>
+#include <sys/resource.h>
+
+#include <tuple>
 
 #include <cstdio>
 
@@ -27,18 +29,21 @@ IoProfile::IoProfile(std::chrono::microseconds slow_round)
       busy_hist_(prom::latency_buckets()) {}
 
 namespace {
-// This thread's CPU time: a slow round with little of it was waiting (preempted, or blocked),
-// not working.
-double thread_cpu_s() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+// This thread's CPU time and involuntary context switches: a slow round with little CPU time
+// was waiting; with switches, for a core (preempted); without, blocked or its vCPU not running.
+std::pair<double, long> thread_usage() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  const auto s = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return {s(u.ru_utime) + s(u.ru_stime), u.ru_nivcsw};
 }
 }  // namespace
 
 void IoProfile::begin_round() {
   started_ = Clock::now();
-  started_cpu_s_ = thread_cpu_s();
+  std::tie(started_cpu_s_, started_preemptions_) = thread_usage();
   round_.fill(Clock::duration::zero());
   messages_ = 0;
 }
@@ -75,8 +80,10 @@ void IoProfile::log_slow(double busy_s, std::string_view commit_state) {
     std::snprintf(ms, sizeof ms, "%.2f", phase_seconds(p) * 1e3);
     phases += (phases.empty() ? "" : " ") + std::string(to_string(p)) + "=" + ms;
   }
+  const auto [cpu_s, preemptions] = thread_usage();
   log::warn("slow io round", {{"busy_ms", busy_s * 1e3},
-                              {"cpu_ms", (thread_cpu_s() - started_cpu_s_) * 1e3},
+                              {"cpu_ms", (cpu_s - started_cpu_s_) * 1e3},
+                              {"preempted", preemptions - started_preemptions_},
                               {"messages", messages_},
                               {"phases_ms", phases},
                               {"commit", commit_state},

@@ -55,6 +55,7 @@ class IoProfile {
   std::chrono::microseconds slow_round_;
   Clock::time_point started_{};
   double started_cpu_s_ = 0;
+  long started_preemptions_ = 0;
   std::array<Clock::duration, kIoPhases> round_{};
   int64_t messages_ = 0;
   std::array<prom::Histogram, kIoPhases> phase_hist_;

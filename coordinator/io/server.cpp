@@ -269,7 +269,10 @@ void Server::run(const std::atomic<bool>& stop) {
     }
     profile_.begin_round();
     if (items[3].revents & ZMQ_POLLIN) profile_.time(IoPhase::zap, [&] { zap_->handle(); });
-    if (items[0].revents & ZMQ_POLLIN) drain_agents(out);
+    if (items[0].revents & ZMQ_POLLIN) {
+      drain_agents(out);
+      if (zap_) profile_.time(IoPhase::zap, [&] { zap_->flush_saves(); });  // bound agent ids
+    }
     if (items[1].revents & ZMQ_POLLIN) profile_.time(IoPhase::admin, [&] { drain_admin(out); });
     if (const int64_t now = core_.clock().now_ms(); now >= next_sweep) {
       profile_.time(IoPhase::tick, [&] { core_.tick(); });

@@ -13,6 +13,11 @@ ZapServer::ZapServer(zmq::context_t& ctx, KeyRegistry& keys)
 }
 
 void ZapServer::handle() {
+  answer_waiting();
+  flush_saves();
+}
+
+void ZapServer::answer_waiting() {
   for (int n = 0; n < 256; ++n) {
     std::vector<zmq::message_t> f;
     zmq::recv_result_t r;

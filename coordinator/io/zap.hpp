@@ -13,10 +13,13 @@ class ZapServer {
  public:
   ZapServer(zmq::context_t& ctx, KeyRegistry& keys);
   zmq::socket_t& socket() { return sock_; }
-  // Answers every request waiting on the socket.
+  // Answers every request waiting on the socket, then saves the keys they enrolled.
   void handle();
+  // Saves what the registry changed since (new keys, agent ids bound to keys).
+  void flush_saves() { (void)keys_.flush_saves(); }
 
  private:
+  void answer_waiting();
   zmq::socket_t sock_;
   KeyRegistry& keys_;
 };

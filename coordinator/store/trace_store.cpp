@@ -386,16 +386,25 @@ Expected<std::vector<Rollout>> TraceStore::rollouts() {
   return out;
 }
 
-Status TraceStore::save_agent_key(const StoredKey& k) {
+Status TraceStore::save_agent_keys(const std::vector<StoredKey>& keys) {
+  if (keys.empty()) return ok_status();
   auto q = db_->prepare(
       "INSERT INTO agent_keys (public_key, state, agent_id, address, first_seen_ms, last_seen_ms) "
       "VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT(public_key) DO UPDATE SET state=excluded.state, "
       "agent_id=excluded.agent_id, address=excluded.address, last_seen_ms=excluded.last_seen_ms");
   if (!q) return q.error();
-  q->bind(1, k.public_key).bind(2, k.state).bind(3, k.agent_id).bind(4, k.address);
-  q->bind(5, k.first_seen_ms).bind(6, k.last_seen_ms);
-  q->step();
-  return q->status();
+  if (auto s = db_->begin(); !s) return s;
+  for (const auto& k : keys) {
+    q->reset();
+    q->bind(1, k.public_key).bind(2, k.state).bind(3, k.agent_id).bind(4, k.address);
+    q->bind(5, k.first_seen_ms).bind(6, k.last_seen_ms);
+    q->step();
+    if (auto s = q->status(); !s) {
+      db_->rollback();
+      return s;
+    }
+  }
+  return db_->commit();
 }
 
 Expected<std::vector<StoredKey>> TraceStore::agent_keys() {

@@ -102,7 +102,8 @@ class TraceStore {
   Expected<std::vector<Rollout>> rollouts();
 
   // Agent CURVE keys (enrolment).
-  Status save_agent_key(const StoredKey& k);
+  Status save_agent_key(const StoredKey& k) { return save_agent_keys({k}); }
+  Status save_agent_keys(const std::vector<StoredKey>& keys);  // one transaction
   Expected<std::vector<StoredKey>> agent_keys();
 
   // Predictor versions and promotions.

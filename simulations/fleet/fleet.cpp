@@ -33,20 +33,22 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
-// From a Prometheus histogram on a /metrics page: the message count and, per quantile, the
-// upper bound of the bucket it falls in (milliseconds).
+// From a Prometheus histogram on a /metrics page, summed over its series (every message type's):
+// the message count and, per quantile, the upper bound of the bucket it falls in (milliseconds).
 json histogram_bounds(const std::string& page, const std::string& name) {
-  std::vector<std::pair<double, double>> buckets;  // (le in s, cumulative count)
+  std::map<double, double> sums;  // le in s → cumulative count
   std::istringstream in(page);
-  const std::string prefix = name + "_bucket{le=\"";
+  const std::string prefix = name + "_bucket{", le_key = "le=\"";
   for (std::string line; std::getline(in, line);) {
     if (line.rfind(prefix, 0) != 0) continue;
-    const auto q = line.find('"', prefix.size());
+    const auto at = line.find(le_key);
+    const auto q = at == std::string::npos ? at : line.find('"', at + le_key.size());
     if (q == std::string::npos) continue;
-    const std::string le = line.substr(prefix.size(), q - prefix.size());
+    const std::string le = line.substr(at + le_key.size(), q - at - le_key.size());
     const double bound = le == "+Inf" ? INFINITY : std::stod(le);
-    buckets.emplace_back(bound, std::stod(line.substr(line.rfind(' ') + 1)));
+    sums[bound] += std::stod(line.substr(line.rfind(' ') + 1));
   }
+  const std::vector<std::pair<double, double>> buckets(sums.begin(), sums.end());
   if (buckets.empty() || buckets.back().second <= 0) return json();
   const double total = buckets.back().second;
   json out{{"count", total}};

@@ -47,7 +47,8 @@ TEST_F(KeysTest, UnknownKeysArePendingUntilAcceptedAndStatesSurviveARestart) {
   ASSERT_TRUE(keys_->set_state(kA.substr(0, 8), KeyState::accepted).ok());  // by prefix
   EXPECT_TRUE(keys_->authenticate("agents", kA, "10.0.0.1").allow);
   ASSERT_TRUE(keys_->authorize_sender(kA, "box-a").ok());
-  open();  // a restart: the store holds the states and the binding
+  ASSERT_TRUE(keys_->flush_saves().ok());  // the io loop does this every round
+  open();                                  // a restart: the store holds the states and the binding
   EXPECT_EQ(state_of(kA), "accepted");
   EXPECT_TRUE(keys_->authenticate("agents", kA, "10.0.0.1").allow);
   EXPECT_EQ(keys_->authorize_sender(kB, "box-a").error().code, "revoked");  // unknown key
@@ -86,7 +87,12 @@ TEST_F(KeysTest, AdminKeysOpenOnlyTheAdminDomainAndBadNamesAreClearErrors) {
 TEST_F(KeysTest, AutoAcceptLetsUnknownKeysIn) {
   open(true);
   EXPECT_TRUE(keys_->authenticate("agents", kA, "10.0.0.2").allow);
+  EXPECT_TRUE(keys_->authenticate("agents", kB, "10.0.0.3").allow);
   EXPECT_EQ(state_of(kA), "accepted");
+  ASSERT_TRUE(keys_->flush_saves().ok());  // both rows, one transaction
+  open(true);
+  EXPECT_EQ(state_of(kA), "accepted");
+  EXPECT_EQ(state_of(kB), "accepted");
   ASSERT_TRUE(keys_->set_state(kA, KeyState::revoked).ok());
   EXPECT_FALSE(keys_->authenticate("agents", kA, "10.0.0.2").allow);  // revoked stays out
 }
