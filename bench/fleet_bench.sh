@@ -35,7 +35,8 @@ sleep 0.5
 if ! kill -0 $coord 2>/dev/null; then
   echo "fleet_bench: the coordinator did not start:" >&2; cat "$work/coordinator.log" >&2; exit 1
 fi
-warmup=$(( agents >= 5000 ? 30 : 10 ))
+# Every agent enrols a new CURVE key first: larger fleets get longer to settle.
+warmup=$(( agents >= 5000 ? (agents / 500 > 30 ? agents / 500 : 30) : 10 ))
 scrape() {  # a failed scrape is reported, the bench goes on
   python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' \
     "http://127.0.0.1:$mport/metrics" >"$1" 2>/dev/null || echo "could not read /metrics (port $mport)" >&2

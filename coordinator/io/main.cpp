@@ -374,8 +374,8 @@ int main(int argc, char** argv) {
   }
   coordinator::Server server(ctx, core, admin_service, o.server, io_profile, std::move(*writer),
                              zap.get());
-  auto counts = (*store)->counts();
-  const int64_t traces_at_start = counts ? counts->traces : 0;
+  auto counted = (*store)->trace_count();
+  const int64_t traces_at_start = counted ? *counted : 0;
   // /metrics and /healthz: the io thread renders the page on its tick; healthz turns 503 when
   // the io loop has not rendered for three heartbeat intervals (at least 5 s).
   http::StatusBoard board;
@@ -392,17 +392,12 @@ int main(int argc, char** argv) {
     status_http = std::move(*h);
     log::info("serving /metrics and /healthz", {{"endpoint", o.metrics_endpoint}});
   }
-  int64_t stored = traces_at_start, stored_counted_ms = core.clock().now_ms();
+  int64_t stored = traces_at_start;
   server.on_tick([&] {
     if (predictor) predictor->tick(traces_at_start + core.metrics().traces_committed);
     if (!status_http) return;
-    // The exact count is a COUNT(*): refreshed every 30 s; acked traces are added between.
-    if (core.clock().now_ms() - stored_counted_ms > 30'000) {
-      if (auto c = (*store)->counts()) stored = c->traces - core.metrics().traces_committed;
-      stored_counted_ms = core.clock().now_ms();
-    }
-    board.publish(coordinator::render_metrics(
-        {core, server, keys.get(), predictor.get(), stored + core.metrics().traces_committed}));
+    if (auto c = (*store)->trace_count()) stored = *c;  // O(log n), resends not counted twice
+    board.publish(coordinator::render_metrics({core, server, keys.get(), predictor.get(), stored}));
   });
   if (auto s = server.bind(); !s) {
     std::cerr << "edgenas-coordinator: " << s.error().message << "\n";

@@ -486,13 +486,13 @@ Expected<json> PredictorService::train(const std::string& reason) {
     return Error{"unavailable", "no predictor trainer configured ([predictor] trainer)"};
   if (training_)
     return Error{"busy", "predictor v" + std::to_string(training_->version) + " is training"};
-  auto counts = store_.counts();
-  if (!counts) return counts.error();
+  auto traces = store_.trace_count();
+  if (!traces) return traces.error();
   // With the warm start's pool, any fleet trace is new information (the pool carries the
   // mass); without it, min_traces of the fleet's own.
   const int64_t needed = pool_.empty() ? cfg_.min_traces : 1;
-  if (counts->traces < needed) {
-    return Error{"bad_request", "the store holds " + std::to_string(counts->traces) +
+  if (*traces < needed) {
+    return Error{"bad_request", "the store holds " + std::to_string(*traces) +
                                     " traces; training needs at least " + std::to_string(needed) +
                                     (pool_.empty() ? "" : " (besides the warm start's pool)")};
   }
@@ -542,12 +542,12 @@ Expected<json> PredictorService::train(const std::string& reason) {
     (void)store_.save_predictor_version(v);
     return handle.error();
   }
-  training_ = Training{*version, *handle, clock_.now_ms(), reason, counts->traces};
+  training_ = Training{*version, *handle, clock_.now_ms(), reason, *traces};
   training_runs_["started"]++;
-  traces_at_last_training_ = counts->traces;
+  traces_at_last_training_ = *traces;
   log::info("predictor training started",
-            {{"version", *version}, {"reason", reason}, {"traces", counts->traces}});
-  return json{{"version", *version}, {"reason", reason}, {"traces", counts->traces}};
+            {{"version", *version}, {"reason", reason}, {"traces", *traces}});
+  return json{{"version", *version}, {"reason", reason}, {"traces", *traces}};
 }
 
 void PredictorService::finish_training(const ChildExit& exit) {

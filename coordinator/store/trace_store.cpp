@@ -266,6 +266,17 @@ Expected<StoreCounts> TraceStore::counts() {
   return c;
 }
 
+// Traces are never deleted and a trace that is skipped (a resend) or rolled back takes no
+// rowid, so the traces' rowids are 1..n: the largest is the count, read from the end of the
+// table's b-tree instead of a scan (COUNT(*) over 300 000 traces held the io thread for tens of
+// milliseconds).
+Expected<int64_t> TraceStore::trace_count() {
+  auto q = db_->prepare("SELECT COALESCE(MAX(rowid), 0) FROM traces");
+  if (!q) return q.error();
+  if (!q->step()) return Error{"store", "count failed: " + db_->errmsg()};
+  return q->col_int(0);
+}
+
 namespace {
 PredictorVersion read_version(sqlite::Stmt& q) {
   PredictorVersion v;
