@@ -56,8 +56,8 @@ int listen_on_loopback(int& port) {
 
 TEST(Process, ABackgroundChildRunsInTheIdleSchedulingClass) {
   // /proc/PID/sched names the policy: 0 SCHED_OTHER, 5 SCHED_IDLE.
-  const std::vector<std::string> argv = {"/bin/sh", "-c",
-                                         "grep '^policy' /proc/$$/sched | tr -dc 0-9; echo"};
+  const std::vector<std::string> argv = {
+      "/bin/sh", "-c", "sleep 0.2; grep '^policy' /proc/$$/sched | tr -dc 0-9; echo"};
   ProcessLauncher launcher;
   EXPECT_EQ(run_child(launcher, argv, true), std::vector<std::string>{"5"});
   EXPECT_EQ(run_child(launcher, argv, false), std::vector<std::string>{"0"});
