@@ -159,8 +159,9 @@ Status load_config(const std::string& path, Options& o) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  Options o;
+// Flags over the config file over the defaults. Returns an exit code when the process should
+// end here (help, version, a usage or config error).
+std::optional<int> read_options(int argc, char** argv, Options& o, bool& check_config) {
   CLI::App app{
       "edgenas-coordinator: pools traces from the edge fleet and answers hyperparameter requests.\n"
       "Agents connect to --listen (ZeroMQ DEALER→ROUTER, msgpack, docs/PROTOCOL.md); edgenasctl\n"
@@ -216,12 +217,15 @@ int main(int argc, char** argv) {
   std::string slow_round;
   app.add_option("--slow-round", slow_round,
                  "an io-thread round at least this long is logged with its phases (default 20ms)");
-  bool check_config = false;
   app.add_flag("--check-config", check_config,
                "read the config and flags, report what is wrong (exit 2) or 'config ok' (exit 0)");
   app.set_version_flag("--version", std::string("edgenas-coordinator 0.1.0, protocol ") +
                                         std::to_string(proto::kProtocolVersion));
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);  // --help, --version (0) or a usage error (non-zero)
+  }
 
   if (!o.config_path.empty()) {
     if (auto s = load_config(o.config_path, o); !s) {
@@ -266,6 +270,13 @@ int main(int argc, char** argv) {
     }
     o.heartbeat_interval_ms = *d;
   }
+  return std::nullopt;
+}
+
+int main(int argc, char** argv) {
+  Options o;
+  bool check_config = false;
+  if (auto exit = read_options(argc, argv, o, check_config)) return *exit;
   log::init("coordinator", "info");
   if (!log::set_level(o.log_level)) {
     std::cerr << "edgenas-coordinator: unknown log level '" << o.log_level << "'\n";
