@@ -396,10 +396,8 @@ Expected<std::vector<std::pair<std::string, double>>> parse_mix(const std::strin
   return out;
 }
 
-Expected<json> run_fleet(const FleetOptions& o,
-                         const std::function<void(const std::string&)>& progress) {
-  if (o.agents < 0 || o.real_search < 0 || o.agents + o.real_search < 1)
-    return Error{"usage", "no agents to run"};
+// The scenario, the profiles of the mix and the surrogate fitted on its table.
+Expected<WorldSetup> load_world(const FleetOptions& o) {
   WorldSetup world;
   auto sc = load_scenario(o.scenario_path);
   if (!sc) return Error{"usage", sc.error().message};
@@ -414,6 +412,62 @@ Expected<json> run_fleet(const FleetOptions& o,
   auto s = Surrogate::fit(*rows);
   if (!s) return Error{"usage", s.error().message};
   world.surrogate = std::move(*s);
+  return world;
+}
+
+// The run's report on stdout, from its summary.json.
+void print_summary(const json& s, const std::string& out_dir) {
+  const double secs = s["duration_s"].get<double>();
+  const auto& lat = s["hparam_latency_ms"];
+  const auto& c = s["coordinator"];
+  const auto& served = s["coordinator_request_ms"];
+  std::printf("\n%d simulated agents (%d registered, %d left during the run) + %d real, %.0f s:\n",
+              s["agents"].get<int>(), s["registered"].get<int>(), s["left"].get<int>(),
+              s["real_search_agents"].get<int>(), secs);
+  std::printf("  messages/s          %.0f to the coordinator, %.0f from it\n",
+              s["messages_per_s"]["to_coordinator"].get<double>(),
+              s["messages_per_s"]["from_coordinator"].get<double>());
+  std::printf(
+      "  HparamRequest       %zu answered, p50 %.2f ms, p99 %.2f ms (request sent to reply read, "
+      "in the agents)\n",
+      s["hparam_requests"].get<std::size_t>(), lat["p50"].get<double>(), lat["p99"].get<double>());
+  if (served.is_object()) {
+    std::printf(
+        "  coordinator side    p50 <= %s ms, p99 <= %s ms over %.0f agent messages (read to "
+        "reply sent; /metrics histogram bucket bounds)\n",
+        served.value("p50_le_ms", json("?")).dump().c_str(),
+        served.value("p99_le_ms", json("?")).dump().c_str(), served["count"].get<double>());
+  }
+  std::printf("  coordinator         %.1f %% of one core, RSS %.1f MB (peak %.1f MB)\n",
+              c["cpu_percent"].get<double>(), c["rss_mb"].get<double>(),
+              c["peak_rss_mb"].get<double>());
+  const bool stored = s["store"].is_object() && s["store"].contains("traces");
+  std::printf("  traces stored       %lld (acked to simulated agents: %lld)\n",
+              static_cast<long long>(stored ? s["store"]["traces"].get<int64_t>() : -1),
+              static_cast<long long>(s["traces_acked"].get<int64_t>()));
+  std::printf("  policy serving      %s\n\n",
+              s["hparam_policy"].is_string() ? s["hparam_policy"].get<std::string>().c_str() : "?");
+  for (const auto& [title, key] :
+       {std::pair{"PROFILE", "profiles"}, std::pair{"POLICY", "policies"}}) {
+    std::printf("  %-12s %9s %8s %11s %9s %12s %12s\n", title, "SEARCHES", "MEETS_T", "MEAN_REWARD",
+                "MEAN_ACC", "MEAN_LAYERS", "MEAN_FILTERS");
+    for (const auto& [k, p] : s[key].items())
+      std::printf("  %-12s %9d %7.1f%% %11.3f %9.4f %12.1f %12.0f\n", k.c_str(),
+                  p["searches"].get<int>(), 100 * p["met_T"].get<double>(),
+                  p["mean_reward"].get<double>(), p["mean_accuracy"].get<double>(),
+                  p["mean_layers"].get<double>(), p["mean_filters"].get<double>());
+    std::printf("\n");
+  }
+  std::printf("\n  summary: %s/summary.json\n", out_dir.c_str());
+}
+
+Expected<json> run_fleet(const FleetOptions& o,
+                         const std::function<void(const std::string&)>& progress) {
+  if (o.agents < 0 || o.real_search < 0 || o.agents + o.real_search < 1)
+    return Error{"usage", "no agents to run"};
+  auto loaded = load_world(o);
+  if (!loaded) return loaded.error();
+  WorldSetup world = std::move(*loaded);
   const std::string coordinator =
       o.coordinator_bin.empty()
           ? sibling("coordinator/io/edgenas-coordinator", "edgenas-coordinator")
@@ -653,40 +707,7 @@ Expected<json> run_fleet(const FleetOptions& o,
       {"real_searches", real}};
   std::ofstream(o.out_dir + "/summary.json") << summary.dump(2) << "\n";
 
-  std::printf("\n%d simulated agents (%d registered, %d left during the run) + %d real, %.0f s:\n",
-              o.agents, total.registered, total.left, o.real_search, secs);
-  std::printf("  messages/s          %.0f to the coordinator, %.0f from it\n",
-              total.messages_out / secs, total.messages_in / secs);
-  std::printf(
-      "  HparamRequest       %zu answered, p50 %.2f ms, p99 %.2f ms (request sent to reply read, "
-      "in the agents)\n",
-      total.latency_ms.size(), percentile(total.latency_ms, 50), percentile(total.latency_ms, 99));
-  if (served.is_object()) {
-    std::printf(
-        "  coordinator side    p50 <= %s ms, p99 <= %s ms over %.0f agent messages (read to "
-        "reply sent; /metrics histogram bucket bounds)\n",
-        served.value("p50_le_ms", json("?")).dump().c_str(),
-        served.value("p99_le_ms", json("?")).dump().c_str(), served["count"].get<double>());
-  }
-  std::printf("  coordinator         %.1f %% of one core, RSS %.1f MB (peak %.1f MB)\n",
-              100.0 * (end.cpu_s - start.cpu_s) / secs, end.rss_kb / 1024.0, peak_rss / 1024.0);
-  std::printf("  traces stored       %lld (acked to simulated agents: %lld)\n",
-              static_cast<long long>(status ? (*status)["store"]["traces"].get<int64_t>() : -1),
-              static_cast<long long>(total.traces_acked));
-  std::printf("  policy serving      %s\n\n",
-              status ? (*status)["hparam_policy"].get<std::string>().c_str() : "?");
-  for (const auto& [title, table] :
-       {std::pair{"PROFILE", &profiles}, std::pair{"POLICY", &policies}}) {
-    std::printf("  %-12s %9s %8s %11s %9s %12s %12s\n", title, "SEARCHES", "MEETS_T", "MEAN_REWARD",
-                "MEAN_ACC", "MEAN_LAYERS", "MEAN_FILTERS");
-    for (const auto& [k, p] : table->items())
-      std::printf("  %-12s %9d %7.1f%% %11.3f %9.4f %12.1f %12.0f\n", k.c_str(),
-                  p["searches"].get<int>(), 100 * p["met_T"].get<double>(),
-                  p["mean_reward"].get<double>(), p["mean_accuracy"].get<double>(),
-                  p["mean_layers"].get<double>(), p["mean_filters"].get<double>());
-    std::printf("\n");
-  }
-  std::printf("\n  summary: %s/summary.json\n", o.out_dir.c_str());
+  print_summary(summary, o.out_dir);
   return summary;
 }
 
