@@ -10,7 +10,8 @@
 #include <iostream>
 
 #include "common/util/config.hpp"
-#include "coordinator/core/hparam_service.hpp"
+#include "common/util/errors.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/predictor/targets.hpp"
 #include "simulations/fleet/closed_loop.hpp"
 #include "simulations/fleet/evaluate.hpp"
@@ -94,6 +95,205 @@ int run_warm_start(const WarmStartCommand& w,
   return 0;
 }
 
+// `surrogate`: how well the surrogate predicts held-out real trainings.
+struct SurrogateCommand {
+  CLI::App* cmd = nullptr;
+  std::string table;
+};
+
+void add_surrogate(CLI::App& app, const std::string& base, SurrogateCommand& c) {
+  c.cmd = app.add_subcommand("surrogate",
+                             "quality of the NAS surrogate on held-out "
+                             "real trainings (rank correlation, error)");
+  c.table = base + "/surrogate/table.csv";
+  c.cmd->add_option("--table", c.table, "the table of real trainings")->capture_default_str();
+}
+
+int run_surrogate(const SurrogateCommand& c) {
+  const std::string& table = c.table;
+  auto rows = sim::load_table(table);
+  if (!rows) return std::cerr << "edgenas-sim: " << rows.error().message << "\n", 2;
+  // Held out: every fifth architecture (all its rows), so scores are on unseen networks.
+  std::vector<sim::TableRow> train, test;
+  for (const auto& r : *rows)
+    (std::hash<std::string>{}(r.spec.key()) % 5 == 0 ? test : train).push_back(r);
+  const auto q = sim::Surrogate::evaluate(train, test);
+  auto fitted = sim::Surrogate::fit(*rows);
+  if (!fitted) return std::cerr << "edgenas-sim: " << fitted.error().message << "\n", 1;
+  std::printf("table %s: %zu rows (%zu for fitting, %zu held-out rows of unseen architectures)\n",
+              table.c_str(), rows->size(), train.size(), test.size());
+  std::printf("held-out: Spearman rank correlation %.3f, mean absolute error %.4f (n = %d)\n",
+              q.spearman, q.mae, q.n);
+  std::printf("seed-to-seed noise (repeated architectures): sigma %.4f\n", fitted->noise_sigma());
+  std::printf("CPU calibration: %.4f ms + FLOPs / %.3g per ms (%d networks)\n",
+              fitted->calibration().overhead_ms, fitted->calibration().flops_per_ms,
+              fitted->calibration().points);
+  return 0;
+}
+
+// `evaluate`: its options, and the closed loop's.
+struct EvaluateCommand {
+  CLI::App* cmd = nullptr;
+  sim::EvaluateOptions eo;
+  std::string predictor_budget = "10m";
+  sim::ClosedLoopOptions lo;
+  bool closed = false;
+  std::string start_rule = "size-score";
+};
+
+void add_evaluate(CLI::App& app, const std::string& base, EvaluateCommand& e) {
+  e.cmd = app.add_subcommand("evaluate",
+                             "compare the predictor with the default space, "
+                             "random, the cold start and the oracle");
+  e.eo.profiles_dir = base + "/profiles";
+  e.eo.scenario_path = base + "/scenarios/meter-day.toml";
+  e.eo.table_path = base + "/surrogate/table.csv";
+  e.cmd->add_option("--out", e.eo.out_dir, "directory for report.md, summary.json and the plots")
+      ->required();
+  e.cmd->add_option("--seed", e.eo.seed, "everything derives from it")->capture_default_str();
+  e.cmd->add_option("--scenario", e.eo.scenario_path, "workload scenario (TOML)")
+      ->capture_default_str();
+  e.cmd->add_option("--profiles", e.eo.profiles_dir, "device profile directory")
+      ->capture_default_str();
+  e.cmd->add_option("--table", e.eo.table_path, "surrogate table")->capture_default_str();
+  e.cmd->add_option("--contexts", e.eo.contexts, "held-out contexts")->capture_default_str();
+  e.cmd->add_option("--traces", e.eo.traces, "simulated training traces")->capture_default_str();
+  e.cmd
+      ->add_option("--curve", e.eo.curve, "learning-curve points (numbers of traces), e.g. 100,300")
+      ->delimiter(',')
+      ->capture_default_str();
+  e.cmd->add_option("--seeds", e.eo.seeds, "searches per (context, hyperparameters)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  e.cmd
+      ->add_option("--compute-seeds", e.eo.compute_seeds,
+                   "longer searches per (context, method) whose median is the compute to 95 %")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  e.cmd->add_option("--heldout-profile", e.eo.heldout_profile, "a profile kept out of training")
+      ->capture_default_str();
+  e.cmd
+      ->add_option(
+          "--predictor-budget", e.predictor_budget,
+          "a wall-clock cap on the predictor's own NAS (binding makes runs load-dependent)")
+      ->capture_default_str();
+  e.cmd
+      ->add_option("--predictor-trials", e.eo.predictor_trials,
+                   "trials of the predictor's own NAS (0: the budget alone)")
+      ->capture_default_str();
+  e.cmd->add_option("--targets", e.eo.targets, "the predictor's training targets")
+      ->check(CLI::IsMember(predictor::kTargetKinds))
+      ->capture_default_str();
+  e.cmd
+      ->add_option("--grid-stride", e.eo.grid_stride,
+                   "search only every k-th grid point (quick runs)")
+      ->capture_default_str();
+  e.cmd->add_option("--threads", e.eo.threads, "parallel simulations")->capture_default_str();
+  e.cmd->add_option("--warm-start", e.eo.warm_start_model,
+                    "also score this predictor as \"warm-start\" (e.g. "
+                    "build/release/warm-start/model.edgenasp); with --closed-loop, start the loop "
+                    "on it and pool the pool.jsonl beside it");
+  e.cmd->add_flag("--closed-loop", e.closed,
+                  "the loop as a fleet runs it: start on a cold-start rule (--start-rule), pool "
+                  "only the "
+                  "served replies' traces, retrain every --round traces up to --traces "
+                  "(closed_loop.md)");
+  e.cmd
+      ->add_option("--start-rule", e.start_rule,
+                   "closed loop without a warm start: the rule that serves first, size-score "
+                   "(the deliberately poor pre-2026-12-01 rule) or latency-model (today's)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"latency-model", "size-score"}));
+  e.cmd->add_option("--round", e.lo.round, "closed loop: traces pooled between trainings")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  e.cmd->add_option("--explore", e.lo.explore.share, "closed loop: share of replies that explore")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  e.cmd
+      ->add_option("--explore-wide", e.lo.explore.wide,
+                   "closed loop: share of the exploring replies that explore the whole grid")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+}
+
+int run_evaluate(EvaluateCommand& e, const std::function<void(const std::string&)>& progress) {
+  auto b = config::parse_duration_ms(e.predictor_budget);
+  if (!b) return std::cerr << "edgenas-sim: --predictor-budget: " << b.error().message << "\n", 2;
+  e.eo.predictor_budget_ms = *b;
+  e.lo.cold_start_rule = *coordinator::cold_start_rule_from_string(e.start_rule);
+  if (e.closed) return run_closed_loop(e.lo, e.eo, progress);
+  auto r = sim::evaluate(e.eo, progress);
+  if (!r) {
+    std::cerr << "edgenas-sim: " << r.error().message << "\n";
+    return r.error().code == errc::kBadTable || r.error().code == errc::kBadProfile ||
+                   r.error().code == errc::kBadScenario || r.error().code == errc::kNotFound
+               ? 2
+               : 1;
+  }
+  const auto& m = (*r)["methods"];
+  std::printf("%-11s %14s %9s %16s\n", "method", "reward/oracle", "meets T", "compute to 95%");
+  for (const char* k : {"predictor", "warm-start", "default", "random", "cold-start", "oracle"}) {
+    if (!m.contains(k)) continue;
+    const auto& c = m[k]["compute_to_95_median_s"];
+    std::printf(
+        "%-11s %14.3f %8.1f%% %14s\n", k, m[k]["normalised_reward"].get<double>(),
+        100 * m[k]["met_T"].get<double>(),
+        c.is_null() ? "never" : (std::to_string(static_cast<int>(c.get<double>())) + " s").c_str());
+  }
+  std::printf("predictor/default compute to 95%% of the oracle: %.3f\nreport: %s/report.md\n",
+              (*r)["compute_ratio_predictor_vs_default"].get<double>(), e.eo.out_dir.c_str());
+  return 0;
+}
+
+// `run`: a real coordinator and simulated agents.
+struct RunCommand {
+  CLI::App* cmd = nullptr;
+  sim::FleetOptions fo;
+  std::string mix = "atlas200dk=40%,jetson-nano=30%,rpi4=30%", duration = "60s";
+};
+
+void add_run(CLI::App& app, const std::string& base, RunCommand& f) {
+  f.cmd = app.add_subcommand("run", "a real coordinator and N simulated agents");
+  f.fo.profiles_dir = base + "/profiles";
+  f.fo.scenario_path = base + "/scenarios/meter-day.toml";
+  f.fo.table_path = base + "/surrogate/table.csv";
+  f.cmd->add_option("--agents", f.fo.agents, "simulated agents")->capture_default_str();
+  f.cmd->add_option("--mix", f.mix, "profile shares, e.g. atlas200dk=40%,rpi4=60%")
+      ->capture_default_str();
+  f.cmd->add_option("--scenario", f.fo.scenario_path, "workload scenario (TOML)")
+      ->capture_default_str();
+  f.cmd->add_option("--duration", f.duration, "how long to run (real time)")->capture_default_str();
+  f.cmd->add_option("--out", f.fo.out_dir, "directory for the coordinator's store, logs, summary")
+      ->required();
+  f.cmd
+      ->add_option("--real-search", f.fo.real_search,
+                   "this many agents are real edgenas-agent processes running real edgenas-search")
+      ->capture_default_str();
+  f.cmd->add_option("--coordinator", f.fo.coordinator_bin, "edgenas-coordinator binary");
+  f.cmd->add_option(
+      "--coordinator-arg", f.fo.coordinator_args,
+      "a flag for the coordinator, repeatable (e.g. --coordinator-arg=--retrain-after "
+      "--coordinator-arg=200)");
+  f.cmd->add_option("--seed", f.fo.seed, "seed")->capture_default_str();
+  f.cmd->add_option("--procs", f.fo.procs, "agent processes (0: one per 2,500 agents)");
+}
+
+int run_run(RunCommand& f, const std::function<void(const std::string&)>& progress) {
+  auto d = config::parse_duration_ms(f.duration);
+  if (!d) return std::cerr << "edgenas-sim: --duration: " << d.error().message << "\n", 2;
+  f.fo.duration_ms = *d;
+  auto m = sim::parse_mix(f.mix);
+  if (!m) return std::cerr << "edgenas-sim: --mix: " << m.error().message << "\n", 2;
+  f.fo.mix = *m;
+  auto r = sim::run_fleet(f.fo, progress);
+  if (!r) {
+    std::cerr << "edgenas-sim: " << r.error().message << "\n";
+    return r.error().code == errc::kUsage ? 2 : 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -102,179 +302,22 @@ int main(int argc, char** argv) {
       "method.\nExit codes: 0 ok, 1 failed, 2 usage or input error."};
   app.require_subcommand(1);
   const std::string base = data_dir();
-
-  auto* surrogate = app.add_subcommand("surrogate",
-                                       "quality of the NAS surrogate on held-out "
-                                       "real trainings (rank correlation, error)");
-  std::string table = base + "/surrogate/table.csv";
-  surrogate->add_option("--table", table, "the table of real trainings")->capture_default_str();
-
-  auto* eval = app.add_subcommand("evaluate",
-                                  "compare the predictor with the default space, "
-                                  "random, the cold start and the oracle");
-  sim::EvaluateOptions eo;
-  eo.profiles_dir = base + "/profiles";
-  eo.scenario_path = base + "/scenarios/meter-day.toml";
-  eo.table_path = table;
-  std::string predictor_budget = "10m";
-  eval->add_option("--out", eo.out_dir, "directory for report.md, summary.json and the plots")
-      ->required();
-  eval->add_option("--seed", eo.seed, "everything derives from it")->capture_default_str();
-  eval->add_option("--scenario", eo.scenario_path, "workload scenario (TOML)")
-      ->capture_default_str();
-  eval->add_option("--profiles", eo.profiles_dir, "device profile directory")
-      ->capture_default_str();
-  eval->add_option("--table", eo.table_path, "surrogate table")->capture_default_str();
-  eval->add_option("--contexts", eo.contexts, "held-out contexts")->capture_default_str();
-  eval->add_option("--traces", eo.traces, "simulated training traces")->capture_default_str();
-  eval->add_option("--curve", eo.curve, "learning-curve points (numbers of traces), e.g. 100,300")
-      ->delimiter(',')
-      ->capture_default_str();
-  eval->add_option("--seeds", eo.seeds, "searches per (context, hyperparameters)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  eval->add_option("--compute-seeds", eo.compute_seeds,
-                   "longer searches per (context, method) whose median is the compute to 95 %")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  eval->add_option("--heldout-profile", eo.heldout_profile, "a profile kept out of training")
-      ->capture_default_str();
-  eval->add_option(
-          "--predictor-budget", predictor_budget,
-          "a wall-clock cap on the predictor's own NAS (binding makes runs load-dependent)")
-      ->capture_default_str();
-  eval->add_option("--predictor-trials", eo.predictor_trials,
-                   "trials of the predictor's own NAS (0: the budget alone)")
-      ->capture_default_str();
-  eval->add_option("--targets", eo.targets, "the predictor's training targets")
-      ->check(CLI::IsMember(predictor::kTargetKinds))
-      ->capture_default_str();
-  eval->add_option("--grid-stride", eo.grid_stride,
-                   "search only every k-th grid point (quick runs)")
-      ->capture_default_str();
-  eval->add_option("--threads", eo.threads, "parallel simulations")->capture_default_str();
-  eval->add_option("--warm-start", eo.warm_start_model,
-                   "also score this predictor as \"warm-start\" (e.g. "
-                   "build/release/warm-start/model.edgenasp); with --closed-loop, start the loop "
-                   "on it and pool the pool.jsonl beside it");
-  sim::ClosedLoopOptions lo;
-  bool closed = false;
-  eval->add_flag("--closed-loop", closed,
-                 "the loop as a fleet runs it: start on a cold-start rule (--start-rule), pool "
-                 "only the "
-                 "served replies' traces, retrain every --round traces up to --traces "
-                 "(closed_loop.md)");
-  std::string start_rule = "size-score";
-  eval->add_option("--start-rule", start_rule,
-                   "closed loop without a warm start: the rule that serves first, size-score "
-                   "(the deliberately poor pre-2026-12-01 rule) or latency-model (today's)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"latency-model", "size-score"}));
-  eval->add_option("--round", lo.round, "closed loop: traces pooled between trainings")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  eval->add_option("--explore", lo.explore.share, "closed loop: share of replies that explore")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  eval->add_option("--explore-wide", lo.explore.wide,
-                   "closed loop: share of the exploring replies that explore the whole grid")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-
+  SurrogateCommand surrogate;
+  add_surrogate(app, base, surrogate);
+  EvaluateCommand evaluate;
+  add_evaluate(app, base, evaluate);
   WarmStartCommand warm;
-  add_warm_start(app, eo, warm);
-
-  auto* run = app.add_subcommand("run", "a real coordinator and N simulated agents");
-  sim::FleetOptions fo;
-  fo.profiles_dir = base + "/profiles";
-  fo.scenario_path = base + "/scenarios/meter-day.toml";
-  fo.table_path = table;
-  std::string mix = "atlas200dk=40%,jetson-nano=30%,rpi4=30%", duration = "60s";
-  run->add_option("--agents", fo.agents, "simulated agents")->capture_default_str();
-  run->add_option("--mix", mix, "profile shares, e.g. atlas200dk=40%,rpi4=60%")
-      ->capture_default_str();
-  run->add_option("--scenario", fo.scenario_path, "workload scenario (TOML)")
-      ->capture_default_str();
-  run->add_option("--duration", duration, "how long to run (real time)")->capture_default_str();
-  run->add_option("--out", fo.out_dir, "directory for the coordinator's store, logs, summary")
-      ->required();
-  run->add_option("--real-search", fo.real_search,
-                  "this many agents are real edgenas-agent processes running real edgenas-search")
-      ->capture_default_str();
-  run->add_option("--coordinator", fo.coordinator_bin, "edgenas-coordinator binary");
-  run->add_option("--coordinator-arg", fo.coordinator_args,
-                  "a flag for the coordinator, repeatable (e.g. --coordinator-arg=--retrain-after "
-                  "--coordinator-arg=200)");
-  run->add_option("--seed", fo.seed, "seed")->capture_default_str();
-  run->add_option("--procs", fo.procs, "agent processes (0: one per 2,500 agents)");
-
+  add_warm_start(app, evaluate.eo, warm);
+  RunCommand run;
+  add_run(app, base, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   auto progress = [](const std::string& m) { std::cerr << "edgenas-sim: " << m << std::endl; };
-
-  if (surrogate->parsed()) {
-    auto rows = sim::load_table(table);
-    if (!rows) return std::cerr << "edgenas-sim: " << rows.error().message << "\n", 2;
-    // Held out: every fifth architecture (all its rows), so scores are on unseen networks.
-    std::vector<sim::TableRow> train, test;
-    for (const auto& r : *rows)
-      (std::hash<std::string>{}(r.spec.key()) % 5 == 0 ? test : train).push_back(r);
-    const auto q = sim::Surrogate::evaluate(train, test);
-    auto fitted = sim::Surrogate::fit(*rows);
-    if (!fitted) return std::cerr << "edgenas-sim: " << fitted.error().message << "\n", 1;
-    std::printf("table %s: %zu rows (%zu for fitting, %zu held-out rows of unseen architectures)\n",
-                table.c_str(), rows->size(), train.size(), test.size());
-    std::printf("held-out: Spearman rank correlation %.3f, mean absolute error %.4f (n = %d)\n",
-                q.spearman, q.mae, q.n);
-    std::printf("seed-to-seed noise (repeated architectures): sigma %.4f\n", fitted->noise_sigma());
-    std::printf("CPU calibration: %.4f ms + FLOPs / %.3g per ms (%d networks)\n",
-                fitted->calibration().overhead_ms, fitted->calibration().flops_per_ms,
-                fitted->calibration().points);
-    return 0;
-  }
+  if (surrogate.cmd->parsed()) return run_surrogate(surrogate);
   if (warm.cmd->parsed()) return run_warm_start(warm, progress);
-  if (eval->parsed()) {
-    auto b = config::parse_duration_ms(predictor_budget);
-    if (!b) return std::cerr << "edgenas-sim: --predictor-budget: " << b.error().message << "\n", 2;
-    eo.predictor_budget_ms = *b;
-    lo.cold_start_rule = *coordinator::cold_start_rule_from_string(start_rule);
-    if (closed) return run_closed_loop(lo, eo, progress);
-    auto r = sim::evaluate(eo, progress);
-    if (!r) {
-      std::cerr << "edgenas-sim: " << r.error().message << "\n";
-      return r.error().code == "bad_table" || r.error().code == "bad_profile" ||
-                     r.error().code == "bad_scenario" || r.error().code == "not_found"
-                 ? 2
-                 : 1;
-    }
-    const auto& m = (*r)["methods"];
-    std::printf("%-11s %14s %9s %16s\n", "method", "reward/oracle", "meets T", "compute to 95%");
-    for (const char* k : {"predictor", "warm-start", "default", "random", "cold-start", "oracle"}) {
-      if (!m.contains(k)) continue;
-      const auto& c = m[k]["compute_to_95_median_s"];
-      std::printf("%-11s %14.3f %8.1f%% %14s\n", k, m[k]["normalised_reward"].get<double>(),
-                  100 * m[k]["met_T"].get<double>(),
-                  c.is_null() ? "never"
-                              : (std::to_string(static_cast<int>(c.get<double>())) + " s").c_str());
-    }
-    std::printf("predictor/default compute to 95%% of the oracle: %.3f\nreport: %s/report.md\n",
-                (*r)["compute_ratio_predictor_vs_default"].get<double>(), eo.out_dir.c_str());
-    return 0;
-  }
-  // run
-  auto d = config::parse_duration_ms(duration);
-  if (!d) return std::cerr << "edgenas-sim: --duration: " << d.error().message << "\n", 2;
-  fo.duration_ms = *d;
-  auto m = sim::parse_mix(mix);
-  if (!m) return std::cerr << "edgenas-sim: --mix: " << m.error().message << "\n", 2;
-  fo.mix = *m;
-  auto r = sim::run_fleet(fo, progress);
-  if (!r) {
-    std::cerr << "edgenas-sim: " << r.error().message << "\n";
-    return r.error().code == "usage" ? 2 : 1;
-  }
-  return 0;
+  if (evaluate.cmd->parsed()) return run_evaluate(evaluate, progress);
+  return run_run(run, progress);
 }

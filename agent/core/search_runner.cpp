@@ -9,6 +9,8 @@
 
 #include "common/protocol/codec.hpp"
 #include "common/util/config.hpp"
+#include "common/util/errors.hpp"
+#include "common/util/files.hpp"
 #include "common/util/log.hpp"
 #include "common/util/utf8.hpp"
 
@@ -18,38 +20,12 @@ using nlohmann::json;
 
 namespace {
 
-std::string last_line_of(const std::string& path) {
-  std::ifstream in(path);
-  std::string line, last;
-  while (std::getline(in, line)) {
-    if (!line.empty()) last = line;
-  }
-  return last;
-}
-
-std::optional<json> read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  try {
-    return json::parse(in);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
 // Typed reads of what a child process wrote: missing or mistyped fields give the fallback.
 double number(const json& j, const char* key, double fallback) {
   return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
 }
 bool flag(const json& j, const char* key, bool fallback) {
   return j.is_object() && j.contains(key) && j[key].is_boolean() ? j[key].get<bool>() : fallback;
-}
-
-Status write_json_file(const std::string& path, const json& j) {
-  std::ofstream out(path, std::ios::trunc);
-  out << utf8::json_text(j, 2) << "\n";
-  if (!out) return Error{"io", "cannot write " + path};
-  return ok_status();
 }
 
 }  // namespace
@@ -107,7 +83,7 @@ Expected<SearchRun> search_run_from_json(const json& j) {
     }
     return r;
   } catch (const std::exception& e) {
-    return Error{"store", std::string("unreadable search run: ") + e.what()};
+    return Error{errc::kStore, std::string("unreadable search run: ") + e.what()};
   }
 }
 
@@ -219,13 +195,13 @@ Expected<std::string> SearchRunner::start(const std::string& trigger, const json
   r.overrides = overrides;
   std::error_code ec;
   fs::create_directories(r.dir + "/out", ec);
-  if (ec) return Error{"io", "cannot create " + r.dir + ": " + ec.message()};
+  if (ec) return Error{errc::kIo, "cannot create " + r.dir + ": " + ec.message()};
   run_ = std::move(r);
   progress_ = {};
   progress_.run_id = run_->run_id;
   log::info("search started", {{"run", run_->run_id}, {"trigger", trigger}});
   start_inspect();
-  if (!run_) return Error{"failed", last_outcome_};
+  if (!run_) return Error{errc::kFailed, last_outcome_};
   return run_->run_id;
 }
 
@@ -253,7 +229,7 @@ void SearchRunner::on_inspected(const std::optional<ChildExit>& exit) {
     }
   }
   if (!shape) {
-    const std::string why = last_line_of(run_->dir + "/inspect.log");
+    const std::string why = files::last_line(run_->dir + "/inspect.log");
     return abandon("the data set '" + settings_.data + "' cannot be used" +
                    (why.empty() ? "" : ": " + why));
   }
@@ -269,9 +245,10 @@ void SearchRunner::on_inspected(const std::optional<ChildExit>& exit) {
 
 void SearchRunner::start_child() {
   const auto& h = run_->reply->hparams;
-  if (auto s = write_json_file(run_->dir + "/hparams.json", proto::to_json(h)); !s)
+  if (auto s = files::write_json_atomic(run_->dir + "/hparams.json", proto::to_json(h)); !s)
     return abandon(s.error().message);
-  if (auto s = write_json_file(run_->dir + "/context.json", proto::to_json(run_->context)); !s)
+  if (auto s = files::write_json_atomic(run_->dir + "/context.json", proto::to_json(run_->context));
+      !s)
     return abandon(s.error().message);
   const auto limits = plan_limits(run_->context.source, settings_);
   int64_t budget_ms = settings_.budget_ms;
@@ -290,6 +267,7 @@ void SearchRunner::start_child() {
                                 "--device",       settings_.device,
                                 "--progress",     "json"};
   if (trials > 0) argv.insert(argv.end(), {"--trials", std::to_string(trials)});
+  if (!settings_.test_data.empty()) argv.insert(argv.end(), {"--test", settings_.test_data});
   if (!settings_.profile.empty()) argv.insert(argv.end(), {"--profile", settings_.profile});
   if (settings_.model_cpu) argv.push_back("--model-cpu");
   if (settings_.energy_budget_mj > 0)
@@ -341,12 +319,12 @@ void SearchRunner::read_progress() {
 }
 
 void SearchRunner::finish(const std::optional<ChildExit>& exit, const std::string& failure) {
-  const auto results = read_json_file(run_->dir + "/out/results.json");
+  const auto results = files::read_json(run_->dir + "/out/results.json");
   std::string why = failure;
   if (why.empty() && !results && !run_->cancel_reason.empty())
     why = "cancelled (" + run_->cancel_reason + ") before a model was kept";
   if (why.empty() && !results) {
-    const std::string tail = last_line_of(run_->dir + "/search.log");
+    const std::string tail = files::last_line(run_->dir + "/search.log");
     if (!tail.empty() && exit && !exit->signal && exit->exit_code != 0)
       why = "edgenas-search exited with code " + std::to_string(exit->exit_code) + ": " + tail;
   }
@@ -390,7 +368,7 @@ void SearchRunner::abandon(const std::string& why) {
 }
 
 Status SearchRunner::cancel(const std::string& reason) {
-  if (!run_) return Error{"not_found", "no search is running"};
+  if (!run_) return Error{errc::kNotFound, "no search is running"};
   log::info("search cancelled", {{"run", run_->run_id}, {"reason", reason}});
   run_->cancel_reason = reason;
   if (run_->phase == "inspecting" || run_->phase == "requesting") {

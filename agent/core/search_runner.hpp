@@ -27,9 +27,10 @@
 namespace edgenas::agent {
 
 struct SearchSettings {
-  std::string binary;    // edgenas-search; empty: this agent runs no searches
-  std::string data;      // data spec of the local data set (idx:… or folder:…)
-  std::string runs_dir;  // one directory per run
+  std::string binary;     // edgenas-search; empty: this agent runs no searches
+  std::string data;       // data spec of the local data set (idx:… or folder:…)
+  std::string test_data;  // a separate test set (same spec forms); empty: held out of `data`
+  std::string runs_dir;   // one directory per run
   int64_t budget_ms = 600'000;
   int max_trials = 0;
   std::string strategy = "evolution";

@@ -1,6 +1,7 @@
 #include "agent/core/task_queue.hpp"
 
 #include "common/protocol/codec.hpp"
+#include "common/util/errors.hpp"
 
 namespace edgenas::agent {
 
@@ -33,7 +34,7 @@ Status TaskQueue::submit(const JobTask& task) {
 }
 
 Status TaskQueue::done(const std::string& task_id) {
-  if (tasks_.erase(task_id) == 0) return Error{"not_found", "no queued task '" + task_id + "'"};
+  if (tasks_.erase(task_id) == 0) return Error{errc::kNotFound, "no queued task '" + task_id + "'"};
   ++revision_;
   return ok_status();
 }

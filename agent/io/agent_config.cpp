@@ -4,6 +4,7 @@
 
 #include "common/protocol/codec.hpp"
 #include "common/util/config.hpp"
+#include "common/util/errors.hpp"
 
 namespace edgenas::agent {
 
@@ -47,7 +48,7 @@ Status load_agent_config(const std::string& path, AgentConfig& cfg) {
       } else if (*policy == "reject_new") {
         cfg.outbox_full_policy = OutboxFullPolicy::reject_new;
       } else {
-        return Error{"bad_config",
+        return Error{errc::kBadConfig,
                      w + ".outbox_full_policy must be \"drop_oldest\" or \"reject_new\""};
       }
     }
@@ -79,8 +80,8 @@ Status load_agent_config(const std::string& path, AgentConfig& cfg) {
     const std::string w = path + ": [search]";
     if (auto s = config::check_keys(
             *se,
-            {"binary", "data", "runs_dir", "budget", "trials", "strategy", "device", "profile",
-             "energy_budget_mj", "memory_fraction", "min_memory_mb", "max_cpus", "every",
+            {"binary", "data", "test", "runs_dir", "budget", "trials", "strategy", "device",
+             "profile", "energy_budget_mj", "memory_fraction", "min_memory_mb", "max_cpus", "every",
              "hparams_timeout", "stop_grace", "keep_runs"},
             w);
         !s)
@@ -88,6 +89,7 @@ Status load_agent_config(const std::string& path, AgentConfig& cfg) {
     auto& S = cfg.search;
     EDGENAS_CONFIG_READ(config::get_string(*se, "binary", w), S.binary);
     EDGENAS_CONFIG_READ(config::get_string(*se, "data", w), S.data);
+    EDGENAS_CONFIG_READ(config::get_string(*se, "test", w), S.test_data);
     EDGENAS_CONFIG_READ(config::get_string(*se, "runs_dir", w), S.runs_dir);
     EDGENAS_CONFIG_READ(config::get_duration_ms(*se, "budget", w), S.budget_ms);
     std::optional<int64_t> n;
@@ -114,7 +116,7 @@ Status load_agent_config(const std::string& path, AgentConfig& cfg) {
     int i = 0;
     for (const auto& node : *tasks) {
       const std::string w = path + ": [[task]] #" + std::to_string(++i);
-      if (!node.is_table()) return Error{"bad_config", w + " must be a table"};
+      if (!node.is_table()) return Error{errc::kBadConfig, w + " must be a table"};
       // TOML → JSON → the same validating reader the wire uses.
       std::ostringstream js;
       js << toml::json_formatter{*node.as_table()};
@@ -122,10 +124,10 @@ Status load_agent_config(const std::string& path, AgentConfig& cfg) {
       try {
         j = nlohmann::json::parse(js.str());
       } catch (const std::exception& e) {
-        return Error{"bad_config", w + ": " + e.what()};
+        return Error{errc::kBadConfig, w + ": " + e.what()};
       }
       auto task = proto::from_json<JobTask>(j, "task");
-      if (!task) return Error{"bad_config", w + ": " + task.error().message};
+      if (!task) return Error{errc::kBadConfig, w + ": " + task.error().message};
       cfg.tasks.push_back(std::move(*task));
     }
   }
@@ -134,39 +136,40 @@ Status load_agent_config(const std::string& path, AgentConfig& cfg) {
 
 Status validate(const AgentConfig& cfg) {
   if (!cfg.agent_id.empty() && !valid_id(cfg.agent_id)) {
-    return Error{"bad_config",
+    return Error{errc::kBadConfig,
                  "agent id '" + cfg.agent_id + "' must be 1..128 chars of [A-Za-z0-9._:@-]"};
   }
   if (cfg.coordinator.rfind("tcp://", 0) != 0 && cfg.coordinator.rfind("ipc://", 0) != 0) {
-    return Error{"bad_config",
+    return Error{errc::kBadConfig,
                  "coordinator '" + cfg.coordinator + "' must be a tcp:// or ipc:// endpoint"};
   }
   if (cfg.probe_mode != "linux" && cfg.probe_mode != "simulated") {
-    return Error{"bad_config",
+    return Error{errc::kBadConfig,
                  "probes.mode must be \"linux\" or \"simulated\", not \"" + cfg.probe_mode + "\""};
   }
   if (cfg.probe_mode == "simulated" && cfg.profile_path.empty()) {
-    return Error{"bad_config",
+    return Error{errc::kBadConfig,
                  "probes.mode = \"simulated\" needs probes.profile (a device profile file)"};
   }
   if (cfg.npu_plugin != "none" && cfg.npu_plugin != "npu-smi") {
-    return Error{"bad_config", "npu.plugin must be \"none\" or \"npu-smi\""};
+    return Error{errc::kBadConfig, "npu.plugin must be \"none\" or \"npu-smi\""};
   }
   if (cfg.power_max_w < cfg.power_idle_w)
-    return Error{"bad_config", "probes.power_max_w must be >= power_idle_w"};
+    return Error{errc::kBadConfig, "probes.power_max_w must be >= power_idle_w"};
   if (cfg.sample_interval_ms < 100)
-    return Error{"bad_config", "agent.sample_interval must be at least 100ms"};
+    return Error{errc::kBadConfig, "agent.sample_interval must be at least 100ms"};
   const auto& S = cfg.search;
   if (S.binary.empty() != S.data.empty())
-    return Error{"bad_config", "search.binary and search.data go together (set both, or neither)"};
+    return Error{errc::kBadConfig,
+                 "search.binary and search.data go together (set both, or neither)"};
   if (S.strategy != "random" && S.strategy != "evolution" && S.strategy != "sh")
-    return Error{"bad_config", "search.strategy must be random, evolution or sh"};
+    return Error{errc::kBadConfig, "search.strategy must be random, evolution or sh"};
   if (S.budget_ms <= 0 && S.max_trials <= 0)
-    return Error{"bad_config", "search.budget or search.trials must be set"};
+    return Error{errc::kBadConfig, "search.budget or search.trials must be set"};
   if (S.every_ms < 0 || (S.every_ms > 0 && S.every_ms < 60'000))
-    return Error{"bad_config", "search.every must be 0 (off) or at least 1m"};
+    return Error{errc::kBadConfig, "search.every must be 0 (off) or at least 1m"};
   if (cfg.local().size() > 100)
-    return Error{"bad_config", "local socket path is too long for ipc:// (max ~100 chars)"};
+    return Error{errc::kBadConfig, "local socket path is too long for ipc:// (max ~100 chars)"};
   return ok_status();
 }
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/util/daemon.hpp"
+#include "common/util/errors.hpp"
 #include "common/util/log.hpp"
 #include "common/util/ports.hpp"
 
@@ -62,7 +63,8 @@ Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cf
   std::error_code ec;
   std::filesystem::create_directories(cfg.state_dir, ec);
   if (ec)
-    return Error{"config", "cannot create state_dir '" + cfg.state_dir + "': " + ec.message()};
+    return Error{errc::kBadConfig,
+                 "cannot create state_dir '" + cfg.state_dir + "': " + ec.message()};
   auto store = AgentStore::open(cfg.database(), cfg.outbox_max_traces, cfg.outbox_full_policy);
   if (!store) return store.error();
   d->store_ = std::move(*store);
@@ -71,14 +73,14 @@ Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cf
   d->sampler_ = std::move(*sampler);
   if (!cfg.insecure) {
     if (cfg.coordinator_key.empty()) {
-      return Error{"config",
+      return Error{errc::kBadConfig,
                    "agent.coordinator_key is not set: give the coordinator's public key (its "
                    "coordinator.pub, or the 40 characters in it), or set agent.insecure = true"};
     }
     auto server = proto::load_public_key(cfg.coordinator_key);
-    if (!server) return Error{"config", "agent.coordinator_key: " + server.error().message};
+    if (!server) return Error{errc::kBadConfig, "agent.coordinator_key: " + server.error().message};
     auto mine = proto::load_or_create_keypair(cfg.key_path());
-    if (!mine) return Error{"config", mine.error().message};
+    if (!mine) return Error{errc::kBadConfig, mine.error().message};
     d->curve_ = proto::CurveClient{*server, *mine};
     log::info("CURVE on", {{"public_key", mine->public_key}, {"key_file", cfg.key_path()}});
   } else {
@@ -96,7 +98,7 @@ Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cf
   d->queue_ = std::make_unique<TaskQueue>(names);
   for (const auto& t : cfg.tasks) {
     if (auto s = d->queue_->submit(t); !s)
-      return Error{"config", "[[task]] " + t.task_id + ": " + s.error().message};
+      return Error{errc::kBadConfig, "[[task]] " + t.task_id + ": " + s.error().message};
     d->config_task_ids_.insert(t.task_id);
   }
   auto stored = d->store_->load_tasks();

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <thread>
 #include <tuple>
@@ -15,6 +16,8 @@
 #include "common/protocol/curve.hpp"
 #include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
+#include "common/util/errors.hpp"
+#include "common/util/files.hpp"
 #include "common/util/http_status.hpp"
 #include "common/util/log.hpp"
 #include "common/util/table.hpp"
@@ -47,276 +50,256 @@ Expected<JobRow> parse_row(const std::string& s) {
   }
   parts.push_back(cur);
   if (parts.size() != 4)
-    return Error{"usage", "--row '" + s + "' must be DEVICE:RUNTIME_MS:ENERGY_J:NODES"};
+    return Error{errc::kUsage, "--row '" + s + "' must be DEVICE:RUNTIME_MS:ENERGY_J:NODES"};
   try {
     return JobRow{parts[0], std::stod(parts[1]), std::stod(parts[2]), std::stoi(parts[3])};
   } catch (const std::exception&) {
-    return Error{"usage", "--row '" + s + "': runtime, energy and nodes must be numbers"};
+    return Error{errc::kUsage, "--row '" + s + "': runtime, energy and nodes must be numbers"};
   }
 }
 
-Expected<json> read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Error{"usage", "cannot read " + path};
-  try {
-    return json::parse(in);
-  } catch (const std::exception& e) {
-    return Error{"usage", path + " is not JSON: " + e.what()};
-  }
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{
-      "edgenas-agent: reports this edge box's Job queue and free resources to the edgenas\n"
-      "coordinator, asks it for NAS hyperparameters and delivers the traces of NAS runs.\n"
-      "`run` is the daemon; the other commands talk to a running daemon over its local socket.\n"
-      "Exit codes: 0 ok, 1 refused/failed, 2 usage or config error, 3 unreachable."};
-  app.require_subcommand(1);
-  agent::AgentConfig cfg;
+// The values of every subcommand's flags and arguments.
+struct Args {
   std::string config_path, local_override;
-  auto add_common = [&](CLI::App* sc) {
-    sc->add_option("-c,--config", config_path,
-                   "TOML config (default /etc/edgenas/agent.toml if present)");
-    sc->add_option("--local", local_override,
-                   "the daemon's local socket (default ipc://<state_dir>/agent.sock)");
-  };
-
-  auto* run = app.add_subcommand("run", "run the agent daemon");
-  add_common(run);
-  std::string id, coordinator, state_dir, profile, level, sample_interval;
-  run->add_option("--id", id, "agent id (default: [agent].id, else the hostname)");
-  run->add_option("--coordinator", coordinator, "coordinator endpoint, e.g. tcp://10.0.0.5:7700");
-  run->add_option("--state-dir", state_dir, "where the outbox and queued tasks are kept");
-  run->add_option("--profile", profile,
-                  "simulate this device profile (TOML) instead of probing Linux");
-  run->add_option("--log-level", level, "debug|info|warn|error");
-  run->add_option("--sample-interval", sample_interval, "how often probes are read (default 5s)");
-  std::string coordinator_key;
+  // run: flags over the config file
+  std::string id, coordinator, state_dir, profile, level, sample_interval, coordinator_key;
   bool insecure = false;
-  run->add_option("--coordinator-key", coordinator_key,
-                  "the coordinator's CURVE public key, or its coordinator.pub file");
-  run->add_flag("--insecure", insecure, "plaintext link, no CURVE (experiments only)");
-  std::string metrics;
-  run->add_option("--metrics", metrics,
-                  "HOST:PORT serving /metrics (Prometheus) and /healthz (default: off)");
-  std::string bind_retry;
-  run->add_option("--bind-retry", bind_retry,
-                  "how long a taken port is retried at start, e.g. just after a restart "
-                  "(default 5s; 0: give up at once)");
-
-  auto* keygen = app.add_subcommand(
-      "keygen", "create this agent's CURVE key pair (if missing) and print its public key");
-  add_common(keygen);
-  keygen->add_option("--state-dir", state_dir, "where agent.key lives");
-
-  auto* probe =
-      app.add_subcommand("probe", "print this box's devices and one Source sample, then exit");
-  add_common(probe);
-  probe->add_option("--profile", profile, "simulate this device profile instead");
-
-  auto* status = app.add_subcommand("status", "the running agent's link, queue and outbox");
-  add_common(status);
-
-  auto* task = app.add_subcommand("task", "the local Job queue");
-  task->require_subcommand(1);
-  auto* submit = task->add_subcommand("submit", "queue a task (from flags or a JSON file)");
-  add_common(submit);
+  std::string metrics, bind_retry;
+  // task submit / done
   std::string task_id, task_file;
   double t_ms = 0;
   std::vector<std::string> rows;
-  submit->add_option("--id", task_id, "task id");
-  submit->add_option("--latency-req-ms,-T", t_ms, "the task's latency requirement T in ms");
-  submit->add_option("--row", rows,
-                     "DEVICE:RUNTIME_MS:ENERGY_J:NODES, once per device (e.g. cpu:40:0.5:1)");
-  submit->add_option("--file", task_file, "JSON task {task_id, latency_req_ms, rows: [...]}");
-  auto* done = task->add_subcommand("done", "remove a finished task");
-  add_common(done);
-  done->add_option("ID", task_id, "task id")->required();
-  auto* list = task->add_subcommand("list", "show the queue");
-  add_common(list);
+  std::string trace_file;            // trace submit
+  std::string dataset_file;          // hparams
+  std::string s_budget, s_strategy;  // search start
+  int s_trials = 0;
+  bool json_out = false;
+};
+
+struct Subcommands {
+  CLI::App *run, *keygen, *probe, *status, *submit, *done, *list, *tsubmit, *hparams, *sstart,
+      *scancel, *sstatus;
+};
+
+// Every subcommand, its values bound to opt.
+Subcommands define_cli(CLI::App& app, Args& opt) {
+  app.require_subcommand(1);
+  Subcommands sc{};
+  auto add_common = [&](CLI::App* cmd) {
+    cmd->add_option("-c,--config", opt.config_path,
+                    "TOML config (default /etc/edgenas/agent.toml if present)");
+    cmd->add_option("--local", opt.local_override,
+                    "the daemon's local socket (default ipc://<state_dir>/agent.sock)");
+  };
+
+  sc.run = app.add_subcommand("run", "run the agent daemon");
+  add_common(sc.run);
+  sc.run->add_option("--id", opt.id, "agent id (default: [agent].id, else the hostname)");
+  sc.run->add_option("--coordinator", opt.coordinator,
+                     "coordinator endpoint, e.g. tcp://10.0.0.5:7700");
+  sc.run->add_option("--state-dir", opt.state_dir, "where the outbox and queued tasks are kept");
+  sc.run->add_option("--profile", opt.profile,
+                     "simulate this device profile (TOML) instead of probing Linux");
+  sc.run->add_option("--log-level", opt.level, "debug|info|warn|error");
+  sc.run->add_option("--sample-interval", opt.sample_interval,
+                     "how often probes are read (default 5s)");
+  sc.run->add_option("--coordinator-key", opt.coordinator_key,
+                     "the coordinator's CURVE public key, or its coordinator.pub file");
+  sc.run->add_flag("--insecure", opt.insecure, "plaintext link, no CURVE (experiments only)");
+  sc.run->add_option("--metrics", opt.metrics,
+                     "HOST:PORT serving /metrics (Prometheus) and /healthz (default: off)");
+  sc.run->add_option("--bind-retry", opt.bind_retry,
+                     "how long a taken port is retried at start, e.g. just after a restart "
+                     "(default 5s; 0: give up at once)");
+
+  sc.keygen = app.add_subcommand(
+      "keygen", "create this agent's CURVE key pair (if missing) and print its public key");
+  add_common(sc.keygen);
+  sc.keygen->add_option("--state-dir", opt.state_dir, "where agent.key lives");
+
+  sc.probe =
+      app.add_subcommand("probe", "print this box's devices and one Source sample, then exit");
+  add_common(sc.probe);
+  sc.probe->add_option("--profile", opt.profile, "simulate this device profile instead");
+
+  sc.status = app.add_subcommand("status", "the running agent's link, queue and outbox");
+  add_common(sc.status);
+
+  auto* task = app.add_subcommand("task", "the local Job queue");
+  task->require_subcommand(1);
+  sc.submit = task->add_subcommand("submit", "queue a task (from flags or a JSON file)");
+  add_common(sc.submit);
+  sc.submit->add_option("--id", opt.task_id, "task id");
+  sc.submit->add_option("--latency-req-ms,-T", opt.t_ms, "the task's latency requirement T in ms");
+  sc.submit->add_option("--row", opt.rows,
+                        "DEVICE:RUNTIME_MS:ENERGY_J:NODES, once per device (e.g. cpu:40:0.5:1)");
+  sc.submit->add_option("--file", opt.task_file,
+                        "JSON task {task_id, latency_req_ms, rows: [...]}");
+  sc.done = task->add_subcommand("done", "remove a finished task");
+  add_common(sc.done);
+  sc.done->add_option("ID", opt.task_id, "task id")->required();
+  sc.list = task->add_subcommand("list", "show the queue");
+  add_common(sc.list);
 
   auto* trace = app.add_subcommand("trace", "NAS run outcomes");
   trace->require_subcommand(1);
-  auto* tsubmit = trace->add_subcommand("submit", "hand a trace (JSON) to the agent for delivery");
-  add_common(tsubmit);
-  std::string trace_file;
-  tsubmit
-      ->add_option("FILE", trace_file,
+  sc.tsubmit = trace->add_subcommand("submit", "hand a trace (JSON) to the agent for delivery");
+  add_common(sc.tsubmit);
+  sc.tsubmit
+      ->add_option("FILE", opt.trace_file,
                    "JSON trace; trace_id, created_ms and context may be omitted")
       ->required();
 
-  auto* hparams = app.add_subcommand(
+  sc.hparams = app.add_subcommand(
       "hparams", "ask the coordinator for NAS hyperparameters for the current queue");
-  add_common(hparams);
-  std::string dataset_file;
-  hparams->add_option("--dataset", dataset_file,
-                      "JSON {classes, image_h, image_w, channels, samples}");
+  add_common(sc.hparams);
+  sc.hparams->add_option("--dataset", opt.dataset_file,
+                         "JSON {classes, image_h, image_w, channels, samples}");
 
   auto* search = app.add_subcommand("search", "NAS runs on this box (edgenas-search)");
   search->require_subcommand(1);
-  auto* sstart = search->add_subcommand(
+  sc.sstart = search->add_subcommand(
       "start", "start a search now: inspect the data, ask for hyperparameters, run the NAS");
-  add_common(sstart);
-  std::string s_budget, s_strategy;
-  int s_trials = 0;
-  sstart->add_option("--budget", s_budget, "wall-clock budget (default: [search] budget)");
-  sstart->add_option("--trials", s_trials, "stop after this many trials")
+  add_common(sc.sstart);
+  sc.sstart->add_option("--budget", opt.s_budget, "wall-clock budget (default: [search] budget)");
+  sc.sstart->add_option("--trials", opt.s_trials, "stop after this many trials")
       ->check(CLI::Range(1, 1'000'000));
-  sstart->add_option("--strategy", s_strategy, "random, evolution or sh")
+  sc.sstart->add_option("--strategy", opt.s_strategy, "random, evolution or sh")
       ->check(CLI::IsMember({"random", "evolution", "sh"}));
-  auto* scancel = search->add_subcommand(
+  sc.scancel = search->add_subcommand(
       "cancel", "stop the running search (its best model so far still becomes a trace)");
-  add_common(scancel);
-  auto* sstatus = search->add_subcommand("status", "the running search and the last outcome");
-  add_common(sstatus);
+  add_common(sc.scancel);
+  sc.sstatus = search->add_subcommand("status", "the running search and the last outcome");
+  add_common(sc.sstatus);
 
-  bool json_out = false;
-  for (auto* sc : {status, list, hparams, probe, sstatus, sstart})
-    sc->add_flag("--json", json_out, "print JSON");
+  for (auto* cmd : {sc.status, sc.list, sc.hparams, sc.probe, sc.sstatus, sc.sstart})
+    cmd->add_flag("--json", opt.json_out, "print JSON");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : kExitUsage;
+  return sc;
+}
+
+// The config file (the default one when present), then the flags over it; checked.
+Status load_config(const Args& opt, agent::AgentConfig& cfg) {
+  std::string path = opt.config_path;
+  if (path.empty() && std::filesystem::exists("/etc/edgenas/agent.toml"))
+    path = "/etc/edgenas/agent.toml";
+  if (!path.empty()) {
+    if (auto s = agent::load_agent_config(path, cfg); !s) return s;
   }
-
-  if (config_path.empty() && std::filesystem::exists("/etc/edgenas/agent.toml"))
-    config_path = "/etc/edgenas/agent.toml";
-  if (!config_path.empty()) {
-    if (auto s = agent::load_agent_config(config_path, cfg); !s) {
-      std::cerr << "edgenas-agent: " << s.error().message << "\n";
-      return kExitUsage;
-    }
-  }
-  if (!id.empty()) cfg.agent_id = id;
+  if (!opt.id.empty()) cfg.agent_id = opt.id;
   if (cfg.agent_id.empty()) cfg.agent_id = daemon::hostname();
-  if (!coordinator.empty()) cfg.coordinator = coordinator;
-  if (!state_dir.empty()) cfg.state_dir = state_dir;
-  if (!profile.empty()) {
+  if (!opt.coordinator.empty()) cfg.coordinator = opt.coordinator;
+  if (!opt.state_dir.empty()) cfg.state_dir = opt.state_dir;
+  if (!opt.profile.empty()) {
     cfg.probe_mode = "simulated";
-    cfg.profile_path = profile;
+    cfg.profile_path = opt.profile;
   }
-  if (!level.empty()) cfg.log_level = level;
-  for (auto [flag, text, out] :
-       {std::tuple{"--sample-interval", &sample_interval, &cfg.sample_interval_ms},
-        std::tuple{"--bind-retry", &bind_retry, &cfg.bind_retry_ms}}) {
-    if (auto s = config::read_duration_flag(flag, *text, *out); !s) {
-      std::cerr << "edgenas-agent: " << s.error().message << "\n";
-      return kExitUsage;
-    }
-  }
-  if (!local_override.empty()) cfg.local_endpoint = local_override;
-  if (!coordinator_key.empty()) cfg.coordinator_key = coordinator_key;
-  if (insecure) cfg.insecure = true;
-  if (!metrics.empty()) cfg.metrics_endpoint = metrics;
-  if (auto s = agent::validate(cfg); !s) {
-    std::cerr << "edgenas-agent: " << s.error().message << "\n";
+  if (!opt.level.empty()) cfg.log_level = opt.level;
+  if (auto s = config::read_duration_flag("--sample-interval", opt.sample_interval,
+                                          cfg.sample_interval_ms);
+      !s)
+    return s;
+  if (auto s = config::read_duration_flag("--bind-retry", opt.bind_retry, cfg.bind_retry_ms); !s)
+    return s;
+  if (!opt.local_override.empty()) cfg.local_endpoint = opt.local_override;
+  if (!opt.coordinator_key.empty()) cfg.coordinator_key = opt.coordinator_key;
+  if (opt.insecure) cfg.insecure = true;
+  if (!opt.metrics.empty()) cfg.metrics_endpoint = opt.metrics;
+  return agent::validate(cfg);
+}
+
+// `run`: the daemon, until SIGTERM or SIGINT.
+int run_daemon(const agent::AgentConfig& cfg) {
+  log::init("agent", "info");
+  if (!log::set_level(cfg.log_level)) {
+    std::cerr << "edgenas-agent: unknown log level '" << cfg.log_level << "'\n";
     return kExitUsage;
   }
-
-  if (run->parsed()) {
-    log::init("agent", "info");
-    if (!log::set_level(cfg.log_level)) {
-      std::cerr << "edgenas-agent: unknown log level '" << cfg.log_level << "'\n";
-      return kExitUsage;
-    }
-    SystemClock clock;
-    auto d = agent::AgentDaemon::create(cfg, clock);
-    if (!d) {
-      std::cerr << "edgenas-agent: " << d.error().message << "\n";
-      return d.error().code == "config" || d.error().code == "bad_profile" ? kExitUsage
-                                                                           : kExitFailed;
-    }
-    if (auto s = (*d)->bind_local(); !s) {
-      std::cerr << "edgenas-agent: " << s.error().message << "\n";
+  SystemClock clock;
+  auto d = agent::AgentDaemon::create(cfg, clock);
+  if (!d) {
+    std::cerr << "edgenas-agent: " << d.error().message << "\n";
+    return d.error().code == errc::kBadConfig || d.error().code == errc::kBadProfile ? kExitUsage
+                                                                                     : kExitFailed;
+  }
+  if (auto s = (*d)->bind_local(); !s) {
+    std::cerr << "edgenas-agent: " << s.error().message << "\n";
+    return kExitFailed;
+  }
+  http::StatusBoard board;
+  std::unique_ptr<http::StatusServer> status_http;
+  if (!cfg.metrics_endpoint.empty()) {
+    // healthz: 503 when the agent's loop has not published for 10 s (it does every second).
+    auto h = http::StatusServer::start(cfg.metrics_endpoint, board, std::chrono::seconds(10),
+                                       cfg.bind_retry_ms);
+    if (!h) {
+      std::cerr << "edgenas-agent: " << h.error().message << "\n";
       return kExitFailed;
     }
-    http::StatusBoard board;
-    std::unique_ptr<http::StatusServer> status_http;
-    if (!cfg.metrics_endpoint.empty()) {
-      // healthz: 503 when the agent's loop has not published for 10 s (it does every second).
-      auto h = http::StatusServer::start(cfg.metrics_endpoint, board, std::chrono::seconds(10),
-                                         cfg.bind_retry_ms);
-      if (!h) {
-        std::cerr << "edgenas-agent: " << h.error().message << "\n";
-        return kExitFailed;
-      }
-      status_http = std::move(*h);
-      (*d)->publish_status_to(&board);
-    }
-    daemon::SignalWatcher signals;
-    log::info("agent started",
-              {{"agent", cfg.agent_id}, {"coordinator", cfg.coordinator}, {"local", cfg.local()}});
-    (*d)->run(signals.stop_requested());
+    status_http = std::move(*h);
+    (*d)->publish_status_to(&board);
+  }
+  daemon::SignalWatcher signals;
+  log::info("agent started",
+            {{"agent", cfg.agent_id}, {"coordinator", cfg.coordinator}, {"local", cfg.local()}});
+  (*d)->run(signals.stop_requested());
+  return 0;
+}
+
+int keygen(const agent::AgentConfig& cfg) {
+  auto pair = proto::load_or_create_keypair(cfg.key_path());
+  if (!pair) {
+    std::cerr << "edgenas-agent: " << pair.error().message << "\n";
+    return kExitFailed;
+  }
+  std::cout << pair->public_key << "\n";
+  std::cerr << "key pair: " << cfg.key_path() << " (0600); the coordinator lists it as pending "
+            << "until an admin runs `edgenasctl keys accept " << pair->public_key.substr(0, 8)
+            << "`\n";
+  return 0;
+}
+
+int probe(const agent::AgentConfig& cfg, const Args& opt) {
+  SystemClock clock;
+  auto sampler = agent::make_sampler(cfg, clock);
+  if (!sampler) return report(sampler.error());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a /proc/stat window
+  auto s = (*sampler)->sample(JobMatrix{});
+  if (!s) return report(s.error());
+  json out{{"power_source", (*sampler)->power_source()},
+           {"profile", (*sampler)->profile()},
+           {"devices", json::array()},
+           {"source", proto::to_json(*s)}};
+  for (const auto& d : (*sampler)->devices()) out["devices"].push_back(proto::to_json(d));
+  if (opt.json_out) {
+    std::cout << utf8::json_text(out, 2) << "\n";
     return 0;
   }
-
-  if (keygen->parsed()) {
-    auto pair = proto::load_or_create_keypair(cfg.key_path());
-    if (!pair) {
-      std::cerr << "edgenas-agent: " << pair.error().message << "\n";
-      return kExitFailed;
-    }
-    std::cout << pair->public_key << "\n";
-    std::cerr << "key pair: " << cfg.key_path() << " (0600); the coordinator lists it as pending "
-              << "until an admin runs `edgenasctl keys accept " << pair->public_key.substr(0, 8)
-              << "`\n";
-    return 0;
+  std::vector<std::vector<std::string>> t;
+  for (size_t i = 0; i < s->devices.size(); ++i) {
+    const auto& d = s->devices[i];
+    const auto& info = out["devices"][i];
+    t.push_back({d.device, std::to_string(info["total_nodes"].get<int>()),
+                 std::to_string(d.free_nodes),
+                 std::to_string(info["total_memory_mb"].get<int64_t>()),
+                 std::to_string(d.free_memory_mb), info["probe"].get<std::string>()});
   }
-  if (probe->parsed()) {
-    SystemClock clock;
-    auto sampler = agent::make_sampler(cfg, clock);
-    if (!sampler) return report(sampler.error());
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a /proc/stat window
-    auto s = (*sampler)->sample(JobMatrix{});
-    if (!s) return report(s.error());
-    json out{{"power_source", (*sampler)->power_source()},
-             {"profile", (*sampler)->profile()},
-             {"devices", json::array()},
-             {"source", proto::to_json(*s)}};
-    for (const auto& d : (*sampler)->devices()) out["devices"].push_back(proto::to_json(d));
-    if (json_out) {
-      std::cout << utf8::json_text(out, 2) << "\n";
-      return 0;
-    }
-    std::vector<std::vector<std::string>> t;
-    for (size_t i = 0; i < s->devices.size(); ++i) {
-      const auto& d = s->devices[i];
-      const auto& info = out["devices"][i];
-      t.push_back({d.device, std::to_string(info["total_nodes"].get<int>()),
-                   std::to_string(d.free_nodes),
-                   std::to_string(info["total_memory_mb"].get<int64_t>()),
-                   std::to_string(d.free_memory_mb), info["probe"].get<std::string>()});
-    }
-    print_table(std::cout,
-                {"DEVICE", "NODES", "FREE_NODES", "MEMORY_MB", "FREE_MEMORY_MB", "PROBE"}, t);
-    std::printf("power %.1f W (%s)\n", s->power_w,
-                s->power_modelled ? "modelled" : "measured, RAPL");
-    return 0;
-  }
+  print_table(std::cout, {"DEVICE", "NODES", "FREE_NODES", "MEMORY_MB", "FREE_MEMORY_MB", "PROBE"},
+              t);
+  std::printf("power %.1f W (%s)\n", s->power_w, s->power_modelled ? "modelled" : "measured, RAPL");
+  return 0;
+}
 
-  proto::AdminClient client(cfg.local(), 15'000);
-  auto call = [&](const std::string& op, const json& args) -> Expected<json> {
-    // ZeroMQ connects lazily; a missing socket file would otherwise cost the whole timeout.
-    const std::string ep = cfg.local();
-    if (ep.rfind("ipc://", 0) == 0 && !std::filesystem::exists(ep.substr(6))) {
-      return Error{std::string(proto::kUnreachable),
-                   "no agent socket at " + ep.substr(6) + " (is `edgenas-agent run` running?)"};
-    }
-    auto r = client.call(op, args);
-    if (!r && r.error().code == proto::kUnreachable) {
-      return Error{std::string(proto::kUnreachable),
-                   "no agent answering on " + cfg.local() + " (is `edgenas-agent run` running?)"};
-    }
-    return r;
-  };
+// The commands that talk to a running daemon over its local socket, one method each.
+class LocalSession {
+ public:
+  LocalSession(const agent::AgentConfig& config, const Args& options)
+      : cfg(config), opt(options), client(config.local(), 15'000) {}
 
-  if (status->parsed()) {
+  int status() {
     auto r = call("status", json::object());
     if (!r) return report(r.error());
-    if (json_out) {
+    if (opt.json_out) {
       std::cout << utf8::json_text(*r, 2) << "\n";
       return 0;
     }
@@ -332,20 +315,21 @@ int main(int argc, char** argv) {
               << "stats        " << utf8::json_text(s["stats"]) << "\n";
     return 0;
   }
-  if (submit->parsed()) {
+
+  int task_submit() {
     json t;
-    if (!task_file.empty()) {
-      auto j = read_json_file(task_file);
+    if (!opt.task_file.empty()) {
+      auto j = files::read_json(opt.task_file);
       if (!j) return std::cerr << "edgenas-agent: " << j.error().message << "\n", kExitUsage;
       t = *j;
     } else {
-      if (task_id.empty() || t_ms <= 0 || rows.empty()) {
+      if (opt.task_id.empty() || opt.t_ms <= 0 || opt.rows.empty()) {
         std::cerr << "edgenas-agent: task submit needs --id, --latency-req-ms and at least one "
                      "--row (or --file)\n";
         return kExitUsage;
       }
-      JobTask jt{task_id, t_ms, {}};
-      for (const auto& r : rows) {
+      JobTask jt{opt.task_id, opt.t_ms, {}};
+      for (const auto& r : opt.rows) {
         auto row = parse_row(r);
         if (!row) return std::cerr << "edgenas-agent: " << row.error().message << "\n", kExitUsage;
         jt.rows.push_back(*row);
@@ -358,16 +342,18 @@ int main(int argc, char** argv) {
               << " tasks in queue)\n";
     return 0;
   }
-  if (done->parsed()) {
-    auto r = call("task.done", {{"task_id", task_id}});
+
+  int task_done() {
+    auto r = call("task.done", {{"task_id", opt.task_id}});
     if (!r) return report(r.error());
-    std::cout << "removed " << task_id << " (" << (*r)["queued_tasks"] << " tasks in queue)\n";
+    std::cout << "removed " << opt.task_id << " (" << (*r)["queued_tasks"] << " tasks in queue)\n";
     return 0;
   }
-  if (list->parsed()) {
+
+  int task_list() {
     auto r = call("task.list", json::object());
     if (!r) return report(r.error());
-    if (json_out) {
+    if (opt.json_out) {
       std::cout << utf8::json_text(*r, 2) << "\n";
       return 0;
     }
@@ -389,8 +375,9 @@ int main(int argc, char** argv) {
                 t);
     return 0;
   }
-  if (tsubmit->parsed()) {
-    auto j = read_json_file(trace_file);
+
+  int trace_submit() {
+    auto j = files::read_json(opt.trace_file);
     if (!j) return std::cerr << "edgenas-agent: " << j.error().message << "\n", kExitUsage;
     auto r = call("trace.submit", {{"trace", *j}});
     if (!r) return report(r.error());
@@ -398,14 +385,15 @@ int main(int argc, char** argv) {
               << (*r)["outbox_depth"] << " unacked)\n";
     return 0;
   }
-  if (sstart->parsed()) {
+
+  int search_start() {
     json args = json::object();
-    if (!s_budget.empty()) args["budget"] = s_budget;
-    if (s_trials > 0) args["trials"] = s_trials;
-    if (!s_strategy.empty()) args["strategy"] = s_strategy;
+    if (!opt.s_budget.empty()) args["budget"] = opt.s_budget;
+    if (opt.s_trials > 0) args["trials"] = opt.s_trials;
+    if (!opt.s_strategy.empty()) args["strategy"] = opt.s_strategy;
     auto r = call("search.start", args);
     if (!r) return report(r.error());
-    if (json_out) {
+    if (opt.json_out) {
       std::cout << utf8::json_text(*r, 2) << "\n";
       return 0;
     }
@@ -413,16 +401,18 @@ int main(int argc, char** argv) {
               << " started (see `edgenas-agent search status`)\n";
     return 0;
   }
-  if (scancel->parsed()) {
+
+  int search_cancel() {
     auto r = call("search.cancel", json::object());
     if (!r) return report(r.error());
     std::cout << "search stopping; its outcome becomes a trace\n";
     return 0;
   }
-  if (sstatus->parsed()) {
+
+  int search_status() {
     auto r = call("search.status", json::object());
     if (!r) return report(r.error());
-    if (json_out) {
+    if (opt.json_out) {
       std::cout << utf8::json_text(*r, 2) << "\n";
       return 0;
     }
@@ -451,16 +441,17 @@ int main(int argc, char** argv) {
               << "\n";
     return 0;
   }
-  if (hparams->parsed()) {
+
+  int hparams() {
     json args{{"timeout_ms", 10'000}};
-    if (!dataset_file.empty()) {
-      auto j = read_json_file(dataset_file);
+    if (!opt.dataset_file.empty()) {
+      auto j = files::read_json(opt.dataset_file);
       if (!j) return std::cerr << "edgenas-agent: " << j.error().message << "\n", kExitUsage;
       args["dataset"] = *j;
     }
     auto r = call("hparams.request", args);
     if (!r) return report(r.error());
-    if (json_out) {
+    if (opt.json_out) {
       std::cout << utf8::json_text(*r, 2) << "\n";
       return 0;
     }
@@ -471,5 +462,64 @@ int main(int argc, char** argv) {
               << (*r)["predictor_version"] << "): " << r->value("reason", "") << "\n";
     return 0;
   }
+
+ private:
+  Expected<json> call(const std::string& op, const json& args) {
+    // ZeroMQ connects lazily; a missing socket file would otherwise cost the whole timeout.
+    const std::string ep = cfg.local();
+    if (ep.rfind("ipc://", 0) == 0 && !std::filesystem::exists(ep.substr(6))) {
+      return Error{std::string(proto::kUnreachable),
+                   "no agent socket at " + ep.substr(6) + " (is `edgenas-agent run` running?)"};
+    }
+    auto r = client.call(op, args);
+    if (!r && r.error().code == proto::kUnreachable) {
+      return Error{std::string(proto::kUnreachable),
+                   "no agent answering on " + cfg.local() + " (is `edgenas-agent run` running?)"};
+    }
+    return r;
+  }
+
+  const agent::AgentConfig& cfg;
+  const Args& opt;
+  proto::AdminClient client;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "edgenas-agent: reports this edge box's Job queue and free resources to the edgenas\n"
+      "coordinator, asks it for NAS hyperparameters and delivers the traces of NAS runs.\n"
+      "`run` is the daemon; the other commands talk to a running daemon over its local socket.\n"
+      "Exit codes: 0 ok, 1 refused/failed, 2 usage or config error, 3 unreachable."};
+  Args opt;
+  const Subcommands sc = define_cli(app, opt);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kExitUsage;
+  }
+  agent::AgentConfig cfg;
+  if (auto s = load_config(opt, cfg); !s) {
+    std::cerr << "edgenas-agent: " << s.error().message << "\n";
+    return kExitUsage;
+  }
+  if (sc.run->parsed()) return run_daemon(cfg);
+  if (sc.keygen->parsed()) return keygen(cfg);
+  if (sc.probe->parsed()) return probe(cfg, opt);
+  LocalSession s(cfg, opt);
+  const std::pair<CLI::App*, std::function<int()>> commands[] = {
+      {sc.status, [&] { return s.status(); }},
+      {sc.submit, [&] { return s.task_submit(); }},
+      {sc.done, [&] { return s.task_done(); }},
+      {sc.list, [&] { return s.task_list(); }},
+      {sc.tsubmit, [&] { return s.trace_submit(); }},
+      {sc.sstart, [&] { return s.search_start(); }},
+      {sc.scancel, [&] { return s.search_cancel(); }},
+      {sc.sstatus, [&] { return s.search_status(); }},
+      {sc.hparams, [&] { return s.hparams(); }},
+  };
+  for (const auto& [cmd, run] : commands)
+    if (cmd->parsed()) return run();
   return kExitUsage;
 }

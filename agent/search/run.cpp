@@ -1,7 +1,5 @@
 #include "agent/search/run.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -11,118 +9,27 @@
 #include <thread>
 
 #include "agent/search/report.hpp"
+#include "agent/search/run_support.hpp"
 #include "common/data/dataset.hpp"
-#include "common/ml/evaluator.hpp"
 #include "common/ml/threads.hpp"
+#include "common/ml/torch_evaluator.hpp"
 #include "common/model/profile.hpp"
 #include "common/protocol/codec.hpp"
 #include "common/search/search.hpp"
-#include "common/util/rapl.hpp"
+#include "common/util/errors.hpp"
+#include "common/util/files.hpp"
 #include "common/util/utf8.hpp"
 
 namespace edgenas::searchcli {
 namespace {
 
 using nlohmann::json;
-constexpr int kExitFailed = 1, kExitUsage = 2;
-
-int usage_error(const std::string& msg) {
-  std::cerr << "edgenas-search: " << msg << "\n";
-  return kExitUsage;
-}
 
 template <class T>
 Expected<T> read_json_as(const std::string& path, const char* what) {
-  std::ifstream in(path);
-  if (!in) return Error{"usage", "cannot read " + path};
-  try {
-    return proto::from_json<T>(json::parse(in), what);
-  } catch (const std::exception& e) {
-    return Error{"usage", path + " is not JSON: " + e.what()};
-  }
-}
-
-// Progress for a person (one rewritten line on a terminal, log lines otherwise) or for the
-// agent (JSON lines on stdout, one object per event; docs/ARCHITECTURE.md lists the events).
-class Progress {
- public:
-  explicit Progress(ProgressMode mode) : mode_(mode) {
-    if (mode_ == ProgressMode::auto_detect)
-      mode_ = isatty(STDERR_FILENO) ? ProgressMode::tty : ProgressMode::log;
-  }
-  bool json_mode() const { return mode_ == ProgressMode::json; }
-  void event(const json& e) {
-    if (json_mode()) {
-      std::cout << utf8::json_text(e) << std::endl;  // flushed: the agent reads it line by line
-      return;
-    }
-    if (mode_ == ProgressMode::tty && e["event"] != "trial" && in_line_) {
-      std::fprintf(stderr, "\n");
-      in_line_ = false;
-    }
-    if (e["event"] == "trial") {
-      char line[256];
-      std::snprintf(line, sizeof line,
-                    "trial %d%s  best acc %.4f  lat %.3f ms%s (T %.3g)  elapsed %.0fs  left %.0fs",
-                    e["trials_done"].get<int>(), e["trials_total"].get<std::string>().c_str(),
-                    e["best_accuracy"].get<double>(), e["best_latency_ms"].get<double>(),
-                    e["latency_modelled"].get<bool>() ? " modelled" : "", e["t_ms"].get<double>(),
-                    e["elapsed_s"].get<double>(), e["left_s"].get<double>());
-      if (mode_ == ProgressMode::tty) {
-        std::fprintf(stderr, "\r%-110s", line);
-        in_line_ = true;
-      } else {
-        std::fprintf(stderr, "%s  [trial %d: %s acc %.4f lat %.3f ms]\n", line,
-                     e["trial"].get<int>(), e["ok"].get<bool>() ? "ok" : "failed",
-                     e["accuracy"].get<double>(), e["latency_ms"].get<double>());
-      }
-    } else if (e.contains("message")) {
-      std::fprintf(stderr, "%s\n", e["message"].get<std::string>().c_str());
-    }
-  }
-  void finish_line() {
-    if (in_line_) std::fprintf(stderr, "\n");
-    in_line_ = false;
-  }
-
- private:
-  ProgressMode mode_;
-  bool in_line_ = false;
-};
-
-// The fastest batch-1 latency on this CPU with 1..max_threads torch threads (a deployment
-// picks its thread count the same way; tiny networks are often fastest on one thread).
-std::pair<double, int> best_cpu_latency(const ml::InferenceNet& net,
-                                        const search::InputShape& input, int max_threads) {
-  double best = 0;
-  int best_threads = 1;
-  for (int t = 1; t <= max_threads; ++t) {
-    ml::set_threads(t);
-    const double ms = ml::measure_latency_ms(net, input, {20, 200});
-    if (t == 1 || ms < best) {
-      best = ms;
-      best_threads = t;
-    }
-  }
-  ml::set_threads(1);
-  return {best, best_threads};
-}
-
-// Package energy of one inference from RAPL, over `runs` back-to-back inferences on an
-// otherwise idle search (nothing else of ours runs now). Includes the package's idle share.
-std::optional<double> rapl_energy_mj(const ml::InferenceNet& net, const search::InputShape& input,
-                                     int threads) {
-  auto rapl = RaplCounter::open();
-  if (!rapl) return std::nullopt;
-  ml::set_threads(threads);
-  auto x = torch::rand({1, input.channels, input.height, input.width});
-  const int runs = 2000;
-  (void)rapl->joules_since_last();
-  for (int i = 0; i < runs; ++i) (void)net.forward(x);
-  auto joules = rapl->joules_since_last();
-  ml::set_threads(1);
-  if (!joules) return std::nullopt;
-  return *joules * 1000.0 / runs;
+  auto j = files::read_json(path);
+  if (!j) return j.error();
+  return proto::from_json<T>(*j, what);
 }
 
 // The final training, inside the rest of the budget (up to `deadline`) on all workers' threads.
@@ -142,7 +49,8 @@ struct FinalTraining {
 FinalTraining train_final(const search::TrialResult& best, const ml::TorchEvaluator& evaluator,
                           const Hyperparameters& hp, const search::InputShape& input,
                           const data::Split& parts, const RunOptions& o, int workers,
-                          int64_t deadline, const std::atomic<bool>& stop, Progress& progress) {
+                          int64_t deadline, const std::atomic<bool>& stop, Progress& progress,
+                          ml::TrainProgress& train_progress) {
   const double per_epoch_s = best.eval.train_time_s / std::max(1, best.trial.fidelity.epochs) /
                              best.trial.fidelity.data_fraction / std::max(1, workers);
   const double left_s = static_cast<double>(deadline - ml::steady_now_ms()) / 1000;
@@ -159,6 +67,7 @@ FinalTraining train_final(const search::TrialResult& best, const ml::TorchEvalua
   to.stop = &stop;
   to.deadline_ms = deadline;
   to.cutoff_ms = deadline;  // one long epoch must not overrun the budget either
+  to.progress = &train_progress;
   if (from_scratch) {
     f.net = ml::Net(best.trial.spec, input);
     ml::init_weights(f.net, best.trial.seed);
@@ -221,9 +130,9 @@ Expected<ml::TargetDevice> choose_target(const RunOptions& o, const Context& ctx
   if (target.name != "cpu" || o.model_cpu) {  // modelled: another board's CPU, an accelerator
     const auto* d = profile ? profile->find(target.name) : nullptr;
     if (!d || d->speed <= 0) {
-      return Error{"usage", "no latency model for device '" + target.name +
-                                "': pass --profile with a profile whose " + target.name +
-                                " has speed and overhead_ms"};
+      return Error{errc::kUsage, "no latency model for device '" + target.name +
+                                     "': pass --profile with a profile whose " + target.name +
+                                     " has speed and overhead_ms"};
     }
     target.modelled = search::DeviceSpeed{target.name, d->speed, d->overhead_ms};
   }
@@ -231,82 +140,96 @@ Expected<ml::TargetDevice> choose_target(const RunOptions& o, const Context& ctx
   return target;
 }
 
-}  // namespace
+// One run: its inputs read and checked, the workers it may use, and the clock its budget is
+// kept by.
+struct Run {
+  Hyperparameters hp;
+  Context ctx;
+  std::size_t samples = 0;  // in the data set, before the split
+  data::Split parts;
+  std::string test_source;  // where parts.test comes from, for results.json
+  search::InputShape input;
+  ml::TargetDevice target;
+  double t_ms = 0;
+  int free_cores = 1, workers = 1;
+  int64_t search_ms = 0;  // the search's share of a time budget; 0 without one
+  std::string trials_dir;
+  SystemClock clock;  // steady, the clock of ml::steady_now_ms
+  int64_t start_ms = 0;
 
-int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
+  bool modelled() const { return target.modelled.has_value(); }
+  double elapsed_s() const { return static_cast<double>(clock.now_ms() - start_ms) / 1000; }
+};
+
+// The hyperparameters, the context, the target device and the data set, split; every error here
+// is the caller's (a usage or input error).
+Expected<Run> prepare(const RunOptions& o) {
+  Run r;
   auto hp = read_json_as<Hyperparameters>(o.hparams_path, "hparams");
-  if (!hp) return usage_error(hp.error().message);
+  if (!hp) return hp.error();
+  r.hp = *hp;
   auto ctx = read_json_as<Context>(o.context_path, "context");
-  if (!ctx) return usage_error(ctx.error().message);
+  if (!ctx) return ctx.error();
+  r.ctx = *ctx;
   if (o.final_share < 0 || o.final_share > 0.9)
-    return usage_error("--final-share must be in [0, 0.9]");
-
-  auto target_or = choose_target(o, *ctx);
-  if (!target_or) return usage_error(target_or.error().message);
-  ml::TargetDevice target = std::move(*target_or);
-  const std::string device = target.name;
-  const bool modelled = target.modelled.has_value();
-
-  auto set = data::load_spec(o.data_spec);
-  if (!set) return usage_error(set.error().message);
-  auto parts = data::split(*set, 0.15, 0.15, hp->seed);
-  if (!parts) return usage_error(parts.error().message);
+    return Error{errc::kUsage, "--final-share must be in [0, 0.9]"};
+  auto target = choose_target(o, r.ctx);
+  if (!target) return target.error();
+  r.target = std::move(*target);
+  auto parts = load_split(o.data_spec, o.test_spec, r.hp.seed, r.samples, r.test_source);
+  if (!parts) return parts.error();
+  r.parts = std::move(*parts);
+  r.trials_dir = o.out_dir + "/trials";
   std::error_code ec;
-  std::filesystem::create_directories(o.out_dir + "/trials", ec);
-  if (ec) return usage_error("cannot create " + o.out_dir + ": " + ec.message());
-
-  Progress progress(o.progress);
-  const double t_ms = ctx->min_latency_req_ms().value_or(1000.0);
+  std::filesystem::create_directories(r.trials_dir, ec);
+  if (ec) return Error{errc::kUsage, "cannot create " + o.out_dir + ": " + ec.message()};
+  r.t_ms = r.ctx.min_latency_req_ms().value_or(1000.0);
   // Trials in parallel, one torch thread each, never more than the Source matrix has free
   // (and this machine has).
-  const DeviceSource* cpu = ctx->device("cpu");
+  const DeviceSource* cpu = r.ctx.device("cpu");
   const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int free_cores = std::min(hw, cpu ? std::max(1, cpu->free_nodes) : 1);
-  const int workers = std::clamp(o.workers, 1, free_cores);
-  ml::set_threads(1);
-  const search::InputShape input{parts->train.channels, parts->train.height, parts->train.width,
-                                 parts->train.classes};
-  if (modelled) {
-    auto cal = ml::calibrate_cpu(input, hp->seed);
-    if (!cal) {
-      std::cerr << "edgenas-search: " << cal.error().message << "\n";
-      return kExitFailed;
-    }
-    target.calibration = *cal;
-  }
+  r.free_cores = std::min(hw, cpu ? std::max(1, cpu->free_nodes) : 1);
+  r.workers = std::clamp(o.workers, 1, r.free_cores);
+  const auto& train = r.parts.train;
+  r.input = {train.channels, train.height, train.width, train.classes};
+  if (o.budget_ms > 0)
+    r.search_ms = static_cast<int64_t>(static_cast<double>(o.budget_ms) * (1 - o.final_share));
+  return r;
+}
 
-  const std::string trials_dir = o.out_dir + "/trials";
-  const int64_t search_ms =
-      o.budget_ms > 0 ? static_cast<int64_t>(static_cast<double>(o.budget_ms) * (1 - o.final_share))
-                      : 0;
-  SystemClock clock;  // steady, the clock of ml::steady_now_ms
-  const int64_t start = clock.now_ms();
-  // Candidates slower than 3 T are not trained (their reward is under a third of their
-  // accuracy; in a wide space they are also the ones that would eat the budget). No trial runs
-  // past the search's share of a time budget, so the final training always gets its own.
-  ml::TorchEvaluator evaluator(parts->train, parts->validation,
-                               {hp->loss,
-                                64,
-                                target,
-                                {10, 50},
-                                trials_dir,
-                                3 * t_ms,
-                                search_ms > 0 ? start + search_ms : 0,
-                                &stop});
-  search::SearchSpace space(*hp);
-  // Trials rank architectures; they need not see a big data set whole (the final training does).
-  const double fraction =
-      std::min(1.0, static_cast<double>(o.trial_images) / static_cast<double>(parts->train.size()));
-  auto strategy = search::make_strategy(o.strategy, space, hp->seed, {o.epochs, fraction});
-  if (!strategy) return usage_error("unknown strategy '" + o.strategy + "'");
-  // Energy per inference: the flag, else the tightest task's energy estimate on the target.
-  search::Constraints constraints{t_ms, ctx->energy_budget_mj(device)};
-  if (o.energy_budget_mj > 0) constraints.energy_budget_mj = o.energy_budget_mj;
-  const double energy_budget = constraints.energy_budget_mj.value_or(0);
-  // With a time budget, trials are reported as they finish (no worker waits for a slower
-  // one); with a trial budget alone, in proposal order, so a seed gives the same search.
-  search::SearchOptions opts{workers, {search_ms / 1000, o.max_trials}, constraints, search_ms > 0};
+// A modelled target's latency model is scaled by this CPU's measured speed.
+Status calibrate_modelled_target(Run& r) {
+  if (!r.modelled()) return ok_status();
+  auto cal = ml::calibrate_cpu(r.input, r.hp.seed);
+  if (!cal) return cal.error();
+  r.target.calibration = *cal;
+  return ok_status();
+}
 
+// Candidates slower than 3 T are not trained (their reward is under a third of their accuracy;
+// in a wide space they are also the ones that would eat the budget). No trial runs past the
+// search's share of a time budget, so the final training always gets its own.
+ml::TorchEvaluatorOptions evaluator_options(const Run& r, const std::atomic<bool>& stop) {
+  return {r.hp.loss,
+          64,
+          r.target,
+          {10, 50},
+          r.trials_dir,
+          3 * r.t_ms,
+          r.search_ms > 0 ? r.start_ms + r.search_ms : 0,
+          &stop};
+}
+
+// Energy per inference: the flag, else the tightest task's energy estimate on the target.
+search::Constraints constraints_of(const Run& r, const RunOptions& o) {
+  search::Constraints c{r.t_ms, r.ctx.energy_budget_mj(r.target.name)};
+  if (o.energy_budget_mj > 0) c.energy_budget_mj = o.energy_budget_mj;
+  return c;
+}
+
+void report_start(const Run& r, const RunOptions& o, const std::string& strategy, double fraction,
+                  Progress& progress) {
+  const auto& hp = r.hp;
   char intro[512];
   std::snprintf(
       intro, sizeof intro,
@@ -314,141 +237,157 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
       "%s (latency %s); %zu train (%.0f%% per trial epoch) / %zu validation / %zu test images; %d "
       "worker(s); budget %.0fs "
       "(%.0f%% for the final training)%s",
-      strategy->name().c_str(), hp->layers, hp->filters, hp->kernel,
-      std::string(to_string(hp->loss)).c_str(), hp->seed, t_ms, device.c_str(),
-      modelled ? "modelled" : "measured", parts->train.size(), fraction * 100,
-      parts->validation.size(), parts->test.size(), workers,
-      static_cast<double>(o.budget_ms) / 1000, o.final_share * 100,
+      strategy.c_str(), hp.layers, hp.filters, hp.kernel, std::string(to_string(hp.loss)).c_str(),
+      hp.seed, r.t_ms, r.target.name.c_str(), r.modelled() ? "modelled" : "measured",
+      r.parts.train.size(), fraction * 100, r.parts.validation.size(), r.parts.test.size(),
+      r.workers, static_cast<double>(o.budget_ms) / 1000, o.final_share * 100,
       o.max_trials ? (", or " + std::to_string(o.max_trials) + " trials").c_str() : "");
   progress.event({{"event", "start"},
                   {"message", intro},
-                  {"device", device},
-                  {"latency_modelled", modelled},
-                  {"t_ms", t_ms},
-                  {"workers", workers},
+                  {"device", r.target.name},
+                  {"latency_modelled", r.modelled()},
+                  {"t_ms", r.t_ms},
+                  {"workers", r.workers},
                   {"budget_s", static_cast<double>(o.budget_ms) / 1000},
                   {"max_trials", o.max_trials}});
+}
 
-  auto elapsed_s = [&] { return static_cast<double>(clock.now_ms() - start) / 1000; };
-  auto on_trial = [&](const search::TrialResult& t, const search::SearchResult& so_far) {
-    const auto& b = so_far.best;
-    progress.event(
-        {{"event", "trial"},
-         {"trial", t.trial.id},
-         {"ok", t.eval.ok},
-         {"accuracy", t.eval.accuracy},
-         {"latency_ms", t.eval.latency_ms},
-         {"trials_done", so_far.trials.size()},
-         {"trials_total", o.max_trials ? "/" + std::to_string(o.max_trials) : ""},
-         {"best_accuracy", b ? b->eval.accuracy : 0.0},
-         {"best_latency_ms", b ? b->eval.latency_ms : 0.0},
-         {"latency_modelled", modelled},
-         {"t_ms", t_ms},
-         {"elapsed_s", elapsed_s()},
-         {"left_s", std::max(0.0, static_cast<double>(search_ms) / 1000 - elapsed_s())}});
-  };
-  auto result = search::run_search(*strategy, evaluator, opts, clock, &stop, on_trial);
-  progress.finish_line();
-  if (!result.best) {
-    std::cerr << "edgenas-search: no trial succeeded (" << result.trials.size() << " tried)";
-    for (const auto& t : result.trials)
-      if (!t.eval.ok) std::cerr << "; trial " << t.trial.id << ": " << t.eval.error;
-    std::cerr << "\n";
-    return kExitFailed;
-  }
+void report_trial(const Run& r, const RunOptions& o, const search::TrialResult& t,
+                  const search::SearchResult& so_far, Progress& progress) {
+  const auto& b = so_far.best;
+  const double elapsed = r.elapsed_s();
+  progress.event({{"event", "trial"},
+                  {"trial", t.trial.id},
+                  {"ok", t.eval.ok},
+                  {"accuracy", t.eval.accuracy},
+                  {"latency_ms", t.eval.latency_ms},
+                  {"trials_done", so_far.trials.size()},
+                  {"trials_total", o.max_trials ? "/" + std::to_string(o.max_trials) : ""},
+                  {"best_accuracy", b ? b->eval.accuracy : 0.0},
+                  {"best_latency_ms", b ? b->eval.latency_ms : 0.0},
+                  {"latency_modelled", r.modelled()},
+                  {"t_ms", r.t_ms},
+                  {"elapsed_s", elapsed},
+                  {"left_s", std::max(0.0, static_cast<double>(r.search_ms) / 1000 - elapsed)}});
+}
 
-  const auto& best = *result.best;
-  auto trial_net = evaluator.trial_model(best.trial.spec, best.trial.seed);
-  if (!trial_net) {
-    std::cerr << "edgenas-search: " << trial_net.error().message << "\n";
-    return kExitFailed;
-  }
-  ml::Net net = *trial_net;
+void report_no_trial(const search::SearchResult& result) {
+  std::cerr << "edgenas-search: no trial succeeded (" << result.trials.size() << " tried)";
+  for (const auto& t : result.trials)
+    if (!t.eval.ok) std::cerr << "; trial " << t.trial.id << ": " << t.eval.error;
+  std::cerr << "\n";
+}
+
+// The delivered network: the best trial's weights, or the final training's when validation
+// agrees it did better.
+struct Delivered {
+  ml::Net net{nullptr};
   int final_epochs = 0;  // 0: the trial's weights
-  std::string final_note = "the best trial's weights";
-  if (!stop.load() && o.final_share > 0) {
-    const double left_s = static_cast<double>(o.budget_ms) / 1000 - elapsed_s();
-    // Leave ~3 % of the budget for testing, measuring and writing.
-    const int64_t deadline =
-        clock.now_ms() +
-        static_cast<int64_t>(1000 * std::max(0.0, left_s - 0.03 * o.budget_ms / 1000.0));
-    const FinalTraining f =
-        train_final(best, evaluator, *hp, input, *parts, o, workers, deadline, stop, progress);
-    if (f.trained && f.validation_accuracy >= best.eval.accuracy) {
-      net = f.net;
-      final_epochs = f.epochs;
-      final_note = f.note;
-    }
-  }
+  std::string note = "the best trial's weights";
+};
 
-  // The test split is used once, here.
-  const double test_acc = ml::accuracy(net, parts->test);
-  const double val_acc = ml::accuracy(net, parts->validation);
-  const auto plan = ml::InferenceNet::compile(net, input);
-  const auto [cpu_ms, threads] = best_cpu_latency(plan, input, free_cores);
-  const double latency =
-      modelled ? search::modelled_latency_ms(search::cost_of(best.trial.spec, input).flops,
-                                             *target.modelled, target.calibration)
-               : cpu_ms;
+Expected<Delivered> deliver(const Run& r, const RunOptions& o, const search::TrialResult& best,
+                            const ml::TorchEvaluator& evaluator, const std::atomic<bool>& stop,
+                            Progress& progress, Ticker& ticker) {
+  auto trial_net = evaluator.trial_model(best.trial.spec, best.trial.seed);
+  if (!trial_net) return trial_net.error();
+  Delivered d;
+  d.net = *trial_net;
+  if (stop.load() || o.final_share <= 0) return d;
+  const double left_s = static_cast<double>(o.budget_ms) / 1000 - r.elapsed_s();
+  // Leave ~3 % of the budget for testing, measuring and writing.
+  const int64_t deadline =
+      r.clock.now_ms() +
+      static_cast<int64_t>(1000 * std::max(0.0, left_s - 0.03 * o.budget_ms / 1000.0));
+  ml::TrainProgress final_progress;
+  const int64_t started = ml::steady_now_ms();
+  ticker.watch("final", [&] {
+    return std::vector{ml::training_now(best.trial.spec.key(), started, final_progress)};
+  });
+  const FinalTraining f = train_final(best, evaluator, r.hp, r.input, r.parts, o, r.workers,
+                                      deadline, stop, progress, final_progress);
+  ticker.watch("", nullptr);
+  if (f.trained && f.validation_accuracy >= best.eval.accuracy) {
+    d.net = f.net;
+    d.final_epochs = f.epochs;
+    d.note = f.note;
+  }
+  return d;
+}
+
+// The delivered network on the test split (used once, here), and its latency and energy on
+// the target.
+struct Measured {
+  double test_accuracy = 0, validation_accuracy = 0;
+  double latency_ms = 0, cpu_latency_ms = 0;
+  int cpu_threads = 1;
+  double energy_mj = 0;
+  bool energy_modelled = true;
+  bool met_latency = false, met_energy = false;
+  search::Cost cost;
+};
+
+Measured measure(const Run& r, const search::ArchSpec& spec, ml::Net& net,
+                 double energy_budget_mj) {
+  Measured m;
+  m.test_accuracy = ml::accuracy(net, r.parts.test);
+  m.validation_accuracy = ml::accuracy(net, r.parts.validation);
+  const auto plan = ml::InferenceNet::compile(net, r.input);
+  std::tie(m.cpu_latency_ms, m.cpu_threads) = best_cpu_latency(plan, r.input, r.free_cores);
+  m.cost = search::cost_of(spec, r.input);
+  m.latency_ms = r.modelled() ? search::modelled_latency_ms(m.cost.flops, *r.target.modelled,
+                                                            r.target.calibration)
+                              : m.cpu_latency_ms;
   std::optional<double> rapl_mj;
-  if (!modelled) rapl_mj = rapl_energy_mj(plan, input, threads);
-  const double energy_mj = rapl_mj.value_or(target.power_w * latency);
-  const bool met = latency <= t_ms;
-  const bool met_energy = energy_budget <= 0 || energy_mj <= energy_budget;
-  const auto cost = search::cost_of(best.trial.spec, input);
+  if (!r.modelled()) rapl_mj = rapl_energy_mj(plan, r.input, m.cpu_threads);
+  m.energy_modelled = !rapl_mj.has_value();
+  m.energy_mj = rapl_mj.value_or(r.target.power_w * m.latency_ms);
+  m.met_latency = m.latency_ms <= r.t_ms;
+  m.met_energy = energy_budget_mj <= 0 || m.energy_mj <= energy_budget_mj;
+  return m;
+}
 
-  json summary{{"status", "ok"},
-               {"stop_reason", result.stop_reason},
-               {"elapsed_s", elapsed_s()},
-               {"search_s", result.elapsed_s},
-               {"trials", result.trials.size()},
-               {"strategy", strategy->name()},
-               {"hparams", proto::to_json(*hp)},
-               {"latency_req_ms", t_ms},
-               {"energy_budget_mj", energy_budget},
-               {"device", device},
-               {"workers", workers},
-               {"dataset",
-                {{"classes", input.classes},
-                 {"image_h", input.height},
-                 {"image_w", input.width},
-                 {"channels", input.channels},
-                 {"samples", set->size()},
-                 {"train", parts->train.size()},
-                 {"validation", parts->validation.size()},
-                 {"test", parts->test.size()}}},
-               {"best",
-                {{"spec", proto::to_json(best.trial.spec)},
-                 {"key", best.trial.spec.key()},
-                 {"trial", best.trial.id},
-                 {"search_validation_accuracy", best.eval.accuracy},
-                 {"validation_accuracy", val_acc},
-                 {"test_accuracy", test_acc},
-                 {"final_epochs", final_epochs},
-                 {"weights", final_note},
-                 {"latency_ms", latency},
-                 {"latency_device", device},
-                 {"latency_modelled", modelled},
-                 {"cpu_latency_ms", cpu_ms},
-                 {"cpu_threads", threads},
-                 {"energy_mj", energy_mj},
-                 {"energy_modelled", !rapl_mj.has_value()},
-                 {"met_latency", met},
-                 {"met_energy", met_energy},
-                 {"params", cost.params},
-                 {"flops", cost.flops}}}};
-  if (modelled) {
-    summary["calibration"] = {{"overhead_ms", target.calibration.overhead_ms},
-                              {"flops_per_ms", target.calibration.flops_per_ms},
-                              {"networks", target.calibration.points},
-                              {"device_speed", target.modelled->speed},
-                              {"device_overhead_ms", target.modelled->overhead_ms}};
-  }
+json dataset_json(const Run& r) {
+  return {{"classes", r.input.classes},
+          {"image_h", r.input.height},
+          {"image_w", r.input.width},
+          {"channels", r.input.channels},
+          {"samples", r.samples},
+          {"train", r.parts.train.size()},
+          {"validation", r.parts.validation.size()},
+          {"test", r.parts.test.size()},
+          {"test_source", r.test_source}};
+}
+
+json best_json(const Run& r, const search::TrialResult& best, const Delivered& d,
+               const Measured& m) {
+  return {{"spec", proto::to_json(best.trial.spec)},
+          {"key", best.trial.spec.key()},
+          {"trial", best.trial.id},
+          {"search_validation_accuracy", best.eval.accuracy},
+          {"validation_accuracy", m.validation_accuracy},
+          {"test_accuracy", m.test_accuracy},
+          {"final_epochs", d.final_epochs},
+          {"weights", d.note},
+          {"latency_ms", m.latency_ms},
+          {"latency_device", r.target.name},
+          {"latency_modelled", r.modelled()},
+          {"cpu_latency_ms", m.cpu_latency_ms},
+          {"cpu_threads", m.cpu_threads},
+          {"energy_mj", m.energy_mj},
+          {"energy_modelled", m.energy_modelled},
+          {"met_latency", m.met_latency},
+          {"met_energy", m.met_energy},
+          {"params", m.cost.params},
+          {"flops", m.cost.flops}};
+}
+
+// Every trial, the trace's progress (candidate-training core-seconds, and [core-seconds so far,
+// best reward] at each improvement) and the Pareto front's trial ids.
+void add_trials_json(json& summary, const search::SearchResult& result) {
   json all = json::array();
   for (const auto& t : result.trials) all.push_back(trial_json(t));
   summary["all_trials"] = all;
-  // The trace's progress: candidate-training core-seconds, and [core-seconds so far, best reward]
-  // at each improvement.
   if (const auto curve = search::progress_of(result)) {
     json steps = json::array();
     for (const auto& p : curve->points) steps.push_back({p.compute_s, p.reward});
@@ -457,49 +396,131 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   json front = json::array();
   for (const auto& t : result.pareto) front.push_back(t.trial.id);
   summary["pareto_trials"] = front;
+}
 
+json results_json(const Run& r, const search::SearchResult& result, const std::string& strategy,
+                  double energy_budget_mj, const Delivered& d, const Measured& m) {
+  json summary{{"status", "ok"},
+               {"stop_reason", result.stop_reason},
+               {"elapsed_s", r.elapsed_s()},
+               {"search_s", result.elapsed_s},
+               {"trials", result.trials.size()},
+               {"strategy", strategy},
+               {"hparams", proto::to_json(r.hp)},
+               {"latency_req_ms", r.t_ms},
+               {"energy_budget_mj", energy_budget_mj},
+               {"device", r.target.name},
+               {"workers", r.workers},
+               {"dataset", dataset_json(r)},
+               {"best", best_json(r, *result.best, d, m)},
+               {"accuracy_splits",
+                {{"search_validation_accuracy", "validation split, the best trial's weights"},
+                 {"validation_accuracy", "validation split, the delivered weights"},
+                 {"test_accuracy", "test split (" + r.test_source + "), the delivered weights"}}}};
+  if (r.modelled()) {
+    summary["calibration"] = {{"overhead_ms", r.target.calibration.overhead_ms},
+                              {"flops_per_ms", r.target.calibration.flops_per_ms},
+                              {"networks", r.target.calibration.points},
+                              {"device_speed", r.target.modelled->speed},
+                              {"device_overhead_ms", r.target.modelled->overhead_ms}};
+  }
+  add_trials_json(summary, result);
+  return summary;
+}
+
+// The Pareto front, the model, then results.json last: its presence means a finished run.
+Status write_outputs(const Run& r, const RunOptions& o, const search::SearchResult& result,
+                     Delivered& d, const Measured& m, const json& summary) {
   const std::string label =
-      "batch-1 latency on " + device + " (ms" + (modelled ? ", modelled)" : ")");
+      "batch-1 latency on " + r.target.name + " (ms" + (r.modelled() ? ", modelled)" : ")");
   write_pareto_csv(o.out_dir + "/pareto.csv", result);
-  write_pareto_svg(o.out_dir + "/pareto.svg", result, t_ms, label);
-  json meta{{"test_accuracy", test_acc},
-            {"latency_ms", latency},
-            {"latency_device", device},
-            {"latency_modelled", modelled},
-            {"hparams", proto::to_json(*hp)}};
-  if (auto s = ml::save_model(o.out_dir + "/best.edgenas", best.trial.spec, input, meta, net); !s) {
-    std::cerr << "edgenas-search: " << s.error().message << "\n";
-    return kExitFailed;
-  }
-  // results.json last, written whole under a temporary name: its presence means a finished run.
-  {
-    std::ofstream(o.out_dir + "/results.json.tmp") << utf8::json_text(summary, 2) << "\n";
-    std::filesystem::rename(o.out_dir + "/results.json.tmp", o.out_dir + "/results.json", ec);
-    if (ec) {
-      std::cerr << "edgenas-search: cannot write results.json: " << ec.message() << "\n";
-      return kExitFailed;
-    }
-  }
-  std::filesystem::remove_all(trials_dir, ec);
+  write_pareto_svg(o.out_dir + "/pareto.svg", result, r.t_ms, label);
+  const json meta{{"test_accuracy", m.test_accuracy},
+                  {"latency_ms", m.latency_ms},
+                  {"latency_device", r.target.name},
+                  {"latency_modelled", r.modelled()},
+                  {"hparams", proto::to_json(r.hp)}};
+  const auto& spec = result.best->trial.spec;
+  if (auto s = ml::save_model(o.out_dir + "/best.edgenas", spec, r.input, meta, d.net); !s)
+    return s;
+  if (auto s = files::write_json_atomic(o.out_dir + "/results.json", summary); !s) return s;
+  std::error_code ec;
+  std::filesystem::remove_all(r.trials_dir, ec);
+  return ok_status();
+}
 
-  char line[768];
-  std::snprintf(line, sizeof line,
-                "best: %s\n  validation accuracy %.4f, test accuracy %.4f, latency %.3f ms on %s%s "
-                "(T %.3g ms: %s), %lld params, %s\n  %zu trials in %.0f s (%s); wrote "
-                "%s/{best.edgenas,results.json,pareto.csv,pareto.svg}",
-                best.trial.spec.key().c_str(), val_acc, test_acc, latency, device.c_str(),
-                modelled ? " (modelled)" : "", t_ms, met ? "met" : "MISSED",
-                static_cast<long long>(cost.params), final_note.c_str(), result.trials.size(),
-                result.elapsed_s, result.stop_reason.c_str(), o.out_dir.c_str());
+void report_done(const Run& r, const RunOptions& o, const search::SearchResult& result,
+                 const Delivered& d, const Measured& m, Progress& progress) {
   if (progress.json_mode()) {
     progress.event({{"event", "done"},
                     {"results", o.out_dir + "/results.json"},
-                    {"test_accuracy", test_acc},
-                    {"latency_ms", latency},
-                    {"met_latency", met}});
-  } else {
-    std::printf("%s\n", line);
+                    {"test_accuracy", m.test_accuracy},
+                    {"latency_ms", m.latency_ms},
+                    {"met_latency", m.met_latency}});
+    return;
   }
+  std::printf(
+      "best: %s\n  validation accuracy %.4f, test accuracy %.4f, latency %.3f ms on %s%s "
+      "(T %.3g ms: %s), %lld params, %s\n  %zu trials in %.0f s (%s); wrote "
+      "%s/{best.edgenas,results.json,pareto.csv,pareto.svg}\n",
+      result.best->trial.spec.key().c_str(), m.validation_accuracy, m.test_accuracy, m.latency_ms,
+      r.target.name.c_str(), r.modelled() ? " (modelled)" : "", r.t_ms,
+      m.met_latency ? "met" : "MISSED", static_cast<long long>(m.cost.params), d.note.c_str(),
+      result.trials.size(), result.elapsed_s, result.stop_reason.c_str(), o.out_dir.c_str());
+}
+
+int failed(const Error& e) {
+  std::cerr << "edgenas-search: " << e.message << "\n";
+  return kExitFailed;
+}
+
+}  // namespace
+
+int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
+  auto prepared = prepare(o);
+  if (!prepared) return usage_error(prepared.error().message);
+  Run& r = *prepared;
+  ml::set_threads(1);
+  Progress progress(o.progress, o.progress_interval_ms);
+  if (r.modelled()) {
+    progress.event({{"event", "calibrate"},
+                    {"message", "timing networks on this CPU for the latency model of " +
+                                    r.target.name + " (a few seconds)"}});
+  }
+  if (auto s = calibrate_modelled_target(r); !s) return failed(s.error());
+
+  r.start_ms = r.clock.now_ms();
+  ml::TorchEvaluator evaluator(r.parts.train, r.parts.validation, evaluator_options(r, stop));
+  search::SearchSpace space(r.hp);
+  // Trials rank architectures; they need not see a big data set whole (the final training does).
+  const double fraction = std::min(
+      1.0, static_cast<double>(o.trial_images) / static_cast<double>(r.parts.train.size()));
+  auto strategy = search::make_strategy(o.strategy, space, r.hp.seed, {o.epochs, fraction});
+  if (!strategy) return usage_error("unknown strategy '" + o.strategy + "'");
+  const search::Constraints constraints = constraints_of(r, o);
+  // With a time budget, trials are reported as they finish (no worker waits for a slower
+  // one); with a trial budget alone, in proposal order, so a seed gives the same search.
+  const search::SearchOptions opts{
+      r.workers, {r.search_ms / 1000, o.max_trials}, constraints, r.search_ms > 0};
+  report_start(r, o, strategy->name(), fraction, progress);
+  Ticker ticker(progress, [&] { return r.elapsed_s(); });
+  ticker.watch("search", [&] { return evaluator.running(); });
+  auto on_trial = [&](const search::TrialResult& t, const search::SearchResult& so_far) {
+    report_trial(r, o, t, so_far, progress);
+  };
+  const auto result = search::run_search(*strategy, evaluator, opts, r.clock, &stop, on_trial);
+  ticker.watch("", nullptr);
+  progress.finish_line();
+  if (!result.best) return report_no_trial(result), kExitFailed;
+
+  auto delivered = deliver(r, o, *result.best, evaluator, stop, progress, ticker);
+  progress.finish_line();
+  if (!delivered) return failed(delivered.error());
+  const double energy_budget = constraints.energy_budget_mj.value_or(0);
+  const Measured m = measure(r, result.best->trial.spec, delivered->net, energy_budget);
+  const json summary = results_json(r, result, strategy->name(), energy_budget, *delivered, m);
+  if (auto s = write_outputs(r, o, result, *delivered, m, summary); !s) return failed(s.error());
+  report_done(r, o, result, *delivered, m, progress);
   return 0;
 }
 

@@ -11,6 +11,7 @@ enum class ProgressMode { auto_detect, tty, log, json };
 
 struct RunOptions {
   std::string hparams_path, context_path, data_spec, out_dir;
+  std::string test_spec;  // a separate test set; empty: 15 % of data_spec is held out
   int64_t budget_ms = 600'000;
   int max_trials = 0;
   std::string strategy = "evolution";
@@ -24,6 +25,7 @@ struct RunOptions {
   bool model_cpu = false;       // the box's CPU is not this machine's: model it from the profile
   double energy_budget_mj = 0;  // 0 = no energy constraint
   ProgressMode progress = ProgressMode::auto_detect;
+  int64_t progress_interval_ms = 0;  // trainings under way reported this often; 0: by mode
 };
 
 // Exit code: 0 ok (also after a stop with a best model), 1 failed, 2 usage or input error.

@@ -3,6 +3,7 @@
 #include <tuple>
 
 #include "common/protocol/codec.hpp"
+#include "common/util/errors.hpp"
 #include "common/util/log.hpp"
 #include "common/util/utf8.hpp"
 
@@ -45,7 +46,7 @@ CREATE TABLE search_runs (
 template <class T>
 Expected<T> unpack_blob(const std::string& blob, const char* what) {
   auto oh = proto::unpack_bounded(blob);
-  if (!oh) return Error{"store", std::string(what) + ": " + oh.error().message};
+  if (!oh) return Error{errc::kStore, std::string(what) + ": " + oh.error().message};
   // Repaired, not refused: a row stored by an older agent may hold text that is not UTF-8.
   return proto::read_struct<T>(oh->get(), what, TextMode::repair);
 }
@@ -69,7 +70,7 @@ Status AgentStore::load_counters() {
       "(SELECT value FROM counters WHERE name = 'outbox_dropped'), "
       "(SELECT COUNT(*) FROM quarantine)");
   if (!q) return q.error();
-  if (!q->step()) return Error{"store", "cannot read outbox counters: " + db_->errmsg()};
+  if (!q->step()) return Error{errc::kStore, "cannot read outbox counters: " + db_->errmsg()};
   depth_ = q->col_int(0);
   dropped_ = q->col_int(1);
   quarantined_ = q->col_int(2);
@@ -162,7 +163,7 @@ Status AgentStore::quarantine(int64_t seq, const std::string& trace_id, const st
   auto del = db_->prepare("DELETE FROM outbox WHERE seq = ?1");
   if (!ins || !del) {
     db_->rollback();
-    return Error{"store", "cannot quarantine a bad outbox row: " + db_->errmsg()};
+    return Error{errc::kStore, "cannot quarantine a bad outbox row: " + db_->errmsg()};
   }
   ins->bind(1, trace_id).bind_blob(2, body).bind(3, why);
   ins->step();
@@ -258,7 +259,7 @@ Expected<std::vector<SearchRun>> AgentStore::unfinished_runs() {
   std::vector<SearchRun> out;
   std::vector<std::string> unreadable;
   while (q->step()) {
-    Expected<SearchRun> r = Error{"store", "not JSON"};
+    Expected<SearchRun> r = Error{errc::kStore, "not JSON"};
     try {
       r = search_run_from_json(nlohmann::json::parse(q->col_text(1)));
     } catch (const std::exception&) {

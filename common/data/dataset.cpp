@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "common/data/images.hpp"
+#include "common/util/errors.hpp"
 
 namespace edgenas::data {
 namespace {
@@ -25,13 +26,14 @@ Error bad(const std::string& what, const std::string& msg) {
 Expected<std::vector<uint8_t>> read_maybe_gzip(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
-    return Error{"not_found", path + ": no such file"};
+    return Error{errc::kNotFound, path + ": no such file"};
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{"io", path + ": cannot open"};
+  if (!in) return Error{errc::kIo, path + ": cannot open"};
   std::vector<uint8_t> raw((std::istreambuf_iterator<char>(in)), {});
   if (raw.size() < 2 || raw[0] != 0x1f || raw[1] != 0x8b) return raw;
   z_stream zs{};
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return Error{"io", path + ": zlib init failed"};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+    return Error{errc::kIo, path + ": zlib init failed"};
   std::vector<uint8_t> out;
   zs.next_in = raw.data();
   zs.avail_in = static_cast<uInt>(raw.size());
@@ -147,7 +149,7 @@ Expected<ImageSet> load_idx(const std::string& images_path, const std::string& l
 
 Expected<ImageSet> load_image_folder(const std::string& dir, const std::string& labels_csv) {
   std::ifstream in(labels_csv);
-  if (!in) return Error{"not_found", labels_csv + ": cannot open the labels CSV"};
+  if (!in) return Error{errc::kNotFound, labels_csv + ": cannot open the labels CSV"};
   std::vector<std::pair<std::string, std::string>> rows;
   std::string line;
   int lineno = 0;
@@ -216,7 +218,7 @@ Expected<ImageSet> load_spec(const std::string& spec) {
   auto comma = rest.find(',');
   if (kind == "idx") {
     if (comma == std::string::npos)
-      return Error{"usage", "data spec '" + spec + "': use idx:IMAGES,LABELS"};
+      return Error{errc::kUsage, "data spec '" + spec + "': use idx:IMAGES,LABELS"};
     return load_idx(rest.substr(0, comma), rest.substr(comma + 1));
   }
   if (kind == "folder") {
@@ -225,14 +227,14 @@ Expected<ImageSet> load_spec(const std::string& spec) {
         comma == std::string::npos ? dir + "/labels.csv" : rest.substr(comma + 1);
     return load_image_folder(dir, csv);
   }
-  return Error{"usage",
+  return Error{errc::kUsage,
                "data spec '" + spec + "': use idx:IMAGES,LABELS or folder:DIR[,LABELS.csv]"};
 }
 
 Expected<Split> split(const ImageSet& set, double validation_fraction, double test_fraction,
                       uint64_t seed) {
   if (validation_fraction < 0 || test_fraction < 0 || validation_fraction + test_fraction >= 1) {
-    return Error{"usage", "validation and test fractions must be >= 0 and sum to less than 1"};
+    return Error{errc::kUsage, "validation and test fractions must be >= 0 and sum to less than 1"};
   }
   std::vector<std::vector<size_t>> by_class(static_cast<size_t>(set.classes));
   for (size_t i = 0; i < set.size(); ++i) by_class[static_cast<size_t>(set.labels[i])].push_back(i);

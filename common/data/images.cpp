@@ -1,4 +1,5 @@
 #include "common/data/images.hpp"
+#include "common/util/errors.hpp"
 
 #include <png.h>
 
@@ -109,11 +110,11 @@ Expected<Image> decode_image(const std::vector<uint8_t>& b, const std::string& w
 Status write_pgm(const std::string& path, const Image& img) {
   if (img.channels != 1) return Error{"bad_data", path + ": PGM holds grey images only"};
   std::ofstream out(path, std::ios::binary);
-  if (!out) return Error{"io", "cannot write " + path};
+  if (!out) return Error{errc::kIo, "cannot write " + path};
   out << "P5\n" << img.width << " " << img.height << "\n255\n";
   out.write(reinterpret_cast<const char*>(img.pixels.data()),
             static_cast<std::streamsize>(img.pixels.size()));
-  return out ? ok_status() : Status(Error{"io", "write failed: " + path});
+  return out ? ok_status() : Status(Error{errc::kIo, "write failed: " + path});
 }
 
 Status write_png(const std::string& path, const Image& img) {
@@ -124,7 +125,7 @@ Status write_png(const std::string& path, const Image& img) {
   png.height = static_cast<png_uint_32>(img.height);
   png.format = img.channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
   if (!png_image_write_to_file(&png, path.c_str(), 0, img.pixels.data(), 0, nullptr)) {
-    return Error{"io", "cannot write PNG " + path + ": " + png.message};
+    return Error{errc::kIo, "cannot write PNG " + path + ": " + png.message};
   }
   return ok_status();
 }

@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <numeric>
 #include <random>
 #include <sstream>
 
 #include "common/protocol/codec.hpp"
+#include "common/util/errors.hpp"
+#include "common/util/framed.hpp"
 
 namespace edgenas::ml {
 
@@ -122,6 +123,12 @@ TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& o) {
   auto now_ms = steady_now_ms;
   for (int epoch = 0; epoch < epochs; ++epoch) {
     const int64_t epoch_start = now_ms();
+    if (o.progress) {
+      o.progress->epoch = epoch;
+      o.progress->epochs = epochs;
+      o.progress->images_done = 0;
+      o.progress->images_per_epoch = n;
+    }
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
     for (int64_t b = 0; b < n; b += o.batch_size) {
@@ -147,6 +154,7 @@ TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& o) {
       opt.step();
       stats.last_loss = loss.item<double>();
       stats.images_seen += e - b;
+      if (o.progress) o.progress->images_done = e;
     }
     if (stats.stopped || stats.cut) break;
     stats.epochs = epoch + 1;
@@ -185,12 +193,10 @@ double accuracy(Net& net, const data::ImageSet& set) {
 }
 
 namespace {
-constexpr char kMagic[8] = {'E', 'D', 'G', 'E', 'N', 'A', 'S', 'M'};
-constexpr uint32_t kFormatVersion = 1;
+// Header JSON {spec, input, meta}; payload: the weights as a torch::serialize archive.
+constexpr framed::Kind kModelFile{"EDGENASM", 1, "model"};
 }  // namespace
 
-// Layout: magic (8) | format version (u32 LE) | header length (u32 LE) | header JSON
-// {spec, input, meta} | weights (torch::serialize archive).
 Status save_model(const std::string& path, const search::ArchSpec& spec,
                   const search::InputShape& input, const nlohmann::json& meta, Net& net) {
   nlohmann::json header{{"spec", proto::to_json(spec)},
@@ -200,44 +206,20 @@ Status save_model(const std::string& path, const search::ArchSpec& spec,
                           {"width", input.width},
                           {"classes", input.classes}}},
                         {"meta", meta}};
-  const std::string h = header.dump();
   std::ostringstream weights;
   torch::serialize::OutputArchive archive;
   net->save(archive);
   archive.save_to(weights);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Error{"io", "cannot write " + tmp};
-    const uint32_t v = kFormatVersion, len = static_cast<uint32_t>(h.size());
-    out.write(kMagic, 8);
-    out.write(reinterpret_cast<const char*>(&v), 4);
-    out.write(reinterpret_cast<const char*>(&len), 4);
-    out << h << weights.str();
-    if (!out) return Error{"io", "write failed: " + tmp};
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);  // a crash never leaves a half-written model behind
-  if (ec) return Error{"io", "cannot rename " + tmp + ": " + ec.message()};
-  return ok_status();
+  return framed::save(kModelFile, path, header, weights.str());
 }
 
 Expected<SavedModel> load_model(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{"not_found", path + ": cannot open model file"};
-  std::string all((std::istreambuf_iterator<char>(in)), {});
-  auto bad = [&](const std::string& msg) { return Error{"bad_model", path + ": " + msg}; };
-  if (all.size() < 16 || std::memcmp(all.data(), kMagic, 8) != 0)
-    return bad("not an edgenas model file");
-  uint32_t v = 0, len = 0;
-  std::memcpy(&v, all.data() + 8, 4);
-  std::memcpy(&len, all.data() + 12, 4);
-  if (v != kFormatVersion)
-    return bad("model format version " + std::to_string(v) + " (this build reads 1)");
-  if (len > all.size() - 16) return bad("truncated header");
+  auto frame = framed::load(kModelFile, path);
+  if (!frame) return frame.error();
+  auto bad = [&](const std::string& msg) { return Error{errc::kBadModel, path + ": " + msg}; };
   SavedModel m;
   try {
-    auto header = nlohmann::json::parse(all.substr(16, len));
+    const auto& header = frame->header;
     auto spec = proto::from_json<search::ArchSpec>(header.at("spec"), "spec");
     if (!spec) return bad(spec.error().message);
     m.spec = *spec;
@@ -248,7 +230,7 @@ Expected<SavedModel> load_model(const std::string& path) {
       return bad("bad input shape");
     m.meta = header.value("meta", nlohmann::json::object());
     m.net = Net(m.spec, m.input);
-    std::istringstream weights(all.substr(16 + len));
+    std::istringstream weights(frame->payload);
     torch::serialize::InputArchive archive;
     archive.load_from(weights);
     m.net->load(archive);

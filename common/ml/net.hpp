@@ -49,6 +49,13 @@ TORCH_MODULE(Net);
 // parallel trials would share).
 void init_weights(Net& net, uint64_t seed);
 
+// Where a training is, updated after every batch, for progress reports read from another thread.
+struct TrainProgress {
+  std::atomic<int> epoch{0};   // the epoch running, from 0
+  std::atomic<int> epochs{0};  // planned (fewer once a deadline shortens the plan)
+  std::atomic<int64_t> images_done{0}, images_per_epoch{0};  // in the running epoch
+};
+
 struct TrainOptions {
   Loss loss = Loss::cross_entropy;
   int epochs = 1;
@@ -66,6 +73,7 @@ struct TrainOptions {
   // Steady-clock time at which training stops even mid-epoch, 0 = none (TrainStats::cut): for
   // work that must not outlast a budget, such as a trial at the search's end.
   int64_t cutoff_ms = 0;
+  TrainProgress* progress = nullptr;  // when set, kept up to date
 };
 
 struct TrainStats {

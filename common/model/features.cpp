@@ -1,4 +1,5 @@
 #include "common/model/features.hpp"
+#include "common/util/errors.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -151,12 +152,12 @@ Expected<FeatureNorm> FeatureNorm::from_json(const nlohmann::json& j) {
     n.mean = j.at("mean").get<std::vector<float>>();
     n.scale = j.at("scale").get<std::vector<float>>();
     if (n.mean.size() != n.scale.size())
-      return Error{"bad_model", "feature norm: mean and scale differ in length"};
+      return Error{errc::kBadModel, "feature norm: mean and scale differ in length"};
     for (float s : n.scale)
-      if (!(s > 0) || !std::isfinite(s)) return Error{"bad_model", "feature norm: bad scale"};
+      if (!(s > 0) || !std::isfinite(s)) return Error{errc::kBadModel, "feature norm: bad scale"};
     return n;
   } catch (const std::exception& e) {
-    return Error{"bad_model", std::string("feature norm: ") + e.what()};
+    return Error{errc::kBadModel, std::string("feature norm: ") + e.what()};
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "common/model/model.hpp"
 #include "common/util/config.hpp"
+#include "common/util/errors.hpp"
 
 namespace edgenas {
 namespace {
@@ -23,15 +24,15 @@ Expected<DeviceProfile::Device> read_device(const toml::table& t, const std::str
     std::optional<std::string> name;
     EDGENAS_CONFIG_READ(config::get_string(t, "device", where), name);
     if (!name || !valid_device_name(*name) || *name == "cpu") {
-      return Error{"bad_profile", where + ".device must name an accelerator (npu0, gpu0, ...)"};
+      return Error{errc::kBadProfile, where + ".device must name an accelerator (npu0, gpu0, ...)"};
     }
     d.device = *name;
   }
   std::optional<int64_t> cores, mem;
   EDGENAS_CONFIG_READ(config::get_int(t, "cores", where, 1, limits::kMaxNodesPerDevice), cores);
   EDGENAS_CONFIG_READ(config::get_int(t, "memory_mb", where, 0, limits::kMaxMemoryMb), mem);
-  if (!cores) return Error{"bad_profile", where + ".cores is required"};
-  if (!mem) return Error{"bad_profile", where + ".memory_mb is required"};
+  if (!cores) return Error{errc::kBadProfile, where + ".cores is required"};
+  if (!mem) return Error{errc::kBadProfile, where + ".memory_mb is required"};
   d.cores = static_cast<int>(*cores);
   d.memory_mb = *mem;
   EDGENAS_CONFIG_READ(config::get_double(t, "base_load", where, 0, 1), d.base_load);
@@ -48,8 +49,8 @@ Expected<DeviceProfile> parse_profile(const std::string& text, const std::string
   try {
     t = toml::parse(text, origin);
   } catch (const toml::parse_error& e) {
-    return Error{"bad_profile", origin + ":" + std::to_string(e.source().begin.line) + ": " +
-                                    std::string(e.description())};
+    return Error{errc::kBadProfile, origin + ":" + std::to_string(e.source().begin.line) + ": " +
+                                        std::string(e.description())};
   }
   DeviceProfile p;
   if (auto s = config::check_keys(
@@ -60,17 +61,17 @@ Expected<DeviceProfile> parse_profile(const std::string& text, const std::string
   std::optional<std::string> name;
   EDGENAS_CONFIG_READ(config::get_string(t, "name", origin), name);
   if (!name || !valid_id(*name))
-    return Error{"bad_profile", origin + ": 'name' is required (an id like rpi4)"};
+    return Error{errc::kBadProfile, origin + ": 'name' is required (an id like rpi4)"};
   p.name = *name;
   EDGENAS_CONFIG_READ(config::get_string(t, "description", origin), p.description);
   if (const auto* src = t.get_as<toml::array>("sources")) {
     for (const auto& s : *src) {
-      if (!s.is_string()) return Error{"bad_profile", origin + ": sources must be strings"};
+      if (!s.is_string()) return Error{errc::kBadProfile, origin + ": sources must be strings"};
       p.sources.push_back(s.as_string()->get());
     }
   }
   const auto* cpu = t.get_as<toml::table>("cpu");
-  if (!cpu) return Error{"bad_profile", origin + ": [cpu] section is required"};
+  if (!cpu) return Error{errc::kBadProfile, origin + ": [cpu] section is required"};
   auto c = read_device(*cpu, origin + ": [cpu]", true);
   if (!c) return c.error();
   p.devices.push_back(*c);
@@ -79,27 +80,27 @@ Expected<DeviceProfile> parse_profile(const std::string& text, const std::string
     for (const auto& node : *acc) {
       const auto* at = node.as_table();
       const std::string where = origin + ": [[accelerator]] #" + std::to_string(++i);
-      if (!at) return Error{"bad_profile", where + " must be a table"};
+      if (!at) return Error{errc::kBadProfile, where + " must be a table"};
       auto d = read_device(*at, where, false);
       if (!d) return d.error();
       for (const auto& existing : p.devices) {
         if (existing.device == d->device)
-          return Error{"bad_profile", where + ": device '" + d->device + "' twice"};
+          return Error{errc::kBadProfile, where + ": device '" + d->device + "' twice"};
       }
       p.devices.push_back(*d);
     }
   }
   if (p.devices.size() > limits::kMaxDevices)
-    return Error{"bad_profile", origin + ": too many devices"};
+    return Error{errc::kBadProfile, origin + ": too many devices"};
   const auto* power = t.get_as<toml::table>("power");
-  if (!power) return Error{"bad_profile", origin + ": [power] section is required"};
+  if (!power) return Error{errc::kBadProfile, origin + ": [power] section is required"};
   const std::string pw = origin + ": [power]";
   if (auto s = config::check_keys(*power, {"idle_w", "max_w"}, pw); !s) return s.error();
   std::optional<double> idle, max;
   EDGENAS_CONFIG_READ(config::get_double(*power, "idle_w", pw, 0, limits::kMaxPowerW), idle);
   EDGENAS_CONFIG_READ(config::get_double(*power, "max_w", pw, 0, limits::kMaxPowerW), max);
   if (!idle || !max || *max < *idle)
-    return Error{"bad_profile", pw + ": idle_w and max_w are required, max_w >= idle_w"};
+    return Error{errc::kBadProfile, pw + ": idle_w and max_w are required, max_w >= idle_w"};
   p.idle_w = *idle;
   p.max_w = *max;
   if (const auto* load = t.get_as<toml::table>("load")) {
@@ -107,7 +108,8 @@ Expected<DeviceProfile> parse_profile(const std::string& text, const std::string
     if (auto s = config::check_keys(*load, {"swing_period", "noise"}, lw); !s) return s.error();
     EDGENAS_CONFIG_READ(config::get_duration_ms(*load, "swing_period", lw), p.swing_period_ms);
     EDGENAS_CONFIG_READ(config::get_double(*load, "noise", lw, 0, 0.5), p.noise);
-    if (p.swing_period_ms <= 0) return Error{"bad_profile", lw + ".swing_period must be positive"};
+    if (p.swing_period_ms <= 0)
+      return Error{errc::kBadProfile, lw + ".swing_period must be positive"};
   }
   return p;
 }
@@ -121,7 +123,7 @@ const DeviceProfile::Device* DeviceProfile::find(std::string_view device) const 
 
 Expected<DeviceProfile> load_profile(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return Error{"bad_profile", "cannot open device profile '" + path + "'"};
+  if (!in) return Error{errc::kBadProfile, "cannot open device profile '" + path + "'"};
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_profile(ss.str(), path);

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/util/files.hpp"
+
 namespace edgenas::proto {
 namespace fs = std::filesystem;
 
@@ -38,23 +40,13 @@ std::string field(const std::string& text, const std::string& name) {
   return "";
 }
 
+// A key file, its directory made first; the permissions are set before the secret goes in.
 Status write_file(const std::string& path, const std::string& text, fs::perms perms) {
   std::error_code ec;
   if (!fs::path(path).parent_path().empty())
     fs::create_directories(fs::path(path).parent_path(), ec);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return Error{"key", "cannot write " + tmp};
-  }
-  fs::permissions(tmp, perms, ec);  // before the secret goes in
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out) return Error{"key", "cannot write " + tmp};
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) return Error{"key", "cannot rename " + tmp + ": " + ec.message()};
+  auto written = files::write_atomic(path, text, perms);
+  if (!written) return Error{"key", written.error().message};
   return ok_status();
 }
 

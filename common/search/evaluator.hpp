@@ -1,6 +1,6 @@
 #pragma once
-// How a candidate is scored. One search engine, three evaluators (DESIGN.md): the real libtorch
-// trainer (common/ml), the predictor's MLP trainer, and the simulator's surrogate.
+// How a candidate is scored. One search engine, three evaluators (ARCHITECTURE.md): the real
+// libtorch trainer (common/ml), the predictor's MLP trainer, and the simulator's surrogate.
 #include <cstdint>
 #include <string>
 

@@ -1,4 +1,5 @@
 #include "common/util/config.hpp"
+#include "common/util/errors.hpp"
 
 #include <cerrno>
 #include <charconv>
@@ -15,8 +16,8 @@ Status check_keys(const toml::table& table, std::initializer_list<std::string_vi
     if (!known) {
       std::string list;
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      return Error{"bad_config", std::string(where) + ": unknown key '" + std::string(key.str()) +
-                                     "' (known keys: " + list + ")"};
+      return Error{errc::kBadConfig, std::string(where) + ": unknown key '" +
+                                         std::string(key.str()) + "' (known keys: " + list + ")"};
     }
   }
   return ok_status();
@@ -49,7 +50,7 @@ Expected<int64_t> parse_duration_ms(std::string_view text) {
 Status read_duration_flag(std::string_view flag, const std::string& text, int64_t& out) {
   if (text.empty()) return ok_status();
   auto d = parse_duration_ms(text);
-  if (!d) return Error{"usage", std::string(flag) + ": " + d.error().message};
+  if (!d) return Error{errc::kUsage, std::string(flag) + ": " + d.error().message};
   out = *d;
   return ok_status();
 }
@@ -64,7 +65,7 @@ Expected<std::optional<std::string>> get_string(const toml::table& t, std::strin
                                                 std::string_view where) {
   const auto* node = t.get(key);
   if (!node) return std::optional<std::string>{};
-  if (!node->is_string()) return Error{"bad_config", name(where, key) + " must be a string"};
+  if (!node->is_string()) return Error{errc::kBadConfig, name(where, key) + " must be a string"};
   return std::optional<std::string>{node->as_string()->get()};
 }
 
@@ -72,11 +73,12 @@ Expected<std::optional<int64_t>> get_int(const toml::table& t, std::string_view 
                                          std::string_view where, int64_t min, int64_t max) {
   const auto* node = t.get(key);
   if (!node) return std::optional<int64_t>{};
-  if (!node->is_integer()) return Error{"bad_config", name(where, key) + " must be an integer"};
+  if (!node->is_integer()) return Error{errc::kBadConfig, name(where, key) + " must be an integer"};
   int64_t v = node->as_integer()->get();
   if (v < min || v > max) {
-    return Error{"bad_config", name(where, key) + " = " + std::to_string(v) + " is out of range [" +
-                                   std::to_string(min) + ", " + std::to_string(max) + "]"};
+    return Error{errc::kBadConfig, name(where, key) + " = " + std::to_string(v) +
+                                       " is out of range [" + std::to_string(min) + ", " +
+                                       std::to_string(max) + "]"};
   }
   return std::optional<int64_t>{v};
 }
@@ -91,11 +93,12 @@ Expected<std::optional<double>> get_double(const toml::table& t, std::string_vie
   } else if (node->is_integer()) {
     v = static_cast<double>(node->as_integer()->get());
   } else {
-    return Error{"bad_config", name(where, key) + " must be a number"};
+    return Error{errc::kBadConfig, name(where, key) + " must be a number"};
   }
   if (!(v >= min && v <= max)) {
-    return Error{"bad_config", name(where, key) + " = " + std::to_string(v) + " is out of range [" +
-                                   std::to_string(min) + ", " + std::to_string(max) + "]"};
+    return Error{errc::kBadConfig, name(where, key) + " = " + std::to_string(v) +
+                                       " is out of range [" + std::to_string(min) + ", " +
+                                       std::to_string(max) + "]"};
   }
   return std::optional<double>{v};
 }
@@ -104,7 +107,8 @@ Expected<std::optional<bool>> get_bool(const toml::table& t, std::string_view ke
                                        std::string_view where) {
   const auto* node = t.get(key);
   if (!node) return std::optional<bool>{};
-  if (!node->is_boolean()) return Error{"bad_config", name(where, key) + " must be true or false"};
+  if (!node->is_boolean())
+    return Error{errc::kBadConfig, name(where, key) + " must be true or false"};
   return std::optional<bool>{node->as_boolean()->get()};
 }
 
@@ -114,21 +118,22 @@ Expected<std::optional<int64_t>> get_duration_ms(const toml::table& t, std::stri
   if (!node) return std::optional<int64_t>{};
   if (node->is_integer()) {
     int64_t v = node->as_integer()->get();
-    if (v < 0) return Error{"bad_config", name(where, key) + " must not be negative"};
+    if (v < 0) return Error{errc::kBadConfig, name(where, key) + " must not be negative"};
     return std::optional<int64_t>{v};
   }
   if (!node->is_string()) {
-    return Error{"bad_config", name(where, key) + " must be a duration such as \"5s\""};
+    return Error{errc::kBadConfig, name(where, key) + " must be a duration such as \"5s\""};
   }
   auto d = parse_duration_ms(node->as_string()->get());
-  if (!d) return Error{"bad_config", name(where, key) + ": " + d.error().message};
+  if (!d) return Error{errc::kBadConfig, name(where, key) + ": " + d.error().message};
   return std::optional<int64_t>{*d};
 }
 
 Expected<toml::table> parse_file(const std::string& path) {
   std::ifstream in(path);
   if (!in)
-    return Error{"bad_config", "cannot open config file '" + path + "': " + std::strerror(errno)};
+    return Error{errc::kBadConfig,
+                 "cannot open config file '" + path + "': " + std::strerror(errno)};
   std::stringstream ss;
   ss << in.rdbuf();
   try {
@@ -137,7 +142,7 @@ Expected<toml::table> parse_file(const std::string& path) {
     std::ostringstream msg;
     msg << path << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
         << e.description();
-    return Error{"bad_config", msg.str()};
+    return Error{errc::kBadConfig, msg.str()};
   }
 }
 

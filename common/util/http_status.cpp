@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/util/errors.hpp"
 #include "common/util/log.hpp"
 #include "common/util/ports.hpp"
 
@@ -147,7 +148,7 @@ Expected<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& e
                                                             int64_t bind_retry_ms) {
   const auto colon = endpoint.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == endpoint.size())
-    return Error{"config", "metrics endpoint '" + endpoint + "' is not HOST:PORT"};
+    return Error{errc::kBadConfig, "metrics endpoint '" + endpoint + "' is not HOST:PORT"};
   std::string host = endpoint.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
@@ -159,14 +160,15 @@ Expected<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& e
   } catch (const std::exception&) {
   }
   if (port < 0 || port > 65535)
-    return Error{"config", "metrics endpoint '" + endpoint + "': bad port"};
+    return Error{errc::kBadConfig, "metrics endpoint '" + endpoint + "': bad port"};
   auto impl = std::make_unique<Impl>();
   impl->board = &board;
   impl->stale = stale_after;
   beast::error_code ec;
   const auto addr = asio::ip::make_address(host == "*" ? "0.0.0.0" : host, ec);
   if (ec)
-    return Error{"config", "metrics endpoint '" + endpoint + "': bad address: " + ec.message()};
+    return Error{errc::kBadConfig,
+                 "metrics endpoint '" + endpoint + "': bad address: " + ec.message()};
   const tcp::endpoint ep(addr, static_cast<uint16_t>(port));
   auto listen = [&]() -> Status {
     beast::error_code e;

@@ -1,4 +1,5 @@
 #include "common/util/sqlite.hpp"
+#include "common/util/errors.hpp"
 
 namespace edgenas::sqlite {
 
@@ -31,7 +32,7 @@ std::string Stmt::col_blob(int i) const {
 }
 
 Status Stmt::status() const {
-  if (error_) return Error{"store", *error_};
+  if (error_) return Error{errc::kStore, *error_};
   return ok_status();
 }
 
@@ -47,12 +48,12 @@ Expected<std::unique_ptr<Db>> Db::open(const std::string& path, bool wal) {
   if (rc != SQLITE_OK) {
     std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
     sqlite3_close(raw);
-    return Error{"store", "cannot open database '" + path + "': " + msg};
+    return Error{errc::kStore, "cannot open database '" + path + "': " + msg};
   }
   std::unique_ptr<Db> db(new Db(raw));
   sqlite3_busy_timeout(raw, 5000);
   auto fail = [&](const Error& e) {
-    return Error{"store", "database '" + path + "' is not usable: " + e.message};
+    return Error{errc::kStore, "database '" + path + "' is not usable: " + e.message};
   };
   if (wal) {
     if (auto s = db->exec("PRAGMA journal_mode=WAL"); !s) return fail(s.error());
@@ -64,8 +65,8 @@ Expected<std::unique_ptr<Db>> Db::open(const std::string& path, bool wal) {
   if (!q) return fail(q.error());
   if (!q->step() || q->col_text(0) != "ok") {
     auto st = q->status();
-    return Error{"store", "database '" + path + "' failed its integrity check: " +
-                              (st ? q->col_text(0) : st.error().message)};
+    return Error{errc::kStore, "database '" + path + "' failed its integrity check: " +
+                                   (st ? q->col_text(0) : st.error().message)};
   }
   return db;
 }
@@ -80,7 +81,7 @@ Status Db::exec(std::string_view sql) {
   if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errmsg(db_);
     sqlite3_free(err);
-    return Error{"store", msg};
+    return Error{errc::kStore, msg};
   }
   return ok_status();
 }
@@ -89,7 +90,7 @@ Expected<Stmt> Db::prepare(std::string_view sql) {
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr) !=
       SQLITE_OK) {
-    return Error{"store", std::string(sqlite3_errmsg(db_)) + " in: " + std::string(sql)};
+    return Error{errc::kStore, std::string(sqlite3_errmsg(db_)) + " in: " + std::string(sql)};
   }
   return Stmt(db_, st);
 }
@@ -102,12 +103,12 @@ int64_t Db::user_version() {
 
 Status Db::migrate(const std::vector<std::string_view>& migrations, std::string_view what) {
   int64_t have = user_version();
-  if (have < 0) return Error{"store", "cannot read the schema version: " + errmsg()};
+  if (have < 0) return Error{errc::kStore, "cannot read the schema version: " + errmsg()};
   const auto want = static_cast<int64_t>(migrations.size());
   if (have > want) {
-    return Error{"store", std::string(what) + " has schema version " + std::to_string(have) +
-                              ", newer than this build supports (" + std::to_string(want) +
-                              "); upgrade edgenas"};
+    return Error{errc::kStore, std::string(what) + " has schema version " + std::to_string(have) +
+                                   ", newer than this build supports (" + std::to_string(want) +
+                                   "); upgrade edgenas"};
   }
   for (int64_t v = have; v < want; ++v) {
     if (auto s = begin(); !s) return s;
@@ -116,8 +117,8 @@ Status Db::migrate(const std::vector<std::string_view>& migrations, std::string_
     if (s) s = commit();
     if (!s) {
       rollback();
-      return Error{"store", "migration to schema version " + std::to_string(v + 1) + " of " +
-                                std::string(what) + " failed: " + s.error().message};
+      return Error{errc::kStore, "migration to schema version " + std::to_string(v + 1) + " of " +
+                                     std::string(what) + " failed: " + s.error().message};
     }
   }
   return ok_status();

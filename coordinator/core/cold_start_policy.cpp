@@ -9,7 +9,7 @@
 
 #include "common/search/latency_model.hpp"
 #include "common/search/space.hpp"
-#include "coordinator/core/hparam_service.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 
 namespace edgenas::coordinator {
 namespace {
@@ -116,17 +116,6 @@ std::string ColdStartPolicy::describe() const {
   return rule_ == ColdStartRule::latency_model
              ? std::string(kPolicyName)
              : std::string(kPolicyName) + " (" + std::string(to_string(rule_)) + " rule)";
-}
-
-uint32_t request_seed(std::string_view agent_id, std::string_view request_id) {
-  uint32_t h = 2166136261u;
-  for (auto s : {agent_id, std::string_view("/"), request_id}) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 16777619u;
-    }
-  }
-  return h;
 }
 
 ColdStartPolicy::DeviceModel ColdStartPolicy::device_model(std::string_view device) {

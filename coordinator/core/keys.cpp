@@ -1,6 +1,7 @@
 #include "coordinator/core/keys.hpp"
 
 #include "common/protocol/curve_key.hpp"
+#include "common/util/errors.hpp"
 #include "common/util/log.hpp"
 
 namespace edgenas::coordinator {
@@ -146,7 +147,7 @@ Expected<std::string> KeyRegistry::resolve(const std::string& who) const {
     if (!found.empty()) return Error{"bad_request", "'" + who + "' matches more than one key"};
     found = k;
   }
-  if (found.empty()) return Error{"not_found", "no key or agent '" + who + "'"};
+  if (found.empty()) return Error{errc::kNotFound, "no key or agent '" + who + "'"};
   return found;
 }
 

@@ -7,11 +7,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 
 #include "common/protocol/admin_client.hpp"
 #include "common/protocol/curve.hpp"
 #include "common/util/config.hpp"
+#include "common/util/errors.hpp"
+#include "common/util/files.hpp"
 #include "common/util/table.hpp"
 #include "common/util/utf8.hpp"
 
@@ -28,6 +31,25 @@ struct Globals {
   std::string timeout = "5s";
   std::string key, server_key;  // CURVE: our admin key pair, the coordinator's public key
   bool insecure = false;
+};
+
+// The values of the subcommands' options and arguments.
+struct Args {
+  std::string keygen_out;
+  std::string who;  // keys accept/reject/revoke
+  std::string agent_id, action, cmd_args = "{}";
+  std::string t_agent, t_since, format = "jsonl", out_path;  // traces
+  int64_t t_limit = 50;
+  std::string ctx_file;  // hparams ask
+  int version = 0;       // predictor
+  std::string canary = "10%";
+  std::string reason = "edgenasctl";
+};
+
+struct Subcommands {
+  CLI::App *keygen, *keys_list, *keys_accept, *keys_reject, *keys_revoke, *status, *agents_list,
+      *agents_show, *agents_cmd, *traces_list, *traces_export, *hp_ask, *pred_list, *pred_show,
+      *pred_train, *pred_promote, *pred_rollback, *pred_rollout, *fleet_status;
 };
 
 // The first existing of the candidates (env var, then the coordinator's own directory).
@@ -79,11 +101,11 @@ Expected<int64_t> parse_since(const std::string& s) {
     try {
       return static_cast<int64_t>(std::stoll(s.substr(1)));
     } catch (const std::exception&) {
-      return Error{"usage", "--since @MS needs milliseconds since the epoch"};
+      return Error{errc::kUsage, "--since @MS needs milliseconds since the epoch"};
     }
   }
   auto d = config::parse_duration_ms(s);
-  if (!d) return Error{"usage", "--since: " + d.error().message};
+  if (!d) return Error{errc::kUsage, "--since: " + d.error().message};
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
@@ -113,13 +135,12 @@ void flatten(const json& j, const std::string& prefix, json& out) {
   }
 }
 
-}  // namespace
+void print_json(const json& j) {
+  std::cout << utf8::json_text(j, 2) << "\n";
+}
 
-int main(int argc, char** argv) {
-  Globals g;
-  CLI::App app{
-      "edgenasctl: inspect and drive an edgenas coordinator.\n"
-      "Exit codes: 0 ok, 1 refused by the coordinator, 2 usage error, 3 unreachable."};
+// The global flags and every subcommand, their values bound to g and opt.
+Subcommands define_cli(CLI::App& app, Globals& g, Args& opt) {
   app.require_subcommand(1);
   if (const char* env = std::getenv("EDGENAS_ADMIN")) g.admin = env;
   app.add_option("--admin", g.admin, "coordinator admin endpoint (env EDGENAS_ADMIN)")
@@ -134,149 +155,139 @@ int main(int argc, char** argv) {
                  "/var/lib/edgenas/coordinator.pub)");
   app.add_flag("--insecure", g.insecure, "talk plaintext (a coordinator started with --insecure)");
 
-  auto* keygen = app.add_subcommand(
+  Subcommands sc{};
+  sc.keygen = app.add_subcommand(
       "keygen", "create an admin key pair; its .pub goes into the coordinator's admin_keys/");
-  std::string keygen_out;
-  keygen->add_option("-o,--out", keygen_out, "the key pair file (0600)")->required();
+  sc.keygen->add_option("-o,--out", opt.keygen_out, "the key pair file (0600)")->required();
 
   auto* keys =
       app.add_subcommand("keys", "agent key enrolment (pending, accepted, rejected, revoked)");
   keys->require_subcommand(1);
-  auto* keys_list = keys->add_subcommand("list", "every agent key and its state");
-  std::string who;
-  auto* keys_accept = keys->add_subcommand("accept", "let this key connect");
-  auto* keys_reject = keys->add_subcommand("reject", "refuse a pending key");
-  auto* keys_revoke = keys->add_subcommand("revoke", "refuse an accepted key from now on");
-  for (auto* sc : {keys_accept, keys_reject, keys_revoke})
-    sc->add_option("WHO", who,
-                   "a key, a key prefix (6+ characters) or an agent id; a key that begins with "
-                   "\"-\" goes after \"--\" (keys accept -- -jg=P1...)")
+  sc.keys_list = keys->add_subcommand("list", "every agent key and its state");
+  sc.keys_accept = keys->add_subcommand("accept", "let this key connect");
+  sc.keys_reject = keys->add_subcommand("reject", "refuse a pending key");
+  sc.keys_revoke = keys->add_subcommand("revoke", "refuse an accepted key from now on");
+  for (auto* cmd : {sc.keys_accept, sc.keys_reject, sc.keys_revoke})
+    cmd->add_option("WHO", opt.who,
+                    "a key, a key prefix (6+ characters) or an agent id; a key that begins with "
+                    "\"-\" goes after \"--\" (keys accept -- -jg=P1...)")
         ->required();
 
-  auto* status = app.add_subcommand("status", "coordinator health: agents, store, counters");
+  sc.status = app.add_subcommand("status", "coordinator health: agents, store, counters");
 
   auto* agents = app.add_subcommand("agents", "the registered agents");
   agents->require_subcommand(1);
-  auto* agents_list = agents->add_subcommand("list", "one line per known agent");
-  auto* agents_show = agents->add_subcommand("show", "everything known about one agent");
-  std::string agent_id;
-  agents_show->add_option("ID", agent_id, "agent id")->required();
-  auto* agents_cmd = agents->add_subcommand("command", "send a command to a connected agent");
-  std::string action, cmd_args = "{}";
-  agents_cmd->add_option("ID", agent_id, "agent id")->required();
-  agents_cmd->add_option("ACTION", action, "start_search | cancel | reload_config")->required();
-  agents_cmd->add_option("--args", cmd_args, "command arguments as a JSON object");
+  sc.agents_list = agents->add_subcommand("list", "one line per known agent");
+  sc.agents_show = agents->add_subcommand("show", "everything known about one agent");
+  sc.agents_show->add_option("ID", opt.agent_id, "agent id")->required();
+  sc.agents_cmd = agents->add_subcommand("command", "send a command to a connected agent");
+  sc.agents_cmd->add_option("ID", opt.agent_id, "agent id")->required();
+  sc.agents_cmd->add_option("ACTION", opt.action, "start_search | cancel | reload_config")
+      ->required();
+  sc.agents_cmd->add_option("--args", opt.cmd_args, "command arguments as a JSON object");
 
   auto* traces = app.add_subcommand("traces", "traces stored from NAS runs");
   traces->require_subcommand(1);
-  std::string t_agent, t_since, format = "jsonl", out_path;
-  int64_t t_limit = 50;
-  auto* traces_list = traces->add_subcommand("list", "recent traces, oldest first");
-  auto* traces_export = traces->add_subcommand("export", "every matching trace, complete");
-  for (auto* sc : {traces_list, traces_export}) {
-    sc->add_option("--agent", t_agent, "only this agent's traces");
-    sc->add_option("--since", t_since, "received within this long (e.g. 1h, 2d) or @epoch_ms");
+  sc.traces_list = traces->add_subcommand("list", "recent traces, oldest first");
+  sc.traces_export = traces->add_subcommand("export", "every matching trace, complete");
+  for (auto* cmd : {sc.traces_list, sc.traces_export}) {
+    cmd->add_option("--agent", opt.t_agent, "only this agent's traces");
+    cmd->add_option("--since", opt.t_since, "received within this long (e.g. 1h, 2d) or @epoch_ms");
   }
-  traces_list->add_option("--limit", t_limit, "at most this many rows")
+  sc.traces_list->add_option("--limit", opt.t_limit, "at most this many rows")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
-  traces_export->add_option("--format", format, "csv or jsonl")
+  sc.traces_export->add_option("--format", opt.format, "csv or jsonl")
       ->check(CLI::IsMember({"csv", "jsonl"}))
       ->capture_default_str();
-  traces_export->add_option("-o,--output", out_path, "write to this file instead of stdout");
+  sc.traces_export->add_option("-o,--output", opt.out_path, "write to this file instead of stdout");
 
   auto* hparams = app.add_subcommand("hparams", "hyperparameter service");
   hparams->require_subcommand(1);
-  auto* hp_ask = hparams->add_subcommand("ask", "send a Job/Source context and print the reply");
-  std::string ctx_file;
-  hp_ask
-      ->add_option("FILE", ctx_file,
+  sc.hp_ask = hparams->add_subcommand("ask", "send a Job/Source context and print the reply");
+  sc.hp_ask
+      ->add_option("FILE", opt.ctx_file,
                    "JSON file: {\"job\": {...}, \"source\": {...}, \"dataset\": {...}}")
       ->required();
 
   auto* pred = app.add_subcommand("predictor", "the learned hyperparameter predictor");
   pred->require_subcommand(1);
-  auto* pred_list = pred->add_subcommand("list", "every version: status, held-out regret, serving");
-  auto* pred_show = pred->add_subcommand("show", "one version with its metrics");
-  int version = 0;
-  pred_show->add_option("VERSION", version, "version (default: the serving one)");
-  auto* pred_train = pred->add_subcommand("train", "start a training now (runs in the background)");
-  auto* pred_promote = pred->add_subcommand("promote", "serve this version");
-  pred_promote->add_option("VERSION", version, "version")
+  sc.pred_list = pred->add_subcommand("list", "every version: status, held-out regret, serving");
+  sc.pred_show = pred->add_subcommand("show", "one version with its metrics");
+  sc.pred_show->add_option("VERSION", opt.version, "version (default: the serving one)");
+  sc.pred_train = pred->add_subcommand("train", "start a training now (runs in the background)");
+  sc.pred_promote = pred->add_subcommand("promote", "serve this version");
+  sc.pred_promote->add_option("VERSION", opt.version, "version")
       ->required()
       ->check(CLI::Range(1, 1 << 30));
-  auto* pred_rollback =
+  sc.pred_rollback =
       pred->add_subcommand("rollback", "serve the previously promoted version (or the cold start)");
-  auto* pred_rollout = pred->add_subcommand(
+  sc.pred_rollout = pred->add_subcommand(
       "rollout",
       "serve VERSION to a stable, hash-chosen share of the agents (a canary); `promote VERSION` "
       "widens it to all, `rollback` takes it back; it is rolled back automatically when its "
       "traces' reward falls below the baseline's by more than the configured margin");
-  pred_rollout->add_option("VERSION", version, "version")
+  sc.pred_rollout->add_option("VERSION", opt.version, "version")
       ->required()
       ->check(CLI::Range(1, 1 << 30));
-  std::string canary = "10%";
-  pred_rollout->add_option("--canary", canary, "share of the agents, e.g. 10% or 0.1")
+  sc.pred_rollout->add_option("--canary", opt.canary, "share of the agents, e.g. 10% or 0.1")
       ->capture_default_str();
-  std::string reason = "edgenasctl";
-  for (auto* sc : {pred_train, pred_promote, pred_rollout})
-    sc->add_option("--reason", reason, "recorded with it");
+  for (auto* cmd : {sc.pred_train, sc.pred_promote, sc.pred_rollout})
+    cmd->add_option("--reason", opt.reason, "recorded with it");
   auto* fleet = app.add_subcommand("fleet", "the fleet as the predictor sees it");
   fleet->require_subcommand(1);
-  auto* fleet_status =
-      fleet->add_subcommand("status",
-                            "which predictor version serves how many agents, and how "
-                            "each does (traces, mean reward, share meeting T)");
+  sc.fleet_status = fleet->add_subcommand("status",
+                                          "which predictor version serves how many agents, and how "
+                                          "each does (traces, mean reward, share meeting T)");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : kExitUsage;
-  }
-  auto timeout = config::parse_duration_ms(g.timeout);
-  if (!timeout) {
-    std::cerr << "edgenasctl: --timeout: " << timeout.error().message << "\n";
+  return sc;
+}
+
+int keygen(const Args& opt) {
+  if (std::filesystem::exists(opt.keygen_out)) {
+    std::cerr << "edgenasctl: " << opt.keygen_out << " exists; not overwriting it\n";
     return kExitUsage;
   }
-  if (keygen->parsed()) {
-    if (std::filesystem::exists(keygen_out)) {
-      std::cerr << "edgenasctl: " << keygen_out << " exists; not overwriting it\n";
-      return kExitUsage;
-    }
-    auto pair = proto::load_or_create_keypair(keygen_out);
-    if (!pair) return fail(pair.error());
-    std::cout << pair->public_key << "\n";
-    std::cerr << "wrote " << keygen_out << " and "
-              << std::filesystem::path(keygen_out).replace_extension(".pub").string()
-              << "; copy the .pub into the coordinator's admin_keys/ and restart it\n";
-    return 0;
-  }
-  std::optional<proto::CurveClient> curve;
-  if (!g.insecure) {
-    const std::string key =
-        g.key.empty() ? first_existing("EDGENAS_ADMIN_KEY", "/var/lib/edgenas/admin.key") : g.key;
-    const std::string server =
-        g.server_key.empty()
-            ? first_existing("EDGENAS_SERVER_KEY", "/var/lib/edgenas/coordinator.pub")
-            : g.server_key;
-    if (key.empty() || server.empty()) {
-      std::cerr << "edgenasctl: no "
-                << (key.empty() ? "admin key (--key)" : "coordinator key (--server-key)")
-                << "; the coordinator writes admin.key and coordinator.pub beside its database "
-                   "(or use --insecure for a coordinator started with --insecure)\n";
-      return kExitUsage;
-    }
-    auto pair = proto::load_keypair(key);
-    if (!pair) return std::cerr << "edgenasctl: " << pair.error().message << "\n", kExitUsage;
-    auto server_pub = proto::load_public_key(server);
-    if (!server_pub)
-      return std::cerr << "edgenasctl: " << server_pub.error().message << "\n", kExitUsage;
-    curve = proto::CurveClient{*server_pub, *pair};
-  }
-  proto::AdminClient client(g.admin, *timeout, curve);
-  auto print_json = [](const json& j) { std::cout << utf8::json_text(j, 2) << "\n"; };
+  auto pair = proto::load_or_create_keypair(opt.keygen_out);
+  if (!pair) return fail(pair.error());
+  std::cout << pair->public_key << "\n";
+  std::cerr << "wrote " << opt.keygen_out << " and "
+            << std::filesystem::path(opt.keygen_out).replace_extension(".pub").string()
+            << "; copy the .pub into the coordinator's admin_keys/ and restart it\n";
+  return 0;
+}
 
-  if (status->parsed()) {
+// The CURVE keys to talk to the coordinator with (none with --insecure).
+Expected<std::optional<proto::CurveClient>> curve_keys(const Globals& g) {
+  if (g.insecure) return std::optional<proto::CurveClient>();
+  const std::string key =
+      g.key.empty() ? first_existing("EDGENAS_ADMIN_KEY", "/var/lib/edgenas/admin.key") : g.key;
+  const std::string server =
+      g.server_key.empty()
+          ? first_existing("EDGENAS_SERVER_KEY", "/var/lib/edgenas/coordinator.pub")
+          : g.server_key;
+  if (key.empty() || server.empty()) {
+    return Error{errc::kUsage,
+                 std::string("no ") +
+                     (key.empty() ? "admin key (--key)" : "coordinator key (--server-key)") +
+                     "; the coordinator writes admin.key and coordinator.pub beside its "
+                     "database (or use --insecure for a coordinator started with "
+                     "--insecure)"};
+  }
+  auto pair = proto::load_keypair(key);
+  if (!pair) return pair.error();
+  auto server_pub = proto::load_public_key(server);
+  if (!server_pub) return server_pub.error();
+  return std::optional<proto::CurveClient>(proto::CurveClient{*server_pub, *pair});
+}
+
+// One method per subcommand that talks to the coordinator.
+struct Session {
+  proto::AdminClient& client;
+  const Globals& g;
+  const Args& opt;
+
+  int status() {
     auto r = client.call("status");
     if (!r) return fail(r.error());
     if (g.json_out) return print_json(*r), 0;
@@ -298,7 +309,8 @@ int main(int argc, char** argv) {
               << "errors        " << utf8::json_text(s["errors"]) << "\n";
     return 0;
   }
-  if (agents_list->parsed()) {
+
+  int agents_list() {
     auto r = client.call("agents.list");
     if (!r) return fail(r.error());
     if (g.json_out) return print_json(*r), 0;
@@ -322,45 +334,48 @@ int main(int argc, char** argv) {
                 rows);
     return 0;
   }
-  if (agents_show->parsed()) {
-    auto r = client.call("agents.show", {{"agent_id", agent_id}});
+
+  int agents_show() {
+    auto r = client.call("agents.show", {{"agent_id", opt.agent_id}});
     if (!r) return fail(r.error());
     print_json(*r);
     return 0;
   }
-  if (agents_cmd->parsed()) {
+
+  int agents_command() {
     json args;
     try {
-      args = json::parse(cmd_args);
+      args = json::parse(opt.cmd_args);
     } catch (const std::exception& e) {
       std::cerr << "edgenasctl: --args is not JSON: " << e.what() << "\n";
       return kExitUsage;
     }
-    auto r =
-        client.call("agents.command", {{"agent_id", agent_id}, {"action", action}, {"args", args}});
+    auto r = client.call("agents.command",
+                         {{"agent_id", opt.agent_id}, {"action", opt.action}, {"args", args}});
     if (!r) return fail(r.error());
     if (g.json_out) return print_json(*r), 0;
-    std::cout << "sent " << action << " to " << agent_id << " (command " << str((*r)["command_id"])
-              << ")\n";
+    std::cout << "sent " << opt.action << " to " << opt.agent_id << " (command "
+              << str((*r)["command_id"]) << ")\n";
     return 0;
   }
-  if (traces_list->parsed() || traces_export->parsed()) {
-    auto since = parse_since(t_since);
+
+  int traces(bool full) {
+    auto since = parse_since(opt.t_since);
     if (!since) {
       std::cerr << "edgenasctl: " << since.error().message << "\n";
       return kExitUsage;
     }
-    const bool full = traces_export->parsed();
-    json args{{"agent_id", t_agent}, {"since_ms", *since}, {"limit", full ? 1000 : t_limit}};
+    json args{
+        {"agent_id", opt.t_agent}, {"since_ms", *since}, {"limit", full ? 1000 : opt.t_limit}};
     std::ofstream file;
-    if (!out_path.empty()) {
-      file.open(out_path);
+    if (!opt.out_path.empty()) {
+      file.open(opt.out_path);
       if (!file) {
-        std::cerr << "edgenasctl: cannot write " << out_path << "\n";
+        std::cerr << "edgenasctl: cannot write " << opt.out_path << "\n";
         return kExitUsage;
       }
     }
-    std::ostream& os = out_path.empty() ? std::cout : file;
+    std::ostream& os = opt.out_path.empty() ? std::cout : file;
     std::vector<std::vector<std::string>> rows;
     std::vector<std::string> csv_columns;
     json all = json::array();
@@ -384,7 +399,7 @@ int main(int argc, char** argv) {
                  t["met_latency"].get<bool>() ? "yes" : "NO",
                  fmt(t["energy_mj"].get<double>(), 3)});
           }
-        } else if (format == "jsonl") {
+        } else if (opt.format == "jsonl") {
           os << utf8::json_text(t) << "\n";
         } else {
           json flat = json::object();
@@ -401,10 +416,10 @@ int main(int argc, char** argv) {
           }
           os << "\n";
         }
-        if (!full && count >= t_limit) break;
+        if (!full && count >= opt.t_limit) break;
       }
       const json& next = (*r)["next"];
-      if (next.is_null() || (!full && count >= t_limit)) break;
+      if (next.is_null() || (!full && count >= opt.t_limit)) break;
       args["since_ms"] = next["since_ms"];
       args["after_trace_id"] = next["after_trace_id"];
     }
@@ -417,12 +432,13 @@ int main(int argc, char** argv) {
             {"TRACE", "AGENT", "STATUS", "POLICY", "L/F/K/LOSS", "ACC", "LAT_MS", "MET_T", "E_MJ"},
             rows);
       }
-    } else if (!out_path.empty()) {
-      std::cerr << "exported " << count << " traces to " << out_path << "\n";
+    } else if (!opt.out_path.empty()) {
+      std::cerr << "exported " << count << " traces to " << opt.out_path << "\n";
     }
     return 0;
   }
-  if (keys_list->parsed()) {
+
+  int keys_list() {
     auto r = client.call("keys.list");
     if (!r) return fail(r.error());
     if (g.json_out) return print_json(*r), 0;
@@ -442,11 +458,9 @@ int main(int argc, char** argv) {
                       : "unknown keys wait for `edgenasctl keys accept`\n");
     return 0;
   }
-  if (keys_accept->parsed() || keys_reject->parsed() || keys_revoke->parsed()) {
-    const std::string op = keys_accept->parsed()   ? "keys.accept"
-                           : keys_reject->parsed() ? "keys.reject"
-                                                   : "keys.revoke";
-    auto r = client.call(op, {{"who", who}});
+
+  int keys_change(const std::string& op) {
+    auto r = client.call(op, {{"who", opt.who}});
     if (!r) return fail(r.error());
     if (g.json_out) return print_json(*r), 0;
     std::cout << str((*r)["key"]) << " ("
@@ -455,7 +469,8 @@ int main(int argc, char** argv) {
               << "): " << str((*r)["state"]) << "\n";
     return 0;
   }
-  if (pred_list->parsed()) {
+
+  int predictor_list() {
     auto r = client.call("predictor.list");
     if (!r) return fail(r.error());
     if (g.json_out) return print_json(*r), 0;
@@ -482,28 +497,31 @@ int main(int argc, char** argv) {
     print_last_failure(*r);
     return 0;
   }
-  if (pred_show->parsed()) {
-    auto r = client.call("predictor.show", {{"version", version}});
+
+  int predictor_show() {
+    auto r = client.call("predictor.show", {{"version", opt.version}});
     if (!r) return fail(r.error());
     print_json(*r);
     return 0;
   }
-  if (pred_train->parsed()) {
-    auto r = client.call("predictor.train", {{"reason", reason}});
+
+  int predictor_train() {
+    auto r = client.call("predictor.train", {{"reason", opt.reason}});
     if (!r) return fail(r.error());
     if (g.json_out) return print_json(*r), 0;
     std::cout << "training predictor v" << (*r)["version"] << " on " << (*r)["traces"]
               << " traces (see `edgenasctl predictor list`)\n";
     return 0;
   }
-  if (pred_rollout->parsed()) {
+
+  int predictor_rollout() {
     double share = -1;
     try {
       std::size_t used = 0;
-      share = std::stod(canary, &used);
-      if (used < canary.size() && canary.substr(used) == "%")
+      share = std::stod(opt.canary, &used);
+      if (used < opt.canary.size() && opt.canary.substr(used) == "%")
         share /= 100;
-      else if (used != canary.size())
+      else if (used != opt.canary.size())
         share = -1;
     } catch (const std::exception&) {
     }
@@ -513,10 +531,10 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
     auto r = client.call("predictor.rollout",
-                         {{"version", version}, {"share", share}, {"reason", reason}});
+                         {{"version", opt.version}, {"share", share}, {"reason", opt.reason}});
     if (!r) return fail(r.error());
     if (g.json_out) return print_json(*r), 0;
-    std::cout << "v" << version << " serves " << fmt(share * 100, 1)
+    std::cout << "v" << opt.version << " serves " << fmt(share * 100, 1)
               << " % of the agents (canary); "
               << "the others keep "
               << ((*r)["baseline"].get<int>() ? "v" + str((*r)["baseline"])
@@ -524,7 +542,8 @@ int main(int argc, char** argv) {
               << ". Watch it with `edgenasctl fleet status`.\n";
     return 0;
   }
-  if (fleet_status->parsed()) {
+
+  int fleet_status() {
     auto r = client.call("predictor.fleet");
     if (!r) return fail(r.error());
     if (g.json_out) return print_json(*r), 0;
@@ -558,29 +577,11 @@ int main(int argc, char** argv) {
     print_last_failure(*r);
     return 0;
   }
-  if (pred_promote->parsed() || pred_rollback->parsed()) {
-    auto r = pred_promote->parsed()
-                 ? client.call("predictor.promote", {{"version", version}, {"reason", reason}})
-                 : client.call("predictor.rollback");
-    if (!r) return fail(r.error());
-    if (g.json_out) return print_json(*r), 0;
-    std::cout << "serving: " << str((*r)["serving"]) << "\n";
-    return 0;
-  }
-  if (hp_ask->parsed()) {
-    std::ifstream in(ctx_file);
-    if (!in) {
-      std::cerr << "edgenasctl: cannot read " << ctx_file << "\n";
-      return kExitUsage;
-    }
-    json ctx;
-    try {
-      ctx = json::parse(in);
-    } catch (const std::exception& e) {
-      std::cerr << "edgenasctl: " << ctx_file << " is not JSON: " << e.what() << "\n";
-      return kExitUsage;
-    }
-    auto r = client.call("hparams.ask", {{"context", ctx}});
+
+  int hparams_ask() {
+    auto ctx = files::read_json(opt.ctx_file);
+    if (!ctx) return std::cerr << "edgenasctl: " << ctx.error().message << "\n", kExitUsage;
+    auto r = client.call("hparams.ask", {{"context", *ctx}});
     if (!r) return fail(r.error());
     if (g.json_out) return print_json(*r), 0;
     const json& h = (*r)["hparams"];
@@ -590,5 +591,63 @@ int main(int argc, char** argv) {
               << (*r)["predictor_version"] << ")\nreason   " << str((*r)["reason"]) << "\n";
     return 0;
   }
+
+  int predictor_serve(bool promote) {
+    auto r = promote ? client.call("predictor.promote",
+                                   {{"version", opt.version}, {"reason", opt.reason}})
+                     : client.call("predictor.rollback");
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::cout << "serving: " << str((*r)["serving"]) << "\n";
+    return 0;
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Globals g;
+  Args opt;
+  CLI::App app{
+      "edgenasctl: inspect and drive an edgenas coordinator.\n"
+      "Exit codes: 0 ok, 1 refused by the coordinator, 2 usage error, 3 unreachable."};
+  const Subcommands sc = define_cli(app, g, opt);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kExitUsage;
+  }
+  auto timeout = config::parse_duration_ms(g.timeout);
+  if (!timeout) {
+    std::cerr << "edgenasctl: --timeout: " << timeout.error().message << "\n";
+    return kExitUsage;
+  }
+  if (sc.keygen->parsed()) return keygen(opt);
+  auto curve = curve_keys(g);
+  if (!curve) return std::cerr << "edgenasctl: " << curve.error().message << "\n", kExitUsage;
+  proto::AdminClient client(g.admin, *timeout, *curve);
+  Session s{client, g, opt};
+  const std::pair<CLI::App*, std::function<int()>> commands[] = {
+      {sc.status, [&] { return s.status(); }},
+      {sc.agents_list, [&] { return s.agents_list(); }},
+      {sc.agents_show, [&] { return s.agents_show(); }},
+      {sc.agents_cmd, [&] { return s.agents_command(); }},
+      {sc.traces_list, [&] { return s.traces(false); }},
+      {sc.traces_export, [&] { return s.traces(true); }},
+      {sc.keys_list, [&] { return s.keys_list(); }},
+      {sc.keys_accept, [&] { return s.keys_change("keys.accept"); }},
+      {sc.keys_reject, [&] { return s.keys_change("keys.reject"); }},
+      {sc.keys_revoke, [&] { return s.keys_change("keys.revoke"); }},
+      {sc.pred_list, [&] { return s.predictor_list(); }},
+      {sc.pred_show, [&] { return s.predictor_show(); }},
+      {sc.pred_train, [&] { return s.predictor_train(); }},
+      {sc.pred_rollout, [&] { return s.predictor_rollout(); }},
+      {sc.pred_promote, [&] { return s.predictor_serve(true); }},
+      {sc.pred_rollback, [&] { return s.predictor_serve(false); }},
+      {sc.fleet_status, [&] { return s.fleet_status(); }},
+      {sc.hp_ask, [&] { return s.hparams_ask(); }},
+  };
+  for (const auto& [cmd, run] : commands)
+    if (cmd->parsed()) return run();
   return kExitUsage;
 }

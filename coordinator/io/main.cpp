@@ -8,8 +8,10 @@
 
 #include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
+#include "common/util/errors.hpp"
 #include "common/util/http_status.hpp"
 #include "common/util/log.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/io/metrics.hpp"
 #include "coordinator/io/server.hpp"
 #include "coordinator/predictor/service.hpp"
@@ -27,6 +29,7 @@ struct Options {
   int dead_after_missed = limits::kDeadAfterMissedHeartbeats;
   std::string log_level = "info";
   std::string metrics_endpoint;  // HOST:PORT for /metrics and /healthz; empty: off
+  int io_threads = 1;            // ZeroMQ's I/O threads (CURVE, TCP); connections spread over them
   predictor::PredictorConfig predictor;
   bool predictor_enabled = true;
   std::string warm_start = "auto";  // [predictor] warm_start: auto | off | a directory
@@ -110,13 +113,13 @@ Status load_config(const std::string& path, Options& o) {
     EDGENAS_CONFIG_READ(config::get_string(*p, "targets", w), P.targets);
     EDGENAS_CONFIG_READ(config::get_string(*p, "warm_start", w), o.warm_start);
     if (o.warm_start.empty())
-      return Error{"bad_config", w + ".warm_start must be \"auto\", \"off\" or a directory"};
+      return Error{errc::kBadConfig, w + ".warm_start must be \"auto\", \"off\" or a directory"};
     std::string rule(to_string(P.cold_start_rule));
     EDGENAS_CONFIG_READ(config::get_string(*p, "cold_start_rule", w), rule);
     if (auto r = coordinator::cold_start_rule_from_string(rule)) {
       P.cold_start_rule = *r;
     } else {
-      return Error{"bad_config",
+      return Error{errc::kBadConfig,
                    w + ".cold_start_rule must be \"latency-model\" or \"size-score\""};
     }
     if (!predictor::valid_targets(P.targets))
@@ -129,16 +132,16 @@ Status load_config(const std::string& path, Options& o) {
     EDGENAS_CONFIG_READ(config::get_int(*p, "rollout_min_traces", w, 1, 1'000'000),
                         P.rollout_min_traces);
     if (!config::parse_duration_ms(P.train_budget))
-      return Error{"bad_config", w + ".train_budget must be a duration like \"2m\""};
+      return Error{errc::kBadConfig, w + ".train_budget must be a duration like \"2m\""};
   }
   const auto* c = t->get_as<toml::table>("coordinator");
   if (!c) return ok_status();
   const std::string where = path + ": [coordinator]";
-  if (auto s = config::check_keys(
-          *c,
-          {"agent_endpoint", "admin_endpoint", "database", "heartbeat_interval",
-           "dead_after_missed", "log_level", "metrics_endpoint", "bind_retry", "slow_round"},
-          where);
+  if (auto s = config::check_keys(*c,
+                                  {"agent_endpoint", "admin_endpoint", "database",
+                                   "heartbeat_interval", "dead_after_missed", "log_level",
+                                   "metrics_endpoint", "bind_retry", "slow_round", "io_threads"},
+                                  where);
       !s) {
     return s;
   }
@@ -154,6 +157,9 @@ Status load_config(const std::string& path, Options& o) {
   EDGENAS_CONFIG_READ(config::get_string(*c, "metrics_endpoint", where), o.metrics_endpoint);
   EDGENAS_CONFIG_READ(config::get_duration_ms(*c, "bind_retry", where), o.server.bind_retry_ms);
   EDGENAS_CONFIG_READ(config::get_duration_ms(*c, "slow_round", where), o.server.slow_round_ms);
+  std::optional<int64_t> io_threads;
+  EDGENAS_CONFIG_READ(config::get_int(*c, "io_threads", where, 1, 64), io_threads);
+  if (io_threads) o.io_threads = static_cast<int>(*io_threads);
   return ok_status();
 }
 
@@ -217,6 +223,11 @@ std::optional<int> read_options(int argc, char** argv, Options& o, bool& check_c
   std::string slow_round;
   app.add_option("--slow-round", slow_round,
                  "an io-thread round at least this long is logged with its phases (default 20ms)");
+  int io_threads = 0;
+  app.add_option("--io-threads", io_threads,
+                 "ZeroMQ I/O threads; agents' connections (and their CURVE work) are spread over "
+                 "them (default 1; more only helps a coordinator with cores to spare)")
+      ->check(CLI::Range(1, 64));
   app.add_flag("--check-config", check_config,
                "read the config and flags, report what is wrong (exit 2) or 'config ok' (exit 0)");
   app.set_version_flag("--version", std::string("edgenas-coordinator 0.1.0, protocol ") +
@@ -224,7 +235,7 @@ std::optional<int> read_options(int argc, char** argv, Options& o, bool& check_c
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);  // --help, --version (0) or a usage error (non-zero)
+    return app.exit(e) == 0 ? 0 : 2;  // --help, --version (0) or a usage error (2)
   }
 
   if (!o.config_path.empty()) {
@@ -250,6 +261,7 @@ std::optional<int> read_options(int argc, char** argv, Options& o, bool& check_c
   if (auto_accept) o.auto_accept = true;
   if (!key_dir.empty()) o.key_dir = key_dir;
   if (!metrics.empty()) o.metrics_endpoint = metrics;
+  if (io_threads > 0) o.io_threads = io_threads;
   if (!config::parse_duration_ms(o.predictor.train_budget)) {
     std::cerr << "edgenas-coordinator: --train-budget must be a duration like 2m\n";
     return 2;
@@ -288,7 +300,8 @@ int main(int argc, char** argv) {
               << o.server.admin_endpoint << ", store " << o.database << ", CURVE "
               << (o.curve ? "on" : "OFF") << ", warm start "
               << (o.predictor.warm_start.empty() ? "off" : o.predictor.warm_start)
-              << ", cold-start rule " << to_string(o.predictor.cold_start_rule) << "\n";
+              << ", cold-start rule " << to_string(o.predictor.cold_start_rule) << ", "
+              << o.io_threads << " ZeroMQ I/O thread(s)\n";
     return 0;
   }
 
@@ -334,7 +347,7 @@ int main(int argc, char** argv) {
   }
   // CURVE: the coordinator's own key pair, a first admin key for edgenasctl on this host, and
   // the admin public keys in admin_keys/. The ZAP handler is bound before any server socket.
-  zmq::context_t ctx(1);
+  zmq::context_t ctx(o.io_threads);
   std::unique_ptr<coordinator::KeyRegistry> keys;
   std::unique_ptr<coordinator::ZapServer> zap;
   if (o.curve) {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "coordinator/core/hparam_service.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 
 namespace edgenas::predictor {
 

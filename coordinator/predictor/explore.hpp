@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/model/model.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/predictor/grid.hpp"
 
 namespace edgenas::predictor {

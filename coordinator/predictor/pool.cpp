@@ -4,27 +4,20 @@
 #include <fstream>
 
 #include "common/protocol/codec.hpp"
+#include "common/util/errors.hpp"
+#include "common/util/files.hpp"
 
 namespace edgenas::predictor {
 
 Status write_trace_pool(const std::string& path, const std::vector<Trace>& traces) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return Error{"io", "cannot write " + tmp};
-    for (const auto& t : traces) out << proto::to_json(t).dump() << "\n";
-    out.flush();
-    if (!out) return Error{"io", "cannot write " + tmp};
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Error{"io", "cannot rename " + tmp + ": " + ec.message()};
-  return ok_status();
+  std::string lines;
+  for (const auto& t : traces) lines += proto::to_json(t).dump() + "\n";
+  return files::write_atomic(path, lines);
 }
 
 Expected<std::vector<Trace>> read_trace_pool(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return Error{"not_found", "cannot read the trace pool " + path};
+  if (!in) return Error{errc::kNotFound, "cannot read the trace pool " + path};
   std::vector<Trace> traces;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {

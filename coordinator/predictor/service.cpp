@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/util/errors.hpp"
+#include "common/util/files.hpp"
 #include "common/util/log.hpp"
 #include "coordinator/predictor/targets.hpp"
 
@@ -15,22 +17,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-std::optional<json> read_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  auto j = json::parse(in, nullptr, false);
-  if (j.is_discarded()) return std::nullopt;
-  return j;
-}
-
-std::string last_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty()) last = line;
-  return last;
-}
 
 // The held-out regret a metrics file reports for `who` ("new", "baseline", "cold_start").
 std::optional<double> regret_of(const json& metrics, const char* who) {
@@ -131,11 +117,11 @@ Status PredictorService::import_warm_start() {
   auto m = load_predictor((from / "model.edgenasp").string());
   if (!m) return m.error();
   if (!trained_in_simulation(*m))
-    return Error{"bad_model", (from / "model.edgenasp").string() +
-                                  " is not marked as trained in simulation (meta.trained_in)"};
-  const auto metrics = read_json((from / "metrics.json").string());
+    return Error{errc::kBadModel, (from / "model.edgenasp").string() +
+                                      " is not marked as trained in simulation (meta.trained_in)"};
+  const auto metrics = files::read_json((from / "metrics.json").string());
   if (!metrics)
-    return Error{"bad_model", (from / "metrics.json").string() + " is missing or not JSON"};
+    return Error{errc::kBadModel, (from / "metrics.json").string() + " is missing or not JSON"};
   auto version = store_.next_predictor_version();
   if (!version) return version.error();
   const fs::path dir = fs::path(cfg_.dir) / ("v" + std::to_string(*version));
@@ -146,7 +132,8 @@ Status PredictorService::import_warm_start() {
     fs::copy_file(from / f, dir / f, fs::copy_options::overwrite_existing, ec);
   }
   if (ec)
-    return Error{"io", "cannot copy the warm start into " + dir.string() + ": " + ec.message()};
+    return Error{errc::kIo,
+                 "cannot copy the warm start into " + dir.string() + ": " + ec.message()};
   coordinator::PredictorVersion v;
   v.version = *version;
   v.created_ms = clock_.wall_ms();
@@ -350,18 +337,19 @@ Status PredictorService::load_and_serve(int version) {
 Expected<std::shared_ptr<const PredictorModel>> PredictorService::load_version(int version) {
   auto v = store_.predictor_version(version);
   if (!v) return v.error();
-  if (!*v) return Error{"not_found", "no predictor version " + std::to_string(version)};
+  if (!*v) return Error{errc::kNotFound, "no predictor version " + std::to_string(version)};
   auto m = load_predictor((*v)->path);
   Status problem = ok_status();
   if (!m) {
     problem = m.error();
   } else if (m->mlp.heads.size() != static_cast<std::size_t>(kHeads)) {
-    problem = Error{"bad_model", (*v)->path + ": its heads do not match the hyperparameter grid"};
+    problem =
+        Error{errc::kBadModel, (*v)->path + ": its heads do not match the hyperparameter grid"};
   } else {
     for (int h = 0; h < kHeads; ++h) {
       if (m->mlp.heads[static_cast<std::size_t>(h)].out != Grid::size(h))
         problem =
-            Error{"bad_model", (*v)->path + ": its heads do not match the hyperparameter grid"};
+            Error{errc::kBadModel, (*v)->path + ": its heads do not match the hyperparameter grid"};
     }
   }
   if (!problem) {
@@ -501,7 +489,7 @@ Expected<json> PredictorService::train(const std::string& reason) {
   const std::string dir = cfg_.dir + "/v" + std::to_string(*version);
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return Error{"io", "cannot create " + dir + ": " + ec.message()};
+  if (ec) return Error{errc::kIo, "cannot create " + dir + ": " + ec.message()};
   coordinator::PredictorVersion v;
   v.version = *version;
   v.created_ms = clock_.wall_ms();
@@ -557,10 +545,10 @@ void PredictorService::finish_training(const ChildExit& exit) {
   if (!row || !*row) return;
   auto v = **row;
   const std::string dir = fs::path(v.path).parent_path().string();
-  const auto metrics = read_json(dir + "/metrics.json");
+  const auto metrics = files::read_json(dir + "/metrics.json");
   if (exit.exit_code != 0 || exit.signal != 0 || !metrics || !fs::exists(v.path)) {
     v.status = "failed";
-    const std::string tail = last_line(dir + "/train.log");
+    const std::string tail = files::last_line(dir + "/train.log");
     v.note = exit.signal ? "the trainer was killed by signal " + std::to_string(exit.signal)
                          : "the trainer exited with code " + std::to_string(exit.exit_code) +
                                (tail.empty() ? "" : ": " + tail);
@@ -652,7 +640,7 @@ Expected<json> PredictorService::list() {
 Expected<json> PredictorService::show(int version) {
   auto v = store_.predictor_version(version > 0 ? version : serving_version());
   if (!v) return v.error();
-  if (!*v) return Error{"not_found", "no predictor version " + std::to_string(version)};
+  if (!*v) return Error{errc::kNotFound, "no predictor version " + std::to_string(version)};
   json out = summary(**v, serving_version());
   out["path"] = (*v)->path;
   out["feature_version"] = (*v)->feature_version;

@@ -21,9 +21,9 @@
 
 #include "common/util/clock.hpp"
 #include "common/util/process.hpp"
-#include "coordinator/core/hparam_service.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/predictor/explore.hpp"
-#include "coordinator/predictor/model.hpp"
+#include "coordinator/predictor/predictor_model.hpp"
 #include "coordinator/store/trace_store.hpp"
 
 namespace edgenas::predictor {

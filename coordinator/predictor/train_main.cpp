@@ -9,6 +9,7 @@
 
 #include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
+#include "common/util/files.hpp"
 #include "coordinator/predictor/pool.hpp"
 #include "coordinator/predictor/trainer.hpp"
 #include "coordinator/store/trace_store.hpp"
@@ -103,11 +104,8 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(out, ec);
   if (auto s = predictor::save_predictor(out + "/model.edgenasp", result->model); !s)
     return std::cerr << "edgenas-predictor: " << s.error().message << "\n", 1;
-  {
-    std::ofstream(out + "/metrics.json.tmp") << result->metrics.dump(2) << "\n";
-    std::filesystem::rename(out + "/metrics.json.tmp", out + "/metrics.json", ec);
-    if (ec) return std::cerr << "edgenas-predictor: cannot write metrics.json\n", 1;
-  }
+  if (auto s = files::write_json_atomic(out + "/metrics.json", result->metrics); !s)
+    return std::cerr << "edgenas-predictor: " << s.error().message << "\n", 1;
   const auto& h = result->metrics["heldout"];
   std::cerr << "v" << o.version << ": " << result->metrics["architecture_key"].get<std::string>()
             << "; held-out regret " << h["new"]["regret"] << " (cold start "

@@ -9,7 +9,8 @@
 #include "common/ml/mlp_train.hpp"
 #include "common/ml/threads.hpp"
 #include "common/search/search.hpp"
-#include "coordinator/core/hparam_service.hpp"
+#include "common/util/errors.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/predictor/explore.hpp"
 
 namespace edgenas::predictor {
@@ -216,7 +217,7 @@ Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const 
                           {"best", so_far.best ? so_far.best->eval.accuracy : 0.0}});
         }
       });
-  if (!nas.best) return Error{"failed", "no predictor architecture trained successfully"};
+  if (!nas.best) return Error{errc::kFailed, "no predictor architecture trained successfully"};
   const search::MlpSpec best = nas.best->trial.spec;
 
   std::vector<std::size_t> every(split.train.size());

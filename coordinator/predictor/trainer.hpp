@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "coordinator/core/hparam_service.hpp"
-#include "coordinator/predictor/model.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
+#include "coordinator/predictor/predictor_model.hpp"
 #include "coordinator/predictor/targets.hpp"
 
 namespace edgenas::predictor {

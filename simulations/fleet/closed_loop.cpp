@@ -9,7 +9,8 @@
 #include <memory>
 #include <thread>
 
-#include "coordinator/core/hparam_service.hpp"
+#include "common/util/errors.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/predictor/pool.hpp"
 #include "coordinator/predictor/trainer.hpp"
 #include "simulations/fleet/parallel.hpp"
@@ -243,7 +244,7 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
   const World& w = *world;
   std::error_code ec;
   fs::create_directories(o.world.out_dir, ec);
-  if (ec) return Error{"io", "cannot create " + o.world.out_dir + ": " + ec.message()};
+  if (ec) return Error{errc::kIo, "cannot create " + o.world.out_dir + ": " + ec.message()};
   progress("searching the grid for " + std::to_string(o.world.contexts) + " held-out contexts");
   auto held = held_out_contexts(w, o.world);
 

@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util/expected.hpp"
-#include "coordinator/core/hparam_service.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/predictor/explore.hpp"
 #include "simulations/fleet/evaluate.hpp"
 

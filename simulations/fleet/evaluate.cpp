@@ -10,7 +10,8 @@
 #include <numeric>
 #include <thread>
 
-#include "coordinator/core/hparam_service.hpp"
+#include "common/util/errors.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/predictor/trainer.hpp"
 #include "simulations/fleet/parallel.hpp"
 #include "simulations/fleet/svg.hpp"
@@ -106,7 +107,7 @@ Expected<json> evaluate(const EvaluateOptions& o,
   const std::vector<std::string> all_profiles = world_files(o).profiles;
   std::error_code ec;
   fs::create_directories(o.out_dir, ec);
-  if (ec) return Error{"io", "cannot create " + o.out_dir + ": " + ec.message()};
+  if (ec) return Error{errc::kIo, "cannot create " + o.out_dir + ": " + ec.message()};
 
   // 1. Training traces from the training profiles.
   progress("simulating " + std::to_string(o.traces) + " training traces on " +
@@ -243,7 +244,8 @@ Expected<json> evaluate(const EvaluateOptions& o,
       predictor_metrics = r->metrics;
     }
   }
-  if (!final_model) return Error{"failed", "no predictor could be trained on the simulated traces"};
+  if (!final_model)
+    return Error{errc::kFailed, "no predictor could be trained on the simulated traces"};
 
   // 5. Every method's points, rewards, constraint satisfaction, energy.
   std::map<std::string, std::vector<int>> points;

@@ -21,6 +21,8 @@
 #include "agent/core/agent_core.hpp"
 #include "common/protocol/admin_client.hpp"
 #include "common/protocol/curve.hpp"
+#include "common/util/errors.hpp"
+#include "common/util/files.hpp"
 #include "common/util/loopback.hpp"
 #include "common/util/process.hpp"
 #include "common/util/procstat.hpp"
@@ -207,154 +209,198 @@ void sync_queue(SimAgent& a) {
   if (changed) a.core->queue_changed();
 }
 
-WorkerOut run_worker(const FleetOptions& o, const WorldSetup& world, const std::string& endpoint,
-                     const std::string& server_key, int first, int count, Steady::time_point t0) {
-  WorkerOut w;
-  SystemClock clock;
-  zmq::context_t ctx(1);
-  ctx.set(zmq::ctxopt::max_sockets, count + 16);
-  std::mt19937_64 rng(o.seed * 7919 + static_cast<uint64_t>(first));
-  const double scale = world.scenario.time_scale;
-  std::vector<SimAgent> agents(static_cast<std::size_t>(count));
-  using Event = std::pair<int64_t, uint32_t>;
-  std::priority_queue<Event, std::vector<Event>, std::greater<>> timers;
-  const int ep = epoll_create1(0);
-  for (int i = 0; i < count; ++i) {
-    auto& a = agents[static_cast<std::size_t>(i)];
-    const int n = first + i;
-    // Profile by the mix, in deterministic proportions.
-    double pick = (n + 0.5) / std::max(1, o.agents), acc = 0;
-    std::string profile = o.mix.back().first;
-    for (const auto& [name, share] : o.mix) {
-      acc += share;
-      if (pick < acc) {
-        profile = name;
-        break;
+// The profile of agent n of the fleet: by the mix, in deterministic proportions.
+std::string profile_of(const FleetOptions& o, int n) {
+  const double pick = (n + 0.5) / std::max(1, o.agents);
+  double acc = 0;
+  for (const auto& [name, share] : o.mix) {
+    acc += share;
+    if (pick < acc) return name;
+  }
+  return o.mix.back().first;
+}
+
+// One worker process's agents, each woken every 250 ms by a timer and whenever its socket has
+// something to read.
+class WorkerLoop {
+ public:
+  WorkerLoop(const FleetOptions& o, const WorldSetup& world, std::string endpoint,
+             std::string server_key, int first, int count, Steady::time_point t0)
+      : o_(o),
+        world_(world),
+        endpoint_(std::move(endpoint)),
+        server_key_(std::move(server_key)),
+        first_(first),
+        t0_(t0),
+        rng_(o.seed * 7919 + static_cast<uint64_t>(first)),
+        scale_(world.scenario.time_scale),
+        agents_(static_cast<std::size_t>(count)),
+        ep_(epoll_create1(0)) {
+    ctx_.set(zmq::ctxopt::max_sockets, count + 16);
+    for (int i = 0; i < count; ++i) init_agent(i);
+  }
+  ~WorkerLoop() { close(ep_); }
+  WorkerLoop(const WorkerLoop&) = delete;
+  WorkerLoop& operator=(const WorkerLoop&) = delete;
+
+  WorkerOut run() {
+    std::vector<epoll_event> ready(512);
+    while (real_ms(t0_) < o_.duration_ms) {
+      const int64_t now = real_ms(t0_);
+      while (!timers_.empty() && timers_.top().first <= now) {
+        const uint32_t i = timers_.top().second;
+        timers_.pop();
+        on_timer(agents_[i], i, now);
       }
+      const int64_t wait =
+          timers_.empty() ? 5 : std::clamp<int64_t>(timers_.top().first - real_ms(t0_), 0, 5);
+      const int n =
+          epoll_wait(ep_, ready.data(), static_cast<int>(ready.size()), static_cast<int>(wait));
+      for (int k = 0; k < n; ++k) pump(agents_[ready[static_cast<std::size_t>(k)].data.u32]);
     }
+    for (auto& a : agents_) {
+      w_.registered += a.core->stats().registrations > 0;
+      w_.traces_acked += a.core->stats().traces_acked;
+      w_.errors += a.core->stats().bad_messages_in + a.core->stats().errors_from_coordinator;
+    }
+    return w_;
+  }
+
+ private:
+  void init_agent(int i) {
+    auto& a = agents_[static_cast<std::size_t>(i)];
+    const int n = first_ + i;
+    const std::string profile = profile_of(o_, n);
     a.id = "sim-" + profile + "-" + std::to_string(n);
-    a.box = std::make_unique<SimBox>(a.id, world.profiles.at(profile), world.scenario, rng());
-    std::set<std::string> names;
+    a.box = std::make_unique<SimBox>(a.id, world_.profiles.at(profile), world_.scenario, rng_());
     proto::Register reg;
     reg.agent_version = "edgenas-sim";
     reg.hostname = "edgenas-sim";
     reg.devices = a.box->devices();
     reg.power_source = "simulated";
     reg.profile = profile;
+    std::set<std::string> names;
     for (const auto& d : reg.devices) names.insert(d.name);
     a.queue = std::make_unique<agent::TaskQueue>(names);
-    a.core = std::make_unique<agent::AgentCore>(clock, a.outbox, *a.queue, a.id, reg, rng());
+    a.core = std::make_unique<agent::AgentCore>(clock_, a.outbox, *a.queue, a.id, reg, rng_());
     a.keys = *proto::generate_keypair();  // run() checked that key generation works
     // Join: most at the start (spread over 5 s), late starters per the scenario's join rate.
     std::uniform_real_distribution<double> u(0, 1);
-    const double horizon_h = o.duration_ms * scale / 3.6e6;
-    a.join_ms = u(rng) < world.scenario.join_per_hour * horizon_h
-                    ? static_cast<int64_t>(u(rng) * o.duration_ms)
-                    : static_cast<int64_t>(5000.0 * i / std::max(1, count));
-    if (u(rng) < world.scenario.leave_per_hour * horizon_h)
-      a.leave_ms = a.join_ms + static_cast<int64_t>(u(rng) * (o.duration_ms - a.join_ms));
-    a.next_search_sim_ms = static_cast<int64_t>(
-        std::exponential_distribution<double>(1.0 / world.scenario.search_every_ms)(rng));
-    timers.push({a.join_ms, static_cast<uint32_t>(i)});
+    const double horizon_h = o_.duration_ms * scale_ / 3.6e6;
+    a.join_ms = u(rng_) < world_.scenario.join_per_hour * horizon_h
+                    ? static_cast<int64_t>(u(rng_) * o_.duration_ms)
+                    : static_cast<int64_t>(5000.0 * i / std::max<std::size_t>(1, agents_.size()));
+    if (u(rng_) < world_.scenario.leave_per_hour * horizon_h)
+      a.leave_ms = a.join_ms + static_cast<int64_t>(u(rng_) * (o_.duration_ms - a.join_ms));
+    a.next_search_sim_ms = next_search_gap();
+    timers_.push({a.join_ms, static_cast<uint32_t>(i)});
   }
+
+  int64_t next_search_gap() {
+    return static_cast<int64_t>(
+        std::exponential_distribution<double>(1.0 / world_.scenario.search_every_ms)(rng_));
+  }
+
+  void drop_socket(SimAgent& a) {
+    if (a.sock) epoll_ctl(ep_, EPOLL_CTL_DEL, a.sock->get(zmq::sockopt::fd), nullptr);
+    a.sock.reset();
+  }
+
+  // The agent's box moves on: it joins or leaves, samples its Source, delivers a finished
+  // search's trace, asks for hyperparameters when its next search is due, keeps its link.
+  void on_timer(SimAgent& a, uint32_t i, int64_t now) {
+    if (a.left) return;
+    if (now >= a.leave_ms) {  // the box goes away: socket closed, the coordinator sees it die
+      drop_socket(a);
+      a.left = true;
+      w_.left++;
+      return;
+    }
+    const int64_t sim_now = static_cast<int64_t>(static_cast<double>(now) * scale_);
+    if (!a.sock) connect(a, ctx_, endpoint_, server_key_, ep_, i);
+    a.box->advance(sim_now);
+    sync_queue(a);
+    if (now >= a.next_sample_ms) {
+      a.core->set_source(a.box->source(sim_now));
+      a.next_sample_ms = now + 5000;
+    }
+    if (a.trace_due && now >= a.trace_at_ms) {
+      (void)a.core->submit_trace(*a.trace_due);
+      a.trace_due.reset();
+      a.core->set_activity("idle");
+      a.next_search_sim_ms = sim_now + next_search_gap();
+    }
+    if (a.pending_request.empty() && !a.trace_due && sim_now >= a.next_search_sim_ms &&
+        a.core->state() == agent::LinkState::registered) {
+      a.request_context = a.box->context(sim_now);
+      a.pending_request = a.core->request_hparams(a.request_context);
+      a.request_sent = Steady::now();
+    }
+    a.core->tick();
+    if (a.core->link_lost()) drop_socket(a);
+    if (!a.sock && a.core->link_lost() && clock_.now_ms() >= a.core->reconnect_at_ms())
+      connect(a, ctx_, endpoint_, server_key_, ep_, i);
+    pump(a);
+    timers_.push({now + 250, i});
+  }
+
+  // The reply to the agent's request, when it has come: its search is simulated and its trace
+  // falls due when the search would have ended.
+  void take_reply(SimAgent& a) {
+    if (a.pending_request.empty()) return;
+    const auto reply = a.core->take_hparam_reply(a.pending_request);
+    if (!reply) return;
+    w_.latency_ms.push_back(
+        std::chrono::duration<double, std::milli>(Steady::now() - a.request_sent).count());
+    const uint64_t seed = std::hash<std::string>{}(a.pending_request);
+    const auto outcome =
+        simulate_search(*world_.surrogate, a.box->profile(), a.request_context, reply->hparams,
+                        seed, {world_.scenario.search_budget_ms, "evolution", 4000});
+    a.trace_due =
+        outcome_trace(a.pending_request, a.request_context, *reply, outcome, clock_.wall_ms());
+    a.trace_at_ms = real_ms(t0_) + static_cast<int64_t>(outcome.search_s * 1000 / scale_);
+    a.core->set_activity("searching");
+    w_.by_profile[a.box->profile().name].add(*reply, outcome);
+    w_.by_policy[reply->policy].add(*reply, outcome);
+    a.pending_request.clear();
+  }
+
   // Everything queued on the socket, then what the core has to say. ZMQ_FD is edge-triggered:
   // a send can consume the notification, so the socket is read again after every send.
-  auto pump = [&](SimAgent& a) {
+  void pump(SimAgent& a) {
     for (int round = 0; round < 4 && a.sock; ++round) {
       zmq::message_t m;
       bool got = false;
       while (a.sock && a.sock->recv(m, zmq::recv_flags::dontwait)) {
         got = true;
-        w.messages_in++;
+        w_.messages_in++;
         a.core->on_message(m.to_string_view());
       }
-      if (!a.pending_request.empty()) {
-        if (auto reply = a.core->take_hparam_reply(a.pending_request)) {
-          w.latency_ms.push_back(
-              std::chrono::duration<double, std::milli>(Steady::now() - a.request_sent).count());
-          const uint64_t seed = std::hash<std::string>{}(a.pending_request);
-          const auto outcome =
-              simulate_search(*world.surrogate, a.box->profile(), a.request_context, reply->hparams,
-                              seed, {world.scenario.search_budget_ms, "evolution", 4000});
-          a.trace_due =
-              outcome_trace(a.pending_request, a.request_context, *reply, outcome, clock.wall_ms());
-          a.trace_at_ms = real_ms(t0) + static_cast<int64_t>(outcome.search_s * 1000 / scale);
-          a.core->set_activity("searching");
-          w.by_profile[a.box->profile().name].add(*reply, outcome);
-          w.by_policy[reply->policy].add(*reply, outcome);
-          a.pending_request.clear();
-        }
-      }
+      take_reply(a);
       const auto out = a.core->take_outgoing();
       for (const auto& bytes : out) {
-        if (a.sock && a.sock->send(zmq::buffer(bytes), zmq::send_flags::dontwait)) w.messages_out++;
+        if (a.sock && a.sock->send(zmq::buffer(bytes), zmq::send_flags::dontwait))
+          w_.messages_out++;
       }
       if (!got && out.empty()) break;
     }
-  };
-  std::vector<epoll_event> ready(512);
-  while (real_ms(t0) < o.duration_ms) {
-    const int64_t now = real_ms(t0);
-    const int64_t sim_now = static_cast<int64_t>(static_cast<double>(now) * scale);
-    while (!timers.empty() && timers.top().first <= now) {
-      const uint32_t i = timers.top().second;
-      timers.pop();
-      auto& a = agents[i];
-      if (a.left) continue;
-      if (now >= a.leave_ms) {  // the box goes away: socket closed, the coordinator sees it die
-        if (a.sock) epoll_ctl(ep, EPOLL_CTL_DEL, a.sock->get(zmq::sockopt::fd), nullptr);
-        a.sock.reset();
-        a.left = true;
-        w.left++;
-        continue;
-      }
-      if (!a.sock) connect(a, ctx, endpoint, server_key, ep, i);
-      a.box->advance(sim_now);
-      sync_queue(a);
-      if (now >= a.next_sample_ms) {
-        a.core->set_source(a.box->source(sim_now));
-        a.next_sample_ms = now + 5000;
-      }
-      if (a.trace_due && now >= a.trace_at_ms) {
-        (void)a.core->submit_trace(*a.trace_due);
-        a.trace_due.reset();
-        a.core->set_activity("idle");
-        a.next_search_sim_ms = sim_now + static_cast<int64_t>(std::exponential_distribution<double>(
-                                             1.0 / world.scenario.search_every_ms)(rng));
-      }
-      if (a.pending_request.empty() && !a.trace_due && sim_now >= a.next_search_sim_ms &&
-          a.core->state() == agent::LinkState::registered) {
-        a.request_context = a.box->context(sim_now);
-        a.pending_request = a.core->request_hparams(a.request_context);
-        a.request_sent = Steady::now();
-      }
-      a.core->tick();
-      if (a.core->link_lost() && a.sock) {
-        epoll_ctl(ep, EPOLL_CTL_DEL, a.sock->get(zmq::sockopt::fd), nullptr);
-        a.sock.reset();
-      }
-      if (!a.sock && a.core->link_lost() && clock.now_ms() >= a.core->reconnect_at_ms())
-        connect(a, ctx, endpoint, server_key, ep, i);
-      pump(a);
-      timers.push({now + 250, i});
-    }
-    const int64_t wait =
-        timers.empty() ? 5 : std::clamp<int64_t>(timers.top().first - real_ms(t0), 0, 5);
-    const int n =
-        epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), static_cast<int>(wait));
-    for (int k = 0; k < n; ++k) {
-      auto& a = agents[ready[static_cast<std::size_t>(k)].data.u32];
-      pump(a);
-    }
   }
-  for (auto& a : agents) {
-    w.registered += a.core->stats().registrations > 0;
-    w.traces_acked += a.core->stats().traces_acked;
-    w.errors += a.core->stats().bad_messages_in + a.core->stats().errors_from_coordinator;
-  }
-  close(ep);
-  return w;
-}
+
+  using Event = std::pair<int64_t, uint32_t>;
+  const FleetOptions& o_;
+  const WorldSetup& world_;
+  const std::string endpoint_, server_key_;
+  const int first_;
+  const Steady::time_point t0_;
+  WorkerOut w_;
+  SystemClock clock_;
+  zmq::context_t ctx_{1};
+  std::mt19937_64 rng_;
+  const double scale_;
+  std::vector<SimAgent> agents_;  // after ctx_: their sockets close before it
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> timers_;
+  const int ep_;
+};
 
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -372,7 +418,7 @@ Expected<std::vector<std::pair<std::string, double>>> parse_mix(const std::strin
   double total = 0;
   while (std::getline(ss, item, ',')) {
     const auto eq = item.find('=');
-    if (eq == std::string::npos) return Error{"usage", "'" + item + "' is not PROFILE=SHARE"};
+    if (eq == std::string::npos) return Error{errc::kUsage, "'" + item + "' is not PROFILE=SHARE"};
     std::string share = item.substr(eq + 1);
     const bool percent = !share.empty() && share.back() == '%';
     if (percent) share.pop_back();
@@ -382,16 +428,17 @@ Expected<std::vector<std::pair<std::string, double>>> parse_mix(const std::strin
       v = std::stod(share, &used);
       if (used != share.size()) throw std::invalid_argument("trailing");
     } catch (const std::exception&) {
-      return Error{"usage", "'" + item + "': the share is not a number"};
+      return Error{errc::kUsage, "'" + item + "': the share is not a number"};
     }
     if (percent) v /= 100;
-    if (v <= 0) return Error{"usage", "'" + item + "': shares must be positive"};
+    if (v <= 0) return Error{errc::kUsage, "'" + item + "': shares must be positive"};
     out.emplace_back(item.substr(0, eq), v);
     total += v;
   }
-  if (out.empty()) return Error{"usage", "the mix is empty"};
+  if (out.empty()) return Error{errc::kUsage, "the mix is empty"};
   if (std::abs(total - 1) > 0.011)
-    return Error{"usage", "the shares add up to " + std::to_string(total * 100) + " %, not 100 %"};
+    return Error{errc::kUsage,
+                 "the shares add up to " + std::to_string(total * 100) + " %, not 100 %"};
   for (auto& [n, v] : out) v /= total;
   return out;
 }
@@ -400,17 +447,17 @@ Expected<std::vector<std::pair<std::string, double>>> parse_mix(const std::strin
 Expected<WorldSetup> load_world(const FleetOptions& o) {
   WorldSetup world;
   auto sc = load_scenario(o.scenario_path);
-  if (!sc) return Error{"usage", sc.error().message};
+  if (!sc) return Error{errc::kUsage, sc.error().message};
   world.scenario = *sc;
   for (const auto& [name, share] : o.mix) {
     auto p = load_profile(o.profiles_dir + "/" + name + ".toml");
-    if (!p) return Error{"usage", p.error().message};
+    if (!p) return Error{errc::kUsage, p.error().message};
     world.profiles[name] = *p;
   }
   auto rows = load_table(o.table_path);
-  if (!rows) return Error{"usage", rows.error().message};
+  if (!rows) return Error{errc::kUsage, rows.error().message};
   auto s = Surrogate::fit(*rows);
-  if (!s) return Error{"usage", s.error().message};
+  if (!s) return Error{errc::kUsage, s.error().message};
   world.surrogate = std::move(*s);
   return world;
 }
@@ -461,134 +508,157 @@ void print_summary(const json& s, const std::string& out_dir) {
   std::printf("\n  summary: %s/summary.json\n", out_dir.c_str());
 }
 
-Expected<json> run_fleet(const FleetOptions& o,
-                         const std::function<void(const std::string&)>& progress) {
-  if (o.agents < 0 || o.real_search < 0 || o.agents + o.real_search < 1)
-    return Error{"usage", "no agents to run"};
-  auto loaded = load_world(o);
-  if (!loaded) return loaded.error();
-  WorldSetup world = std::move(*loaded);
-  const std::string coordinator =
-      o.coordinator_bin.empty()
-          ? sibling("coordinator/io/edgenas-coordinator", "edgenas-coordinator")
-          : o.coordinator_bin;
-  if (coordinator.empty() || !fs::exists(coordinator))
-    return Error{"usage", "edgenas-coordinator not found (pass --coordinator)"};
-  std::error_code ec;
-  fs::create_directories(o.out_dir, ec);
-  if (ec) return Error{"usage", "cannot create " + o.out_dir + ": " + ec.message()};
+namespace {
 
-  // The coordinator, a real process on loopback.
-  const int port = net::free_port(), admin_port = net::free_port(), metrics_port = net::free_port();
-  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(port);
-  const std::string admin = "tcp://127.0.0.1:" + std::to_string(admin_port);
-  ProcessLauncher launcher;
-  // CURVE as in production; the simulated boxes' keys are accepted on first contact
-  // (--auto-accept) since nobody is there to enrol ten thousand of them by hand.
+using Progress = std::function<void(const std::string&)>;
+
+// The coordinator of a run: a real process on loopback, with CURVE as in production; the
+// simulated boxes' keys are accepted on first contact (--auto-accept) since nobody is there to
+// enrol ten thousand of them by hand.
+struct CoordinatorRun {
+  int handle = -1;
+  std::string endpoint, key_dir, server_key;
+  int metrics_port = 0;
+  std::optional<proto::AdminClient> client;
+};
+
+std::vector<std::string> coordinator_argv(const FleetOptions& o, const std::string& binary,
+                                          const CoordinatorRun& c, const std::string& admin) {
+  std::vector<std::string> argv{binary,
+                                "--listen",
+                                c.endpoint,
+                                "--admin",
+                                admin,
+                                "--db",
+                                o.out_dir + "/coordinator.db",
+                                "--key-dir",
+                                c.key_dir,
+                                "--auto-accept",
+                                "--metrics",
+                                "127.0.0.1:" + std::to_string(c.metrics_port),
+                                "--log-level",
+                                "warn"};
+  argv.insert(argv.end(), o.coordinator_args.begin(), o.coordinator_args.end());
+  return argv;
+}
+
+// Started, and answering `status` on its admin socket (10 s at most).
+Expected<CoordinatorRun> start_coordinator(const FleetOptions& o, const std::string& binary,
+                                           ProcessLauncher& launcher) {
+  CoordinatorRun c;
+  c.endpoint = "tcp://127.0.0.1:" + std::to_string(net::free_port());
+  const std::string admin = "tcp://127.0.0.1:" + std::to_string(net::free_port());
+  c.metrics_port = net::free_port();
+  c.key_dir = o.out_dir + "/keys";
   if (auto k = proto::generate_keypair(); !k) return k.error();
-  const std::string key_dir = o.out_dir + "/keys";
-  std::vector<std::string> coord_argv{coordinator,
-                                      "--listen",
-                                      endpoint,
-                                      "--admin",
-                                      admin,
-                                      "--db",
-                                      o.out_dir + "/coordinator.db",
-                                      "--key-dir",
-                                      key_dir,
-                                      "--auto-accept",
-                                      "--metrics",
-                                      "127.0.0.1:" + std::to_string(metrics_port),
-                                      "--log-level",
-                                      "warn"};
-  coord_argv.insert(coord_argv.end(), o.coordinator_args.begin(), o.coordinator_args.end());
-  auto coord = launcher.spawn({coord_argv, o.out_dir + "/coordinator.log", {0, 0}, "coordinator"});
-  if (!coord) return coord.error();
-  std::optional<proto::AdminClient> client_slot;
-  std::string server_key;
+  auto h = launcher.spawn({coordinator_argv(o, binary, c, admin),
+                           o.out_dir + "/coordinator.log",
+                           {0, 0},
+                           "coordinator"});
+  if (!h) return h.error();
+  c.handle = *h;
   bool up = false;
   for (int i = 0; i < 100 && !up; ++i) {
-    if (!client_slot) {
-      auto pub = proto::load_public_key(key_dir + "/coordinator.pub");
-      auto pair = proto::load_keypair(key_dir + "/admin.key");
+    if (!c.client) {
+      auto pub = proto::load_public_key(c.key_dir + "/coordinator.pub");
+      auto pair = proto::load_keypair(c.key_dir + "/admin.key");
       if (pub && pair) {
-        server_key = *pub;
-        client_slot.emplace(admin, 1000, proto::CurveClient{server_key, *pair});
+        c.server_key = *pub;
+        c.client.emplace(admin, 1000, proto::CurveClient{c.server_key, *pair});
       }
     }
-    up = client_slot && client_slot->call("status").ok();
+    up = c.client && c.client->call("status").ok();
     if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (!up) {
-    launcher.signal(*coord, SIGKILL);
-    return Error{"failed", "the coordinator did not start; see " + o.out_dir + "/coordinator.log"};
+    launcher.signal(c.handle, SIGKILL);
+    return Error{errc::kFailed,
+                 "the coordinator did not start; see " + o.out_dir + "/coordinator.log"};
   }
-  proto::AdminClient& client = *client_slot;
-  progress("coordinator up on " + endpoint + " (store " + o.out_dir + "/coordinator.db)");
+  return c;
+}
 
-  // Real agents running real edgenas-search, when asked for.
-  std::vector<int> real_agents;
-  if (o.real_search > 0) {
-    const std::string agent_bin = sibling("agent/io/edgenas-agent", "edgenas-agent");
-    const std::string search_bin = sibling("agent/search/edgenas-search", "edgenas-search");
-    const std::string gen_bin = sibling("simulations/meter/edgenas-meter-gen", "edgenas-meter-gen");
-    if (agent_bin.empty() || search_bin.empty() || gen_bin.empty())
-      return Error{"usage",
-                   "--real-search needs edgenas-agent, edgenas-search and edgenas-meter-gen"};
-    if (!fs::exists(o.out_dir + "/data/digits/labels.csv")) {
-      progress("generating meter images for the real searches");
-      ProcessLauncher gen;
-      auto g = gen.spawn({{gen_bin, "-o", o.out_dir + "/data", "-n", "300", "--seed", "3"},
-                          o.out_dir + "/meter-gen.log",
-                          {0, 0},
-                          "gen"});
-      if (!g) return g.error();
-      while (!gen.poll(*g)) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    for (int i = 0; i < o.real_search; ++i) {
-      const std::string profile = o.mix[static_cast<std::size_t>(i) % o.mix.size()].first;
-      const std::string dir = o.out_dir + "/real-" + std::to_string(i);
-      fs::create_directories(dir, ec);
-      std::ofstream(dir + "/agent.toml")
-          << "[agent]\nid = \"real-" << profile << "-" << i << "\"\ncoordinator = \"" << endpoint
-          << "\"\ncoordinator_key = \"" << key_dir << "/coordinator.pub\"\nstate_dir = \"" << dir
-          << "\"\nsample_interval = \"1s\"\n[probes]\nmode = "
-          << "\"simulated\"\nprofile = \"" << o.profiles_dir << "/" << profile << ".toml\"\n"
-          << "[search]\nbinary = \"" << search_bin << "\"\ndata = \"folder:" << o.out_dir
-          << "/data/digits\"\nbudget = \"" << std::max<int64_t>(20, o.duration_ms / 2000)
-          << "s\"\n[[task]]\ntask_id = \"meter-ocr\"\nlatency_req_ms = 5.0\nrows = [{ device = "
-          << "\"cpu\", runtime_ms = 4.0, energy_j = 0.05, nodes = 1 }]\n";
-      auto h = launcher.spawn({{agent_bin, "run", "-c", dir + "/agent.toml"},
-                               dir + "/agent.log",
-                               {0, 0},
-                               "real-agent"});
-      if (!h) return h.error();
-      real_agents.push_back(*h);
-      proto::AdminClient local("ipc://" + dir + "/agent.sock", 1000);
-      bool started = false;
-      for (int k = 0; k < 100 && !started; ++k) {
-        started = local.call("search.start").ok();
-        if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      progress(std::string("real agent real-") + profile + "-" + std::to_string(i) +
-               (started ? ": edgenas-search started" : ": could not start its search"));
-    }
+void write_real_agent_config(const FleetOptions& o, const CoordinatorRun& c, const std::string& dir,
+                             const std::string& profile, int i, const std::string& search_bin) {
+  std::ofstream(dir + "/agent.toml")
+      << "[agent]\nid = \"real-" << profile << "-" << i << "\"\ncoordinator = \"" << c.endpoint
+      << "\"\ncoordinator_key = \"" << c.key_dir << "/coordinator.pub\"\nstate_dir = \"" << dir
+      << "\"\nsample_interval = \"1s\"\n[probes]\nmode = "
+      << "\"simulated\"\nprofile = \"" << o.profiles_dir << "/" << profile << ".toml\"\n"
+      << "[search]\nbinary = \"" << search_bin << "\"\ndata = \"folder:" << o.out_dir
+      << "/data/digits\"\nbudget = \"" << std::max<int64_t>(20, o.duration_ms / 2000)
+      << "s\"\n[[task]]\ntask_id = \"meter-ocr\"\nlatency_req_ms = 5.0\nrows = [{ device = "
+      << "\"cpu\", runtime_ms = 4.0, energy_j = 0.05, nodes = 1 }]\n";
+}
+
+std::string real_agent_dir(const FleetOptions& o, std::size_t i) {
+  return o.out_dir + "/real-" + std::to_string(i);
+}
+
+// Real agents running real edgenas-search on generated meter images, when asked for.
+Expected<std::vector<int>> start_real_agents(const FleetOptions& o, const CoordinatorRun& c,
+                                             ProcessLauncher& launcher, const Progress& progress) {
+  std::vector<int> handles;
+  if (o.real_search <= 0) return handles;
+  const std::string agent_bin = sibling("agent/io/edgenas-agent", "edgenas-agent");
+  const std::string search_bin = sibling("agent/search/edgenas-search", "edgenas-search");
+  const std::string gen_bin = sibling("simulations/meter/edgenas-meter-gen", "edgenas-meter-gen");
+  if (agent_bin.empty() || search_bin.empty() || gen_bin.empty())
+    return Error{errc::kUsage,
+                 "--real-search needs edgenas-agent, edgenas-search and edgenas-meter-gen"};
+  if (!fs::exists(o.out_dir + "/data/digits/labels.csv")) {
+    progress("generating meter images for the real searches");
+    ProcessLauncher gen;
+    auto g = gen.spawn({{gen_bin, "-o", o.out_dir + "/data", "-n", "300", "--seed", "3"},
+                        o.out_dir + "/meter-gen.log",
+                        {0, 0},
+                        "gen"});
+    if (!g) return g.error();
+    while (!gen.poll(*g)) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  for (int i = 0; i < o.real_search; ++i) {
+    const std::string profile = o.mix[static_cast<std::size_t>(i) % o.mix.size()].first;
+    const std::string dir = real_agent_dir(o, static_cast<std::size_t>(i));
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    write_real_agent_config(o, c, dir, profile, i, search_bin);
+    auto h = launcher.spawn(
+        {{agent_bin, "run", "-c", dir + "/agent.toml"}, dir + "/agent.log", {0, 0}, "real-agent"});
+    if (!h) return h.error();
+    handles.push_back(*h);
+    proto::AdminClient local("ipc://" + dir + "/agent.sock", 1000);
+    bool started = false;
+    for (int k = 0; k < 100 && !started; ++k) {
+      started = local.call("search.start").ok();
+      if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    progress(std::string("real agent real-") + profile + "-" + std::to_string(i) +
+             (started ? ": edgenas-search started" : ": could not start its search"));
+  }
+  return handles;
+}
 
-  // The simulated agents, in worker processes.
+// A worker process and the pipe it sends its WorkerOut (JSON) back on.
+struct WorkerProcess {
+  pid_t pid;
+  int fd;
+};
+
+// The simulated agents, in forked worker processes of at most 2 500 agents each.
+Expected<std::vector<WorkerProcess>> start_workers(const FleetOptions& o, const WorldSetup& world,
+                                                   const CoordinatorRun& c, Steady::time_point t0) {
   const int procs =
       o.agents == 0 ? 0 : (o.procs > 0 ? o.procs : std::max(1, (o.agents + 2499) / 2500));
-  const auto t0 = Steady::now();
-  std::vector<std::pair<pid_t, int>> workers;
+  std::vector<WorkerProcess> workers;
   for (int p = 0; p < procs; ++p) {
     int fds[2];
-    if (pipe(fds) != 0) return Error{"failed", "pipe"};
+    if (pipe(fds) != 0) return Error{errc::kFailed, "pipe"};
     const int first = o.agents * p / procs, count = o.agents * (p + 1) / procs - first;
     const pid_t pid = fork();
     if (pid == 0) {
       close(fds[0]);
       const std::string out =
-          run_worker(o, world, endpoint, server_key, first, count, t0).to_json().dump();
+          WorkerLoop(o, world, c.endpoint, c.server_key, first, count, t0).run().to_json().dump();
       for (std::size_t off = 0; off < out.size();) {
         const ssize_t n = write(fds[1], out.data() + off, out.size() - off);
         if (n <= 0) break;
@@ -597,38 +667,60 @@ Expected<json> run_fleet(const FleetOptions& o,
       _exit(0);
     }
     close(fds[1]);
-    workers.emplace_back(pid, fds[0]);
+    workers.push_back({pid, fds[0]});
   }
-  progress("started " + std::to_string(o.agents) + " simulated agents in " + std::to_string(procs) +
-           " process(es), scenario " + world.scenario.name + " at " +
-           std::to_string(static_cast<int>(world.scenario.time_scale)) + "x real time, for " +
-           std::to_string(o.duration_ms / 1000) + " s");
+  return workers;
+}
 
-  // Progress while it runs; the coordinator's CPU and RSS over the run.
-  const ProcSample start = sample_proc(*coord);
-  int64_t peak_rss = start.rss_kb;
+// The coordinator's CPU and RSS over the run, and a progress line every 5 s.
+struct CoordinatorUse {
+  ProcSample start, end;
+  int64_t peak_rss_kb = 0;
+};
+
+CoordinatorUse watch(const FleetOptions& o, const WorldSetup& world, CoordinatorRun& c,
+                     Steady::time_point t0, const Progress& progress) {
+  CoordinatorUse use;
+  use.start = sample_proc(c.handle);
+  use.peak_rss_kb = use.start.rss_kb;
   while (real_ms(t0) < o.duration_ms) {
     std::this_thread::sleep_for(
         std::chrono::milliseconds(std::min<int64_t>(5000, o.duration_ms - real_ms(t0) + 1)));
-    const auto ps = sample_proc(*coord);
-    peak_rss = std::max(peak_rss, ps.rss_kb);
-    if (auto st = client.call("status")) {
-      char line[256];
-      std::snprintf(line, sizeof line,
-                    "%3llds (simulated %.0f min): %d agents alive, %lld traces stored, %lld hparam "
-                    "replies, policy %s",
-                    static_cast<long long>(real_ms(t0) / 1000),
-                    real_ms(t0) * world.scenario.time_scale / 60000.0,
-                    (*st)["agents"]["alive"].get<int>(),
-                    static_cast<long long>((*st)["store"]["traces"].get<int64_t>()),
-                    static_cast<long long>((*st)["hparam_replies"].get<int64_t>()),
-                    (*st)["hparam_policy"].get<std::string>().c_str());
-      progress(line);
-    }
+    use.peak_rss_kb = std::max(use.peak_rss_kb, sample_proc(c.handle).rss_kb);
+    auto st = c.client->call("status");
+    if (!st) continue;
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "%3llds (simulated %.0f min): %d agents alive, %lld traces stored, %lld hparam "
+                  "replies, policy %s",
+                  static_cast<long long>(real_ms(t0) / 1000),
+                  real_ms(t0) * world.scenario.time_scale / 60000.0,
+                  (*st)["agents"]["alive"].get<int>(),
+                  static_cast<long long>((*st)["store"]["traces"].get<int64_t>()),
+                  static_cast<long long>((*st)["hparam_replies"].get<int64_t>()),
+                  (*st)["hparam_policy"].get<std::string>().c_str());
+    progress(line);
   }
-  const ProcSample end = sample_proc(*coord);
+  use.end = sample_proc(c.handle);
+  return use;
+}
+
+void add_worker(WorkerOut& total, const json& j) {
+  total.registered += j["registered"].get<int>();
+  total.left += j["left"].get<int>();
+  total.messages_out += j["out"].get<int64_t>();
+  total.messages_in += j["in"].get<int64_t>();
+  total.traces_acked += j["acked"].get<int64_t>();
+  total.errors += j["errors"].get<int64_t>();
+  for (double v : j["latency"]) total.latency_ms.push_back(v);
+  for (const auto& [k, v] : j["profiles"].items()) total.by_profile[k].add(v);
+  for (const auto& [k, v] : j["policies"].items()) total.by_policy[k].add(v);
+}
+
+// Every worker's result, summed.
+Expected<WorkerOut> collect_workers(const std::vector<WorkerProcess>& workers) {
   WorkerOut total;
-  for (auto [pid, fd] : workers) {
+  for (const auto& [pid, fd] : workers) {
     std::string data;
     char buf[65536];
     ssize_t n;
@@ -636,22 +728,19 @@ Expected<json> run_fleet(const FleetOptions& o,
     close(fd);
     waitpid(pid, nullptr, 0);
     auto j = json::parse(data, nullptr, false);
-    if (j.is_discarded()) return Error{"failed", "a worker process returned no result"};
-    total.registered += j["registered"].get<int>();
-    total.left += j["left"].get<int>();
-    total.messages_out += j["out"].get<int64_t>();
-    total.messages_in += j["in"].get<int64_t>();
-    total.traces_acked += j["acked"].get<int64_t>();
-    total.errors += j["errors"].get<int64_t>();
-    for (double v : j["latency"]) total.latency_ms.push_back(v);
-    for (const auto& [k, v] : j["profiles"].items()) total.by_profile[k].add(v);
-    for (const auto& [k, v] : j["policies"].items()) total.by_policy[k].add(v);
+    if (j.is_discarded()) return Error{errc::kFailed, "a worker process returned no result"};
+    add_worker(total, j);
   }
-  // Real searches: give them their budget to finish, then stop the agents (they queue their
-  // trace on SIGTERM at the latest).
+  return total;
+}
+
+// Real searches: given their budget to finish, then the agents are stopped (they queue their
+// trace on SIGTERM at the latest). Each one's last search status.
+json finish_real_agents(const FleetOptions& o, const std::vector<int>& handles,
+                        ProcessLauncher& launcher, const Progress& progress) {
   json real = json::array();
-  for (std::size_t i = 0; i < real_agents.size(); ++i) {
-    const std::string dir = o.out_dir + "/real-" + std::to_string(i);
+  for (std::size_t i = 0; i < handles.size(); ++i) {
+    const std::string dir = real_agent_dir(o, i);
     proto::AdminClient local("ipc://" + dir + "/agent.sock", 2000);
     for (int k = 0; k < 1200; ++k) {
       auto st = local.call("search.status");
@@ -662,51 +751,109 @@ Expected<json> run_fleet(const FleetOptions& o,
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the trace's delivery
     auto st = local.call("search.status");
     real.push_back({{"dir", dir}, {"search", st ? *st : json()}});
-    launcher.signal(real_agents[i], SIGTERM);
+    launcher.signal(handles[i], SIGTERM);
   }
-  for (int h : real_agents) {
+  for (int h : handles) {
     for (int k = 0; k < 100 && !launcher.poll(h); ++k)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  auto status = client.call("status");
-  // The coordinator's own service time (read to reply sent), from its /metrics: what the agents
-  // measure adds their own loop, which the simulated searches keep busy.
-  const json served =
-      histogram_bounds(net::http_get(metrics_port, "/metrics").second, "edgenas_request_seconds");
-  launcher.signal(*coord, SIGTERM);
-  for (int k = 0; k < 100 && !launcher.poll(*coord); ++k)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return real;
+}
 
+// What the coordinator says at the end: its status and its own service time (read to reply
+// sent) from its /metrics (what the agents measure adds their own loop, which the simulated
+// searches keep busy). Then it is stopped.
+struct CoordinatorEnd {
+  Expected<json> status;
+  json served;
+};
+
+CoordinatorEnd stop_coordinator(CoordinatorRun& c, ProcessLauncher& launcher) {
+  CoordinatorEnd end{c.client->call("status"), json()};
+  end.served =
+      histogram_bounds(net::http_get(c.metrics_port, "/metrics").second, "edgenas_request_seconds");
+  launcher.signal(c.handle, SIGTERM);
+  for (int k = 0; k < 100 && !launcher.poll(c.handle); ++k)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return end;
+}
+
+json summary_json(const FleetOptions& o, const WorkerOut& total, const CoordinatorUse& use,
+                  const CoordinatorEnd& end, json real) {
   const double secs = static_cast<double>(o.duration_ms) / 1000;
   json profiles = json::object(), policies = json::object();
   for (const auto& [k, p] : total.by_profile) profiles[k] = p.means();
   for (const auto& [k, p] : total.by_policy) policies[k] = p.means();
-  json summary{
-      {"agents", o.agents},
-      {"registered", total.registered},
-      {"left", total.left},
-      {"real_search_agents", o.real_search},
-      {"duration_s", secs},
-      {"messages_per_s",
-       {{"to_coordinator", total.messages_out / secs},
-        {"from_coordinator", total.messages_in / secs}}},
-      {"hparam_requests", total.latency_ms.size()},
-      {"hparam_latency_ms",
-       {{"p50", percentile(total.latency_ms, 50)}, {"p99", percentile(total.latency_ms, 99)}}},
-      {"coordinator_request_ms", served},
-      {"traces_acked", total.traces_acked},
-      {"errors", total.errors},
-      {"coordinator",
-       {{"cpu_percent", 100.0 * (end.cpu_s - start.cpu_s) / secs},
-        {"rss_mb", static_cast<double>(end.rss_kb) / 1024},
-        {"peak_rss_mb", static_cast<double>(peak_rss) / 1024}}},
-      {"store", status ? (*status)["store"] : json()},
-      {"hparam_policy", status ? (*status)["hparam_policy"] : json()},
-      {"profiles", profiles},
-      {"policies", policies},
-      {"real_searches", real}};
-  std::ofstream(o.out_dir + "/summary.json") << summary.dump(2) << "\n";
+  return {{"agents", o.agents},
+          {"registered", total.registered},
+          {"left", total.left},
+          {"real_search_agents", o.real_search},
+          {"duration_s", secs},
+          {"messages_per_s",
+           {{"to_coordinator", total.messages_out / secs},
+            {"from_coordinator", total.messages_in / secs}}},
+          {"hparam_requests", total.latency_ms.size()},
+          {"hparam_latency_ms",
+           {{"p50", percentile(total.latency_ms, 50)}, {"p99", percentile(total.latency_ms, 99)}}},
+          {"coordinator_request_ms", end.served},
+          {"traces_acked", total.traces_acked},
+          {"errors", total.errors},
+          {"coordinator",
+           {{"cpu_percent", 100.0 * (use.end.cpu_s - use.start.cpu_s) / secs},
+            {"rss_mb", static_cast<double>(use.end.rss_kb) / 1024},
+            {"peak_rss_mb", static_cast<double>(use.peak_rss_kb) / 1024}}},
+          {"store", end.status ? (*end.status)["store"] : json()},
+          {"hparam_policy", end.status ? (*end.status)["hparam_policy"] : json()},
+          {"profiles", profiles},
+          {"policies", policies},
+          {"real_searches", std::move(real)}};
+}
 
+// The coordinator binary, found; out_dir, made.
+Expected<std::string> find_coordinator(const FleetOptions& o) {
+  const std::string coordinator =
+      o.coordinator_bin.empty()
+          ? sibling("coordinator/io/edgenas-coordinator", "edgenas-coordinator")
+          : o.coordinator_bin;
+  if (coordinator.empty() || !fs::exists(coordinator))
+    return Error{errc::kUsage, "edgenas-coordinator not found (pass --coordinator)"};
+  std::error_code ec;
+  fs::create_directories(o.out_dir, ec);
+  if (ec) return Error{errc::kUsage, "cannot create " + o.out_dir + ": " + ec.message()};
+  return coordinator;
+}
+
+}  // namespace
+
+Expected<json> run_fleet(const FleetOptions& o, const Progress& progress) {
+  if (o.agents < 0 || o.real_search < 0 || o.agents + o.real_search < 1)
+    return Error{errc::kUsage, "no agents to run"};
+  auto world = load_world(o);
+  if (!world) return world.error();
+  auto coordinator = find_coordinator(o);
+  if (!coordinator) return coordinator.error();
+  ProcessLauncher launcher;
+  auto c = start_coordinator(o, *coordinator, launcher);
+  if (!c) return c.error();
+  progress("coordinator up on " + c->endpoint + " (store " + o.out_dir + "/coordinator.db)");
+  auto real_agents = start_real_agents(o, *c, launcher, progress);
+  if (!real_agents) return real_agents.error();
+
+  const auto t0 = Steady::now();
+  auto workers = start_workers(o, *world, *c, t0);
+  if (!workers) return workers.error();
+  progress("started " + std::to_string(o.agents) + " simulated agents in " +
+           std::to_string(workers->size()) + " process(es), scenario " + world->scenario.name +
+           " at " + std::to_string(static_cast<int>(world->scenario.time_scale)) +
+           "x real time, for " + std::to_string(o.duration_ms / 1000) + " s");
+  const CoordinatorUse use = watch(o, *world, *c, t0, progress);
+  auto total = collect_workers(*workers);
+  if (!total) return total.error();
+  json real = finish_real_agents(o, *real_agents, launcher, progress);
+  const CoordinatorEnd end = stop_coordinator(*c, launcher);
+
+  json summary = summary_json(o, *total, use, end, std::move(real));
+  if (auto s = files::write_json_atomic(o.out_dir + "/summary.json", summary); !s) return s.error();
   print_summary(summary, o.out_dir);
   return summary;
 }

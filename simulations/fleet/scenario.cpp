@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/util/config.hpp"
+#include "common/util/errors.hpp"
 
 namespace edgenas::sim {
 namespace {
@@ -14,13 +15,13 @@ Status read_range(const toml::table& t, std::string_view key, const std::string&
   if (!node) return ok_status();
   const auto* r = node->as_table();
   const std::string w = where + "." + std::string(key);
-  if (!r) return Error{"bad_scenario", w + " must be { min = …, max = … }"};
+  if (!r) return Error{errc::kBadScenario, w + " must be { min = …, max = … }"};
   if (auto s = config::check_keys(*r, {"min", "max"}, w); !s) return s;
   std::optional<double> mn, mx;
   EDGENAS_CONFIG_READ(config::get_double(*r, "min", w, lo, hi), mn);
   EDGENAS_CONFIG_READ(config::get_double(*r, "max", w, lo, hi), mx);
   if (!mn || !mx || *mn > *mx || *mn <= 0)
-    return Error{"bad_scenario", w + " needs 0 < min <= max"};
+    return Error{errc::kBadScenario, w + " needs 0 < min <= max"};
   out = {*mn, *mx};
   return ok_status();
 }
@@ -32,8 +33,8 @@ Expected<Scenario> parse_scenario(const std::string& text, const std::string& or
   try {
     t = toml::parse(text, origin);
   } catch (const toml::parse_error& e) {
-    return Error{"bad_scenario", origin + ":" + std::to_string(e.source().begin.line) + ": " +
-                                     std::string(e.description())};
+    return Error{errc::kBadScenario, origin + ":" + std::to_string(e.source().begin.line) + ": " +
+                                         std::string(e.description())};
   }
   Scenario s;
   if (auto st = config::check_keys(t, {"name", "description", "tasks", "search", "fleet"}, origin);
@@ -41,7 +42,7 @@ Expected<Scenario> parse_scenario(const std::string& text, const std::string& or
     return st.error();
   std::optional<std::string> name;
   EDGENAS_CONFIG_READ(config::get_string(t, "name", origin), name);
-  if (!name || name->empty()) return Error{"bad_scenario", origin + ": 'name' is required"};
+  if (!name || name->empty()) return Error{errc::kBadScenario, origin + ": 'name' is required"};
   s.name = *name;
   EDGENAS_CONFIG_READ(config::get_string(t, "description", origin), s.description);
   if (const auto* k = t.get_as<toml::table>("tasks")) {
@@ -66,7 +67,7 @@ Expected<Scenario> parse_scenario(const std::string& text, const std::string& or
           std::tuple{"nodes", &s.nodes, 4096.0}}) {
       if (auto st = read_range(*k, key, w, 0, hi, *r); !st) return st.error();
     }
-    if (s.mean_lifetime_ms <= 0) return Error{"bad_scenario", w + ".mean_lifetime must be > 0"};
+    if (s.mean_lifetime_ms <= 0) return Error{errc::kBadScenario, w + ".mean_lifetime must be > 0"};
   }
   if (const auto* k = t.get_as<toml::table>("search")) {
     const std::string w = origin + ": [search]";
@@ -74,7 +75,7 @@ Expected<Scenario> parse_scenario(const std::string& text, const std::string& or
     EDGENAS_CONFIG_READ(config::get_duration_ms(*k, "every", w), s.search_every_ms);
     EDGENAS_CONFIG_READ(config::get_duration_ms(*k, "budget", w), s.search_budget_ms);
     if (s.search_every_ms <= 0 || s.search_budget_ms <= 0)
-      return Error{"bad_scenario", w + ": every and budget must be > 0"};
+      return Error{errc::kBadScenario, w + ": every and budget must be > 0"};
   }
   if (const auto* k = t.get_as<toml::table>("fleet")) {
     const std::string w = origin + ": [fleet]";
@@ -89,7 +90,7 @@ Expected<Scenario> parse_scenario(const std::string& text, const std::string& or
 
 Expected<Scenario> load_scenario(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return Error{"bad_scenario", "cannot open scenario '" + path + "'"};
+  if (!in) return Error{errc::kBadScenario, "cannot open scenario '" + path + "'"};
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_scenario(ss.str(), path);

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/util/errors.hpp"
+#include "common/util/files.hpp"
 #include "coordinator/predictor/pool.hpp"
 #include "coordinator/predictor/trainer.hpp"
 
@@ -24,18 +26,6 @@ json provenance(const WarmStartOptions& o) {
                               " --traces " + std::to_string(o.world.traces) + " --out DIR"}};
 }
 
-Status write_json(const std::string& path, const json& j) {
-  std::error_code ec;
-  {
-    std::ofstream out(path + ".tmp", std::ios::trunc);
-    out << j.dump(2) << "\n";
-    if (!out) return Error{"io", "cannot write " + path};
-  }
-  fs::rename(path + ".tmp", path, ec);
-  if (ec) return Error{"io", "cannot write " + path + ": " + ec.message()};
-  return ok_status();
-}
-
 }  // namespace
 
 Expected<json> build_warm_start(const WarmStartOptions& o,
@@ -44,7 +34,7 @@ Expected<json> build_warm_start(const WarmStartOptions& o,
   if (!world) return world.error();
   std::error_code ec;
   fs::create_directories(o.out_dir, ec);
-  if (ec) return Error{"io", "cannot create " + o.out_dir + ": " + ec.message()};
+  if (ec) return Error{errc::kIo, "cannot create " + o.out_dir + ": " + ec.message()};
   progress("simulating " + std::to_string(o.world.traces) + " searches on " +
            std::to_string(o.world.train_profiles.size()) + " device profiles");
   const auto traces = simulate_training_traces(*world, o.world.train_profiles, o.world.traces,
@@ -66,7 +56,8 @@ Expected<json> build_warm_start(const WarmStartOptions& o,
   r->metrics["provenance"] = from;
   if (auto s = predictor::save_predictor(o.out_dir + "/model.edgenasp", r->model); !s)
     return s.error();
-  if (auto s = write_json(o.out_dir + "/metrics.json", r->metrics); !s) return s.error();
+  if (auto s = files::write_json_atomic(o.out_dir + "/metrics.json", r->metrics); !s)
+    return s.error();
   if (auto s = predictor::write_trace_pool(o.out_dir + "/pool.jsonl", traces); !s) return s.error();
   return json{{"out", o.out_dir},
               {"traces", traces.size()},

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "common/search/search.hpp"
-#include "coordinator/core/hparam_service.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/predictor/grid.hpp"
 #include "coordinator/predictor/targets.hpp"
 #include "simulations/fleet/parallel.hpp"

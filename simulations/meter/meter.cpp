@@ -1,4 +1,5 @@
 #include "simulations/meter/meter.hpp"
+#include "common/util/errors.hpp"
 
 #include <ft2build.h>
 #include FT_FREETYPE_H
@@ -12,7 +13,9 @@
 namespace edgenas::meter {
 namespace {
 
-constexpr int kCellW = 40, kCellH = 64, kX0 = 24, kY0 = 20;
+// The cell sizes of data::meter_layout, which the glyphs are drawn to fit.
+constexpr data::MeterLayout kCells = data::meter_layout();
+constexpr int kCellW = kCells.cell_w, kCellH = kCells.cell_h;
 
 struct Canvas {
   int w, h;
@@ -83,7 +86,7 @@ struct Generator::Impl {
 };
 
 Expected<Generator> Generator::create(const Fonts& fonts, int digits, int crop_size) {
-  if (digits < 1 || digits > 12) return Error{"usage", "a meter has 1..12 digits"};
+  if (digits < 1 || digits > 12) return Error{errc::kUsage, "a meter has 1..12 digits"};
   Generator g;
   g.impl_ = new Impl;
   g.digits_ = digits;
@@ -106,10 +109,6 @@ Generator::Generator(Generator&& o) noexcept : impl_(o.impl_), digits_(o.digits_
 }
 Generator::~Generator() {
   delete impl_;
-}
-
-Generator::Layout Generator::layout() const {
-  return {2 * kX0 + digits_ * kCellW, 2 * kY0 + kCellH, kCellW, kCellH, kX0, kY0};
 }
 
 Expected<MeterSample> Generator::render(uint64_t seed, Style style, const Damage& dmg) const {
@@ -211,13 +210,6 @@ Expected<MeterSample> Generator::render(uint64_t seed, Style style, const Damage
   // it will see.
   for (int i = 0; i < digits_; ++i) s.digits.push_back(crop_digit(s.image, L, i, crop_));
   return s;
-}
-
-data::Image crop_digit(const data::Image& meter, const Generator::Layout& L, int i, int crop_size) {
-  // Scale the layout to the image (a meter photo may be resized).
-  const double sx = meter.width / double(L.width), sy = meter.height / double(L.height);
-  return data::crop_resize(meter, (L.x0 + i * L.cell_w) * sx, L.y0 * sy, L.cell_w * sx,
-                           L.cell_h * sy, crop_size, crop_size);
 }
 
 }  // namespace edgenas::meter

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/data/images.hpp"
+#include "common/data/meter_layout.hpp"
 #include "common/util/expected.hpp"
 
 namespace edgenas::meter {
@@ -48,11 +49,9 @@ class Generator {
   Expected<MeterSample> render(uint64_t seed, Style style, const Damage& damage = {}) const;
   int digits() const { return digits_; }
 
-  // Where each digit sits in an undamaged meter image: crops for reading real images.
-  struct Layout {
-    int width, height, cell_w, cell_h, x0, y0;
-  };
-  Layout layout() const;
+  // Where each digit sits in an undamaged meter image (common/data/meter_layout).
+  using Layout = data::MeterLayout;
+  Layout layout() const { return data::meter_layout(digits_); }
 
  private:
   Generator() = default;
@@ -61,8 +60,6 @@ class Generator {
   int digits_ = 6, crop_ = 28;
 };
 
-// Crops digit i of a meter image laid out as `layout` and scales it to crop_size (bilinear).
-data::Image crop_digit(const data::Image& meter, const Generator::Layout& layout, int i,
-                       int crop_size);
+using data::crop_digit;
 
 }  // namespace edgenas::meter

@@ -18,12 +18,13 @@
 #include <sstream>
 
 #include "common/data/dataset.hpp"
-#include "common/ml/evaluator.hpp"
 #include "common/ml/infer.hpp"
 #include "common/ml/threads.hpp"
+#include "common/ml/torch_evaluator.hpp"
 #include "common/search/search.hpp"
 #include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
+#include "common/util/files.hpp"
 #include "simulations/surrogate/surrogate.hpp"
 
 using namespace edgenas;
@@ -56,8 +57,7 @@ int remeasure_latency(const std::string& path) {
   std::ifstream in(path);
   std::string header, line;
   std::getline(in, header);
-  const std::string tmp = path + ".tmp";
-  std::ofstream out(tmp);
+  std::ostringstream out;
   out << header << "\n";
   ml::set_threads(1);
   const search::InputShape shape = sim::kTableInput;
@@ -84,9 +84,8 @@ int remeasure_latency(const std::string& path) {
     out << "\n";
     if (i % 50 == 0) std::cerr << "row " << i << "/" << rows->size() << "\n";
   }
-  out.close();
-  if (!out) return std::cerr << "cannot write " << tmp << "\n", 1;
-  std::filesystem::rename(tmp, path);
+  if (auto s = files::write_atomic(path, out.str()); !s)
+    return std::cerr << s.error().message << "\n", 1;
   std::cerr << "remeasured " << measured.size() << " architectures in " << rows->size()
             << " rows\n";
   return 0;

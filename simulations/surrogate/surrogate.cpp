@@ -1,4 +1,5 @@
 #include "simulations/surrogate/surrogate.hpp"
+#include "common/util/errors.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -45,7 +46,7 @@ std::string table_row(const search::TrialResult& t, int train_images) {
 
 Expected<std::vector<TableRow>> load_table(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return Error{"not_found", "cannot read surrogate table " + path};
+  if (!in) return Error{errc::kNotFound, "cannot read surrogate table " + path};
   std::vector<TableRow> rows;
   std::string line;
   int n = 0;
@@ -57,7 +58,7 @@ Expected<std::vector<TableRow>> load_table(const std::string& path) {
     std::string cell;
     while (std::getline(ss, cell, ',')) f.push_back(cell);
     auto bad = [&](const std::string& why) {
-      return Error{"bad_table", path + ":" + std::to_string(n) + ": " + why};
+      return Error{errc::kBadTable, path + ":" + std::to_string(n) + ": " + why};
     };
     if (f.size() != 11) return bad("expected 11 columns, found " + std::to_string(f.size()));
     TableRow r;
@@ -116,8 +117,9 @@ Expected<Surrogate> Surrogate::fit(const std::vector<TableRow>& all) {
   for (const auto& r : all)
     if (r.ok) s.rows_.push_back(r);
   if (s.rows_.size() < 20)
-    return Error{"bad_table", "the surrogate needs at least 20 successful rows, the table has " +
-                                  std::to_string(s.rows_.size())};
+    return Error{errc::kBadTable,
+                 "the surrogate needs at least 20 successful rows, the table has " +
+                     std::to_string(s.rows_.size())};
   for (const auto& r : s.rows_) {
     s.x_.push_back(arch_features(r.spec, r.epochs));
     s.y_.push_back(r.accuracy);

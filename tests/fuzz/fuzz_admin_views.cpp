@@ -9,7 +9,7 @@
 #include "common/protocol/codec.hpp"
 #include "common/util/utf8.hpp"
 #include "coordinator/core/admin.hpp"
-#include "coordinator/core/hparam_service.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 
 using namespace edgenas;
 using namespace edgenas::coordinator;

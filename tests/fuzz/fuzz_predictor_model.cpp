@@ -1,5 +1,5 @@
 // Predictor model files (the coordinator loads them at start and on promote).
-#include "coordinator/predictor/model.hpp"
+#include "coordinator/predictor/predictor_model.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto m = edgenas::predictor::parse_predictor(

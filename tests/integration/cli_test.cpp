@@ -80,6 +80,16 @@ TEST(Cli, DaemonsRefuseBadConfigsClearly) {
                          write(dir, "s.toml", "[predictor]\ncold_start_rule = \"size-score\"\n")});
   EXPECT_EQ(c3d, 0) << o3d;
   EXPECT_NE(o3d.find("cold-start rule size-score"), std::string::npos) << o3d;
+  auto [c3e, o3e] = run({EDGENAS_COORDINATOR_BIN, "--check-config", "--config",
+                         write(dir, "io.toml", "[coordinator]\nio_threads = 3\n")});
+  EXPECT_EQ(c3e, 0) << o3e;
+  EXPECT_NE(o3e.find("3 ZeroMQ I/O thread(s)"), std::string::npos) << o3e;
+  auto [c3f, o3f] = run({EDGENAS_COORDINATOR_BIN, "--check-config", "--io-threads", "0"});
+  EXPECT_EQ(c3f, 2) << o3f;
+  auto [c3g, o3g] = run({EDGENAS_COORDINATOR_BIN, "--check-config", "--config",
+                         write(dir, "io0.toml", "[coordinator]\nio_threads = 0\n")});
+  EXPECT_EQ(c3g, 2) << o3g;
+  EXPECT_NE(o3g.find("io_threads"), std::string::npos) << o3g;
 
   auto [c4, o4] =
       run({EDGENAS_COORDINATOR_BIN, "--db", write(dir, "junk.db", std::string(5000, 'j')),

@@ -1,4 +1,6 @@
 // edgenas-meter-gen and edgenas-search as processes: a tiny search end to end, and bad input.
+#include <sstream>
+
 #include "harness.hpp"
 
 namespace edgenas::it {
@@ -107,6 +109,63 @@ TEST(SearchCli, ARunEndsWithinItsTimeBudget) {
                 e.find("cut at") != std::string::npos || e.find("pruned") != std::string::npos)
         << e;
   }
+}
+
+// --test scores the delivered model on a set of its own (here: meters the search never saw),
+// results.json says where each accuracy comes from, and the trainings under way are reported
+// while they run, not only when a trial ends.
+TEST(SearchCli, ASeparateTestSetIsScoredAndTrainingsAreReportedWhileTheyRun) {
+  const std::string dir = temp_dir("search-test-set");
+  ASSERT_NO_FATAL_FAILURE(search_inputs(
+      dir, 40, 5, R"({"layers": 2, "filters": 8, "kernel": 3, "loss": "cross_entropy", "seed": 3})",
+      5));
+  auto [g, go] = run({EDGENAS_METER_GEN_BIN, "-o", dir + "/test", "-n", "30", "--seed", "9"});
+  ASSERT_EQ(g, 0) << go;
+  auto [r, ro] = run({EDGENAS_SEARCH_BIN,
+                      "run",
+                      "--hparams",
+                      dir + "/hp.json",
+                      "--context",
+                      dir + "/ctx.json",
+                      "--data",
+                      "folder:" + dir + "/data/digits",
+                      "--test",
+                      "folder:" + dir + "/test/digits",
+                      "--trials",
+                      "2",
+                      "--budget",
+                      "5m",
+                      "--progress",
+                      "json",
+                      "--progress-interval",
+                      "100ms",
+                      "--out",
+                      dir + "/out"});
+  ASSERT_EQ(r, 0) << ro;
+  auto res = nlohmann::json::parse(std::ifstream(dir + "/out/results.json"));
+  EXPECT_EQ(res["dataset"]["test"], 180);  // 30 meters of 6 digits
+  EXPECT_EQ(res["dataset"]["train"].get<int>() + res["dataset"]["validation"].get<int>(), 240);
+  EXPECT_NE(res["dataset"]["test_source"].get<std::string>().find("--test folder:"),
+            std::string::npos);
+  EXPECT_NE(res["accuracy_splits"]["test_accuracy"].get<std::string>().find("--test"),
+            std::string::npos);
+  int running = 0;
+  std::istringstream lines(ro);
+  for (std::string line; std::getline(lines, line);) {
+    auto e = nlohmann::json::parse(line, nullptr, false);
+    if (e.is_discarded() || !e.is_object() || e.value("event", "") != "running") continue;
+    ++running;
+    ASSERT_FALSE(e["trainings"].empty()) << line;
+    EXPECT_GE(e["trainings"][0]["epoch"].get<int>(), 1) << line;
+  }
+  EXPECT_GT(running, 0) << ro;
+
+  // A test set that is not there: a clear error naming the flag, exit 2.
+  auto [b, bo] = run({EDGENAS_SEARCH_BIN, "run", "--hparams", dir + "/hp.json", "--context",
+                      dir + "/ctx.json", "--data", "folder:" + dir + "/data/digits", "--test",
+                      "folder:" + dir + "/nowhere", "--trials", "1", "--out", dir + "/out2"});
+  EXPECT_EQ(b, 2);
+  EXPECT_NE(bo.find("--test: "), std::string::npos) << bo;
 }
 
 TEST(SearchCli, BadInputIsAClearErrorAndExitTwo) {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "../test_support.hpp"
-#include "coordinator/core/hparam_service.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 
 namespace edgenas::coordinator {
 namespace {

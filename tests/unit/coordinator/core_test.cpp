@@ -1,3 +1,4 @@
+#include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/core/coordinator_core.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,5 @@
 #include "coordinator/core/keys.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 
 #include <gtest/gtest.h>
 

@@ -10,6 +10,7 @@
 #include "../test_support.hpp"
 #include "agent/core/agent_core.hpp"
 #include "agent/store/agent_store.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/core/coordinator_core.hpp"
 
 namespace edgenas {

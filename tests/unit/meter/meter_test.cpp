@@ -79,6 +79,19 @@ TEST(Meter, RenderedSevenSegmentDigitsDecodeToTheirLabels) {
   EXPECT_EQ(seen.size(), 10u);  // every digit was checked
 }
 
+// read-meter crops digits with common/data's layout, without the generator: it must be the
+// layout the generator draws.
+TEST(Meter, TheReadersLayoutIsTheOneTheGeneratorDraws) {
+  auto gen = Generator::create();
+  ASSERT_TRUE(gen.ok());
+  auto s = gen->render(3, Style::odometer, kClean);
+  ASSERT_TRUE(s.ok());
+  const auto layout = data::meter_layout(gen->digits());
+  EXPECT_EQ(s->image.width, layout.width);
+  EXPECT_EQ(s->image.height, layout.height);
+  EXPECT_EQ(layout.digits, 6);
+}
+
 TEST(Meter, OdometerRollingDigitIsLabelledByTheMajority) {
   auto gen = Generator::create();
   ASSERT_TRUE(gen.ok());

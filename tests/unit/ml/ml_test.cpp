@@ -7,9 +7,9 @@
 #include <random>
 #include <thread>
 
-#include "common/ml/evaluator.hpp"
 #include "common/ml/net.hpp"
 #include "common/ml/threads.hpp"
+#include "common/ml/torch_evaluator.hpp"
 #include "common/search/search.hpp"
 
 namespace edgenas::ml {
@@ -266,6 +266,53 @@ TEST_F(MlTest, TrialWeightsAreKeptAndCalibrationMeasuresThisCpu) {
   EXPECT_TRUE(m.latency_modelled);
   EXPECT_GT(m.cpu_latency_ms, 0);
   EXPECT_NEAR(m.latency_ms, search::modelled_latency_ms(m.flops, *npu.modelled, *cal), 1e-9);
+}
+
+// Progress while a training runs: the trainer keeps its epoch and images up to date, and the
+// evaluator lists a trial while it trains and not after.
+TEST_F(MlTest, ATrainingReportsWhereItIsAndTheEvaluatorListsItWhileItRuns) {
+  auto train_set = halves(300, 1), val = halves(60, 2);
+  search::ArchSpec spec;
+  spec.blocks = {{8, 3, 1, true, false, search::Activation::relu}};
+  Net net(spec, search::InputShape{1, 8, 8, 2});
+  init_weights(net, 1);
+  TrainProgress p;
+  TrainOptions o;
+  o.epochs = 3;
+  o.data_fraction = 0.5;
+  o.progress = &p;
+  const auto stats = train(net, train_set, o);
+  EXPECT_EQ(stats.epochs, 3);
+  EXPECT_EQ(p.epoch.load(), 2);  // the last one, from 0
+  EXPECT_EQ(p.epochs.load(), 3);
+  EXPECT_EQ(p.images_per_epoch.load(), 150);
+  EXPECT_EQ(p.images_done.load(), 150);
+  const auto now = training_now("k", steady_now_ms() - 1500, p);
+  EXPECT_EQ(now.epoch, 3);
+  EXPECT_DOUBLE_EQ(now.epoch_done, 1.0);
+  EXPECT_NEAR(now.elapsed_s, 1.5, 0.5);
+
+  TargetDevice cpu;
+  TorchEvaluator ev(train_set, val, {Loss::cross_entropy, 8, cpu, {1, 2}, ""});
+  EXPECT_TRUE(ev.running().empty());
+  std::atomic<bool> seen{false};
+  std::thread t([&] {
+    search::ArchSpec wide;
+    wide.blocks = {{64, 5, 1, true, false, search::Activation::relu}};
+    (void)ev.evaluate(wide, {20, 1.0}, 3);
+  });
+  for (int i = 0; i < 2000 && !seen; ++i) {
+    const auto r = ev.running();
+    if (!r.empty()) {
+      seen = true;
+      EXPECT_EQ(r[0].epochs, 20);
+      EXPECT_GE(r[0].epoch, 1);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  t.join();
+  EXPECT_TRUE(seen);
+  EXPECT_TRUE(ev.running().empty());
 }
 
 TEST_F(MlTest, ATinyRealSearchEndToEnd) {

@@ -2,7 +2,7 @@
 // known rule: it must recover the rule on contexts it never saw.
 #include <gtest/gtest.h>
 
-#include "coordinator/core/hparam_service.hpp"
+#include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/predictor/trainer.hpp"
 #include "synthetic.hpp"
 

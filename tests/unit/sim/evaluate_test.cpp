@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "coordinator/predictor/model.hpp"
 #include "coordinator/predictor/pool.hpp"
+#include "coordinator/predictor/predictor_model.hpp"
 #include "simulations/fleet/closed_loop.hpp"
 #include "simulations/fleet/evaluate.hpp"
 #include "simulations/fleet/warm_start.hpp"

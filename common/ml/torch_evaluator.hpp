@@ -5,8 +5,10 @@
 // is not this CPU, the latency is modelled from the FLOPs (common/search/latency_model.hpp) and
 // marked so. Energy per inference during the search is power × latency, always marked
 // modelled: trials run in parallel, so a package energy counter cannot be split between them.
+#include <list>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "common/data/dataset.hpp"
 #include "common/ml/infer.hpp"
@@ -44,6 +46,16 @@ struct TorchEvaluatorOptions {
   const std::atomic<bool>* stop = nullptr;
 };
 
+// A training under way, as a progress report shows it.
+struct TrainingNow {
+  std::string key;  // the architecture
+  int epoch = 0;    // from 1
+  int epochs = 0;
+  double epoch_done = 0;  // share of the running epoch
+  double elapsed_s = 0;
+};
+TrainingNow training_now(const std::string& key, int64_t started_ms, const TrainProgress& p);
+
 class TorchEvaluator final : public search::Evaluator {
  public:
   // train and validation must outlive the evaluator.
@@ -54,8 +66,21 @@ class TorchEvaluator final : public search::Evaluator {
   search::InputShape input() const { return input_; }
   // The weights a trial ended with (needs models_dir), e.g. the best trial after a stop.
   Expected<Net> trial_model(const search::ArchSpec& spec, uint64_t seed) const;
+  // The trials training now, the longest-running first (from any thread).
+  std::vector<TrainingNow> running() const;
 
  private:
+  struct Running {
+    std::string key;
+    int64_t started_ms = 0;
+    TrainProgress progress;
+  };
+  // Listed while it trains (a list: the entries do not move while trainings update them).
+  std::list<Running>::iterator start_running(const std::string& key);
+  void end_running(std::list<Running>::iterator it);
+  mutable std::mutex running_mu_;
+  std::list<Running> running_;
+
   const data::ImageSet& train_;
   const data::ImageSet& validation_;
   TorchEvaluatorOptions options_;

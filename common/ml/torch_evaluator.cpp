@@ -1,5 +1,6 @@
-#include "common/ml/evaluator.hpp"
+#include "common/ml/torch_evaluator.hpp"
 #include "common/ml/threads.hpp"
+#include "common/util/errors.hpp"
 
 #include <cstdio>
 #include <random>
@@ -82,7 +83,17 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
     t.seed = seed;
     t.cutoff_ms = options_.deadline_ms;
     t.stop = options_.stop;
-    auto stats = train(net, train_, t);
+    TrainStats stats;
+    {
+      struct Unlist {  // also when training throws
+        TorchEvaluator& ev;
+        std::list<Running>::iterator it;
+        ~Unlist() { ev.end_running(it); }
+      } listed{*this, start_running(spec.key())};
+      t.progress = &listed.it->progress;
+      t.progress->epochs = fidelity.epochs;  // shown from the start, before the first batch
+      stats = train(net, train_, t);
+    }
     e.train_time_s = stats.seconds;
     if (stats.stopped) {
       e.ok = false;
@@ -118,6 +129,33 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
     e.error = ex.what();
   }
   return e;
+}
+
+TrainingNow training_now(const std::string& key, int64_t started_ms, const TrainProgress& p) {
+  const auto per_epoch = p.images_per_epoch.load();
+  return {key, p.epoch.load() + 1, p.epochs.load(),
+          per_epoch > 0 ? static_cast<double>(p.images_done.load()) / per_epoch : 0.0,
+          static_cast<double>(steady_now_ms() - started_ms) / 1000};
+}
+
+std::list<TorchEvaluator::Running>::iterator TorchEvaluator::start_running(const std::string& key) {
+  std::lock_guard<std::mutex> lock(running_mu_);
+  running_.emplace_back();
+  running_.back().key = key;
+  running_.back().started_ms = steady_now_ms();
+  return std::prev(running_.end());
+}
+
+void TorchEvaluator::end_running(std::list<Running>::iterator it) {
+  std::lock_guard<std::mutex> lock(running_mu_);
+  running_.erase(it);
+}
+
+std::vector<TrainingNow> TorchEvaluator::running() const {
+  std::lock_guard<std::mutex> lock(running_mu_);
+  std::vector<TrainingNow> out;
+  for (const auto& r : running_) out.push_back(training_now(r.key, r.started_ms, r.progress));
+  return out;
 }
 
 std::optional<std::string> TorchEvaluator::wont_finish(int64_t flops,
@@ -159,7 +197,7 @@ Expected<Net> TorchEvaluator::trial_model(const search::ArchSpec& spec, uint64_t
     net->load(archive);
     return net;
   } catch (const std::exception& e) {
-    return Error{"io", "cannot load trial weights " + path + ": " + e.what()};
+    return Error{errc::kIo, "cannot load trial weights " + path + ": " + e.what()};
   }
 }
 

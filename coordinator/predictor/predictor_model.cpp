@@ -1,20 +1,17 @@
-#include "coordinator/predictor/model.hpp"
+#include "coordinator/predictor/predictor_model.hpp"
 
 #include "common/search/mlp_space.hpp"
+#include "common/util/errors.hpp"
+#include "common/util/framed.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace edgenas::predictor {
 namespace {
 
-constexpr char kMagic[8] = {'E', 'D', 'G', 'E', 'N', 'A', 'S', 'P'};
-constexpr uint32_t kFormatVersion = 1;
-constexpr std::size_t kMaxHeaderBytes = 16 << 20;
+constexpr framed::Kind kPredictorFile{"EDGENASP", 1, "predictor"};
 
 }  // namespace
 
@@ -37,7 +34,7 @@ Expected<std::array<std::vector<float>, kHeads>> PredictorModel::probabilities(
   auto x = norm.apply(featurize(ctx));
   if (!x) return x.error();
   if (static_cast<int>(x->size()) != mlp.inputs())
-    return Error{"bad_model", "the model's input width does not match its feature spec"};
+    return Error{errc::kBadModel, "the model's input width does not match its feature spec"};
   return softmax_heads(mlp.forward(*x));
 }
 
@@ -66,45 +63,25 @@ Status save_predictor(const std::string& path, const PredictorModel& m) {
       {"head_input", m.mlp.heads.empty() ? 0 : m.mlp.heads[0].in},
       {"heads", heads},
       {"meta", m.meta}};
-  const std::string h = header.dump();
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Error{"io", "cannot write " + tmp};
-    const uint32_t v = kFormatVersion, len = static_cast<uint32_t>(h.size());
-    out.write(kMagic, 8);
-    out.write(reinterpret_cast<const char*>(&v), 4);
-    out.write(reinterpret_cast<const char*>(&len), 4);
-    out << h;
-    auto put = [&](const std::vector<float>& v2) {
-      out.write(reinterpret_cast<const char*>(v2.data()),
-                static_cast<std::streamsize>(v2.size() * sizeof(float)));
-    };
-    for (const auto& d : m.mlp.trunk) put(d.w), put(d.b);
-    for (const auto& d : m.mlp.heads) put(d.w), put(d.b);
-    if (!out) return Error{"io", "write failed: " + tmp};
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Error{"io", "cannot rename " + tmp + ": " + ec.message()};
-  return ok_status();
+  std::string weights;
+  auto put = [&](const std::vector<float>& v) {
+    weights.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+  };
+  for (const auto& d : m.mlp.trunk) put(d.w), put(d.b);
+  for (const auto& d : m.mlp.heads) put(d.w), put(d.b);
+  return framed::save(kPredictorFile, path, header, weights);
 }
 
-Expected<PredictorModel> parse_predictor(const std::string& all, const std::string& what) {
-  auto bad = [&](const std::string& msg) { return Error{"bad_model", what + ": " + msg}; };
-  if (all.size() < 16 || std::memcmp(all.data(), kMagic, 8) != 0)
-    return bad("not an edgenas predictor file");
-  uint32_t v = 0, len = 0;
-  std::memcpy(&v, all.data() + 8, 4);
-  std::memcpy(&len, all.data() + 12, 4);
-  if (v != kFormatVersion)
-    return bad("predictor format version " + std::to_string(v) + " (this build reads " +
-               std::to_string(kFormatVersion) + ")");
-  if (len > all.size() - 16 || len > kMaxHeaderBytes) return bad("truncated header");
+namespace {
+
+// The model in a decoded frame: the header's shapes, then the weights in order.
+Expected<PredictorModel> from_frame(const framed::Frame& frame, const std::string& what) {
+  auto bad = [&](const std::string& msg) { return Error{errc::kBadModel, what + ": " + msg}; };
+  const auto& header = frame.header;
+  const std::string& weights = frame.payload;
   PredictorModel m;
-  std::size_t pos = 16 + len;
+  std::size_t pos = 0;
   try {
-    const auto header = nlohmann::json::parse(all.substr(16, len));
     m.version = header.at("predictor_version").get<int>();
     auto norm = FeatureNorm::from_json(header.at("feature_norm"));
     if (!norm) return bad(norm.error().message);
@@ -124,12 +101,12 @@ Expected<PredictorModel> parse_predictor(const std::string& all, const std::stri
       d.out = out;
       const std::size_t n = static_cast<std::size_t>(in) * static_cast<std::size_t>(out);
       const std::size_t bytes = (n + static_cast<std::size_t>(out)) * sizeof(float);
-      if (all.size() - pos < bytes) return false;
+      if (weights.size() - pos < bytes) return false;
       d.w.resize(n);
       d.b.resize(static_cast<std::size_t>(out));
-      std::memcpy(d.w.data(), all.data() + pos, n * sizeof(float));
+      std::memcpy(d.w.data(), weights.data() + pos, n * sizeof(float));
       pos += n * sizeof(float);
-      std::memcpy(d.b.data(), all.data() + pos, static_cast<std::size_t>(out) * sizeof(float));
+      std::memcpy(d.b.data(), weights.data() + pos, static_cast<std::size_t>(out) * sizeof(float));
       pos += static_cast<std::size_t>(out) * sizeof(float);
       return std::all_of(d.w.begin(), d.w.end(), [](float f) { return std::isfinite(f); }) &&
              std::all_of(d.b.begin(), d.b.end(), [](float f) { return std::isfinite(f); });
@@ -147,18 +124,24 @@ Expected<PredictorModel> parse_predictor(const std::string& all, const std::stri
   } catch (const std::exception& e) {
     return bad(std::string("corrupt header: ") + e.what());
   }
-  if (pos != all.size()) return bad("trailing bytes after the weights");
+  if (pos != weights.size()) return bad("trailing bytes after the weights");
   if (m.mlp.inputs() != static_cast<int>(m.norm.mean.size()))
     return bad("input width differs from the feature spec");
   return m;
 }
 
+}  // namespace
+
+Expected<PredictorModel> parse_predictor(const std::string& bytes, const std::string& what) {
+  auto frame = framed::decode(kPredictorFile, bytes, what);
+  if (!frame) return frame.error();
+  return from_frame(*frame, what);
+}
+
 Expected<PredictorModel> load_predictor(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{"not_found", path + ": cannot open predictor file"};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_predictor(ss.str(), path);
+  auto frame = framed::load(kPredictorFile, path);
+  if (!frame) return frame.error();
+  return from_frame(*frame, path);
 }
 
 bool trained_in_simulation(const PredictorModel& m) {
