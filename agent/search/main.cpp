@@ -137,7 +137,10 @@ void add_run(CLI::App& app, RunCommand& c) {
                    "share of the budget for training the best architecture longer")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.9));
-  c.cmd->add_option("--final-max-epochs", c.o.final_max_epochs, "at most this many final epochs")
+  c.cmd
+      ->add_option(
+          "--final-max-epochs", c.o.final_max_epochs,
+          "at most this many final epochs (by default as many as the rest of the budget allows)")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
   c.cmd
@@ -193,7 +196,9 @@ void add_train(CLI::App& app, TrainCommand& c) {
   c.cmd->add_option("--workers", c.o.workers, "torch threads (at most this machine's cores)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
-  c.cmd->add_option("--max-epochs", c.o.max_epochs, "at most this many epochs")
+  c.cmd
+      ->add_option("--max-epochs", c.o.max_epochs,
+                   "at most this many epochs (by default as many as the budget allows)")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
   add_progress_flags(c.cmd, c.progress, c.progress_interval);

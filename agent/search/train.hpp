@@ -16,8 +16,8 @@ struct TrainCommandOptions {
   std::string loss = "cross_entropy";
   uint32_t seed = 1;
   int64_t budget_ms = 600'000;
-  int workers = 2;      // torch threads (at most this machine's cores)
-  int max_epochs = 30;  // fewer when the budget ends first
+  int workers = 2;        // torch threads (at most this machine's cores)
+  int max_epochs = 1000;  // in effect: as many as the budget allows
   ProgressMode progress = ProgressMode::auto_detect;
   int64_t progress_interval_ms = 0;
 };

@@ -285,6 +285,20 @@ std::optional<int> read_options(int argc, char** argv, Options& o, bool& check_c
   return std::nullopt;
 }
 
+namespace {
+
+// --check-config's answer: what the coordinator would run with.
+void print_config_ok(const Options& o) {
+  std::cout << "config ok: agents on " << o.server.agent_endpoint << ", admin on "
+            << o.server.admin_endpoint << ", store " << o.database << ", CURVE "
+            << (o.curve ? "on" : "OFF") << ", warm start "
+            << (o.predictor.warm_start.empty() ? "off" : o.predictor.warm_start)
+            << ", cold-start rule " << to_string(o.predictor.cold_start_rule) << ", "
+            << o.io_threads << " ZeroMQ I/O thread(s)\n";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   Options o;
   bool check_config = false;
@@ -295,15 +309,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.predictor.warm_start = resolve_warm_start(o.warm_start);
-  if (check_config) {
-    std::cout << "config ok: agents on " << o.server.agent_endpoint << ", admin on "
-              << o.server.admin_endpoint << ", store " << o.database << ", CURVE "
-              << (o.curve ? "on" : "OFF") << ", warm start "
-              << (o.predictor.warm_start.empty() ? "off" : o.predictor.warm_start)
-              << ", cold-start rule " << to_string(o.predictor.cold_start_rule) << ", "
-              << o.io_threads << " ZeroMQ I/O thread(s)\n";
-    return 0;
-  }
+  if (check_config) return print_config_ok(o), 0;
 
   std::error_code ec;
   auto parent = std::filesystem::path(o.database).parent_path();

@@ -27,7 +27,7 @@ TEST(SearchCli, TinySearchWritesAModelThatReadsMeters) {
       dir, 40, 5, R"({"layers": 2, "filters": 8, "kernel": 3, "loss": "focal", "seed": 3})", 5));
   auto [r, ro] = run({EDGENAS_SEARCH_BIN, "run", "--hparams", dir + "/hp.json", "--context",
                       dir + "/ctx.json", "--data", "folder:" + dir + "/data/digits", "--trials",
-                      "3", "--budget", "5m", "--out", dir + "/out"});
+                      "3", "--budget", "5m", "--final-max-epochs", "5", "--out", dir + "/out"});
   ASSERT_EQ(r, 0) << ro;
   auto results = nlohmann::json::parse(std::ifstream(dir + "/out/results.json"));
   EXPECT_EQ(results["trials"], 3);
@@ -135,6 +135,8 @@ TEST(SearchCli, ASeparateTestSetIsScoredAndTrainingsAreReportedWhileTheyRun) {
                       "2",
                       "--budget",
                       "5m",
+                      "--final-max-epochs",
+                      "20",
                       "--progress",
                       "json",
                       "--progress-interval",
