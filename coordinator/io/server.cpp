@@ -268,6 +268,12 @@ void Server::run(const std::atomic<bool>& stop) {
       break;
     }
     profile_.begin_round();
+    // First in the round: the hooks' metrics snapshot then holds every finished round whole
+    // (a counter and its latency histogram never disagree on the page).
+    if (const int64_t now = core_.clock().now_ms(); now >= next_hooks && on_tick_) {
+      profile_.time(IoPhase::hooks, on_tick_);
+      next_hooks = now + hooks_every;
+    }
     if (items[3].revents & ZMQ_POLLIN) profile_.time(IoPhase::zap, [&] { zap_->handle(); });
     if (items[0].revents & ZMQ_POLLIN) {
       drain_agents(out);
@@ -277,10 +283,6 @@ void Server::run(const std::atomic<bool>& stop) {
     if (const int64_t now = core_.clock().now_ms(); now >= next_sweep) {
       profile_.time(IoPhase::tick, [&] { core_.tick(); });
       next_sweep = now + kSweepStepMs;
-    }
-    if (const int64_t now = core_.clock().now_ms(); now >= next_hooks && on_tick_) {
-      profile_.time(IoPhase::hooks, on_tick_);
-      next_hooks = now + hooks_every;
     }
     // Replies that do not depend on durability (Welcome, HeartbeatAck, HparamReply, Error)
     // leave before any commit; only Acks wait for one.
