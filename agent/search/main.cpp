@@ -110,7 +110,8 @@ void add_run(CLI::App& app, RunCommand& c) {
   c.cmd->add_option("--out", c.o.out_dir, "output directory")->required();
   c.cmd
       ->add_option("--budget", c.budget,
-                   "wall-clock budget for search and final training (90s, 10m)")
+                   "wall-clock budget for search and final training (90s, 10m); 0 with "
+                   "--trials: a trial budget alone, reproducible from the seed")
       ->capture_default_str();
   c.cmd->add_option("--trials", c.o.max_trials,
                     "stop the search after this many trials (0: time only)");
@@ -144,6 +145,13 @@ void add_run(CLI::App& app, RunCommand& c) {
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
   c.cmd
+      ->add_option("--final-epochs", c.o.final_epochs,
+                   "with a trial budget alone (--budget 0 --trials N): epochs of final training, "
+                   "by epochs rather than time so a seed gives the same model (0: the best "
+                   "trial's weights are the model)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
+  c.cmd
       ->add_option("--device", c.o.device,
                    "target device: auto (from the Job and Source matrices), cpu, npu0, gpu0, ...")
       ->capture_default_str();
@@ -165,6 +173,8 @@ int run_run(RunCommand& c) {
   c.o.budget_ms = *budget_ms;
   if (c.o.budget_ms <= 0 && c.o.max_trials <= 0)
     return usage_error("give a --budget or a number of --trials");
+  if (c.o.final_epochs > 0 && c.o.budget_ms > 0)
+    return usage_error("--final-epochs is for a trial budget alone (--budget 0 --trials N)");
   if (!read_progress_flags(c.progress, c.progress_interval, c.o.progress, c.o.progress_interval_ms))
     return searchcli::kExitUsage;
   return until_stopped([&](const auto& stop) { return searchcli::run_command(c.o, stop); });

@@ -32,84 +32,6 @@ Expected<T> read_json_as(const std::string& path, const char* what) {
   return proto::from_json<T>(*j, what);
 }
 
-// The final training, inside the rest of the budget (up to `deadline`) on all workers' threads.
-// When at least two epochs fit: the best architecture again from its seed, as many epochs as fit
-// (at most --final-max-epochs; fractions of the split per epoch when a whole last one does not
-// fit), cosine decay. When fewer fit: the best trial's own weights trained
-// on, over the whole training split, until the deadline, at a lower rate, decayed to 0; the budget
-// is then used instead of left idle. The caller keeps the result only if validation agrees.
-struct FinalTraining {
-  bool trained = false;
-  ml::Net net{nullptr};
-  int epochs = 0;  // whole epochs completed
-  double validation_accuracy = 0;
-  std::string note;
-};
-
-FinalTraining train_final(const search::TrialResult& best, const ml::TorchEvaluator& evaluator,
-                          const Hyperparameters& hp, const search::InputShape& input,
-                          const data::Split& parts, const RunOptions& o, int workers,
-                          int64_t deadline, const std::atomic<bool>& stop, Progress& progress,
-                          ml::TrainProgress& train_progress) {
-  const double per_epoch_s = best.eval.train_time_s / std::max(1, best.trial.fidelity.epochs) /
-                             best.trial.fidelity.data_fraction / std::max(1, workers);
-  const double left_s = static_cast<double>(deadline - ml::steady_now_ms()) / 1000;
-  // Passes over the whole training split that fit in the time left.
-  const double fit = left_s / std::max(1e-3, per_epoch_s);
-  const double trial_epochs = best.trial.fidelity.epochs * best.trial.fidelity.data_fraction;
-  FinalTraining f;
-  if (left_s <= 1) return f;
-  const bool from_scratch = o.final_max_epochs >= 2 && fit >= 2 && fit > trial_epochs;
-  ml::TrainOptions to;
-  to.loss = hp.loss;
-  to.cosine_decay = true;
-  to.seed = best.trial.seed;
-  to.stop = &stop;
-  to.deadline_ms = deadline;
-  to.cutoff_ms = deadline;  // one long epoch must not overrun the budget either
-  to.progress = &train_progress;
-  if (from_scratch) {
-    f.net = ml::Net(best.trial.spec, input);
-    ml::init_weights(f.net, best.trial.seed);
-    // Up to the cap; when a last whole epoch would not fit, every epoch sees the same share of
-    // the split instead, so the training ends at the deadline rather than an epoch before it.
-    to.epochs = std::min(o.final_max_epochs, static_cast<int>(std::ceil(fit)));
-    to.data_fraction = std::min(1.0, fit / to.epochs);
-  } else {
-    auto trial_net = evaluator.trial_model(best.trial.spec, best.trial.seed);  // a copy to train
-    if (!trial_net) return f;
-    f.net = *trial_net;
-    to.epochs = 1;
-    to.learning_rate /= 4;  // tuning trained weights, not learning from nothing
-    to.data_fraction = std::clamp(fit, 0.05, 1.0);
-  }
-  progress.event(
-      {{"event", "final"},
-       {"epochs", to.epochs},
-       {"message", "final training: " + best.trial.spec.key() +
-                       (from_scratch ? " for " + std::to_string(to.epochs) + " epochs"
-                                     : std::string(" from its trial weights for the ") +
-                                           std::to_string(static_cast<int>(left_s)) + " s left") +
-                       " on " + std::to_string(workers) + " thread(s)"}});
-  ml::set_threads(workers);
-  const auto stats = ml::train(f.net, parts.train, to);
-  ml::set_threads(1);
-  if (stats.stopped || (from_scratch ? stats.epochs == 0 : stats.images_seen == 0)) return f;
-  f.trained = true;
-  f.epochs = stats.epochs;
-  f.validation_accuracy = ml::accuracy(f.net, parts.validation);
-  char note[160];
-  if (from_scratch) {
-    std::snprintf(note, sizeof note, "%d epochs of final training%s", stats.epochs,
-                  to.data_fraction < 1 ? " (each on a share of the split)" : "");
-  } else {
-    std::snprintf(note, sizeof note, "the best trial's weights trained on for %lld images",
-                  static_cast<long long>(stats.images_seen));
-  }
-  f.note = note;
-  return f;
-}
-
 // The device the search measures or models latency for, and its power: --device (or, for
 // auto, the queue's tightest task's fastest usable device: this CPU, and the profile's
 // accelerators that carry a latency model). A modelled device needs its speed in --profile.
@@ -278,6 +200,112 @@ void report_no_trial(const search::SearchResult& result) {
   std::cerr << "\n";
 }
 
+// The final training on all workers' threads. With a time budget it fills the rest of it,
+// planned by time (ml::TrainOptions::until_deadline) so it ends at the deadline whatever the
+// machine's speed does meanwhile: when at least two epochs should fit at the best trial's pace,
+// the best architecture again from its seed, cosine decay over the time; when fewer fit, the best
+// trial's own weights trained on at a lower rate, decayed to 0 (the budget is then used instead
+// of left idle). With a trial budget alone (--budget 0), --final-epochs epochs from the seed, so
+// that a seed gives the same model. The caller keeps the result only if validation agrees.
+struct FinalPlan {
+  bool from_scratch = true;
+  int64_t deadline_ms = 0;  // 0: by epochs
+  int epochs = 0;           // by time: at most this many
+  double expected_epochs = 0;
+  std::string message;
+};
+
+struct FinalTraining {
+  bool trained = false;
+  ml::Net net{nullptr};
+  int epochs = 0;  // whole epochs completed
+  double validation_accuracy = 0;
+  std::string note;
+};
+
+// Passes over the whole training split that fit in the time left, at the best trial's pace
+// (one thread) spread over `workers` threads.
+double epochs_that_fit(const search::TrialResult& best, int workers, double left_s) {
+  const double per_epoch_s = best.eval.train_time_s / std::max(1, best.trial.fidelity.epochs) /
+                             best.trial.fidelity.data_fraction / std::max(1, workers);
+  return left_s / std::max(1e-3, per_epoch_s);
+}
+
+// None when there is nothing to do (no time left, or no final epochs asked for).
+std::optional<FinalPlan> plan_final(const search::TrialResult& best, const RunOptions& o,
+                                    int workers, int64_t deadline_ms) {
+  FinalPlan p;
+  const std::string on = " on " + std::to_string(workers) + " thread(s)";
+  if (deadline_ms == 0) {
+    if (o.final_epochs <= 0) return std::nullopt;
+    p.epochs = p.expected_epochs = o.final_epochs;
+    p.message = "final training: " + best.trial.spec.key() + " from its seed for " +
+                std::to_string(p.epochs) + " epochs" + on;
+    return p;
+  }
+  const double left_s = static_cast<double>(deadline_ms - ml::steady_now_ms()) / 1000;
+  if (left_s <= 1) return std::nullopt;
+  const double fit = epochs_that_fit(best, workers, left_s);
+  const double trial_epochs = best.trial.fidelity.epochs * best.trial.fidelity.data_fraction;
+  p.from_scratch = o.final_max_epochs >= 2 && fit >= 2 && fit > trial_epochs;
+  p.deadline_ms = deadline_ms;
+  p.epochs = o.final_max_epochs;
+  p.expected_epochs = std::min<double>(fit, o.final_max_epochs);
+  p.message = "final training: " + best.trial.spec.key() +
+              (p.from_scratch ? " from its seed" : " from its trial weights") + " for the " +
+              std::to_string(static_cast<int>(left_s)) + " s left (~" +
+              std::to_string(static_cast<int>(p.expected_epochs)) + " epochs)" + on;
+  return p;
+}
+
+std::string final_note(bool from_scratch, const ml::TrainStats& stats) {
+  char note[160];
+  if (from_scratch) {
+    std::snprintf(note, sizeof note, "%d epochs of final training%s", stats.epochs,
+                  stats.epochs == 0 ? " (one epoch, part done)" : "");
+  } else {
+    std::snprintf(note, sizeof note, "the best trial's weights trained on for %lld images",
+                  static_cast<long long>(stats.images_seen));
+  }
+  return note;
+}
+
+FinalTraining train_final(const search::TrialResult& best, const FinalPlan& plan,
+                          const ml::TorchEvaluator& evaluator, const Run& r,
+                          const std::atomic<bool>& stop, Progress& progress,
+                          ml::TrainProgress& train_progress) {
+  FinalTraining f;
+  ml::TrainOptions to;
+  to.loss = r.hp.loss;
+  to.epochs = plan.epochs;
+  to.cosine_decay = true;
+  to.seed = best.trial.seed;
+  to.stop = &stop;
+  to.deadline_ms = plan.deadline_ms;
+  to.until_deadline = plan.deadline_ms > 0;
+  to.progress = &train_progress;
+  if (plan.from_scratch) {
+    f.net = ml::Net(best.trial.spec, r.input);
+    ml::init_weights(f.net, best.trial.seed);
+  } else {
+    auto trial_net = evaluator.trial_model(best.trial.spec, best.trial.seed);  // a copy to train
+    if (!trial_net) return f;
+    f.net = *trial_net;
+    to.learning_rate /= 4;  // tuning trained weights, not learning from nothing
+  }
+  progress.event(
+      {{"event", "final"}, {"epochs_expected", plan.expected_epochs}, {"message", plan.message}});
+  ml::set_threads(r.workers);
+  const auto stats = ml::train(f.net, r.parts.train, to);
+  ml::set_threads(1);
+  if (stats.stopped || stats.images_seen == 0) return f;
+  f.trained = true;
+  f.epochs = stats.epochs;
+  f.validation_accuracy = ml::accuracy(f.net, r.parts.validation);
+  f.note = final_note(plan.from_scratch, stats);
+  return f;
+}
+
 // The delivered network: the best trial's weights, or the final training's when validation
 // agrees it did better.
 struct Delivered {
@@ -293,19 +321,16 @@ Expected<Delivered> deliver(const Run& r, const RunOptions& o, const search::Tri
   if (!trial_net) return trial_net.error();
   Delivered d;
   d.net = *trial_net;
-  if (stop.load() || o.final_share <= 0) return d;
-  const double left_s = static_cast<double>(o.budget_ms) / 1000 - r.elapsed_s();
-  // Leave ~3 % of the budget for testing, measuring and writing.
-  const int64_t deadline =
-      r.clock.now_ms() +
-      static_cast<int64_t>(1000 * std::max(0.0, left_s - 0.03 * o.budget_ms / 1000.0));
+  if (stop.load() || (o.budget_ms > 0 && o.final_share <= 0)) return d;
+  const int64_t deadline = o.budget_ms > 0 ? training_deadline(r.start_ms, o.budget_ms) : 0;
+  const auto plan = plan_final(best, o, r.workers, deadline);
+  if (!plan) return d;
   ml::TrainProgress final_progress;
   const int64_t started = ml::steady_now_ms();
   ticker.watch("final", [&] {
     return std::vector{ml::training_now(best.trial.spec.key(), started, final_progress)};
   });
-  const FinalTraining f = train_final(best, evaluator, r.hp, r.input, r.parts, o, r.workers,
-                                      deadline, stop, progress, final_progress);
+  const FinalTraining f = train_final(best, *plan, evaluator, r, stop, progress, final_progress);
   ticker.watch("", nullptr);
   if (f.trained && f.validation_accuracy >= best.eval.accuracy) {
     d.net = f.net;

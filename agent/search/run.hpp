@@ -20,6 +20,7 @@ struct RunOptions {
   int trial_images = 10'000;    // training images a trial sees per epoch (a fraction of a big set)
   double final_share = 0.25;    // of the budget kept for training the best architecture longer
   int final_max_epochs = 1000;  // in effect: as many as the rest of the budget allows
+  int final_epochs = 0;         // with a trial budget alone (budget_ms 0): final epochs; 0 = none
   std::string device = "auto";  // target device: auto, cpu, npu0, gpu0, ...
   std::string profile_path;     // device profile: latency model of devices not on this machine
   bool model_cpu = false;       // the box's CPU is not this machine's: model it from the profile

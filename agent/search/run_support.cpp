@@ -94,6 +94,10 @@ int usage_error(const std::string& msg) {
   return kExitUsage;
 }
 
+int64_t training_deadline(int64_t start_ms, int64_t budget_ms) {
+  return start_ms + budget_ms - std::max(budget_ms / 50, std::min<int64_t>(2000, budget_ms / 4));
+}
+
 std::pair<double, int> best_cpu_latency(const ml::InferenceNet& net,
                                         const search::InputShape& input, int max_threads) {
   double best = 0;

@@ -28,6 +28,11 @@ inline constexpr int kExitFailed = 1, kExitUsage = 2;
 // Prints "edgenas-search: MSG" and returns the usage exit code.
 int usage_error(const std::string& msg);
 
+// When a training that started its budget at start_ms (steady clock) must end so that testing,
+// measuring and writing still fit: 2 % of the budget before its end, and at least 2 s (a quarter of
+// a budget under 8 s).
+int64_t training_deadline(int64_t start_ms, int64_t budget_ms);
+
 // Progress for a person (one rewritten line on a terminal, log lines otherwise) or for the
 // agent (JSON lines on stdout, one object per event; docs/ARCHITECTURE.md lists the events).
 class Progress {

@@ -52,8 +52,7 @@ Expected<TrainInputs> prepare(const TrainCommandOptions& o) {
   return in;
 }
 
-// As many epochs as fit before the deadline (3 % of the budget is left for testing and
-// writing), at most max_epochs, cosine decay over the epochs that fit.
+// Epochs until the deadline (at most max_epochs), cosine decay over the time.
 ml::TrainStats train_for_budget(ml::Net& net, const TrainInputs& in, const TrainCommandOptions& o,
                                 int64_t deadline_ms, const std::atomic<bool>& stop,
                                 ml::TrainProgress& progress) {
@@ -64,7 +63,7 @@ ml::TrainStats train_for_budget(ml::Net& net, const TrainInputs& in, const Train
   to.seed = o.seed;
   to.stop = &stop;
   to.deadline_ms = deadline_ms;
-  to.cutoff_ms = deadline_ms;
+  to.until_deadline = true;
   to.progress = &progress;
   ml::set_threads(in.threads);
   auto stats = ml::train(net, in.parts.train, to);
@@ -115,11 +114,11 @@ int train_command(const TrainCommandOptions& o, const std::atomic<bool>& stop) {
   Progress progress(o.progress, o.progress_interval_ms);
   const int64_t start = ml::steady_now_ms();
   auto elapsed_s = [&] { return static_cast<double>(ml::steady_now_ms() - start) / 1000; };
-  const int64_t deadline = start + static_cast<int64_t>(0.97 * static_cast<double>(o.budget_ms));
+  const int64_t deadline = training_deadline(start, o.budget_ms);
   progress.event(
       {{"event", "start"},
-       {"message", "training " + in.spec.key() + " for up to " + std::to_string(o.max_epochs) +
-                       " epochs in " + std::to_string(o.budget_ms / 1000) + " s on " +
+       {"message", "training " + in.spec.key() + " for " + std::to_string(o.budget_ms / 1000) +
+                       " s (at most " + std::to_string(o.max_epochs) + " epochs) on " +
                        std::to_string(in.threads) + " thread(s); " +
                        std::to_string(in.parts.train.size()) + " train / " +
                        std::to_string(in.parts.test.size()) + " test images"},

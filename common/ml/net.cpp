@@ -103,8 +103,36 @@ int64_t steady_now_ms() {
       .count();
 }
 
-TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& o) {
+namespace {
+
+// The run's share done, for the learning-rate schedule: by steps, or by time until the deadline
+// (by steps too when the epochs asked for end first).
+double schedule_progress(const TrainOptions& o, int64_t started_ms, int64_t step,
+                         double total_steps) {
+  const double by_steps = static_cast<double>(step) / total_steps;
+  if (!o.until_deadline) return by_steps;
+  const auto span = static_cast<double>(std::max<int64_t>(1, o.deadline_ms - started_ms));
+  const double by_time = static_cast<double>(steady_now_ms() - started_ms) / span;
+  return std::clamp(std::max(by_steps, by_time), 0.0, 1.0);
+}
+
+double learning_rate_at(const TrainOptions& o, double progress) {
+  return o.cosine_decay ? 0.5 * o.learning_rate * (1 + std::cos(M_PI * progress)) : o.learning_rate;
+}
+
+// Whole epochs that still fit before the deadline at the last epoch's pace.
+int epochs_that_fit(int64_t deadline_ms, int64_t epoch_start_ms) {
+  const int64_t now = steady_now_ms();
+  const int64_t per_epoch = std::max<int64_t>(1, now - epoch_start_ms);
+  return static_cast<int>(std::max<int64_t>(0, deadline_ms - now) / per_epoch);
+}
+
+}  // namespace
+
+TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  TrainOptions o = options;
+  o.until_deadline = o.until_deadline && o.deadline_ms > 0;
   auto images = to_tensor(set);
   auto labels = torch::from_blob(const_cast<int*>(set.labels.data()),
                                  {static_cast<int64_t>(set.size())}, torch::kInt32)
@@ -120,12 +148,13 @@ TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& o) {
   double total_steps = static_cast<double>(std::max<int64_t>(1, steps_per_epoch * o.epochs));
   int64_t step = 0;
   int epochs = o.epochs;
-  auto now_ms = steady_now_ms;
+  bool time_up = false;
+  const int64_t started_ms = steady_now_ms();
   for (int epoch = 0; epoch < epochs; ++epoch) {
-    const int64_t epoch_start = now_ms();
+    const int64_t epoch_start = steady_now_ms();
     if (o.progress) {
       o.progress->epoch = epoch;
-      o.progress->epochs = epochs;
+      if (!o.until_deadline) o.progress->epochs = epochs;
       o.progress->images_done = 0;
       o.progress->images_per_epoch = n;
     }
@@ -136,14 +165,18 @@ TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& o) {
         stats.stopped = true;
         break;
       }
-      if (o.cutoff_ms > 0 && now_ms() >= o.cutoff_ms) {
-        stats.cut = true;
+      const int64_t now = steady_now_ms();
+      if (o.cutoff_ms > 0 && now >= o.cutoff_ms) {
+        stats.cut = !o.until_deadline;
+        time_up = o.until_deadline;
+        break;
+      }
+      if (o.until_deadline && now >= o.deadline_ms) {
+        time_up = true;
         break;
       }
       const int64_t e = std::min(n, b + o.batch_size);
-      const double progress = static_cast<double>(step++) / total_steps;
-      const double lr = o.cosine_decay ? 0.5 * o.learning_rate * (1 + std::cos(M_PI * progress))
-                                       : o.learning_rate;
+      const double lr = learning_rate_at(o, schedule_progress(o, started_ms, step++, total_steps));
       for (auto& group : opt.param_groups())
         static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
       auto idx = torch::from_blob(order.data() + b, {e - b}, torch::kInt64);
@@ -156,15 +189,15 @@ TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& o) {
       stats.images_seen += e - b;
       if (o.progress) o.progress->images_done = e;
     }
-    if (stats.stopped || stats.cut) break;
+    if (stats.stopped || stats.cut || time_up) break;
     stats.epochs = epoch + 1;
-    if (o.deadline_ms > 0) {
-      const int64_t per_epoch = std::max<int64_t>(1, now_ms() - epoch_start);
-      const int fit = static_cast<int>(std::max<int64_t>(0, o.deadline_ms - now_ms()) / per_epoch);
-      if (epoch + 1 + fit < epochs) {
-        epochs = epoch + 1 + fit;
-        total_steps = static_cast<double>(std::max<int64_t>(1, steps_per_epoch * epochs));
-      }
+    if (o.deadline_ms <= 0) continue;
+    const int fit = epochs_that_fit(o.deadline_ms, epoch_start);
+    if (o.until_deadline) {
+      if (o.progress) o.progress->epochs = std::min(epochs, epoch + 1 + fit);
+    } else if (epoch + 1 + fit < epochs) {
+      epochs = epoch + 1 + fit;
+      total_steps = static_cast<double>(std::max<int64_t>(1, steps_per_epoch * epochs));
     }
   }
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

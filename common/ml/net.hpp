@@ -52,7 +52,8 @@ void init_weights(Net& net, uint64_t seed);
 // Where a training is, updated after every batch, for progress reports read from another thread.
 struct TrainProgress {
   std::atomic<int> epoch{0};   // the epoch running, from 0
-  std::atomic<int> epochs{0};  // planned (fewer once a deadline shortens the plan)
+  std::atomic<int> epochs{0};  // planned (fewer once a deadline shortens the plan; by time:
+                               // the epochs expected to fit, 0 before the first one ends)
   std::atomic<int64_t> images_done{0}, images_per_epoch{0};  // in the running epoch
 };
 
@@ -73,6 +74,11 @@ struct TrainOptions {
   // Steady-clock time at which training stops even mid-epoch, 0 = none (TrainStats::cut): for
   // work that must not outlast a budget, such as a trial at the search's end.
   int64_t cutoff_ms = 0;
+  // Planned by time instead of epochs (needs deadline_ms): epochs follow one another until the
+  // deadline (at most `epochs`), the cosine decay follows the elapsed share of the time, and the
+  // last epoch ends at the deadline, part done. A long training then uses its time whole
+  // whatever the machine's speed does meanwhile.
+  bool until_deadline = false;
   TrainProgress* progress = nullptr;  // when set, kept up to date
 };
 

@@ -42,6 +42,48 @@ TEST(SearchCli, TinySearchWritesAModelThatReadsMeters) {
   EXPECT_EQ(read[0]["confidence"].size(), 6u);
 }
 
+// A trial budget alone (--budget 0) is reproducible: two trials at a time, the same seed gives
+// the same trials, the same best architecture and the same delivered model (its final epochs
+// counted, not timed); another seed gives other trials. T is far above every candidate's
+// latency, so the measured latency (which varies) decides nothing.
+TEST(SearchCli, ATrialBudgetAndASeedGiveTheSameTrialsAndTheSameModel) {
+  const std::string dir = temp_dir("search-repro");
+  ASSERT_NO_FATAL_FAILURE(search_inputs(
+      dir, 200, 6,
+      R"({"layers": 3, "filters": 16, "kernel": 5, "loss": "cross_entropy", "seed": 5})", 1000));
+  auto search = [&](const std::string& out, const std::string& hp) {
+    auto [r, ro] = run({EDGENAS_SEARCH_BIN, "run", "--hparams", hp, "--context", dir + "/ctx.json",
+                        "--data", "folder:" + dir + "/data/digits", "--budget", "0", "--trials",
+                        "6", "--workers", "2", "--final-epochs", "3", "--out", dir + "/" + out},
+                       300);
+    EXPECT_EQ(r, 0) << ro;
+    return nlohmann::json::parse(std::ifstream(dir + "/" + out + "/results.json"));
+  };
+  auto trials = [](const nlohmann::json& res) {
+    std::vector<std::tuple<std::string, double, uint64_t>> t;
+    for (const auto& x : res["all_trials"])
+      t.emplace_back(x["spec"].dump(), x["accuracy"].get<double>(), x["seed"].get<uint64_t>());
+    return t;
+  };
+  const auto a = search("a", dir + "/hp.json"), b = search("b", dir + "/hp.json");
+  ASSERT_EQ(a["trials"], 6);
+  EXPECT_EQ(trials(a), trials(b));
+  EXPECT_EQ(a["best"]["key"], b["best"]["key"]);
+  EXPECT_EQ(a["best"]["final_epochs"], 3) << a["best"].dump(1);
+  EXPECT_EQ(a["best"]["validation_accuracy"], b["best"]["validation_accuracy"]);
+  EXPECT_EQ(a["best"]["test_accuracy"], b["best"]["test_accuracy"]);
+
+  std::ofstream(dir + "/hp6.json")
+      << R"({"layers": 3, "filters": 16, "kernel": 5, "loss": "cross_entropy", "seed": 6})";
+  EXPECT_NE(trials(search("c", dir + "/hp6.json")), trials(a));
+
+  auto [u, uo] =
+      run({EDGENAS_SEARCH_BIN, "run", "--hparams", dir + "/hp.json", "--context", dir + "/ctx.json",
+           "--data", "folder:" + dir + "/data/digits", "--final-epochs", "2", "--out", dir + "/d"});
+  EXPECT_EQ(u, 2) << uo;
+  EXPECT_NE(uo.find("--final-epochs is for a trial budget alone"), std::string::npos) << uo;
+}
+
 TEST(SearchCli, AnNpuTargetIsModelledFromTheProfileAndSaysSo) {
   const std::string dir = temp_dir("search-npu");
   auto [g, go] = run({EDGENAS_METER_GEN_BIN, "-o", dir + "/data", "-n", "30", "--seed", "6"});

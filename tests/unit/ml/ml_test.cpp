@@ -103,6 +103,38 @@ TEST_F(MlTest, LearnsATinyTaskWithEachLoss) {
   }
 }
 
+// Planned by time: epochs follow one another until the deadline, the last one ends there part
+// done (not counted), and the progress says how many are expected to fit; without a deadline
+// the epochs asked for are what runs.
+TEST_F(MlTest, ATrainingPlannedByTimeEndsAtItsDeadline) {
+  auto train_set = halves(400, 1);
+  search::ArchSpec spec;
+  spec.blocks = {{8, 3, 1, true, false, search::Activation::relu}};
+  Net net(spec, search::InputShape{1, 8, 8, 2});
+  init_weights(net, 3);
+  TrainOptions o;
+  o.epochs = 100'000;
+  o.cosine_decay = true;
+  o.until_deadline = true;
+  TrainProgress progress;
+  o.progress = &progress;
+  const int64_t start = steady_now_ms();
+  o.deadline_ms = start + 1500;
+  const auto stats = train(net, train_set, o);
+  const int64_t end = steady_now_ms();
+  EXPECT_GE(end, o.deadline_ms);
+  EXPECT_LT(end - o.deadline_ms, 1000);  // one batch past it at most, on a loaded machine
+  EXPECT_FALSE(stats.cut);
+  EXPECT_GE(stats.epochs, 2);
+  EXPECT_LT(stats.epochs, o.epochs);
+  EXPECT_GE(stats.images_seen, static_cast<int64_t>(stats.epochs) * 400);  // + the last, part done
+  EXPECT_GT(progress.epochs.load(), 0);
+
+  o.deadline_ms = 0;  // no deadline: by epochs
+  o.epochs = 2;
+  EXPECT_EQ(train(net, train_set, o).images_seen, 800);
+}
+
 TEST_F(MlTest, SameSeedSameWeightsAndSameTraining) {
   search::ArchSpec spec;
   spec.blocks = {{8, 3, 1, false, true, search::Activation::relu}};
