@@ -320,6 +320,13 @@ Trace AgentCore::fitted(const Trace& trace) {
   return t;
 }
 
+Context AgentCore::context() const {
+  Context c;
+  c.job = queue_.matrix();
+  c.source = source_;
+  return c;
+}
+
 Status AgentCore::submit_trace(const Trace& trace) {
   if (auto s = trace.validate(); !s) return s;
   if (auto s = outbox_.add(fitted(trace)); !s) return s;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "agent/core/outbox.hpp"
+#include "agent/core/search_link.hpp"
 #include "agent/core/task_queue.hpp"
 #include "common/protocol/codec.hpp"
 #include "common/util/clock.hpp"
@@ -41,7 +42,7 @@ struct AgentStats {
   int64_t commands = 0;
 };
 
-class AgentCore {
+class AgentCore final : public SearchLink {
  public:
   AgentCore(const Clock& clock, Outbox& outbox, TaskQueue& queue, std::string agent_id,
             proto::Register registration, uint64_t rng_seed);
@@ -67,12 +68,12 @@ class AgentCore {
     last_predictor_version_ = last_predictor_version;
   }
   void queue_changed();  // reports the Job matrix when registered
-  Status submit_trace(const Trace& trace);
-  // Queues a request (sent now or once registered, resent until answered); returns its id.
-  std::string request_hparams(const Context& context);
-  std::optional<proto::HparamReply> take_hparam_reply(const std::string& request_id);
-  // Forgets a request nobody waits for any more (and its reply, if it comes later).
-  void cancel_hparam_request(const std::string& request_id);
+  // --- SearchLink ---
+  Context context() const override;  // the queue's Job matrix and the last Source sample
+  Status submit_trace(const Trace& trace) override;
+  std::string request_hparams(const Context& context) override;
+  std::optional<proto::HparamReply> take_hparam_reply(const std::string& request_id) override;
+  void cancel_hparam_request(const std::string& request_id) override;
   std::vector<proto::Command> take_commands();
 
   std::vector<std::string> take_outgoing();
@@ -83,6 +84,7 @@ class AgentCore {
   const std::string& coordinator_epoch() const { return epoch_; }
   int64_t heartbeat_interval_ms() const { return heartbeat_interval_ms_; }
   const SourceMatrix& source() const { return source_; }
+  const proto::Register& registration() const { return registration_; }
   std::size_t pending_hparam_requests() const { return requests_.size(); }
 
  private:

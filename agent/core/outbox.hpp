@@ -22,6 +22,7 @@ class Outbox {
   virtual Status ack(const std::vector<std::string>& trace_ids) = 0;
   virtual int64_t depth() = 0;
   virtual int64_t dropped() = 0;  // traces lost to the bound since the outbox was created
+  virtual int64_t quarantined() const { return 0; }  // kept rows that stopped decoding
 };
 
 }  // namespace edgenas::agent

@@ -147,12 +147,12 @@ Trace make_search_trace(const SearchRun& run, const json* results,
 }
 
 SearchRunner::SearchRunner(const Clock& clock, SearchSettings settings, ChildLauncher& launcher,
-                           RunStore& store, SearchHooks hooks, std::string agent_id)
+                           RunStore& store, SearchLink& link, std::string agent_id)
     : clock_(clock),
       settings_(std::move(settings)),
       launcher_(launcher),
       store_(store),
-      hooks_(std::move(hooks)),
+      link_(link),
       agent_id_(std::move(agent_id)) {
   searches_run_ = store_.runs_finished();
   if (settings_.every_ms > 0) next_scheduled_ms_ = clock_.now_ms() + settings_.every_ms;
@@ -233,9 +233,9 @@ void SearchRunner::on_inspected(const std::optional<ChildExit>& exit) {
     return abandon("the data set '" + settings_.data + "' cannot be used" +
                    (why.empty() ? "" : ": " + why));
   }
-  run_->context = hooks_.context_now();
+  run_->context = link_.context();
   run_->context.dataset = *shape;
-  run_->request_id = hooks_.request_hparams(run_->context);
+  run_->request_id = link_.request_hparams(run_->context);
   run_->phase = "requesting";
   run_->pid = 0;
   handle_ = -1;
@@ -331,7 +331,7 @@ void SearchRunner::finish(const std::optional<ChildExit>& exit, const std::strin
   const Trace trace = make_search_trace(*run_, results ? &*results : nullptr, exit, why,
                                         progress_.trials, clock_.wall_ms());
   const std::string outcome = std::string(to_string(trace.outcome.status));
-  if (auto s = hooks_.submit_trace(trace); !s) {
+  if (auto s = link_.submit_trace(trace); !s) {
     // Left unfinished in the store: the next start of the agent tries again.
     log::error("cannot queue the search's trace",
                {{"run", run_->run_id}, {"error", s.error().message}});
@@ -358,7 +358,7 @@ void SearchRunner::finish(const std::optional<ChildExit>& exit, const std::strin
 
 void SearchRunner::abandon(const std::string& why) {
   log::error("search abandoned", {{"run", run_->run_id}, {"error", why}});
-  if (run_->phase == "requesting") hooks_.cancel_request(run_->request_id);
+  if (run_->phase == "requesting") link_.cancel_hparam_request(run_->request_id);
   if (handle_ >= 0) launcher_.signal(handle_, SIGKILL);
   (void)store_.finish_run(run_->run_id, "abandoned");
   last_outcome_ = "abandoned: " + why;
@@ -404,7 +404,7 @@ void SearchRunner::tick() {
     return;
   }
   if (run_->phase == "requesting") {
-    if (auto reply = hooks_.take_reply(run_->request_id)) {
+    if (auto reply = link_.take_hparam_reply(run_->request_id)) {
       run_->reply = std::move(*reply);
       return start_child();
     }

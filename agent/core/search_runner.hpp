@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/core/search_link.hpp"
 #include "common/protocol/schema.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/expected.hpp"
@@ -77,15 +78,6 @@ class RunStore {
   virtual int64_t runs_finished() = 0;
 };
 
-// What the runner needs from the rest of the agent.
-struct SearchHooks {
-  std::function<Context()> context_now;  // current Job and Source
-  std::function<std::string(const Context&)> request_hparams;
-  std::function<std::optional<proto::HparamReply>(const std::string&)> take_reply;
-  std::function<void(const std::string&)> cancel_request;
-  std::function<Status(const Trace&)> submit_trace;
-};
-
 // Builds the Trace of a finished run from edgenas-search's results.json (null when there is
 // none) and how the child ended. Pure; tested on its own.
 Trace make_search_trace(const SearchRun& run, const nlohmann::json* results,
@@ -95,7 +87,7 @@ Trace make_search_trace(const SearchRun& run, const nlohmann::json* results,
 class SearchRunner {
  public:
   SearchRunner(const Clock& clock, SearchSettings settings, ChildLauncher& launcher,
-               RunStore& store, SearchHooks hooks, std::string agent_id);
+               RunStore& store, SearchLink& link, std::string agent_id);
 
   // Starts a run; refused when searches are not configured, one is running, or an override
   // is unknown or malformed.
@@ -127,7 +119,7 @@ class SearchRunner {
   SearchSettings settings_;
   ChildLauncher& launcher_;
   RunStore& store_;
-  SearchHooks hooks_;
+  SearchLink& link_;
   std::string agent_id_;
 
   std::optional<SearchRun> run_;

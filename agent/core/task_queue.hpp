@@ -11,6 +11,15 @@
 
 namespace edgenas::agent {
 
+// Where locally submitted tasks are kept so a restart keeps the queue (the daemon's: SQLite,
+// agent/store).
+class TaskStore {
+ public:
+  virtual ~TaskStore() = default;
+  virtual Status save_task(const JobTask& task) = 0;
+  virtual Status delete_task(const std::string& task_id) = 0;
+};
+
 class TaskQueue {
  public:
   explicit TaskQueue(std::set<std::string> devices) : devices_(std::move(devices)) {}

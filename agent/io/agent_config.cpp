@@ -3,134 +3,182 @@
 #include <sstream>
 
 #include "common/protocol/codec.hpp"
-#include "common/util/config.hpp"
 #include "common/util/errors.hpp"
+#include "common/util/settings.hpp"
 
 namespace edgenas::agent {
+
+namespace {
+
+using A = AgentConfig;
+using namespace config;
+
+Settings<A> make_settings() {
+  const std::string ag = "agent", pb = "probes", np = "npu", se = "search";
+  return {
+      text<A>(
+          ag, "id", "--id", [](A & c) -> auto& { return c.agent_id; },
+          "this box's agent id (empty: the hostname)"),
+      text<A>(
+          ag, "coordinator", "--coordinator", [](A & c) -> auto& { return c.coordinator; },
+          "the coordinator's agent endpoint, e.g. tcp://10.0.0.5:7700"),
+      text<A>(
+          ag, "state_dir", "--state-dir", [](A & c) -> auto& { return c.state_dir; },
+          "where the outbox, queued tasks, searches and agent.key are kept"),
+      text<A>(
+          ag, "local_socket", "", [](A & c) -> auto& { return c.local_endpoint; },
+          "the local socket for edgenas-agent commands (empty: ipc://<state_dir>/agent.sock)"),
+      text<A>(
+          ag, "log_level", "--log-level", [](A & c) -> auto& { return c.log_level; },
+          "debug, info, warn or error"),
+      duration<A>(
+          ag, "sample_interval", "--sample-interval", 100,
+          [](A & c) -> auto& { return c.sample_interval_ms; }, "how often probes are read"),
+      integer<A>(
+          ag, "outbox_max_traces", "", 1, 100'000'000,
+          [](A & c) -> auto& { return c.outbox_max_traces; },
+          "traces kept for the coordinator at most"),
+      choice<A>(
+          ag, "outbox_full_policy", "",
+          {{"drop_oldest", OutboxFullPolicy::drop_oldest},
+           {"reject_new", OutboxFullPolicy::reject_new}},
+          [](A & c) -> auto& { return c.outbox_full_policy; },
+          "what a full outbox does with a new trace"),
+      text<A>(
+          ag, "coordinator_key", "--coordinator-key",
+          [](A & c) -> auto& { return c.coordinator_key; },
+          "the coordinator's CURVE public key, or its coordinator.pub file"),
+      text<A>(
+          ag, "key_file", "", [](A & c) -> auto& { return c.key_file; },
+          "this agent's key pair, created on first start (empty: <state_dir>/agent.key)"),
+      boolean<A>(
+          ag, "insecure", "--insecure", true, [](A & c) -> auto& { return c.insecure; },
+          "plaintext link, no CURVE (experiments only)"),
+      text<A>(
+          ag, "metrics_endpoint", "--metrics", [](A & c) -> auto& { return c.metrics_endpoint; },
+          "HOST:PORT serving /metrics (Prometheus) and /healthz; empty: off"),
+      duration<A>(
+          ag, "bind_retry", "--bind-retry", 0, [](A & c) -> auto& { return c.bind_retry_ms; },
+          "how long a taken port is retried at start (0: give up at once)"),
+      choice<A>(
+          pb, "mode", "", {{"linux", "linux"}, {"simulated", "simulated"}},
+          [](A & c) -> auto& { return c.probe_mode; },
+          "probe this Linux box, or simulate a device profile (--profile sets both)"),
+      text<A>(
+          pb, "profile", "", [](A & c) -> auto& { return c.profile_path; },
+          "the device profile a simulated box follows"),
+      boolean<A>(
+          pb, "rapl", "", true, [](A & c) -> auto& { return c.use_rapl; },
+          "read the power from RAPL when the box has it"),
+      number<A>(
+          pb, "power_idle_w", "", 0, limits::kMaxPowerW,
+          [](A & c) -> auto& { return c.power_idle_w; },
+          "the power model's idle watts (without RAPL)"),
+      number<A>(
+          pb, "power_max_w", "", 0, limits::kMaxPowerW,
+          [](A & c) -> auto& { return c.power_max_w; },
+          "the power model's watts at full load (without RAPL)"),
+      choice<A>(
+          np, "plugin", "", {{"none", "none"}, {"npu-smi", "npu-smi"}},
+          [](A & c) -> auto& { return c.npu_plugin; }, "how NPUs are found and read"),
+      text<A>(
+          np, "command", "", [](A & c) -> auto& { return c.npu_command; },
+          "the npu-smi command line"),
+      integer<A>(
+          np, "cores_per_chip", "", 1, 1024, [](A & c) -> auto& { return c.npu_cores_per_chip; },
+          "AI cores per NPU chip"),
+      text<A>(
+          se, "binary", "", [](A & c) -> auto& { return c.search.binary; },
+          "edgenas-search (empty, with data: this agent runs no searches)"),
+      text<A>(
+          se, "data", "", [](A & c) -> auto& { return c.search.data; },
+          "the local data set (idx:IMAGES,LABELS or folder:DIR)"),
+      text<A>(
+          se, "test", "", [](A & c) -> auto& { return c.search.test_data; },
+          "a separate test set (empty: a share of data is held out)"),
+      text<A>(
+          se, "runs_dir", "", [](A & c) -> auto& { return c.search.runs_dir; },
+          "one directory per run (empty: <state_dir>/searches)"),
+      duration<A>(
+          se, "budget", "", 0, [](A & c) -> auto& { return c.search.budget_ms; },
+          "a search's wall-clock budget"),
+      integer<A>(
+          se, "trials", "", 0, 1'000'000, [](A & c) -> auto& { return c.search.max_trials; },
+          "stop a search after this many trials (0: time only)"),
+      choice<A>(
+          se, "strategy", "", {{"random", "random"}, {"evolution", "evolution"}, {"sh", "sh"}},
+          [](A & c) -> auto& { return c.search.strategy; }, "the search strategy"),
+      text<A>(
+          se, "device", "", [](A & c) -> auto& { return c.search.device; },
+          "the target device: auto (from the Job and Source matrices), cpu, npu0, ..."),
+      text<A>(
+          se, "profile", "", [](A & c) -> auto& { return c.search.profile; },
+          "the device profile whose latency model targets devices not on this machine"),
+      number<A>(
+          se, "energy_budget_mj", "", 0, 1e9,
+          [](A & c) -> auto& { return c.search.energy_budget_mj; },
+          "energy per inference the model must stay under (0: the tightest task's)"),
+      number<A>(
+          se, "memory_fraction", "", 0.05, 1,
+          [](A & c) -> auto& { return c.search.memory_fraction; },
+          "of the free memory, the share a search may use"),
+      integer<A>(
+          se, "min_memory_mb", "", 64, limits::kMaxMemoryMb,
+          [](A & c) -> auto& { return c.search.min_memory_mb; },
+          "a search gets at least this much memory"),
+      integer<A>(
+          se, "max_cpus", "", 0, 4096, [](A & c) -> auto& { return c.search.max_cpus; },
+          "a search uses at most this many cores (0: the free ones)"),
+      duration<A>(
+          se, "every", "", 0, [](A & c) -> auto& { return c.search.every_ms; },
+          "start a search on this schedule (0: off; at least 1m)"),
+      duration<A>(
+          se, "hparams_timeout", "", 0, [](A & c) -> auto& { return c.search.hparams_timeout_ms; },
+          "how long a search waits for the coordinator's hyperparameters"),
+      duration<A>(
+          se, "stop_grace", "", 0, [](A & c) -> auto& { return c.search.stop_grace_ms; },
+          "how long a stopped search may take to keep its best model"),
+      integer<A>(
+          se, "keep_runs", "", 0, 100'000, [](A & c) -> auto& { return c.search.keep_runs; },
+          "finished runs' directories kept"),
+  };
+}
+
+// [[task]] entries: TOML → JSON → the same validating reader the wire uses.
+Status read_tasks(const toml::table& t, const std::string& path, AgentConfig& cfg) {
+  const auto* tasks = t.get_as<toml::array>("task");
+  if (!tasks) return ok_status();
+  int i = 0;
+  for (const auto& node : *tasks) {
+    const std::string w = path + ": [[task]] #" + std::to_string(++i);
+    if (!node.is_table()) return Error{errc::kBadConfig, w + " must be a table"};
+    std::ostringstream js;
+    js << toml::json_formatter{*node.as_table()};
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(js.str());
+    } catch (const std::exception& e) {
+      return Error{errc::kBadConfig, w + ": " + e.what()};
+    }
+    auto task = proto::from_json<JobTask>(j, "task");
+    if (!task) return Error{errc::kBadConfig, w + ": " + task.error().message};
+    cfg.tasks.push_back(std::move(*task));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+const config::Settings<AgentConfig>& agent_settings() {
+  static const auto all = make_settings();
+  return all;
+}
 
 Status load_agent_config(const std::string& path, AgentConfig& cfg) {
   auto parsed = config::parse_file(path);
   if (!parsed) return parsed.error();
-  const toml::table& t = *parsed;
-  if (auto s = config::check_keys(t, {"agent", "probes", "npu", "task", "search"}, path); !s)
-    return s;
-
-  if (const auto* a = t.get_as<toml::table>("agent")) {
-    const std::string w = path + ": [agent]";
-    if (auto s = config::check_keys(
-            *a,
-            {"id", "coordinator", "state_dir", "local_socket", "log_level", "sample_interval",
-             "outbox_max_traces", "outbox_full_policy", "coordinator_key", "key_file", "insecure",
-             "metrics_endpoint", "bind_retry"},
-            w);
-        !s) {
-      return s;
-    }
-    EDGENAS_CONFIG_READ(config::get_string(*a, "id", w), cfg.agent_id);
-    EDGENAS_CONFIG_READ(config::get_string(*a, "coordinator", w), cfg.coordinator);
-    EDGENAS_CONFIG_READ(config::get_string(*a, "state_dir", w), cfg.state_dir);
-    EDGENAS_CONFIG_READ(config::get_string(*a, "local_socket", w), cfg.local_endpoint);
-    EDGENAS_CONFIG_READ(config::get_string(*a, "log_level", w), cfg.log_level);
-    EDGENAS_CONFIG_READ(config::get_duration_ms(*a, "sample_interval", w), cfg.sample_interval_ms);
-    EDGENAS_CONFIG_READ(config::get_string(*a, "coordinator_key", w), cfg.coordinator_key);
-    EDGENAS_CONFIG_READ(config::get_string(*a, "key_file", w), cfg.key_file);
-    EDGENAS_CONFIG_READ(config::get_bool(*a, "insecure", w), cfg.insecure);
-    EDGENAS_CONFIG_READ(config::get_string(*a, "metrics_endpoint", w), cfg.metrics_endpoint);
-    EDGENAS_CONFIG_READ(config::get_duration_ms(*a, "bind_retry", w), cfg.bind_retry_ms);
-    std::optional<int64_t> max;
-    EDGENAS_CONFIG_READ(config::get_int(*a, "outbox_max_traces", w, 1, 100'000'000), max);
-    if (max) cfg.outbox_max_traces = static_cast<std::size_t>(*max);
-    std::optional<std::string> policy;
-    EDGENAS_CONFIG_READ(config::get_string(*a, "outbox_full_policy", w), policy);
-    if (policy) {
-      if (*policy == "drop_oldest") {
-        cfg.outbox_full_policy = OutboxFullPolicy::drop_oldest;
-      } else if (*policy == "reject_new") {
-        cfg.outbox_full_policy = OutboxFullPolicy::reject_new;
-      } else {
-        return Error{errc::kBadConfig,
-                     w + ".outbox_full_policy must be \"drop_oldest\" or \"reject_new\""};
-      }
-    }
-  }
-  if (const auto* p = t.get_as<toml::table>("probes")) {
-    const std::string w = path + ": [probes]";
-    if (auto s =
-            config::check_keys(*p, {"mode", "profile", "rapl", "power_idle_w", "power_max_w"}, w);
-        !s)
-      return s;
-    EDGENAS_CONFIG_READ(config::get_string(*p, "mode", w), cfg.probe_mode);
-    EDGENAS_CONFIG_READ(config::get_string(*p, "profile", w), cfg.profile_path);
-    EDGENAS_CONFIG_READ(config::get_bool(*p, "rapl", w), cfg.use_rapl);
-    EDGENAS_CONFIG_READ(config::get_double(*p, "power_idle_w", w, 0, limits::kMaxPowerW),
-                        cfg.power_idle_w);
-    EDGENAS_CONFIG_READ(config::get_double(*p, "power_max_w", w, 0, limits::kMaxPowerW),
-                        cfg.power_max_w);
-  }
-  if (const auto* n = t.get_as<toml::table>("npu")) {
-    const std::string w = path + ": [npu]";
-    if (auto s = config::check_keys(*n, {"plugin", "command", "cores_per_chip"}, w); !s) return s;
-    EDGENAS_CONFIG_READ(config::get_string(*n, "plugin", w), cfg.npu_plugin);
-    EDGENAS_CONFIG_READ(config::get_string(*n, "command", w), cfg.npu_command);
-    std::optional<int64_t> cores;
-    EDGENAS_CONFIG_READ(config::get_int(*n, "cores_per_chip", w, 1, 1024), cores);
-    if (cores) cfg.npu_cores_per_chip = static_cast<int>(*cores);
-  }
-  if (const auto* se = t.get_as<toml::table>("search")) {
-    const std::string w = path + ": [search]";
-    if (auto s = config::check_keys(
-            *se,
-            {"binary", "data", "test", "runs_dir", "budget", "trials", "strategy", "device",
-             "profile", "energy_budget_mj", "memory_fraction", "min_memory_mb", "max_cpus", "every",
-             "hparams_timeout", "stop_grace", "keep_runs"},
-            w);
-        !s)
-      return s;
-    auto& S = cfg.search;
-    EDGENAS_CONFIG_READ(config::get_string(*se, "binary", w), S.binary);
-    EDGENAS_CONFIG_READ(config::get_string(*se, "data", w), S.data);
-    EDGENAS_CONFIG_READ(config::get_string(*se, "test", w), S.test_data);
-    EDGENAS_CONFIG_READ(config::get_string(*se, "runs_dir", w), S.runs_dir);
-    EDGENAS_CONFIG_READ(config::get_duration_ms(*se, "budget", w), S.budget_ms);
-    std::optional<int64_t> n;
-    EDGENAS_CONFIG_READ(config::get_int(*se, "trials", w, 0, 1'000'000), n);
-    if (n) S.max_trials = static_cast<int>(*n);
-    EDGENAS_CONFIG_READ(config::get_string(*se, "strategy", w), S.strategy);
-    EDGENAS_CONFIG_READ(config::get_string(*se, "device", w), S.device);
-    EDGENAS_CONFIG_READ(config::get_string(*se, "profile", w), S.profile);
-    EDGENAS_CONFIG_READ(config::get_double(*se, "energy_budget_mj", w, 0, 1e9), S.energy_budget_mj);
-    EDGENAS_CONFIG_READ(config::get_double(*se, "memory_fraction", w, 0.05, 1), S.memory_fraction);
-    EDGENAS_CONFIG_READ(config::get_int(*se, "min_memory_mb", w, 64, limits::kMaxMemoryMb),
-                        S.min_memory_mb);
-    n.reset();
-    EDGENAS_CONFIG_READ(config::get_int(*se, "max_cpus", w, 0, 4096), n);
-    if (n) S.max_cpus = static_cast<int>(*n);
-    EDGENAS_CONFIG_READ(config::get_duration_ms(*se, "every", w), S.every_ms);
-    EDGENAS_CONFIG_READ(config::get_duration_ms(*se, "hparams_timeout", w), S.hparams_timeout_ms);
-    EDGENAS_CONFIG_READ(config::get_duration_ms(*se, "stop_grace", w), S.stop_grace_ms);
-    n.reset();
-    EDGENAS_CONFIG_READ(config::get_int(*se, "keep_runs", w, 0, 100'000), n);
-    if (n) S.keep_runs = static_cast<int>(*n);
-  }
-  if (const auto* tasks = t.get_as<toml::array>("task")) {
-    int i = 0;
-    for (const auto& node : *tasks) {
-      const std::string w = path + ": [[task]] #" + std::to_string(++i);
-      if (!node.is_table()) return Error{errc::kBadConfig, w + " must be a table"};
-      // TOML → JSON → the same validating reader the wire uses.
-      std::ostringstream js;
-      js << toml::json_formatter{*node.as_table()};
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(js.str());
-      } catch (const std::exception& e) {
-        return Error{errc::kBadConfig, w + ": " + e.what()};
-      }
-      auto task = proto::from_json<JobTask>(j, "task");
-      if (!task) return Error{errc::kBadConfig, w + ": " + task.error().message};
-      cfg.tasks.push_back(std::move(*task));
-    }
-  }
+  if (auto s = config::read_settings(*parsed, path, agent_settings(), {"task"}, cfg); !s) return s;
+  if (auto s = read_tasks(*parsed, path, cfg); !s) return s;
   return validate(cfg);
 }
 
@@ -143,27 +191,16 @@ Status validate(const AgentConfig& cfg) {
     return Error{errc::kBadConfig,
                  "coordinator '" + cfg.coordinator + "' must be a tcp:// or ipc:// endpoint"};
   }
-  if (cfg.probe_mode != "linux" && cfg.probe_mode != "simulated") {
-    return Error{errc::kBadConfig,
-                 "probes.mode must be \"linux\" or \"simulated\", not \"" + cfg.probe_mode + "\""};
-  }
   if (cfg.probe_mode == "simulated" && cfg.profile_path.empty()) {
     return Error{errc::kBadConfig,
                  "probes.mode = \"simulated\" needs probes.profile (a device profile file)"};
   }
-  if (cfg.npu_plugin != "none" && cfg.npu_plugin != "npu-smi") {
-    return Error{errc::kBadConfig, "npu.plugin must be \"none\" or \"npu-smi\""};
-  }
   if (cfg.power_max_w < cfg.power_idle_w)
     return Error{errc::kBadConfig, "probes.power_max_w must be >= power_idle_w"};
-  if (cfg.sample_interval_ms < 100)
-    return Error{errc::kBadConfig, "agent.sample_interval must be at least 100ms"};
   const auto& S = cfg.search;
   if (S.binary.empty() != S.data.empty())
     return Error{errc::kBadConfig,
                  "search.binary and search.data go together (set both, or neither)"};
-  if (S.strategy != "random" && S.strategy != "evolution" && S.strategy != "sh")
-    return Error{errc::kBadConfig, "search.strategy must be random, evolution or sh"};
   if (S.budget_ms <= 0 && S.max_trials <= 0)
     return Error{errc::kBadConfig, "search.budget or search.trials must be set"};
   if (S.every_ms < 0 || (S.every_ms > 0 && S.every_ms < 60'000))

@@ -7,6 +7,7 @@
 #include "agent/core/outbox.hpp"
 #include "agent/core/search_runner.hpp"
 #include "common/model/model.hpp"
+#include "common/util/settings.hpp"
 
 namespace edgenas::agent {
 
@@ -50,6 +51,9 @@ struct AgentConfig {
   std::string key_path() const { return key_file.empty() ? state_dir + "/agent.key" : key_file; }
 };
 
+// Every setting of the config file ([agent], [probes], [npu], [search]; [[task]] is read on its
+// own), the `run` flags that override them, and the reference (docs/CONFIG.md).
+const config::Settings<AgentConfig>& agent_settings();
 // Reads a config file into cfg (keys absent from the file keep cfg's values).
 Status load_agent_config(const std::string& path, AgentConfig& cfg);
 Status validate(const AgentConfig& cfg);

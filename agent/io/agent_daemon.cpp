@@ -96,10 +96,11 @@ Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cf
   std::set<std::string> names;
   for (const auto& dev : reg.devices) names.insert(dev.name);
   d->queue_ = std::make_unique<TaskQueue>(names);
+  std::set<std::string> config_task_ids;
   for (const auto& t : cfg.tasks) {
     if (auto s = d->queue_->submit(t); !s)
       return Error{errc::kBadConfig, "[[task]] " + t.task_id + ": " + s.error().message};
-    d->config_task_ids_.insert(t.task_id);
+    config_task_ids.insert(t.task_id);
   }
   auto stored = d->store_->load_tasks();
   if (!stored) return stored.error();
@@ -114,16 +115,14 @@ Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cf
   d->core_ = std::make_unique<AgentCore>(clock, *d->store_, *d->queue_, cfg.agent_id, reg, rd());
   d->sample();
 
-  AgentDaemon* self = d.get();
-  SearchHooks hooks;
-  hooks.context_now = [self] { return self->current_context(); };
-  hooks.request_hparams = [self](const Context& c) { return self->core_->request_hparams(c); };
-  hooks.take_reply = [self](const std::string& id) { return self->core_->take_hparam_reply(id); };
-  hooks.cancel_request = [self](const std::string& id) { self->core_->cancel_hparam_request(id); };
-  hooks.submit_trace = [self](const Trace& t) { return self->core_->submit_trace(t); };
   d->launcher_ = std::make_unique<ProcessLauncher>();
   d->search_ = std::make_unique<SearchRunner>(clock, cfg.search_settings(), *d->launcher_,
-                                              *d->store_, std::move(hooks), cfg.agent_id);
+                                              *d->store_, *d->core_, cfg.agent_id);
+  SourceSampler* probes = d->sampler_.get();
+  BoxFacts box{cfg.coordinator, probes->power_source(), probes->profile(),
+               [probes] { return probes->devices(); }};
+  d->local_api_ = std::make_unique<LocalApi>(clock, *d->core_, *d->queue_, *d->store_, *d->store_,
+                                             *d->search_, std::move(box), config_task_ids);
   if (auto s = d->search_->recover(); !s) return s.error();
   d->update_search();
   log::info("agent ready", {{"agent", cfg.agent_id},
@@ -204,13 +203,6 @@ void AgentDaemon::sample() {
   next_sample_ms_ = clock_.now_ms() + cfg_.sample_interval_ms;
 }
 
-Context AgentDaemon::current_context() const {
-  Context c;
-  c.job = queue_->matrix();
-  c.source = core_->source();
-  return c;
-}
-
 void AgentDaemon::flush_outgoing() {
   if (!link_) return;
   for (auto& bytes : core_->take_outgoing()) {
@@ -244,140 +236,29 @@ void AgentDaemon::answer_local(const std::vector<std::string>& route,
   proto::send_admin(local_, route, resp, local_msg_id_++, clock_.wall_ms());
 }
 
+// Every request is answered now, except hparams.request: its caller waits for the reply (see
+// settle_waiting_requests). A search started or cancelled takes effect before the next poll.
 void AgentDaemon::drain_local() {
   for (int i = 0; i < 64; ++i) {
     auto call = proto::recv_admin(local_);
-    if (!call) return;
-    bool deferred = false;
-    proto::AdminResponse resp;
+    if (!call) break;
+    LocalAnswer answer;
     try {
-      resp = call->request ? handle_local(*call->request, call->route, deferred)
-                           : proto::admin_error(call->request.error());
+      answer = call->request ? local_api_->handle(*call->request)
+                             : LocalAnswer{proto::admin_error(call->request.error()), {}, 0};
     } catch (const std::exception& e) {  // the request fails, the agent serves on
       log::error("local request failed",
                  {{"op", call->request ? call->request->op : ""}, {"error", e.what()}});
-      resp = proto::admin_error({std::string(proto::err::kInternal), e.what()});
-      deferred = false;
+      answer = {proto::admin_error({std::string(proto::err::kInternal), e.what()}), {}, 0};
     }
-    if (!deferred) answer_local(call->route, resp);
-  }
-}
-
-proto::AdminResponse AgentDaemon::handle_local(const proto::AdminRequest& req,
-                                               const std::vector<std::string>& route,
-                                               bool& deferred) {
-  const auto fail = proto::admin_error;
-  auto ok = [](json result) { return proto::AdminResponse{true, "", "", std::move(result)}; };
-  if (req.op == "status") {
-    const auto& st = core_->stats();
-    return ok(json{{"agent_id", cfg_.agent_id},
-                   {"link", std::string(to_string(core_->state()))},
-                   {"coordinator", cfg_.coordinator},
-                   {"coordinator_epoch", core_->coordinator_epoch()},
-                   {"heartbeat_interval_ms", core_->heartbeat_interval_ms()},
-                   {"queued_tasks", queue_->size()},
-                   {"outbox_depth", store_->depth()},
-                   {"outbox_dropped", store_->dropped()},
-                   {"outbox_quarantined", store_->quarantined()},
-                   {"power_source", sampler_->power_source()},
-                   {"profile", sampler_->profile()},
-                   {"source", proto::to_json(core_->source())},
-                   {"search", search_->status()},
-                   {"stats",
-                    {{"messages_in", st.messages_in},
-                     {"messages_out", st.messages_out},
-                     {"bad_messages_in", st.bad_messages_in},
-                     {"link_losses", st.link_losses},
-                     {"registrations", st.registrations},
-                     {"traces_sent", st.traces_sent},
-                     {"traces_acked", st.traces_acked},
-                     {"traces_rejected", st.traces_rejected},
-                     {"hparam_replies", st.hparam_replies}}}});
-  }
-  if (req.op == "task.submit") {
-    auto task = proto::from_json<JobTask>(req.args.value("task", json::object()), "task");
-    if (!task) return fail(task.error());
-    if (auto s = queue_->submit(*task); !s) return fail(s.error());
-    if (auto s = store_->save_task(*task); !s) {
-      (void)queue_->done(task->task_id);
-      return fail(s.error());
+    if (answer.wait_for) {
+      waiting_.push_back({call->route, *answer.wait_for, clock_.now_ms() + answer.wait_ms});
+    } else {
+      answer_local(call->route, answer.response);
     }
-    core_->queue_changed();
-    log::info("task queued", {{"task", task->task_id}, {"latency_req_ms", task->latency_req_ms}});
-    return ok(json{{"task_id", task->task_id}, {"queued_tasks", queue_->size()}});
   }
-  if (req.op == "task.done") {
-    const std::string id = req.args.value("task_id", "");
-    if (config_task_ids_.count(id)) {
-      return fail(
-          Error{"bad_request", "task '" + id + "' comes from the config file; remove it there"});
-    }
-    if (auto s = queue_->done(id); !s) return fail(s.error());
-    if (auto s = store_->delete_task(id); !s) return fail(s.error());
-    core_->queue_changed();
-    log::info("task finished", {{"task", id}});
-    return ok(json{{"task_id", id}, {"queued_tasks", queue_->size()}});
-  }
-  if (req.op == "task.list") {
-    json tasks = proto::to_json(queue_->matrix())["tasks"];
-    for (auto& t : tasks)
-      t["from_config"] = config_task_ids_.count(t["task_id"].get<std::string>()) > 0;
-    return ok(json{{"tasks", tasks}});
-  }
-  if (req.op == "trace.submit") {
-    // The caller may leave out what the agent knows: id, time, and the current context.
-    json j = req.args.value("trace", json::object());
-    if (!j.is_object()) return fail(Error{"bad_request", "args.trace must be an object"});
-    if (!j.contains("trace_id")) {
-      j["trace_id"] = cfg_.agent_id + "-" + std::to_string(clock_.wall_ms()) + "-" +
-                      std::to_string(++trace_counter_);
-    }
-    if (!j.contains("created_ms")) j["created_ms"] = clock_.wall_ms();
-    if (!j.contains("context")) j["context"] = proto::to_json(current_context());
-    auto trace = proto::from_json<Trace>(j, "trace");
-    if (!trace) return fail(trace.error());
-    if (auto s = core_->submit_trace(*trace); !s) return fail(s.error());
-    return ok(json{{"trace_id", trace->trace_id}, {"outbox_depth", store_->depth()}});
-  }
-  if (req.op == "hparams.request") {
-    int64_t timeout_ms = req.args.value("timeout_ms", int64_t{10'000});
-    auto ctx = current_context();
-    if (req.args.contains("dataset")) {
-      auto ds = proto::from_json<DatasetShape>(req.args["dataset"], "dataset");
-      if (!ds) return fail(ds.error());
-      ctx.dataset = *ds;
-    }
-    const std::string id = core_->request_hparams(ctx);
-    waiting_.push_back(
-        {route, id, clock_.now_ms() + std::clamp<int64_t>(timeout_ms, 100, 600'000)});
-    deferred = true;
-    flush_outgoing();
-    return ok(json::object());
-  }
-  if (req.op == "search.start") {
-    auto run = search_->start("local", req.args.is_object() ? req.args : json::object());
-    if (!run) return fail(run.error());
-    update_search();
-    return ok(json{{"run_id", *run}});
-  }
-  if (req.op == "search.cancel") {
-    if (auto s = search_->cancel("edgenas-agent search cancel"); !s) return fail(s.error());
-    return ok(search_->status());
-  }
-  if (req.op == "search.status") return ok(search_->status());
-  if (req.op == "probe") {
-    return ok(json{{"devices",
-                    [&] {
-                      json d = json::array();
-                      for (const auto& dev : sampler_->devices()) d.push_back(proto::to_json(dev));
-                      return d;
-                    }()},
-                   {"source", proto::to_json(core_->source())}});
-  }
-  return fail(Error{"unknown_op", "unknown operation '" + req.op +
-                                      "' (status, task.submit, task.done, task.list, trace.submit, "
-                                      "hparams.request, search.start, search.cancel, "
-                                      "search.status, probe)"});
+  update_search();
+  flush_outgoing();
 }
 
 void AgentDaemon::settle_waiting_requests() {

@@ -9,6 +9,7 @@
 #include <zmq.hpp>
 
 #include "agent/core/agent_core.hpp"
+#include "agent/core/local_api.hpp"
 #include "agent/core/search_runner.hpp"
 #include "agent/io/agent_config.hpp"
 #include "agent/probes/sampler.hpp"
@@ -38,13 +39,10 @@ class AgentDaemon {
   void drain_coordinator();
   void drain_local();
   void answer_local(const std::vector<std::string>& route, const proto::AdminResponse& resp);
-  proto::AdminResponse handle_local(const proto::AdminRequest& req,
-                                    const std::vector<std::string>& route, bool& deferred);
   void flush_outgoing();
   void handle_commands();
   void settle_waiting_requests();
   void update_search();
-  Context current_context() const;
 
   AgentConfig cfg_;
   const Clock& clock_;
@@ -54,7 +52,7 @@ class AgentDaemon {
   std::unique_ptr<AgentCore> core_;
   std::unique_ptr<ProcessLauncher> launcher_;
   std::unique_ptr<SearchRunner> search_;
-  std::set<std::string> config_task_ids_;
+  std::unique_ptr<LocalApi> local_api_;
 
   std::optional<proto::CurveClient> curve_;
   zmq::context_t ctx_{1};
@@ -67,7 +65,6 @@ class AgentDaemon {
   http::StatusBoard* board_ = nullptr;
   int64_t next_publish_ms_ = 0;
   uint64_t local_msg_id_ = 1;
-  uint64_t trace_counter_ = 0;
 
   struct Waiting {
     std::vector<std::string> route;

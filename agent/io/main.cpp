@@ -14,12 +14,12 @@
 #include "common/protocol/admin_client.hpp"
 #include "common/protocol/codec.hpp"
 #include "common/protocol/curve.hpp"
-#include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
 #include "common/util/errors.hpp"
 #include "common/util/files.hpp"
 #include "common/util/http_status.hpp"
 #include "common/util/log.hpp"
+#include "common/util/settings_cli.hpp"
 #include "common/util/table.hpp"
 #include "common/util/utf8.hpp"
 
@@ -61,10 +61,9 @@ Expected<JobRow> parse_row(const std::string& s) {
 // The values of every subcommand's flags and arguments.
 struct Args {
   std::string config_path, local_override;
-  // run: flags over the config file
-  std::string id, coordinator, state_dir, profile, level, sample_interval, coordinator_key;
-  bool insecure = false;
-  std::string metrics, bind_retry;
+  // run (its other flags come from agent::agent_settings()), keygen, probe
+  std::string state_dir, profile;
+  bool config_reference = false;
   // task submit / done
   std::string task_id, task_file;
   double t_ms = 0;
@@ -79,6 +78,7 @@ struct Args {
 struct Subcommands {
   CLI::App *run, *keygen, *probe, *status, *submit, *done, *list, *tsubmit, *hparams, *sstart,
       *scancel, *sstatus;
+  std::unique_ptr<config::SettingFlags<agent::AgentConfig>> run_flags;  // over the config file
 };
 
 // Every subcommand, its values bound to opt.
@@ -94,23 +94,13 @@ Subcommands define_cli(CLI::App& app, Args& opt) {
 
   sc.run = app.add_subcommand("run", "run the agent daemon");
   add_common(sc.run);
-  sc.run->add_option("--id", opt.id, "agent id (default: [agent].id, else the hostname)");
-  sc.run->add_option("--coordinator", opt.coordinator,
-                     "coordinator endpoint, e.g. tcp://10.0.0.5:7700");
-  sc.run->add_option("--state-dir", opt.state_dir, "where the outbox and queued tasks are kept");
+  sc.run_flags = std::make_unique<config::SettingFlags<agent::AgentConfig>>(
+      *sc.run, agent::agent_settings(), agent::AgentConfig{});
   sc.run->add_option("--profile", opt.profile,
-                     "simulate this device profile (TOML) instead of probing Linux");
-  sc.run->add_option("--log-level", opt.level, "debug|info|warn|error");
-  sc.run->add_option("--sample-interval", opt.sample_interval,
-                     "how often probes are read (default 5s)");
-  sc.run->add_option("--coordinator-key", opt.coordinator_key,
-                     "the coordinator's CURVE public key, or its coordinator.pub file");
-  sc.run->add_flag("--insecure", opt.insecure, "plaintext link, no CURVE (experiments only)");
-  sc.run->add_option("--metrics", opt.metrics,
-                     "HOST:PORT serving /metrics (Prometheus) and /healthz (default: off)");
-  sc.run->add_option("--bind-retry", opt.bind_retry,
-                     "how long a taken port is retried at start, e.g. just after a restart "
-                     "(default 5s; 0: give up at once)");
+                     "simulate this device profile (TOML) instead of probing Linux (file: [probes] "
+                     "mode = \"simulated\" and profile)");
+  sc.run->add_flag("--config-reference", opt.config_reference,
+                   "print every setting (file key, flag, type, default) as a Markdown table");
 
   sc.keygen = app.add_subcommand(
       "keygen", "create this agent's CURVE key pair (if missing) and print its public key");
@@ -178,33 +168,25 @@ Subcommands define_cli(CLI::App& app, Args& opt) {
   return sc;
 }
 
-// The config file (the default one when present), then the flags over it; checked.
-Status load_config(const Args& opt, agent::AgentConfig& cfg) {
+// The defaults, then the config file (the default one when present), then the flags; checked.
+Status load_config(const Args& opt, const Subcommands& sc, agent::AgentConfig& cfg) {
   std::string path = opt.config_path;
   if (path.empty() && std::filesystem::exists("/etc/edgenas/agent.toml"))
     path = "/etc/edgenas/agent.toml";
   if (!path.empty()) {
     if (auto s = agent::load_agent_config(path, cfg); !s) return s;
   }
-  if (!opt.id.empty()) cfg.agent_id = opt.id;
+  if (sc.run->parsed()) {
+    if (auto s = config::apply_flags(sc.run_flags->given(), agent::agent_settings(), cfg); !s)
+      return s;
+  }
   if (cfg.agent_id.empty()) cfg.agent_id = daemon::hostname();
-  if (!opt.coordinator.empty()) cfg.coordinator = opt.coordinator;
-  if (!opt.state_dir.empty()) cfg.state_dir = opt.state_dir;
+  if (!opt.state_dir.empty()) cfg.state_dir = opt.state_dir;  // keygen's
   if (!opt.profile.empty()) {
     cfg.probe_mode = "simulated";
     cfg.profile_path = opt.profile;
   }
-  if (!opt.level.empty()) cfg.log_level = opt.level;
-  if (auto s = config::read_duration_flag("--sample-interval", opt.sample_interval,
-                                          cfg.sample_interval_ms);
-      !s)
-    return s;
-  if (auto s = config::read_duration_flag("--bind-retry", opt.bind_retry, cfg.bind_retry_ms); !s)
-    return s;
   if (!opt.local_override.empty()) cfg.local_endpoint = opt.local_override;
-  if (!opt.coordinator_key.empty()) cfg.coordinator_key = opt.coordinator_key;
-  if (opt.insecure) cfg.insecure = true;
-  if (!opt.metrics.empty()) cfg.metrics_endpoint = opt.metrics;
   return agent::validate(cfg);
 }
 
@@ -500,7 +482,11 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : kExitUsage;
   }
   agent::AgentConfig cfg;
-  if (auto s = load_config(opt, cfg); !s) {
+  if (opt.config_reference) {
+    std::cout << config::reference(agent::agent_settings(), agent::AgentConfig{});
+    return 0;
+  }
+  if (auto s = load_config(opt, sc, cfg); !s) {
     std::cerr << "edgenas-agent: " << s.error().message << "\n";
     return kExitUsage;
   }

@@ -6,11 +6,12 @@
 
 #include "agent/core/outbox.hpp"
 #include "agent/core/search_runner.hpp"
+#include "agent/core/task_queue.hpp"
 #include "common/util/sqlite.hpp"
 
 namespace edgenas::agent {
 
-class AgentStore final : public Outbox, public RunStore {
+class AgentStore final : public Outbox, public RunStore, public TaskStore {
  public:
   static Expected<std::unique_ptr<AgentStore>> open(const std::string& path, std::size_t max_traces,
                                                     OutboxFullPolicy policy);
@@ -20,11 +21,11 @@ class AgentStore final : public Outbox, public RunStore {
   Status ack(const std::vector<std::string>& trace_ids) override;
   int64_t depth() override { return depth_; }
   int64_t dropped() override { return dropped_; }
-  int64_t quarantined() const { return quarantined_; }  // rows that stopped decoding
+  int64_t quarantined() const override { return quarantined_; }  // rows that stopped decoding
 
   // Local tasks (submitted through the local socket), in submission order.
-  Status save_task(const JobTask& task);
-  Status delete_task(const std::string& task_id);
+  Status save_task(const JobTask& task) override;
+  Status delete_task(const std::string& task_id) override;
   Expected<std::vector<JobTask>> load_tasks();
 
   Status save_run(const SearchRun& run) override;

@@ -47,14 +47,6 @@ Expected<int64_t> parse_duration_ms(std::string_view text) {
   return static_cast<int64_t>(value * scale);
 }
 
-Status read_duration_flag(std::string_view flag, const std::string& text, int64_t& out) {
-  if (text.empty()) return ok_status();
-  auto d = parse_duration_ms(text);
-  if (!d) return Error{errc::kUsage, std::string(flag) + ": " + d.error().message};
-  out = *d;
-  return ok_status();
-}
-
 namespace {
 std::string name(std::string_view where, std::string_view key) {
   return std::string(where) + "." + std::string(key);

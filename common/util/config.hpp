@@ -19,10 +19,6 @@ Status check_keys(const toml::table& table, std::initializer_list<std::string_vi
 // Parses "250ms", "5s", "10m", "2h" or a bare number of seconds into milliseconds.
 Expected<int64_t> parse_duration_ms(std::string_view text);
 
-// A duration given on the command line: empty leaves `out` as it is; a bad value is an Error
-// naming the flag ("--bind-retry: 'x' is not a duration ...").
-Status read_duration_flag(std::string_view flag, const std::string& text, int64_t& out);
-
 // Typed optional reads: absent → nullopt, wrong type or out of range → Error naming the key.
 Expected<std::optional<std::string>> get_string(const toml::table& t, std::string_view key,
                                                 std::string_view where);

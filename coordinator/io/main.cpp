@@ -6,12 +6,13 @@
 #include <set>
 #include <tuple>
 
-#include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
 #include "common/util/errors.hpp"
 #include "common/util/http_status.hpp"
 #include "common/util/log.hpp"
+#include "common/util/settings_cli.hpp"
 #include "coordinator/core/cold_start_policy.hpp"
+#include "coordinator/io/coordinator_config.hpp"
 #include "coordinator/io/metrics.hpp"
 #include "coordinator/io/server.hpp"
 #include "coordinator/predictor/service.hpp"
@@ -21,23 +22,7 @@ using namespace edgenas;
 
 namespace {
 
-struct Options {
-  std::string config_path;
-  coordinator::ServerConfig server;
-  std::string database = "/var/lib/edgenas/coordinator.db";
-  int64_t heartbeat_interval_ms = limits::kDefaultHeartbeatIntervalMs;
-  int dead_after_missed = limits::kDeadAfterMissedHeartbeats;
-  std::string log_level = "info";
-  std::string metrics_endpoint;  // HOST:PORT for /metrics and /healthz; empty: off
-  int io_threads = 1;            // ZeroMQ's I/O threads (CURVE, TCP); connections spread over them
-  predictor::PredictorConfig predictor;
-  bool predictor_enabled = true;
-  std::string warm_start = "auto";  // [predictor] warm_start: auto | off | a directory
-  // [security]
-  bool curve = true;
-  bool auto_accept = false;
-  std::string key_dir;  // default: beside the database
-};
+using Options = coordinator::CoordinatorConfig;
 
 // edgenas-predictor installed beside the coordinator, or in the build tree's layout.
 std::string default_trainer() {
@@ -75,94 +60,6 @@ std::string resolve_warm_start(const std::string& setting) {
   return found;
 }
 
-Status load_config(const std::string& path, Options& o) {
-  auto t = config::parse_file(path);
-  if (!t) return t.error();
-  if (auto s = config::check_keys(*t, {"coordinator", "predictor", "security"}, path); !s) return s;
-  if (const auto* sec = t->get_as<toml::table>("security")) {
-    const std::string w = path + ": [security]";
-    if (auto s = config::check_keys(*sec, {"curve", "auto_accept", "key_dir"}, w); !s) return s;
-    EDGENAS_CONFIG_READ(config::get_bool(*sec, "curve", w), o.curve);
-    EDGENAS_CONFIG_READ(config::get_bool(*sec, "auto_accept", w), o.auto_accept);
-    EDGENAS_CONFIG_READ(config::get_string(*sec, "key_dir", w), o.key_dir);
-  }
-  if (const auto* p = t->get_as<toml::table>("predictor")) {
-    const std::string w = path + ": [predictor]";
-    if (auto s = config::check_keys(
-            *p,
-            {"enabled", "trainer", "dir", "explore", "explore_wide", "retrain_every",
-             "retrain_after_traces", "min_traces", "gate_margin", "auto_promote", "train_budget",
-             "train_timeout", "targets", "rollout_margin", "rollout_min_traces", "warm_start",
-             "cold_start_rule", "train_idle"},
-            w);
-        !s)
-      return s;
-    auto& P = o.predictor;
-    EDGENAS_CONFIG_READ(config::get_bool(*p, "enabled", w), o.predictor_enabled);
-    EDGENAS_CONFIG_READ(config::get_string(*p, "trainer", w), P.trainer);
-    EDGENAS_CONFIG_READ(config::get_string(*p, "dir", w), P.dir);
-    EDGENAS_CONFIG_READ(config::get_double(*p, "explore", w, 0, 1), P.explore);
-    EDGENAS_CONFIG_READ(config::get_double(*p, "explore_wide", w, 0, 1), P.explore_wide);
-    EDGENAS_CONFIG_READ(config::get_duration_ms(*p, "retrain_every", w), P.retrain_every_ms);
-    EDGENAS_CONFIG_READ(config::get_int(*p, "retrain_after_traces", w, 0, 100'000'000),
-                        P.retrain_after_traces);
-    EDGENAS_CONFIG_READ(config::get_int(*p, "min_traces", w, 25, 100'000'000), P.min_traces);
-    EDGENAS_CONFIG_READ(config::get_double(*p, "gate_margin", w, -1, 1), P.gate_margin);
-    EDGENAS_CONFIG_READ(config::get_bool(*p, "auto_promote", w), P.auto_promote);
-    EDGENAS_CONFIG_READ(config::get_string(*p, "train_budget", w), P.train_budget);
-    EDGENAS_CONFIG_READ(config::get_string(*p, "targets", w), P.targets);
-    EDGENAS_CONFIG_READ(config::get_string(*p, "warm_start", w), o.warm_start);
-    if (o.warm_start.empty())
-      return Error{errc::kBadConfig, w + ".warm_start must be \"auto\", \"off\" or a directory"};
-    std::string rule(to_string(P.cold_start_rule));
-    EDGENAS_CONFIG_READ(config::get_string(*p, "cold_start_rule", w), rule);
-    if (auto r = coordinator::cold_start_rule_from_string(rule)) {
-      P.cold_start_rule = *r;
-    } else {
-      return Error{errc::kBadConfig,
-                   w + ".cold_start_rule must be \"latency-model\" or \"size-score\""};
-    }
-    if (!predictor::valid_targets(P.targets))
-      return Error{
-          "bad_config",
-          w + ".targets must be \"knn\", \"outcome\" or \"progress\", not \"" + P.targets + "\""};
-    EDGENAS_CONFIG_READ(config::get_duration_ms(*p, "train_timeout", w), P.train_timeout_ms);
-    EDGENAS_CONFIG_READ(config::get_bool(*p, "train_idle", w), P.train_idle);
-    EDGENAS_CONFIG_READ(config::get_double(*p, "rollout_margin", w, 0, 1), P.rollout_margin);
-    EDGENAS_CONFIG_READ(config::get_int(*p, "rollout_min_traces", w, 1, 1'000'000),
-                        P.rollout_min_traces);
-    if (!config::parse_duration_ms(P.train_budget))
-      return Error{errc::kBadConfig, w + ".train_budget must be a duration like \"2m\""};
-  }
-  const auto* c = t->get_as<toml::table>("coordinator");
-  if (!c) return ok_status();
-  const std::string where = path + ": [coordinator]";
-  if (auto s = config::check_keys(*c,
-                                  {"agent_endpoint", "admin_endpoint", "database",
-                                   "heartbeat_interval", "dead_after_missed", "log_level",
-                                   "metrics_endpoint", "bind_retry", "slow_round", "io_threads"},
-                                  where);
-      !s) {
-    return s;
-  }
-  EDGENAS_CONFIG_READ(config::get_string(*c, "agent_endpoint", where), o.server.agent_endpoint);
-  EDGENAS_CONFIG_READ(config::get_string(*c, "admin_endpoint", where), o.server.admin_endpoint);
-  EDGENAS_CONFIG_READ(config::get_string(*c, "database", where), o.database);
-  EDGENAS_CONFIG_READ(config::get_duration_ms(*c, "heartbeat_interval", where),
-                      o.heartbeat_interval_ms);
-  std::optional<int64_t> dead;
-  EDGENAS_CONFIG_READ(config::get_int(*c, "dead_after_missed", where, 1, 1000), dead);
-  if (dead) o.dead_after_missed = static_cast<int>(*dead);
-  EDGENAS_CONFIG_READ(config::get_string(*c, "log_level", where), o.log_level);
-  EDGENAS_CONFIG_READ(config::get_string(*c, "metrics_endpoint", where), o.metrics_endpoint);
-  EDGENAS_CONFIG_READ(config::get_duration_ms(*c, "bind_retry", where), o.server.bind_retry_ms);
-  EDGENAS_CONFIG_READ(config::get_duration_ms(*c, "slow_round", where), o.server.slow_round_ms);
-  std::optional<int64_t> io_threads;
-  EDGENAS_CONFIG_READ(config::get_int(*c, "io_threads", where, 1, 64), io_threads);
-  if (io_threads) o.io_threads = static_cast<int>(*io_threads);
-  return ok_status();
-}
-
 }  // namespace
 
 // Flags over the config file over the defaults. Returns an exit code when the process should
@@ -171,63 +68,16 @@ std::optional<int> read_options(int argc, char** argv, Options& o, bool& check_c
   CLI::App app{
       "edgenas-coordinator: pools traces from the edge fleet and answers hyperparameter requests.\n"
       "Agents connect to --listen (ZeroMQ DEALER→ROUTER, msgpack, docs/PROTOCOL.md); edgenasctl\n"
-      "talks to --admin. Settings come from --config (TOML, section [coordinator]); flags win.\n"
-      "SIGTERM/SIGINT stop cleanly: pending traces are committed before exit."};
-  std::string listen, admin, db, hb, level;
-  int dead = 0;
+      "talks to --admin. Settings come from --config (TOML; every key in docs/CONFIG.md); flags\n"
+      "win. SIGTERM/SIGINT stop cleanly: pending traces are committed before exit."};
   app.add_option("-c,--config", o.config_path,
                  "TOML config file (e.g. /etc/edgenas/coordinator.toml)")
       ->check(CLI::ExistingFile);
-  app.add_option("--listen", listen, "agent endpoint (default tcp://*:7700)");
-  app.add_option("--admin", admin, "admin endpoint for edgenasctl (default tcp://127.0.0.1:7701)");
-  app.add_option("--db", db, "SQLite trace store (default /var/lib/edgenas/coordinator.db)");
-  app.add_option("--heartbeat-interval", hb, "heartbeat interval assigned to agents (default 5s)");
-  app.add_option("--dead-after", dead, "missed heartbeats before an agent is dead (default 3)")
-      ->check(CLI::Range(1, 1000));
-  app.add_option("--log-level", level, "debug|info|warn|error (default info)");
-  std::string trainer, train_budget;
-  double explore = -1;
-  int64_t retrain_after = -1;
-  bool no_predictor = false;
-  app.add_option("--trainer", trainer, "edgenas-predictor binary (default: found beside this one)");
-  app.add_option("--explore", explore, "share of hparam replies that explore (default 0.1)")
-      ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--retrain-after", retrain_after, "retrain after this many new traces (0: off)")
-      ->check(CLI::Range(int64_t{0}, int64_t{100'000'000}));
-  app.add_option("--train-budget", train_budget, "the predictor trainer's NAS budget (default 2m)");
-  app.add_flag("--no-predictor", no_predictor, "serve the cold-start policy only, never train");
-  std::string warm_start;
-  app.add_option("--warm-start", warm_start,
-                 "the predictor a new store serves first, trained in simulation: auto (the one "
-                 "shipped with the coordinator), off (the cold-start rule), or a directory "
-                 "written by edgenas-sim warm-start (default auto)");
-  std::string cold_start_rule;
-  app.add_option("--cold-start-rule", cold_start_rule,
-                 "the rule that serves when no predictor does: latency-model (default) or "
-                 "size-score (the rule before 2026-12-01, a deliberately poor start for "
-                 "experiments)")
-      ->check(CLI::IsMember({"latency-model", "size-score"}));
-  bool insecure = false, auto_accept = false;
-  std::string key_dir;
-  app.add_flag("--insecure", insecure, "no CURVE: plaintext, any client (experiments only)");
-  app.add_flag("--auto-accept", auto_accept, "accept unknown agent keys (no enrolment step)");
-  app.add_option("--key-dir", key_dir,
-                 "coordinator.key, admin.key and admin_keys/ (default: beside the database)");
-  std::string metrics;
-  app.add_option("--metrics", metrics,
-                 "HOST:PORT serving /metrics (Prometheus) and /healthz (default: off)");
-  std::string bind_retry;
-  app.add_option("--bind-retry", bind_retry,
-                 "how long a taken port is retried at start, e.g. just after a restart "
-                 "(default 5s; 0: give up at once)");
-  std::string slow_round;
-  app.add_option("--slow-round", slow_round,
-                 "an io-thread round at least this long is logged with its phases (default 20ms)");
-  int io_threads = 0;
-  app.add_option("--io-threads", io_threads,
-                 "ZeroMQ I/O threads; agents' connections (and their CURVE work) are spread over "
-                 "them (default 1; more only helps a coordinator with cores to spare)")
-      ->check(CLI::Range(1, 64));
+  const auto& settings = coordinator::coordinator_settings();
+  config::SettingFlags<Options> flags(app, settings, Options{});
+  bool reference = false;
+  app.add_flag("--config-reference", reference,
+               "print every setting (file key, flag, type, default) as a Markdown table");
   app.add_flag("--check-config", check_config,
                "read the config and flags, report what is wrong (exit 2) or 'config ok' (exit 0)");
   app.set_version_flag("--version", std::string("edgenas-coordinator 0.1.0, protocol ") +
@@ -237,50 +87,17 @@ std::optional<int> read_options(int argc, char** argv, Options& o, bool& check_c
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;  // --help, --version (0) or a usage error (2)
   }
-
-  if (!o.config_path.empty()) {
-    if (auto s = load_config(o.config_path, o); !s) {
-      std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
-      return 2;
-    }
+  if (reference) {
+    std::cout << config::reference(settings, Options{});
+    return 0;
   }
-  if (!listen.empty()) o.server.agent_endpoint = listen;
-  if (!admin.empty()) o.server.admin_endpoint = admin;
-  if (!db.empty()) o.database = db;
-  if (!level.empty()) o.log_level = level;
-  if (dead) o.dead_after_missed = dead;
-  if (!trainer.empty()) o.predictor.trainer = trainer;
-  if (!train_budget.empty()) o.predictor.train_budget = train_budget;
-  if (explore >= 0) o.predictor.explore = explore;
-  if (retrain_after >= 0) o.predictor.retrain_after_traces = retrain_after;
-  if (no_predictor) o.predictor_enabled = false;
-  if (!warm_start.empty()) o.warm_start = warm_start;
-  if (!cold_start_rule.empty())
-    o.predictor.cold_start_rule = *coordinator::cold_start_rule_from_string(cold_start_rule);
-  if (insecure) o.curve = false;
-  if (auto_accept) o.auto_accept = true;
-  if (!key_dir.empty()) o.key_dir = key_dir;
-  if (!metrics.empty()) o.metrics_endpoint = metrics;
-  if (io_threads > 0) o.io_threads = io_threads;
-  if (!config::parse_duration_ms(o.predictor.train_budget)) {
-    std::cerr << "edgenas-coordinator: --train-budget must be a duration like 2m\n";
+  Status s =
+      o.config_path.empty() ? ok_status() : coordinator::load_coordinator_config(o.config_path, o);
+  if (s) s = config::apply_flags(flags.given(), settings, o);
+  if (s) s = coordinator::validate(o);
+  if (!s) {
+    std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
     return 2;
-  }
-  for (auto [flag, text, ms] : {std::tuple{"--bind-retry", &bind_retry, &o.server.bind_retry_ms},
-                                std::tuple{"--slow-round", &slow_round, &o.server.slow_round_ms}}) {
-    if (auto s = config::read_duration_flag(flag, *text, *ms); !s) {
-      std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
-      return 2;
-    }
-  }
-  if (!hb.empty()) {
-    auto d = config::parse_duration_ms(hb);
-    if (!d || *d < 100) {
-      std::cerr << "edgenas-coordinator: --heartbeat-interval: "
-                << (d ? "must be at least 100ms" : d.error().message) << "\n";
-      return 2;
-    }
-    o.heartbeat_interval_ms = *d;
   }
   return std::nullopt;
 }

@@ -58,6 +58,38 @@ Context box_context() {
   return c;
 }
 
+// The link as the runner sees it: every request and cancel recorded, a reply once reply_ready,
+// traces validated and kept in the real store.
+class FakeLink final : public SearchLink {
+ public:
+  std::vector<Context> requested;
+  std::vector<std::string> cancelled;
+  std::vector<Trace> traces;
+  bool reply_ready = false;
+  AgentStore* store = nullptr;
+
+  Context context() const override { return box_context(); }
+  std::string request_hparams(const Context& c) override {
+    requested.push_back(c);
+    return "req-" + std::to_string(requested.size());
+  }
+  std::optional<proto::HparamReply> take_hparam_reply(const std::string& id) override {
+    if (!reply_ready) return std::nullopt;
+    proto::HparamReply r;
+    r.request_id = id;
+    r.hparams = {3, 16, 3, Loss::focal, 42};
+    r.policy = "predictor";
+    r.predictor_version = 7;
+    return r;
+  }
+  void cancel_hparam_request(const std::string& id) override { cancelled.push_back(id); }
+  Status submit_trace(const Trace& t) override {
+    if (auto s = t.validate(); !s) return s;
+    traces.push_back(t);
+    return store->add(t);
+  }
+};
+
 class SearchRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -66,6 +98,7 @@ class SearchRunnerTest : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     store_ = std::move(*AgentStore::open(dir_ + "/agent.db", 100, OutboxFullPolicy::drop_oldest));
+    link_.store = store_.get();
     settings_.binary = "/usr/bin/edgenas-search";
     settings_.data = "folder:/data/digits";
     settings_.runs_dir = dir_ + "/searches";
@@ -74,29 +107,7 @@ class SearchRunnerTest : public ::testing::Test {
     settings_.hparams_timeout_ms = 10'000;
   }
   std::unique_ptr<SearchRunner> make() {
-    SearchHooks h;
-    h.context_now = [] { return box_context(); };
-    h.request_hparams = [this](const Context& c) {
-      requested.push_back(c);
-      return "req-" + std::to_string(requested.size());
-    };
-    h.take_reply = [this](const std::string& id) -> std::optional<proto::HparamReply> {
-      if (!reply_ready) return std::nullopt;
-      proto::HparamReply r;
-      r.request_id = id;
-      r.hparams = {3, 16, 3, Loss::focal, 42};
-      r.policy = "predictor";
-      r.predictor_version = 7;
-      return r;
-    };
-    h.cancel_request = [this](const std::string& id) { cancelled.push_back(id); };
-    h.submit_trace = [this](const Trace& t) {
-      if (auto s = t.validate(); !s) return s;
-      traces.push_back(t);
-      return store_->add(t);
-    };
-    return std::make_unique<SearchRunner>(clock_, settings_, launcher_, *store_, std::move(h),
-                                          "box1");
+    return std::make_unique<SearchRunner>(clock_, settings_, launcher_, *store_, link_, "box1");
   }
   // Drives a run to the point where edgenas-search runs.
   std::string start_running(SearchRunner& r) {
@@ -133,10 +144,11 @@ class SearchRunnerTest : public ::testing::Test {
   FakeLauncher launcher_;
   std::unique_ptr<AgentStore> store_;
   SearchSettings settings_;
-  std::vector<Context> requested;
-  std::vector<std::string> cancelled;
-  std::vector<Trace> traces;
-  bool reply_ready = false;
+  FakeLink link_;
+  std::vector<Context>& requested = link_.requested;
+  std::vector<std::string>& cancelled = link_.cancelled;
+  std::vector<Trace>& traces = link_.traces;
+  bool& reply_ready = link_.reply_ready;
 };
 
 TEST_F(SearchRunnerTest, InspectsAsksRunsInsideTheLimitsAndDeliversATrace) {
