@@ -15,7 +15,9 @@ Error bad_request(std::string message) {
   return Error{std::string(proto::err::kBadRequest), std::move(message)};
 }
 
-proto::AdminResponse error_response(const Error& e) { return {false, e.code, e.message, json::object()}; }
+proto::AdminResponse error_response(const Error& e) {
+  return {false, e.code, e.message, json::object()};
+}
 
 proto::AdminResponse response_of(Expected<json> result) {
   if (!result) return error_response(result.error());

@@ -38,9 +38,8 @@ struct LocalAnswer {
 class LocalApi {
  public:
   // config_task_ids: the tasks the config file lists (they cannot be finished locally).
-  LocalApi(const Clock& clock, AgentCore& core, TaskQueue& queue, TaskStore& tasks,
-           Outbox& outbox, SearchRunner& search, BoxFacts box,
-           std::set<std::string> config_task_ids);
+  LocalApi(const Clock& clock, AgentCore& core, TaskQueue& queue, TaskStore& tasks, Outbox& outbox,
+           SearchRunner& search, BoxFacts box, std::set<std::string> config_task_ids);
   LocalAnswer handle(const proto::AdminRequest& req);
 
  private:

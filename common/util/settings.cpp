@@ -10,7 +10,9 @@ Error flag_error(const std::string& flag, const std::string& message) {
   return Error{errc::kUsage, flag + ": " + message};
 }
 
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+std::string quoted(const std::string& s) {
+  return "\"" + s + "\"";
+}
 
 std::string one_of(const std::vector<std::string>& names) {
   std::string out;
@@ -77,8 +79,8 @@ Status check_sections(const toml::table& file, const std::string& path,
   for (const auto& [key, node] : file) {
     const std::string name(key.str());
     if (std::find(known.begin(), known.end(), name) == known.end())
-      return Error{errc::kBadConfig, path + ": unknown key '" + name + "' (known keys: " +
-                                         listed(known) + ")"};
+      return Error{errc::kBadConfig,
+                   path + ": unknown key '" + name + "' (known keys: " + listed(known) + ")"};
   }
   return ok_status();
 }
@@ -98,12 +100,12 @@ Status check_section_keys(const toml::table& section, const std::string& where,
 }
 
 std::string reference_table(const std::vector<Row>& rows) {
-  std::string out =
-      "| key | flag | type | default | what it sets |\n|---|---|---|---|---|\n";
+  std::string out = "| key | flag | type | default | what it sets |\n|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     out += "| `[" + r.section + "] " + r.key + "` | " + (r.flag.empty() ? "" : "`" + r.flag + "`") +
-           " | " + r.type + " | " + (r.shown.empty() || r.shown == "\"\"" ? "" : "`" + r.shown + "`") +
-           " | " + r.help + " |\n";
+           " | " + r.type + " | " +
+           (r.shown.empty() || r.shown == "\"\"" ? "" : "`" + r.shown + "`") + " | " + r.help +
+           " |\n";
   }
   return out;
 }

@@ -112,7 +112,9 @@ template <class Cfg, class Get>
 Setting<Cfg> integer(std::string section, std::string key, std::string flag, int64_t min,
                      int64_t max, Get get, std::string help) {
   using T = detail::ValueOf<Cfg, Get>;
-  auto s = detail::head<Cfg>(section, key, flag, "integer " + std::to_string(min) + ".." + std::to_string(max), std::move(help));
+  auto s = detail::head<Cfg>(section, key, flag,
+                             "integer " + std::to_string(min) + ".." + std::to_string(max),
+                             std::move(help));
   s.read = [key, get, min, max](const toml::table& t, const std::string& w, Cfg& c) -> Status {
     std::optional<int64_t> v;
     EDGENAS_CONFIG_READ(get_int(t, key, w, min, max), v);
@@ -132,9 +134,11 @@ Setting<Cfg> integer(std::string section, std::string key, std::string flag, int
 }
 
 template <class Cfg, class Get>
-Setting<Cfg> number(std::string section, std::string key, std::string flag, double min,
-                    double max, Get get, std::string help) {
-  auto s = detail::head<Cfg>(section, key, flag, "number " + detail::show_number(min) + ".." + detail::show_number(max), std::move(help));
+Setting<Cfg> number(std::string section, std::string key, std::string flag, double min, double max,
+                    Get get, std::string help) {
+  auto s = detail::head<Cfg>(section, key, flag,
+                             "number " + detail::show_number(min) + ".." + detail::show_number(max),
+                             std::move(help));
   s.read = [key, get, min, max](const toml::table& t, const std::string& w, Cfg& c) -> Status {
     EDGENAS_CONFIG_READ(get_double(t, key, w, min, max), get(c));
     return ok_status();
@@ -154,7 +158,10 @@ Setting<Cfg> number(std::string section, std::string key, std::string flag, doub
 template <class Cfg, class Get>
 Setting<Cfg> duration(std::string section, std::string key, std::string flag, int64_t min_ms,
                       Get get, std::string help) {
-  auto s = detail::head<Cfg>(section, key, flag, min_ms > 0 ? "duration, at least " + std::to_string(min_ms) + "ms" : "duration", std::move(help));
+  auto s = detail::head<Cfg>(
+      section, key, flag,
+      min_ms > 0 ? "duration, at least " + std::to_string(min_ms) + "ms" : "duration",
+      std::move(help));
   s.read = [key, get, min_ms](const toml::table& t, const std::string& w, Cfg& c) -> Status {
     std::optional<int64_t> v;
     EDGENAS_CONFIG_READ(get_duration_ms(t, key, w), v);
@@ -207,7 +214,8 @@ Setting<Cfg> choice(std::string section, std::string key, std::string flag,
                     std::string help) {
   std::vector<std::string> names;
   for (const auto& [n, v] : values) names.push_back(n);
-  auto s = detail::head<Cfg>(section, key, flag, "one of " + detail::one_of(names), std::move(help));
+  auto s =
+      detail::head<Cfg>(section, key, flag, "one of " + detail::one_of(names), std::move(help));
   auto set = [values, names, get](const std::string& name, Cfg& c) -> std::optional<std::string> {
     for (const auto& [n, v] : values) {
       if (n != name) continue;

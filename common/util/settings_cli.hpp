@@ -20,8 +20,8 @@ class SettingFlags {
       const std::string help = s.help + " (" + s.type + "; default " + s.show(defaults) +
                                "; file: [" + s.section + "] " + s.key + ")";
       texts_.emplace_back();
-      CLI::Option* o = s.is_switch ? app.add_flag(s.flag, help)
-                                   : app.add_option(s.flag, texts_.back(), help);
+      CLI::Option* o =
+          s.is_switch ? app.add_flag(s.flag, help) : app.add_option(s.flag, texts_.back(), help);
       options_.push_back({s.flag, o, &texts_.back()});
     }
   }

@@ -14,93 +14,118 @@ Settings<C> make_settings() {
   std::vector<std::pair<std::string, std::string>> targets;
   for (const auto& t : predictor::kTargetKinds) targets.emplace_back(t, t);
   return {
-      text<C>(co, "agent_endpoint", "--listen", [](C& c) -> auto& { return c.server.agent_endpoint; },
-              "the endpoint agents connect to (ZeroMQ ROUTER)"),
-      text<C>(co, "admin_endpoint", "--admin", [](C& c) -> auto& { return c.server.admin_endpoint; },
-              "the endpoint edgenasctl talks to"),
-      text<C>(co, "database", "--db", [](C& c) -> auto& { return c.database; },
-              "the SQLite trace store"),
-      duration<C>(co, "heartbeat_interval", "--heartbeat-interval", 100,
-                  [](C& c) -> auto& { return c.heartbeat_interval_ms; },
-                  "the heartbeat interval assigned to agents"),
-      integer<C>(co, "dead_after_missed", "--dead-after", 1, 1000,
-                 [](C& c) -> auto& { return c.dead_after_missed; },
-                 "missed heartbeats before an agent counts as dead"),
-      text<C>(co, "log_level", "--log-level", [](C& c) -> auto& { return c.log_level; },
-              "debug, info, warn or error"),
-      text<C>(co, "metrics_endpoint", "--metrics", [](C& c) -> auto& { return c.metrics_endpoint; },
-              "HOST:PORT serving /metrics (Prometheus) and /healthz; empty: off"),
-      duration<C>(co, "bind_retry", "--bind-retry", 0,
-                  [](C& c) -> auto& { return c.server.bind_retry_ms; },
-                  "how long a taken port is retried at start, e.g. just after a restart (0: "
-                  "give up at once)"),
-      duration<C>(co, "slow_round", "--slow-round", 0,
-                  [](C& c) -> auto& { return c.server.slow_round_ms; },
-                  "an io-thread round at least this long is logged with its phases"),
-      integer<C>(co, "io_threads", "--io-threads", 1, 64,
-                 [](C& c) -> auto& { return c.io_threads; },
-                 "ZeroMQ I/O threads; agents' connections (and their CURVE work) are spread over "
-                 "them (more only helps a coordinator with cores to spare)"),
-      boolean<C>(pr, "enabled", "--no-predictor", false,
-                 [](C& c) -> auto& { return c.predictor_enabled; },
-                 "train and serve a predictor (the flag: serve the cold-start policy only)"),
-      text<C>(pr, "trainer", "--trainer", [](C& c) -> auto& { return c.predictor.trainer; },
-              "the edgenas-predictor binary (empty: the one beside the coordinator)"),
-      text<C>(pr, "dir", "", [](C& c) -> auto& { return c.predictor.dir; },
-              "where versions are written (empty: beside the database)"),
-      number<C>(pr, "explore", "--explore", 0, 1, [](C& c) -> auto& { return c.predictor.explore; },
-                "share of hyperparameter replies that explore"),
-      number<C>(pr, "explore_wide", "", 0, 1,
-                [](C& c) -> auto& { return c.predictor.explore_wide; },
-                "of the exploring replies, the share that explore the whole grid"),
-      duration<C>(pr, "retrain_every", "", 0,
-                  [](C& c) -> auto& { return c.predictor.retrain_every_ms; },
-                  "retrain on this schedule (0: no schedule)"),
-      integer<C>(pr, "retrain_after_traces", "--retrain-after", 0, 100'000'000,
-                 [](C& c) -> auto& { return c.predictor.retrain_after_traces; },
-                 "retrain after this many new traces (0: not on trace count)"),
-      integer<C>(pr, "min_traces", "", 25, 100'000'000,
-                 [](C& c) -> auto& { return c.predictor.min_traces; },
-                 "no training starts below this many traces"),
-      number<C>(pr, "gate_margin", "", -1, 1, [](C& c) -> auto& { return c.predictor.gate_margin; },
-                "a new version's regret must be below the serving one's minus this"),
-      boolean<C>(pr, "auto_promote", "", true,
-                 [](C& c) -> auto& { return c.predictor.auto_promote; },
-                 "promote a version that passes the gate without an admin"),
-      duration_text<C>(pr, "train_budget", "--train-budget",
-                       [](C& c) -> auto& { return c.predictor.train_budget; },
-                       "the predictor trainer's own NAS budget"),
-      duration<C>(pr, "train_timeout", "", 1000,
-                  [](C& c) -> auto& { return c.predictor.train_timeout_ms; },
-                  "a training running longer is killed"),
-      choice<C>(pr, "targets", "", targets, [](C& c) -> auto& { return c.predictor.targets; },
-                "what the trainer fits: the nearest traces' choices, outcomes or progress"),
-      text<C>(pr, "warm_start", "--warm-start", [](C& c) -> auto& { return c.warm_start; },
-              "the predictor a new store serves first, trained in simulation: auto (the one "
-              "shipped with the coordinator), off (the cold-start rule), or a directory written "
-              "by edgenas-sim warm-start"),
-      choice<C>(pr, "cold_start_rule", "--cold-start-rule",
-                {{"latency-model", ColdStartRule::latency_model},
-                 {"size-score", ColdStartRule::size_score}},
-                [](C& c) -> auto& { return c.predictor.cold_start_rule; },
-                "the rule that serves when no predictor does (size-score: the rule before "
-                "2026-12-01, a deliberately poor start for experiments)"),
-      boolean<C>(pr, "train_idle", "", true, [](C& c) -> auto& { return c.predictor.train_idle; },
-                 "run trainings at SCHED_IDLE (only on CPU time nobody else wants) instead of "
-                 "nice 10"),
-      number<C>(pr, "rollout_margin", "", 0, 1,
-                [](C& c) -> auto& { return c.predictor.rollout_margin; },
-                "a canary whose mean reward is below the baseline's by more is rolled back"),
-      integer<C>(pr, "rollout_min_traces", "", 1, 1'000'000,
-                 [](C& c) -> auto& { return c.predictor.rollout_min_traces; },
-                 "traces each side needs before a canary is judged"),
-      boolean<C>(se, "curve", "--insecure", false, [](C& c) -> auto& { return c.curve; },
-                 "CURVE on both ports (the flag: plaintext, any client; experiments only)"),
-      boolean<C>(se, "auto_accept", "--auto-accept", true,
-                 [](C& c) -> auto& { return c.auto_accept; },
-                 "accept unknown agent keys (no enrolment step)"),
-      text<C>(se, "key_dir", "--key-dir", [](C& c) -> auto& { return c.key_dir; },
-              "coordinator.key, admin.key and admin_keys/ (empty: beside the database)"),
+      text<C>(
+          co, "agent_endpoint", "--listen", [](C & c) -> auto& { return c.server.agent_endpoint; },
+          "the endpoint agents connect to (ZeroMQ ROUTER)"),
+      text<C>(
+          co, "admin_endpoint", "--admin", [](C & c) -> auto& { return c.server.admin_endpoint; },
+          "the endpoint edgenasctl talks to"),
+      text<C>(
+          co, "database", "--db", [](C & c) -> auto& { return c.database; },
+          "the SQLite trace store"),
+      duration<C>(
+          co, "heartbeat_interval", "--heartbeat-interval", 100,
+          [](C & c) -> auto& { return c.heartbeat_interval_ms; },
+          "the heartbeat interval assigned to agents"),
+      integer<C>(
+          co, "dead_after_missed", "--dead-after", 1, 1000,
+          [](C & c) -> auto& { return c.dead_after_missed; },
+          "missed heartbeats before an agent counts as dead"),
+      text<C>(
+          co, "log_level", "--log-level", [](C & c) -> auto& { return c.log_level; },
+          "debug, info, warn or error"),
+      text<C>(
+          co, "metrics_endpoint", "--metrics", [](C & c) -> auto& { return c.metrics_endpoint; },
+          "HOST:PORT serving /metrics (Prometheus) and /healthz; empty: off"),
+      duration<C>(
+          co, "bind_retry", "--bind-retry", 0,
+          [](C & c) -> auto& { return c.server.bind_retry_ms; },
+          "how long a taken port is retried at start, e.g. just after a restart (0: "
+          "give up at once)"),
+      duration<C>(
+          co, "slow_round", "--slow-round", 0,
+          [](C & c) -> auto& { return c.server.slow_round_ms; },
+          "an io-thread round at least this long is logged with its phases"),
+      integer<C>(
+          co, "io_threads", "--io-threads", 1, 64, [](C & c) -> auto& { return c.io_threads; },
+          "ZeroMQ I/O threads; agents' connections (and their CURVE work) are spread over "
+          "them (more only helps a coordinator with cores to spare)"),
+      boolean<C>(
+          pr, "enabled", "--no-predictor", false,
+          [](C & c) -> auto& { return c.predictor_enabled; },
+          "train and serve a predictor (the flag: serve the cold-start policy only)"),
+      text<C>(
+          pr, "trainer", "--trainer", [](C & c) -> auto& { return c.predictor.trainer; },
+          "the edgenas-predictor binary (empty: the one beside the coordinator)"),
+      text<C>(
+          pr, "dir", "", [](C & c) -> auto& { return c.predictor.dir; },
+          "where versions are written (empty: beside the database)"),
+      number<C>(
+          pr, "explore", "--explore", 0, 1, [](C & c) -> auto& { return c.predictor.explore; },
+          "share of hyperparameter replies that explore"),
+      number<C>(
+          pr, "explore_wide", "", 0, 1, [](C & c) -> auto& { return c.predictor.explore_wide; },
+          "of the exploring replies, the share that explore the whole grid"),
+      duration<C>(
+          pr, "retrain_every", "", 0, [](C & c) -> auto& { return c.predictor.retrain_every_ms; },
+          "retrain on this schedule (0: no schedule)"),
+      integer<C>(
+          pr, "retrain_after_traces", "--retrain-after", 0, 100'000'000,
+          [](C & c) -> auto& { return c.predictor.retrain_after_traces; },
+          "retrain after this many new traces (0: not on trace count)"),
+      integer<C>(
+          pr, "min_traces", "", 25, 100'000'000,
+          [](C & c) -> auto& { return c.predictor.min_traces; },
+          "no training starts below this many traces"),
+      number<C>(
+          pr, "gate_margin", "", -1, 1, [](C & c) -> auto& { return c.predictor.gate_margin; },
+          "a new version's regret must be below the serving one's minus this"),
+      boolean<C>(
+          pr, "auto_promote", "", true, [](C & c) -> auto& { return c.predictor.auto_promote; },
+          "promote a version that passes the gate without an admin"),
+      duration_text<C>(
+          pr, "train_budget", "--train-budget",
+          [](C & c) -> auto& { return c.predictor.train_budget; },
+          "the predictor trainer's own NAS budget"),
+      duration<C>(
+          pr, "train_timeout", "", 1000,
+          [](C & c) -> auto& { return c.predictor.train_timeout_ms; },
+          "a training running longer is killed"),
+      choice<C>(
+          pr, "targets", "", targets, [](C & c) -> auto& { return c.predictor.targets; },
+          "what the trainer fits: the nearest traces' choices, outcomes or progress"),
+      text<C>(
+          pr, "warm_start", "--warm-start", [](C & c) -> auto& { return c.warm_start; },
+          "the predictor a new store serves first, trained in simulation: auto (the one "
+          "shipped with the coordinator), off (the cold-start rule), or a directory written "
+          "by edgenas-sim warm-start"),
+      choice<C>(
+          pr, "cold_start_rule", "--cold-start-rule",
+          {{"latency-model", ColdStartRule::latency_model},
+           {"size-score", ColdStartRule::size_score}},
+          [](C & c) -> auto& { return c.predictor.cold_start_rule; },
+          "the rule that serves when no predictor does (size-score: the rule before "
+          "2026-12-01, a deliberately poor start for experiments)"),
+      boolean<C>(
+          pr, "train_idle", "", true, [](C & c) -> auto& { return c.predictor.train_idle; },
+          "run trainings at SCHED_IDLE (only on CPU time nobody else wants) instead of "
+          "nice 10"),
+      number<C>(
+          pr, "rollout_margin", "", 0, 1, [](C & c) -> auto& { return c.predictor.rollout_margin; },
+          "a canary whose mean reward is below the baseline's by more is rolled back"),
+      integer<C>(
+          pr, "rollout_min_traces", "", 1, 1'000'000,
+          [](C & c) -> auto& { return c.predictor.rollout_min_traces; },
+          "traces each side needs before a canary is judged"),
+      boolean<C>(
+          se, "curve", "--insecure", false, [](C & c) -> auto& { return c.curve; },
+          "CURVE on both ports (the flag: plaintext, any client; experiments only)"),
+      boolean<C>(
+          se, "auto_accept", "--auto-accept", true, [](C & c) -> auto& { return c.auto_accept; },
+          "accept unknown agent keys (no enrolment step)"),
+      text<C>(
+          se, "key_dir", "--key-dir", [](C & c) -> auto& { return c.key_dir; },
+          "coordinator.key, admin.key and admin_keys/ (empty: beside the database)"),
   };
 }
 

@@ -25,13 +25,14 @@ class NoChildren final : public ChildLauncher {
 class LocalApiTest : public ::testing::Test {
  protected:
   LocalApiTest()
-      : store_(std::move(
-            *AgentStore::open(temp_db("local-api"), 100, OutboxFullPolicy::drop_oldest))),
+      : store_(
+            std::move(*AgentStore::open(temp_db("local-api"), 100, OutboxFullPolicy::drop_oldest))),
         queue_({"cpu"}),
         core_(clock_, *store_, queue_, "box1", registration(), 1),
         search_(clock_, SearchSettings{}, launcher_, *store_, core_, "box1"),
         api_(clock_, core_, queue_, *store_, *store_, search_,
-             {"tcp://coordinator:5555", "model", "", [] {
+             {"tcp://coordinator:5555", "model", "",
+              [] {
                 return std::vector<DeviceInfo>{{"cpu", 4, 2048, "procfs"}};
               }},
              {"from-config"}) {

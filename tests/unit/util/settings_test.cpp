@@ -23,19 +23,25 @@ struct Box {
 
 const Settings<Box>& settings() {
   static const Settings<Box> all{
-      text<Box>("box", "name", "--name", [](Box& b) -> auto& { return b.name; }, "its name"),
-      boolean<Box>("box", "secure", "--insecure", false, [](Box& b) -> auto& { return b.secure; },
-                   "encrypt"),
-      number<Box>("box", "share", "--share", 0, 1, [](Box& b) -> auto& { return b.share; },
-                  "a share"),
-      duration<Box>("box", "interval", "--interval", 100,
-                    [](Box& b) -> auto& { return b.interval_ms; }, "how often"),
-      integer<Box>("retry", "retries", "", 1, 10, [](Box& b) -> auto& { return b.inner.retries; },
-                   "how many times"),
-      duration_text<Box>("retry", "budget", "--budget", [](Box& b) -> auto& { return b.budget; },
-                         "passed on as written"),
-      choice<Box>("retry", "mode", "--mode", {{"fast", Mode::fast}, {"careful", Mode::careful}},
-                  [](Box& b) -> auto& { return b.mode; }, "how"),
+      text<Box>(
+          "box", "name", "--name", [](Box & b) -> auto& { return b.name; }, "its name"),
+      boolean<Box>(
+          "box", "secure", "--insecure", false, [](Box & b) -> auto& { return b.secure; },
+          "encrypt"),
+      number<Box>(
+          "box", "share", "--share", 0, 1, [](Box & b) -> auto& { return b.share; }, "a share"),
+      duration<Box>(
+          "box", "interval", "--interval", 100, [](Box & b) -> auto& { return b.interval_ms; },
+          "how often"),
+      integer<Box>(
+          "retry", "retries", "", 1, 10, [](Box & b) -> auto& { return b.inner.retries; },
+          "how many times"),
+      duration_text<Box>(
+          "retry", "budget", "--budget", [](Box & b) -> auto& { return b.budget; },
+          "passed on as written"),
+      choice<Box>(
+          "retry", "mode", "--mode", {{"fast", Mode::fast}, {"careful", Mode::careful}},
+          [](Box & b) -> auto& { return b.mode; }, "how"),
   };
   return all;
 }
@@ -46,10 +52,11 @@ Status read(const std::string& text, Box& b) {
 
 TEST(Settings, TheFileSetsWhatItNamesAndNothingElse) {
   Box b;
-  ASSERT_TRUE(read("[box]\nname = 'x'\nsecure = false\ninterval = '2s'\n"
-                   "[retry]\nretries = 7\nmode = 'careful'\nbudget = '30s'\n[extra]\nanything = 1\n",
-                   b)
-                  .ok());
+  ASSERT_TRUE(
+      read("[box]\nname = 'x'\nsecure = false\ninterval = '2s'\n"
+           "[retry]\nretries = 7\nmode = 'careful'\nbudget = '30s'\n[extra]\nanything = 1\n",
+           b)
+          .ok());
   EXPECT_EQ(b.name, "x");
   EXPECT_FALSE(b.secure);
   EXPECT_EQ(b.interval_ms, 2000);
@@ -109,8 +116,9 @@ TEST(Settings, FlagsWinOverTheFileAndSayTheirDefaults) {
 
 TEST(Settings, TheReferenceListsEverySettingWithItsDefault) {
   const std::string ref = reference(settings(), Box{});
-  EXPECT_NE(ref.find("| `[retry] mode` | `--mode` | one of \"fast\" or \"careful\" | `\"fast\"` | how |"),
-            std::string::npos)
+  EXPECT_NE(
+      ref.find("| `[retry] mode` | `--mode` | one of \"fast\" or \"careful\" | `\"fast\"` | how |"),
+      std::string::npos)
       << ref;
   EXPECT_NE(ref.find("| `[retry] retries` |  | integer 1..10 | `3` |"), std::string::npos) << ref;
   EXPECT_EQ(std::count(ref.begin(), ref.end(), '\n'), 2 + 7);
