@@ -202,7 +202,7 @@ void report_no_trial(const search::SearchResult& result) {
 
 // The final training on all workers' threads. With a time budget it fills the rest of it,
 // planned by time (ml::TrainOptions::until_deadline) so it ends at the deadline whatever the
-// machine's speed does meanwhile: when at least two epochs should fit at the best trial's pace,
+// machine's speed does meanwhile: when at least five epochs should fit at the best trial's pace,
 // the best architecture again from its seed, cosine decay over the time; when fewer fit, the best
 // trial's own weights trained on at a lower rate, decayed to 0 (the budget is then used instead
 // of left idle). With a trial budget alone (--budget 0), --final-epochs epochs from the seed, so
@@ -231,6 +231,8 @@ double epochs_that_fit(const search::TrialResult& best, int workers, double left
   return left_s / std::max(1e-3, per_epoch_s);
 }
 
+constexpr int kMinScratchEpochs = 5;
+
 // None when there is nothing to do (no time left, or no final epochs asked for).
 std::optional<FinalPlan> plan_final(const search::TrialResult& best, const RunOptions& o,
                                     int workers, int64_t deadline_ms) {
@@ -247,7 +249,11 @@ std::optional<FinalPlan> plan_final(const search::TrialResult& best, const RunOp
   if (left_s <= 1) return std::nullopt;
   const double fit = epochs_that_fit(best, workers, left_s);
   const double trial_epochs = best.trial.fidelity.epochs * best.trial.fidelity.data_fraction;
-  p.from_scratch = o.final_max_epochs >= 2 && fit >= 2 && fit > trial_epochs;
+  // From the seed only when several epochs fit: a few epochs from scratch do not beat the
+  // trial's own weights, which then train on instead (the demo's crowded boxes got ~1 epoch from
+  // scratch and kept their 1-epoch trial weights).
+  p.from_scratch = o.final_max_epochs >= kMinScratchEpochs && fit >= kMinScratchEpochs &&
+                   fit > trial_epochs;
   p.deadline_ms = deadline_ms;
   p.epochs = o.final_max_epochs;
   p.expected_epochs = std::min<double>(fit, o.final_max_epochs);
