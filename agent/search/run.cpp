@@ -252,8 +252,8 @@ std::optional<FinalPlan> plan_final(const search::TrialResult& best, const RunOp
   // From the seed only when several epochs fit: a few epochs from scratch do not beat the
   // trial's own weights, which then train on instead (the demo's crowded boxes got ~1 epoch from
   // scratch and kept their 1-epoch trial weights).
-  p.from_scratch = o.final_max_epochs >= kMinScratchEpochs && fit >= kMinScratchEpochs &&
-                   fit > trial_epochs;
+  p.from_scratch =
+      o.final_max_epochs >= kMinScratchEpochs && fit >= kMinScratchEpochs && fit > trial_epochs;
   p.deadline_ms = deadline_ms;
   p.epochs = o.final_max_epochs;
   p.expected_epochs = std::min<double>(fit, o.final_max_epochs);
