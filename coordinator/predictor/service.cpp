@@ -564,11 +564,18 @@ void PredictorService::finish_training(const ChildExit& exit) {
   const auto fresh = regret_of(*metrics, "new");
   const auto serving = regret_of(*metrics, model_ ? "baseline" : "cold_start");
   const bool passes = fresh && serving && *fresh < *serving - cfg_.gate_margin;
-  char note[256];
-  std::snprintf(note, sizeof note, "held-out regret %.4f against %.4f for %s (margin %.4f)",
+  char regrets[160];
+  std::snprintf(regrets, sizeof regrets, "held-out regret %.4f against %.4f for %s (margin %.4f",
                 fresh.value_or(-1), serving.value_or(-1),
                 model_ ? ("v" + std::to_string(model_->version)).c_str() : "cold-start",
                 cfg_.gate_margin);
+  std::string note = regrets;
+  const json scored = metrics->value("heldout_scored", json::object());
+  if (scored.contains("scored"))
+    note += "; " + scored["scored"].dump() + " traces scored, " +
+            scored.value("seen_by_serving", json(0)).dump() +
+            " left out as the serving version trained on them";
+  note += ")";
   v.status = passes ? "candidate" : "rejected";
   training_runs_[v.status]++;
   v.note = std::string(passes ? "passed the gate: " : "did not pass the gate: ") + note;

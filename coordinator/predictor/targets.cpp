@@ -6,6 +6,8 @@
 #include <queue>
 #include <set>
 
+#include "common/util/errors.hpp"
+
 namespace edgenas::predictor {
 
 double trace_reward(const Trace& t) {
@@ -45,24 +47,34 @@ std::vector<std::vector<float>> normalised(const std::vector<Example>& ex, const
 
 namespace {
 
-// A deterministic uniform number in [0, 1) from a string and the seed (FNV-1a).
-double hashed_unit(std::string_view key, uint64_t seed) {
-  uint64_t h = 1469598103934665603ull ^ seed;
-  for (unsigned char c : key) {
-    h ^= c;
+// FNV-1a, 64 bits, over bytes, from a seed.
+uint64_t fnv(uint64_t h, const void* bytes, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(bytes);
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= p[i];
     h *= 1099511628211ull;
   }
+  return h;
+}
+
+double unit(uint64_t h) {
   return static_cast<double>(h % 1'000'003) / 1'000'003.0;
 }
 
-ExampleSplit split_by_key(const std::vector<Example>& all, double heldout_share, uint64_t seed,
-                          const std::function<std::string(const Example&)>& key,
-                          std::string method) {
-  ExampleSplit s;
-  s.method = std::move(method);
-  for (const auto& e : all)
-    (hashed_unit(key(e), seed) < heldout_share ? s.heldout : s.train).push_back(e);
-  return s;
+// The context cell of an example: its features in the rule's normalisation, rounded to half a
+// standard deviation, hashed with the seed.
+double context_unit(const SplitRule& r, const Example& e) {
+  const auto x = r.norm.apply(e.features);
+  const std::vector<float> v = x ? *x : std::vector<float>(e.features.size(), 0.0f);
+  uint64_t h = 1469598103934665603ull ^ r.seed;
+  for (float f : v) {
+    const auto cell = static_cast<int64_t>(std::floor(f * 2.0f));
+    for (int b = 0; b < 8; ++b) {
+      const auto byte = static_cast<unsigned char>((cell >> (8 * b)) & 0xff);
+      h = fnv(h, &byte, 1);
+    }
+  }
+  return unit(h);
 }
 
 bool usable(const ExampleSplit& s) {
@@ -72,6 +84,46 @@ bool usable(const ExampleSplit& s) {
 
 }  // namespace
 
+bool SplitRule::holds_out(const Example& e) const {
+  if (method == "context") return context_unit(*this, e) < heldout_share;
+  const std::string& key = method == "agent" ? e.agent_id : e.trace_id;
+  return unit(fnv(1469598103934665603ull ^ seed, key.data(), key.size())) < heldout_share;
+}
+
+nlohmann::json SplitRule::to_json() const {
+  nlohmann::json j{{"method", method}, {"heldout_share", heldout_share}, {"seed", seed}};
+  if (method == "context") j["norm"] = norm.to_json();
+  return j;
+}
+
+Expected<SplitRule> SplitRule::from_json(const nlohmann::json& j) {
+  if (!j.is_object()) return Error{errc::kBadModel, "split: not an object"};
+  SplitRule r;
+  try {
+    r.method = j.at("method").get<std::string>();
+    r.heldout_share = j.at("heldout_share").get<double>();
+    r.seed = j.at("seed").get<uint64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    return Error{errc::kBadModel, std::string("split: ") + e.what()};
+  }
+  if (r.method != "context" && r.method != "agent" && r.method != "random")
+    return Error{errc::kBadModel, "split: unknown method " + r.method};
+  if (r.method == "context") {
+    auto n = FeatureNorm::from_json(j.value("norm", nlohmann::json()));
+    if (!n) return n.error();
+    r.norm = std::move(*n);
+  }
+  return r;
+}
+
+ExampleSplit split_with(const std::vector<Example>& all, const SplitRule& rule) {
+  ExampleSplit s;
+  s.method = rule.method;
+  s.rule = rule;
+  for (const auto& e : all) (rule.holds_out(e) ? s.heldout : s.train).push_back(e);
+  return s;
+}
+
 ExampleSplit split_for_training(const std::vector<Example>& all, double heldout_share,
                                 uint64_t seed) {
   auto by_context = split_by_context(all, heldout_share, seed);
@@ -79,36 +131,17 @@ ExampleSplit split_for_training(const std::vector<Example>& all, double heldout_
   std::set<std::string> agents;
   for (const auto& e : all) agents.insert(e.agent_id);
   if (agents.size() >= 5 && !agents.count("")) {
-    auto by_agent = split_by_key(
-        all, heldout_share, seed, [](const Example& e) { return e.agent_id; }, "agent");
+    auto by_agent = split_with(all, {"agent", heldout_share, seed, {}});
     if (usable(by_agent)) return by_agent;
   }
-  return split_by_key(
-      all, heldout_share, seed, [](const Example& e) { return e.trace_id; }, "random");
+  return split_with(all, {"random", heldout_share, seed, {}});
 }
 
 ExampleSplit split_by_context(const std::vector<Example>& all, double heldout_share,
                               uint64_t seed) {
   std::vector<std::vector<float>> rows;
   for (const auto& e : all) rows.push_back(e.features);
-  const auto norm = FeatureNorm::fit(rows);
-  const auto x = normalised(all, norm);
-  ExampleSplit s;
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    // FNV-1a over the features rounded to half a standard deviation, and the seed.
-    uint64_t h = 1469598103934665603ull ^ seed;
-    for (float v : x[i]) {
-      const auto cell = static_cast<int64_t>(std::floor(v * 2.0f));
-      for (int b = 0; b < 8; ++b) {
-        h ^= static_cast<uint64_t>(cell >> (8 * b)) & 0xff;
-        h *= 1099511628211ull;
-      }
-    }
-    const double u = static_cast<double>(h % 1'000'003) / 1'000'003.0;
-    (u < heldout_share ? s.heldout : s.train).push_back(all[i]);
-  }
-  s.method = "context";
-  return s;
+  return split_with(all, {"context", heldout_share, seed, FeatureNorm::fit(rows)});
 }
 
 std::vector<std::vector<int>> nearest(const std::vector<std::vector<float>>& queries,

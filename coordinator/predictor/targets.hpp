@@ -50,15 +50,38 @@ struct Example {
   Choice choice;                // the grid point its hyperparameters fall on
   double reward = 0;
   std::optional<ProgressCurve> progress;  // how its search got there (newer agents)
+  bool from_pool = false;                 // a simulated trace of the warm start's pool
+  int64_t received_ms = 0;                // when the coordinator stored it (0: not known)
 };
 Example make_example(const Trace& trace, const std::string& agent_id = "");
 
-// Deterministic split by context: examples whose normalised features round to the same cell
-// go to the same side, so held-out contexts are new to the training side.
+// How a training splits examples into training and held-out ones. Each rule is a pure
+// function of one example and the rule's recorded parameters, so a later training can tell
+// which of its held-out traces an earlier version trained on (the gate must not score a
+// version on traces it learned: trainer.cpp, "unseen_by").
+//   context: FNV-1a over the features normalised by `norm` and rounded to half a standard
+//            deviation, and the seed: examples in the same cell go to the same side, so
+//            held-out contexts are new to the training side;
+//   agent:   by a hash of the box that ran the trace (held-out boxes are new);
+//   random:  by a hash of the trace id.
+struct SplitRule {
+  std::string method = "random";  // context | agent | random
+  double heldout_share = 0.2;
+  uint64_t seed = 1;
+  FeatureNorm norm;  // context only: the normalisation the cells were cut in
+
+  bool holds_out(const Example& e) const;
+  nlohmann::json to_json() const;
+  static Expected<SplitRule> from_json(const nlohmann::json& j);
+};
+
 struct ExampleSplit {
   std::vector<Example> train, heldout;
-  std::string method;  // context | agent | random
+  std::string method;  // context | agent | random (and the pool's, when one is added)
+  SplitRule rule;      // the rule that split the fleet's examples
 };
+ExampleSplit split_with(const std::vector<Example>& all, const SplitRule& rule);
+// The context rule fitted to these examples (their normalisation).
 ExampleSplit split_by_context(const std::vector<Example>& all, double heldout_share, uint64_t seed);
 
 // The split a training uses, which always holds out something usable when there are enough

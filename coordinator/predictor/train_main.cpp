@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
   std::vector<Trace> traces;
   for (auto& r : *records) {
     o.agent_ids.push_back(r.agent_id);
+    o.received_ms.push_back(r.received_ms);
     traces.push_back(std::move(r.trace));
   }
   if (!pool_path.empty()) {

@@ -146,7 +146,10 @@ nlohmann::json grid_coverage(const std::vector<Example>& all) {
 ExampleSplit with_pool(ExampleSplit fleet, const TrainerOptions& o) {
   if (o.pool.empty()) return fleet;
   std::vector<Example> pool;
-  for (const auto& t : o.pool) pool.push_back(make_example(t, ""));
+  for (const auto& t : o.pool) {
+    pool.push_back(make_example(t, ""));
+    pool.back().from_pool = true;
+  }
   auto p = split_for_training(pool, o.heldout_share, o.seed);
   fleet.train.insert(fleet.train.end(), p.train.begin(), p.train.end());
   if (fleet.heldout.size() >= kFleetHeldoutAlone) return fleet;
@@ -154,6 +157,76 @@ ExampleSplit with_pool(ExampleSplit fleet, const TrainerOptions& o) {
   fleet.method = (fleet.heldout.size() == p.heldout.size() ? "" : fleet.method + " + ") +
                  "simulated pool (" + p.method + ")";
   return fleet;
+}
+
+// When the newest of these traces was stored (0 when any is not known).
+int64_t latest_received(const std::vector<Example>& all) {
+  int64_t latest = 0;
+  for (const auto& e : all) {
+    if (e.received_ms <= 0) return 0;
+    latest = std::max(latest, e.received_ms);
+  }
+  return latest;
+}
+
+// The held-out examples a serving version never trained on. The warm start trained on its
+// simulated pool alone, whose held-out part every training splits off the same way. A
+// fleet-trained version records the rule that split the fleet's traces (meta.split) and when
+// the newest trace it saw was stored (meta.trained_until_ms): a fleet trace stored by then
+// that the rule put on the training side trained it (the context rule's cells move as the
+// fleet grows, so a trace held out now may have been a training trace then). A version
+// without the record (trained before it existed) is scored on them all.
+std::vector<Example> unseen_by(const PredictorModel& baseline,
+                               const std::vector<Example>& heldout) {
+  if (trained_in_simulation(baseline) || !baseline.meta.contains("split")) return heldout;
+  auto rule = SplitRule::from_json(baseline.meta["split"]);
+  if (!rule) return heldout;
+  const int64_t until = baseline.meta.value("trained_until_ms", int64_t{0});
+  std::vector<Example> out;
+  for (const auto& e : heldout) {
+    const bool newer = until > 0 && e.received_ms > until;
+    if (e.from_pool || newer || rule->holds_out(e)) out.push_back(e);
+  }
+  return out;
+}
+
+// What the gate's scores are computed on: the held-out examples less those the serving version
+// may have trained on (scoring it on them favours it), unless too few would be left; neighbours
+// are found in the scored set's own normalisation.
+struct ScoredSet {
+  std::vector<Example> examples;
+  FeatureNorm norm;
+  json note;
+};
+ScoredSet scored_examples(const std::vector<Example>& heldout, const PredictorModel* baseline) {
+  ScoredSet s{heldout, {}, {{"heldout", heldout.size()}}};
+  if (baseline) {
+    auto unseen = unseen_by(*baseline, heldout);
+    s.note["seen_by_serving"] = heldout.size() - unseen.size();
+    if (unseen.size() >= kMinHeldoutExamples) s.examples = std::move(unseen);
+  }
+  s.note["scored"] = s.examples.size();
+  std::vector<std::vector<float>> rows;
+  for (const auto& e : s.examples) rows.push_back(e.features);
+  s.norm = FeatureNorm::fit(rows);
+  return s;
+}
+
+// The new version, the serving one and the cold-start rule on the same scored examples.
+json score_policies(const PredictorModel& model, const ScoredSet& s, const TrainerOptions& o) {
+  json out{{"new", to_json(score_model(model, s.examples, s.norm, o.k))}};
+  if (o.baseline) out["baseline"] = to_json(score_model(*o.baseline, s.examples, s.norm, o.k));
+  coordinator::ColdStartPolicy cold(o.cold_start_rule);
+  out["cold_start"] = to_json(score_policy(
+      s.examples, s.norm,
+      [&](std::size_t i) {
+        proto::HparamRequest req;
+        req.request_id = "score";
+        req.context = s.examples[i].context;
+        return Grid::nearest(cold.choose("score", req).hparams);
+      },
+      o.k));
+  return out;
 }
 
 }  // namespace
@@ -165,8 +238,10 @@ Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const 
   // (MlpEvaluator): float sums depend on the thread count, and argmax labels flip on them.
   ml::set_threads(1);
   std::vector<Example> all;
-  for (std::size_t i = 0; i < traces.size(); ++i)
+  for (std::size_t i = 0; i < traces.size(); ++i) {
     all.push_back(make_example(traces[i], i < o.agent_ids.size() ? o.agent_ids[i] : ""));
+    if (i < o.received_ms.size()) all.back().received_ms = o.received_ms[i];
+  }
   auto split = with_pool(split_for_training(all, o.heldout_share, o.seed), o);
   if (split.train.size() < kMinTrainExamples || split.heldout.size() < kMinHeldoutExamples) {
     return Error{"not_enough_traces",
@@ -235,37 +310,26 @@ Expected<TrainerResult> train_predictor(const std::vector<Trace>& traces, const 
   };
   PredictorModel model = make_model(labels);
 
-  // Held-out scores: neighbours are found in the held-out set's own normalisation.
-  std::vector<std::vector<float>> hrows;
-  for (const auto& e : split.heldout) hrows.push_back(e.features);
-  const FeatureNorm scoring = FeatureNorm::fit(hrows);
-  json heldout{{"new", to_json(score_model(model, split.heldout, scoring, o.k))}};
-  if (o.baseline)
-    heldout["baseline"] = to_json(score_model(*o.baseline, split.heldout, scoring, o.k));
-  coordinator::ColdStartPolicy cold(o.cold_start_rule);
-  heldout["cold_start"] = to_json(score_policy(
-      split.heldout, scoring,
-      [&](std::size_t i) {
-        proto::HparamRequest req;
-        req.request_id = "score";
-        req.context = split.heldout[i].context;
-        return Grid::nearest(cold.choose("score", req).hparams);
-      },
-      o.k));
+  const auto scored = scored_examples(split.heldout, o.baseline);
+  json heldout = score_policies(model, scored, o);
   if (o.compare) {
     const std::string other = o.targets == "outcome" ? "knn" : "outcome";
     heldout["targets_" + other] =
-        to_json(score_model(make_model(labels_for(other)), split.heldout, scoring, o.k));
+        to_json(score_model(make_model(labels_for(other)), scored.examples, scored.norm, o.k));
   }
   json spec{{"hidden", best.hidden},
             {"activation", best.activation == MlpActivation::relu ? "relu" : "tanh"},
             {"dropout", best.dropout},
             {"learning_rate", best.learning_rate}};
-  model.meta = json{{"architecture", spec}, {"targets", o.targets}};
+  model.meta = json{{"architecture", spec},
+                    {"targets", o.targets},
+                    {"split", split.rule.to_json()},
+                    {"trained_until_ms", latest_received(all)}};
   json metrics{{"version", o.version},
                {"training_traces", split.train.size()},
                {"heldout_traces", split.heldout.size()},
                {"heldout_split", split.method},
+               {"heldout_scored", scored.note},
                {"pool_traces", o.pool.size()},
                {"grid_coverage", grid_coverage(all)},
                {"targets", o.targets},

@@ -29,6 +29,7 @@ struct TrainerOptions {
   int workers = 2;
   const PredictorModel* baseline = nullptr;  // the version serving now, scored alongside
   std::vector<std::string> agent_ids;        // per trace, the box that ran it (empty: not known)
+  std::vector<int64_t> received_ms;  // per trace, when the coordinator stored it (empty: not known)
   // The warm start's simulated traces: they train (the part the warm start trained on), and
   // their held-out part is scored beside the fleet's until the fleet holds out
   // kFleetHeldoutAlone traces of its own; from then on the gate judges on the fleet's alone.

@@ -197,6 +197,12 @@ std::string fmt3(double v) {
   return b;
 }
 
+std::string scored_cell(const json& point) {
+  const json s = point.value("heldout_scored", json::object());
+  if (!s.contains("scored")) return "-";
+  return s["scored"].dump() + " / " + s.value("seen_by_serving", json(0)).dump();
+}
+
 void write_report(const ClosedLoopOptions& o, const json& result) {
   Series served{"served policy", {}};
   for (const auto& p : result["curve"])
@@ -219,15 +225,17 @@ void write_report(const ClosedLoopOptions& o, const json& result) {
      << o.round << " traces and serves when it passes the gate. Served reward / oracle on "
      << o.world.contexts << " held-out contexts (fresh seeds).\n\n"
      << "| traces pooled | serving | served reward / oracle | trained version | its reward / "
-        "oracle | gate | explored near / wide |\n|---:|---|---:|---|---:|---|---|\n";
+        "oracle | gate | held out: scored / left out (trained the serving version) | explored near "
+        "/ "
+        "wide |\n|---:|---|---:|---|---:|---|---|---|\n";
   for (const auto& p : result["curve"]) {
     const json explored = p.value("explored", json::object());
     md << "| " << p["traces"] << " | " << p["serving"].get<std::string>() << " | "
        << fmt3(p["served_reward"].get<double>()) << " | "
        << (p.contains("trained") ? "v" + p["trained"].dump() : std::string("-")) << " | "
        << (p.contains("candidate_reward") ? fmt3(p["candidate_reward"].get<double>()) : "-")
-       << " | " << p.value("gate", std::string("-")) << " | " << explored.value("near", 0) << " / "
-       << explored.value("wide", 0) << " |\n";
+       << " | " << p.value("gate", std::string("-")) << " | " << scored_cell(p) << " | "
+       << explored.value("near", 0) << " / " << explored.value("wide", 0) << " |\n";
   }
   md << "\nFirst reached 0.9 of the oracle at: "
      << (result["traces_to_0_9"].is_null() ? std::string("not within the run")
@@ -293,6 +301,8 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
     to.baseline = serving.model.get();
     to.pool = warm->pool;
     to.cold_start_rule = o.cold_start_rule;
+    for (std::size_t i = 0; i < pool.size(); ++i)  // stored in the order they arrived
+      to.received_ms.push_back(static_cast<int64_t>(i) + 1);
     json point{{"traces", pool.size()}, {"explored", explored}};
     auto trained = predictor::train_predictor(pool, to);
     if (!trained) {
@@ -302,6 +312,7 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
       point["trained"] = to.version;
       point["gate"] = pass ? "passed" : "rejected";
       point["heldout_split"] = trained->metrics.value("heldout_split", "");
+      point["heldout_scored"] = trained->metrics.value("heldout_scored", json::object());
       // What the candidate would have served, passed or not: is the gate right?
       Serving candidate;
       candidate.model = std::make_shared<const predictor::PredictorModel>(trained->model);

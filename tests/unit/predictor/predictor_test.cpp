@@ -162,6 +162,42 @@ TEST(Split, AlwaysHoldsSomethingOutAndSaysHow) {
   EXPECT_GE(s.heldout.size(), kMinHeldoutExamples);
 }
 
+// The context rule's cells are cut in the normalisation of the examples it was fitted on, so
+// they move as the fleet grows: a trace a later split holds out may have trained the version
+// an earlier split made. The rule, recorded and read back, says which ones.
+TEST(Split, TheRecordedRuleNamesTheTracesAnEarlierVersionTrainedOn) {
+  std::vector<Example> early, grown;
+  for (const auto& t : synthetic::traces(150, 2, 3))
+    early.push_back(make_example(t, "box-" + std::to_string(early.size() % 9)));
+  grown = early;
+  for (auto t : synthetic::traces(300, 3, 4)) {
+    t.trace_id = "later-" + t.trace_id;
+    grown.push_back(make_example(t, "box-" + std::to_string(grown.size() % 13)));
+  }
+  const auto then = split_for_training(early, 0.2, 1);
+  ASSERT_EQ(then.method, "context");
+  auto rule = SplitRule::from_json(json::parse(then.rule.to_json().dump()));
+  ASSERT_TRUE(rule.ok()) << rule.error().message;
+  std::set<std::string> trained_then;
+  for (const auto& e : then.train) trained_then.insert(e.trace_id);
+  for (const auto& e : early) EXPECT_EQ(rule->holds_out(e), !trained_then.count(e.trace_id));
+  const auto now = split_for_training(grown, 0.2, 1);
+  int leaked = 0;
+  for (const auto& e : now.heldout) leaked += trained_then.count(e.trace_id) > 0;
+  EXPECT_GT(leaked, 0);  // what favoured the serving version at the gate
+  // The agent and random rules are the same from any set of examples.
+  for (const char* m : {"agent", "random"}) {
+    const SplitRule r{m, 0.2, 7, {}};
+    const auto a = split_with(early, r), b = split_with(grown, r);
+    std::set<std::string> held_b;
+    for (const auto& e : b.heldout) held_b.insert(e.trace_id);
+    for (const auto& e : a.heldout) EXPECT_TRUE(held_b.count(e.trace_id)) << m;
+  }
+  EXPECT_FALSE(
+      SplitRule::from_json(json{{"method", "dice"}, {"heldout_share", 0.2}, {"seed", 1}}).ok());
+  EXPECT_FALSE(SplitRule::from_json(json{{"method", "context"}, {"heldout_share", 0.2}}).ok());
+}
+
 TEST(Explore, WideExplorationStaysWithinTheLatencyBoundAndPrefersThinCoverage) {
   const Context tight = ctx(1, 2), loose = ctx(500, 8);
   std::mt19937_64 rng(5);

@@ -85,6 +85,53 @@ TEST(PredictorTraining, ThePoolTrainsAndJudgesUntilTheFleetHoldsOutEnough) {
   EXPECT_GE(grown->metrics["heldout_traces"].get<std::size_t>(), kFleetHeldoutAlone);
 }
 
+// The gate compares the new version with the serving one on held-out traces the serving one
+// never trained on: the version records its split and when its newest trace was stored, and
+// the next training leaves out exactly the traces that split had put on the training side.
+TEST(PredictorTraining, TheGateScoresTheServingVersionOnlyOnTracesItNeverTrainedOn) {
+  TrainerOptions o;
+  o.budget_ms = 60'000;
+  o.max_trials = 2;
+  auto traces = synthetic::traces(150, 2, 8);
+  for (std::size_t i = 0; i < traces.size(); ++i) o.received_ms.push_back(1000 + i);
+  auto v1 = train_predictor(traces, o);
+  ASSERT_TRUE(v1.ok()) << v1.error().message;
+  const int64_t until = v1->model.meta["trained_until_ms"];
+  EXPECT_EQ(until, 1000 + 299);
+  for (auto t : synthetic::traces(200, 2, 9)) {
+    t.trace_id = "later-" + t.trace_id;
+    traces.push_back(t);
+    o.received_ms.push_back(until + static_cast<int64_t>(traces.size()));
+  }
+  o.baseline = &v1->model;
+  o.version = 2;
+  auto v2 = train_predictor(traces, o);
+  ASSERT_TRUE(v2.ok()) << v2.error().message;
+  // What v1 trained on, from its recorded rule; what v2 holds out, from its own split.
+  auto rule = SplitRule::from_json(v1->model.meta["split"]);
+  ASSERT_TRUE(rule.ok());
+  std::vector<Example> all;
+  for (std::size_t i = 0; i < traces.size(); ++i) {
+    all.push_back(make_example(traces[i]));
+    all.back().received_ms = o.received_ms[i];
+  }
+  int seen = 0;
+  for (const auto& e : split_for_training(all, o.heldout_share, o.seed).heldout)
+    seen += e.received_ms <= until && !rule->holds_out(e);
+  const auto& note = v2->metrics["heldout_scored"];
+  std::cerr << note.dump() << "\n";
+  EXPECT_GT(seen, 0);
+  EXPECT_EQ(note["seen_by_serving"].get<int>(), seen);
+  EXPECT_EQ(note["scored"].get<int>() + seen, note["heldout"].get<int>());
+  EXPECT_EQ(v2->metrics["heldout"]["new"]["examples"], note["scored"]);
+  EXPECT_EQ(v2->metrics["heldout"]["baseline"]["examples"], note["scored"]);
+  // A warm start trained on simulated traces alone never saw the fleet's.
+  v1->model.meta[kTrainedInKey] = kTrainedInSimulation;
+  auto v3 = train_predictor(traces, o);
+  ASSERT_TRUE(v3.ok()) << v3.error().message;
+  EXPECT_EQ(v3->metrics["heldout_scored"]["seen_by_serving"], 0);
+}
+
 // Searches in spaces of at most 32 filters get to their best with a twelfth of the compute the
 // wider spaces need, and end nearly as good: 0.5 % below the 256-filter spaces. The final reward
 // alone (outcome targets) picks 256 filters; the progress targets, which rate a space by its
