@@ -13,7 +13,8 @@
 #     images inside them; midway the coordinator is killed with SIGKILL and restarted: the
 #     searches go on and every trace still arrives
 #   - the coordinator retrains on the warm start's simulated pool plus the round's traces; the
-#     new version goes through the gate (it serves only if it beats what serves now)
+#     new version goes through the gate (it serves unless it is worse than what serves now by
+#     more than the held-out estimate can tell)
 #   - round 2: the boxes search again with whatever serves now
 #   - this machine's best model of each round reads held-out meter images
 # Ends with both rounds side by side, and the stored full evaluation (docs/results/) with the

@@ -211,6 +211,13 @@ void add_evaluate(CLI::App& app, const std::string& base, EvaluateCommand& e) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   e.cmd
+      ->add_option("--gate-tolerance", e.lo.gate.tolerance,
+                   "closed loop: a new version serves unless its held-out regret is above the "
+                   "serving one's by more than this many standard errors (the coordinator's "
+                   "[predictor] gate_tolerance; 0: it must be better)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10.0));
+  e.cmd
       ->add_option("--explore-wide", e.lo.explore.wide,
                    "closed loop: share of the exploring replies that explore the whole grid")
       ->capture_default_str()

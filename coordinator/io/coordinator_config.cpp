@@ -79,7 +79,12 @@ Settings<C> make_settings() {
           "no training starts below this many traces"),
       number<C>(
           pr, "gate_margin", "", -1, 1, [](C & c) -> auto& { return c.predictor.gate_margin; },
-          "a new version's regret must be below the serving one's minus this"),
+          "a new version must also be this much better in held-out regret"),
+      number<C>(
+          pr, "gate_tolerance", "", 0, 10,
+          [](C & c) -> auto& { return c.predictor.gate_tolerance; },
+          "a new version serves unless its held-out regret is above the serving one's by more "
+          "than this many standard errors (0: it must be better)"),
       boolean<C>(
           pr, "auto_promote", "", true, [](C & c) -> auto& { return c.predictor.auto_promote; },
           "promote a version that passes the gate without an admin"),

@@ -26,6 +26,25 @@ std::optional<double> regret_of(const json& metrics, const char* who) {
   return s["regret"].get<double>();
 }
 
+// What the gate weighed, for the version's note and the log.
+std::string gate_note(const GateVerdict& g, const PredictorConfig& cfg, const json& metrics,
+                      int serving) {
+  char regrets[200];
+  std::snprintf(regrets, sizeof regrets,
+                "held-out regret %.4f against %.4f for %s (standard error of the difference "
+                "%.4f, tolerance %.2f, margin %.4f",
+                g.fresh.value_or(-1), g.against.value_or(-1),
+                serving ? ("v" + std::to_string(serving)).c_str() : "cold-start", g.standard_error,
+                cfg.gate_tolerance, cfg.gate_margin);
+  std::string note = regrets;
+  const json scored = metrics.value("heldout_scored", json::object());
+  if (scored.contains("scored"))
+    note += "; " + scored["scored"].dump() + " traces scored, " +
+            scored.value("seen_by_serving", json(0)).dump() +
+            " left out as the serving version trained on them";
+  return note + ")";
+}
+
 bool from_simulation(const coordinator::PredictorVersion& v) {
   return v.metrics.is_object() && v.metrics.value(kTrainedInKey, json()) == kTrainedInSimulation;
 }
@@ -561,21 +580,10 @@ void PredictorService::finish_training(const ChildExit& exit) {
   last_failure_.reset();
   v.metrics = *metrics;
   v.training_traces = metrics->value("training_traces", int64_t{0});
-  const auto fresh = regret_of(*metrics, "new");
-  const auto serving = regret_of(*metrics, model_ ? "baseline" : "cold_start");
-  const bool passes = fresh && serving && *fresh < *serving - cfg_.gate_margin;
-  char regrets[160];
-  std::snprintf(regrets, sizeof regrets, "held-out regret %.4f against %.4f for %s (margin %.4f",
-                fresh.value_or(-1), serving.value_or(-1),
-                model_ ? ("v" + std::to_string(model_->version)).c_str() : "cold-start",
-                cfg_.gate_margin);
-  std::string note = regrets;
-  const json scored = metrics->value("heldout_scored", json::object());
-  if (scored.contains("scored"))
-    note += "; " + scored["scored"].dump() + " traces scored, " +
-            scored.value("seen_by_serving", json(0)).dump() +
-            " left out as the serving version trained on them";
-  note += ")";
+  const GateVerdict gate =
+      judge(*metrics, model_ ? "baseline" : "cold_start", {cfg_.gate_margin, cfg_.gate_tolerance});
+  const bool passes = gate.passes;
+  const std::string note = gate_note(gate, cfg_, *metrics, model_ ? model_->version : 0);
   v.status = passes ? "candidate" : "rejected";
   training_runs_[v.status]++;
   v.note = std::string(passes ? "passed the gate: " : "did not pass the gate: ") + note;

@@ -37,7 +37,10 @@ struct PredictorConfig {
   int64_t retrain_every_ms = 0;        // 0: no schedule
   int64_t retrain_after_traces = 200;  // 0: not on trace count
   int64_t min_traces = 50;             // below this, no training starts
-  double gate_margin = 0.0;            // new regret must be < serving regret − margin
+  // The gate (targets.hpp, GateRule): a new version serves unless its held-out regret is above
+  // the serving one's by more than gate_tolerance standard errors, less gate_margin.
+  double gate_margin = 0.0;
+  double gate_tolerance = 1.0;
   bool auto_promote = true;
   std::string train_budget = "2m";  // the trainer's own NAS budget
   std::string targets = "knn";      // the trainer's targets: knn | outcome | progress

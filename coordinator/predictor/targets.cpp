@@ -202,6 +202,7 @@ PolicyScore score_policy(const std::vector<Example>& heldout, const FeatureNorm&
     }
     best_sum += best->reward;
     earned_sum += closest->reward;
+    s.earned.push_back(closest->reward);
     for (std::size_t h = 0; h < kHeads; ++h)
       s.head_accuracy[h] += chosen.index[h] == best->choice.index[h];
   }
@@ -220,6 +221,39 @@ nlohmann::json to_json(const PolicyScore& s) {
           {"regret", s.regret},
           {"normalised_reward", s.normalised_reward},
           {"examples", s.examples}};
+}
+
+PairedRegret paired_regret(const PolicyScore& fresh, const PolicyScore& other) {
+  const std::size_t n = std::min(fresh.earned.size(), other.earned.size());
+  if (n == 0) return {};
+  double sum = 0, sum_sq = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = other.earned[i] - fresh.earned[i];  // fresh's regret − other's
+    sum += d;
+    sum_sq += d * d;
+  }
+  const double mean = sum / static_cast<double>(n);
+  const double var = n > 1 ? std::max(0.0, (sum_sq - sum * mean) / static_cast<double>(n - 1)) : 0;
+  return {mean, std::sqrt(var / static_cast<double>(n))};
+}
+
+GateVerdict judge(const nlohmann::json& metrics, const std::string& against, const GateRule& rule) {
+  GateVerdict v;
+  const auto h = metrics.value("heldout", nlohmann::json::object());
+  auto regret = [&](const std::string& who) -> std::optional<double> {
+    if (!h.contains(who) || !h[who].is_object()) return std::nullopt;
+    const auto r = h[who].find("regret");
+    if (r == h[who].end() || !r->is_number()) return std::nullopt;
+    return r->get<double>();
+  };
+  v.fresh = regret("new");
+  v.against = regret(against);
+  const auto paired = h.value("new_vs_" + against, nlohmann::json::object());
+  if (paired.contains("standard_error") && paired["standard_error"].is_number())
+    v.standard_error = paired["standard_error"].get<double>();
+  v.passes = v.fresh && v.against &&
+             *v.fresh - *v.against < rule.tolerance * v.standard_error - rule.margin;
+  return v;
 }
 
 }  // namespace edgenas::predictor

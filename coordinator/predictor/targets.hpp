@@ -105,10 +105,36 @@ struct PolicyScore {
   double regret = 0;             // mean (best known − earned)
   double normalised_reward = 0;  // mean earned / mean best known
   int examples = 0;
+  std::vector<double> earned;  // per held-out example (not written out)
 };
 // policy(i) is the choice for heldout[i].
 PolicyScore score_policy(const std::vector<Example>& heldout, const FeatureNorm& norm,
                          const std::function<Choice(std::size_t)>& policy, int k = 8);
 nlohmann::json to_json(const PolicyScore& s);
+
+// Two policies scored on the same held-out examples: the mean of (fresh's regret − other's)
+// per example, and its standard error.
+struct PairedRegret {
+  double difference = 0;
+  double standard_error = 0;
+};
+PairedRegret paired_regret(const PolicyScore& fresh, const PolicyScore& other);
+
+// The gate (docs/ARCHITECTURE.md, "Held-out scoring and the gate"): a new version serves
+// unless its held-out regret is above the policy it would replace (the serving version, or the
+// cold-start rule while none serves) by more than `tolerance` standard errors of their paired
+// difference; `margin` asks it to be that much better as well. tolerance 0 and margin 0: it
+// must simply be better, the rule before 2026-12-02.
+struct GateRule {
+  double margin = 0;
+  double tolerance = 1;
+};
+struct GateVerdict {
+  bool passes = false;
+  std::optional<double> fresh, against;  // the two regrets (absent: not scored)
+  double standard_error = 0;             // of their paired difference (0: not known)
+};
+// `against` is "baseline" or "cold_start": the key of the metrics' held-out scores.
+GateVerdict judge(const nlohmann::json& metrics, const std::string& against, const GateRule& rule);
 
 }  // namespace edgenas::predictor

@@ -212,12 +212,22 @@ ScoredSet scored_examples(const std::vector<Example>& heldout, const PredictorMo
   return s;
 }
 
-// The new version, the serving one and the cold-start rule on the same scored examples.
+json to_json(const PairedRegret& p) {
+  return {{"difference", p.difference}, {"standard_error", p.standard_error}};
+}
+
+// The new version, the serving one and the cold-start rule on the same scored examples, and
+// the new version's paired difference to each (what the gate weighs).
 json score_policies(const PredictorModel& model, const ScoredSet& s, const TrainerOptions& o) {
-  json out{{"new", to_json(score_model(model, s.examples, s.norm, o.k))}};
-  if (o.baseline) out["baseline"] = to_json(score_model(*o.baseline, s.examples, s.norm, o.k));
+  const PolicyScore fresh = score_model(model, s.examples, s.norm, o.k);
+  json out{{"new", to_json(fresh)}};
+  if (o.baseline) {
+    const PolicyScore serving = score_model(*o.baseline, s.examples, s.norm, o.k);
+    out["baseline"] = to_json(serving);
+    out["new_vs_baseline"] = to_json(paired_regret(fresh, serving));
+  }
   coordinator::ColdStartPolicy cold(o.cold_start_rule);
-  out["cold_start"] = to_json(score_policy(
+  const PolicyScore rule = score_policy(
       s.examples, s.norm,
       [&](std::size_t i) {
         proto::HparamRequest req;
@@ -225,7 +235,9 @@ json score_policies(const PredictorModel& model, const ScoredSet& s, const Train
         req.context = s.examples[i].context;
         return Grid::nearest(cold.choose("score", req).hparams);
       },
-      o.k));
+      o.k);
+  out["cold_start"] = to_json(rule);
+  out["new_vs_cold_start"] = to_json(paired_regret(fresh, rule));
   return out;
 }
 

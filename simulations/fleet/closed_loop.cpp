@@ -182,15 +182,6 @@ Expected<WarmStart> load_warm_start(const std::string& dir) {
   return ws;
 }
 
-// The coordinator's gate: the new version serves when its held-out regret is below the
-// serving policy's (the cold-start rule's while no version serves).
-bool passes_gate(const json& metrics, bool have_serving) {
-  const auto& h = metrics.value("heldout", json::object());
-  const char* against = have_serving ? "baseline" : "cold_start";
-  if (!h.contains("new") || !h.contains(against)) return false;
-  return h["new"].value("regret", 1e9) < h[against].value("regret", -1e9);
-}
-
 std::string fmt3(double v) {
   char b[16];
   std::snprintf(b, sizeof b, "%.3f", v);
@@ -308,11 +299,16 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
     if (!trained) {
       point["gate"] = "training failed: " + trained.error().message;
     } else {
-      const bool pass = passes_gate(trained->metrics, serving.model != nullptr);
+      const auto verdict =
+          predictor::judge(trained->metrics, serving.model ? "baseline" : "cold_start", o.gate);
+      const bool pass = verdict.passes;
       point["trained"] = to.version;
       point["gate"] = pass ? "passed" : "rejected";
       point["heldout_split"] = trained->metrics.value("heldout_split", "");
       point["heldout_scored"] = trained->metrics.value("heldout_scored", json::object());
+      point["heldout_regret"] = {{"new", verdict.fresh.value_or(-1)},
+                                 {"serving", verdict.against.value_or(-1)},
+                                 {"standard_error", verdict.standard_error}};
       // What the candidate would have served, passed or not: is the gate right?
       Serving candidate;
       candidate.model = std::make_shared<const predictor::PredictorModel>(trained->model);
@@ -335,6 +331,7 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
               {"cold_start_rule", to_string(o.cold_start_rule)},
               {"round", o.round},
               {"explore", {{"share", o.explore.share}, {"wide", o.explore.wide}}},
+              {"gate", {{"tolerance", o.gate.tolerance}, {"margin", o.gate.margin}}},
               {"contexts", o.world.contexts},
               {"curve", curve},
               {"traces_to_0_9", traces_to}};

@@ -19,6 +19,7 @@
 #include "common/util/expected.hpp"
 #include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/predictor/explore.hpp"
+#include "coordinator/predictor/targets.hpp"
 #include "simulations/fleet/evaluate.hpp"
 
 namespace edgenas::sim {
@@ -34,6 +35,7 @@ struct ClosedLoopOptions {
   // The rule that serves until a version does: by default the size-score rule, the deliberately
   // poor start the loop must leave (the latency-model rule starts at ~0.9 of the oracle).
   coordinator::ColdStartRule cold_start_rule = coordinator::ColdStartRule::size_score;
+  predictor::GateRule gate;  // the coordinator's defaults
 };
 
 Expected<nlohmann::json> closed_loop(const ClosedLoopOptions& o,

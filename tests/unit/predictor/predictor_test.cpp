@@ -198,6 +198,35 @@ TEST(Split, TheRecordedRuleNamesTheTracesAnEarlierVersionTrainedOn) {
   EXPECT_FALSE(SplitRule::from_json(json{{"method", "context"}, {"heldout_share", 0.2}}).ok());
 }
 
+// The gate weighs the paired difference of two policies' held-out regrets against its noise: a
+// version a little worse than the serving one, within the estimate's standard error, serves
+// (it learned from more of the fleet); one worse by several standard errors does not.
+TEST(Gate, ANewVersionServesUnlessItIsWorseByMoreThanTheEstimateCanTell) {
+  PolicyScore fresh, serving;
+  fresh.earned = {0.5, 0.9, 0.1, 0.7};
+  serving.earned = {0.6, 0.7, 0.3, 0.7};
+  const auto p = paired_regret(fresh, serving);
+  EXPECT_NEAR(p.difference, 0.025, 1e-12);                          // (0.1 − 0.2 + 0.2 + 0) / 4
+  EXPECT_NEAR(p.standard_error, std::sqrt(0.0875 / 3 / 4), 1e-12);  // sample variance / n
+  auto metrics = [](double fresh_regret, double serving_regret, double se) {
+    return json{{"heldout",
+                 {{"new", {{"regret", fresh_regret}}},
+                  {"baseline", {{"regret", serving_regret}}},
+                  {"new_vs_baseline",
+                   {{"difference", fresh_regret - serving_regret}, {"standard_error", se}}}}}};
+  };
+  EXPECT_TRUE(judge(metrics(0.12, 0.11, 0.02), "baseline", {}).passes);       // within 1 SE
+  EXPECT_FALSE(judge(metrics(0.12, 0.11, 0.02), "baseline", {0, 0}).passes);  // the old rule
+  EXPECT_TRUE(judge(metrics(0.10, 0.11, 0.02), "baseline", {0, 0}).passes);
+  EXPECT_FALSE(judge(metrics(0.20, 0.11, 0.02), "baseline", {}).passes);         // 4.5 SE worse
+  EXPECT_FALSE(judge(metrics(0.10, 0.11, 0.02), "baseline", {0.05, 0}).passes);  // margin
+  EXPECT_FALSE(judge(metrics(0.10, 0.11, 0.02), "cold_start", {}).passes);       // not scored
+  const auto v = judge(metrics(0.12, 0.11, 0.02), "baseline", {});
+  EXPECT_EQ(v.fresh, 0.12);
+  EXPECT_EQ(v.against, 0.11);
+  EXPECT_EQ(v.standard_error, 0.02);
+}
+
 TEST(Explore, WideExplorationStaysWithinTheLatencyBoundAndPrefersThinCoverage) {
   const Context tight = ctx(1, 2), loose = ctx(500, 8);
   std::mt19937_64 rng(5);
