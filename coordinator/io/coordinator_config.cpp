@@ -78,11 +78,11 @@ Settings<C> make_settings() {
           [](C & c) -> auto& { return c.predictor.min_traces; },
           "no training starts below this many traces"),
       number<C>(
-          pr, "gate_margin", "", -1, 1, [](C & c) -> auto& { return c.predictor.gate_margin; },
+          pr, "gate_margin", "", -1, 1, [](C & c) -> auto& { return c.predictor.gate.margin; },
           "a new version must also be this much better in held-out regret"),
       number<C>(
           pr, "gate_tolerance", "", 0, 10,
-          [](C & c) -> auto& { return c.predictor.gate_tolerance; },
+          [](C & c) -> auto& { return c.predictor.gate.tolerance; },
           "a new version serves unless its held-out regret is above the serving one's by more "
           "than this many standard errors (0: it must be better)"),
       boolean<C>(

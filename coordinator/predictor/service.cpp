@@ -18,14 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-// The held-out regret a metrics file reports for `who` ("new", "baseline", "cold_start").
-std::optional<double> regret_of(const json& metrics, const char* who) {
-  if (!metrics.contains("heldout") || !metrics["heldout"].contains(who)) return std::nullopt;
-  const auto& s = metrics["heldout"][who];
-  if (!s.contains("regret") || !s["regret"].is_number()) return std::nullopt;
-  return s["regret"].get<double>();
-}
-
 // What the gate weighed, for the version's note and the log.
 std::string gate_note(const GateVerdict& g, const PredictorConfig& cfg, const json& metrics,
                       int serving) {
@@ -35,7 +27,7 @@ std::string gate_note(const GateVerdict& g, const PredictorConfig& cfg, const js
                 "%.4f, tolerance %.2f, margin %.4f",
                 g.fresh.value_or(-1), g.against.value_or(-1),
                 serving ? ("v" + std::to_string(serving)).c_str() : "cold-start", g.standard_error,
-                cfg.gate_tolerance, cfg.gate_margin);
+                cfg.gate.tolerance, cfg.gate.margin);
   std::string note = regrets;
   const json scored = metrics.value("heldout_scored", json::object());
   if (scored.contains("scored"))
@@ -57,7 +49,7 @@ json summary(const coordinator::PredictorVersion& v, int serving) {
            {"training_traces", v.training_traces},
            {"trained_in", from_simulation(v) ? "simulation" : "fleet"},
            {"note", v.note}};
-  if (auto r = regret_of(v.metrics, "new")) row["regret"] = *r;
+  if (auto r = heldout_regret(v.metrics, "new")) row["regret"] = *r;
   if (v.metrics.contains("heldout") && v.metrics["heldout"].contains("new")) {
     const auto& n = v.metrics["heldout"]["new"];
     row["normalised_reward"] = n.value("normalised_reward", 0.0);
@@ -580,8 +572,7 @@ void PredictorService::finish_training(const ChildExit& exit) {
   last_failure_.reset();
   v.metrics = *metrics;
   v.training_traces = metrics->value("training_traces", int64_t{0});
-  const GateVerdict gate =
-      judge(*metrics, model_ ? "baseline" : "cold_start", {cfg_.gate_margin, cfg_.gate_tolerance});
+  const GateVerdict gate = judge(*metrics, model_ ? "baseline" : "cold_start", cfg_.gate);
   const bool passes = gate.passes;
   const std::string note = gate_note(gate, cfg_, *metrics, model_ ? model_->version : 0);
   v.status = passes ? "candidate" : "rejected";

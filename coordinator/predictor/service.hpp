@@ -24,6 +24,7 @@
 #include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/predictor/explore.hpp"
 #include "coordinator/predictor/predictor_model.hpp"
+#include "coordinator/predictor/targets.hpp"
 #include "coordinator/store/trace_store.hpp"
 
 namespace edgenas::predictor {
@@ -37,10 +38,9 @@ struct PredictorConfig {
   int64_t retrain_every_ms = 0;        // 0: no schedule
   int64_t retrain_after_traces = 200;  // 0: not on trace count
   int64_t min_traces = 50;             // below this, no training starts
-  // The gate (targets.hpp, GateRule): a new version serves unless its held-out regret is above
-  // the serving one's by more than gate_tolerance standard errors, less gate_margin.
-  double gate_margin = 0.0;
-  double gate_tolerance = 1.0;
+  // The gate ([predictor] gate_margin, gate_tolerance): a new version serves unless its held-out
+  // regret is above the serving one's by more than tolerance standard errors, less margin.
+  GateRule gate;
   bool auto_promote = true;
   std::string train_budget = "2m";  // the trainer's own NAS budget
   std::string targets = "knn";      // the trainer's targets: knn | outcome | progress

@@ -223,6 +223,10 @@ nlohmann::json to_json(const PolicyScore& s) {
           {"examples", s.examples}};
 }
 
+nlohmann::json to_json(const PairedRegret& p) {
+  return {{"difference", p.difference}, {"standard_error", p.standard_error}};
+}
+
 PairedRegret paired_regret(const PolicyScore& fresh, const PolicyScore& other) {
   const std::size_t n = std::min(fresh.earned.size(), other.earned.size());
   if (n == 0) return {};
@@ -237,22 +241,26 @@ PairedRegret paired_regret(const PolicyScore& fresh, const PolicyScore& other) {
   return {mean, std::sqrt(var / static_cast<double>(n))};
 }
 
+std::optional<double> heldout_regret(const nlohmann::json& metrics, const std::string& who) {
+  if (!metrics.is_object() || !metrics.contains("heldout")) return std::nullopt;
+  const auto& h = metrics["heldout"];
+  if (!h.is_object() || !h.contains(who) || !h[who].is_object()) return std::nullopt;
+  const auto r = h[who].find("regret");
+  if (r == h[who].end() || !r->is_number()) return std::nullopt;
+  return r->get<double>();
+}
+
 GateVerdict judge(const nlohmann::json& metrics, const std::string& against, const GateRule& rule) {
   GateVerdict v;
-  const auto h = metrics.value("heldout", nlohmann::json::object());
-  auto regret = [&](const std::string& who) -> std::optional<double> {
-    if (!h.contains(who) || !h[who].is_object()) return std::nullopt;
-    const auto r = h[who].find("regret");
-    if (r == h[who].end() || !r->is_number()) return std::nullopt;
-    return r->get<double>();
-  };
-  v.fresh = regret("new");
-  v.against = regret(against);
-  const auto paired = h.value("new_vs_" + against, nlohmann::json::object());
-  if (paired.contains("standard_error") && paired["standard_error"].is_number())
-    v.standard_error = paired["standard_error"].get<double>();
-  v.passes = v.fresh && v.against &&
-             *v.fresh - *v.against < rule.tolerance * v.standard_error - rule.margin;
+  v.fresh = heldout_regret(metrics, "new");
+  v.against = heldout_regret(metrics, against);
+  if (!v.fresh || !v.against) return v;  // (so "heldout" is an object)
+  const auto paired = metrics["heldout"].find("new_vs_" + against);
+  if (paired != metrics["heldout"].end() && paired->is_object()) {
+    const auto se = paired->find("standard_error");
+    if (se != paired->end() && se->is_number()) v.standard_error = se->get<double>();
+  }
+  v.passes = *v.fresh - *v.against < rule.tolerance * v.standard_error - rule.margin;
   return v;
 }
 

@@ -119,6 +119,7 @@ struct PairedRegret {
   double standard_error = 0;
 };
 PairedRegret paired_regret(const PolicyScore& fresh, const PolicyScore& other);
+nlohmann::json to_json(const PairedRegret& p);
 
 // The gate (docs/ARCHITECTURE.md, "Held-out scoring and the gate"): a new version serves
 // unless its held-out regret is above the policy it would replace (the serving version, or the
@@ -134,6 +135,8 @@ struct GateVerdict {
   std::optional<double> fresh, against;  // the two regrets (absent: not scored)
   double standard_error = 0;             // of their paired difference (0: not known)
 };
+// The held-out regret a version's metrics report for `who` ("new", "baseline", "cold_start").
+std::optional<double> heldout_regret(const nlohmann::json& metrics, const std::string& who);
 // `against` is "baseline" or "cold_start": the key of the metrics' held-out scores.
 GateVerdict judge(const nlohmann::json& metrics, const std::string& against, const GateRule& rule);
 

@@ -212,10 +212,6 @@ ScoredSet scored_examples(const std::vector<Example>& heldout, const PredictorMo
   return s;
 }
 
-json to_json(const PairedRegret& p) {
-  return {{"difference", p.difference}, {"standard_error", p.standard_error}};
-}
-
 // The new version, the serving one and the cold-start rule on the same scored examples, and
 // the new version's paired difference to each (what the gate weighs).
 json score_policies(const PredictorModel& model, const ScoredSet& s, const TrainerOptions& o) {

@@ -216,9 +216,8 @@ void write_report(const ClosedLoopOptions& o, const json& result) {
      << o.round << " traces and serves when it passes the gate. Served reward / oracle on "
      << o.world.contexts << " held-out contexts (fresh seeds).\n\n"
      << "| traces pooled | serving | served reward / oracle | trained version | its reward / "
-        "oracle | gate | held out: scored / left out (trained the serving version) | explored near "
-        "/ "
-        "wide |\n|---:|---|---:|---|---:|---|---|---|\n";
+        "oracle | gate | held out: scored / left out (trained the serving version) | "
+        "explored near / wide |\n|---:|---|---:|---|---:|---|---|---|\n";
   for (const auto& p : result["curve"]) {
     const json explored = p.value("explored", json::object());
     md << "| " << p["traces"] << " | " << p["serving"].get<std::string>() << " | "
