@@ -118,29 +118,81 @@ Expected<std::unique_ptr<TraceStore>> TraceStore::open(const std::string& path) 
   return store;
 }
 
+namespace {
+
+constexpr std::string_view kInsertTrace =
+    "INSERT OR IGNORE INTO traces (trace_id, agent_id, received_ms, created_ms, policy, "
+    "predictor_version, explore, layers, filters, kernel, loss, seed, status, accuracy, "
+    "latency_ms, met_latency, energy_mj, search_time_s, trials, body) "
+    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)";
+constexpr std::string_view kInsertReply =
+    "INSERT INTO hparam_replies (agent_id, request_id, ts_ms, layers, filters, kernel, loss, "
+    "seed, policy, predictor_version, explore, context) "
+    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
+constexpr std::string_view kUpsertAgent =
+    "INSERT INTO agents (agent_id, hostname, agent_version, registration, state, first_seen_ms, "
+    "last_seen_ms, registrations) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) "
+    "ON CONFLICT(agent_id) DO UPDATE SET hostname=excluded.hostname, "
+    "agent_version=excluded.agent_version, registration=excluded.registration, "
+    "state=excluded.state, last_seen_ms=excluded.last_seen_ms, "
+    "registrations=excluded.registrations";
+
+void bind_trace(sqlite::Stmt& st, const TraceRecord& rec) {
+  const Trace& t = rec.trace;
+  st.bind(1, t.trace_id).bind(2, rec.agent_id).bind(3, rec.received_ms).bind(4, t.created_ms);
+  st.bind(5, t.policy).bind(6, t.predictor_version).bind(7, t.explore ? 1 : 0);
+  st.bind(8, t.hparams.layers).bind(9, t.hparams.filters).bind(10, t.hparams.kernel);
+  st.bind(11, to_string(t.hparams.loss)).bind(12, static_cast<int64_t>(t.hparams.seed));
+  st.bind(13, to_string(t.outcome.status)).bind(14, t.outcome.accuracy);
+  st.bind(15, t.outcome.latency_ms).bind(16, t.outcome.met_latency ? 1 : 0);
+  st.bind(17, t.outcome.energy_mj).bind(18, t.outcome.search_time_s).bind(19, t.outcome.trials);
+  st.bind_blob(20, proto::pack_struct(t));
+}
+
+void bind_reply(sqlite::Stmt& st, const ReplyRecord& rec) {
+  const auto& h = rec.reply.hparams;
+  st.bind(1, rec.agent_id).bind(2, rec.reply.request_id).bind(3, rec.ts_ms);
+  st.bind(4, h.layers).bind(5, h.filters).bind(6, h.kernel).bind(7, to_string(h.loss));
+  st.bind(8, static_cast<int64_t>(h.seed)).bind(9, rec.reply.policy);
+  st.bind(10, rec.reply.predictor_version).bind(11, rec.reply.explore ? 1 : 0);
+  st.bind_blob(12, proto::pack_struct(rec.context));
+}
+
+void bind_agent(sqlite::Stmt& st, const StoredAgent& a) {
+  st.bind(1, a.agent_id).bind(2, a.registration.hostname).bind(3, a.registration.agent_version);
+  st.bind_blob(4, proto::pack_struct(a.registration)).bind_blob(5, proto::pack_struct(a.state));
+  st.bind(6, a.first_seen_ms).bind(7, a.last_seen_ms).bind(8, a.registrations);
+}
+
+void bind_key(sqlite::Stmt& st, const StoredKey& k) {
+  st.bind(1, k.public_key).bind(2, k.state).bind(3, k.agent_id).bind(4, k.address);
+  st.bind(5, k.first_seen_ms).bind(6, k.last_seen_ms);
+}
+
+// Runs the statement once per item, bound by `bind`; stops at the first failure.
+template <class Item>
+Status step_each(sqlite::Stmt& st, const std::vector<Item>& items,
+                 void (*bind)(sqlite::Stmt&, const Item&)) {
+  for (const auto& item : items) {
+    st.reset();
+    bind(st, item);
+    st.step();
+    if (auto s = st.status(); !s) return s;
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 Status TraceStore::prepare_statements() {
-  auto t = db_->prepare(
-      "INSERT OR IGNORE INTO traces (trace_id, agent_id, received_ms, created_ms, policy, "
-      "predictor_version, explore, layers, filters, kernel, loss, seed, status, accuracy, "
-      "latency_ms, met_latency, energy_mj, search_time_s, trials, body) "
-      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)");
-  if (!t) return t.error();
-  insert_trace_ = std::move(*t);
-  auto r = db_->prepare(
-      "INSERT INTO hparam_replies (agent_id, request_id, ts_ms, layers, filters, kernel, loss, "
-      "seed, policy, predictor_version, explore, context) "
-      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
-  if (!r) return r.error();
-  insert_reply_ = std::move(*r);
-  auto a = db_->prepare(
-      "INSERT INTO agents (agent_id, hostname, agent_version, registration, state, first_seen_ms, "
-      "last_seen_ms, registrations) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) "
-      "ON CONFLICT(agent_id) DO UPDATE SET hostname=excluded.hostname, "
-      "agent_version=excluded.agent_version, registration=excluded.registration, "
-      "state=excluded.state, last_seen_ms=excluded.last_seen_ms, "
-      "registrations=excluded.registrations");
-  if (!a) return a.error();
-  upsert_agent_ = std::move(*a);
+  const std::pair<sqlite::Stmt*, std::string_view> statements[] = {{&insert_trace_, kInsertTrace},
+                                                                   {&insert_reply_, kInsertReply},
+                                                                   {&upsert_agent_, kUpsertAgent}};
+  for (const auto& [stmt, sql] : statements) {
+    auto prepared = db_->prepare(sql);
+    if (!prepared) return prepared.error();
+    *stmt = std::move(*prepared);
+  }
   return ok_status();
 }
 
@@ -149,48 +201,12 @@ Status TraceStore::write_batch(const std::vector<TraceRecord>& traces,
                                const std::vector<StoredAgent>& agents) {
   if (traces.empty() && replies.empty() && agents.empty()) return ok_status();
   if (auto s = db_->begin(); !s) return s;
-  auto fail = [&](Status s) {
-    db_->rollback();
-    return s;
-  };
-  for (const auto& rec : traces) {
-    const Trace& t = rec.trace;
-    auto& st = insert_trace_;
-    st.reset();
-    st.bind(1, t.trace_id).bind(2, rec.agent_id).bind(3, rec.received_ms).bind(4, t.created_ms);
-    st.bind(5, t.policy).bind(6, t.predictor_version).bind(7, t.explore ? 1 : 0);
-    st.bind(8, t.hparams.layers).bind(9, t.hparams.filters).bind(10, t.hparams.kernel);
-    st.bind(11, to_string(t.hparams.loss)).bind(12, static_cast<int64_t>(t.hparams.seed));
-    st.bind(13, to_string(t.outcome.status)).bind(14, t.outcome.accuracy);
-    st.bind(15, t.outcome.latency_ms).bind(16, t.outcome.met_latency ? 1 : 0);
-    st.bind(17, t.outcome.energy_mj).bind(18, t.outcome.search_time_s).bind(19, t.outcome.trials);
-    st.bind_blob(20, proto::pack_struct(t));
-    st.step();
-    if (auto s = st.status(); !s) return fail(s);
-  }
-  for (const auto& rec : replies) {
-    auto& st = insert_reply_;
-    const auto& h = rec.reply.hparams;
-    st.reset();
-    st.bind(1, rec.agent_id).bind(2, rec.reply.request_id).bind(3, rec.ts_ms);
-    st.bind(4, h.layers).bind(5, h.filters).bind(6, h.kernel).bind(7, to_string(h.loss));
-    st.bind(8, static_cast<int64_t>(h.seed)).bind(9, rec.reply.policy);
-    st.bind(10, rec.reply.predictor_version).bind(11, rec.reply.explore ? 1 : 0);
-    st.bind_blob(12, proto::pack_struct(rec.context));
-    st.step();
-    if (auto s = st.status(); !s) return fail(s);
-  }
-  for (const auto& a : agents) {
-    auto& st = upsert_agent_;
-    st.reset();
-    st.bind(1, a.agent_id).bind(2, a.registration.hostname).bind(3, a.registration.agent_version);
-    st.bind_blob(4, proto::pack_struct(a.registration)).bind_blob(5, proto::pack_struct(a.state));
-    st.bind(6, a.first_seen_ms).bind(7, a.last_seen_ms).bind(8, a.registrations);
-    st.step();
-    if (auto s = st.status(); !s) return fail(s);
-  }
-  if (auto s = db_->commit(); !s) return fail(s);
-  return ok_status();
+  Status s = step_each(insert_trace_, traces, bind_trace);
+  if (s) s = step_each(insert_reply_, replies, bind_reply);
+  if (s) s = step_each(upsert_agent_, agents, bind_agent);
+  if (s) s = db_->commit();
+  if (!s) db_->rollback();
+  return s;
 }
 
 namespace {
@@ -202,6 +218,17 @@ Expected<T> unpack_column(const std::string& blob, const std::string& what) {
   auto v = proto::read_struct<T>(oh->get(), what, TextMode::repair);
   if (!v) return Error{errc::kStore, v.error().message};
   return v;
+}
+
+// A row of (agent_id, received_ms, body) from the traces table.
+Expected<TraceRecord> read_trace_row(sqlite::Stmt& q) {
+  TraceRecord r;
+  r.agent_id = q.col_text(0);
+  r.received_ms = q.col_int(1);
+  auto t = unpack_column<Trace>(q.col_blob(2), "trace");
+  if (!t) return t.error();
+  r.trace = std::move(*t);
+  return r;
 }
 }  // namespace
 
@@ -242,13 +269,9 @@ Expected<std::vector<TraceRecord>> TraceStore::list_traces(const TraceFilter& fi
   q->bind(4, filter.after_trace_id);
   std::vector<TraceRecord> out;
   while (q->step()) {
-    TraceRecord r;
-    r.agent_id = q->col_text(0);
-    r.received_ms = q->col_int(1);
-    auto t = unpack_column<Trace>(q->col_blob(2), "trace");
-    if (!t) return t.error();
-    r.trace = std::move(*t);
-    out.push_back(std::move(r));
+    auto r = read_trace_row(*q);
+    if (!r) return r.error();
+    out.push_back(std::move(*r));
   }
   if (auto s = q->status(); !s) return s.error();
   return out;
@@ -409,17 +432,10 @@ Status TraceStore::save_agent_keys(const std::vector<StoredKey>& keys) {
       "agent_id=excluded.agent_id, address=excluded.address, last_seen_ms=excluded.last_seen_ms");
   if (!q) return q.error();
   if (auto s = db_->begin(); !s) return s;
-  for (const auto& k : keys) {
-    q->reset();
-    q->bind(1, k.public_key).bind(2, k.state).bind(3, k.agent_id).bind(4, k.address);
-    q->bind(5, k.first_seen_ms).bind(6, k.last_seen_ms);
-    q->step();
-    if (auto s = q->status(); !s) {
-      db_->rollback();
-      return s;
-    }
-  }
-  return db_->commit();
+  Status s = step_each(*q, keys, bind_key);
+  if (s) s = db_->commit();
+  if (!s) db_->rollback();
+  return s;
 }
 
 Expected<std::vector<StoredKey>> TraceStore::agent_keys() {
@@ -443,13 +459,8 @@ Expected<std::vector<TraceRecord>> TraceStore::recent_traces(int64_t limit) {
   q->bind(1, limit);
   std::vector<TraceRecord> out;
   while (q->step()) {
-    TraceRecord r;
-    r.agent_id = q->col_text(0);
-    r.received_ms = q->col_int(1);
-    auto t = unpack_column<Trace>(q->col_blob(2), "trace");
-    if (!t) continue;  // an undecodable row is skipped, not fatal for training
-    r.trace = std::move(*t);
-    out.push_back(std::move(r));
+    auto r = read_trace_row(*q);
+    if (r) out.push_back(std::move(*r));  // an undecodable row is skipped, not fatal for training
   }
   if (auto s = q->status(); !s) return s.error();
   return out;
