@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build build-fuzz build-asan demo test test-asan fuzz format format-check bench packages check-fresh clean
+.PHONY: all deps build build-fuzz build-asan demo test test-asan fuzz format format-check tidy bench packages check-fresh clean
 
 all: build
 
@@ -49,6 +49,10 @@ format:
 
 format-check:
 	@bash tests/format_check.sh
+
+# clang-tidy on every source (about 15 min on 2 cores); `make test` checks the changed ones.
+tidy: build
+	@bash tests/tidy_check.sh build/release --all
 
 # Proves deploy/install-deps.sh on a fresh minimal Debian 12 root (debootstrap, chroot; root
 # only; the base and the downloaded .debs are cached under /var/cache/edgenas-fresh).

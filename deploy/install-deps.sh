@@ -10,7 +10,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
-  clang libclang-rt-14-dev clang-format
+  clang libclang-rt-14-dev clang-format clang-tidy
   # Debian's libtorch calls the system BLAS (the libblas.so.3 alternative). With the reference
   # BLAS a small CNN ran ~5x slower. OpenBLAS's threaded build, not its serial one: trainings
   # run side by side on our threads and the serial build races between them (wrong products;

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -257,10 +258,10 @@ Expected<Split> split(const ImageSet& set, double validation_fraction, double te
   std::vector<size_t> test, validation, train;
   for (auto& idx : by_class) {
     std::shuffle(idx.begin(), idx.end(), rng);
-    const size_t n_test =
-        static_cast<size_t>(static_cast<double>(idx.size()) * test_fraction + 0.5);
-    const size_t n_val =
-        static_cast<size_t>(static_cast<double>(idx.size()) * validation_fraction + 0.5);
+    const auto n_test =
+        static_cast<size_t>(std::lround(static_cast<double>(idx.size()) * test_fraction));
+    const auto n_val =
+        static_cast<size_t>(std::lround(static_cast<double>(idx.size()) * validation_fraction));
     for (size_t k = 0; k < idx.size(); ++k)
       (k < n_test ? test : (k < n_test + n_val ? validation : train)).push_back(idx[k]);
   }

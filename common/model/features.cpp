@@ -47,7 +47,7 @@ std::vector<float> featurize(const Context& ctx) {
   for (const auto& d : ctx.source.devices) {
     const int s = slot_of(d.device);
     if (s < 0) continue;
-    float* p = &f[static_cast<std::size_t>(s * kPerSlot)];
+    float* p = &f[static_cast<std::size_t>(s) * kPerSlot];
     p[0] = 1;
     // Summed over the devices of a kind (npu0 + npu1), in linear units, then logged below.
     p[1] += static_cast<float>(d.free_nodes);

@@ -15,7 +15,8 @@ void dense(const Dense& d, const std::vector<float>& x, std::vector<float>& y) {
     float lane[8] = {};
     int i = 0;
     for (; i + 8 <= d.in; i += 8) {
-      for (int k = 0; k < 8; ++k) lane[k] += w[i + k] * x[static_cast<std::size_t>(i + k)];
+      for (int k = 0; k < 8; ++k)
+        lane[k] += w[i + k] * x[static_cast<std::size_t>(i) + static_cast<std::size_t>(k)];
     }
     float acc = d.b[static_cast<std::size_t>(o)];
     for (; i < d.in; ++i) acc += w[i] * x[static_cast<std::size_t>(i)];

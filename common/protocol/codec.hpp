@@ -341,15 +341,7 @@ class FieldReader {
   }
   template <class T>
   void out_of_range(std::string_view k, T min, T max) {
-    std::string lo, hi;
-    if constexpr (std::is_floating_point_v<T>) {
-      lo = std::to_string(min);
-      hi = std::to_string(max);
-    } else {
-      lo = std::to_string(min);
-      hi = std::to_string(max);
-    }
-    fail_field(k, "is out of range [" + lo + ", " + hi + "]");
+    fail_field(k, "is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
   }
 
   const msgpack::object& map_;

@@ -43,5 +43,5 @@ Expected<toml::table> parse_file(const std::string& path);
   do {                                          \
     auto edgenas_v_ = (expr);                   \
     if (!edgenas_v_) return edgenas_v_.error(); \
-    if (*edgenas_v_) dst = **edgenas_v_;        \
+    if (*edgenas_v_) (dst) = **edgenas_v_;      \
   } while (0)

@@ -6,7 +6,8 @@
 
 namespace edgenas::net {
 
-// A free TCP port on 127.0.0.1 (bound, read, released).
+// A free TCP port on 127.0.0.1 (bound, read, released). Throws std::runtime_error when no
+// socket can be bound (before: a failed bind went unnoticed and port 0 was returned).
 int free_port();
 
 // GET http://127.0.0.1:port/path; {status code, body}, or {-1, ""} when it fails. Waits at most

@@ -52,7 +52,7 @@ std::string default_warm_start() {
 std::string resolve_warm_start(const std::string& setting) {
   if (setting == "off") return "";
   if (setting != "auto") return setting;
-  const auto found = default_warm_start();
+  auto found = default_warm_start();
   if (found.empty())
     log::warn(
         "no warm start found beside the coordinator; the cold-start rule serves until a "

@@ -154,7 +154,8 @@ std::vector<Trace> fleet_round(const World& w, const ClosedLoopOptions& o, Fleet
   std::vector<Trace> out(jobs.size());
   parallel_for(static_cast<int>(jobs.size()), o.world.threads, [&](int i) {
     const auto& j = jobs[static_cast<std::size_t>(i)];
-    const auto s = static_cast<uint32_t>(mix(o.world.seed, static_cast<uint64_t>(first + i)));
+    const auto s = static_cast<uint32_t>(
+        mix(o.world.seed, static_cast<uint64_t>(first) + static_cast<uint64_t>(i)));
     const auto r =
         simulate_search(*w.surrogate, w.profiles.at(j.profile), j.ctx, j.reply.hparams, s, w.noisy);
     out[static_cast<std::size_t>(i)] =

@@ -321,7 +321,8 @@ void Evaluation::measure_compute() {
       std::vector<double> total;    // per search: all its compute
       for (int k = 0; k < reps_; ++k) {
         const uint32_t seed = static_cast<uint32_t>(
-            mix(mix(o_.seed, static_cast<uint64_t>(p)), static_cast<uint64_t>(2 * o_.seeds + k)));
+            mix(mix(o_.seed, static_cast<uint64_t>(p)),
+                2 * static_cast<uint64_t>(o_.seeds) + static_cast<uint64_t>(k)));
         const auto r = simulate_search(*world_.surrogate, prof, h.ctx,
                                        Grid::hparams(Grid::at(p), seed), seed, longer);
         double at = INFINITY;
@@ -333,7 +334,8 @@ void Evaluation::measure_compute() {
         reached.push_back(at);
         total.push_back(r.compute_s);
         std::lock_guard<std::mutex> lock(mu);
-        by_trial_[m][static_cast<std::size_t>(i * reps_ + k)] = std::move(curve);
+        by_trial_[m][static_cast<std::size_t>(i) * static_cast<std::size_t>(reps_) +
+                     static_cast<std::size_t>(k)] = std::move(curve);
       }
       const double med = median(reached);
       std::lock_guard<std::mutex> lock(mu);

@@ -223,13 +223,14 @@ TEST_F(HostileTest, TextThatIsNotUtf8IsRefusedAtTheDoorAndNothingCanAbortTheCoor
   EXPECT_EQ(e.code, proto::err::kTooLarge);
 
   // Every admin view and edgenasctl output still works, and it is the same coordinator.
-  for (auto args : std::vector<std::vector<std::string>>{{"--json", "traces", "export"},
-                                                         {"traces", "export"},
-                                                         {"--json", "agents", "list"},
-                                                         {"agents", "list"},
-                                                         {"agents", "show", "intruder"},
-                                                         {"--json", "agents", "show", "intruder"},
-                                                         {"status"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--json", "traces", "export"},
+                                             {"traces", "export"},
+                                             {"--json", "agents", "list"},
+                                             {"agents", "list"},
+                                             {"agents", "show", "intruder"},
+                                             {"--json", "agents", "show", "intruder"},
+                                             {"status"}}) {
     auto [rc, out] = run(coord_.ctl(args));
     EXPECT_EQ(rc, 0) << out;
     EXPECT_TRUE(utf8::valid(out)) << out;

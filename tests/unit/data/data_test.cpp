@@ -32,7 +32,7 @@ std::vector<uint8_t> idx(const std::vector<uint32_t>& dims, const std::vector<ui
 }
 
 std::string write(const std::string& name, const std::vector<uint8_t>& bytes, bool gzip = false) {
-  const std::string p = dir() + "/" + name;
+  std::string p = dir() + "/" + name;
   if (gzip) {
     gzFile f = gzopen(p.c_str(), "wb");
     gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));

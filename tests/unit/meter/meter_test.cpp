@@ -104,7 +104,7 @@ TEST(Meter, OdometerRollingDigitIsLabelledByTheMajority) {
     int top = 0, bottom = 0;
     for (int x = 0; x < 64; ++x) {
       top = std::max<int>(top, cell.pixels[static_cast<size_t>(x)]);
-      bottom = std::max<int>(bottom, cell.pixels[static_cast<size_t>(63 * 64 + x)]);
+      bottom = std::max<int>(bottom, cell.pixels[63 * 64 + static_cast<size_t>(x)]);
     }
     rolling += top > 150 && bottom > 150;
   }

@@ -339,7 +339,7 @@ class ServiceTest : public ::testing::Test {
   }
   void store_traces(int n) {
     std::vector<coordinator::TraceRecord> recs;
-    for (auto& t : synthetic::traces(n, 1, static_cast<uint64_t>(stored_ + 1))) {
+    for (auto& t : synthetic::traces(n, 1, static_cast<uint64_t>(stored_) + 1)) {
       t.trace_id += "-" + std::to_string(stored_);
       recs.push_back({"box", 1, std::move(t)});
     }
