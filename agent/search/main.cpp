@@ -8,7 +8,6 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
-#include <functional>
 #include <iostream>
 
 #include "agent/search/run.hpp"
@@ -73,20 +72,28 @@ bool read_progress_flags(const std::string& mode, const std::string& interval,
   return true;
 }
 
-// Runs a long command with SIGTERM and SIGINT as its stop flag. When its agent dies, the pipe
-// its progress goes to has no reader: a write must fail, not kill the search with SIGPIPE
-// before it keeps its best model for the restarted agent.
-int until_stopped(const std::function<int(const std::atomic<bool>&)>& command) {
-  daemon::SignalWatcher signals;
-  std::signal(SIGPIPE, SIG_IGN);
-  return command(signals.stop_requested());
-}
-
-struct RunCommand {
+// run and train: options, the budget and progress flags as given, the parsed subcommand.
+template <class Options>
+struct LongCommand {
   CLI::App* cmd = nullptr;
-  searchcli::RunOptions o;
+  Options o;
   std::string budget = "10m", progress = "auto", progress_interval;
 };
+using RunCommand = LongCommand<searchcli::RunOptions>;
+using TrainCommand = LongCommand<searchcli::TrainCommandOptions>;
+
+// Runs a long command with SIGTERM and SIGINT as its stop flag, once its progress flags are
+// read. When its agent dies, the pipe its progress goes to has no reader: a write must fail,
+// not kill the search with SIGPIPE before it keeps its best model for the restarted agent.
+template <class Options>
+int until_stopped(LongCommand<Options>& c,
+                  int (*command)(const Options&, const std::atomic<bool>&)) {
+  if (!read_progress_flags(c.progress, c.progress_interval, c.o.progress, c.o.progress_interval_ms))
+    return searchcli::kExitUsage;
+  daemon::SignalWatcher signals;
+  std::signal(SIGPIPE, SIG_IGN);
+  return command(c.o, signals.stop_requested());
+}
 
 void add_run(CLI::App& app, RunCommand& c) {
   c.cmd = app.add_subcommand(
@@ -164,6 +171,10 @@ void add_run(CLI::App& app, RunCommand& c) {
                    "energy per inference the model must stay under (default: the tightest task's "
                    "energy estimate on the target device, if any)")
       ->check(CLI::Range(0.0, 1e9));
+  c.cmd->add_option("--incumbent", c.o.incumbent_path,
+                    "the box's current model (an earlier run's best.edgenas on this data): "
+                    "scored beside the new one on the same split; results.json's incumbent "
+                    "says which to keep");
   add_progress_flags(c.cmd, c.progress, c.progress_interval);
 }
 
@@ -175,16 +186,8 @@ int run_run(RunCommand& c) {
     return usage_error("give a --budget or a number of --trials");
   if (c.o.final_epochs > 0 && c.o.budget_ms > 0)
     return usage_error("--final-epochs is for a trial budget alone (--budget 0 --trials N)");
-  if (!read_progress_flags(c.progress, c.progress_interval, c.o.progress, c.o.progress_interval_ms))
-    return searchcli::kExitUsage;
-  return until_stopped([&](const auto& stop) { return searchcli::run_command(c.o, stop); });
+  return until_stopped(c, searchcli::run_command);
 }
-
-struct TrainCommand {
-  CLI::App* cmd = nullptr;
-  searchcli::TrainCommandOptions o;
-  std::string budget = "10m", progress = "auto", progress_interval;
-};
 
 void add_train(CLI::App& app, TrainCommand& c) {
   c.cmd = app.add_subcommand(
@@ -218,9 +221,7 @@ int run_train(TrainCommand& c) {
   auto budget_ms = config::parse_duration_ms(c.budget);
   if (!budget_ms || *budget_ms <= 0) return usage_error("--budget: a duration such as 10m");
   c.o.budget_ms = *budget_ms;
-  if (!read_progress_flags(c.progress, c.progress_interval, c.o.progress, c.o.progress_interval_ms))
-    return searchcli::kExitUsage;
-  return until_stopped([&](const auto& stop) { return searchcli::train_command(c.o, stop); });
+  return until_stopped(c, searchcli::train_command);
 }
 
 struct InspectCommand {

@@ -98,7 +98,7 @@ Expected<Run> prepare(const RunOptions& o) {
   auto target = choose_target(o, r.ctx);
   if (!target) return target.error();
   r.target = std::move(*target);
-  auto parts = load_split(o.data_spec, o.test_spec, r.hp.seed, r.samples, r.test_source);
+  auto parts = load_split(o.data_spec, o.test_spec, r.samples, r.test_source);
   if (!parts) return parts.error();
   r.parts = std::move(*parts);
   r.trials_dir = o.out_dir + "/trials";
@@ -128,18 +128,30 @@ Status calibrate_modelled_target(Run& r) {
   return ok_status();
 }
 
+// Fewer epochs than this from the seed do not beat a trial's own weights trained on.
+constexpr int kMinScratchEpochs = 5;
+
 // Candidates slower than 3 T are not trained (their reward is under a third of their accuracy;
 // in a wide space they are also the ones that would eat the budget). No trial runs past the
-// search's share of a time budget, so the final training always gets its own.
-ml::TorchEvaluatorOptions evaluator_options(const Run& r, const std::atomic<bool>& stop) {
-  return {r.hp.loss,
-          64,
-          r.target,
-          {10, 50},
-          r.trials_dir,
-          3 * r.t_ms,
-          r.search_ms > 0 ? r.start_ms + r.search_ms : 0,
-          &stop};
+// search's share of a time budget, nor longer than a third of it, so the final training always
+// gets its own; and no candidate is trained that the final training could not train for
+// kMinScratchEpochs epochs (FinalShare).
+ml::TorchEvaluatorOptions evaluator_options(const Run& r, const RunOptions& o,
+                                            const std::atomic<bool>& stop) {
+  ml::TorchEvaluatorOptions e;
+  e.loss = r.hp.loss;
+  e.target = r.target;
+  e.latency = {10, 50};
+  e.models_dir = r.trials_dir;
+  e.prune_latency_ms = 3 * r.t_ms;
+  e.stop = &stop;
+  if (r.search_ms <= 0) return e;
+  e.deadline_ms = r.start_ms + r.search_ms;
+  e.max_trial_ms = r.search_ms / 3;
+  const int64_t final_ms = training_deadline(r.start_ms, o.budget_ms) - e.deadline_ms;
+  if (o.final_share > 0 && final_ms > 0)
+    e.final_share = {static_cast<double>(final_ms) / 1000, r.workers, kMinScratchEpochs};
+  return e;
 }
 
 // Energy per inference: the flag, else the tightest task's energy estimate on the target.
@@ -230,8 +242,6 @@ double epochs_that_fit(const search::TrialResult& best, int workers, double left
                              best.trial.fidelity.data_fraction / std::max(1, workers);
   return left_s / std::max(1e-3, per_epoch_s);
 }
-
-constexpr int kMinScratchEpochs = 5;
 
 // None when there is nothing to do (no time left, or no final epochs asked for).
 std::optional<FinalPlan> plan_final(const search::TrialResult& best, const RunOptions& o,
@@ -378,6 +388,38 @@ Measured measure(const Run& r, const search::ArchSpec& spec, ml::Net& net,
   return m;
 }
 
+// The box's current model (--incumbent) measured like this run's on the same split and target,
+// and whether the box should keep it: it meets the constraints and either this run's model does
+// not or it is more accurate on validation. Never fatal: a model that cannot be read, or was
+// made for other images or classes, is reported as such and the new model is the better one.
+json incumbent_json(const Run& r, const std::string& path, double energy_budget_mj,
+                    const Measured& fresh) {
+  json j{{"path", path}, {"better", false}};
+  auto m = ml::load_model(path);
+  if (!m) {
+    j["error"] = m.error().message;
+    return j;
+  }
+  const auto& in = m->input;
+  if (in.channels != r.input.channels || in.height != r.input.height || in.width != r.input.width ||
+      in.classes != r.input.classes) {
+    j["error"] = "made for other images or classes than --data's";
+    return j;
+  }
+  const Measured im = measure(r, m->spec, m->net, energy_budget_mj);
+  const bool meets = im.met_latency && im.met_energy;
+  const bool fresh_meets = fresh.met_latency && fresh.met_energy;
+  j.update(
+      {{"key", m->spec.key()},
+       {"validation_accuracy", im.validation_accuracy},
+       {"test_accuracy", im.test_accuracy},
+       {"latency_ms", im.latency_ms},
+       {"met_latency", im.met_latency},
+       {"met_energy", im.met_energy},
+       {"better", meets && (!fresh_meets || im.validation_accuracy > fresh.validation_accuracy)}});
+  return j;
+}
+
 json dataset_json(const Run& r) {
   return {{"classes", r.input.classes},
           {"image_h", r.input.height},
@@ -521,7 +563,7 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   if (auto s = calibrate_modelled_target(r); !s) return failed(s.error());
 
   r.start_ms = r.clock.now_ms();
-  ml::TorchEvaluator evaluator(r.parts.train, r.parts.validation, evaluator_options(r, stop));
+  ml::TorchEvaluator evaluator(r.parts.train, r.parts.validation, evaluator_options(r, o, stop));
   search::SearchSpace space(r.hp);
   // Trials rank architectures; they need not see a big data set whole (the final training does).
   const double fraction = std::min(
@@ -549,7 +591,9 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   if (!delivered) return failed(delivered.error());
   const double energy_budget = constraints.energy_budget_mj.value_or(0);
   const Measured m = measure(r, result.best->trial.spec, delivered->net, energy_budget);
-  const json summary = results_json(r, result, strategy->name(), energy_budget, *delivered, m);
+  json summary = results_json(r, result, strategy->name(), energy_budget, *delivered, m);
+  if (!o.incumbent_path.empty())
+    summary["incumbent"] = incumbent_json(r, o.incumbent_path, energy_budget, m);
   if (auto s = write_outputs(r, o, result, *delivered, m, summary); !s) return failed(s.error());
   report_done(r, o, result, *delivered, m, progress);
   return 0;

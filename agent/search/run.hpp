@@ -25,6 +25,10 @@ struct RunOptions {
   std::string profile_path;     // device profile: latency model of devices not on this machine
   bool model_cpu = false;       // the box's CPU is not this machine's: model it from the profile
   double energy_budget_mj = 0;  // 0 = no energy constraint
+  // The box's current model (an earlier run's best.edgenas on the same data): scored beside
+  // this run's model on the same split and target; results.json's `incumbent` says which is
+  // better, and the box keeps that one. Empty: none.
+  std::string incumbent_path;
   ProgressMode progress = ProgressMode::auto_detect;
   int64_t progress_interval_ms = 0;  // trainings under way reported this often; 0: by mode
 };

@@ -130,12 +130,12 @@ std::optional<double> rapl_energy_mj(const ml::InferenceNet& net, const search::
 }
 
 Expected<data::Split> load_split(const std::string& data_spec, const std::string& test_spec,
-                                 uint64_t seed, std::size_t& samples, std::string& test_source) {
+                                 std::size_t& samples, std::string& test_source) {
   auto set = data::load_spec(data_spec);
   if (!set) return set.error();
   samples = set->size();
   test_source = test_spec.empty() ? "15% of --data, held out" : "--test " + test_spec;
-  if (test_spec.empty()) return data::split(*set, 0.15, 0.15, seed);
+  if (test_spec.empty()) return data::split(*set, 0.15, 0.15, kSplitSeed);
   auto test = data::load_spec(test_spec);
   if (!test) return Error{errc::kUsage, "--test: " + test.error().message};
   if (test->channels != set->channels || test->height != set->height || test->width != set->width) {
@@ -149,7 +149,7 @@ Expected<data::Split> load_split(const std::string& data_spec, const std::string
     return Error{errc::kUsage, "--test: it has " + std::to_string(test->classes) +
                                    " classes, --data " + std::to_string(set->classes)};
   }
-  auto parts = data::split(*set, 0.15, 0, seed);
+  auto parts = data::split(*set, 0.15, 0, kSplitSeed);
   if (!parts) return parts.error();
   test->classes = set->classes;
   parts->test = std::move(*test);

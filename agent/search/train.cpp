@@ -39,7 +39,7 @@ Expected<TrainInputs> prepare(const TrainCommandOptions& o) {
   if (!loss) return Error{errc::kUsage, "--loss '" + o.loss + "' is not a loss"};
   in.loss = *loss;
   if (o.budget_ms <= 0) return Error{errc::kUsage, "--budget must be positive"};
-  auto parts = load_split(o.data_spec, o.test_spec, o.seed, in.samples, in.test_source);
+  auto parts = load_split(o.data_spec, o.test_spec, in.samples, in.test_source);
   if (!parts) return parts.error();
   in.parts = std::move(*parts);
   const auto& t = in.parts.train;

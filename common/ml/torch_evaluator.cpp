@@ -49,10 +49,12 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
     const auto cost = search::cost_of(spec, input_);
     e.params = cost.params;
     e.flops = cost.flops;
-    if (auto why = wont_finish(cost.flops, fidelity)) {
+    auto turned_away = wont_finish(cost.flops, fidelity);
+    if (!turned_away) turned_away = too_large_for_budget(cost.flops);
+    if (turned_away) {
       e.ok = false;
       e.out_of_time = true;
-      e.error = *why;
+      e.error = *turned_away;
       return e;
     }
     Net net(spec, input_);
@@ -81,7 +83,7 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
     t.data_fraction = fidelity.data_fraction;
     t.batch_size = options_.batch_size;
     t.seed = seed;
-    t.cutoff_ms = options_.deadline_ms;
+    t.cutoff_ms = trial_cutoff_ms();
     t.stop = options_.stop;
     TrainStats stats;
     {
@@ -101,10 +103,14 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
       return e;
     }
     if (stats.cut) {
+      record_rate(cost.flops, stats);  // what it trained says how fast this box trains
       e.ok = false;
       e.out_of_time = true;
-      e.error = "cut at the search's deadline after " + std::to_string(stats.images_seen) +
-                " images of training";
+      e.error = "cut at " +
+                std::string(options_.deadline_ms > 0 && t.cutoff_ms == options_.deadline_ms
+                                ? "the search's deadline"
+                                : "the longest a trial may take") +
+                " after " + std::to_string(stats.images_seen) + " images of training";
       return e;
     }
     record_rate(cost.flops, stats);
@@ -158,15 +164,22 @@ std::vector<TrainingNow> TorchEvaluator::running() const {
   return out;
 }
 
+int64_t TorchEvaluator::trial_cutoff_ms() const {
+  if (options_.max_trial_ms <= 0) return options_.deadline_ms;
+  const int64_t cap = steady_now_ms() + options_.max_trial_ms;
+  return options_.deadline_ms > 0 ? std::min(cap, options_.deadline_ms) : cap;
+}
+
+double TorchEvaluator::fastest_rate() {
+  std::lock_guard<std::mutex> lock(rate_mu_);
+  return fastest_rate_;
+}
+
 std::optional<std::string> TorchEvaluator::wont_finish(int64_t flops,
                                                        const search::Fidelity& fidelity) {
   if (options_.deadline_ms <= 0) return std::nullopt;
   const double left_s = static_cast<double>(options_.deadline_ms - steady_now_ms()) / 1000;
-  double rate = 0;
-  {
-    std::lock_guard<std::mutex> lock(rate_mu_);
-    rate = fastest_rate_;
-  }
+  const double rate = fastest_rate();
   const double images =
       fidelity.epochs * std::max(1.0, fidelity.data_fraction * static_cast<double>(train_.size()));
   const double needs_s = rate * static_cast<double>(flops) * images;
@@ -176,6 +189,23 @@ std::optional<std::string> TorchEvaluator::wont_finish(int64_t flops,
                 "not started: its training needs about %.0f s, %.0f s are left before the "
                 "search's deadline",
                 needs_s, std::max(0.0, left_s));
+  return std::string(why);
+}
+
+std::optional<std::string> TorchEvaluator::too_large_for_budget(int64_t flops) {
+  const auto& f = options_.final_share;
+  const double rate = fastest_rate();
+  if (f.seconds <= 0 || rate <= 0) return std::nullopt;
+  // One thread's pace spread over the final training's threads, as run's final plan counts it.
+  const double epoch_s = rate * static_cast<double>(flops) * static_cast<double>(train_.size()) /
+                         std::max(1, f.threads);
+  const double epochs = f.seconds / std::max(1e-9, epoch_s);
+  if (epochs >= f.min_epochs) return std::nullopt;
+  char why[200];
+  std::snprintf(why, sizeof why,
+                "not started: too large for this budget: the final training's %.0f s would give "
+                "it about %.1f of the %d epochs it needs",
+                f.seconds, epochs, f.min_epochs);
   return std::string(why);
 }
 

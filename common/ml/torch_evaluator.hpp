@@ -41,6 +41,19 @@ struct TorchEvaluatorOptions {
   // shown so far, is not started; one still training then is cut. Both fail with the reason
   // and Evaluation::out_of_time, so no trial runs past the search's share of the budget.
   int64_t deadline_ms = 0;
+  // At most this long for one trial (ms, 0 = no cap): one cut then fails as out of time. The
+  // first trials start before any rate is known, and on a crowded box one large first proposal
+  // held a worker for the whole search (a 394-MFLOP candidate, 113 of 113 s, then cut).
+  int64_t max_trial_ms = 0;
+  // The final training the delivered candidate will get (FinalShare): a candidate it could not
+  // train for min_epochs passes over the training split, at the fastest rate trials have shown,
+  // is not trained. It would win on one trial epoch and be delivered under-trained.
+  struct FinalShare {
+    double seconds = 0;  // 0: no such limit (a trial budget alone)
+    int threads = 1;
+    int min_epochs = 5;
+  };
+  FinalShare final_share{};
   // When set, trials still training when it turns true end at once as failed trials ("stopped"),
   // so a stopped search delivers its best so far without waiting for its running trials.
   const std::atomic<bool>* stop = nullptr;
@@ -91,7 +104,12 @@ class TorchEvaluator final : public search::Evaluator {
   double fastest_rate_ = 0;
   // Why a trial of this cost cannot finish before the deadline, or nullopt when it may.
   std::optional<std::string> wont_finish(int64_t flops, const search::Fidelity& fidelity);
+  // Why the final training could not train a candidate of this cost enough, or nullopt.
+  std::optional<std::string> too_large_for_budget(int64_t flops);
+  double fastest_rate();
   void record_rate(int64_t flops, const TrainStats& stats);
+  // The trial's training cutoff: the search's deadline or the per-trial cap, the earlier.
+  int64_t trial_cutoff_ms() const;
 };
 
 // Latency of a network on the target: measured on this CPU, or modelled from its FLOPs.

@@ -84,6 +84,58 @@ TEST(SearchCli, ATrialBudgetAndASeedGiveTheSameTrialsAndTheSameModel) {
   EXPECT_NE(uo.find("--final-epochs is for a trial budget alone"), std::string::npos) << uo;
 }
 
+// The box's current model (--incumbent) is scored beside the new one on the same split: the
+// split does not move with the search's seed, so an earlier run's model scores in a later run
+// exactly what it scored in its own; results.json says which is better. A model file that
+// cannot be read is reported, not fatal.
+TEST(SearchCli, TheIncumbentIsScoredOnTheSameSplitAsTheNewModel) {
+  const std::string dir = temp_dir("search-incumbent");
+  ASSERT_NO_FATAL_FAILURE(search_inputs(
+      dir, 120, 8,
+      R"({"layers": 2, "filters": 8, "kernel": 3, "loss": "cross_entropy", "seed": 5})", 1000));
+  std::ofstream(dir + "/hp7.json")
+      << R"({"layers": 2, "filters": 8, "kernel": 3, "loss": "cross_entropy", "seed": 7})";
+  auto search = [&](const std::string& hp, const std::string& out, const std::string& incumbent) {
+    std::vector<std::string> argv{EDGENAS_SEARCH_BIN,
+                                  "run",
+                                  "--hparams",
+                                  dir + "/" + hp,
+                                  "--context",
+                                  dir + "/ctx.json",
+                                  "--data",
+                                  "folder:" + dir + "/data/digits",
+                                  "--budget",
+                                  "0",
+                                  "--trials",
+                                  "2",
+                                  "--final-epochs",
+                                  "1",
+                                  "--out",
+                                  dir + "/" + out};
+    if (!incumbent.empty()) argv.insert(argv.end(), {"--incumbent", incumbent});
+    auto [r, ro] = run(argv, 300);
+    EXPECT_EQ(r, 0) << ro;
+    return nlohmann::json::parse(std::ifstream(dir + "/" + out + "/results.json"));
+  };
+  const auto first = search("hp.json", "one", "");
+  EXPECT_FALSE(first.contains("incumbent"));
+  const auto second = search("hp7.json", "two", dir + "/one/best.edgenas");
+  const auto& inc = second["incumbent"];
+  ASSERT_FALSE(inc.contains("error")) << inc.dump();
+  EXPECT_EQ(inc["key"], first["best"]["key"]);
+  EXPECT_DOUBLE_EQ(inc["test_accuracy"].get<double>(),
+                   first["best"]["test_accuracy"].get<double>());
+  EXPECT_DOUBLE_EQ(inc["validation_accuracy"].get<double>(),
+                   first["best"]["validation_accuracy"].get<double>());
+  EXPECT_EQ(inc["better"].get<bool>(), inc["validation_accuracy"].get<double>() >
+                                           second["best"]["validation_accuracy"].get<double>());
+
+  std::ofstream(dir + "/garbage.edgenas") << "not a model";
+  const auto third = search("hp7.json", "three", dir + "/garbage.edgenas");
+  EXPECT_FALSE(third["incumbent"]["better"].get<bool>());
+  EXPECT_TRUE(third["incumbent"].contains("error"));
+}
+
 TEST(SearchCli, AnNpuTargetIsModelledFromTheProfileAndSaysSo) {
   const std::string dir = temp_dir("search-npu");
   auto [g, go] = run({EDGENAS_METER_GEN_BIN, "-o", dir + "/data", "-n", "30", "--seed", "6"});

@@ -369,15 +369,25 @@ TEST_F(MlTest, ATinyRealSearchEndToEnd) {
   EXPECT_FALSE(r.pareto.empty());
 }
 
+// A network a few hundred images train in milliseconds, and one that needs seconds an epoch.
+search::ArchSpec small_net() {
+  search::ArchSpec a;
+  a.blocks = {{8, 3, 1, true, false, search::Activation::relu}};
+  return a;
+}
+search::ArchSpec big_net() {
+  search::ArchSpec a;
+  a.blocks = {{256, 7, 1, true, false, search::Activation::relu},
+              {256, 7, 1, true, false, search::Activation::relu}};
+  return a;
+}
+
 // The search's deadline: a trial that cannot finish before it is not started (once a trial has
 // shown the training rate), and one still training when it comes is cut; both say so.
 TEST_F(MlTest, NoTrialOutlivesTheSearchsDeadline) {
   auto train_set = halves(400, 1), val = halves(60, 2);
   TargetDevice cpu;
-  search::ArchSpec small, big;
-  small.blocks = {{8, 3, 1, true, false, search::Activation::relu}};
-  big.blocks = {{256, 7, 1, true, false, search::Activation::relu},
-                {256, 7, 1, true, false, search::Activation::relu}};
+  const search::ArchSpec small = small_net(), big = big_net();
   TorchEvaluatorOptions o{Loss::cross_entropy, 32, cpu, {2, 5}, ""};
   o.deadline_ms = steady_now_ms() + 60'000;
   TorchEvaluator ev(train_set, val, o);
@@ -398,6 +408,48 @@ TEST_F(MlTest, NoTrialOutlivesTheSearchsDeadline) {
   EXPECT_TRUE(cut.out_of_time);
   EXPECT_NE(cut.error.find("cut at the search's deadline"), std::string::npos) << cut.error;
   EXPECT_LT(steady_now_ms() - before, 30'000);  // not the thousand epochs asked for
+}
+
+// One trial may not take more than max_trial_ms, even long before the search's deadline (the
+// first trials start before any rate is known); the cut one says which limit cut it.
+TEST_F(MlTest, ATrialIsCutAtTheLongestATrialMayTake) {
+  auto train_set = halves(400, 1), val = halves(60, 2);
+  TargetDevice cpu;
+  const search::ArchSpec big = big_net();
+  TorchEvaluatorOptions o{Loss::cross_entropy, 32, cpu, {2, 5}, ""};
+  o.deadline_ms = steady_now_ms() + 600'000;
+  o.max_trial_ms = 300;
+  TorchEvaluator ev(train_set, val, o);
+  const int64_t before = steady_now_ms();
+  auto cut = ev.evaluate(big, {1000, 1.0}, 3);
+  EXPECT_FALSE(cut.ok);
+  EXPECT_TRUE(cut.out_of_time);
+  EXPECT_NE(cut.error.find("cut at the longest a trial may take"), std::string::npos) << cut.error;
+  EXPECT_LT(steady_now_ms() - before, 30'000);
+}
+
+// A candidate the final training could not train for min_epochs passes over the training set is
+// not trained, once a trial has shown the rate; one it can train is, and with no final share
+// (a trial budget alone) nothing is turned away for it.
+TEST_F(MlTest, ACandidateTheFinalTrainingCouldNotTrainIsNotStarted) {
+  auto train_set = halves(400, 1), val = halves(60, 2);
+  TargetDevice cpu;
+  const search::ArchSpec small = small_net(), big = big_net();
+  TorchEvaluatorOptions o{Loss::cross_entropy, 32, cpu, {2, 5}, ""};
+  o.final_share = {2.0, 1, 5};  // 2 s of final training on one thread, at least 5 epochs
+  TorchEvaluator ev(train_set, val, o);
+  ASSERT_TRUE(ev.evaluate(small, {1, 1.0}, 1).ok);  // shows the rate
+  EXPECT_TRUE(ev.evaluate(small, {1, 1.0}, 2).ok);  // 5 epochs of it fit in 2 s
+  auto skipped = ev.evaluate(big, {1, 1.0}, 3);
+  EXPECT_FALSE(skipped.ok);
+  EXPECT_TRUE(skipped.out_of_time);
+  EXPECT_NE(skipped.error.find("too large for this budget"), std::string::npos) << skipped.error;
+  EXPECT_EQ(skipped.train_time_s, 0);
+
+  o.final_share = {};
+  TorchEvaluator unlimited(train_set, val, o);
+  ASSERT_TRUE(unlimited.evaluate(small, {1, 1.0}, 1).ok);
+  EXPECT_EQ(unlimited.evaluate(big, {1, 1.0}, 3).error.find("too large"), std::string::npos);
 }
 
 }  // namespace
