@@ -16,7 +16,8 @@
 #     new version goes through the gate (it serves unless it is worse than what serves now by
 #     more than the held-out estimate can tell)
 #   - round 2: the boxes search again with whatever serves now
-#   - this machine's best model of each round reads held-out meter images
+#   - each box keeps the better of its model and each search's (scored on the same split);
+#     this machine's model after each round reads held-out meter images
 # Ends with both rounds side by side, and the stored full evaluation (docs/results/) with the
 # command that reproduces it. Everything it writes is in build/demo/.
 set -euo pipefail
@@ -140,12 +141,16 @@ search_round() {
     sleep 2
     if [ $((SECONDS % 30)) -lt 2 ]; then ctl agents list | tail -n +2; fi
   done
+  sleep 1  # the trace is sent before the box files its model
+  for box in "${boxes[@]}"; do
+    cp "$out/$box/model/model.json" "$out/$box/model-round-$(($1 / 4)).json" 2>/dev/null || true
+  done
 }
-# This machine's newest best model reads the held-out meters ($1: the round).
+# This machine's model (the better of its searches', kept by the agent) reads the held-out
+# meters ($1: the round).
 read_meters() {
-  local model
-  model=$(ls -td "$out/this-machine/searches/"*/ | head -1)out/best.edgenas
-  "$search_bin" read-meter --json --model "$model" "$out"/heldout/meters/*.png >"$out/readings-$1.json"
+  "$search_bin" read-meter --json --model "$out/this-machine/model/best.edgenas" \
+    "$out"/heldout/meters/*.png >"$out/readings-$1.json"
   py - "$out" "$1" <<'PY'
 import csv, json, sys
 out, round_ = sys.argv[1], sys.argv[2]
@@ -160,7 +165,7 @@ PY
 step "round 1: each box asks for hyperparameters and runs a real edgenas-search ($budget budget each)"
 search_round 4 kill
 ctl traces list
-step "this machine's best model of round 1 reads held-out meter images"
+step "this machine's model after round 1 (the better of its searches') reads held-out meter images"
 read_meters 1
 
 step "the coordinator retrains on the warm start's pool plus round 1's traces; the gate decides"
@@ -175,7 +180,7 @@ ctl --json predictor list >"$out/predictors.json"
 step "round 2: the boxes search again with what serves now"
 search_round 8 no-kill
 ctl traces list
-step "this machine's best model of round 2 reads held-out meter images"
+step "this machine's model after round 2 (the better of its searches') reads held-out meter images"
 read_meters 2
 
 step "summary"
@@ -188,12 +193,18 @@ traces = traces if traces and isinstance(traces[0], dict) and "trace_id" in trac
 by_box = {}
 for t in sorted(traces, key=lambda t: t.get("created_ms", 0)):
     by_box.setdefault(t["agent_id"], []).append(t)
-rows = [("ROUND", "BOX", "PROBES", "T (ms)", "POLICY", "VERSION", "LAYERS", "FILTERS", "KERNEL", "TRIALS", "ACCURACY", "LATENCY (ms)", "MEETS T")]
+rows = [("ROUND", "BOX", "PROBES", "T (ms)", "POLICY", "VERSION", "LAYERS", "FILTERS", "KERNEL", "TRIALS", "ACCURACY", "LATENCY (ms)", "MEETS T", "BOX'S MODEL")]
+def box_model(box, round_, trace_id):
+    try:
+        m = json.load(open(os.path.join(out, box, "model-round-%d.json" % round_)))
+    except (OSError, ValueError):
+        return "-"
+    return "%.4f %s" % (m["test_accuracy"], "new" if m["run_id"] == trace_id else "kept")
 for round_ in (1, 2):
     for box in ("atlas200dk", "jetson-nano", "rpi4", "this-machine"):
         runs = by_box.get(box, [])
         if len(runs) < round_:
-            rows.append((str(round_), box) + ("-",) * 8 + ("no trace", "-", "-")); continue
+            rows.append((str(round_), box) + ("-",) * 8 + ("no trace", "-", "-", "-")); continue
         t = runs[round_ - 1]
         o, h = t["outcome"], t["hparams"]
         T = min(x["latency_req_ms"] for x in t["context"]["job"]["tasks"])
@@ -202,7 +213,7 @@ for round_ in (1, 2):
         version = "v%d" % t["predictor_version"] if t["predictor_version"] else "-"
         rows.append((str(round_), box, probes, "%g" % T, t["policy"], version, str(h["layers"]), str(h["filters"]),
                      str(h["kernel"]), str(o["trials"]), "%.4f" % o["accuracy"] if o["status"] == "ok" else "failed",
-                     lat, "yes" if o["met_latency"] else "NO"))
+                     lat, "yes" if o["met_latency"] else "NO", box_model(box, round_, t["trace_id"])))
 w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
 for r in rows:
     print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)))
@@ -222,8 +233,12 @@ print("  (one value per seed %s; reproduce: %s)" % (", ".join(str(s) for s in ev
 PY
 cat <<EOF2
 
-Accuracy is the test accuracy of each box's best digit model; latency is measured on this CPU
-for this-machine and modelled from the device profile for the simulated boxes (named so).
+Accuracy is the test accuracy of each search's best digit model (what its trace reports);
+latency is measured on this CPU for this-machine and modelled from the device profile for the
+simulated boxes (named so). The box's model is the one the box keeps: each search scores the
+kept model beside its own on the same held-out split, and the better one on validation stays
+("new": the search's model replaced it; "kept": the earlier one was better). Meters are read
+with the box's model.
 Policy warm-start: the predictor trained in simulation that a new coordinator serves; predictor:
 a version trained on the fleet's own traces (with the warm start's pool) that passed the gate.
 Exploration is off in the demo (DEMO_EXPLORE=$explore); a fleet explores 10 % of its replies.

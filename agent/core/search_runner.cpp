@@ -153,7 +153,8 @@ SearchRunner::SearchRunner(const Clock& clock, SearchSettings settings, ChildLau
       launcher_(launcher),
       store_(store),
       link_(link),
-      agent_id_(std::move(agent_id)) {
+      agent_id_(std::move(agent_id)),
+      box_model_(settings_.model_dir) {
   searches_run_ = store_.runs_finished();
   if (settings_.every_ms > 0) next_scheduled_ms_ = clock_.now_ms() + settings_.every_ms;
 }
@@ -272,6 +273,8 @@ void SearchRunner::start_child() {
   if (settings_.model_cpu) argv.push_back("--model-cpu");
   if (settings_.energy_budget_mj > 0)
     argv.insert(argv.end(), {"--energy-budget-mj", std::to_string(settings_.energy_budget_mj)});
+  if (auto kept = box_model_.incumbent_for(settings_.data, settings_.test_data))
+    argv.insert(argv.end(), {"--incumbent", *kept});
   progress_.budget_s = static_cast<double>(budget_ms) / 1000;
   auto handle = launcher_.spawn({argv, run_->dir + "/search.log", limits, run_->run_id});
   if (!handle) {
@@ -338,6 +341,7 @@ void SearchRunner::finish(const std::optional<ChildExit>& exit, const std::strin
   } else if (auto f = store_.finish_run(run_->run_id, outcome); !f) {
     log::error("cannot mark the search run finished", {{"error", f.error().message}});
   }
+  if (trace.outcome.status == TraceStatus::ok && results) keep_better_model(*results);
   if (trace.outcome.status == TraceStatus::ok) {
     log::info("search finished", {{"run", run_->run_id},
                                   {"accuracy", trace.outcome.accuracy},
@@ -354,6 +358,21 @@ void SearchRunner::finish(const std::optional<ChildExit>& exit, const std::strin
   handle_ = -1;
   stop_sent_ms_ = -1;
   prune_runs();
+}
+
+// The box keeps the better of its model and the search's (BoxModel); a failure to keep it is
+// logged, never the run's failure (the run's Trace and results are already kept).
+void SearchRunner::keep_better_model(const json& results) {
+  auto done = box_model_.update(run_->run_id, run_->dir, results, settings_.data,
+                                settings_.test_data, clock_.wall_ms());
+  if (!done) {
+    last_model_update_ = "cannot keep the model: " + done.error().message;
+    log::error("cannot keep the search's model",
+               {{"run", run_->run_id}, {"error", done.error().message}});
+    return;
+  }
+  last_model_update_ = *done;
+  log::info("box model", {{"run", run_->run_id}, {"outcome", *done}});
 }
 
 void SearchRunner::abandon(const std::string& why) {
@@ -478,11 +497,10 @@ std::optional<proto::SearchProgress> SearchRunner::progress() const {
 }
 
 json SearchRunner::status() const {
-  json j{{"enabled", settings_.enabled()},
-         {"searches_run", searches_run_},
-         {"last_outcome", last_outcome_},
-         {"data", settings_.data},
-         {"budget_ms", settings_.budget_ms}};
+  json j{{"enabled", settings_.enabled()},   {"searches_run", searches_run_},
+         {"last_outcome", last_outcome_},    {"data", settings_.data},
+         {"budget_ms", settings_.budget_ms}, {"model", box_model_.info()}};
+  if (!last_model_update_.empty()) j["last_model_update"] = last_model_update_;
   if (run_) {
     j["run"] = {{"run_id", run_->run_id},
                 {"trigger", run_->trigger},

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/core/box_model.hpp"
 #include "agent/core/search_link.hpp"
 #include "common/protocol/schema.hpp"
 #include "common/util/clock.hpp"
@@ -32,6 +33,7 @@ struct SearchSettings {
   std::string data;       // data spec of the local data set (idx:… or folder:…)
   std::string test_data;  // a separate test set (same spec forms); empty: held out of `data`
   std::string runs_dir;   // one directory per run
+  std::string model_dir;  // the box's model (BoxModel); empty: none is kept
   int64_t budget_ms = 600'000;
   int max_trials = 0;
   std::string strategy = "evolution";
@@ -113,6 +115,7 @@ class SearchRunner {
   void read_progress();
   void finish(const std::optional<ChildExit>& exit, const std::string& failure);
   void abandon(const std::string& why);  // a run that never reached edgenas-search: no Trace
+  void keep_better_model(const nlohmann::json& results);
   void prune_runs();
 
   const Clock& clock_;
@@ -133,6 +136,8 @@ class SearchRunner {
   int64_t next_scheduled_ms_ = 0;
   std::string last_outcome_;
   std::string limits_applied_;
+  BoxModel box_model_;
+  std::string last_model_update_;
 };
 
 }  // namespace edgenas::agent

@@ -99,6 +99,10 @@ Settings<A> make_settings() {
       text<A>(
           se, "runs_dir", "", [](A & c) -> auto& { return c.search.runs_dir; },
           "one directory per run (empty: <state_dir>/searches)"),
+      text<A>(
+          se, "model_dir", "", [](A & c) -> auto& { return c.search.model_dir; },
+          "the box's model: the better of each search's and the one kept before (empty: "
+          "<state_dir>/model)"),
       duration<A>(
           se, "budget", "", 0, [](A & c) -> auto& { return c.search.budget_ms; },
           "a search's wall-clock budget"),
@@ -213,6 +217,7 @@ Status validate(const AgentConfig& cfg) {
 SearchSettings AgentConfig::search_settings() const {
   SearchSettings s = search;
   if (s.runs_dir.empty()) s.runs_dir = state_dir + "/searches";
+  if (s.model_dir.empty()) s.model_dir = state_dir + "/model";
   if (probe_mode == "simulated") {
     // The box is a profile, not this machine: its latencies come from the profile's model.
     s.model_cpu = true;

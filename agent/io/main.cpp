@@ -421,7 +421,21 @@ class LocalSession {
                       ? "-"
                       : st["last_outcome"].get<std::string>())
               << "\n";
+    print_box_model(st);
     return 0;
+  }
+
+  // The model the box keeps (the better of its searches'), and what the last search did to it.
+  static void print_box_model(const json& st) {
+    const json& m = st.value("model", json());
+    if (m.is_object()) {
+      std::printf("box model: %s, test accuracy %.4f, from run %s\n", m.value("key", "?").c_str(),
+                  m.value("test_accuracy", 0.0), m.value("run_id", "?").c_str());
+    } else {
+      std::cout << "box model: none kept yet\n";
+    }
+    if (st.contains("last_model_update"))
+      std::cout << "last search: " << st["last_model_update"].get<std::string>() << "\n";
   }
 
   int hparams() {

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "common/util/errors.hpp"
 #include "common/util/utf8.hpp"
@@ -63,6 +64,15 @@ Expected<nlohmann::json> read_json(const std::string& path) {
   } catch (const std::exception& e) {
     return Error{"bad_json", path + " is not JSON: " + e.what()};
   }
+}
+
+Status copy_atomic(const std::string& from, const std::string& to) {
+  std::ifstream in(from, std::ios::binary);
+  if (!in) return io_error("open", from);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (in.bad()) return io_error("read", from);
+  return write_atomic(to, bytes.str());
 }
 
 std::string last_line(const std::string& path) {

@@ -25,6 +25,9 @@ Status write_json_atomic(const std::string& path, const nlohmann::json& j);
 // the message names the file and what the parser said).
 Expected<nlohmann::json> read_json(const std::string& path);
 
+// Copies `from` to `to` atomically, as write_atomic writes. Error code "io".
+Status copy_atomic(const std::string& from, const std::string& to);
+
 // The last non-empty line of a text file (a child's log): "" when there is none.
 std::string last_line(const std::string& path);
 

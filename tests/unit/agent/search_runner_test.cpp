@@ -225,6 +225,72 @@ TEST_F(SearchRunnerTest, InspectsAsksRunsInsideTheLimitsAndDeliversATrace) {
   EXPECT_TRUE(store_->unfinished_runs()->empty());
 }
 
+// The box keeps the better model: the first search's model is kept, the next search is handed
+// it as --incumbent, and it stays when that search finds it better; the Trace reports the
+// search's own model either way. A change of data set means no incumbent.
+TEST_F(SearchRunnerTest, TheBoxKeepsTheBetterOfItsModelAndTheSearchs) {
+  settings_.model_dir = dir_ + "/model";
+  auto r = make();
+  auto finish_with = [&](const std::string& id, double acc, const std::string& weights,
+                         const json& incumbent) {
+    write_results(id, acc, true);
+    auto res = json::parse(std::ifstream(settings_.runs_dir + "/" + id + "/out/results.json"));
+    res["best"]["validation_accuracy"] = acc;
+    if (!incumbent.is_null()) res["incumbent"] = incumbent;
+    std::ofstream(settings_.runs_dir + "/" + id + "/out/results.json") << res.dump();
+    std::ofstream(settings_.runs_dir + "/" + id + "/out/best.edgenas") << weights;
+    launcher_.last().exit = ChildExit{0, 0};
+    r->tick();
+  };
+  auto argv_has_incumbent = [&] {
+    const auto& argv = launcher_.last().spec.argv;
+    return std::find(argv.begin(), argv.end(), "--incumbent") != argv.end();
+  };
+  auto kept_weights = [&] {
+    std::ifstream in(settings_.model_dir + "/best.edgenas");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+
+  const std::string first = start_running(*r);
+  EXPECT_FALSE(argv_has_incumbent());  // nothing kept yet
+  finish_with(first, 0.97, "model-1", nullptr);
+  EXPECT_EQ(kept_weights(), "model-1");
+  EXPECT_EQ(r->status()["model"]["run_id"], first);
+  EXPECT_DOUBLE_EQ(r->status()["model"]["validation_accuracy"].get<double>(), 0.97);
+
+  reply_ready = false;
+  clock_.advance(1000);  // a run id of its own
+  const std::string second = start_running(*r);
+  EXPECT_TRUE(argv_has_incumbent());
+  finish_with(second, 0.95, "model-2", {{"better", true}, {"validation_accuracy", 0.97}});
+  EXPECT_EQ(kept_weights(), "model-1");  // the kept one scored better on this split
+  EXPECT_NE(r->status()["last_model_update"].get<std::string>().find("kept"), std::string::npos);
+  ASSERT_EQ(traces.size(), 2u);
+  EXPECT_DOUBLE_EQ(traces[1].outcome.accuracy, 0.95);  // the Trace is the search's own
+
+  reply_ready = false;
+  clock_.advance(1000);
+  const std::string third = start_running(*r);
+  finish_with(third, 0.99, "model-3", {{"better", false}, {"validation_accuracy", 0.97}});
+  EXPECT_EQ(kept_weights(), "model-3");
+  EXPECT_EQ(r->status()["model"]["run_id"], third);
+
+  // Another data set: the kept model is not compared with searches on it.
+  settings_.data = "folder:/data/other";
+  clock_.advance(1000);
+  reply_ready = false;
+  auto other = make();
+  ASSERT_TRUE(other->start("local", json::object()).ok());
+  launcher_.last().lines = {
+      R"({"classes":10,"image_h":28,"image_w":28,"channels":1,"samples":600})"};
+  launcher_.last().exit = ChildExit{0, 0};
+  other->tick();
+  reply_ready = true;
+  other->tick();
+  EXPECT_EQ(launcher_.last().spec.argv[1], "run");
+  EXPECT_FALSE(argv_has_incumbent());
+}
+
 TEST_F(SearchRunnerTest, AKilledChildIsAFailedTraceAndTheRunnerCarriesOn) {
   auto r = make();
   start_running(*r);
