@@ -14,7 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string temp_dir(const std::string& name) {
-  const std::string dir = testing::TempDir() + "edgenas-files-" + name;
+  std::string dir = testing::TempDir() + "edgenas-files-" + name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
