@@ -236,8 +236,8 @@ cat <<EOF2
 Accuracy is the test accuracy of each search's best digit model (what its trace reports);
 latency is measured on this CPU for this-machine and modelled from the device profile for the
 simulated boxes (named so). The box's model is the one the box keeps: each search scores the
-kept model beside its own on the same held-out split, and the better one on validation stays
-("new": the search's model replaced it; "kept": the earlier one was better). Meters are read
+kept model beside its own on the same held-out split; the new one replaces it only when more
+accurate on validation ("new"; "kept": the earlier one was as good or better). Meters are read
 with the box's model.
 Policy warm-start: the predictor trained in simulation that a new coordinator serves; predictor:
 a version trained on the fleet's own traces (with the warm start's pool) that passed the gate.

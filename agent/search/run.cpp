@@ -425,8 +425,10 @@ Measured measure(const Run& r, const search::ArchSpec& spec, ml::Net& net,
 
 // The box's current model (--incumbent) measured like this run's on the same split and target,
 // and whether the box should keep it: it meets the constraints and either this run's model does
-// not or it is more accurate on validation. Never fatal: a model that cannot be read, or was
-// made for other images or classes, is reported as such and the new model is the better one.
+// not or it is at least as accurate on validation (a tie keeps the model the box has: a demo box
+// swapped a model at 1.000 on test for one at 0.996, both 0.9963 on validation). Never fatal: a
+// model that cannot be read, or was made for other images or classes, is reported as such and the
+// new model is the better one.
 json incumbent_json(const Run& r, const std::string& path, double energy_budget_mj,
                     const Measured& fresh) {
   json j{{"path", path}, {"better", false}};
@@ -451,7 +453,7 @@ json incumbent_json(const Run& r, const std::string& path, double energy_budget_
        {"latency_ms", im.latency_ms},
        {"met_latency", im.met_latency},
        {"met_energy", im.met_energy},
-       {"better", meets && (!fresh_meets || im.validation_accuracy > fresh.validation_accuracy)}});
+       {"better", meets && (!fresh_meets || im.validation_accuracy >= fresh.validation_accuracy)}});
   return j;
 }
 

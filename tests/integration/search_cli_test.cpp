@@ -127,7 +127,7 @@ TEST(SearchCli, TheIncumbentIsScoredOnTheSameSplitAsTheNewModel) {
                    first["best"]["test_accuracy"].get<double>());
   EXPECT_DOUBLE_EQ(inc["validation_accuracy"].get<double>(),
                    first["best"]["validation_accuracy"].get<double>());
-  EXPECT_EQ(inc["better"].get<bool>(), inc["validation_accuracy"].get<double>() >
+  EXPECT_EQ(inc["better"].get<bool>(), inc["validation_accuracy"].get<double>() >=
                                            second["best"]["validation_accuracy"].get<double>());
 
   std::ofstream(dir + "/garbage.edgenas") << "not a model";
