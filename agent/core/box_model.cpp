@@ -53,6 +53,8 @@ Expected<std::string> BoxModel::update(const std::string& run_id, const std::str
                                        const json& results, const std::string& data,
                                        const std::string& test_data, int64_t now_wall_ms) {
   if (dir_.empty()) return std::string("no model is kept on this box");
+  // results.json comes from a child process: it may be anything.
+  if (!results.is_object()) return Error{errc::kBadModel, "results.json is not an object"};
   const json incumbent = results.value("incumbent", json::object());
   if (incumbent.is_object() && incumbent.value("better", false) == true) {
     char why[200];

@@ -275,6 +275,11 @@ TEST_F(SearchRunnerTest, TheBoxKeepsTheBetterOfItsModelAndTheSearchs) {
   EXPECT_EQ(kept_weights(), "model-3");
   EXPECT_EQ(r->status()["model"]["run_id"], third);
 
+  // Results a child garbled do not touch the kept model.
+  BoxModel direct(settings_.model_dir);
+  EXPECT_FALSE(direct.update("x", dir_, json::array({1, 2}), settings_.data, "", 0).ok());
+  EXPECT_EQ(kept_weights(), "model-3");
+
   // Another data set: the kept model is not compared with searches on it.
   settings_.data = "folder:/data/other";
   clock_.advance(1000);
