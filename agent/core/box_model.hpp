@@ -4,8 +4,9 @@
 // scored). Each search on the same data scores the kept model beside its own on the same split
 // and target (edgenas-search --incumbent); the new model replaces the kept one only when it is
 // more accurate on validation, so searching again never leaves the box a worse model on its
-// validation split (on the test split it can, by noise: docs/BENCHMARKS.md, the demo). The search's Trace still reports the search's own model: the predictor
-// learns what the hyperparameters it gave produced, not what the box kept.
+// validation split (on the test split it can, by noise: docs/BENCHMARKS.md, the demo). The search's
+// Trace still reports the search's own model: the predictor learns what the hyperparameters it gave
+// produced, not what the box kept.
 #include <optional>
 #include <string>
 
