@@ -236,12 +236,16 @@ struct FinalTraining {
   std::string note;
 };
 
+// Seconds one pass over the whole training split takes on one thread, at the best trial's pace.
+double one_thread_epoch_s(const search::TrialResult& best) {
+  const auto& f = best.trial.fidelity;
+  return best.eval.train_time_s / std::max(1, f.epochs) / f.data_fraction;
+}
+
 // Passes over the whole training split that fit in the time left, at the best trial's pace
-// (one thread) spread over `workers` threads.
-double epochs_that_fit(const search::TrialResult& best, int workers, double left_s) {
-  const double per_epoch_s = best.eval.train_time_s / std::max(1, best.trial.fidelity.epochs) /
-                             best.trial.fidelity.data_fraction / std::max(1, workers);
-  return left_s / std::max(1e-3, per_epoch_s);
+// (one thread) spread over `threads` threads.
+double epochs_that_fit(const search::TrialResult& best, int threads, double left_s) {
+  return left_s / std::max(1e-3, one_thread_epoch_s(best) / std::max(1, threads));
 }
 
 // None when there is nothing to do (no time left, or no final epochs asked for).
@@ -308,11 +312,8 @@ double training_pace(const search::ArchSpec& spec, const Run& r, int threads, in
 // boxes that had two workers delivered their best trial's one-epoch weights.
 int final_threads(const search::TrialResult& best, const Run& r) {
   if (r.workers <= 1) return 1;
-  const auto& f = best.trial.fidelity;
-  const double trial_images =
-      f.epochs * f.data_fraction * static_cast<double>(r.parts.train.size());
-  if (best.eval.train_time_s <= 0 || trial_images <= 0) return r.workers;
-  const double one_thread = best.eval.train_time_s / trial_images;
+  if (best.eval.train_time_s <= 0 || r.parts.train.size() == 0) return r.workers;
+  const double one_thread = one_thread_epoch_s(best) / static_cast<double>(r.parts.train.size());
   const double pace = training_pace(best.trial.spec, r, r.workers, 2000);
   return pace > 0 && pace < one_thread ? r.workers : 1;
 }
