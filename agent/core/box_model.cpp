@@ -57,11 +57,15 @@ Expected<std::string> BoxModel::update(const std::string& run_id, const std::str
   if (!results.is_object()) return Error{errc::kBadModel, "results.json is not an object"};
   const json incumbent = results.value("incumbent", json::object());
   if (incumbent.is_object() && incumbent.value("better", false) == true) {
-    char why[200];
+    char why[240];
     std::snprintf(why, sizeof why,
-                  "kept the box's model: validation accuracy %.4f against the new model's %.4f",
+                  "kept the box's model: validation accuracy %.4f against the new model's %.4f "
+                  "(%lld images only the new one answers right, %lld only the kept one: not a "
+                  "clear lead)",
                   number_or(incumbent, "validation_accuracy", 0),
-                  number_or(results.value("best", json::object()), "validation_accuracy", 0));
+                  number_or(results.value("best", json::object()), "validation_accuracy", 0),
+                  static_cast<long long>(number_or(incumbent, "validation_only_new_right", 0)),
+                  static_cast<long long>(number_or(incumbent, "validation_only_kept_right", 0)));
     return std::string(why);
   }
   std::error_code ec;
@@ -76,7 +80,7 @@ Expected<std::string> BoxModel::update(const std::string& run_id, const std::str
   info["kept_since_ms"] = now_wall_ms;
   if (auto s = files::write_json_atomic(info_path(), info); !s) return s.error();
   return std::string(incumbent.contains("better")
-                         ? "the new model replaces the box's model (better on validation)"
+                         ? "the new model replaces the box's model (clearly better on validation)"
                          : "the new model is the box's model");
 }
 

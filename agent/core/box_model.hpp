@@ -3,10 +3,10 @@
 // (<state_dir>/model: best.edgenas and model.json, which says where it came from and how it
 // scored). Each search on the same data scores the kept model beside its own on the same split
 // and target (edgenas-search --incumbent); the new model replaces the kept one only when it is
-// more accurate on validation, so searching again never leaves the box a worse model on its
-// validation split (on the test split it can, by noise: docs/BENCHMARKS.md, the demo). The search's
-// Trace still reports the search's own model: the predictor learns what the hyperparameters it gave
-// produced, not what the box kept.
+// clearly more accurate on validation (a lead beyond chance on the images where the two disagree:
+// common/search/paired.hpp), so a model better by a few images' noise does not displace one that
+// may be better on the images no one has seen. The search's Trace still reports the search's own
+// model: the predictor learns what the hyperparameters it gave produced, not what the box kept.
 #include <optional>
 #include <string>
 
@@ -26,7 +26,7 @@ class BoxModel {
                                            const std::string& test_data) const;
 
   // After a search that delivered a model (its run directory and results.json): keeps the new
-  // model unless `results.incumbent.better` says the kept one is at least as good on validation.
+  // model unless `results.incumbent.better` says the kept one is not clearly worse on validation.
   // What happened, for the log and the agent's status.
   Expected<std::string> update(const std::string& run_id, const std::string& run_dir,
                                const nlohmann::json& results, const std::string& data,

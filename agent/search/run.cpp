@@ -15,6 +15,7 @@
 #include "common/ml/torch_evaluator.hpp"
 #include "common/model/profile.hpp"
 #include "common/protocol/codec.hpp"
+#include "common/search/paired.hpp"
 #include "common/search/search.hpp"
 #include "common/util/errors.hpp"
 #include "common/util/files.hpp"
@@ -396,6 +397,7 @@ Expected<Delivered> deliver(const Run& r, const RunOptions& o, const search::Tri
 // the target.
 struct Measured {
   double test_accuracy = 0, validation_accuracy = 0;
+  std::vector<bool> validation_right;  // per validation image (the incumbent's comparison)
   double latency_ms = 0, cpu_latency_ms = 0;
   int cpu_threads = 1;
   double energy_mj = 0;
@@ -408,7 +410,8 @@ Measured measure(const Run& r, const search::ArchSpec& spec, ml::Net& net,
                  double energy_budget_mj) {
   Measured m;
   m.test_accuracy = ml::accuracy(net, r.parts.test);
-  m.validation_accuracy = ml::accuracy(net, r.parts.validation);
+  m.validation_right = ml::answers_right(net, r.parts.validation);
+  m.validation_accuracy = search::share_right(m.validation_right);
   const auto plan = ml::InferenceNet::compile(net, r.input);
   std::tie(m.cpu_latency_ms, m.cpu_threads) = best_cpu_latency(plan, r.input, r.free_cores);
   m.cost = search::cost_of(spec, r.input);
@@ -426,10 +429,11 @@ Measured measure(const Run& r, const search::ArchSpec& spec, ml::Net& net,
 
 // The box's current model (--incumbent) measured like this run's on the same split and target,
 // and whether the box should keep it: it meets the constraints and either this run's model does
-// not or it is at least as accurate on validation (a tie keeps the model the box has: a demo box
-// swapped a model at 1.000 on test for one at 0.996, both 0.9963 on validation). Never fatal: a
-// model that cannot be read, or was made for other images or classes, is reported as such and the
-// new model is the better one.
+// not or it is not clearly more accurate on validation (search/paired.hpp: on the images where
+// the two disagree, a lead beyond chance). Validation accuracy alone swapped demo boxes' models
+// for ones that were better there by a few images and worse on test (0.9993 to 0.9985). Never
+// fatal: a model that cannot be read, or was made for other images or classes, is reported as
+// such and the new model is the better one.
 json incumbent_json(const Run& r, const std::string& path, double energy_budget_mj,
                     const Measured& fresh) {
   json j{{"path", path}, {"better", false}};
@@ -445,16 +449,18 @@ json incumbent_json(const Run& r, const std::string& path, double energy_budget_
     return j;
   }
   const Measured im = measure(r, m->spec, m->net, energy_budget_mj);
+  const auto d = search::disagreements(fresh.validation_right, im.validation_right);
   const bool meets = im.met_latency && im.met_energy;
   const bool fresh_meets = fresh.met_latency && fresh.met_energy;
-  j.update(
-      {{"key", m->spec.key()},
-       {"validation_accuracy", im.validation_accuracy},
-       {"test_accuracy", im.test_accuracy},
-       {"latency_ms", im.latency_ms},
-       {"met_latency", im.met_latency},
-       {"met_energy", im.met_energy},
-       {"better", meets && (!fresh_meets || im.validation_accuracy >= fresh.validation_accuracy)}});
+  j.update({{"key", m->spec.key()},
+            {"validation_accuracy", im.validation_accuracy},
+            {"test_accuracy", im.test_accuracy},
+            {"latency_ms", im.latency_ms},
+            {"met_latency", im.met_latency},
+            {"met_energy", im.met_energy},
+            {"validation_only_new_right", d.only_first},
+            {"validation_only_kept_right", d.only_second},
+            {"better", meets && (!fresh_meets || !search::first_clearly_better(d))}});
   return j;
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/protocol/codec.hpp"
+#include "common/search/paired.hpp"
 #include "common/util/errors.hpp"
 #include "common/util/framed.hpp"
 
@@ -210,19 +211,25 @@ torch::Tensor predict_proba(Net& net, const torch::Tensor& images) {
   return torch::softmax(net->forward(images), 1);
 }
 
-double accuracy(Net& net, const data::ImageSet& set) {
-  if (set.size() == 0) return 0;
+std::vector<bool> answers_right(Net& net, const data::ImageSet& set) {
+  std::vector<bool> right(set.size());
+  if (set.size() == 0) return right;
   torch::NoGradGuard no_grad;
   net->eval();
   auto images = to_tensor(set);
-  int64_t correct = 0;
   for (int64_t b = 0; b < images.size(0); b += 512) {
     auto pred =
         net->forward(images.slice(0, b, std::min<int64_t>(images.size(0), b + 512))).argmax(1);
-    for (int64_t i = 0; i < pred.size(0); ++i)
-      correct += pred[i].item<int64_t>() == set.labels[static_cast<size_t>(b + i)];
+    for (int64_t i = 0; i < pred.size(0); ++i) {
+      const auto k = static_cast<size_t>(b + i);
+      right[k] = pred[i].item<int64_t>() == set.labels[k];
+    }
   }
-  return static_cast<double>(correct) / static_cast<double>(set.size());
+  return right;
+}
+
+double accuracy(Net& net, const data::ImageSet& set) {
+  return search::share_right(answers_right(net, set));
 }
 
 namespace {

@@ -95,6 +95,8 @@ int64_t steady_now_ms();                             // the clock of deadline_ms
 torch::Tensor to_tensor(const data::ImageSet& set);  // N×C×H×W float in [0, 1]
 torch::Tensor loss_of(Loss loss, const torch::Tensor& logits, const torch::Tensor& targets);
 TrainStats train(Net& net, const data::ImageSet& set, const TrainOptions& options);
+// Per image of `set`, whether the net's answer is its label; accuracy is their share.
+std::vector<bool> answers_right(Net& net, const data::ImageSet& set);
 double accuracy(Net& net, const data::ImageSet& set);
 torch::Tensor predict_proba(Net& net, const torch::Tensor& images);
 

@@ -1,6 +1,7 @@
 // edgenas-meter-gen and edgenas-search as processes: a tiny search end to end, and bad input.
 #include <sstream>
 
+#include "common/search/paired.hpp"
 #include "harness.hpp"
 
 namespace edgenas::it {
@@ -127,8 +128,15 @@ TEST(SearchCli, TheIncumbentIsScoredOnTheSameSplitAsTheNewModel) {
                    first["best"]["test_accuracy"].get<double>());
   EXPECT_DOUBLE_EQ(inc["validation_accuracy"].get<double>(),
                    first["best"]["validation_accuracy"].get<double>());
-  EXPECT_EQ(inc["better"].get<bool>(), inc["validation_accuracy"].get<double>() >=
-                                           second["best"]["validation_accuracy"].get<double>());
+  // The counts of disputed validation images account for the accuracies' difference, and only
+  // a clear lead of the new model displaces the kept one (both meet T here).
+  const search::Disagreements d{inc["validation_only_new_right"].get<int64_t>(),
+                                inc["validation_only_kept_right"].get<int64_t>()};
+  EXPECT_NEAR((second["best"]["validation_accuracy"].get<double>() -
+               inc["validation_accuracy"].get<double>()) *
+                  second["dataset"]["validation"].get<double>(),
+              static_cast<double>(d.only_first - d.only_second), 1e-6);
+  EXPECT_EQ(inc["better"].get<bool>(), !search::first_clearly_better(d)) << inc.dump();
 
   std::ofstream(dir + "/garbage.edgenas") << "not a model";
   const auto third = search("hp7.json", "three", dir + "/garbage.edgenas");

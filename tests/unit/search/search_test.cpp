@@ -1,5 +1,6 @@
 // The search engine with a toy evaluator whose optimum is known.
 #include "common/search/search.hpp"
+#include "common/search/paired.hpp"
 
 #include <gtest/gtest.h>
 
@@ -112,6 +113,21 @@ TEST(Reward, MeetingTIsAccuracyMissingItCostsInProportion) {
   EXPECT_DOUBLE_EQ(reward(0.9, 5, 4, c), 0.45);
   EXPECT_FALSE(meets(5, 4, c));
   EXPECT_TRUE(meets(5, 2, c));
+}
+
+// Only the images where the two models disagree count, and a lead must exceed 1.96 sqrt(n)
+// of them: 2 images ahead of 2 disputed is noise, 9 of 9 is not, 30 to 20 is not enough.
+TEST(Paired, OnlyALeadBeyondChanceOnTheDisputedImagesIsClearlyBetter) {
+  const std::vector<bool> a{true, true, true, false, true}, b{true, false, false, false, true};
+  const auto d = disagreements(a, b);
+  EXPECT_EQ(d.only_first, 2);
+  EXPECT_EQ(d.only_second, 0);
+  EXPECT_FALSE(first_clearly_better(d));
+  EXPECT_FALSE(first_clearly_better({0, 0}));
+  EXPECT_TRUE(first_clearly_better({9, 0}));
+  EXPECT_FALSE(first_clearly_better({0, 9}));
+  EXPECT_FALSE(first_clearly_better({30, 20}));
+  EXPECT_TRUE(first_clearly_better({40, 15}));
 }
 
 TEST(Search, SameSeedSameSearchWithParallelWorkers) {
