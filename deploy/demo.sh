@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make demo: the method end to end on this machine, two rounds of the loop (about eight minutes
-# after the build on 2 cores).
+# make demo: the method end to end on this machine, two rounds of the loop (six to seven minutes
+# after the build on 2 cores; the summary says how long it took).
 #   - a coordinator (SQLite store, CURVE-encrypted links; each box's key is enrolled with
 #     `edgenasctl keys accept`) that serves the warm start from its first request: predictor v1,
 #     trained in simulation (edgenas-sim warm-start, built with the coordinator)
@@ -236,13 +236,14 @@ cat <<EOF2
 Accuracy is the test accuracy of each search's best digit model (what its trace reports);
 latency is measured on this CPU for this-machine and modelled from the device profile for the
 simulated boxes (named so). The box's model is the one the box keeps: each search scores the
-kept model beside its own on the same held-out split; the new one replaces it only when more
-accurate on validation ("new"; "kept": the earlier one was as good or better). Meters are read
-with the box's model.
+kept model beside its own on the same held-out split; the new one replaces it only when clearly
+more accurate on validation, beyond chance on the images where the two disagree ("new"; "kept":
+the new one was not clearly better). Meters are read with the box's model.
 Policy warm-start: the predictor trained in simulation that a new coordinator serves; predictor:
 a version trained on the fleet's own traces (with the warm start's pool) that passed the gate.
 Exploration is off in the demo (DEMO_EXPLORE=$explore); a fleet explores 10 % of its replies.
 The coordinator was SIGKILLed and restarted mid-search in round 1; no trace was lost.
+The demo took $((SECONDS / 60)) min $((SECONDS % 60)) s after the build.
 
 Written to $out:
   coordinator.db              the coordinator's SQLite store (traces, replies, agents)

@@ -54,6 +54,12 @@ struct TorchEvaluatorOptions {
     int min_epochs = 5;
   };
   FinalShare final_share{};
+  // Only trials of at least this many FLOPs per image (forward) show the training rate the two
+  // rules above extrapolate from. A smaller network's time is mostly per-image overhead, not
+  // arithmetic: in a demo search a 25-kFLOP first trial (74 µs per image) implied 12x the
+  // per-FLOP time that 1-2.5-MFLOP trials showed, and every candidate above ~0.3 MFLOP was then
+  // turned away as "too large", leaving the search 67 trials of tiny networks (best 0.35).
+  int64_t rate_min_flops = 1'000'000;
   // When set, trials still training when it turns true end at once as failed trials ("stopped"),
   // so a stopped search delivers its best so far without waiting for its running trials.
   const std::atomic<bool>* stop = nullptr;
@@ -99,7 +105,8 @@ class TorchEvaluator final : public search::Evaluator {
   TorchEvaluatorOptions options_;
   search::InputShape input_;
   std::mutex latency_mu_;  // one latency measurement at a time, so trials do not time each other
-  // Fastest training rate seen (seconds per FLOP of forward pass per image; 0 = none yet).
+  // Fastest training rate seen (seconds per FLOP of forward pass per image; 0 = none yet), of the
+  // trials of at least rate_min_flops.
   std::mutex rate_mu_;
   double fastest_rate_ = 0;
   // Why a trial of this cost cannot finish before the deadline, or nullopt when it may.

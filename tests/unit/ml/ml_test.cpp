@@ -390,6 +390,7 @@ TEST_F(MlTest, NoTrialOutlivesTheSearchsDeadline) {
   const search::ArchSpec small = small_net(), big = big_net();
   TorchEvaluatorOptions o{Loss::cross_entropy, 32, cpu, {2, 5}, ""};
   o.deadline_ms = steady_now_ms() + 60'000;
+  o.rate_min_flops = 0;  // the tiny network may show the rate
   TorchEvaluator ev(train_set, val, o);
   ASSERT_TRUE(ev.evaluate(small, {1, 1.0}, 1).ok);  // shows the rate
   // The big one needs far more than the minute left for a thousand epochs.
@@ -437,6 +438,7 @@ TEST_F(MlTest, ACandidateTheFinalTrainingCouldNotTrainIsNotStarted) {
   const search::ArchSpec small = small_net(), big = big_net();
   TorchEvaluatorOptions o{Loss::cross_entropy, 32, cpu, {2, 5}, ""};
   o.final_share = {2.0, 1, 5};  // 2 s of final training on one thread, at least 5 epochs
+  o.rate_min_flops = 0;         // the tiny network may show the rate
   TorchEvaluator ev(train_set, val, o);
   ASSERT_TRUE(ev.evaluate(small, {1, 1.0}, 1).ok);  // shows the rate
   EXPECT_TRUE(ev.evaluate(small, {1, 1.0}, 2).ok);  // 5 epochs of it fit in 2 s
@@ -450,6 +452,29 @@ TEST_F(MlTest, ACandidateTheFinalTrainingCouldNotTrainIsNotStarted) {
   TorchEvaluator unlimited(train_set, val, o);
   ASSERT_TRUE(unlimited.evaluate(small, {1, 1.0}, 1).ok);
   EXPECT_EQ(unlimited.evaluate(big, {1, 1.0}, 3).error.find("too large"), std::string::npos);
+}
+
+// A network far below rate_min_flops does not show the rate (its time is overhead): a large
+// candidate after it is started (and here cut at the trial cap), and the large one's own pace,
+// cut or not, then turns away the next large candidate.
+TEST_F(MlTest, OnlyALargeEnoughTrialShowsTheRateTheBudgetRulesUse) {
+  auto train_set = halves(400, 1), val = halves(60, 2);
+  TargetDevice cpu;
+  const search::ArchSpec small = small_net(), big = big_net();
+  TorchEvaluatorOptions o{Loss::cross_entropy, 32, cpu, {2, 5}, ""};
+  o.final_share = {2.0, 1, 5};
+  o.max_trial_ms = 300;
+  ASSERT_LT(search::cost_of(small, {1, 8, 8, 2}).flops, o.rate_min_flops);
+  ASSERT_GT(search::cost_of(big, {1, 8, 8, 2}).flops, o.rate_min_flops);
+  TorchEvaluator ev(train_set, val, o);
+  ASSERT_TRUE(ev.evaluate(small, {1, 1.0}, 1).ok);
+  const auto started = ev.evaluate(big, {1, 1.0}, 2);
+  EXPECT_NE(started.error.find("cut at the longest a trial may take"), std::string::npos)
+      << started.error;
+  const auto turned_away = ev.evaluate(big, {1, 1.0}, 3);
+  EXPECT_NE(turned_away.error.find("too large for this budget"), std::string::npos)
+      << turned_away.error;
+  EXPECT_EQ(turned_away.train_time_s, 0);
 }
 
 }  // namespace
