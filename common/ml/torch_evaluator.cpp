@@ -210,8 +210,7 @@ std::optional<std::string> TorchEvaluator::too_large_for_budget(int64_t flops) {
 }
 
 void TorchEvaluator::record_rate(int64_t flops, const TrainStats& stats) {
-  if (flops <= 0 || flops < options_.rate_min_flops || stats.images_seen <= 0 ||
-      stats.seconds <= 0)
+  if (flops <= 0 || flops < options_.rate_min_flops || stats.images_seen <= 0 || stats.seconds <= 0)
     return;
   const double rate =
       stats.seconds / (static_cast<double>(flops) * static_cast<double>(stats.images_seen));
