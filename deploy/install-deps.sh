@@ -18,6 +18,9 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   # oneDNN's headers: the batch-1 inference plan calls the libdnnl.so.2 libtorch runs on.
   libdnnl-dev
+  # ONNX export (its protobuf schema and checker), and OpenCV's DNN module, the independent
+  # runtime the tests load the exported files with.
+  libonnx-dev libprotobuf-dev libopencv-dnn-dev
   cppzmq-dev libzmq3-dev
   libmsgpack-cxx-dev
   libboost-dev

@@ -271,6 +271,7 @@ void SearchRunner::start_child() {
   if (!settings_.test_data.empty()) argv.insert(argv.end(), {"--test", settings_.test_data});
   if (!settings_.profile.empty()) argv.insert(argv.end(), {"--profile", settings_.profile});
   if (settings_.model_cpu) argv.push_back("--model-cpu");
+  if (settings_.export_onnx) argv.push_back("--export-onnx");
   if (settings_.energy_budget_mj > 0)
     argv.insert(argv.end(), {"--energy-budget-mj", std::to_string(settings_.energy_budget_mj)});
   if (auto kept = box_model_.incumbent_for(settings_.data, settings_.test_data))

@@ -38,8 +38,9 @@ struct SearchSettings {
   int max_trials = 0;
   std::string strategy = "evolution";
   std::string device = "auto";
-  std::string profile;     // device profile: latency model of devices not on this machine
-  bool model_cpu = false;  // the box is simulated: its CPU latency is modelled too
+  std::string profile;       // device profile: latency model of devices not on this machine
+  bool model_cpu = false;    // the box is simulated: its CPU latency is modelled too
+  bool export_onnx = false;  // the search also writes its model as ONNX (out/best.onnx)
   double energy_budget_mj = 0;
   double memory_fraction = 0.8;  // of the free memory the child may use
   int64_t min_memory_mb = 512;

@@ -118,6 +118,10 @@ Settings<A> make_settings() {
       text<A>(
           se, "profile", "", [](A & c) -> auto& { return c.search.profile; },
           "the device profile whose latency model targets devices not on this machine"),
+      boolean<A>(
+          se, "export_onnx", "", true, [](A & c) -> auto& { return c.search.export_onnx; },
+          "also write each search's model as ONNX (out/best.onnx) for other runtimes: an NPU's "
+          "compiler, TensorRT, OpenCV"),
       number<A>(
           se, "energy_budget_mj", "", 0, 1e9,
           [](A & c) -> auto& { return c.search.energy_budget_mj; },

@@ -4,6 +4,7 @@
 //   inspect    the data set's shape (what the agent reports in its HparamRequest)
 //   predict    classify images with a saved model
 //   read-meter read whole meter images digit by digit
+//   export     write a saved model as ONNX, for runtimes that know nothing of edgenas
 // Exit codes: 0 ok, 1 failed, 2 usage or input error.
 #include <CLI/CLI.hpp>
 #include <csignal>
@@ -17,6 +18,7 @@
 #include "common/data/images.hpp"
 #include "common/data/meter_layout.hpp"
 #include "common/ml/infer.hpp"
+#include "common/ml/onnx_export.hpp"
 #include "common/ml/threads.hpp"
 #include "common/util/config.hpp"
 #include "common/util/daemon.hpp"
@@ -175,6 +177,8 @@ void add_run(CLI::App& app, RunCommand& c) {
                     "the box's current model (an earlier run's best.edgenas on this data): "
                     "scored beside the new one on the same split; results.json's incumbent "
                     "says which to keep");
+  c.cmd->add_flag("--export-onnx", c.o.export_onnx,
+                  "also write the model as ONNX (OUT/best.onnx; see `export --help`)");
   add_progress_flags(c.cmd, c.progress, c.progress_interval);
 }
 
@@ -306,6 +310,35 @@ int run_predict(const PredictCommand& c) {
   return 0;
 }
 
+// export: a saved model as ONNX (common/ml/onnx_export.hpp says what the file holds).
+struct ExportCommand {
+  CLI::App* cmd = nullptr;
+  std::string model_path, format = "onnx", out;
+};
+
+void add_export(CLI::App& app, ExportCommand& c) {
+  c.cmd = app.add_subcommand(
+      "export",
+      "write a saved model as ONNX (opset 13): input \"pixels\" float32 NCHW with pixel values "
+      "0..255 (the graph scales them), output \"logits\"; the contract is in the file's metadata");
+  c.cmd->add_option("--model", c.model_path, "model file from `run` or `train`")->required();
+  c.cmd->add_option("--format", c.format, "onnx (the only one)")
+      ->check(CLI::IsMember({"onnx"}))
+      ->default_val("onnx");
+  c.cmd->add_option("-o,--out", c.out, "the file to write")->required();
+}
+
+int run_export(const ExportCommand& c) {
+  auto m = ml::load_model(c.model_path);
+  if (!m) return usage_error(m.error().message);
+  if (auto s = ml::export_onnx(c.out, m->net, m->spec, m->input); !s) {
+    std::fprintf(stderr, "edgenas-search export: %s\n", s.error().message.c_str());
+    return 1;
+  }
+  std::printf("%s: %s, ONNX opset %d\n", c.out.c_str(), m->spec.key().c_str(), ml::kOnnxOpset);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -324,6 +357,8 @@ int main(int argc, char** argv) {
   PredictCommand predict, read_meter;
   add_predict(app, predict, false);
   add_predict(app, read_meter, true);
+  ExportCommand export_cmd;
+  add_export(app, export_cmd);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -332,5 +367,6 @@ int main(int argc, char** argv) {
   if (run.cmd->parsed()) return run_run(run);
   if (train.cmd->parsed()) return run_train(train);
   if (inspect.cmd->parsed()) return run_inspect(inspect);
+  if (export_cmd.cmd->parsed()) return run_export(export_cmd);
   return run_predict(predict.cmd->parsed() ? predict : read_meter);
 }

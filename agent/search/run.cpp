@@ -11,6 +11,7 @@
 #include "agent/search/report.hpp"
 #include "agent/search/run_support.hpp"
 #include "common/data/dataset.hpp"
+#include "common/ml/onnx_export.hpp"
 #include "common/ml/threads.hpp"
 #include "common/ml/torch_evaluator.hpp"
 #include "common/model/profile.hpp"
@@ -464,6 +465,13 @@ json incumbent_json(const Run& r, const std::string& path, double energy_budget_
   return j;
 }
 
+// The delivered model as ONNX beside best.edgenas (written before results.json, like it).
+json onnx_json(const Run& r, const RunOptions& o, const search::ArchSpec& spec, ml::Net& net) {
+  const std::string path = o.out_dir + "/best.onnx";
+  if (auto s = ml::export_onnx(path, net, spec, r.input); !s) return {{"error", s.error().message}};
+  return {{"file", path}, {"opset", ml::kOnnxOpset}};
+}
+
 json dataset_json(const Run& r) {
   return {{"classes", r.input.classes},
           {"image_h", r.input.height},
@@ -638,6 +646,7 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   json summary = results_json(r, result, strategy->name(), energy_budget, *delivered, m);
   if (!o.incumbent_path.empty())
     summary["incumbent"] = incumbent_json(r, o.incumbent_path, energy_budget, m);
+  if (o.export_onnx) summary["onnx"] = onnx_json(r, o, result.best->trial.spec, delivered->net);
   if (auto s = write_outputs(r, o, result, *delivered, m, summary); !s) return failed(s.error());
   report_done(r, o, result, *delivered, m, progress);
   return 0;

@@ -29,6 +29,9 @@ struct RunOptions {
   // this run's model on the same split and target; results.json's `incumbent` says which is
   // better, and the box keeps that one. Empty: none.
   std::string incumbent_path;
+  // Also write the delivered model as ONNX (out/best.onnx); results.json's `onnx` names the
+  // file, or says why it could not be written (the run still delivers best.edgenas).
+  bool export_onnx = false;
   ProgressMode progress = ProgressMode::auto_detect;
   int64_t progress_interval_ms = 0;  // trainings under way reported this often; 0: by mode
 };

@@ -22,15 +22,18 @@ void search_inputs(const std::string& dir, int meters, int seed, const std::stri
                  "power_w": 8, "power_modelled": true, "window_ms": 5000}})";
 }
 
-TEST(SearchCli, TinySearchWritesAModelThatReadsMeters) {
+TEST(SearchCli, TinySearchWritesAModelThatReadsMetersAndExportsAsOnnx) {
   const std::string dir = temp_dir("search-cli");
   ASSERT_NO_FATAL_FAILURE(search_inputs(
       dir, 40, 5, R"({"layers": 2, "filters": 8, "kernel": 3, "loss": "focal", "seed": 3})", 5));
-  auto [r, ro] = run({EDGENAS_SEARCH_BIN, "run", "--hparams", dir + "/hp.json", "--context",
-                      dir + "/ctx.json", "--data", "folder:" + dir + "/data/digits", "--trials",
-                      "3", "--budget", "5m", "--final-max-epochs", "5", "--out", dir + "/out"});
+  auto [r, ro] =
+      run({EDGENAS_SEARCH_BIN, "run", "--hparams", dir + "/hp.json", "--context", dir + "/ctx.json",
+           "--data", "folder:" + dir + "/data/digits", "--trials", "3", "--budget", "5m",
+           "--final-max-epochs", "5", "--export-onnx", "--out", dir + "/out"});
   ASSERT_EQ(r, 0) << ro;
   auto results = nlohmann::json::parse(std::ifstream(dir + "/out/results.json"));
+  EXPECT_EQ(results["onnx"]["file"], dir + "/out/best.onnx") << results["onnx"].dump();
+  EXPECT_TRUE(std::filesystem::exists(dir + "/out/best.onnx"));
   EXPECT_EQ(results["trials"], 3);
   EXPECT_EQ(results["hparams"]["loss"], "focal");
   EXPECT_LE(results["best"]["spec"]["blocks"].size(), 2u);  // inside the pushed bounds
@@ -41,6 +44,22 @@ TEST(SearchCli, TinySearchWritesAModelThatReadsMeters) {
   auto read = nlohmann::json::parse(mo);
   EXPECT_EQ(read[0]["reading"].get<std::string>().size(), 6u);
   EXPECT_EQ(read[0]["confidence"].size(), 6u);
+
+  // The delivered model as ONNX (its contents are checked against OpenCV in onnx_test); a file
+  // that is not a model, or a format we do not write, is refused with a usage error.
+  auto [e, eo] = run({EDGENAS_SEARCH_BIN, "export", "--model", dir + "/out/best.edgenas", "-o",
+                      dir + "/out/best.onnx"});
+  ASSERT_EQ(e, 0) << eo;
+  EXPECT_NE(eo.find("ONNX opset 13"), std::string::npos) << eo;
+  EXPECT_GT(std::filesystem::file_size(dir + "/out/best.onnx"), 1000u);
+  std::ofstream(dir + "/bad.edgenas") << "not a model";
+  auto [b, bo] =
+      run({EDGENAS_SEARCH_BIN, "export", "--model", dir + "/bad.edgenas", "-o", dir + "/bad.onnx"});
+  EXPECT_EQ(b, 2) << bo;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/bad.onnx"));
+  auto [f, fo] = run({EDGENAS_SEARCH_BIN, "export", "--model", dir + "/out/best.edgenas",
+                      "--format", "tflite", "-o", dir + "/m.tflite"});
+  EXPECT_EQ(f, 2) << fo;
 }
 
 // A trial budget alone (--budget 0) is reproducible: two trials at a time, the same seed gives

@@ -225,6 +225,24 @@ TEST_F(SearchRunnerTest, InspectsAsksRunsInsideTheLimitsAndDeliversATrace) {
   EXPECT_TRUE(store_->unfinished_runs()->empty());
 }
 
+// `[search] export_onnx` asks each search for an ONNX copy of its model; without it, none.
+bool asks_for_onnx(const std::vector<std::string>& argv) {
+  return std::find(argv.begin(), argv.end(), "--export-onnx") != argv.end();
+}
+
+TEST_F(SearchRunnerTest, TheSearchWritesNoOnnxUnlessTheBoxAsks) {
+  auto r = make();
+  start_running(*r);
+  EXPECT_FALSE(asks_for_onnx(launcher_.last().spec.argv));
+}
+
+TEST_F(SearchRunnerTest, TheSearchWritesOnnxWhenTheBoxAsks) {
+  settings_.export_onnx = true;
+  auto r = make();
+  start_running(*r);
+  EXPECT_TRUE(asks_for_onnx(launcher_.last().spec.argv));
+}
+
 // The box keeps the better model: the first search's model is kept, the next search is handed
 // it as --incumbent, and it stays when that search finds it better; the Trace reports the
 // search's own model either way. A change of data set means no incumbent.
