@@ -105,10 +105,11 @@ std::string block(GraphWriter& w, BlockImpl& b, const std::string& x) {
   return y;
 }
 
-std::string linear(GraphWriter& w, torch::nn::Linear& l, const std::string& x) {
+// x·Wᵀ + b, a torch Linear layer.
+onnx::NodeProto* linear(GraphWriter& w, torch::nn::Linear& l, const std::string& x) {
   auto* n = w.node("Gemm", {x, w.weight("fc_w", l->weight), w.weight("fc_b", l->bias)}, "fc");
   GraphWriter::attr(n, "transB", int64_t{1});
-  return GraphWriter::out(n);
+  return n;
 }
 
 void value_info(onnx::ValueInfoProto* v, const std::string& name,
@@ -155,13 +156,9 @@ void build_graph(onnx::GraphProto* g, Net& net, const search::InputShape& in) {
   }
   x = GraphWriter::out(w.node("GlobalAveragePool", {x}, "pooled"));
   x = GraphWriter::out(w.node("Flatten", {x}, "features"));
-  if (net->hidden()) x = GraphWriter::out(w.node("Relu", {linear(w, net->hidden(), x)}, "hidden"));
-  auto* logits = w.node(
-      "Gemm",
-      {x, w.weight("fc_w", net->classifier()->weight), w.weight("fc_b", net->classifier()->bias)},
-      "logits");
-  GraphWriter::attr(logits, "transB", int64_t{1});
-  logits->set_output(0, "logits");
+  if (net->hidden())
+    x = GraphWriter::out(w.node("Relu", {GraphWriter::out(linear(w, net->hidden(), x))}, "hidden"));
+  linear(w, net->classifier(), x)->set_output(0, "logits");
   value_info(g->add_output(), "logits", {in.classes}, "class scores; argmax is the answer");
 }
 
