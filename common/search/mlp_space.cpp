@@ -36,10 +36,10 @@ const T& pick(const std::vector<T>& v, std::mt19937_64& rng) {
 MlpSpec MlpSpace::sample(std::mt19937_64& rng) const {
   MlpSpec s;
   // Shallow nets are likelier: the data are a few thousand traces.
-  const int depth = std::uniform_int_distribution<int>(1, 4)(rng) +
-                    (std::bernoulli_distribution(0.25)(rng)
-                         ? std::uniform_int_distribution<int>(0, kMlpMaxLayers - 4)(rng)
-                         : 0);
+  // (One draw per statement: the operands of + are not sequenced.)
+  int depth = std::uniform_int_distribution<int>(1, 4)(rng);
+  if (std::bernoulli_distribution(0.25)(rng))
+    depth += std::uniform_int_distribution<int>(0, kMlpMaxLayers - 4)(rng);
   for (int i = 0; i < depth; ++i) s.hidden.push_back(pick(widths(), rng));
   s.activation = std::bernoulli_distribution(0.7)(rng) ? MlpActivation::relu : MlpActivation::tanh;
   s.dropout = pick(dropouts(), rng);

@@ -129,10 +129,12 @@ ArchSpec SearchSpace::mutate(const ArchSpec& spec, std::mt19937_64& rng) const {
     switch (what) {
       case 0:
         if (static_cast<int>(s.blocks.size()) < max_layers_) {
-          s.blocks.insert(
-              s.blocks.begin() +
-                  static_cast<long>(std::uniform_int_distribution<size_t>(0, s.blocks.size())(rng)),
-              sample_block(rng));
+          // One draw per statement: the order of a call's arguments is unspecified (GCC takes
+          // them right to left on x86-64, left to right on aarch64), and a seed must give the
+          // same architectures on every box.
+          const BlockSpec block = sample_block(rng);
+          const size_t at = std::uniform_int_distribution<size_t>(0, s.blocks.size())(rng);
+          s.blocks.insert(s.blocks.begin() + static_cast<long>(at), block);
         }
         break;
       case 1:

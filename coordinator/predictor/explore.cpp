@@ -27,7 +27,8 @@ Choice explore_near(const Choice& base, std::mt19937_64& rng) {
       if (h == kLoss) {
         if (u(rng) < 1.0 / 3) i = std::uniform_int_distribution<int>(0, Grid::size(h) - 1)(rng);
       } else if (u(rng) < 0.5) {
-        const int step = std::uniform_int_distribution<int>(1, 2)(rng) * (u(rng) < 0.5 ? -1 : 1);
+        const int size = std::uniform_int_distribution<int>(1, 2)(rng);  // then its sign:
+        const int step = u(rng) < 0.5 ? -size : size;  // one draw per statement (unsequenced)
         i = std::clamp(i + step, 0, Grid::size(h) - 1);
       }
     }
