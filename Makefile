@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build build-fuzz build-asan demo test test-asan fuzz format format-check tidy bench packages check-fresh clean
+.PHONY: all deps deps-arm64 build build-fuzz build-asan build-arm64 demo test test-asan test-arm64 fuzz format format-check tidy bench packages packages-arm64 check-fresh clean
 
 all: build
 
@@ -20,6 +20,15 @@ build-fuzz: deps
 	@[ -f build/fuzz/build.ninja ] || cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz -j $(JOBS)
 
+# The edge boxes' build: agent, edgenas-search, edgenasctl and their tests for arm64 (Debian's
+# cross compilers and a sysroot of Debian's arm64 libraries, docs/OPERATIONS.md "arm64 boxes").
+deps-arm64:
+	@bash deploy/install-deps.sh --arm64
+
+build-arm64: deps-arm64
+	@[ -f build/arm64/build.ninja ] || cmake --preset arm64 >/dev/null
+	cmake --build --preset arm64 -j $(JOBS)
+
 build-asan: deps
 	@[ -f build/asan/build.ninja ] || cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
@@ -32,10 +41,22 @@ demo: build
 packages: build
 	cmake --build --preset release --target package
 
-# Every test: unit, integration (real processes over loopback), fuzz smoke, format check,
-# deployment (packages installed with dpkg, the Ansible role, manifests; root for dpkg).
-test: build build-fuzz
+# The arm64 package of the agent (edgenas-agent_*_arm64.deb in build/arm64).
+packages-arm64: build-arm64
+	cmake --build --preset arm64 --target package
+
+# Every test: unit, integration (real processes over loopback; one with an arm64 agent under
+# qemu), fuzz smoke, format check, deployment (packages installed with dpkg, the arm64 package's
+# contents, the Ansible role, manifests; root for dpkg), then the arm64 build's unit tests
+# under qemu-aarch64.
+test: build build-fuzz packages-arm64
 	cd build/release && ctest --output-on-failure -j 2 --timeout 600
+	cd build/arm64 && ctest --output-on-failure -j 2 --timeout 900
+
+# Only the arm64 parts: its unit tests under qemu, and the x86-64 build's tests of arm64 parts.
+test-arm64: build packages-arm64
+	cd build/arm64 && ctest --output-on-failure -j 2 --timeout 900
+	cd build/release && ctest --output-on-failure -L arm64 --timeout 600
 
 test-asan: build-asan
 	cd build/asan && ctest --output-on-failure -j 2 --timeout 900 -LE slow
@@ -60,7 +81,7 @@ check-fresh:
 	@bash deploy/install-deps.sh --check-fresh
 	@bash tests/fresh/check-fresh.sh
 
-bench: build
+bench: build packages-arm64
 	@bash deploy/install-deps.sh --bench
 	@bash bench/run_all.sh build/release
 

@@ -2,6 +2,8 @@
 # Idle footprint of one edgenas-agent (real Linux probes) registered with a coordinator:
 # RSS and CPU over SECONDS at a HEARTBEAT interval. Usage:
 #   bench/agent_footprint.sh BUILD_DIR [SECONDS] [HEARTBEAT]
+# EDGENAS_AGENT, when set, is the agent's command instead of BUILD_DIR's (bench/arm64_bench.sh:
+# the arm64 agent under qemu-aarch64; the process measured is then qemu with the agent in it).
 set -euo pipefail
 build=${1:?usage: agent_footprint.sh BUILD_DIR [SECONDS] [HEARTBEAT]}
 seconds=${2:-60}
@@ -12,12 +14,13 @@ port=$((20000 + RANDOM % 20000))
   --db "$work/c.db" --heartbeat-interval "$heartbeat" --auto-accept --log-level warn 2>"$work/c.log" &
 coord=$!
 for _ in $(seq 50); do [ -f "$work/coordinator.pub" ] && break; sleep 0.1; done
-"$build/agent/io/edgenas-agent" run --id footprint --coordinator "tcp://127.0.0.1:$port" --state-dir "$work/a" \
+read -r -a agent_cmd <<<"${EDGENAS_AGENT:-$build/agent/io/edgenas-agent}"
+"${agent_cmd[@]}" run --id footprint --coordinator "tcp://127.0.0.1:$port" --state-dir "$work/a" \
   --coordinator-key "$work/coordinator.pub" \
   --log-level warn 2>"$work/a.log" &
 agent=$!
 trap 'kill $agent $coord 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-sleep 5  # register and settle
+sleep "${EDGENAS_SETTLE_S:-5}"  # register and settle
 tck=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$agent/stat"; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$agent/status"; }

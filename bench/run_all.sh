@@ -2,13 +2,13 @@
 # Produces the numbers in docs/BENCHMARKS.md, one section after the other (never two at once:
 # the machine has two cores). Usage:
 #   bench/run_all.sh BUILD_DIR [SECTION...]     sections: fleet agent nas torch strategy
-#                                               predictor sim (default: all, in that order)
+#                                               predictor sim arm64 (default: all, in that order)
 # WORK (env) keeps the data and outputs (default: a fresh temporary directory).
 # About 90 minutes for everything on the 2-core machine.
 set -euo pipefail
 build=${1:-build/release}
 shift || true
-sections=${*:-fleet agent nas torch strategy predictor sim}
+sections=${*:-fleet agent nas torch strategy predictor sim arm64}
 here=$(cd "$(dirname "$0")" && pwd)
 work=${WORK:-$(mktemp -d)}
 mkdir -p "$work"
@@ -56,4 +56,8 @@ if has sim; then
   echo; echo "## edgenas-sim evaluate: predictor vs default space vs oracle (defaults, seed 1)"
   "$sim" evaluate --out "$work/eval" --seed 1 2>"$work/eval.log"
   echo "report: $work/eval/report.md"
+fi
+if has arm64; then
+  echo; echo "## the arm64 build: cross-build time, package, idle agent under qemu, ONNX export and OpenCV"
+  bash "$here/arm64_bench.sh" "$build" "$(dirname "$build")/arm64"
 fi

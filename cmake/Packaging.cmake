@@ -7,6 +7,8 @@
 set(pkg ${PROJECT_SOURCE_DIR}/deploy)
 
 install(FILES ${pkg}/config/agent.toml DESTINATION /etc/edgenas COMPONENT agent)
+# Device profiles: the agent's simulated probes and the latency models of devices not on the box.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/simulations/profiles DESTINATION share/edgenas COMPONENT agent)
 install(FILES ${pkg}/systemd/edgenas-agent.service DESTINATION /lib/systemd/system COMPONENT agent)
 install(FILES ${pkg}/config/coordinator.toml DESTINATION /etc/edgenas COMPONENT coordinator)
 install(FILES ${pkg}/systemd/edgenas-coordinator.service DESTINATION /lib/systemd/system
@@ -32,6 +34,9 @@ set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_ALL agent coordinator)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# Stripped, as Debian ships binaries (the build keeps its debug info): the arm64 agent package
+# went from 37 MB to a fraction of it, and it is copied to every box.
+set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://example.invalid/edgenas")
 
@@ -53,5 +58,20 @@ set(CPACK_DEBIAN_COORDINATOR_PACKAGE_CONTROL_EXTRA
     ${pkg}/debian/coordinator/postinst ${pkg}/debian/coordinator/prerm
     ${pkg}/debian/coordinator/postrm ${CMAKE_BINARY_DIR}/deb/coordinator/conffiles)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+
+# The arm64 build (cmake/toolchain-arm64.cmake) packages the agent only, for arm64, with its
+# Depends computed by dpkg-shlibdeps against the sysroot's arm64 libraries: the sysroot's dpkg
+# database (made by install-deps) names their packages and holds their symbols files.
+if(CMAKE_CROSSCOMPILING)
+  set(CPACK_COMPONENTS_ALL agent)
+  set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE arm64)
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS
+      ${CMAKE_SYSROOT}/usr/lib/aarch64-linux-gnu ${CMAKE_SYSROOT}/lib/aarch64-linux-gnu
+      ${CMAKE_SYSROOT}/usr/lib/aarch64-linux-gnu/openblas-pthread)
+  set(EDGENAS_PACKAGE_ADMINDIR ${CMAKE_SYSROOT}/var/lib/dpkg)
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/cpack-arm64.cmake.in ${CMAKE_BINARY_DIR}/cpack-arm64.cmake
+                 @ONLY)
+  set(CPACK_PROJECT_CONFIG_FILE ${CMAKE_BINARY_DIR}/cpack-arm64.cmake)
+endif()
 
 include(CPack)

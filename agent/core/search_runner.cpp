@@ -183,9 +183,12 @@ Expected<std::string> SearchRunner::start(const std::string& trigger, const json
       const std::string s = value.is_string() ? value.get<std::string>() : "";
       if (s != "random" && s != "evolution" && s != "sh")
         return Error{"bad_request", "strategy must be random, evolution or sh"};
+    } else if (key == "hparams") {
+      if (auto h = proto::from_json<Hyperparameters>(value, "hparams"); !h)
+        return Error{"bad_request", h.error().message};
     } else {
       return Error{"bad_request",
-                   "unknown search argument '" + key + "' (budget, trials, strategy)"};
+                   "unknown search argument '" + key + "' (budget, trials, strategy, hparams)"};
     }
   }
   SearchRun r;
@@ -236,12 +239,24 @@ void SearchRunner::on_inspected(const std::optional<ChildExit>& exit) {
   }
   run_->context = link_.context();
   run_->context.dataset = *shape;
+  if (run_->overrides.contains("hparams")) return start_pinned();
   run_->request_id = link_.request_hparams(run_->context);
   run_->phase = "requesting";
   run_->pid = 0;
   handle_ = -1;
   phase_started_ms_ = clock_.now_ms();
   save();
+}
+
+// Hyperparameters the admin gave with search.start: the coordinator is not asked (a known
+// space again, a slow or emulated box); the trace says so with the policy "pinned".
+void SearchRunner::start_pinned() {
+  proto::HparamReply r;
+  r.hparams = *proto::from_json<Hyperparameters>(run_->overrides["hparams"], "hparams");
+  r.policy = "pinned";
+  r.reason = "given with search.start";
+  run_->reply = std::move(r);
+  start_child();
 }
 
 void SearchRunner::start_child() {

@@ -112,6 +112,7 @@ class SearchRunner {
   void save();
   void start_inspect();
   void on_inspected(const std::optional<ChildExit>& exit);
+  void start_pinned();
   void start_child();
   void read_progress();
   void finish(const std::optional<ChildExit>& exit, const std::string& failure);

@@ -24,7 +24,13 @@ Expected<std::unique_ptr<SourceSampler>> make_sampler(const AgentConfig& cfg, co
   }
   std::unique_ptr<PowerMeter> power;
   if (cfg.use_rapl) power = RaplMeter::open(clock);
-  if (!power) power = std::make_unique<PowerModel>(cfg.power_idle_w, cfg.power_max_w);
+  if (!power) {
+    // RAPL is an x86 feature: absent on the arm64 boards, in most VMs, and unreadable unless
+    // root. The Source matrix's power is then modelled from the load.
+    log::info("power is modelled: no readable RAPL energy counters (x86 only; none on arm64)",
+              {{"rapl", cfg.use_rapl}, {"idle_w", cfg.power_idle_w}, {"max_w", cfg.power_max_w}});
+    power = std::make_unique<PowerModel>(cfg.power_idle_w, cfg.power_max_w);
+  }
   std::vector<std::unique_ptr<DevicePlugin>> plugins;
   if (cfg.npu_plugin == "npu-smi") {
     auto plugin = std::make_unique<NpuSmiPlugin>(NpuSmiPlugin::command_runner(cfg.npu_command),
@@ -93,6 +99,7 @@ Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cf
   reg.devices = d->sampler_->devices();
   reg.power_source = d->sampler_->power_source();
   reg.profile = d->sampler_->profile();
+  reg.machine = daemon::machine();
   std::set<std::string> names;
   for (const auto& dev : reg.devices) names.insert(dev.name);
   d->queue_ = std::make_unique<TaskQueue>(names);
@@ -127,6 +134,7 @@ Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cf
   d->update_search();
   log::info("agent ready", {{"agent", cfg.agent_id},
                             {"devices", reg.devices.size()},
+                            {"machine", reg.machine},
                             {"power", reg.power_source},
                             {"profile", reg.profile},
                             {"queued_tasks", d->queue_->size()},

@@ -68,9 +68,9 @@ struct Args {
   std::string task_id, task_file;
   double t_ms = 0;
   std::vector<std::string> rows;
-  std::string trace_file;            // trace submit
-  std::string dataset_file;          // hparams
-  std::string s_budget, s_strategy;  // search start
+  std::string trace_file;                       // trace submit
+  std::string dataset_file;                     // hparams
+  std::string s_budget, s_strategy, s_hparams;  // search start
   int s_trials = 0;
   bool json_out = false;
 };
@@ -156,6 +156,10 @@ Subcommands define_cli(CLI::App& app, Args& opt) {
       ->check(CLI::Range(1, 1'000'000));
   sc.sstart->add_option("--strategy", opt.s_strategy, "random, evolution or sh")
       ->check(CLI::IsMember({"random", "evolution", "sh"}));
+  sc.sstart->add_option(
+      "--hparams", opt.s_hparams,
+      "pin the space instead of asking the coordinator, as JSON: "
+      "{\"layers\":2,\"filters\":8,\"kernel\":3,\"loss\":\"cross_entropy\",\"seed\":1}");
   sc.scancel = search->add_subcommand(
       "cancel", "stop the running search (its best model so far still becomes a trace)");
   add_common(sc.scancel);
@@ -373,6 +377,11 @@ class LocalSession {
     if (!opt.s_budget.empty()) args["budget"] = opt.s_budget;
     if (opt.s_trials > 0) args["trials"] = opt.s_trials;
     if (!opt.s_strategy.empty()) args["strategy"] = opt.s_strategy;
+    if (!opt.s_hparams.empty()) {
+      args["hparams"] = json::parse(opt.s_hparams, nullptr, false);
+      if (args["hparams"].is_discarded())
+        return std::cerr << "edgenas-agent: --hparams is not JSON\n", kExitUsage;
+    }
     auto r = call("search.start", args);
     if (!r) return report(r.error());
     if (opt.json_out) {

@@ -61,6 +61,7 @@ struct Register {
   std::vector<DeviceInfo> devices;  // devices[0] is the CPU
   std::string power_source;         // "rapl" (measured), "model" or "simulated"
   std::string profile;              // device profile name when simulated, else ""
+  std::string machine;              // the box's CPU architecture (uname -m: x86_64, aarch64)
 
   template <class V>
   void fields(V& v) {
@@ -69,6 +70,7 @@ struct Register {
     v.list("devices", devices, 1, limits::kMaxDevices);
     v.str("power_source", power_source, nullptr, "");
     v.opt_str("profile", profile);
+    v.opt_str("machine", machine);
   }
   // As a Context's Source matrix: devices[0] is the CPU, no device twice.
   Status validate() const;

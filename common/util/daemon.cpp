@@ -1,5 +1,6 @@
 #include "common/util/daemon.hpp"
 
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -59,6 +60,12 @@ std::string random_hex_id() {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
   return buf;
+}
+
+std::string machine() {
+  struct utsname u {};
+  if (uname(&u) != 0) return "unknown";
+  return u.machine;
 }
 
 std::string hostname() {

@@ -25,5 +25,7 @@ class SignalWatcher {
 // 16 hex digits from the OS's random source.
 std::string random_hex_id();
 std::string hostname();
+// The CPU architecture the kernel reports (uname -m): "x86_64", "aarch64".
+std::string machine();
 
 }  // namespace edgenas::daemon

@@ -37,6 +37,7 @@ json agent_row(const AgentEntry& e, int64_t now_wall) {
   }
   json row{{"agent_id", e.stored.agent_id},
            {"hostname", e.stored.registration.hostname},
+           {"machine", e.stored.registration.machine},
            {"liveness", std::string(to_string(e.liveness))},
            {"devices", devices},
            {"profile", e.stored.registration.profile},

@@ -322,15 +322,16 @@ struct Session {
         activity = str(p["phase"]) + " " + str(p["trials"]) + " trials, acc " +
                    fmt(p["best_accuracy"].get<double>(), 3);
       }
-      rows.push_back({str(a["agent_id"]), str(a["liveness"]), str(a["hostname"]), str(a["devices"]),
+      rows.push_back({str(a["agent_id"]), str(a["liveness"]), str(a["hostname"]),
+                      a.value("machine", "").empty() ? "-" : str(a["machine"]), str(a["devices"]),
                       str(a["cpu_free_nodes"]), str(a["free_memory_mb"]),
                       fmt(a["power_w"].get<double>(), 1), str(a["queued_tasks"]),
                       str(a["outbox_depth"]), activity.empty() ? "-" : activity,
                       fmt(a["last_seen_s_ago"].get<double>(), 1) + "s"});
     }
     print_table(std::cout,
-                {"AGENT", "STATE", "HOST", "DEVICES", "CPU_FREE", "MEM_FREE_MB", "POWER_W", "QUEUE",
-                 "OUTBOX", "ACTIVITY", "SEEN"},
+                {"AGENT", "STATE", "HOST", "ARCH", "DEVICES", "CPU_FREE", "MEM_FREE_MB", "POWER_W",
+                 "QUEUE", "OUTBOX", "ACTIVITY", "SEEN"},
                 rows);
     return 0;
   }

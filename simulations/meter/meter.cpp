@@ -212,4 +212,20 @@ Expected<MeterSample> Generator::render(uint64_t seed, Style style, const Damage
   return s;
 }
 
+Expected<data::ImageSet> digit_crops(const Generator& gen, int meters, uint64_t first_seed) {
+  data::ImageSet set;
+  set.height = set.width = gen.crop_size();
+  set.classes = 10;
+  for (int i = 0; i < meters; ++i) {
+    auto s = gen.render(first_seed + static_cast<uint64_t>(i),
+                        i % 2 ? Style::odometer : Style::seven_segment);
+    if (!s) return s.error();
+    for (size_t d = 0; d < s->digits.size(); ++d) {
+      set.pixels.insert(set.pixels.end(), s->digits[d].pixels.begin(), s->digits[d].pixels.end());
+      set.labels.push_back(s->labels[d]);
+    }
+  }
+  return set;
+}
+
 }  // namespace edgenas::meter

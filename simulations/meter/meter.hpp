@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/data/dataset.hpp"
 #include "common/data/images.hpp"
 #include "common/data/meter_layout.hpp"
 #include "common/util/expected.hpp"
@@ -48,6 +49,7 @@ class Generator {
   ~Generator();
   Expected<MeterSample> render(uint64_t seed, Style style, const Damage& damage = {}) const;
   int digits() const { return digits_; }
+  int crop_size() const { return crop_; }
 
   // Where each digit sits in an undamaged meter image (common/data/meter_layout).
   using Layout = data::MeterLayout;
@@ -61,5 +63,9 @@ class Generator {
 };
 
 using data::crop_digit;
+
+// The digit crops of `meters` rendered meters (seeds first_seed, first_seed + 1, ...; the two
+// styles alternate), as a labelled image set: a small real-looking test set.
+Expected<data::ImageSet> digit_crops(const Generator& gen, int meters, uint64_t first_seed);
 
 }  // namespace edgenas::meter

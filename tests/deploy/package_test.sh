@@ -90,7 +90,8 @@ done
 args_json=$(printf '"%s",' "${ctl[@]:1}")
 cat >"$work/vars.json" <<JSON
 {"edgenas_hosts": "all", "ansible_become": false, "ansible_python_interpreter": "/usr/bin/python3",
- "edgenas_agent_deb": "$agent_deb", "edgenas_coordinator_endpoint": "tcp://127.0.0.1:$port",
+ "edgenas_agent_debs": {"amd64": "$agent_deb", "arm64": "/nonexistent/edgenas-agent_arm64.deb"},
+ "edgenas_coordinator_endpoint": "tcp://127.0.0.1:$port",
  "edgenas_coordinator_key_file": "$work/keys/coordinator.pub", "edgenas_fetch_dir": "$work/fetched",
  "edgenas_accept_on": "localhost", "edgenas_ctl_args": [${args_json%,}], "edgenas_agent_id": "ansible-box"}
 JSON
@@ -98,6 +99,13 @@ mkdir -p "$work/fetched"
 here=$(cd "$(dirname "$0")/../.." && pwd)
 play=(env ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ansible-playbook -i localhost, -c local
       "$here/deploy/ansible/site.yml" -e "@$work/vars.json")
+# A fleet whose packages lack this box's architecture: the role stops with the reason.
+if "${play[@]}" -e '{"edgenas_agent_debs": {"arm64": "/x/edgenas-agent_arm64.deb"}}' >"$work/ansible0.log" 2>&1 ||
+   ! grep -q "no package for this box's architecture 'amd64'" "$work/ansible0.log"; then
+  cat "$work/ansible0.log"; fail "a missing architecture was not refused with its reason"
+fi
+# The fleet's packages by architecture: this amd64 box gets the amd64 one (the arm64 path is
+# never read here; an arm64 box would get it).
 "${play[@]}" >"$work/ansible1.log" 2>&1 || { cat "$work/ansible1.log"; fail "ansible-playbook"; }
 grep -q 'coordinator = "tcp://127.0.0.1:'"$port"'"' /etc/edgenas/agent.toml || fail "agent.toml not written"
 cmp -s "$work/keys/coordinator.pub" /etc/edgenas/coordinator.pub || fail "coordinator.pub not copied"

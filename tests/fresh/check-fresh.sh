@@ -5,7 +5,8 @@
 # build there proves nothing about a new one. This check builds a minimal Debian 12 root
 # (debootstrap --variant=minbase, from the mirror this machine's own apt sources name), clones
 # the checkout's HEAD into it, and inside a chroot runs install-deps (every extra too), configures
-# every CMake preset and builds a target that links each outside library. Each step is timed.
+# every CMake preset and builds a target that links each outside library (for arm64 too: the
+# cross-build, a test under qemu, the arm64 package). Each step is timed.
 #
 # Caches (repeat runs cost minutes, not a full download):
 #   $EDGENAS_FRESH_CACHE/bookworm-minbase.tar   the debootstrapped base, refreshed after 30 days
@@ -164,6 +165,21 @@ package_check() {  # make packages' tools: CPack's DEB generator runs file, then
     /src/edgenas/build/release/agent/search/edgenas-search
 }
 
+# The arm64 cross-build: Debian's aarch64 compilers against the sysroot install-deps --arm64
+# made (every arm64 library the edge side links), and its package's arm64 Depends.
+build_arm64() {
+  in_root cmake --preset arm64 ">/dev/null"
+  in_root cmake --build --preset arm64 -j "$(nproc)" --target edgenas-agent edgenas-search util_test
+  in_root qemu-aarch64 -cpu cortex-a72 -L /opt/edgenas-sysroot-arm64 build/arm64/tests/util_test --gtest_brief=1 ">/dev/null"
+}
+arm64_package_check() {  # what CPack runs for the arm64 package (cmake/cpack-arm64.cmake.in)
+  local s=/opt/edgenas-sysroot-arm64
+  in_root "mkdir -p /tmp/shlibdeps/debian && touch /tmp/shlibdeps/debian/control && cd /tmp/shlibdeps &&" \
+    DEB_HOST_ARCH=arm64 DPKG_ADMINDIR=$s/var/lib/dpkg fakeroot dpkg-shlibdeps -l$s/usr/lib/aarch64-linux-gnu \
+    -l$s/lib/aarch64-linux-gnu -l$s/usr/lib/aarch64-linux-gnu/openblas-pthread -O \
+    /src/edgenas/build/arm64/agent/io/edgenas-agent /src/edgenas/build/arm64/agent/search/edgenas-search
+}
+
 mkdir -p "$cache"
 step "minimal Debian 12 base (debootstrap, cached)" make_base
 step "fresh root from the base, checkout cloned" make_root
@@ -172,6 +188,9 @@ step "configure + build, preset release" build_release
 step "configure + build, preset asan" build_asan
 step "configure + build, preset fuzz" build_fuzz
 step "packaging tools (file, dpkg-shlibdeps, fakeroot)" package_check
+step "deploy/install-deps.sh --arm64 (cross compilers, qemu, sysroot)" install_deps --arm64
+step "configure + build, preset arm64; a test under qemu" build_arm64
+step "arm64 package (dpkg-shlibdeps against arm64 libraries)" arm64_package_check
 step "deploy/install-deps.sh --bench" install_deps --bench
 step "bench extras import" check_bench_extras
 if [ $full -eq 1 ]; then

@@ -172,12 +172,15 @@ struct Coordinator {
 struct Agent {
   std::string id, dir;
   std::string config;  // a TOML file passed with --config, when set
+  // The program and what runs it (arm64_test: qemu-aarch64 and an arm64 build's agent).
+  std::vector<std::string> command{EDGENAS_AGENT_BIN};
+  int start_timeout_ms = 10'000;
   Process proc;
   std::string local() const { return "ipc://" + dir + "/agent.sock"; }
   void start(const Coordinator& c, const std::string& profile = "") {
-    std::vector<std::string> argv{
-        EDGENAS_AGENT_BIN, "run", "--id",        id,      "--coordinator",     c.endpoint(),
-        "--state-dir",     dir,   "--log-level", "debug", "--coordinator-key", c.public_key_file()};
+    std::vector<std::string> argv = command;
+    argv.insert(argv.end(), {"run", "--id", id, "--coordinator", c.endpoint(), "--state-dir", dir,
+                             "--log-level", "debug", "--coordinator-key", c.public_key_file()});
     if (!config.empty()) {
       argv.push_back("--config");
       argv.push_back(config);
@@ -190,7 +193,7 @@ struct Agent {
     std::filesystem::create_directories(dir);
     proc.start(argv, dir + "/agent.log");
     proto::AdminClient a(local(), 200);
-    ASSERT_TRUE(wait_for([&] { return a.call("status").ok(); }, 10'000)) << proc.log();
+    ASSERT_TRUE(wait_for([&] { return a.call("status").ok(); }, start_timeout_ms)) << proc.log();
   }
 };
 

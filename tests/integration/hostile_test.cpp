@@ -154,7 +154,7 @@ TEST_F(HostileTest, TextThatIsNotUtf8IsRefusedAtTheDoorAndNothingCanAbortTheCoor
   const pid_t pid = coord_.proc.pid();
   proto::Header h{proto::kProtocolVersion, proto::MsgType::register_agent, 1, "intruder", 1};
   // A Register whose hostname is "box" + ff fe 8c: refused, no Welcome.
-  proto::Register reg{"1", "boxABC", {{"cpu", 4, 1000, "procfs"}}, "model", ""};
+  proto::Register reg{"1", "boxABC", {{"cpu", 4, 1000, "procfs"}}, "model", "", ""};
   std::string bytes = proto::encode(h, reg);
   bytes.replace(bytes.find("boxABC"), 6, "box\xff\xfe\x8c");
   auto e = refusal({bytes});

@@ -368,11 +368,35 @@ TEST_F(SearchRunnerTest, CancelBeforeTheSearchRanLeavesNoTrace) {
   EXPECT_FALSE(r->cancel("again").ok());
 }
 
+// Pinned hyperparameters: the coordinator is not asked, the child gets them, the trace says so.
+TEST_F(SearchRunnerTest, PinnedHyperparametersAreUsedWithoutAskingTheCoordinator) {
+  auto r = make();
+  const json pinned{
+      {"layers", 2}, {"filters", 8}, {"kernel", 3}, {"loss", "cross_entropy"}, {"seed", 5}};
+  auto id = r->start("local", json{{"hparams", pinned}});
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  launcher_.last().lines = {
+      R"({"classes":10,"image_h":28,"image_w":28,"channels":1,"samples":600})"};
+  launcher_.last().exit = ChildExit{0, 0};
+  r->tick();
+  EXPECT_TRUE(requested.empty());
+  ASSERT_EQ(launcher_.procs.size(), 2u);  // edgenas-search runs at once
+  auto hp = json::parse(std::ifstream(settings_.runs_dir + "/" + *id + "/hparams.json"));
+  EXPECT_EQ(hp, pinned);
+  write_results(*id, 0.95, true);
+  launcher_.last().exit = ChildExit{0, 0};
+  r->tick();
+  ASSERT_EQ(traces.size(), 1u);
+  EXPECT_EQ(traces[0].policy, "pinned");
+  EXPECT_EQ(traces[0].hparams.layers, 2);
+}
+
 TEST_F(SearchRunnerTest, RefusesWhatItCannotDo) {
   auto r = make();
   EXPECT_EQ(r->start("local", json{{"colour", "blue"}}).error().code, "bad_request");
   EXPECT_EQ(r->start("local", json{{"budget", "soon"}}).error().code, "bad_request");
   EXPECT_EQ(r->start("local", json{{"strategy", "guess"}}).error().code, "bad_request");
+  EXPECT_EQ(r->start("local", json{{"hparams", {{"layers", 99}}}}).error().code, "bad_request");
   ASSERT_TRUE(r->start("local", json::object()).ok());
   EXPECT_EQ(r->start("local", json::object()).error().code, "busy");
   settings_.binary.clear();

@@ -145,7 +145,7 @@ TEST_F(AdminTest, RowsAnOlderVersionStoredWithBadBytesAreRepairedOnRead) {
     auto db = sqlite::Db::open(path_);
     ASSERT_TRUE(db.ok());
     auto reg = proto::pack_struct(
-        proto::Register{"", "boxABC", {{"cpu", 4, 1000, "procfs"}}, "model", ""});
+        proto::Register{"", "boxABC", {{"cpu", 4, 1000, "procfs"}}, "model", "", ""});
     reg.replace(reg.find("boxABC"), 6, "box\xff\xfe\x8c");
     auto q =
         (*db)->prepare("UPDATE agents SET registration = ?, hostname = ? WHERE agent_id = 'box1'");
@@ -203,7 +203,7 @@ TEST_F(AdminTest, AnyTextTheDecoderAcceptsIsShownByEveryView) {
     const bool valid = utf8::valid(text);
     const std::string agent = "q" + std::to_string(i);
     auto reg = [&](const std::string& s) {
-      proto::Register r{"v" + s, "h" + s, {{"cpu", 4, 1000, "probe" + s}}, "model", s};
+      proto::Register r{"v" + s, "h" + s, {{"cpu", 4, 1000, "probe" + s}}, "model", s, "m" + s};
       return proto::encode(proto::Header{1, proto::MsgType::error, 1, agent, 1}, r);
     };
     auto failed = [&](const std::string& s) {

@@ -68,11 +68,13 @@ TEST(Codec, RoundTripsEveryMessage) {
                "host",
                {{"cpu", 8, 8192, "procfs"}, {"npu0", 2, 4096, "simulated:atlas200dk"}},
                "simulated",
-               "atlas200dk"};
+               "atlas200dk",
+               "aarch64"};
   auto reg2 = round_trip(reg);
   EXPECT_EQ(reg2.devices.size(), 2u);
   EXPECT_EQ(reg2.devices[1].probe, "simulated:atlas200dk");
   EXPECT_EQ(reg2.profile, "atlas200dk");
+  EXPECT_EQ(reg2.machine, "aarch64");
 
   Reregister rr{reg, {}};
   rr.state.queue = sample_context().job;
