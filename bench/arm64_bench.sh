@@ -33,9 +33,9 @@ for b in edgenas-agent edgenas-search; do
 done
 
 echo "== idle agent, 60 s at a 5 s heartbeat: x86-64 native, then arm64 under qemu"
-bash "$here/bench/agent_footprint.sh" "$x86" 60 5s | head -3
+bash "$here/bench/agent_footprint.sh" "$x86" 60 5s | sed -n 1,3p
 EDGENAS_AGENT="qemu-aarch64 -cpu cortex-a72 -L $sysroot $arm/agent/io/edgenas-agent" EDGENAS_SETTLE_S=15 \
-  bash "$here/bench/agent_footprint.sh" "$x86" 60 5s | head -3
+  bash "$here/bench/agent_footprint.sh" "$x86" 60 5s | sed -n 1,3p
 
 echo "== ONNX export and OpenCV DNN vs edgenas, x86-64"
 "$x86/bench/edgenas-onnx-bench" --samples 12 --runs 500 --rounds 5

@@ -249,11 +249,11 @@ void SearchRunner::on_inspected(const std::optional<ChildExit>& exit) {
 }
 
 // Hyperparameters the admin gave with search.start: the coordinator is not asked (a known
-// space again, a slow or emulated box); the trace says so with the policy "pinned".
+// space again, a slow or emulated box); the trace says so with the policy "manual".
 void SearchRunner::start_pinned() {
   proto::HparamReply r;
   r.hparams = *proto::from_json<Hyperparameters>(run_->overrides["hparams"], "hparams");
-  r.policy = "pinned";
+  r.policy = "manual";
   r.reason = "given with search.start";
   run_->reply = std::move(r);
   start_child();

@@ -24,13 +24,7 @@ Expected<std::unique_ptr<SourceSampler>> make_sampler(const AgentConfig& cfg, co
   }
   std::unique_ptr<PowerMeter> power;
   if (cfg.use_rapl) power = RaplMeter::open(clock);
-  if (!power) {
-    // RAPL is an x86 feature: absent on the arm64 boards, in most VMs, and unreadable unless
-    // root. The Source matrix's power is then modelled from the load.
-    log::info("power is modelled: no readable RAPL energy counters (x86 only; none on arm64)",
-              {{"rapl", cfg.use_rapl}, {"idle_w", cfg.power_idle_w}, {"max_w", cfg.power_max_w}});
-    power = std::make_unique<PowerModel>(cfg.power_idle_w, cfg.power_max_w);
-  }
+  if (!power) power = std::make_unique<PowerModel>(cfg.power_idle_w, cfg.power_max_w);
   std::vector<std::unique_ptr<DevicePlugin>> plugins;
   if (cfg.npu_plugin == "npu-smi") {
     auto plugin = std::make_unique<NpuSmiPlugin>(NpuSmiPlugin::command_runner(cfg.npu_command),
@@ -132,6 +126,12 @@ Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cf
                                              *d->search_, std::move(box), config_task_ids);
   if (auto s = d->search_->recover(); !s) return s.error();
   d->update_search();
+  if (reg.power_source == "model") {
+    // RAPL is an x86 feature: absent on the arm64 boards, in most VMs, and unreadable unless
+    // root. The Source matrix's power is then modelled from the load.
+    log::info("power is modelled: no readable RAPL energy counters (x86 only; none on arm64)",
+              {{"rapl", cfg.use_rapl}, {"idle_w", cfg.power_idle_w}, {"max_w", cfg.power_max_w}});
+  }
   log::info("agent ready", {{"agent", cfg.agent_id},
                             {"devices", reg.devices.size()},
                             {"machine", reg.machine},

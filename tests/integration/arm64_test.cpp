@@ -31,7 +31,7 @@ class Arm64Test : public ::testing::Test {
   // The agent starts its worker by path; on this x86-64 machine the path is a script that runs
   // the arm64 edgenas-search under qemu (on a box, the binary itself).
   std::string search_launcher() const {
-    const std::string path = dir_ + "/edgenas-search-arm64";
+    std::string path = dir_ + "/edgenas-search-arm64";
     std::ofstream(path) << "#!/bin/sh\nexec " << kQemu << " -cpu cortex-a72 -L '" << kSysroot
                         << "' '" << search_bin() << "' \"$@\"\n";
     ::chmod(path.c_str(), 0755);
@@ -91,7 +91,7 @@ TEST_F(Arm64Test, AnArm64AgentEnrolsRegistersAndDeliversARealSearchTrace) {
   // Then a real arm64 search of two trials, exporting its model as ONNX. Emulation runs ~35x
   // slower than a Cortex-A55, the speed the coordinator's rule assumes: a space it picks for a
   // T the emulated box could meet would not train in minutes here. So the search gets a small
-  // space pinned (`search start --hparams`; the trace's policy says "pinned").
+  // space pinned (`search start --hparams`; the trace's policy says "manual").
   const json tiny{
       {"layers", 2}, {"filters", 8}, {"kernel", 3}, {"loss", "cross_entropy"}, {"seed", 3}};
   auto started = local.call("search.start", {{"trials", 2}, {"budget", "3m"}, {"hparams", tiny}});
@@ -110,7 +110,7 @@ TEST_F(Arm64Test, AnArm64AgentEnrolsRegistersAndDeliversARealSearchTrace) {
   EXPECT_GT(t["outcome"]["accuracy"].get<double>(), 0.0);
   EXPECT_GT(t["outcome"]["latency_ms"].get<double>(), 0.0);
   EXPECT_EQ(t["context"]["dataset"]["samples"], 300);
-  EXPECT_EQ(t["policy"], "pinned");
+  EXPECT_EQ(t["policy"], "manual");
   EXPECT_EQ(t["hparams"]["filters"], 8);
   EXPECT_TRUE(a.proc.running());
 }

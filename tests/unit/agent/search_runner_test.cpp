@@ -387,7 +387,7 @@ TEST_F(SearchRunnerTest, PinnedHyperparametersAreUsedWithoutAskingTheCoordinator
   launcher_.last().exit = ChildExit{0, 0};
   r->tick();
   ASSERT_EQ(traces.size(), 1u);
-  EXPECT_EQ(traces[0].policy, "pinned");
+  EXPECT_EQ(traces[0].policy, "manual");
   EXPECT_EQ(traces[0].hparams.layers, 2);
 }
 
