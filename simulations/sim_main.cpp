@@ -4,9 +4,11 @@
 //   evaluate   predictor vs default space vs random vs cold start vs oracle, with a report
 //   warm-start the predictor a new coordinator serves first, trained on a simulated fleet
 //   surrogate  how well the NAS surrogate predicts held-out real trainings
+//   calibrate  the device profiles' latency model against latencies measured on real devices
 // Exit codes: 0 ok, 1 failed, 2 usage or input error.
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "common/util/config.hpp"
@@ -17,6 +19,8 @@
 #include "simulations/fleet/evaluate.hpp"
 #include "simulations/fleet/fleet.hpp"
 #include "simulations/fleet/warm_start.hpp"
+#include "simulations/nb201/calibrate.hpp"
+#include "simulations/nb201/evaluate.hpp"
 #include "simulations/surrogate/surrogate.hpp"
 
 using namespace edgenas;
@@ -139,7 +143,53 @@ struct EvaluateCommand {
   sim::ClosedLoopOptions lo;
   bool closed = false;
   std::string start_rule = "size-score";
+  std::string world = "meter";  // or nb201:PATH
+  sim::Nb201EvaluateOptions nb;
 };
+
+// The NAS-Bench-201 world's own options (`--world nb201:PATH`).
+void add_nb201_options(EvaluateCommand& e) {
+  e.cmd
+      ->add_option("--world", e.world,
+                   "meter (the generated meter digits: surrogate + device profiles), or "
+                   "nb201:PATH (a NAS-Bench-201 table of measured latencies, e.g. "
+                   "nb201:../shared/data/nb201/nb201_latency.csv)")
+      ->capture_default_str();
+  e.cmd
+      ->add_option("--dataset", e.nb.dataset,
+                   "nb201: the accuracy column (cifar10, cifar100, imagenet16-120, or a column "
+                   "name such as acc_c10_test)")
+      ->capture_default_str();
+  e.cmd
+      ->add_option("--heldout-devices", e.nb.heldout_devices,
+                   "nb201: device columns never in training, e.g. help_raspi4,help_pixel3 "
+                   "(default: every fourth column from the fourth)")
+      ->delimiter(',');
+  e.cmd
+      ->add_option("--contexts-per-device", e.nb.contexts_per_device,
+                   "nb201: held-out contexts per device")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  e.cmd->add_option("--queries", e.nb.search.queries, "nb201: a box's query budget per search")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  e.cmd
+      ->add_option("--noise", e.nb.search.noise_points,
+                   "nb201: seed-to-seed noise of a query's accuracy (standard deviation, points)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10.0));
+  e.cmd
+      ->add_option("--prune-factor", e.nb.search.prune_factor,
+                   "nb201: candidates measured over this many T are not trained (edgenas-search: "
+                   "3); 0: a box that cannot measure before training")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  e.cmd
+      ->add_option("--long-seeds", e.nb.long_seeds,
+                   "nb201: longer searches per (context, method) for the queries to 0.5 points")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+}
 
 void add_evaluate(CLI::App& app, const std::string& base, EvaluateCommand& e) {
   e.cmd = app.add_subcommand("evaluate",
@@ -222,6 +272,45 @@ void add_evaluate(CLI::App& app, const std::string& base, EvaluateCommand& e) {
                    "closed loop: share of the exploring replies that explore the whole grid")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  add_nb201_options(e);
+}
+
+// `evaluate --world nb201:PATH`: the shared options carried over, the meter world's refused.
+int run_evaluate_nb201(EvaluateCommand& e,
+                       const std::function<void(const std::string&)>& progress) {
+  for (const char* only : {"--scenario", "--profiles", "--table", "--contexts", "--compute-seeds",
+                           "--heldout-profile", "--grid-stride", "--warm-start", "--closed-loop"}) {
+    if (e.cmd->count(only) > 0)
+      return std::cerr << "edgenas-sim: " << only << " is an option of the meter world\n", 2;
+  }
+  auto& nb = e.nb;
+  nb.table_path = e.world.substr(6);
+  nb.out_dir = e.eo.out_dir;
+  nb.seed = e.eo.seed;
+  nb.traces = e.eo.traces;
+  nb.threads = e.eo.threads;
+  nb.targets = e.eo.targets;
+  nb.predictor_trials = e.eo.predictor_trials;
+  nb.predictor_budget_ms = e.eo.predictor_budget_ms;
+  if (e.cmd->count("--seeds") > 0) nb.seeds = e.eo.seeds;
+  if (e.cmd->count("--curve") > 0) nb.curve = e.eo.curve;
+  auto r = sim::evaluate_nb201(nb, progress);
+  if (!r) {
+    std::cerr << "edgenas-sim: " << r.error().message << "\n";
+    const auto& c = r.error().code;
+    return c == errc::kBadTable || c == errc::kNotFound || c == errc::kUsage ? 2 : 1;
+  }
+  const auto& m = (*r)["methods"];
+  std::printf("%-11s %14s %9s %14s %18s\n", "method", "reward/oracle", "meets T", "median regret",
+              "queries to 0.5 pt");
+  for (const char* k : {"predictor", "widest", "random", "cold-start", "oracle"}) {
+    const auto& q = m[k]["median_queries_to_half_point"];
+    std::printf("%-11s %14.3f %8.1f%% %11.2f pt %18s\n", k, m[k]["normalised_reward"].get<double>(),
+                100 * m[k]["met_T"].get<double>(), m[k]["median_regret_points"].get<double>(),
+                q.is_null() ? "never" : std::to_string(static_cast<int>(q.get<double>())).c_str());
+  }
+  std::printf("report: %s/report.md\n", e.eo.out_dir.c_str());
+  return 0;
 }
 
 int run_evaluate(EvaluateCommand& e, const std::function<void(const std::string&)>& progress) {
@@ -229,6 +318,9 @@ int run_evaluate(EvaluateCommand& e, const std::function<void(const std::string&
   if (!b) return std::cerr << "edgenas-sim: --predictor-budget: " << b.error().message << "\n", 2;
   e.eo.predictor_budget_ms = *b;
   e.lo.cold_start_rule = *coordinator::cold_start_rule_from_string(e.start_rule);
+  if (e.world.rfind("nb201:", 0) == 0 && e.world.size() > 6) return run_evaluate_nb201(e, progress);
+  if (e.world != "meter")
+    return std::cerr << "edgenas-sim: --world: meter or nb201:PATH, not '" << e.world << "'\n", 2;
   if (e.closed) return run_closed_loop(e.lo, e.eo, progress);
   auto r = sim::evaluate(e.eo, progress);
   if (!r) {
@@ -250,6 +342,64 @@ int run_evaluate(EvaluateCommand& e, const std::function<void(const std::string&
   }
   std::printf("predictor/default compute to 95%% of the oracle: %.3f\nreport: %s/report.md\n",
               (*r)["compute_ratio_predictor_vs_default"].get<double>(), e.eo.out_dir.c_str());
+  return 0;
+}
+
+// `calibrate`: the device profiles' latency model against measured latencies.
+struct CalibrateCommand {
+  CLI::App* cmd = nullptr;
+  sim::CalibrateOptions co;
+  std::vector<std::string> pairs;
+  std::string json_out;
+};
+
+void add_calibrate(CLI::App& app, const std::string& base, CalibrateCommand& c) {
+  c.cmd = app.add_subcommand(
+      "calibrate",
+      "the device profiles' latency model (speed x FLOPs + overhead) against latencies measured "
+      "on real devices (a NAS-Bench-201 table)");
+  c.co.profiles_dir = base + "/profiles";
+  c.co.surrogate_table = base + "/surrogate/table.csv";
+  c.cmd
+      ->add_option("--table", c.co.table_path,
+                   "the table, e.g. ../shared/data/nb201/nb201_latency.csv")
+      ->required();
+  c.cmd->add_option("--pair", c.pairs,
+                    "PROFILE[:DEVICE]=COLUMN, repeatable (default: rpi4=help_raspi4, and "
+                    "atlas200dk and jetson-nano against each phone CPU column)");
+  c.cmd->add_option("--profiles", c.co.profiles_dir, "device profile directory")
+      ->capture_default_str();
+  c.cmd
+      ->add_option("--surrogate-table", c.co.surrogate_table,
+                   "the trainings whose latencies calibrate the reference core")
+      ->capture_default_str();
+  c.cmd->add_option("--json", c.json_out, "also write the numbers to this file");
+}
+
+int run_calibrate(CalibrateCommand& c) {
+  if (!c.pairs.empty()) c.co.pairs.clear();
+  for (const auto& text : c.pairs) {
+    auto p = sim::parse_calibration_pair(text);
+    if (!p) return std::cerr << "edgenas-sim: --pair: " << p.error().message << "\n", 2;
+    c.co.pairs.push_back(*p);
+  }
+  auto r = sim::calibrate_profiles(c.co);
+  if (!r) {
+    std::cerr << "edgenas-sim: " << r.error().message << "\n";
+    return r.error().code == errc::kFailed ? 1 : 2;
+  }
+  std::printf("%-22s %-20s %6s %9s %9s %9s | %8s %9s %9s %9s\n", "profile:device", "column", "rho",
+              "|err| %", "prec. T", "speed", "fit spd", "fit ovh", "|err| %", "prec. T");
+  for (const auto& p : (*r)["pairs"]) {
+    const auto& f = p.value("fitted", nlohmann::json::object());
+    std::printf("%-22s %-20s %6.3f %9.1f %9.3f %9.3f | %8.3f %9.3f %9.1f %9.3f\n",
+                (p["profile"].get<std::string>() + ":" + p["device"].get<std::string>()).c_str(),
+                p["column"].get<std::string>().c_str(), p["spearman"].get<double>(),
+                p["median_abs_error_pct"].get<double>(), p["within_t_truly_within"].get<double>(),
+                p["speed"].get<double>(), f.value("speed", 0.0), f.value("overhead_ms", 0.0),
+                f.value("median_abs_error_pct", 0.0), f.value("within_t_truly_within", 0.0));
+  }
+  if (!c.json_out.empty()) std::ofstream(c.json_out) << r->dump(2) << "\n";
   return 0;
 }
 
@@ -317,6 +467,8 @@ int main(int argc, char** argv) {
   add_warm_start(app, evaluate.eo, warm);
   RunCommand run;
   add_run(app, base, run);
+  CalibrateCommand calibrate;
+  add_calibrate(app, base, calibrate);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -326,5 +478,6 @@ int main(int argc, char** argv) {
   if (surrogate.cmd->parsed()) return run_surrogate(surrogate);
   if (warm.cmd->parsed()) return run_warm_start(warm, progress);
   if (evaluate.cmd->parsed()) return run_evaluate(evaluate, progress);
+  if (calibrate.cmd->parsed()) return run_calibrate(calibrate);
   return run_run(run, progress);
 }

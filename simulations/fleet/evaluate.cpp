@@ -13,6 +13,7 @@
 #include "common/util/errors.hpp"
 #include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/predictor/trainer.hpp"
+#include "simulations/fleet/numbers.hpp"
 #include "simulations/fleet/parallel.hpp"
 #include "simulations/fleet/svg.hpp"
 #include "simulations/fleet/world.hpp"
@@ -47,23 +48,6 @@ std::vector<std::string> method_names(bool warm_start) {
   return m;
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-
-std::string pct(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.1f %%", 100 * v);
-  return b;
-}
-std::string fixed(double v, int p = 3) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.*f", p, v);
-  return b;
-}
-
 }  // namespace
 
 std::vector<double> censored_ratios(const std::vector<double>& method,
@@ -81,6 +65,22 @@ std::vector<double> censored_ratios(const std::vector<double>& method,
     }
   }
   return out;
+}
+
+Expected<predictor::TrainerResult> train_on_first(const std::vector<Trace>& traces, int n,
+                                                  int64_t budget_ms, int trials,
+                                                  const std::string& targets, uint64_t seed,
+                                                  int threads) {
+  predictor::TrainerOptions to;
+  to.budget_ms = budget_ms;
+  to.max_trials = trials;
+  to.targets = targets;
+  to.seed = seed;
+  to.workers = threads;
+  return predictor::train_predictor(
+      std::vector<Trace>(traces.begin(),
+                         traces.begin() + std::min<std::ptrdiff_t>(n, std::ssize(traces))),
+      to);
 }
 
 WorldFiles world_files(const EvaluateOptions& o) {
@@ -256,14 +256,8 @@ Status Evaluation::learning_curve(const std::function<void(const std::string&)>&
   for (int n : o_.curve) {
     n = std::min<int>(n, static_cast<int>(traces_.size()));
     progress("training a predictor on " + std::to_string(n) + " traces");
-    predictor::TrainerOptions to;
-    to.budget_ms = o_.predictor_budget_ms;
-    to.max_trials = o_.predictor_trials;
-    to.targets = o_.targets;
-    to.seed = o_.seed;
-    to.workers = o_.threads;
-    auto r =
-        predictor::train_predictor(std::vector<Trace>(traces_.begin(), traces_.begin() + n), to);
+    auto r = train_on_first(traces_, n, o_.predictor_budget_ms, o_.predictor_trials, o_.targets,
+                            o_.seed, o_.threads);
     if (!r) {
       learning_.push_back({{"traces", n}, {"error", r.error().message}});
       continue;
@@ -539,12 +533,7 @@ void Evaluation::write_report(const json& methods) const {
     }
     md << "\n";
   }
-  md << "\n## Learning curve\n\n| traces | predictor reward / oracle |\n|---:|---:|\n";
-  for (const auto& p : learning_)
-    md << "| " << p["traces"] << " | "
-       << (p.contains("normalised_reward") ? fixed(p["normalised_reward"].get<double>())
-                                           : "error: " + p.value("error", std::string()))
-       << " |\n";
+  md << learning_curve_markdown(learning_);
   md << "\n![reward vs trials](reward_vs_trials.svg)\n![meets T by profile](met_T_by_profile.svg)\n"
      << "![learning curve](learning_curve.svg)\n";
 }

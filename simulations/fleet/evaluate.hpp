@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util/expected.hpp"
+#include "coordinator/predictor/trainer.hpp"
 #include "simulations/fleet/world.hpp"
 
 namespace edgenas::sim {
@@ -58,6 +59,12 @@ struct EvaluateOptions {
 std::vector<double> censored_ratios(const std::vector<double>& method,
                                     const std::vector<double>& baseline,
                                     const std::vector<double>& baseline_spent);
+
+// A predictor trained the way the evaluations train theirs, on the first n traces (both worlds).
+Expected<predictor::TrainerResult> train_on_first(const std::vector<Trace>& traces, int n,
+                                                  int64_t budget_ms, int trials,
+                                                  const std::string& targets, uint64_t seed,
+                                                  int threads);
 
 // The world's files: the training profiles and the held-out one.
 WorldFiles world_files(const EvaluateOptions& o);

@@ -1,0 +1,69 @@
+// The NAS-Bench-201 evaluation end to end on a table of other devices: every method and device
+// is reported, the named device is held out, the oracle's bound is no worse on its own seeds
+// than the widest space's, the files are written, and the seed reproduces the numbers.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "simulations/nb201/evaluate.hpp"
+#include "tests/unit/sim/nb201_fixture.hpp"
+
+namespace edgenas::sim {
+namespace {
+
+TEST(Nb201Evaluate, RunsOnATableOfOtherDevicesAndTheSeedReproduces) {
+  const std::string dir = ::testing::TempDir() + "/nb201-eval-" + std::to_string(::getpid());
+  Nb201EvaluateOptions o;
+  o.table_path = write_synthetic_nb201(dir);
+  o.out_dir = dir + "/out";
+  o.dataset = "digits_test";
+  o.heldout_devices = {"slow_cam"};
+  o.contexts_per_device = 2;
+  o.traces = 120;
+  o.curve = {60, 120};
+  o.seeds = 1;
+  o.long_seeds = 1;
+  o.search.queries = 20;
+  o.predictor_trials = 2;
+  auto quiet = [](const std::string&) {};
+  auto a = evaluate_nb201(o, quiet);
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  EXPECT_EQ((*a)["heldout_devices"], nlohmann::json::array({"slow_cam"}));
+  EXPECT_EQ((*a)["contexts"], 6);
+  const auto& m = (*a)["methods"];
+  for (const char* k : {"predictor", "widest", "random", "cold-start", "oracle"}) {
+    for (const char* d : {"kiosk_a", "kiosk_b", "slow_cam"})
+      EXPECT_EQ(m[k]["per_device"][d]["contexts"], 2) << k << " " << d;
+    EXPECT_EQ(m[k]["heldout_devices"]["contexts"], 2) << k;
+    EXPECT_GE(m[k]["met_T"].get<double>(), 0.0);
+    EXPECT_GE(m[k]["median_regret_points"].get<double>(), -5.0);  // noise can put a run above
+  }
+  EXPECT_DOUBLE_EQ(m["oracle"]["normalised_reward"].get<double>(), 1.0);
+  for (const char* f : {"report.md", "summary.json", "contexts.json", "regret_by_device.svg",
+                        "met_T_by_device.svg", "regret_vs_queries.svg"})
+    EXPECT_TRUE(std::filesystem::exists(o.out_dir + "/" + f)) << f;
+  auto b = evaluate_nb201(o, quiet);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ((*a)["methods"], (*b)["methods"]);
+}
+
+TEST(Nb201Evaluate, UnknownDataSetsAndDevicesAreUsageErrors) {
+  const std::string dir = ::testing::TempDir() + "/nb201-eval-bad";
+  Nb201EvaluateOptions o;
+  o.table_path = write_synthetic_nb201(dir);
+  o.out_dir = dir + "/out";
+  auto quiet = [](const std::string&) {};
+  auto a = evaluate_nb201(o, quiet);  // cifar10: not in this table
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.error().message.find("acc_digits_test"), std::string::npos) << a.error().message;
+  o.dataset = "digits_test";
+  o.heldout_devices = {"pixel9"};
+  auto b = evaluate_nb201(o, quiet);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.error().message.find("pixel9"), std::string::npos);
+  o.heldout_devices = {"kiosk_a", "kiosk_b", "slow_cam"};
+  EXPECT_FALSE(evaluate_nb201(o, quiet).ok());
+}
+
+}  // namespace
+}  // namespace edgenas::sim
