@@ -17,11 +17,13 @@ namespace {
 // One core of the machine the latency model is calibrated on does about 1e8 FLOP/ms on batch-1
 // small CNNs (the surrogate's 512 measured networks, simulations/surrogate/table.csv: 0.99e8
 // FLOP/ms, 0.033 ms per call). The boxes' devices relative to it, from the device profiles
-// (simulations/profiles/*.toml, each with its reasoning): CPU cores 0.06 (Pi Zero 2 W) to 0.8
-// (x86 edge server), the Atlas 200 DK's Ascend 310 6.0, the Jetson Nano's GPU 0.9. The rule
-// takes the slow end for CPUs (0.07, a Cortex-A55), so a space it gives fits T on any of them.
+// (simulations/profiles/*.toml, each with its reasoning; the ARM CPUs' checked against
+// NAS-Bench-201 latencies measured on a Raspberry Pi 4 and phone CPUs, docs/BENCHMARKS.md): CPU
+// cores 0.012 (Pi Zero 2 W) to 0.8 (x86 edge server), the Atlas 200 DK's Ascend 310 6.0, the
+// Jetson Nano's GPU 0.9. The rule takes the slow end of the boxes edgenas is for (0.014, the
+// Atlas 200 DK's Cortex-A55), so a space it gives fits T on them.
 constexpr double kReferenceFlopsPerMs = 1e8;
-constexpr ColdStartPolicy::DeviceModel kCpu{0.07 * kReferenceFlopsPerMs, 0.05};
+constexpr ColdStartPolicy::DeviceModel kCpu{0.014 * kReferenceFlopsPerMs, 0.05};
 constexpr ColdStartPolicy::DeviceModel kNpu{6.0 * kReferenceFlopsPerMs, 0.3};
 constexpr ColdStartPolicy::DeviceModel kGpu{0.9 * kReferenceFlopsPerMs, 0.4};
 // Architectures sampled per space for its typical one (a fixed seed: the answer is a function
