@@ -2,13 +2,14 @@
 # Produces the numbers in docs/BENCHMARKS.md, one section after the other (never two at once:
 # the machine has two cores). Usage:
 #   bench/run_all.sh BUILD_DIR [SECTION...]     sections: fleet agent nas torch strategy
-#                                               predictor sim arm64 (default: all, in that order)
+#                                               predictor sim nb201 arm64 (default: all, in that
+#                                               order)
 # WORK (env) keeps the data and outputs (default: a fresh temporary directory).
 # About 90 minutes for everything on the 2-core machine.
 set -euo pipefail
 build=${1:-build/release}
 shift || true
-sections=${*:-fleet agent nas torch strategy predictor sim arm64}
+sections=${*:-fleet agent nas torch strategy predictor sim nb201 arm64}
 here=$(cd "$(dirname "$0")" && pwd)
 work=${WORK:-$(mktemp -d)}
 mkdir -p "$work"
@@ -56,6 +57,11 @@ if has sim; then
   echo; echo "## edgenas-sim evaluate: predictor vs default space vs oracle (defaults, seed 1)"
   "$sim" evaluate --out "$work/eval" --seed 1 2>"$work/eval.log"
   echo "report: $work/eval/report.md"
+fi
+if has nb201; then
+  echo; echo "## the NAS-Bench-201 world (measured latencies): seeds 1 2 3, and the latency model's calibration"
+  table=${NB201_TABLE:-$here/../../shared/data/nb201/nb201_latency.csv}
+  bash "$here/nb201_bench.sh" "$build" "$table" "1 2 3" "$work/nb201"
 fi
 if has arm64; then
   echo; echo "## the arm64 build: cross-build time, package, idle agent under qemu, ONNX export and OpenCV"
