@@ -58,14 +58,17 @@ Expected<std::string> BoxModel::update(const std::string& run_id, const std::str
   const json incumbent = results.value("incumbent", json::object());
   if (incumbent.is_object() && incumbent.value("better", false) == true) {
     char why[240];
+    // The new model lost on the constraints (it misses T or the energy budget, the kept one
+    // does not), or it met them and was not clearly more accurate.
+    const bool new_meets = incumbent.value("new_meets_constraints", true) != false;
     std::snprintf(why, sizeof why,
                   "kept the box's model: validation accuracy %.4f against the new model's %.4f "
-                  "(%lld images only the new one answers right, %lld only the kept one: not a "
-                  "clear lead)",
+                  "(%lld images only the new one answers right, %lld only the kept one: %s)",
                   number_or(incumbent, "validation_accuracy", 0),
                   number_or(results.value("best", json::object()), "validation_accuracy", 0),
                   static_cast<long long>(number_or(incumbent, "validation_only_new_right", 0)),
-                  static_cast<long long>(number_or(incumbent, "validation_only_kept_right", 0)));
+                  static_cast<long long>(number_or(incumbent, "validation_only_kept_right", 0)),
+                  new_meets ? "not a clear lead" : "the new model misses T or the energy budget");
     return std::string(why);
   }
   std::error_code ec;

@@ -461,7 +461,8 @@ json incumbent_json(const Run& r, const std::string& path, double energy_budget_
             {"met_energy", im.met_energy},
             {"validation_only_new_right", d.only_first},
             {"validation_only_kept_right", d.only_second},
-            {"better", meets && (!fresh_meets || !search::first_clearly_better(d))}});
+            {"better", meets && (!fresh_meets || !search::first_clearly_better(d))},
+            {"new_meets_constraints", fresh_meets}});
   return j;
 }
 

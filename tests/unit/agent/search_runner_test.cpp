@@ -297,6 +297,16 @@ TEST_F(SearchRunnerTest, TheBoxKeepsTheBetterOfItsModelAndTheSearchs) {
   BoxModel direct(settings_.model_dir);
   EXPECT_FALSE(direct.update("x", dir_, json::array({1, 2}), settings_.data, "", 0).ok());
   EXPECT_EQ(kept_weights(), "model-3");
+  // Why a model is kept says which test the new one failed.
+  const json misses{{"incumbent", {{"better", true}, {"new_meets_constraints", false}}}};
+  auto why = direct.update("y", dir_, misses, settings_.data, "", 0);
+  ASSERT_TRUE(why.ok());
+  EXPECT_NE(why->find("misses T"), std::string::npos) << *why;
+  const json tie{{"incumbent", {{"better", true}, {"new_meets_constraints", true}}}};
+  why = direct.update("z", dir_, tie, settings_.data, "", 0);
+  ASSERT_TRUE(why.ok());
+  EXPECT_NE(why->find("not a clear lead"), std::string::npos) << *why;
+  EXPECT_EQ(kept_weights(), "model-3");
 
   // Another data set: the kept model is not compared with searches on it.
   settings_.data = "folder:/data/other";
