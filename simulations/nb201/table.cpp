@@ -144,6 +144,10 @@ std::optional<int> Nb201Table::row(const search::Nb201Cell& c) const {
 Expected<Nb201Table> load_nb201_table(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Error{errc::kNotFound, "cannot read the NAS-Bench-201 table " + path};
+  return parse_nb201_table(in, path);
+}
+
+Expected<Nb201Table> parse_nb201_table(std::istream& in, const std::string& path) {
   Nb201Table t;
   t.path = path;
   t.row_of_index.assign(15'625, -1);

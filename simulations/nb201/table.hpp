@@ -5,6 +5,7 @@
 // `acc_*` a data set (test accuracy in %), optional `params_mb_c10` / `flops_m_c10` (checked
 // against the space's own count when present). Other columns are ignored. Devices and data sets
 // come from the header: a table of other devices works without code changes.
+#include <istream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,8 @@ struct Nb201Table {
 // repeated cell, a missing or non-finite or negative number, or a params/FLOPs value that
 // disagrees with the space's count are errors naming the line and column.
 Expected<Nb201Table> load_nb201_table(const std::string& path);
+// The same from text (`origin` names it in errors).
+Expected<Nb201Table> parse_nb201_table(std::istream& in, const std::string& origin);
 
 // The shape of a data set the context reports, for the benchmark's three (nullopt otherwise).
 std::optional<DatasetShape> nb201_dataset_shape(std::string_view dataset_column);

@@ -68,6 +68,9 @@ write("fuzz_idx", "labels", bytes([0, 0, 8, 1, 0, 0, 0, 3, 0, 1, 2]))
 write("fuzz_idx", "images", bytes([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4]))
 write("fuzz_image", "p5", b"P5\n2 2\n255\n\x00\x10\x20\x30")
 write("fuzz_image", "p2", b"P2\n# c\n2 1\n10\n0 10\n")
+write("fuzz_nb201_table", "two_rows", b"id,arch_str,params_mb_c10,flops_m_c10,acc_c10_test,help_raspi4_ms\n"
+      b"0,|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,0.073306,7.78305,10.0,0.0112835\n"
+      b"1,|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|,1.53155,220.12,94.0,98.8\n")
 write("fuzz_search_files", "results", json.dumps({"status": "ok", "elapsed_s": 50.0, "trials": 9,
       "best": {"test_accuracy": 0.99, "latency_ms": 0.3, "latency_modelled": True, "energy_mj": 2.0,
                "energy_modelled": True, "met_latency": True, "latency_device": "npu0"}}).encode())
