@@ -144,6 +144,7 @@ struct EvaluateCommand {
   bool closed = false;
   std::string start_rule = "size-score";
   std::string world = "meter";  // or nb201:PATH
+  std::vector<std::string> at;  // nb201: DEVICE=T_MS
   sim::Nb201EvaluateOptions nb;
 };
 
@@ -164,6 +165,11 @@ void add_nb201_options(EvaluateCommand& e) {
       ->add_option("--heldout-devices", e.nb.heldout_devices,
                    "nb201: device columns never in training, e.g. help_raspi4,help_pixel3 "
                    "(default: every fourth column from the fourth)")
+      ->delimiter(',');
+  e.cmd
+      ->add_option("--at", e.at,
+                   "nb201: held-out contexts at DEVICE=T_MS instead, repeatable (e.g. "
+                   "help_pixel2=14 for a published search's setting)")
       ->delimiter(',');
   e.cmd
       ->add_option("--contexts-per-device", e.nb.contexts_per_device,
@@ -294,6 +300,14 @@ int run_evaluate_nb201(EvaluateCommand& e,
   nb.predictor_budget_ms = e.eo.predictor_budget_ms;
   if (e.cmd->count("--seeds") > 0) nb.seeds = e.eo.seeds;
   if (e.cmd->count("--curve") > 0) nb.curve = e.eo.curve;
+  for (const auto& text : e.at) {
+    const auto eq = text.find('=');
+    char* end = nullptr;
+    const double t_ms = eq == std::string::npos ? 0 : std::strtod(text.c_str() + eq + 1, &end);
+    if (eq == std::string::npos || end == text.c_str() + eq + 1 || *end != '\0')
+      return std::cerr << "edgenas-sim: --at: expected DEVICE=T_MS, got '" << text << "'\n", 2;
+    nb.contexts_at.emplace_back(text.substr(0, eq), t_ms);
+  }
   auto r = sim::evaluate_nb201(nb, progress);
   if (!r) {
     std::cerr << "edgenas-sim: " << r.error().message << "\n";

@@ -81,6 +81,7 @@ class Evaluation {
   void measure_queries();
   json method_json(const std::string& m) const;
   json contexts_json() const;
+  std::vector<std::size_t> scored_devices() const;  // the device columns with contexts
   void write_plots(const json& methods) const;
   void write_report(const json& summary) const;
 
@@ -133,6 +134,14 @@ void Evaluation::simulate_traces() {
 // 2. Held-out contexts: T stratified over the device's latency range.
 void Evaluation::draw_contexts() {
   std::mt19937_64 rng(mix(o_.seed, 999));
+  for (const auto& [name, t_ms] : o_.contexts_at) {
+    Ctx c;
+    c.device = *t_.device(name);
+    c.box = nb201_box_at(t_, c.device, dataset_, t_ms, rng);
+    c.best = nb201_best_under(t_, dataset_, c.device, c.box.t_ms);
+    ctx_.push_back(std::move(c));
+  }
+  if (!o_.contexts_at.empty()) return;
   const int k = std::max(1, o_.contexts_per_device);
   for (std::size_t d = 0; d < t_.devices.size(); ++d) {
     for (int j = 0; j < k; ++j) {
@@ -310,7 +319,7 @@ json Evaluation::method_json(const std::string& m) const {
         {"never_within_half_point", never}};
   };
   json per_device = json::object();
-  for (std::size_t d = 0; d < t_.devices.size(); ++d)
+  for (std::size_t d : scored_devices())
     per_device[t_.devices[d]] =
         summarise([&](const Ctx& c) { return c.device == static_cast<int>(d); });
   json row = summarise([](const Ctx&) { return true; });
@@ -318,6 +327,15 @@ json Evaluation::method_json(const std::string& m) const {
       summarise([&](const Ctx& c) { return bool(heldout_[static_cast<std::size_t>(c.device)]); });
   row["per_device"] = per_device;
   return row;
+}
+
+std::vector<std::size_t> Evaluation::scored_devices() const {
+  std::vector<std::size_t> out;
+  for (std::size_t d = 0; d < t_.devices.size(); ++d)
+    if (std::any_of(ctx_.begin(), ctx_.end(),
+                    [&](const Ctx& c) { return c.device == static_cast<int>(d); }))
+      out.push_back(d);
+  return out;
 }
 
 json Evaluation::contexts_json() const {
@@ -349,7 +367,9 @@ namespace {
 void Evaluation::write_plots(const json& methods) const {
   const auto& names = method_names();
   std::vector<std::vector<double>> regret_bars, met_bars;
-  for (const auto& d : t_.devices) {
+  std::vector<std::string> devices;
+  for (std::size_t i : scored_devices()) devices.push_back(t_.devices[i]);
+  for (const auto& d : devices) {
     std::vector<double> r, m;
     for (const auto& name : names) {
       r.push_back(methods[name]["per_device"][d]["median_regret_points"].get<double>());
@@ -362,10 +382,10 @@ void Evaluation::write_plots(const json& methods) const {
   for (const auto& row : regret_bars)
     for (double v : row) top = std::max(top, v);
   std::ofstream(o_.out_dir + "/regret_by_device.svg")
-      << bar_chart("Median regret under T (accuracy points), by device", "points", t_.devices,
-                   names, regret_bars, 0, top, 0.3);
+      << bar_chart("Median regret under T (accuracy points), by device", "points", devices, names,
+                   regret_bars, 0, top, 0.3);
   std::ofstream(o_.out_dir + "/met_T_by_device.svg")
-      << bar_chart("Searches whose model meets T, by device", "share meeting T", t_.devices, names,
+      << bar_chart("Searches whose model meets T, by device", "share meeting T", devices, names,
                    met_bars, 0, 1, 0.99);
   std::vector<Series> curves;
   for (const auto& name : names) {
@@ -390,11 +410,13 @@ void Evaluation::write_report(const json& summary) const {
      << " device columns), data set column `acc_" << t_.datasets[static_cast<std::size_t>(dataset_)]
      << "`; seed " << o_.seed << "; " << traces_.size() << " training traces from "
      << t_.devices.size() - summary["heldout_devices"].size() << " devices; " << ctx_.size()
-     << " held-out contexts (" << o_.contexts_per_device
-     << " per device, T from the device's 5 % to 95 % latency quantile); devices never in "
-        "training: "
-     << held << ". Every context searched at 14 bounds x " << o_.seeds
-     << " seeds (and as many fresh ones) with " << o_.search.queries
+     << " held-out contexts ("
+     << (o_.contexts_at.empty()
+             ? std::to_string(o_.contexts_per_device) +
+                   " per device, T from the device's 5 % to 95 % latency quantile"
+             : std::string("at the given devices and T"))
+     << "); devices never in training: " << held << ". Every context searched at 14 bounds x "
+     << o_.seeds << " seeds (and as many fresh ones) with " << o_.search.queries
      << " queries each; a query's accuracy carries " << fixed(o_.search.noise_points, 2)
      << " points of seed-to-seed noise; candidates over "
      << (o_.search.prune_factor > 0 ? fixed(o_.search.prune_factor, 1) + " T are not trained"
@@ -432,7 +454,7 @@ void Evaluation::write_report(const json& summary) const {
   md << "\n|---|";
   for (std::size_t i = 0; i < method_names().size(); ++i) md << "---:|";
   md << "\n";
-  for (std::size_t d = 0; d < t_.devices.size(); ++d) {
+  for (std::size_t d : scored_devices()) {
     md << "| " << t_.devices[d] << (heldout_[d] ? " (unseen)" : "") << " |";
     for (const auto& m : method_names()) {
       const auto& v = methods[m]["per_device"][t_.devices[d]];
@@ -515,6 +537,11 @@ Expected<json> evaluate_nb201(const Nb201EvaluateOptions& o,
   }
   auto held = heldout_of(*t, o.heldout_devices);
   if (!held) return held.error();
+  for (const auto& [name, t_ms] : o.contexts_at) {
+    if (!t->device(name))
+      return Error{errc::kUsage, "no device column '" + name + "' in " + o.table_path};
+    if (!(t_ms > 0)) return Error{errc::kUsage, "T for " + name + " must be above 0 ms"};
+  }
   return Evaluation(o, std::move(*t), *dataset, std::move(*held)).run(progress);
 }
 

@@ -34,6 +34,8 @@ struct Nb201EvaluateOptions {
   // Devices never in the training traces; empty: every fourth device column from the fourth.
   std::vector<std::string> heldout_devices;
   int contexts_per_device = 4;
+  // Held-out contexts at these (device column, T in ms) instead (e.g. a published search's).
+  std::vector<std::pair<std::string, double>> contexts_at;
   int traces = 2000;
   std::vector<int> curve{300, 1000, 2000};
   int seeds = 3;       // table searches per (context, bound) for selection, and again fresh

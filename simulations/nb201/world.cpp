@@ -81,10 +81,16 @@ std::vector<double> incumbents(const search::BasicSearchResult<search::Nb201Cell
 }  // namespace
 
 Nb201Box nb201_box(const Nb201Table& t, int device, int dataset, double q, std::mt19937_64& rng) {
+  return nb201_box_at(t, device, dataset,
+                      quantile(t.latency_ms[static_cast<std::size_t>(device)], q), rng);
+}
+
+Nb201Box nb201_box_at(const Nb201Table& t, int device, int dataset, double t_ms,
+                      std::mt19937_64& rng) {
   const auto& col = t.latency_ms[static_cast<std::size_t>(device)];
   Nb201Box b;
   b.device = device;
-  b.t_ms = std::max(0.001, quantile(col, q));
+  b.t_ms = std::max(0.001, t_ms);
   DeviceSource cpu;
   cpu.device = "cpu";
   cpu.free_nodes = 2;

@@ -43,6 +43,9 @@ struct Nb201Box {
 
 // A box of `device` whose tightest T is the latency quantile q (0..1) of that device's column.
 Nb201Box nb201_box(const Nb201Table& t, int device, int dataset, double q, std::mt19937_64& rng);
+// The same with T given in ms.
+Nb201Box nb201_box_at(const Nb201Table& t, int device, int dataset, double t_ms,
+                      std::mt19937_64& rng);
 
 struct Nb201Outcome {
   int row = -1;           // the delivered cell's table row (−1: nothing met even 3 T)

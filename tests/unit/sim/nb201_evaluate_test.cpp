@@ -63,6 +63,31 @@ TEST(Nb201Evaluate, UnknownDataSetsAndDevicesAreUsageErrors) {
   EXPECT_NE(b.error().message.find("pixel9"), std::string::npos);
   o.heldout_devices = {"kiosk_a", "kiosk_b", "slow_cam"};
   EXPECT_FALSE(evaluate_nb201(o, quiet).ok());
+  o.heldout_devices = {};
+  o.contexts_at = {{"pixel9", 5.0}};
+  EXPECT_FALSE(evaluate_nb201(o, quiet).ok());
+}
+
+// Contexts at given (device, T), e.g. a published search's settings: only those are scored.
+TEST(Nb201Evaluate, ContextsAtGivenDevicesAndT) {
+  const std::string dir = ::testing::TempDir() + "/nb201-eval-at-" + std::to_string(::getpid());
+  Nb201EvaluateOptions o;
+  o.table_path = write_synthetic_nb201(dir);
+  o.out_dir = dir + "/out";
+  o.dataset = "digits_test";
+  o.contexts_at = {{"kiosk_b", 1.5}, {"slow_cam", 40.0}};
+  o.traces = 60;
+  o.curve = {60};
+  o.seeds = 1;
+  o.long_seeds = 1;
+  o.search.queries = 10;
+  o.predictor_trials = 1;
+  auto r = evaluate_nb201(o, [](const std::string&) {});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)["contexts"], 2);
+  const auto& per_device = (*r)["methods"]["widest"]["per_device"];
+  EXPECT_EQ(per_device.size(), 2u);  // kiosk_a has no context and no row
+  EXPECT_TRUE(per_device.contains("slow_cam"));
 }
 
 }  // namespace
