@@ -231,7 +231,7 @@ for m in ev["methods"]:
                                              " (commit %s)" % m["commit"] if "commit" in m else ""))
 print("  (one value per seed %s; reproduce: %s)" % (", ".join(str(s) for s in ev["seeds"]), ev["command"]))
 if any(v > 1 for m in ev["methods"] for v in m["normalised_reward"]):
-    print("  Above 1.000: the oracle is the best of 540 spaces each searched twice, picked on those searches;\n"
+    print("  Above 1.000: the oracle is the best of 540 spaces, each searched a few times and picked on those searches;\n"
           "  on fresh searches its choice keeps less than it was picked with, so a fixed choice can score higher\n"
           "  (docs/BENCHMARKS.md, \"Re-run on the calibrated profiles\").")
 PY
