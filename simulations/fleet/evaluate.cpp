@@ -394,6 +394,7 @@ json Evaluation::per_context_json() const {
   for (std::size_t i = 0; i < held_.size(); ++i) {
     const auto& h = held_[i];
     json row{{"profile", h.profile},
+             {"target_device", simulated_target_device(world_.profiles.at(h.profile), h.ctx)},
              {"latency_req_ms", h.ctx.min_latency_req_ms().value_or(0)},
              {"oracle_reward", h.oracle_fresh}};
     for (const std::string& m : names_) {

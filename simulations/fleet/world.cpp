@@ -148,14 +148,18 @@ Context SimBox::context(int64_t t) {
   return c;
 }
 
+std::string simulated_target_device(const DeviceProfile& profile, const Context& ctx) {
+  std::vector<std::string> usable{"cpu"};
+  for (const auto& d : profile.devices)
+    if (d.device != "cpu" && d.speed > 0) usable.push_back(d.device);
+  return search::choose_target_device(ctx, usable);
+}
+
 SearchOutcome simulate_search(const Surrogate& surrogate, const DeviceProfile& profile,
                               const Context& ctx, const Hyperparameters& hp, uint64_t seed,
                               const SimSearchOptions& o) {
   SearchOutcome out;
-  std::vector<std::string> usable{"cpu"};
-  for (const auto& d : profile.devices)
-    if (d.device != "cpu" && d.speed > 0) usable.push_back(d.device);
-  out.device = search::choose_target_device(ctx, usable);
+  out.device = simulated_target_device(profile, ctx);
   const auto* dev = profile.find(out.device);
   const auto* cpu = profile.find("cpu");
   const search::DeviceSpeed target{out.device, dev && dev->speed > 0 ? dev->speed : 1.0,

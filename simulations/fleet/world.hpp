@@ -76,6 +76,10 @@ struct SimSearchOptions {
   bool noisy_final = true;
 };
 
+// The device a simulated search on a box of `profile` targets in `ctx` (as edgenas-search
+// chooses: search::choose_target_device over the CPU and the modelled accelerators).
+std::string simulated_target_device(const DeviceProfile& profile, const Context& ctx);
+
 SearchOutcome simulate_search(const Surrogate& surrogate, const DeviceProfile& profile,
                               const Context& ctx, const Hyperparameters& hp, uint64_t seed,
                               const SimSearchOptions& options = {});
