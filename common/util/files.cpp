@@ -83,4 +83,11 @@ std::string last_line(const std::string& path) {
   return last;
 }
 
+Status create_dirs(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Error{errc::kIo, "cannot create " + dir + ": " + ec.message()};
+  return ok_status();
+}
+
 }  // namespace edgenas::files

@@ -28,6 +28,9 @@ Expected<nlohmann::json> read_json(const std::string& path);
 // Copies `from` to `to` atomically, as write_atomic writes. Error code "io".
 Status copy_atomic(const std::string& from, const std::string& to);
 
+// Creates `dir` and its parents when missing. Error code "io", naming the directory.
+Status create_dirs(const std::string& dir);
+
 // The last non-empty line of a text file (a child's log): "" when there is none.
 std::string last_line(const std::string& path);
 

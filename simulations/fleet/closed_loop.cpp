@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <thread>
 
 #include "common/util/errors.hpp"
+#include "common/util/files.hpp"
 #include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/predictor/pool.hpp"
 #include "coordinator/predictor/trainer.hpp"
@@ -18,7 +18,6 @@
 #include "simulations/fleet/world.hpp"
 
 namespace edgenas::sim {
-namespace fs = std::filesystem;
 using nlohmann::json;
 using predictor::Choice;
 using predictor::Grid;
@@ -241,9 +240,7 @@ Expected<json> closed_loop(const ClosedLoopOptions& o,
   auto world = load_world(world_files(o.world));
   if (!world) return world.error();
   const World& w = *world;
-  std::error_code ec;
-  fs::create_directories(o.world.out_dir, ec);
-  if (ec) return Error{errc::kIo, "cannot create " + o.world.out_dir + ": " + ec.message()};
+  if (auto s = files::create_dirs(o.world.out_dir); !s) return s.error();
   progress("searching the grid for " + std::to_string(o.world.contexts) + " held-out contexts");
   auto held = held_out_contexts(w, o.world);
 

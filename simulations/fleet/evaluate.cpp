@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -11,6 +10,7 @@
 #include <thread>
 
 #include "common/util/errors.hpp"
+#include "common/util/files.hpp"
 #include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/predictor/trainer.hpp"
 #include "simulations/fleet/numbers.hpp"
@@ -19,7 +19,6 @@
 #include "simulations/fleet/world.hpp"
 
 namespace edgenas::sim {
-namespace fs = std::filesystem;
 using nlohmann::json;
 using predictor::Choice;
 using predictor::Grid;
@@ -540,9 +539,7 @@ void Evaluation::write_report(const json& methods) const {
 }
 
 Expected<json> Evaluation::run(const std::function<void(const std::string&)>& progress) {
-  std::error_code ec;
-  fs::create_directories(o_.out_dir, ec);
-  if (ec) return Error{errc::kIo, "cannot create " + o_.out_dir + ": " + ec.message()};
+  if (auto s = files::create_dirs(o_.out_dir); !s) return s.error();
   progress("simulating " + std::to_string(o_.traces) + " training traces on " +
            std::to_string(o_.train_profiles.size()) + " profiles");
   traces_ = simulate_training_traces(world_, o_.train_profiles, o_.traces, o_.seed, o_.threads);

@@ -32,9 +32,7 @@ Expected<json> build_warm_start(const WarmStartOptions& o,
                                 const std::function<void(const std::string&)>& progress) {
   auto world = load_world(world_files(o.world));
   if (!world) return world.error();
-  std::error_code ec;
-  fs::create_directories(o.out_dir, ec);
-  if (ec) return Error{errc::kIo, "cannot create " + o.out_dir + ": " + ec.message()};
+  if (auto s = files::create_dirs(o.out_dir); !s) return s.error();
   progress("simulating " + std::to_string(o.world.traces) + " searches on " +
            std::to_string(o.world.train_profiles.size()) + " device profiles");
   const auto traces = simulate_training_traces(*world, o.world.train_profiles, o.world.traces,

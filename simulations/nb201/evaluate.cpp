@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <numeric>
 
 #include "common/util/errors.hpp"
+#include "common/util/files.hpp"
 #include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/predictor/targets.hpp"
 #include "coordinator/predictor/trainer.hpp"
@@ -19,7 +19,6 @@
 #include "simulations/fleet/svg.hpp"
 
 namespace edgenas::sim {
-namespace fs = std::filesystem;
 using nlohmann::json;
 using predictor::Choice;
 using predictor::Grid;
@@ -469,9 +468,7 @@ void Evaluation::write_report(const json& summary) const {
 }
 
 Expected<json> Evaluation::run(const std::function<void(const std::string&)>& progress) {
-  std::error_code ec;
-  fs::create_directories(o_.out_dir, ec);
-  if (ec) return Error{errc::kIo, "cannot create " + o_.out_dir + ": " + ec.message()};
+  if (auto s = files::create_dirs(o_.out_dir); !s) return s.error();
   progress("simulating " + std::to_string(o_.traces) + " training traces on the table");
   simulate_traces();
   draw_contexts();

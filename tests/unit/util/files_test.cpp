@@ -3,7 +3,9 @@
 #include "common/util/files.hpp"
 
 #include <gtest/gtest.h>
+
 #include <sys/stat.h>
+#include <filesystem>
 
 #include <fstream>
 
@@ -70,6 +72,18 @@ TEST(Files, TheLastLineSkipsTrailingBlankLines) {
 }
 
 constexpr framed::Kind kTest{"EDGENAST", 3, "test"};
+
+TEST(Files, DirectoriesAreCreatedWithTheirParentsAndAFileInTheWayIsAnIoError) {
+  const std::string dir = temp_dir("dirs");
+  ASSERT_TRUE(files::create_dirs(dir + "/a/b/c").ok());
+  EXPECT_TRUE(std::filesystem::is_directory(dir + "/a/b/c"));
+  EXPECT_TRUE(files::create_dirs(dir + "/a/b/c").ok());  // already there
+  ASSERT_TRUE(files::write_atomic(dir + "/file", "x").ok());
+  const auto s = files::create_dirs(dir + "/file/sub");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "io");
+  EXPECT_NE(s.error().message.find(dir + "/file/sub"), std::string::npos);
+}
 
 TEST(Framed, AFrameRoundTripsAndEveryDamageIsNamed) {
   const nlohmann::json header{{"shape", {2, 3}}};
