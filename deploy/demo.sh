@@ -209,7 +209,8 @@ for round_ in (1, 2):
         o, h = t["outcome"], t["hparams"]
         T = min(x["latency_req_ms"] for x in t["context"]["job"]["tasks"])
         probes = "linux (real)" if box == "this-machine" else "simulated:" + box
-        lat = "%.3f%s" % (o["latency_ms"], " modelled" if o["latency_modelled"] else " measured")
+        lat = "%.3f %s on %s" % (o["latency_ms"], "modelled" if o["latency_modelled"] else "measured",
+                                 o.get("device") or "cpu")
         version = "v%d" % t["predictor_version"] if t["predictor_version"] else "-"
         rows.append((str(round_), box, probes, "%g" % T, t["policy"], version, str(h["layers"]), str(h["filters"]),
                      str(h["kernel"]), str(o["trials"]), "%.4f" % o["accuracy"] if o["status"] == "ok" else "failed",
@@ -239,10 +240,13 @@ cat <<EOF2
 
 Accuracy is the test accuracy of each search's best digit model (what its trace reports);
 latency is measured on this CPU for this-machine and modelled from the device profile for the
-simulated boxes (named so). The box's model is the one the box keeps: each search scores the
-kept model beside its own on the same held-out split; the new one replaces it only when clearly
-more accurate on validation, beyond chance on the images where the two disagree ("new"; "kept":
-the new one was not clearly better). Meters are read with the box's model.
+simulated boxes (named so), on the device the search targeted: the simulated Atlas and Jetson
+search for their CPUs here, because their simulated probes show no free accelerator node while
+a task is queued (the probe charges a task to every device it could run on: a known defect,
+docs/BENCHMARKS.md, "Re-run on the calibrated profiles"). The box's model is the one the box
+keeps: each search scores the kept model beside its own on the same held-out split; the new one
+replaces it only when clearly more accurate on validation, beyond chance on the images where the
+two disagree ("new"; "kept": the new one was not clearly better). Meters are read with the box's model.
 Policy warm-start: the predictor trained in simulation that a new coordinator serves; predictor:
 a version trained on the fleet's own traces (with the warm start's pool) that passed the gate.
 Exploration is off in the demo (DEMO_EXPLORE=$explore); a fleet explores 10 % of its replies.
