@@ -11,20 +11,26 @@
 namespace edgenas::sim {
 namespace {
 
-TEST(Nb201Evaluate, RunsOnATableOfOtherDevicesAndTheSeedReproduces) {
-  const std::string dir = ::testing::TempDir() + "/nb201-eval-" + std::to_string(::getpid());
+// A small evaluation on the synthetic table of other devices, in its own directory.
+Nb201EvaluateOptions small_run(const std::string& name, int traces, int queries, int trials) {
+  const std::string dir = ::testing::TempDir() + "/" + name + "-" + std::to_string(::getpid());
   Nb201EvaluateOptions o;
   o.table_path = write_synthetic_nb201(dir);
   o.out_dir = dir + "/out";
   o.dataset = "digits_test";
-  o.heldout_devices = {"slow_cam"};
-  o.contexts_per_device = 2;
-  o.traces = 120;
-  o.curve = {60, 120};
+  o.traces = traces;
   o.seeds = 1;
   o.long_seeds = 1;
-  o.search.queries = 20;
-  o.predictor_trials = 2;
+  o.search.queries = queries;
+  o.predictor_trials = trials;
+  return o;
+}
+
+TEST(Nb201Evaluate, RunsOnATableOfOtherDevicesAndTheSeedReproduces) {
+  Nb201EvaluateOptions o = small_run("nb201-eval", 120, 20, 2);
+  o.heldout_devices = {"slow_cam"};
+  o.contexts_per_device = 2;
+  o.curve = {60, 120};
   auto quiet = [](const std::string&) {};
   auto a = evaluate_nb201(o, quiet);
   ASSERT_TRUE(a.ok()) << a.error().message;
@@ -70,18 +76,9 @@ TEST(Nb201Evaluate, UnknownDataSetsAndDevicesAreUsageErrors) {
 
 // Contexts at given (device, T), e.g. a published search's settings: only those are scored.
 TEST(Nb201Evaluate, ContextsAtGivenDevicesAndT) {
-  const std::string dir = ::testing::TempDir() + "/nb201-eval-at-" + std::to_string(::getpid());
-  Nb201EvaluateOptions o;
-  o.table_path = write_synthetic_nb201(dir);
-  o.out_dir = dir + "/out";
-  o.dataset = "digits_test";
+  Nb201EvaluateOptions o = small_run("nb201-eval-at", 60, 10, 1);
   o.contexts_at = {{"kiosk_b", 1.5}, {"slow_cam", 40.0}};
-  o.traces = 60;
   o.curve = {60};
-  o.seeds = 1;
-  o.long_seeds = 1;
-  o.search.queries = 10;
-  o.predictor_trials = 1;
   auto r = evaluate_nb201(o, [](const std::string&) {});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ((*r)["contexts"], 2);
