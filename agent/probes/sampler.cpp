@@ -71,17 +71,16 @@ Expected<SourceMatrix> SimulatedSampler::sample(const JobMatrix& queue) {
   const double t =
       static_cast<double>(clock_.now_ms() % profile_.swing_period_ms) / profile_.swing_period_ms;
   std::normal_distribution<double> noise(0, profile_.noise);
+  const auto charged = place_queued_tasks(queue, profile_);
   double weighted_util = 0, total_cores = 0;
   for (const auto& d : profile_.devices) {
-    // Queued tasks occupy their nodes on the device they run on.
-    double queued_nodes = 0;
-    for (const auto& task : queue.tasks) {
-      for (const auto& row : task.rows) queued_nodes += row.device == d.device ? row.nodes : 0;
-    }
+    const auto it = charged.find(d.device);
+    const int queued_nodes = it == charged.end() ? 0 : it->second;
     double util = d.base_load + d.load_swing * std::sin(2 * M_PI * t + phase_) + noise(rng_) +
-                  queued_nodes / std::max(1, d.cores);
+                  static_cast<double>(queued_nodes) / std::max(1, d.cores);
     util = std::clamp(util, 0.0, 1.0);
-    const int free_nodes = static_cast<int>(std::floor(d.cores * (1 - util) + 1e-9));
+    // Rounded, as the real probes round usable minus busy.
+    const int free_nodes = static_cast<int>(std::lround(d.cores * (1 - util)));
     const double mem_util = std::clamp(0.3 + 0.5 * util, 0.0, 0.95);
     s.devices.push_back({d.device, std::max(0, free_nodes),
                          static_cast<int64_t>(static_cast<double>(d.memory_mb) * (1 - mem_util))});
@@ -93,6 +92,31 @@ Expected<SourceMatrix> SimulatedSampler::sample(const JobMatrix& queue) {
   s.power_modelled = true;
   s.window_ms = limits::kProbeWindowMs;
   return s;
+}
+
+std::map<std::string, int> place_queued_tasks(const JobMatrix& queue,
+                                              const DeviceProfile& profile) {
+  std::vector<const JobTask*> order;
+  for (const auto& task : queue.tasks) order.push_back(&task);
+  std::stable_sort(order.begin(), order.end(), [](const JobTask* a, const JobTask* b) {
+    return a->latency_req_ms < b->latency_req_ms;
+  });
+  std::map<std::string, int> charged;
+  for (const JobTask* task : order) {
+    const JobRow* fastest = nullptr;
+    const JobRow* fastest_with_room = nullptr;
+    for (const auto& row : task->rows) {
+      const auto* dev = profile.find(row.device);
+      if (!dev) continue;
+      if (!fastest || row.runtime_ms < fastest->runtime_ms) fastest = &row;
+      const bool room = charged[row.device] + row.nodes <= dev->cores;
+      if (room && (!fastest_with_room || row.runtime_ms < fastest_with_room->runtime_ms))
+        fastest_with_room = &row;
+    }
+    const JobRow* placed = fastest_with_room ? fastest_with_room : fastest;
+    if (placed) charged[placed->device] += placed->nodes;
+  }
+  return charged;
 }
 
 }  // namespace edgenas::agent

@@ -1,6 +1,7 @@
 #pragma once
 // A SourceSampler produces the box's Source matrix and its static device list. LinuxSampler
 // combines the real probes; SimulatedSampler follows a device profile and is named as such.
+#include <map>
 #include <memory>
 #include <random>
 
@@ -35,6 +36,11 @@ class LinuxSampler final : public SourceSampler {
   std::vector<std::unique_ptr<DevicePlugin>> plugins_;
   int64_t last_sample_ms_ = 0;
 };
+
+// Where a simulated box runs its queued tasks: each task on one device, tightest T first, on the
+// fastest of its rows whose device still has the task's nodes (the box's own load aside), else on
+// its fastest row. Returns the nodes charged to each device.
+std::map<std::string, int> place_queued_tasks(const JobMatrix& queue, const DeviceProfile& profile);
 
 class SimulatedSampler final : public SourceSampler {
  public:

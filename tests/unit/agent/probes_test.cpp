@@ -227,26 +227,53 @@ TEST(Profiles, BadProfilesAreRefusedWithTheKey) {
   expect_error("name = 'x'\n[cpu\n", "p.toml:2");
 }
 
-TEST(SimulatedSampler, LoadFollowsTheQueueAndStaysInBounds) {
+DeviceProfile npu_box() {
   auto p = parse_profile(
       "name = 'box'\n[cpu]\ncores = 8\nmemory_mb = 8192\nbase_load = 0.1\n"
       "[[accelerator]]\ndevice = 'npu0'\ncores = 2\nmemory_mb = 4096\n"
       "[power]\nidle_w = 5\nmax_w = 20\n[load]\nnoise = 0\n",
       "p.toml");
-  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_TRUE(p.ok()) << p.error().message;
+  return *p;
+}
+
+JobTask task_on_both(const std::string& id, double t_ms, double cpu_ms, double npu_ms) {
+  return {id, t_ms, {{"cpu", cpu_ms, 1, 6}, {"npu0", npu_ms, 1, 1}}};
+}
+
+TEST(SimulatedSampler, LoadFollowsTheQueueAndStaysInBounds) {
   ManualClock clock;
-  SimulatedSampler s(clock, *p, 7);
+  SimulatedSampler s(clock, npu_box(), 7);
   EXPECT_EQ(s.devices()[1].probe, "simulated:box");
   auto idle = s.sample(JobMatrix{});
   JobMatrix busy;
-  busy.tasks.push_back({"t", 10, {{"cpu", 1, 1, 6}, {"npu0", 1, 1, 2}}});
+  busy.tasks = {task_on_both("a", 10, 4, 1), task_on_both("b", 20, 4, 1)};
   auto loaded = s.sample(busy);
   ASSERT_TRUE(idle.ok() && loaded.ok());
-  EXPECT_GT(idle->devices[0].free_nodes, loaded->devices[0].free_nodes);
+  EXPECT_EQ(idle->devices[1].free_nodes, 2);
   EXPECT_EQ(loaded->devices[1].free_nodes, 0);
+  // Both tasks run on the faster NPU; the CPU is not charged for them as well.
+  EXPECT_EQ(idle->devices[0].free_nodes, loaded->devices[0].free_nodes);
   EXPECT_GT(loaded->power_w, idle->power_w);
   EXPECT_LE(loaded->power_w, 20.0);
   EXPECT_TRUE(loaded->power_modelled);
+}
+
+TEST(SimulatedSampler, EachQueuedTaskRunsOnOneDeviceTightestFirst) {
+  JobMatrix q;
+  q.tasks = {task_on_both("loose", 100, 4, 1), task_on_both("tight", 5, 4, 1),
+             task_on_both("mid", 50, 4, 1)};
+  auto charged = place_queued_tasks(q, npu_box());
+  EXPECT_EQ(charged["npu0"], 2);  // the NPU's two nodes go to the two tightest tasks
+  EXPECT_EQ(charged["cpu"], 6);   // the loosest falls back to the CPU
+  q.tasks.push_back(task_on_both("more", 200, 4, 1));
+  q.tasks.push_back({"cpu-only", 300, {{"cpu", 4, 1, 6}, {"gpu9", 1, 1, 1}}});
+  charged = place_queued_tasks(q, npu_box());
+  // No room anywhere: a task runs on its fastest device; rows for devices the box lacks are
+  // ignored.
+  EXPECT_EQ(charged["npu0"], 3);
+  EXPECT_EQ(charged["cpu"], 12);
+  EXPECT_EQ(charged.count("gpu9"), 0u);
 }
 
 }  // namespace
