@@ -153,6 +153,7 @@ Expected<std::vector<DeviceSource>> NpuSmiPlugin::sample() {
                                    cores_ * (1.0 - std::clamp(c.aicore_pct, 0.0, 100.0) / 100.0)))
                              : 0;
     d.free_memory_mb = std::max<int64_t>(0, c.memory_total_mb - c.memory_used_mb);
+    d.unhealthy = !c.healthy;
     out.push_back(d);
   }
   return out;

@@ -77,12 +77,14 @@ struct DeviceSource {
   std::string device;
   int free_nodes = 0;
   int64_t free_memory_mb = 0;
+  bool unhealthy = false;  // present but cannot run work (a probe reported a fault)
 
   template <class V>
   void fields(V& v) {
     v.str("device", device, valid_device_name, "a device name (cpu, npu0, gpu0, ...)");
     v.num("free_nodes", free_nodes, 0, limits::kMaxNodesPerDevice);
     v.num("free_memory_mb", free_memory_mb, int64_t{0}, limits::kMaxMemoryMb);
+    v.opt_flag("unhealthy", unhealthy);
   }
 };
 

@@ -39,6 +39,7 @@ struct FieldCounter {
     ++n;
   }
   void opt_str(std::string_view, const std::string& s) { n += s.empty() ? 0 : 1; }
+  void opt_flag(std::string_view, bool b) { n += b ? 1 : 0; }
   template <class... A>
   void num(A&&...) {
     ++n;
@@ -111,6 +112,10 @@ struct FieldWriter {
   void flag(std::string_view k, bool b) {
     key(k);
     pk.pack(b);
+  }
+  // Written only when true; absent reads as false (older peers never send it).
+  void opt_flag(std::string_view k, bool b) {
+    if (b) flag(k, b);
   }
   template <class E, class P>
   void enumeration(std::string_view k, const E& e, P&&) {
@@ -221,6 +226,12 @@ class FieldReader {
   void flag(std::string_view k, bool& out) {
     const auto* o = required(k);
     if (!o) return;
+    if (o->type != msgpack::type::BOOLEAN) return fail_field(k, "must be true or false");
+    out = o->via.boolean;
+  }
+  void opt_flag(std::string_view k, bool& out) {
+    const auto* o = find(k);
+    if (!o || o->type == msgpack::type::NIL) return;
     if (o->type != msgpack::type::BOOLEAN) return fail_field(k, "must be true or false");
     out = o->via.boolean;
   }

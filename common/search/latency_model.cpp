@@ -34,11 +34,14 @@ double modelled_latency_ms(int64_t flops, const DeviceSpeed& device, const CpuCa
 }
 
 std::string choose_target_device(const Context& ctx, const std::vector<std::string>& usable) {
-  auto ok = [&](const std::string& name) {
+  auto healthy = [&](const std::string& name) {
+    if (name == "cpu") return true;
     if (std::find(usable.begin(), usable.end(), name) == usable.end()) return false;
     const DeviceSource* d = ctx.device(name);
-    return name == "cpu" || (d && d->free_nodes > 0);
+    return d && !d->unhealthy;
   };
+  // The search is for the tightest task: its model runs where that task runs fastest. Its own
+  // nodes there are busy with it, so free nodes do not rule a device out; a fault does.
   const JobTask* tightest = nullptr;
   for (const auto& t : ctx.job.tasks) {
     if (!tightest || t.latency_req_ms < tightest->latency_req_ms) tightest = &t;
@@ -46,12 +49,12 @@ std::string choose_target_device(const Context& ctx, const std::vector<std::stri
   if (tightest) {
     const JobRow* best = nullptr;
     for (const auto& row : tightest->rows) {
-      if (ok(row.device) && (!best || row.runtime_ms < best->runtime_ms)) best = &row;
+      if (healthy(row.device) && (!best || row.runtime_ms < best->runtime_ms)) best = &row;
     }
     if (best) return best->device;
   }
   for (const auto& d : ctx.source.devices) {
-    if (d.device != "cpu" && ok(d.device)) return d.device;
+    if (d.device != "cpu" && healthy(d.device) && d.free_nodes > 0) return d.device;
   }
   return "cpu";
 }

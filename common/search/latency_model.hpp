@@ -39,8 +39,9 @@ double modelled_latency_ms(int64_t flops, const DeviceSpeed& device, const CpuCa
 
 // The device a search targets when told "auto". `usable` lists the devices a latency can be had
 // for (the CPU, and accelerators with a latency model). Of the rows of the queue's tightest-T
-// task, the usable device with free nodes and the lowest estimated runtime wins; with no such
-// row, the first usable accelerator with free nodes; else the CPU.
+// task, the usable device in the Source matrix and not unhealthy with the lowest estimated
+// runtime wins (busy or not: the task holds its own nodes); with an empty queue, the first
+// usable healthy accelerator with free nodes; else the CPU.
 std::string choose_target_device(const Context& context, const std::vector<std::string>& usable);
 
 }  // namespace edgenas::search

@@ -179,8 +179,10 @@ TEST(NpuSmi, SourceRowsFromThePlugin) {
   auto rows = plugin.sample();
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ((*rows)[0].free_nodes, 1);  // 50 % AI Core busy of 2 cores
+  EXPECT_FALSE((*rows)[0].unhealthy);
   EXPECT_EQ((*rows)[0].free_memory_mb, 8192 - 2621);
   EXPECT_EQ((*rows)[1].free_nodes, 0);  // unhealthy chip
+  EXPECT_TRUE((*rows)[1].unhealthy);
 }
 
 TEST(NpuSmi, GarbageIsAnError) {

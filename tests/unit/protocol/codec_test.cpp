@@ -137,6 +137,25 @@ TEST(Codec, OptionalFieldsMayBeAbsent) {
   EXPECT_FALSE(round_trip(sample_trace()).outcome.progress.has_value());  // older agents
 }
 
+TEST(Codec, AnUnhealthyDeviceIsSentOnlyWhenItIsOne) {
+  Context c = sample_context();
+  auto j = to_json(c);
+  EXPECT_FALSE(
+      j["source"]["devices"][1].contains("unhealthy"));  // older coordinators see no change
+  c.source.devices[1].unhealthy = true;
+  j = to_json(c);
+  EXPECT_EQ(j["source"]["devices"][1]["unhealthy"], true);
+  auto back = from_json<Context>(j);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_TRUE(back->source.devices[1].unhealthy);
+  EXPECT_FALSE(back->source.devices[0].unhealthy);
+  j["source"]["devices"][1]["unhealthy"] = "yes";
+  back = from_json<Context>(j);
+  ASSERT_FALSE(back.ok());
+  EXPECT_NE(back.error().message.find("source.devices[1].unhealthy"), std::string::npos)
+      << back.error().message;
+}
+
 TEST(Codec, TraceProgressRoundTripsAndIsChecked) {
   Trace t = sample_trace();
   t.outcome.progress = ProgressCurve{120, {{3.5, 0.41}, {40, 0.93}}};

@@ -43,12 +43,25 @@ TEST(LatencyModel, AutoTargetFollowsTheTightestTasksFastestUsableDevice) {
                  {"tight", 20, {{"cpu", 30, 1, 1}, {"npu0", 4, 1, 1}}}};
   EXPECT_EQ(choose_target_device(c, {"cpu", "npu0", "gpu0"}), "npu0");
   EXPECT_EQ(choose_target_device(c, {"cpu", "gpu0"}), "cpu");  // no model for the NPU
-  c = box(0);                                                  // NPU busy
+  c.job.tasks = {{"elsewhere", 20, {{"cpu", 30, 1, 1}, {"npu7", 4, 1, 1}}}};
+  EXPECT_EQ(choose_target_device(c, {"cpu", "npu7"}), "cpu");  // not on this box
+}
+
+TEST(LatencyModel, AutoTargetKeepsABusyAcceleratorButNotAFaultyOne) {
+  // The tightest task's own node fills the NPU: the model is for that task, so it still runs there.
+  Context c = box(0);
   c.job.tasks = {{"tight", 20, {{"cpu", 30, 1, 1}, {"npu0", 4, 1, 1}}}};
+  EXPECT_EQ(choose_target_device(c, {"cpu", "npu0"}), "npu0");
+  c.source.devices[1].unhealthy = true;
   EXPECT_EQ(choose_target_device(c, {"cpu", "npu0"}), "cpu");
-  c.job.tasks.clear();  // no queue: the first free modelled accelerator
-  EXPECT_EQ(choose_target_device(c, {"cpu", "npu0", "gpu0"}), "gpu0");
-  EXPECT_EQ(choose_target_device(c, {"cpu"}), "cpu");
+}
+
+TEST(LatencyModel, AutoTargetWithoutAQueueTakesAFreeHealthyAccelerator) {
+  Context c = box(0);
+  EXPECT_EQ(choose_target_device(c, {"cpu", "npu0", "gpu0"}), "gpu0");  // the NPU has no free node
+  c.source.devices[2].unhealthy = true;
+  EXPECT_EQ(choose_target_device(c, {"cpu", "npu0", "gpu0"}), "cpu");
+  EXPECT_EQ(choose_target_device(box(1), {"cpu"}), "cpu");
 }
 
 }  // namespace
