@@ -240,11 +240,9 @@ cat <<EOF2
 
 Accuracy is the test accuracy of each search's best digit model (what its trace reports);
 latency is measured on this CPU for this-machine and modelled from the device profile for the
-simulated boxes (named so), on the device the search targeted: the simulated Atlas and Jetson
-search for their CPUs here, because their queued tasks hold every accelerator node (the
-tightest tasks run there) and the target rule passes over a device with no free node, even when
-the search is for the task holding it: a known limit, docs/BENCHMARKS.md, "Re-run after the
-probe fix". The box's model is the one the box
+simulated boxes (named so), on the device the search targeted: the one the box's tightest task
+runs fastest on (the simulated Atlas's NPU and Jetson's GPU are modelled from their profiles;
+every search trains on this machine's CPU). The box's model is the one the box
 keeps: each search scores the kept model beside its own on the same held-out split; the new one
 replaces it only when clearly more accurate on validation, beyond chance on the images where the
 two disagree ("new"; "kept": the new one was not clearly better). Meters are read with the box's model.
