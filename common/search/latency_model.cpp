@@ -34,7 +34,7 @@ double modelled_latency_ms(int64_t flops, const DeviceSpeed& device, const CpuCa
 }
 
 std::string choose_target_device(const Context& ctx, const std::vector<std::string>& usable) {
-  auto healthy = [&](const std::string& name) {
+  auto can_target = [&](const std::string& name) {
     if (name == "cpu") return true;
     if (std::find(usable.begin(), usable.end(), name) == usable.end()) return false;
     const DeviceSource* d = ctx.device(name);
@@ -49,12 +49,12 @@ std::string choose_target_device(const Context& ctx, const std::vector<std::stri
   if (tightest) {
     const JobRow* best = nullptr;
     for (const auto& row : tightest->rows) {
-      if (healthy(row.device) && (!best || row.runtime_ms < best->runtime_ms)) best = &row;
+      if (can_target(row.device) && (!best || row.runtime_ms < best->runtime_ms)) best = &row;
     }
     if (best) return best->device;
   }
   for (const auto& d : ctx.source.devices) {
-    if (d.device != "cpu" && healthy(d.device) && d.free_nodes > 0) return d.device;
+    if (d.device != "cpu" && can_target(d.device) && d.free_nodes > 0) return d.device;
   }
   return "cpu";
 }
