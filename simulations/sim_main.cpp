@@ -5,6 +5,7 @@
 //   warm-start the predictor a new coordinator serves first, trained on a simulated fleet
 //   surrogate  how well the NAS surrogate predicts held-out real trainings
 //   calibrate  the device profiles' latency model against latencies measured on real devices
+//   latency    the learned latency models against real measurements, a held-out device at a time
 // Exit codes: 0 ok, 1 failed, 2 usage or input error.
 #include <CLI/CLI.hpp>
 #include <filesystem>
@@ -21,6 +22,7 @@
 #include "simulations/fleet/warm_start.hpp"
 #include "simulations/nb201/calibrate.hpp"
 #include "simulations/nb201/evaluate.hpp"
+#include "simulations/nb201/latency_eval.hpp"
 #include "simulations/surrogate/surrogate.hpp"
 
 using namespace edgenas;
@@ -417,6 +419,71 @@ int run_calibrate(CalibrateCommand& c) {
   return 0;
 }
 
+// `latency`: the learned latency models against measured latencies.
+struct LatencyCommand {
+  CLI::App* cmd = nullptr;
+  sim::LatencyEvalOptions o;
+};
+
+void add_latency(CLI::App& app, LatencyCommand& c) {
+  c.cmd = app.add_subcommand(
+      "latency",
+      "the learned latency models against latencies measured on real devices (a NAS-Bench-201 "
+      "table): each device held out in turn, learned from k of its measurements plus the "
+      "others'; beside the FLOPs model fitted on the same k");
+  c.cmd
+      ->add_option("--data", c.o.table_path,
+                   "the table, e.g. ../shared/data/nb201/nb201_latency.csv (every *_ms column "
+                   "is a device)")
+      ->required();
+  c.cmd->add_option("--out", c.o.out_dir, "directory for latency.md and latency.json");
+  c.cmd->add_option("--k", c.o.samples, "measured cells of the held-out device, e.g. 5,10,900")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c.cmd->add_option("--draws", c.o.draws, "random draws of the k cells per (device, k)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c.cmd->add_option("--seed", c.o.seed, "seed of the draws")->capture_default_str();
+  c.cmd->add_option("--device", c.o.devices, "hold out only these columns (repeatable)");
+  c.cmd
+      ->add_option("--sources", c.o.sources,
+                   "learn only from these columns (comma-separated; \"help\": HELP's nine "
+                   "meta-training devices)")
+      ->delimiter(',');
+  c.cmd
+      ->add_option("--source-samples", c.o.source_samples,
+                   "measured cells per source column (0: all; HELP meta-trains on 900)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c.cmd
+      ->add_option("--batch-suffixes", c.o.batch_suffixes,
+                   "columns named STEM_N for these N are one device at batch N, held out together")
+      ->delimiter(',')
+      ->capture_default_str();
+  c.cmd->add_option("--threads", c.o.threads, "devices evaluated in parallel")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+}
+
+int run_latency(LatencyCommand& c, const std::function<void(const std::string&)>& progress) {
+  auto r = sim::evaluate_latency(c.o, progress);
+  if (!r) {
+    std::cerr << "edgenas-sim: " << r.error().message << "\n";
+    return r.error().code == errc::kFailed ? 1 : 2;
+  }
+  std::printf("%6s %12s %10s %14s %22s\n", "k", "rho learned", "rho FLOPs", "within 10 %",
+              "within T truly within");
+  for (const auto& s : (*r)["summary"])
+    std::printf("%6d %12.3f %10.3f %13.1f%% %21.1f%%\n", s["k"].get<int>(),
+                s["median_spearman_learned"].get<double>(),
+                s["median_spearman_flops"].get<double>(),
+                100 * s["median_within_10pct_learned"].get<double>(),
+                100 * s["median_within_t_truly_within_at_margin"].get<double>());
+  if (!c.o.out_dir.empty()) std::printf("report: %s/latency.md\n", c.o.out_dir.c_str());
+  return 0;
+}
+
 // `run`: a real coordinator and simulated agents.
 struct RunCommand {
   CLI::App* cmd = nullptr;
@@ -483,6 +550,8 @@ int main(int argc, char** argv) {
   add_run(app, base, run);
   CalibrateCommand calibrate;
   add_calibrate(app, base, calibrate);
+  LatencyCommand latency;
+  add_latency(app, latency);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -493,5 +562,6 @@ int main(int argc, char** argv) {
   if (warm.cmd->parsed()) return run_warm_start(warm, progress);
   if (evaluate.cmd->parsed()) return run_evaluate(evaluate, progress);
   if (calibrate.cmd->parsed()) return run_calibrate(calibrate);
+  if (latency.cmd->parsed()) return run_latency(latency, progress);
   return run_run(run, progress);
 }

@@ -8,68 +8,17 @@
 
 #include "common/model/profile.hpp"
 #include "common/util/errors.hpp"
+#include "common/util/rank_stats.hpp"
 #include "simulations/fleet/numbers.hpp"
+#include "simulations/nb201/latency_eval.hpp"
 #include "simulations/surrogate/surrogate.hpp"
 
 namespace edgenas::sim {
 namespace {
 
-std::vector<double> ranks(const std::vector<double>& v) {
-  std::vector<std::size_t> order(v.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return v[a] < v[b]; });
-  std::vector<double> r(v.size());
-  for (std::size_t i = 0; i < order.size();) {
-    std::size_t j = i;
-    while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
-    for (std::size_t k = i; k <= j; ++k) r[order[k]] = (static_cast<double>(i + j)) / 2;  // ties
-    i = j + 1;
-  }
-  return r;
-}
-
-double pearson(const std::vector<double>& a, const std::vector<double>& b) {
-  const double n = static_cast<double>(a.size());
-  const double ma = std::accumulate(a.begin(), a.end(), 0.0) / n;
-  const double mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
-  double c = 0, va = 0, vb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    c += (a[i] - ma) * (b[i] - mb);
-    va += (a[i] - ma) * (a[i] - ma);
-    vb += (b[i] - mb) * (b[i] - mb);
-  }
-  return va > 0 && vb > 0 ? c / std::sqrt(va * vb) : 0;
-}
-
-double spearman(const std::vector<double>& a, const std::vector<double>& b) {
-  return pearson(ranks(a), ranks(b));
-}
-
 // FLOPs as the latency model counts them (2 per multiply-accumulate; NAS-Bench-201 counts MACs).
 int64_t model_flops(const search::Nb201Cell& c) {
   return static_cast<int64_t>(2e6 * search::nb201_cost(c).flops_m);
-}
-
-// For T at the measured 10 %..90 % quantiles: of the cells the model puts within T, the share
-// truly within (precision); of those truly within, the share the model keeps (recall).
-std::pair<double, double> within_t_shares(const std::vector<double>& modelled,
-                                          const std::vector<double>& measured) {
-  std::vector<double> sorted = measured;
-  std::sort(sorted.begin(), sorted.end());
-  double precision = 0, recall = 0;
-  int n = 0;
-  for (int q = 1; q <= 9; ++q, ++n) {
-    const double t = sorted[static_cast<std::size_t>(q * (sorted.size() - 1) / 10)];
-    double kept = 0, kept_ok = 0, ok = 0;
-    for (std::size_t i = 0; i < measured.size(); ++i) {
-      kept += modelled[i] <= t;
-      ok += measured[i] <= t;
-      kept_ok += modelled[i] <= t && measured[i] <= t;
-    }
-    precision += kept > 0 ? kept_ok / kept : 1;
-    recall += ok > 0 ? kept_ok / ok : 1;
-  }
-  return {precision / n, recall / n};
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "simulations/surrogate/surrogate.hpp"
 #include "common/util/errors.hpp"
+#include "common/util/rank_stats.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -199,23 +200,6 @@ double Surrogate::train_seconds(const search::ArchSpec& spec, int epochs, int im
   return static_cast<double>(images) * epochs * (sec_per_image_ + sec_per_gflop_image_ * gflops);
 }
 
-namespace {
-std::vector<double> ranks(const std::vector<double>& v) {
-  std::vector<std::size_t> idx(v.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
-  std::vector<double> r(v.size());
-  for (std::size_t i = 0; i < idx.size();) {
-    std::size_t j = i;
-    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
-    for (std::size_t t = i; t <= j; ++t)
-      r[idx[t]] = (static_cast<double>(i) + static_cast<double>(j)) / 2;
-    i = j + 1;
-  }
-  return r;
-}
-}  // namespace
-
 Surrogate::Quality Surrogate::evaluate(const std::vector<TableRow>& train,
                                        const std::vector<TableRow>& test) {
   Quality q;
@@ -232,17 +216,7 @@ Surrogate::Quality Surrogate::evaluate(const std::vector<TableRow>& train,
   for (int i = 0; i < q.n; ++i)
     q.mae += std::abs(pred[static_cast<std::size_t>(i)] - truth[static_cast<std::size_t>(i)]);
   q.mae /= q.n;
-  const auto rp = ranks(pred), rt = ranks(truth);
-  const double mp = std::accumulate(rp.begin(), rp.end(), 0.0) / q.n;
-  const double mt = std::accumulate(rt.begin(), rt.end(), 0.0) / q.n;
-  double c = 0, vp = 0, vt = 0;
-  for (int i = 0; i < q.n; ++i) {
-    const auto u = static_cast<std::size_t>(i);
-    c += (rp[u] - mp) * (rt[u] - mt);
-    vp += (rp[u] - mp) * (rp[u] - mp);
-    vt += (rt[u] - mt) * (rt[u] - mt);
-  }
-  q.spearman = vp > 0 && vt > 0 ? c / std::sqrt(vp * vt) : 0;
+  q.spearman = spearman(pred, truth);
   return q;
 }
 

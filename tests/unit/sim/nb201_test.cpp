@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "simulations/nb201/calibrate.hpp"
+#include "simulations/nb201/latency_eval.hpp"
 #include "simulations/nb201/table.hpp"
 #include "simulations/nb201/world.hpp"
 #include "tests/unit/sim/nb201_fixture.hpp"
@@ -146,6 +147,56 @@ TEST(Nb201Calibrate, TheModelIsScoredAgainstTheMeasuredColumnAndRefitted) {
   EXPECT_EQ(pair->profile, "atlas200dk");
   EXPECT_EQ(pair->device, "npu0");
   EXPECT_FALSE(parse_calibration_pair("rpi4").ok());
+}
+
+}  // namespace
+}  // namespace edgenas::sim
+
+namespace edgenas::sim {
+namespace {
+
+TEST(Nb201Latency, EveryDeviceColumnIsHeldOutInTurnWhateverItsName) {
+  LatencyEvalOptions o;
+  o.table_path = write_synthetic_nb201(::testing::TempDir() + "/nb201-lat");
+  o.out_dir = ::testing::TempDir() + "/nb201-lat/out";
+  o.samples = {10, 100};
+  o.draws = 2;
+  auto r = evaluate_latency(o, [](const std::string&) {});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ((*r)["devices"].size(), 3u);
+  for (const auto& d : (*r)["devices"]) {
+    EXPECT_EQ(d["sources"].size(), 2u) << d["column"];
+    ASSERT_EQ(d["by_k"].size(), 2u);
+    // The columns are FLOPs plus a deterministic wobble: 100 measurements learn it as well as
+    // the FLOPs line does, or better.
+    const auto& at100 = d["by_k"][1];
+    EXPECT_GE(at100["learned"]["spearman"].get<double>(),
+              at100["flops"]["spearman"].get<double>() - 0.01)
+        << d["column"];
+  }
+  // kiosk_b is exactly a line in FLOPs: both models find it.
+  EXPECT_GT((*r)["devices"][1]["by_k"][0]["learned"]["spearman"].get<double>(), 0.99);
+  EXPECT_TRUE(std::filesystem::exists(o.out_dir + "/latency.md"));
+  o.devices = {"no_such_device"};
+  auto bad = evaluate_latency(o, [](const std::string&) {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("no_such_device"), std::string::npos);
+}
+
+TEST(Nb201Latency, BatchSizesOfOneDeviceAreOneFamily) {
+  const std::vector<std::string> s{"1", "32", "256"};
+  EXPECT_EQ(device_family("help_titan_rtx_256", s), "help_titan_rtx");
+  EXPECT_EQ(device_family("help_titan_rtx_1", s), "help_titan_rtx");
+  EXPECT_EQ(device_family("help_gold_6226", s), "help_gold_6226");
+  // Predicted within T (less the margin) against truly within T.
+  const std::vector<double> measured{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  const auto exact = within_t_shares(measured, measured);
+  EXPECT_DOUBLE_EQ(exact.precision, 1.0);
+  EXPECT_DOUBLE_EQ(exact.recall, 1.0);
+  std::vector<double> under;
+  for (double m : measured) under.push_back(m * 0.8);
+  EXPECT_LT(within_t_shares(under, measured).precision, 1.0);
+  EXPECT_DOUBLE_EQ(within_t_shares(under, measured, 0.25).precision, 1.0);
 }
 
 }  // namespace

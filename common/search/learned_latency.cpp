@@ -1,0 +1,374 @@
+#include "common/search/learned_latency.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <optional>
+
+#include "common/util/errors.hpp"
+
+namespace edgenas::search {
+namespace {
+
+// Live layers by kind, then layers whose result is unused or whose input is always zero; each
+// group contributes count, MFLOPs and MB.
+enum Group : int {
+  kConv1,
+  kConv3,
+  kConvLarge,
+  kAvgPool,
+  kGlobalPool,
+  kLinear,
+  kAdd,
+  kIdentity,
+  kDeadConv,
+  kDeadZero,
+  kDeadOther,
+  kGroups
+};
+constexpr int kPerGroup = 3;
+// Each group again by the input's spatial size (a device's regime: large maps are bound by
+// memory, small ones by the fixed cost per layer): side ≥ 24, 12..23, < 12.
+constexpr int kSizes = 3;
+constexpr int kHswish = kGroups * kSizes * kPerGroup;
+constexpr int kFeatures = kHswish + 1;
+
+int size_bucket(const Layer& l) {
+  const int side = std::max(l.height, l.width);
+  return side >= 24 ? 0 : side >= 12 ? 1 : 2;
+}
+
+int live_group(const Layer& l) {
+  switch (l.op) {
+    case LayerOp::conv:
+      return l.kernel == 1 ? kConv1 : l.kernel == 3 ? kConv3 : kConvLarge;
+    case LayerOp::avg_pool:
+      return kAvgPool;
+    case LayerOp::global_pool:
+      return kGlobalPool;
+    case LayerOp::linear:
+      return kLinear;
+    case LayerOp::add:
+      return kAdd;
+    case LayerOp::zero:
+      return -1;  // never live: counted with the dead layers
+    case LayerOp::identity:
+      return kIdentity;
+  }
+  return -1;
+}
+
+int feature_group(const Layer& l) {
+  const int live = l.live ? live_group(l) : -1;
+  if (live >= 0) return live;
+  return l.op == LayerOp::conv ? kDeadConv : l.op == LayerOp::zero ? kDeadZero : kDeadOther;
+}
+
+// Weighted ridge least squares, shrunk toward a prior, with exact leave-one-out residuals.
+struct Ridge {
+  std::size_t p = 0;
+  std::vector<std::vector<double>> x;  // rows
+  std::vector<double> y, weight, prior, penalty;
+};
+
+struct RidgeFit {
+  std::vector<double> coef, loo;  // loo: y − prediction with the row left out
+};
+
+// Cholesky factor of a symmetric positive definite matrix (lower, row-major), in place.
+bool cholesky(std::vector<double>& a, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) {
+    double d = a[j * n + j];
+    for (std::size_t k = 0; k < j; ++k) d -= a[j * n + k] * a[j * n + k];
+    if (!(d > 0)) return false;
+    a[j * n + j] = std::sqrt(d);
+    for (std::size_t i = j + 1; i < n; ++i) {
+      double s = a[i * n + j];
+      for (std::size_t k = 0; k < j; ++k) s -= a[i * n + k] * a[j * n + k];
+      a[i * n + j] = s / a[j * n + j];
+    }
+  }
+  return true;
+}
+
+std::vector<double> cholesky_solve(const std::vector<double>& l, std::size_t n,
+                                   std::vector<double> b) {
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t k = 0; k < i; ++k) b[i] -= l[i * n + k] * b[k];
+    b[i] /= l[i * n + i];
+  }
+  for (std::size_t i = n; i-- > 0;) {
+    for (std::size_t k = i + 1; k < n; ++k) b[i] -= l[k * n + i] * b[k];
+    b[i] /= l[i * n + i];
+  }
+  return b;
+}
+
+double dot(const std::vector<double>& a, const std::vector<double>& b) {
+  return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
+}
+
+// XᵀWX (lower triangle) and XᵀW(y − X·prior): what every shrinkage of a problem shares.
+struct NormalEquations {
+  std::vector<double> a, b;
+  double trace = 0;
+};
+
+NormalEquations normal_equations(const Ridge& r) {
+  const std::size_t p = r.p;
+  NormalEquations ne{std::vector<double>(p * p, 0.0), std::vector<double>(p, 0.0), 0};
+  for (std::size_t i = 0; i < r.x.size(); ++i) {
+    const auto& xi = r.x[i];
+    const double resid = r.y[i] - dot(xi, r.prior);
+    for (std::size_t u = 0; u < p; ++u) {
+      ne.b[u] += r.weight[i] * xi[u] * resid;
+      for (std::size_t v = 0; v <= u; ++v) ne.a[u * p + v] += r.weight[i] * xi[u] * xi[v];
+    }
+  }
+  for (std::size_t u = 0; u < p; ++u) ne.trace += ne.a[u * p + u];
+  return ne;
+}
+
+// Leave-one-out residuals: exact (one solve per row), or generalised cross-validation's
+// approximation (every residual over 1 − the mean leverage) where rows far outnumber features.
+enum class LeaveOneOut { none, exact, approximate };
+
+// λ is relative to the mean diagonal of XᵀWX, so the same grid suits every problem.
+std::optional<RidgeFit> solve_ridge(const Ridge& r, const NormalEquations& ne, double lambda,
+                                    LeaveOneOut loo) {
+  const std::size_t p = r.p, n = r.x.size();
+  std::vector<double> a = ne.a;
+  const double scale = lambda * std::max(ne.trace / static_cast<double>(p), 1e-12);
+  for (std::size_t u = 0; u < p; ++u) {
+    a[u * p + u] += scale * r.penalty[u] + 1e-10 * std::max(ne.trace, 1e-12);
+    for (std::size_t v = 0; v < u; ++v) a[v * p + u] = a[u * p + v];
+  }
+  if (!cholesky(a, p)) return std::nullopt;
+  RidgeFit fit;
+  fit.coef = cholesky_solve(a, p, ne.b);
+  for (std::size_t u = 0; u < p; ++u) fit.coef[u] += r.prior[u];
+  if (loo == LeaveOneOut::none) return fit;
+  double mean_leverage = 0;
+  if (loo == LeaveOneOut::approximate) {  // trace(A⁻¹ XᵀWX) / n
+    for (std::size_t u = 0; u < p; ++u) {
+      std::vector<double> column(p);
+      for (std::size_t v = 0; v < p; ++v) column[v] = ne.a[std::max(u, v) * p + std::min(u, v)];
+      mean_leverage += cholesky_solve(a, p, column)[u] / static_cast<double>(n);
+    }
+  }
+  fit.loo.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double h = loo == LeaveOneOut::exact
+                         ? r.weight[i] * dot(r.x[i], cholesky_solve(a, p, r.x[i]))
+                         : mean_leverage;
+    fit.loo[i] = (r.y[i] - dot(r.x[i], fit.coef)) / std::max(1 - h, 1e-9);
+  }
+  return fit;
+}
+
+std::vector<double> squares(const std::vector<double>& v) {
+  std::vector<double> s;
+  for (double x : v) s.push_back(x * x);
+  return s;
+}
+
+// The mean of v and its standard error.
+std::pair<double, double> mean_and_se(const std::vector<double>& v) {
+  const double n = static_cast<double>(v.size());
+  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / n;
+  double var = 0;
+  for (double x : v) var += (x - mean) * (x - mean);
+  return {mean, n > 1 ? std::sqrt(var / (n - 1) / n) : 0.0};
+}
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(std::lround(q * static_cast<double>(v.size() - 1)))];
+}
+
+Expected<double> positive_floor(const std::vector<Measurement>& data) {
+  double low = INFINITY;
+  int positive = 0;
+  for (const auto& m : data) {
+    if (m.ms > 0 && std::isfinite(m.ms)) low = std::min(low, m.ms), ++positive;
+  }
+  if (positive < 2)
+    return Error{errc::kUsage, "a latency model needs at least two positive measurements"};
+  return low / 2;  // a model never answers less than half the fastest network ever measured
+}
+
+}  // namespace
+
+std::vector<double> latency_features(const LayerList& layers) {
+  std::vector<double> f(kFeatures, 0.0);
+  for (const auto& l : layers) {
+    const auto g =
+        static_cast<std::size_t>((feature_group(l) * kSizes + size_bucket(l)) * kPerGroup);
+    f[g] += 1;
+    f[g + 1] += static_cast<double>(l.flops) / 1e6;
+    f[g + 2] += static_cast<double>(l.bytes) / 1e6;
+    if (l.live && l.activation == LayerAct::hswish) f[kHswish] += 1;
+  }
+  return f;
+}
+
+std::vector<std::string> latency_feature_names() {
+  static const char* groups[] = {"conv1",       "conv3",     "conv5+",    "avg_pool",
+                                 "global_pool", "linear",    "add",       "identity",
+                                 "dead_conv",   "dead_zero", "dead_other"};
+  std::vector<std::string> names;
+  for (const char* g : groups)
+    for (const char* size : {"large", "mid", "small"})
+      for (const char* what : {"count", "mflops", "mb"})
+        names.push_back(std::string(g) + "_" + size + "_" + what);
+  names.push_back("hswish_count");
+  return names;
+}
+
+FeatureScale FeatureScale::of(const std::vector<std::vector<double>>& features) {
+  FeatureScale s;
+  s.mean.assign(kFeatures, 0.0);
+  s.scale.assign(kFeatures, 1.0);
+  if (features.empty()) return s;
+  const double n = static_cast<double>(features.size());
+  for (const auto& f : features)
+    for (std::size_t j = 0; j < s.mean.size(); ++j) s.mean[j] += f[j] / n;
+  std::vector<double> var(kFeatures, 0.0);
+  for (const auto& f : features)
+    for (std::size_t j = 0; j < var.size(); ++j)
+      var[j] += (f[j] - s.mean[j]) * (f[j] - s.mean[j]) / n;
+  for (std::size_t j = 0; j < var.size(); ++j) s.scale[j] = var[j] > 0 ? std::sqrt(var[j]) : 1.0;
+  return s;
+}
+
+std::vector<double> FeatureScale::apply(const std::vector<double>& features) const {
+  std::vector<double> z(features.size());
+  for (std::size_t j = 0; j < z.size(); ++j) z[j] = (features[j] - mean[j]) / scale[j];
+  return z;
+}
+
+double AdditiveLatencyModel::predict(const std::vector<double>& features) const {
+  return std::max(floor_ms, intercept + dot(weights, scale.apply(features)));
+}
+
+Expected<AdditiveLatencyModel> fit_additive(const std::string& device, const FeatureScale& scale,
+                                            const std::vector<Measurement>& data) {
+  auto floor = positive_floor(data);
+  if (!floor) return floor.error();
+  Ridge r;
+  r.p = kFeatures + 1;
+  r.prior.assign(r.p, 0.0);
+  r.penalty.assign(r.p, 1.0);
+  r.penalty[0] = 0;
+  std::vector<double> positive;
+  for (const auto& m : data)
+    if (m.ms > 0) positive.push_back(m.ms);
+  // Least squares on relative error, except that the fastest tenth weighs no more than its
+  // slowest member: a few networks a runtime folds away (0.01 ms) must not dominate the fit.
+  const double small = quantile(positive, 0.1);
+  for (const auto& m : data) {
+    if (!(m.ms > 0)) continue;
+    auto row = scale.apply(m.features);
+    row.insert(row.begin(), 1.0);
+    r.x.push_back(std::move(row));
+    r.y.push_back(m.ms);
+    r.weight.push_back(1 / std::pow(std::max(m.ms, small), 2));
+  }
+  auto fit = solve_ridge(r, normal_equations(r), 1e-4, LeaveOneOut::none);
+  if (!fit) return Error{errc::kFailed, device + ": the additive latency fit is singular"};
+  AdditiveLatencyModel model{device, scale, fit->coef[0], {}, *floor};
+  model.weights.assign(fit->coef.begin() + 1, fit->coef.end());
+  return model;
+}
+
+double TransferLatencyModel::predict(const std::vector<double>& features) const {
+  double log_ms = intercept + dot(own_weights, scale.apply(features));
+  for (std::size_t j = 0; j < sources.size(); ++j)
+    log_ms += source_weights[j] * std::log(sources[j].predict(features));
+  return std::max(floor_ms, std::exp(log_ms));
+}
+
+double TransferLatencyModel::margin() const {
+  return 1 - std::exp(-loo_log_p95);
+}
+
+Expected<TransferLatencyModel> fit_transfer(const std::string& device,
+                                            std::vector<AdditiveLatencyModel> sources,
+                                            const std::vector<Measurement>& data) {
+  auto floor = positive_floor(data);
+  if (!floor) return floor.error();
+  if (sources.empty()) return Error{errc::kUsage, device + ": transfer needs another device kind"};
+  const std::size_t s = sources.size();
+  Ridge r;
+  r.p = 1 + s + kFeatures;
+  r.prior.assign(r.p, 0.0);
+  r.penalty.assign(r.p, 1.0);
+  r.penalty[0] = 0;
+  for (std::size_t j = 0; j < s; ++j) r.prior[1 + j] = 1.0 / static_cast<double>(s);
+  const FeatureScale& scale = sources.front().scale;
+  for (const auto& m : data) {
+    if (!(m.ms > 0)) continue;
+    std::vector<double> row{1.0};
+    for (const auto& src : sources) row.push_back(std::log(src.predict(m.features)));
+    for (double z : scale.apply(m.features)) row.push_back(z);
+    r.x.push_back(std::move(row));
+    r.y.push_back(std::log(m.ms));
+    r.weight.push_back(1.0);
+  }
+  // Two shrinkages, chosen together: the sources' toward their average (λ) and the own
+  // features' toward zero (λ · own_ratio): few measurements buy little of the latter. Of the
+  // pairs whose leave-one-out error is within one standard error of the best, the most
+  // shrunk wins (a handful of measurements cannot tell the rest apart).
+  struct Candidate {
+    double lambda, ratio, error, se;
+  };
+  std::vector<Candidate> grid;
+  const auto ne = normal_equations(r);
+  const auto loo = r.x.size() <= 4 * r.p ? LeaveOneOut::exact : LeaveOneOut::approximate;
+  for (int ratio_exp = -2; ratio_exp <= 3; ++ratio_exp) {
+    const double ratio = std::pow(10.0, ratio_exp);
+    for (std::size_t u = 1 + s; u < r.p; ++u) r.penalty[u] = ratio;
+    for (int e = -6; e <= 6; ++e) {  // λ from 10^−3 to 10^3
+      const double lambda = std::pow(10.0, e / 2.0);
+      auto fit = solve_ridge(r, ne, lambda, loo);
+      if (!fit) continue;
+      const auto [error, se] = mean_and_se(squares(fit->loo));
+      grid.push_back({lambda, ratio, error, se});
+    }
+  }
+  if (grid.empty()) return Error{errc::kFailed, device + ": the transfer fit is singular"};
+  const auto best = *std::min_element(grid.begin(), grid.end(),
+                                      [](auto& a, auto& b) { return a.error < b.error; });
+  Candidate chosen = best;
+  for (const auto& c : grid) {
+    const auto shrink = [](const Candidate& x) { return std::pair(x.lambda * x.ratio, x.lambda); };
+    if (c.error <= best.error + best.se && shrink(c) > shrink(chosen)) chosen = c;
+  }
+  for (std::size_t u = 1 + s; u < r.p; ++u) r.penalty[u] = chosen.ratio;
+  auto fit = solve_ridge(r, ne, chosen.lambda, LeaveOneOut::exact);
+  if (!fit) return Error{errc::kFailed, device + ": the transfer fit is singular"};
+  TransferLatencyModel model;
+  model.device = device;
+  model.scale = scale;
+  model.intercept = fit->coef[0];
+  model.source_weights.assign(fit->coef.begin() + 1, fit->coef.begin() + 1 + static_cast<long>(s));
+  model.own_weights.assign(fit->coef.begin() + 1 + static_cast<long>(s), fit->coef.end());
+  model.lambda = chosen.lambda;
+  model.own_ratio = chosen.ratio;
+  std::vector<double> abs_loo;
+  for (double e : fit->loo) abs_loo.push_back(std::abs(e));
+  model.loo_log_p95 = quantile(abs_loo, 0.95);
+  model.floor_ms = *floor;
+  model.sources = std::move(sources);
+  return model;
+}
+
+double model_flops(const LayerList& layers) {
+  double flops = 0;
+  for (const auto& l : layers)
+    if (l.op == LayerOp::conv || l.op == LayerOp::linear) flops += static_cast<double>(l.flops);
+  return flops;
+}
+
+}  // namespace edgenas::search
