@@ -87,9 +87,33 @@ Expected<SearchRun> search_run_from_json(const json& j) {
   }
 }
 
+std::optional<LatencyMeasurements> measured_latency(const json& results,
+                                                    const std::string& cpu_kind) {
+  const json runtime = results.value("runtime", json());
+  const json trials = results.value("all_trials", json());
+  if (cpu_kind.empty() || !runtime.is_string() || !valid_label(runtime.get<std::string>()) ||
+      !trials.is_array())
+    return std::nullopt;
+  LatencyMeasurements m;
+  m.kind = cpu_kind;
+  m.runtime = runtime.get<std::string>();
+  m.threads = static_cast<int>(std::clamp(number(results, "trial_latency_threads", 1), 1.0,
+                                          static_cast<double>(limits::kMaxNodesPerDevice)));
+  for (const auto& t : trials) {
+    if (m.samples.size() == limits::kMaxLatencySamples) break;
+    if (!t.is_object() || !flag(t, "ok", false) || !t.value("key", json()).is_string()) continue;
+    const double ms = number(t, "cpu_latency_ms", 0);
+    const auto key = t["key"].get<std::string>();
+    if (valid_arch_key(key) && std::isfinite(ms) && ms >= 1e-6 && ms <= limits::kMaxLatencyMs)
+      m.samples.push_back({key, ms});
+  }
+  if (m.samples.empty()) return std::nullopt;
+  return m;
+}
+
 Trace make_search_trace(const SearchRun& run, const json* results,
                         const std::optional<ChildExit>& exit, const std::string& failure,
-                        int trials_seen, int64_t now_wall_ms) {
+                        int trials_seen, int64_t now_wall_ms, const std::string& cpu_kind) {
   Trace t;
   t.trace_id = run.run_id;
   t.created_ms = now_wall_ms;
@@ -131,6 +155,7 @@ Trace make_search_trace(const SearchRun& run, const json* results,
       }
       o.progress = make_progress(raw, number(progress, "compute_s", 0));
     }
+    o.measured_latency = measured_latency(*results, cpu_kind);
     return t;
   }
   o.status = TraceStatus::failed;
@@ -348,7 +373,7 @@ void SearchRunner::finish(const std::optional<ChildExit>& exit, const std::strin
       why = "edgenas-search exited with code " + std::to_string(exit->exit_code) + ": " + tail;
   }
   const Trace trace = make_search_trace(*run_, results ? &*results : nullptr, exit, why,
-                                        progress_.trials, clock_.wall_ms());
+                                        progress_.trials, clock_.wall_ms(), settings_.cpu_kind);
   const std::string outcome = std::string(to_string(trace.outcome.status));
   if (auto s = link_.submit_trace(trace); !s) {
     // Left unfinished in the store: the next start of the agent tries again.

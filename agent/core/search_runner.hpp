@@ -50,6 +50,9 @@ struct SearchSettings {
   int64_t inspect_timeout_ms = 600'000;
   int64_t stop_grace_ms = 30'000;  // SIGTERM, then SIGKILL after this long
   int keep_runs = 5;               // finished run directories kept
+  // This machine's CPU as the probes name it (CpuProbe::model_name): the device kind of the
+  // candidates' latencies a trace carries. Empty: traces carry none.
+  std::string cpu_kind;
   bool enabled() const { return !binary.empty(); }
 };
 
@@ -82,10 +85,16 @@ class RunStore {
 };
 
 // Builds the Trace of a finished run from edgenas-search's results.json (null when there is
-// none) and how the child ended. Pure; tested on its own.
+// none) and how the child ended; a finished run's trace carries its candidates' measured CPU
+// latencies when cpu_kind names this machine's CPU. Pure; tested on its own.
 Trace make_search_trace(const SearchRun& run, const nlohmann::json* results,
                         const std::optional<ChildExit>& exit, const std::string& failure,
-                        int trials_seen, int64_t now_wall_ms);
+                        int trials_seen, int64_t now_wall_ms, const std::string& cpu_kind);
+// The candidates' latencies results.json's all_trials measured on this machine's CPU (never
+// a modelled one), the first limits::kMaxLatencySamples; nullopt when there are none, the
+// runtime is not named, or cpu_kind is empty. Malformed trials are skipped.
+std::optional<LatencyMeasurements> measured_latency(const nlohmann::json& results,
+                                                    const std::string& cpu_kind);
 
 class SearchRunner {
  public:

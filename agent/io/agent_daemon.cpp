@@ -117,8 +117,10 @@ Expected<std::unique_ptr<AgentDaemon>> AgentDaemon::create(const AgentConfig& cf
   d->sample();
 
   d->launcher_ = std::make_unique<ProcessLauncher>();
-  d->search_ = std::make_unique<SearchRunner>(clock, cfg.search_settings(), *d->launcher_,
-                                              *d->store_, *d->core_, cfg.agent_id);
+  auto settings = cfg.search_settings();
+  settings.cpu_kind = CpuProbe{}.model_name();  // where the candidates' latencies are measured
+  d->search_ = std::make_unique<SearchRunner>(clock, std::move(settings), *d->launcher_, *d->store_,
+                                              *d->core_, cfg.agent_id);
   SourceSampler* probes = d->sampler_.get();
   BoxFacts box{cfg.coordinator, probes->power_source(), probes->profile(),
                [probes] { return probes->devices(); }};

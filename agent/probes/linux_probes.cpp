@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <vector>
 
 #include "agent/probes/probes.hpp"
 
@@ -63,7 +66,60 @@ std::optional<int64_t> read_int(const std::string& path) {
   }
 }
 
+// ARM Ltd. (implementer 0x41) cores by part number, as the kernel's cputable and the cores'
+// reference manuals number them.
+std::string arm_core(unsigned part) {
+  static const std::map<unsigned, const char*> names = {
+      {0xd03, "Cortex-A53"},  {0xd04, "Cortex-A35"},  {0xd05, "Cortex-A55"},
+      {0xd07, "Cortex-A57"},  {0xd08, "Cortex-A72"},  {0xd09, "Cortex-A73"},
+      {0xd0a, "Cortex-A75"},  {0xd0b, "Cortex-A76"},  {0xd0c, "Neoverse-N1"},
+      {0xd0d, "Cortex-A77"},  {0xd40, "Neoverse-V1"}, {0xd41, "Cortex-A78"},
+      {0xd46, "Cortex-A510"}, {0xd47, "Cortex-A710"}, {0xd49, "Neoverse-N2"},
+      {0xd4b, "Cortex-A78C"}};
+  const auto it = names.find(part);
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "0x%03x", part);
+  return it != names.end() ? it->second : std::string("part ") + hex;
+}
+
+// "key : value" lines of /proc/cpuinfo.
+std::optional<std::string> cpuinfo_value(const std::string& line, std::string_view key) {
+  const auto colon = line.find(':');
+  if (colon == std::string::npos || trim(line.substr(0, colon)) != key) return std::nullopt;
+  return trim(line.substr(colon + 1));
+}
+
+// What a label may hold (model.hpp's valid_label): printable ASCII, at most 128 bytes.
+std::string as_label(const std::string& s) {
+  std::string out;
+  for (char c : s)
+    if (c >= 0x20 && c < 0x7f && out.size() < 128) out += c;
+  return out.empty() ? "unknown CPU" : out;
+}
+
 }  // namespace
+
+std::string CpuProbe::model_name() const {
+  auto text = read_file(paths_.proc + "/cpuinfo");
+  if (!text) return "unknown CPU";
+  std::istringstream in(*text);
+  std::string line, implementer;
+  std::vector<std::string> arm;
+  while (std::getline(in, line)) {
+    if (auto v = cpuinfo_value(line, "model name"); v && !v->empty()) return as_label(*v);
+    if (auto v = cpuinfo_value(line, "CPU implementer")) implementer = *v;
+    if (auto v = cpuinfo_value(line, "CPU part")) {
+      unsigned part = 0;
+      if (std::sscanf(v->c_str(), "%x", &part) != 1) continue;
+      const std::string core = implementer == "0x41" ? "ARM " + arm_core(part)
+                                                     : "implementer " + implementer + " part " + *v;
+      if (std::find(arm.begin(), arm.end(), core) == arm.end()) arm.push_back(core);
+    }
+  }
+  std::string joined;
+  for (const auto& c : arm) joined += (joined.empty() ? "" : " + ") + c;
+  return as_label(joined);
+}
 
 int CpuProbe::online_cores() const {
   auto text = read_file(paths_.proc + "/stat");

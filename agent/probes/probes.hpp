@@ -25,6 +25,10 @@ class CpuProbe {
  public:
   explicit CpuProbe(ProbePaths paths = {}) : paths_(std::move(paths)) {}
   int online_cores() const;
+  // The processor's model as /proc/cpuinfo names it: x86 "model name", on ARM the cores'
+  // part numbers by name ("ARM Cortex-A55", big.LITTLE joined by " + "); "unknown CPU" else.
+  // The device kind the fleet's latency models are learned per.
+  std::string model_name() const;
   // Cores allowed by the cgroup quota, or nullopt when unlimited.
   std::optional<double> quota_cores() const;
   double usable_cores() const;

@@ -12,6 +12,7 @@ using nlohmann::json;
 json trial_json(const search::TrialResult& t) {
   return {{"id", t.trial.id},
           {"spec", proto::to_json(t.trial.spec)},
+          {"key", t.trial.spec.key()},
           {"epochs", t.trial.fidelity.epochs},
           {"seed", t.trial.seed},
           {"ok", t.eval.ok},

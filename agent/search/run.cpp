@@ -537,6 +537,8 @@ json results_json(const Run& r, const search::SearchResult& result, const std::s
                {"energy_budget_mj", energy_budget_mj},
                {"device", r.target.name},
                {"workers", r.workers},
+               {"runtime", ml::runtime_name()},
+               {"trial_latency_threads", ml::kTrialThreads},
                {"dataset", dataset_json(r)},
                {"best", best_json(r, *result.best, d, m)},
                {"accuracy_splits",

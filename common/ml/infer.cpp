@@ -1,5 +1,6 @@
 #include "common/ml/infer.hpp"
 
+#include <torch/version.h>
 #include <algorithm>
 #include <chrono>
 
@@ -240,6 +241,10 @@ int InferenceNet::blas_convolutions() const {
   return static_cast<int>(std::count_if(convs_.begin(), convs_.end(), [](const Conv& c) {
     return c.kernel_choice == ConvKernel::im2col_blas;
   }));
+}
+
+std::string runtime_name() {
+  return std::string("libtorch ") + TORCH_VERSION;
 }
 
 double measure_latency_ms(const InferenceNet& net, const search::InputShape& input,

@@ -60,6 +60,8 @@ struct LatencyOptions {
   int warmup = 10;
   int runs = 50;
 };
+// The runtime that measures latencies here, e.g. "libtorch 1.13.1" (a trace's device kind).
+std::string runtime_name();
 // Median batch-1 forward time on this CPU with the current torch thread count.
 double measure_latency_ms(const InferenceNet& net, const search::InputShape& input,
                           const LatencyOptions& options = {});

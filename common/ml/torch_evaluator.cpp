@@ -42,10 +42,7 @@ search::Evaluation TorchEvaluator::evaluate(const search::ArchSpec& spec,
                                             const search::Fidelity& fidelity, uint64_t seed) {
   search::Evaluation e;
   try {
-    // One intra-op thread per trial: trials run side by side on threads of their own, and a
-    // new thread would otherwise get OpenMP's default (every core) — oversubscribed, and with
-    // floats that depend on the machine's core count.
-    set_threads(1);
+    set_threads(kTrialThreads);
     const auto cost = search::cost_of(spec, input_);
     e.params = cost.params;
     e.flops = cost.flops;

@@ -75,6 +75,11 @@ struct TrainingNow {
 };
 TrainingNow training_now(const std::string& key, int64_t started_ms, const TrainProgress& p);
 
+// Intra-op threads of one trial (training and its latency measurement): trials run side by
+// side on threads of their own, and a new thread would otherwise get OpenMP's default (every
+// core) — oversubscribed, and with floats that depend on the machine's core count.
+inline constexpr int kTrialThreads = 1;
+
 class TorchEvaluator final : public search::Evaluator {
  public:
   // train and validation must outlive the evaluator.

@@ -55,6 +55,19 @@ bool valid_id(std::string_view id) {
   });
 }
 
+bool valid_label(std::string_view label) {
+  if (label.empty() || label.size() > 128) return false;
+  return std::all_of(label.begin(), label.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+}
+
+bool valid_arch_key(std::string_view key) {
+  if (key.empty() || key.size() > 512) return false;
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '|' ||
+           c == '~' || c == '+' || c == '_' || c == '.' || c == '-';
+  });
+}
+
 Status Hyperparameters::validate() const {
   if (kernel % 2 == 0) {
     return Error{"out_of_range", "hparams.kernel = " + std::to_string(kernel) + " must be odd"};

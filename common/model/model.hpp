@@ -25,6 +25,11 @@ std::optional<Loss> loss_from_string(std::string_view s);
 bool valid_device_name(std::string_view name);
 // Identifiers (agent ids, task ids, trace ids): 1..128 bytes of [A-Za-z0-9._:@-].
 bool valid_id(std::string_view id);
+// Names people read (a CPU's model, a runtime): 1..128 bytes of printable ASCII.
+bool valid_label(std::string_view label);
+// A network in its search space's key form ("c16k3s2b-h64", NAS-Bench-201's "|nor_conv_3x3~0|+
+// ..."): 1..512 bytes of [A-Za-z0-9|~+_.-].
+bool valid_arch_key(std::string_view key);
 
 // Hyperparameter bounds (the predictor's output space and the NAS search bounds).
 namespace hp {
@@ -214,6 +219,40 @@ struct ProgressCurve {
 std::optional<ProgressCurve> make_progress(const std::vector<ProgressPoint>& raw,
                                            double total_compute_s);
 
+// One candidate's measured batch-1 latency.
+struct LatencySample {
+  std::string arch;  // the candidate's key in its space
+  double ms = 0;
+
+  template <class V>
+  void fields(V& v) {
+    v.str("arch", arch, valid_arch_key, "an architecture key of [A-Za-z0-9|~+_.-], 1..512 bytes");
+    v.num("ms", ms, 1e-6, limits::kMaxLatencyMs);
+  }
+};
+
+// What a search measured (never modelled) of its candidates' latency, and the device kind it
+// holds for: the fleet learns a latency model per kind from these (ARCHITECTURE.md, "Learned
+// latency"). The input shape is the context's data set.
+struct LatencyMeasurements {
+  std::string device = "cpu";  // the box's device the samples were measured on
+  std::string kind;            // its model as the probes name it, e.g. "ARM Cortex-A55"
+  std::string runtime;         // e.g. "libtorch 1.13.1"
+  int threads = 1;             // intra-op threads during the measurement
+  std::string space = "cnn";   // the search space the keys belong to
+  std::vector<LatencySample> samples;
+
+  template <class V>
+  void fields(V& v) {
+    v.str("device", device, valid_device_name, "cpu, npuN or gpuN");
+    v.str("kind", kind, valid_label, "1..128 printable ASCII bytes");
+    v.str("runtime", runtime, valid_label, "1..128 printable ASCII bytes");
+    v.num("threads", threads, 1, limits::kMaxNodesPerDevice);
+    v.str("space", space, valid_id, "a space name");
+    v.list("samples", samples, 1, limits::kMaxLatencySamples);
+  }
+};
+
 // The outcome of one NAS run on a box.
 struct TraceOutcome {
   TraceStatus status = TraceStatus::ok;
@@ -228,6 +267,7 @@ struct TraceOutcome {
   std::string device;                     // where the model runs ("cpu", "npu0", ...)
   std::string error;                      // why a failed run failed
   std::optional<ProgressCurve> progress;  // absent from older agents
+  std::optional<LatencyMeasurements> measured_latency;  // absent from older agents
 
   template <class V>
   void fields(V& v) {
@@ -243,6 +283,7 @@ struct TraceOutcome {
     v.opt_str("device", device);
     v.opt_str("error", error);
     v.opt_obj("progress", progress);
+    v.opt_obj("measured_latency", measured_latency);
   }
 };
 

@@ -105,6 +105,12 @@ CREATE TABLE predictor_rollouts (
   note        TEXT NOT NULL
 );
 )sql",
+    R"sql(
+-- How many measured candidate latencies a trace's body carries (Trace.outcome.measured_latency,
+-- since protocol 2026-12): the fleet's latency models read only those traces.
+ALTER TABLE traces ADD COLUMN latency_samples INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX traces_with_latency ON traces(received_ms) WHERE latency_samples > 0;
+)sql",
 };
 
 }  // namespace
@@ -123,8 +129,8 @@ namespace {
 constexpr std::string_view kInsertTrace =
     "INSERT OR IGNORE INTO traces (trace_id, agent_id, received_ms, created_ms, policy, "
     "predictor_version, explore, layers, filters, kernel, loss, seed, status, accuracy, "
-    "latency_ms, met_latency, energy_mj, search_time_s, trials, body) "
-    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)";
+    "latency_ms, met_latency, energy_mj, search_time_s, trials, body, latency_samples) "
+    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)";
 constexpr std::string_view kInsertReply =
     "INSERT INTO hparam_replies (agent_id, request_id, ts_ms, layers, filters, kernel, loss, "
     "seed, policy, predictor_version, explore, context) "
@@ -147,6 +153,8 @@ void bind_trace(sqlite::Stmt& st, const TraceRecord& rec) {
   st.bind(15, t.outcome.latency_ms).bind(16, t.outcome.met_latency ? 1 : 0);
   st.bind(17, t.outcome.energy_mj).bind(18, t.outcome.search_time_s).bind(19, t.outcome.trials);
   st.bind_blob(20, proto::pack_struct(t));
+  const auto& m = t.outcome.measured_latency;
+  st.bind(21, m ? static_cast<int64_t>(m->samples.size()) : int64_t{0});
 }
 
 void bind_reply(sqlite::Stmt& st, const ReplyRecord& rec) {
@@ -452,9 +460,21 @@ Expected<std::vector<StoredKey>> TraceStore::agent_keys() {
 }
 
 Expected<std::vector<TraceRecord>> TraceStore::recent_traces(int64_t limit) {
-  auto q = db_->prepare(
+  return select_traces(
       "SELECT agent_id, received_ms, body FROM traces ORDER BY received_ms DESC, trace_id LIMIT "
-      "?1");
+      "?1",
+      limit);
+}
+
+Expected<std::vector<TraceRecord>> TraceStore::recent_latency_traces(int64_t limit) {
+  return select_traces(
+      "SELECT agent_id, received_ms, body FROM traces WHERE latency_samples > 0 "
+      "ORDER BY received_ms DESC, trace_id LIMIT ?1",
+      limit);
+}
+
+Expected<std::vector<TraceRecord>> TraceStore::select_traces(std::string_view sql, int64_t limit) {
+  auto q = db_->prepare(sql);
   if (!q) return q.error();
   q->bind(1, limit);
   std::vector<TraceRecord> out;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/model/model.hpp"
@@ -81,7 +82,7 @@ struct StoreCounts {
 
 class TraceStore {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   static Expected<std::unique_ptr<TraceStore>> open(const std::string& path);
 
   // One transaction: all or nothing. Traces already stored are skipped (idempotent).
@@ -97,6 +98,8 @@ class TraceStore {
 
   // The most recent traces (newest first), for training the predictor.
   Expected<std::vector<TraceRecord>> recent_traces(int64_t limit);
+  // The most recent traces that carry measured candidate latencies, for the latency models.
+  Expected<std::vector<TraceRecord>> recent_latency_traces(int64_t limit);
 
   // Canary rollouts, oldest first; save_rollout inserts (seq 0, then set) or updates.
   Status save_rollout(Rollout& r);
@@ -120,6 +123,9 @@ class TraceStore {
 
  private:
   explicit TraceStore(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
+  // Rows of (agent_id, received_ms, body) from a query with one bound limit; undecodable rows
+  // are skipped.
+  Expected<std::vector<TraceRecord>> select_traces(std::string_view sql, int64_t limit);
   Status prepare_statements();
 
   std::unique_ptr<sqlite::Db> db_;

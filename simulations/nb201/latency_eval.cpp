@@ -172,6 +172,30 @@ nlohmann::json published_for(const std::string& column) {
   return nullptr;
 }
 
+// Pairs of cells that compute the same thing: with no edge 1→2, nodes 1 and 2 swap (edges
+// 1←0 ↔ 2←0 and 3←1 ↔ 3←2) without changing the network. Their two measurements differ by
+// noise alone, so ρ over the pairs is the column's repeatability, and √ρ about the best ρ any
+// predictor can reach against it.
+std::vector<std::pair<std::size_t, std::size_t>> twin_rows(const Nb201Table& t) {
+  std::vector<std::pair<std::size_t, std::size_t>> pairs;
+  for (std::size_t r = 0; r < t.rows(); ++r) {
+    auto twin = t.cells[r];
+    if (twin.ops[2] != search::Nb201Op::none) continue;
+    std::swap(twin.ops[0], twin.ops[1]);
+    std::swap(twin.ops[4], twin.ops[5]);
+    const auto other = t.row(twin);
+    if (other && static_cast<std::size_t>(*other) > r) pairs.emplace_back(r, *other);
+  }
+  return pairs;
+}
+
+double repeatability(const std::vector<double>& ms,
+                     const std::vector<std::pair<std::size_t, std::size_t>>& twins) {
+  std::vector<double> a, b;
+  for (auto [x, y] : twins) a.push_back(ms[x]), b.push_back(ms[y]);
+  return twins.size() >= 10 ? spearman(a, b) : std::nan("");
+}
+
 // Each column's kernel-additive model from its (possibly sampled) measurements, and how well
 // that model fits every cell of its own column.
 struct SourceModels {
@@ -261,6 +285,7 @@ Expected<nlohmann::json> evaluate_latency(const LatencyEvalOptions& o,
   auto sources = fit_sources(t, cells, scale, o);
   if (!sources) return sources.error();
 
+  const auto twins = twin_rows(t);
   nlohmann::json devices = nlohmann::json::array();
   std::vector<nlohmann::json> rows(held.size());
   std::mutex failed_mutex;
@@ -284,6 +309,7 @@ Expected<nlohmann::json> evaluate_latency(const LatencyEvalOptions& o,
         {"sources", used},
         {"additive_fit_all_cells_spearman", sources->own_fit[static_cast<std::size_t>(column)]},
         {"published", published_for(name)},
+        {"twin_pairs", twins.size()},
         {"by_k", nlohmann::json::array()}};
     for (int k : o.samples) {
       auto r = h.at(k);
@@ -293,6 +319,11 @@ Expected<nlohmann::json> evaluate_latency(const LatencyEvalOptions& o,
         return;
       }
       row["by_k"].push_back(std::move(*r));
+    }
+    const double rep = repeatability(t.latency_ms[static_cast<std::size_t>(column)], twins);
+    if (std::isfinite(rep)) {
+      row["repeatability_spearman"] = rep;
+      row["ceiling_spearman"] = std::sqrt(std::max(rep, 0.0));
     }
     progress(name + " done");
     rows[static_cast<std::size_t>(i)] = std::move(row);
@@ -354,16 +385,20 @@ std::string report_markdown(const nlohmann::json& r) {
           pct(s["median_within_t_truly_within_at_margin"]) + " |\n";
   md +=
       "\n## Per device\n\nρ learned / ρ FLOPs fitted on the same k; HELP (10 samples) and "
-      "BRP-NAS (900) as published.\n\n| device | ";
+      "BRP-NAS (900) as published; the ceiling: √ of the repeatability of the column's own "
+      "measurements (ρ over pairs of cells that compute the same network), about the best ρ "
+      "any predictor can reach.\n\n| device | ";
   for (const auto& k : r["devices"][0]["by_k"])
     md += "k=" + std::to_string(k["k"].get<int>()) + " | ";
-  md += "HELP 10 | BRP-NAS 900 |\n|---|";
-  for (std::size_t i = 0; i < r["devices"][0]["by_k"].size() + 2; ++i) md += "---:|";
+  md += "ceiling | HELP 10 | BRP-NAS 900 |\n|---|";
+  for (std::size_t i = 0; i < r["devices"][0]["by_k"].size() + 3; ++i) md += "---:|";
   md += "\n";
   for (const auto& d : r["devices"]) {
     md += "| " + d["column"].get<std::string>() + " | ";
     for (const auto& k : d["by_k"])
       md += fixed(k["learned"]["spearman"]) + " / " + fixed(k["flops"]["spearman"]) + " | ";
+    md +=
+        (d.contains("ceiling_spearman") ? fixed(d["ceiling_spearman"]) : std::string("–")) + " | ";
     const auto& p = d["published"];
     md += (p.is_null()
                ? std::string("– | – |")

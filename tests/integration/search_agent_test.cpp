@@ -81,6 +81,15 @@ TEST_F(SearchAgentTest, ACommandedSearchEndsAsATraceInTheCoordinatorsStore) {
   EXPECT_GT(t["outcome"]["accuracy"].get<double>(), 0.0);
   EXPECT_GT(t["outcome"]["latency_ms"].get<double>(), 0.0);
   EXPECT_EQ(t["policy"], "cold-start");
+  // The candidates' latencies measured on this CPU travelled too, with the device kind.
+  ASSERT_TRUE(t["outcome"].contains("measured_latency")) << t.dump();
+  const auto& measured = t["outcome"]["measured_latency"];
+  EXPECT_EQ(measured["device"], "cpu");
+  EXPECT_FALSE(measured["kind"].get<std::string>().empty());
+  EXPECT_EQ(measured["runtime"].get<std::string>().rfind("libtorch ", 0), 0u) << measured.dump();
+  ASSERT_GE(measured["samples"].size(), 1u);
+  ASSERT_LE(measured["samples"].size(), 4u);
+  EXPECT_GT(measured["samples"][0]["ms"].get<double>(), 0.0);
   // The context it was asked with, including the data set's shape from `inspect`.
   EXPECT_EQ(t["context"]["dataset"]["classes"], 10);
   EXPECT_EQ(t["context"]["dataset"]["samples"], 240);

@@ -49,6 +49,30 @@ TEST(CpuProbe, BusyFractionFromProcStatDeltas) {
   EXPECT_EQ(p.free_nodes(*busy), 1);
 }
 
+TEST(CpuProbe, TheModelNameNamesTheDeviceKind) {
+  FakeRoot r;
+  EXPECT_EQ(CpuProbe(r.paths()).model_name(), "unknown CPU");  // no /proc/cpuinfo
+  r.write("proc/cpuinfo",
+          "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) CPU @ "
+          "2.20GHz\nflags\t\t: fpu\n\nprocessor\t: 1\nmodel name\t: Intel(R) Xeon(R) CPU @ "
+          "2.20GHz\n");
+  EXPECT_EQ(CpuProbe(r.paths()).model_name(), "Intel(R) Xeon(R) CPU @ 2.20GHz");
+  // An Atlas 200 DK's cores (ARM64 kernels name no model; the part number does).
+  r.write("proc/cpuinfo",
+          "processor\t: 0\nBogoMIPS\t: 38.40\nCPU implementer\t: 0x41\nCPU part\t: 0xd05\n\n"
+          "processor\t: 1\nCPU implementer\t: 0x41\nCPU part\t: 0xd05\n");
+  EXPECT_EQ(CpuProbe(r.paths()).model_name(), "ARM Cortex-A55");
+  // big.LITTLE, and a part this table does not know, and another implementer.
+  r.write("proc/cpuinfo",
+          "CPU implementer\t: 0x41\nCPU part\t: 0xd03\nCPU implementer\t: 0x41\nCPU part\t: "
+          "0xd08\nCPU implementer\t: 0x41\nCPU part\t: 0xfff\nCPU implementer\t: 0x51\nCPU "
+          "part\t: 0x802\n");
+  EXPECT_EQ(CpuProbe(r.paths()).model_name(),
+            "ARM Cortex-A53 + ARM Cortex-A72 + ARM part 0xfff + implementer 0x51 part 0x802");
+  r.write("proc/cpuinfo", "model name\t: \x01\xff\n");  // nothing printable
+  EXPECT_EQ(CpuProbe(r.paths()).model_name(), "unknown CPU");
+}
+
 TEST(CpuProbe, CgroupV2QuotaCapsTheCores) {
   FakeRoot r;
   r.write("proc/stat", "cpu  0 0 0 100 0 0 0 0\ncpu0 0\ncpu1 0\ncpu2 0\ncpu3 0\n");

@@ -519,5 +519,43 @@ TEST(SearchLimits, FollowTheSourceMatrixAndTheSettings) {
   EXPECT_EQ(l.memory_mb, 8000);
 }
 
+// The candidates' CPU latencies edgenas-search measured travel with the trace; malformed or
+// unmeasured trials are skipped, and no kind or no runtime means no measurements at all.
+TEST(MeasuredLatency, TheTrialsMeasuredOnThisCpuTravelWithTheTrace) {
+  json results{{"status", "ok"},
+               {"runtime", "libtorch 1.13.1"},
+               {"trial_latency_threads", 1},
+               {"best", {{"test_accuracy", 0.9}}},
+               {"all_trials",
+                {{{"ok", true}, {"key", "c16k3s2b-h64"}, {"cpu_latency_ms", 0.04}},
+                 {{"ok", false}, {"key", "c512k11s1-h128"}, {"cpu_latency_ms", 0}},
+                 {{"ok", true}, {"key", "bad key!"}, {"cpu_latency_ms", 0.2}},
+                 {{"ok", true}, {"key", "c8k1s1-h0"}, {"cpu_latency_ms", "fast"}},
+                 {{"ok", true}, {"key", "c8k3s1-h0"}, {"cpu_latency_ms", 0.011}},
+                 "junk"}}};
+  const auto m = measured_latency(results, "ARM Cortex-A55");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->kind, "ARM Cortex-A55");
+  EXPECT_EQ(m->runtime, "libtorch 1.13.1");
+  EXPECT_EQ(m->threads, 1);
+  ASSERT_EQ(m->samples.size(), 2u);
+  EXPECT_EQ(m->samples[1].arch, "c8k3s1-h0");
+  EXPECT_DOUBLE_EQ(m->samples[1].ms, 0.011);
+  const SearchRun run;
+  const Trace t = make_search_trace(run, &results, std::nullopt, "", 5, 1, "ARM Cortex-A55");
+  ASSERT_TRUE(t.outcome.measured_latency.has_value());
+  EXPECT_EQ(t.outcome.measured_latency->samples.size(), 2u);
+  EXPECT_FALSE(make_search_trace(run, &results, std::nullopt, "", 5, 1, "")
+                   .outcome.measured_latency.has_value());
+  json unnamed = results;
+  unnamed.erase("runtime");
+  EXPECT_FALSE(measured_latency(unnamed, "ARM Cortex-A55").has_value());
+  json many = results;
+  many["all_trials"] = json::array();
+  for (std::size_t i = 0; i < limits::kMaxLatencySamples + 10; ++i)
+    many["all_trials"].push_back({{"ok", true}, {"key", "c8k3s1-h0"}, {"cpu_latency_ms", 0.01}});
+  EXPECT_EQ(measured_latency(many, "x")->samples.size(), limits::kMaxLatencySamples);
+}
+
 }  // namespace
 }  // namespace edgenas::agent

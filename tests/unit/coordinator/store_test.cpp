@@ -72,6 +72,24 @@ TEST(TraceStore, AgentsAndRepliesSurviveReopen) {
   EXPECT_EQ((*store)->counts()->replies, 1);
 }
 
+TEST(TraceStore, TracesWithMeasuredLatenciesAreFoundAmongTheOthers) {
+  auto store = TraceStore::open(temp_db("store-latency"));
+  ASSERT_TRUE(store.ok());
+  Trace measured = trace("m1");
+  measured.outcome.measured_latency = LatencyMeasurements{
+      "cpu", "ARM Cortex-A55", "libtorch 1.13.1", 1, "cnn", {{"c8k3s1-h0", 0.5}}};
+  ASSERT_TRUE(
+      (*store)
+          ->write_batch({{"a", 1, trace("t1")}, {"a", 2, measured}, {"a", 3, trace("t3")}}, {}, {})
+          .ok());
+  auto rows = (*store)->recent_latency_traces(10);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  ASSERT_TRUE((*rows)[0].trace.outcome.measured_latency.has_value());
+  EXPECT_EQ((*rows)[0].trace.outcome.measured_latency->samples[0].arch, "c8k3s1-h0");
+  EXPECT_EQ((*store)->recent_traces(10)->size(), 3u);
+}
+
 TEST(TraceStore, CorruptDatabaseIsAClearError) {
   const auto path = temp_db("store-corrupt");
   std::ofstream(path) << "this is not an sqlite database, it is a text file";

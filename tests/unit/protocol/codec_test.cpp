@@ -176,6 +176,41 @@ TEST(Codec, TraceProgressRoundTripsAndIsChecked) {
       << out.error().message;
 }
 
+TEST(Codec, MeasuredLatenciesTravelOnlyWhenPresentAndAreChecked) {
+  Trace t = sample_trace();
+  EXPECT_FALSE(to_json(t)["outcome"].contains("measured_latency"));  // older peers see no change
+  t.outcome.measured_latency =
+      LatencyMeasurements{"cpu",
+                          "ARM Cortex-A55",
+                          "libtorch 1.13.1",
+                          1,
+                          "cnn",
+                          {{"c16k3s2b-h64", 0.042}, {"c32k5s1brh-h0", 0.31}}};
+  auto t2 = round_trip(t);
+  ASSERT_TRUE(t2.outcome.measured_latency.has_value());
+  EXPECT_EQ(t2.outcome.measured_latency->kind, "ARM Cortex-A55");
+  ASSERT_EQ(t2.outcome.measured_latency->samples.size(), 2u);
+  EXPECT_EQ(t2.outcome.measured_latency->samples[1].arch, "c32k5s1brh-h0");
+  EXPECT_DOUBLE_EQ(t2.outcome.measured_latency->samples[1].ms, 0.31);
+  auto refused = [&](const Trace& bad) {
+    auto out = decode_body<Trace>(std::get<Envelope>(decode_envelope(encode(header(), bad))));
+    EXPECT_FALSE(out.ok());
+    return out.ok() ? std::string() : out.error().message;
+  };
+  Trace bad = t;
+  bad.outcome.measured_latency->samples[0].arch = "c16 k3; DROP TABLE";
+  EXPECT_NE(refused(bad).find("outcome.measured_latency.samples[0].arch"), std::string::npos);
+  bad = t;
+  bad.outcome.measured_latency->samples[1].ms = 0;
+  EXPECT_NE(refused(bad).find("samples[1].ms"), std::string::npos);
+  bad = t;
+  bad.outcome.measured_latency->kind = std::string(200, 'x');
+  EXPECT_NE(refused(bad).find("measured_latency.kind"), std::string::npos);
+  bad = t;
+  bad.outcome.measured_latency->samples.assign(limits::kMaxLatencySamples + 1, {"c4k1s1-h0", 1});
+  EXPECT_NE(refused(bad).find("measured_latency.samples"), std::string::npos);
+}
+
 TEST(Codec, RejectsRandomBytesWithoutCrashing) {
   std::mt19937 rng(1);
   for (int i = 0; i < 2000; ++i) {
