@@ -64,7 +64,8 @@ proto::AdminResponse AdminService::handle(const proto::AdminRequest& req,
                                     "predictor.show, predictor.train, predictor.promote, "
                                     "predictor.rollback, predictor.rollout, predictor.fleet, "
                                     "keys.list, keys.accept, keys.reject, "
-                                    "keys.revoke)"};
+                                    "keys.revoke, latency.list, latency.show, latency.train, "
+                                    "latency.predict)"};
   if (req.op == "status") {
     result = status();
   } else if (req.op == "agents.list") {
@@ -83,6 +84,8 @@ proto::AdminResponse AdminService::handle(const proto::AdminRequest& req,
     result = predictor_op(req.op, req.args);
   } else if (req.op.rfind("keys.", 0) == 0) {
     result = keys_op(req.op, req.args);
+  } else if (req.op.rfind("latency.", 0) == 0) {
+    result = latency_op(req.op, req.args);
   }
   proto::AdminResponse resp;
   if (result) {
@@ -291,6 +294,28 @@ Expected<json> AdminService::keys_op(const std::string& op, const json& args) {
   if (op == "keys.revoke") return keys_->set_state(*who, KeyState::revoked);
   return Error{std::string(proto::err::kUnknownOp),
                "unknown operation '" + op + "' (keys.list, keys.accept, keys.reject, keys.revoke)"};
+}
+
+Expected<json> AdminService::latency_op(const std::string& op, const json& args) {
+  if (!latency_) {
+    return Error{std::string(proto::err::kUnavailable),
+                 "this coordinator runs no latency models (no predictor)"};
+  }
+  if (op == "latency.list") return latency_->list();
+  if (op == "latency.show") {
+    auto version = arg<int64_t>(args, "version", 0);
+    if (!version) return version.error();
+    return latency_->show(static_cast<int>(*version));
+  }
+  if (op == "latency.train") {
+    auto reason = arg<std::string>(args, "reason", "edgenasctl");
+    if (!reason) return reason.error();
+    return latency_->train(*reason);
+  }
+  if (op == "latency.predict") return latency_->predict(args);
+  return Error{std::string(proto::err::kUnknownOp),
+               "unknown operation '" + op +
+                   "' (latency.list, latency.show, latency.train, latency.predict)"};
 }
 
 }  // namespace edgenas::coordinator

@@ -13,8 +13,8 @@ class AdminService {
   // predictor: the predictor's admin side, or null when this coordinator has none; keys: the
   // agent key registry, or null when the coordinator runs without CURVE.
   AdminService(CoordinatorCore& core, PredictorControl* predictor = nullptr,
-               KeyRegistry* keys = nullptr)
-      : core_(core), predictor_(predictor), keys_(keys) {}
+               KeyRegistry* keys = nullptr, LatencyControl* latency = nullptr)
+      : core_(core), predictor_(predictor), keys_(keys), latency_(latency) {}
   // agent_out receives messages to agents (agents.command).
   proto::AdminResponse handle(const proto::AdminRequest& req, std::vector<Outgoing>& agent_out);
 
@@ -27,10 +27,12 @@ class AdminService {
   Expected<nlohmann::json> agents_command(const nlohmann::json& args, std::vector<Outgoing>& out);
   Expected<nlohmann::json> predictor_op(const std::string& op, const nlohmann::json& args);
   Expected<nlohmann::json> keys_op(const std::string& op, const nlohmann::json& args);
+  Expected<nlohmann::json> latency_op(const std::string& op, const nlohmann::json& args);
 
   CoordinatorCore& core_;
   PredictorControl* predictor_;
   KeyRegistry* keys_;
+  LatencyControl* latency_;
 };
 
 }  // namespace edgenas::coordinator

@@ -40,4 +40,14 @@ class PredictorControl {
   virtual Expected<nlohmann::json> fleet_status(const std::vector<std::string>& agents) = 0;
 };
 
+// The admin side of the fleet's latency models (coordinator/predictor/latency_service.hpp).
+class LatencyControl {
+ public:
+  virtual ~LatencyControl() = default;
+  virtual Expected<nlohmann::json> list() = 0;
+  virtual Expected<nlohmann::json> show(int version) = 0;  // 0: the serving version
+  virtual Expected<nlohmann::json> train(const std::string& reason) = 0;
+  virtual Expected<nlohmann::json> predict(const nlohmann::json& args) const = 0;
+};
+
 }  // namespace edgenas::coordinator

@@ -44,12 +44,14 @@ struct Args {
   int version = 0;       // predictor
   std::string canary = "10%";
   std::string reason = "edgenasctl";
+  std::string arch, kind, input = "1x28x28/10";  // latency predict
 };
 
 struct Subcommands {
   CLI::App *keygen, *keys_list, *keys_accept, *keys_reject, *keys_revoke, *status, *agents_list,
       *agents_show, *agents_cmd, *traces_list, *traces_export, *hp_ask, *pred_list, *pred_show,
-      *pred_train, *pred_promote, *pred_rollback, *pred_rollout, *fleet_status;
+      *pred_train, *pred_promote, *pred_rollback, *pred_rollout, *fleet_status, *lat_list,
+      *lat_show, *lat_train, *lat_predict;
 };
 
 // The first existing of the candidates (env var, then the coordinator's own directory).
@@ -240,6 +242,25 @@ Subcommands define_cli(CLI::App& app, Globals& g, Args& opt) {
                                           "which predictor version serves how many agents, and how "
                                           "each does (traces, mean reward, share meeting T)");
 
+  auto* lat = app.add_subcommand(
+      "latency", "the fleet's latency models, one per device kind, learned from measured trials");
+  lat->require_subcommand(1);
+  sc.lat_list =
+      lat->add_subcommand("list", "every version: status, kinds, how many passed the gate");
+  sc.lat_show = lat->add_subcommand("show",
+                                    "one version: per kind its method, held-out error "
+                                    "against the FLOPs line's, and the gate");
+  sc.lat_show->add_option("VERSION", opt.version, "version (default: the serving one)");
+  sc.lat_train = lat->add_subcommand("train", "train a version now (runs in the background)");
+  sc.lat_train->add_option("--reason", opt.reason, "recorded with it");
+  sc.lat_predict = lat->add_subcommand(
+      "predict",
+      "a network's batch-1 latency on a device kind, as the serving version predicts it");
+  sc.lat_predict->add_option("ARCH", opt.arch, "the network's key, e.g. c16k3s2b-c32k5s1brh-h64")
+      ->required();
+  sc.lat_predict->add_option("--kind", opt.kind, "the device kind, e.g. \"ARM Cortex-A55\"")
+      ->required();
+  sc.lat_predict->add_option("--input", opt.input, "CxHxW/CLASSES")->capture_default_str();
   return sc;
 }
 
@@ -499,6 +520,68 @@ struct Session {
     return 0;
   }
 
+  int latency_list() {
+    auto r = client.call("latency.list");
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& v : (*r)["versions"])
+      rows.push_back(
+          {std::to_string(v["version"].get<int>()) + (v["serving"].get<bool>() ? " *" : ""),
+           str(v["status"]), str(v["kinds"]), str(v["passed_gate"]), str(v["note"])});
+    print_table(std::cout, {"VERSION", "STATUS", "KINDS", "PASSED_GATE", "NOTE"}, rows);
+    std::cout << "serving: " << str((*r)["serving"]) << "\n";
+    return 0;
+  }
+
+  int latency_show() {
+    auto r = client.call("latency.show", {{"version", opt.version}});
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& k : (*r)["kinds"])
+      rows.push_back({str(k["kind"]["kind"]) + " | " + str(k["kind"]["runtime"]) + " | " +
+                          str(k["kind"]["threads"]) + " | " + str(k["kind"]["space"]),
+                      str(k["method"]), str(k["samples"]), str(k["heldout"]),
+                      fmt(k["heldout_error_pct"].get<double>(), 1) + " %",
+                      fmt(k["flops_heldout_error_pct"].get<double>(), 1) + " %",
+                      k["serves"].get<bool>() ? "yes" : "no: " + str(k["why"])});
+    print_table(std::cout,
+                {"KIND", "METHOD", "SAMPLES", "HELD_OUT", "ERROR", "FLOPS_ERROR", "SERVES"}, rows);
+    std::cout << "version " << str((*r)["version"]) << "\n";
+    return 0;
+  }
+
+  int latency_train() {
+    auto r = client.call("latency.train", {{"reason", opt.reason}});
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::cout << "training latency models v" << (*r)["version"] << " from " << (*r)["traces"]
+              << " traces (see `edgenasctl latency list`)\n";
+    return 0;
+  }
+
+  int latency_predict() {
+    int c = 0, h = 0, w = 0, classes = 0;
+    char tail = 0;
+    if (std::sscanf(opt.input.c_str(), "%dx%dx%d/%d%c", &c, &h, &w, &classes, &tail) != 4) {
+      std::cerr << "edgenasctl: --input must look like 1x28x28/10 (channels x height x width / "
+                   "classes)\n";
+      return kExitUsage;
+    }
+    auto r = client.call(
+        "latency.predict",
+        {{"arch", opt.arch},
+         {"kind", opt.kind},
+         {"input", {{"channels", c}, {"image_h", h}, {"image_w", w}, {"classes", classes}}}});
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::cout << fmt((*r)["latency_ms"].get<double>(), 4) << " ms (predicted by latency models v"
+              << (*r)["version"] << ", " << str((*r)["method"]) << ", held-out error "
+              << fmt((*r)["heldout_error_pct"].get<double>(), 1) << " %)\n";
+    return 0;
+  }
+
   int predictor_show() {
     auto r = client.call("predictor.show", {{"version", opt.version}});
     if (!r) return fail(r.error());
@@ -646,6 +729,10 @@ int main(int argc, char** argv) {
       {sc.pred_promote, [&] { return s.predictor_serve(true); }},
       {sc.pred_rollback, [&] { return s.predictor_serve(false); }},
       {sc.fleet_status, [&] { return s.fleet_status(); }},
+      {sc.lat_list, [&] { return s.latency_list(); }},
+      {sc.lat_show, [&] { return s.latency_show(); }},
+      {sc.lat_train, [&] { return s.latency_train(); }},
+      {sc.lat_predict, [&] { return s.latency_predict(); }},
       {sc.hp_ask, [&] { return s.hparams_ask(); }},
   };
   for (const auto& [cmd, run] : commands)

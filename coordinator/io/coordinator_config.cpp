@@ -111,6 +111,11 @@ Settings<C> make_settings() {
           [](C & c) -> auto& { return c.predictor.cold_start_rule; },
           "the rule that serves when no predictor does (size-score: the rule before "
           "2026-12-01, a deliberately poor start for experiments)"),
+      integer<C>(
+          pr, "latency_retrain_after", "", 0, 100'000'000,
+          [](C & c) -> auto& { return c.latency_retrain_after; },
+          "retrain the fleet's latency models after this many new traces carry measured "
+          "latencies (0: only when asked, edgenasctl latency train)"),
       boolean<C>(
           pr, "train_idle", "", true, [](C & c) -> auto& { return c.predictor.train_idle; },
           "run trainings at SCHED_IDLE (only on CPU time nobody else wants) instead of "

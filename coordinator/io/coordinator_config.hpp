@@ -21,6 +21,9 @@ struct CoordinatorConfig {
   int io_threads = 1;            // ZeroMQ's I/O threads (CURVE, TCP); connections spread over them
   predictor::PredictorConfig predictor;
   bool predictor_enabled = true;
+  // [predictor] latency_retrain_after: the fleet's latency models retrain after this many new
+  // traces carry measured latencies (0: only when asked); versions go to <predictor dir>/latency.
+  int64_t latency_retrain_after = 20;
   std::string warm_start = "auto";  // [predictor] warm_start: auto | off | a directory
   // [security]
   bool curve = true;

@@ -15,6 +15,7 @@
 #include "coordinator/io/coordinator_config.hpp"
 #include "coordinator/io/metrics.hpp"
 #include "coordinator/io/server.hpp"
+#include "coordinator/predictor/latency_service.hpp"
 #include "coordinator/predictor/service.hpp"
 #include "coordinator/predictor/targets.hpp"
 
@@ -145,6 +146,7 @@ int main(int argc, char** argv) {
   ProcessLauncher launcher;
   coordinator::ColdStartPolicy cold_start(o.predictor.cold_start_rule);
   std::unique_ptr<predictor::PredictorService> predictor;
+  std::unique_ptr<predictor::LatencyService> latency;
   coordinator::HparamService* policy = &cold_start;
   if (o.predictor_enabled) {
     predictor =
@@ -156,6 +158,16 @@ int main(int argc, char** argv) {
     policy = predictor.get();
     if (o.predictor.trainer.empty())
       log::warn("no edgenas-predictor found; the predictor will not be trained here");
+    latency = std::make_unique<predictor::LatencyService>(
+        clock, **store,
+        predictor::LatencyConfig{o.predictor.dir + "/latency", o.predictor.trainer,
+                                 o.predictor.database, o.latency_retrain_after, 30'000, 600'000,
+                                 o.predictor.train_idle},
+        launcher);
+    if (auto s = latency->start(); !s) {
+      std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
+      return 1;
+    }
   }
   coordinator::CoreConfig cfg;
   cfg.heartbeat_interval_ms = o.heartbeat_interval_ms;
@@ -210,7 +222,7 @@ int main(int argc, char** argv) {
   } else {
     log::warn("CURVE is off (--insecure): any client can connect and nothing is encrypted");
   }
-  coordinator::AdminService admin_service(core, predictor.get(), keys.get());
+  coordinator::AdminService admin_service(core, predictor.get(), keys.get(), latency.get());
 
   daemon::SignalWatcher signals;
   // A second connection for the commit thread; the first serves reads (admin) on the io thread.
@@ -242,6 +254,7 @@ int main(int argc, char** argv) {
   int64_t stored = traces_at_start;
   server.on_tick([&] {
     if (predictor) predictor->tick(traces_at_start + core.metrics().traces_committed);
+    if (latency) latency->tick();
     if (!status_http) return;
     if (auto c = (*store)->trace_count()) stored = *c;  // O(log n), resends not counted twice
     board.publish(coordinator::render_metrics({core, server, keys.get(), predictor.get(), stored}));

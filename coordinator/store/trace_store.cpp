@@ -110,6 +110,16 @@ CREATE TABLE predictor_rollouts (
 -- since protocol 2026-12): the fleet's latency models read only those traces.
 ALTER TABLE traces ADD COLUMN latency_samples INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX traces_with_latency ON traces(received_ms) WHERE latency_samples > 0;
+-- Versions of the fleet's latency models (one file each, written by edgenas-predictor latency).
+CREATE TABLE latency_versions (
+  version     INTEGER PRIMARY KEY,
+  created_ms  INTEGER NOT NULL,
+  status      TEXT NOT NULL,     -- training, ready, failed
+  path        TEXT NOT NULL,
+  kinds       INTEGER NOT NULL,  -- device kinds with a model
+  serving     INTEGER NOT NULL,  -- of those, the ones past their gate
+  note        TEXT NOT NULL
+);
 )sql",
 };
 
@@ -471,6 +481,65 @@ Expected<std::vector<TraceRecord>> TraceStore::recent_latency_traces(int64_t lim
       "SELECT agent_id, received_ms, body FROM traces WHERE latency_samples > 0 "
       "ORDER BY received_ms DESC, trace_id LIMIT ?1",
       limit);
+}
+
+Expected<int64_t> TraceStore::latency_trace_count() {
+  auto q = db_->prepare("SELECT COUNT(*) FROM traces WHERE latency_samples > 0");
+  if (!q) return q.error();
+  if (!q->step()) return Error{errc::kStore, "cannot count traces: " + db_->errmsg()};
+  return q->col_int(0);
+}
+
+Expected<int> TraceStore::next_latency_version() {
+  auto q = db_->prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM latency_versions");
+  if (!q) return q.error();
+  if (!q->step()) return Error{errc::kStore, "cannot read latency versions: " + db_->errmsg()};
+  return static_cast<int>(q->col_int(0));
+}
+
+Status TraceStore::save_latency_version(const LatencyVersion& v) {
+  auto q = db_->prepare(
+      "INSERT INTO latency_versions (version, created_ms, status, path, kinds, serving, note) "
+      "VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(version) DO UPDATE SET status=excluded.status, "
+      "path=excluded.path, kinds=excluded.kinds, serving=excluded.serving, note=excluded.note");
+  if (!q) return q.error();
+  q->bind(1, v.version).bind(2, v.created_ms).bind(3, v.status).bind(4, v.path);
+  q->bind(5, v.kinds).bind(6, v.serving).bind(7, v.note);
+  q->step();
+  return q->status();
+}
+
+namespace {
+constexpr const char* kLatencyColumns = "version, created_ms, status, path, kinds, serving, note";
+LatencyVersion read_latency_version(sqlite::Stmt& q) {
+  return {static_cast<int>(q.col_int(0)),
+          q.col_int(1),
+          q.col_text(2),
+          q.col_text(3),
+          static_cast<int>(q.col_int(4)),
+          static_cast<int>(q.col_int(5)),
+          q.col_text(6)};
+}
+}  // namespace
+
+Expected<std::vector<LatencyVersion>> TraceStore::latency_versions() {
+  auto q = db_->prepare(std::string("SELECT ") + kLatencyColumns +
+                        " FROM latency_versions ORDER BY version DESC");
+  if (!q) return q.error();
+  std::vector<LatencyVersion> out;
+  while (q->step()) out.push_back(read_latency_version(*q));
+  if (auto s = q->status(); !s) return s.error();
+  return out;
+}
+
+Expected<std::optional<LatencyVersion>> TraceStore::latency_version(int version) {
+  auto q = db_->prepare(std::string("SELECT ") + kLatencyColumns +
+                        " FROM latency_versions WHERE version = ?1");
+  if (!q) return q.error();
+  q->bind(1, version);
+  if (q->step()) return std::optional<LatencyVersion>(read_latency_version(*q));
+  if (auto s = q->status(); !s) return s.error();
+  return std::optional<LatencyVersion>();
 }
 
 Expected<std::vector<TraceRecord>> TraceStore::select_traces(std::string_view sql, int64_t limit) {

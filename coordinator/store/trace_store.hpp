@@ -59,6 +59,17 @@ struct PredictorVersion {
   std::string note;  // why it has its status
 };
 
+// One version of the fleet's latency models (docs/ARCHITECTURE.md, "Learned latency").
+struct LatencyVersion {
+  int version = 0;
+  int64_t created_ms = 0;
+  std::string status;  // training, ready, failed
+  std::string path;    // the version's file (JSON)
+  int kinds = 0;       // device kinds with a model
+  int serving = 0;     // of those, the ones whose model passed its gate
+  std::string note;    // why it has its status
+};
+
 struct StoredKey {
   std::string public_key, state, agent_id, address;
   int64_t first_seen_ms = 0, last_seen_ms = 0;
@@ -100,6 +111,13 @@ class TraceStore {
   Expected<std::vector<TraceRecord>> recent_traces(int64_t limit);
   // The most recent traces that carry measured candidate latencies, for the latency models.
   Expected<std::vector<TraceRecord>> recent_latency_traces(int64_t limit);
+  Expected<int64_t> latency_trace_count();  // a scan of their partial index
+
+  // Versions of the fleet's latency models; save inserts or updates by version.
+  Expected<int> next_latency_version();
+  Status save_latency_version(const LatencyVersion& v);
+  Expected<std::vector<LatencyVersion>> latency_versions();  // newest first
+  Expected<std::optional<LatencyVersion>> latency_version(int version);
 
   // Canary rollouts, oldest first; save_rollout inserts (seq 0, then set) or updates.
   Status save_rollout(Rollout& r);

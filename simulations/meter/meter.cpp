@@ -111,6 +111,17 @@ Generator::~Generator() {
   delete impl_;
 }
 
+Damage Damage::scaled(double scale) const {
+  Damage d = *this;
+  d.noise_sigma *= scale;
+  d.blur_passes = static_cast<int>(std::lround(blur_passes * scale));
+  d.max_rotation_deg *= scale;
+  d.max_keystone *= scale;
+  d.lighting = std::min(0.9, lighting * scale);
+  d.glare = std::min(1.0, glare * scale);
+  return d;
+}
+
 Expected<MeterSample> Generator::render(uint64_t seed, Style style, const Damage& dmg) const {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0, 1);

@@ -26,6 +26,10 @@ struct Damage {
   double max_keystone = 0.04;  // top edge shrinks by up to this fraction (perspective)
   double lighting = 0.35;      // strength of a linear illumination gradient
   double glare = 0.5;          // probability of a glare spot
+
+  // Every strength times `scale` (0: clean; 1: these defaults; 2.5: a camera in poor light):
+  // lighting at most 0.9, glare a probability, blur passes rounded.
+  Damage scaled(double scale) const;
 };
 
 struct MeterSample {

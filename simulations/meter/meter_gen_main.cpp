@@ -33,7 +33,15 @@ int main(int argc, char** argv) {
   app.add_option("--crop", crop, "digit crop size in pixels")
       ->capture_default_str()
       ->check(CLI::Range(8, 128));
-  app.add_flag("--clean", clean, "no noise, blur, rotation, perspective, lighting or glare");
+  double damage_scale = 1;
+  auto* clean_flag =
+      app.add_flag("--clean", clean, "no noise, blur, rotation, perspective, lighting or glare");
+  app.add_option("--damage", damage_scale,
+                 "scale of every damage (1: the default camera; 2.5: poor light, more blur, "
+                 "tilt and glare; 0 is --clean)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 5.0))
+      ->excludes(clean_flag);
   CLI11_PARSE(app, argc, argv);
 
   auto gen = meter::Generator::create({}, digits, crop);
@@ -41,8 +49,7 @@ int main(int argc, char** argv) {
     std::cerr << "edgenas-meter-gen: " << gen.error().message << "\n";
     return 1;
   }
-  meter::Damage damage;
-  if (clean) damage = {0, 0, 0, 0, 0, 0};
+  const meter::Damage damage = meter::Damage{}.scaled(clean ? 0 : damage_scale);
   std::error_code ec;
   std::filesystem::create_directories(out + "/meters", ec);
   std::filesystem::create_directories(out + "/digits", ec);

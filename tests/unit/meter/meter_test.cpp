@@ -111,6 +111,38 @@ TEST(Meter, OdometerRollingDigitIsLabelledByTheMajority) {
   EXPECT_GT(rolling, 5);  // about 40 % of odometers have a rolling last drum
 }
 
+TEST(Meter, DamageScalesEveryStrengthWithinItsBounds) {
+  const Damage d;
+  const auto clean = d.scaled(0);
+  EXPECT_EQ(clean.noise_sigma, 0);
+  EXPECT_EQ(clean.blur_passes, 0);
+  EXPECT_EQ(clean.max_rotation_deg, 0);
+  EXPECT_EQ(clean.lighting, 0);
+  EXPECT_EQ(clean.glare, 0);
+  const auto same = d.scaled(1);
+  EXPECT_EQ(same.noise_sigma, d.noise_sigma);
+  EXPECT_EQ(same.blur_passes, d.blur_passes);
+  const auto hard = d.scaled(3);
+  EXPECT_EQ(hard.noise_sigma, 3 * d.noise_sigma);
+  EXPECT_EQ(hard.blur_passes, 3);
+  EXPECT_DOUBLE_EQ(hard.max_keystone, 3 * d.max_keystone);
+  EXPECT_EQ(hard.lighting, 0.9);  // a gradient stronger than this would black out a side
+  EXPECT_EQ(hard.glare, 1.0);     // a probability
+  // Harder damage moves the pixels further from the clean image.
+  auto gen = Generator::create({}, 6, 28);
+  ASSERT_TRUE(gen.ok());
+  auto distance = [&](const Damage& dmg) {
+    auto a = gen->render(5, Style::seven_segment, d.scaled(0));
+    auto b = gen->render(5, Style::seven_segment, dmg);
+    EXPECT_EQ(a->image.pixels.size(), b->image.pixels.size());
+    double sum = 0;
+    for (std::size_t i = 0; i < std::min(a->image.pixels.size(), b->image.pixels.size()); ++i)
+      sum += std::abs(a->image.pixels[i] - b->image.pixels[i]);
+    return sum / static_cast<double>(a->image.pixels.size());
+  };
+  EXPECT_LT(distance(d.scaled(1)), distance(d.scaled(3)));
+}
+
 TEST(Meter, MissingFontIsAClearError) {
   Fonts f;
   f.seven_segment = "/nonexistent/DSEG7.ttf";

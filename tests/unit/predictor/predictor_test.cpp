@@ -14,6 +14,7 @@
 #include "coordinator/predictor/pool.hpp"
 #include "coordinator/predictor/service.hpp"
 #include "coordinator/predictor/targets.hpp"
+#include "fake_trainer.hpp"
 #include "synthetic.hpp"
 
 namespace edgenas::predictor {
@@ -304,22 +305,6 @@ TEST(TracePool, RoundTripsAndABadLineRefusesTheFileWithItsNumber) {
 
 class ServiceTest : public ::testing::Test {
  protected:
-  class FakeTrainer final : public ChildLauncher {
-   public:
-    Expected<int> spawn(const ChildSpec& spec) override {
-      specs.push_back(spec);
-      return 42 + static_cast<int>(specs.size());
-    }
-    std::optional<int> adopt(int, const std::string&) override { return std::nullopt; }
-    void signal(int, int sig) override { signals.push_back(sig); }
-    std::optional<ChildExit> poll(int) override { return exit; }
-    std::vector<std::string> take_lines(int) override { return {}; }
-    std::string limits_applied(int) const override { return ""; }
-    std::vector<ChildSpec> specs;
-    std::vector<int> signals;
-    std::optional<ChildExit> exit;
-  };
-
   void SetUp() override {
     dir_ = ::testing::TempDir() + "/svc-" + std::to_string(::getpid()) + "-" + std::to_string(n_++);
     fs::remove_all(dir_);
