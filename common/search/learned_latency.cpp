@@ -5,6 +5,7 @@
 #include <numeric>
 #include <optional>
 
+#include "common/search/ridge.hpp"
 #include "common/util/errors.hpp"
 
 namespace edgenas::search {
@@ -62,108 +63,6 @@ int feature_group(const Layer& l) {
   const int live = l.live ? live_group(l) : -1;
   if (live >= 0) return live;
   return l.op == LayerOp::conv ? kDeadConv : l.op == LayerOp::zero ? kDeadZero : kDeadOther;
-}
-
-// Weighted ridge least squares, shrunk toward a prior, with exact leave-one-out residuals.
-struct Ridge {
-  std::size_t p = 0;
-  std::vector<std::vector<double>> x;  // rows
-  std::vector<double> y, weight, prior, penalty;
-};
-
-struct RidgeFit {
-  std::vector<double> coef, loo;  // loo: y − prediction with the row left out
-};
-
-// Cholesky factor of a symmetric positive definite matrix (lower, row-major), in place.
-bool cholesky(std::vector<double>& a, std::size_t n) {
-  for (std::size_t j = 0; j < n; ++j) {
-    double d = a[j * n + j];
-    for (std::size_t k = 0; k < j; ++k) d -= a[j * n + k] * a[j * n + k];
-    if (!(d > 0)) return false;
-    a[j * n + j] = std::sqrt(d);
-    for (std::size_t i = j + 1; i < n; ++i) {
-      double s = a[i * n + j];
-      for (std::size_t k = 0; k < j; ++k) s -= a[i * n + k] * a[j * n + k];
-      a[i * n + j] = s / a[j * n + j];
-    }
-  }
-  return true;
-}
-
-std::vector<double> cholesky_solve(const std::vector<double>& l, std::size_t n,
-                                   std::vector<double> b) {
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t k = 0; k < i; ++k) b[i] -= l[i * n + k] * b[k];
-    b[i] /= l[i * n + i];
-  }
-  for (std::size_t i = n; i-- > 0;) {
-    for (std::size_t k = i + 1; k < n; ++k) b[i] -= l[k * n + i] * b[k];
-    b[i] /= l[i * n + i];
-  }
-  return b;
-}
-
-double dot(const std::vector<double>& a, const std::vector<double>& b) {
-  return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
-}
-
-// XᵀWX (lower triangle) and XᵀW(y − X·prior): what every shrinkage of a problem shares.
-struct NormalEquations {
-  std::vector<double> a, b;
-  double trace = 0;
-};
-
-NormalEquations normal_equations(const Ridge& r) {
-  const std::size_t p = r.p;
-  NormalEquations ne{std::vector<double>(p * p, 0.0), std::vector<double>(p, 0.0), 0};
-  for (std::size_t i = 0; i < r.x.size(); ++i) {
-    const auto& xi = r.x[i];
-    const double resid = r.y[i] - dot(xi, r.prior);
-    for (std::size_t u = 0; u < p; ++u) {
-      ne.b[u] += r.weight[i] * xi[u] * resid;
-      for (std::size_t v = 0; v <= u; ++v) ne.a[u * p + v] += r.weight[i] * xi[u] * xi[v];
-    }
-  }
-  for (std::size_t u = 0; u < p; ++u) ne.trace += ne.a[u * p + u];
-  return ne;
-}
-
-// Leave-one-out residuals: exact (one solve per row), or generalised cross-validation's
-// approximation (every residual over 1 − the mean leverage) where rows far outnumber features.
-enum class LeaveOneOut { none, exact, approximate };
-
-// λ is relative to the mean diagonal of XᵀWX, so the same grid suits every problem.
-std::optional<RidgeFit> solve_ridge(const Ridge& r, const NormalEquations& ne, double lambda,
-                                    LeaveOneOut loo) {
-  const std::size_t p = r.p, n = r.x.size();
-  std::vector<double> a = ne.a;
-  const double scale = lambda * std::max(ne.trace / static_cast<double>(p), 1e-12);
-  for (std::size_t u = 0; u < p; ++u) {
-    a[u * p + u] += scale * r.penalty[u] + 1e-10 * std::max(ne.trace, 1e-12);
-    for (std::size_t v = 0; v < u; ++v) a[v * p + u] = a[u * p + v];
-  }
-  if (!cholesky(a, p)) return std::nullopt;
-  RidgeFit fit;
-  fit.coef = cholesky_solve(a, p, ne.b);
-  for (std::size_t u = 0; u < p; ++u) fit.coef[u] += r.prior[u];
-  if (loo == LeaveOneOut::none) return fit;
-  double mean_leverage = 0;
-  if (loo == LeaveOneOut::approximate) {  // trace(A⁻¹ XᵀWX) / n
-    for (std::size_t u = 0; u < p; ++u) {
-      std::vector<double> column(p);
-      for (std::size_t v = 0; v < p; ++v) column[v] = ne.a[std::max(u, v) * p + std::min(u, v)];
-      mean_leverage += cholesky_solve(a, p, column)[u] / static_cast<double>(n);
-    }
-  }
-  fit.loo.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const double h = loo == LeaveOneOut::exact
-                         ? r.weight[i] * dot(r.x[i], cholesky_solve(a, p, r.x[i]))
-                         : mean_leverage;
-    fit.loo[i] = (r.y[i] - dot(r.x[i], fit.coef)) / std::max(1 - h, 1e-9);
-  }
-  return fit;
 }
 
 std::vector<double> squares(const std::vector<double>& v) {
@@ -293,12 +192,12 @@ double TransferLatencyModel::margin() const {
   return 1 - std::exp(-loo_log_p95);
 }
 
-Expected<TransferLatencyModel> fit_transfer(const std::string& device,
-                                            std::vector<AdditiveLatencyModel> sources,
-                                            const std::vector<Measurement>& data) {
-  auto floor = positive_floor(data);
-  if (!floor) return floor.error();
-  if (sources.empty()) return Error{errc::kUsage, device + ": transfer needs another device kind"};
+namespace {
+
+// log ms = intercept + Σ wⱼ log(source j's prediction) + own weights · scaled features; the
+// sources' weights shrink toward their plain average, the own weights toward zero.
+Ridge transfer_problem(const std::vector<AdditiveLatencyModel>& sources,
+                       const std::vector<Measurement>& data) {
   const std::size_t s = sources.size();
   Ridge r;
   r.p = 1 + s + kFeatures;
@@ -316,46 +215,77 @@ Expected<TransferLatencyModel> fit_transfer(const std::string& device,
     r.y.push_back(std::log(m.ms));
     r.weight.push_back(1.0);
   }
-  // Two shrinkages, chosen together: the sources' toward their average (λ) and the own
-  // features' toward zero (λ · own_ratio): few measurements buy little of the latter. Of the
-  // pairs whose leave-one-out error is within one standard error of the best, the most
-  // shrunk wins (a handful of measurements cannot tell the rest apart).
+  return r;
+}
+
+void set_own_penalty(Ridge& r, std::size_t sources, double ratio) {
+  for (std::size_t u = 1 + sources; u < r.p; ++u) r.penalty[u] = ratio;
+}
+
+struct Shrinkage {
+  double lambda = 0, ratio = 1;
+};
+
+// Two shrinkages, chosen together: the sources' (λ) and the own features' (λ · ratio): few
+// measurements buy little of the latter. Of the pairs whose leave-one-out error is within one
+// standard error of the best, the most shrunk wins (a handful of measurements cannot tell the
+// rest apart).
+std::optional<Shrinkage> choose_shrinkage(Ridge& r, const NormalEquations& ne,
+                                          std::size_t sources) {
   struct Candidate {
-    double lambda, ratio, error, se;
+    Shrinkage at;
+    double error, se;
   };
   std::vector<Candidate> grid;
-  const auto ne = normal_equations(r);
   const auto loo = r.x.size() <= 4 * r.p ? LeaveOneOut::exact : LeaveOneOut::approximate;
   for (int ratio_exp = -2; ratio_exp <= 3; ++ratio_exp) {
     const double ratio = std::pow(10.0, ratio_exp);
-    for (std::size_t u = 1 + s; u < r.p; ++u) r.penalty[u] = ratio;
+    set_own_penalty(r, sources, ratio);
     for (int e = -6; e <= 6; ++e) {  // λ from 10^−3 to 10^3
       const double lambda = std::pow(10.0, e / 2.0);
-      auto fit = solve_ridge(r, ne, lambda, loo);
-      if (!fit) continue;
-      const auto [error, se] = mean_and_se(squares(fit->loo));
-      grid.push_back({lambda, ratio, error, se});
+      if (auto fit = solve_ridge(r, ne, lambda, loo)) {
+        const auto [error, se] = mean_and_se(squares(fit->loo));
+        grid.push_back({{lambda, ratio}, error, se});
+      }
     }
   }
-  if (grid.empty()) return Error{errc::kFailed, device + ": the transfer fit is singular"};
+  if (grid.empty()) return std::nullopt;
   const auto best = *std::min_element(grid.begin(), grid.end(),
                                       [](auto& a, auto& b) { return a.error < b.error; });
-  Candidate chosen = best;
-  for (const auto& c : grid) {
-    const auto shrink = [](const Candidate& x) { return std::pair(x.lambda * x.ratio, x.lambda); };
-    if (c.error <= best.error + best.se && shrink(c) > shrink(chosen)) chosen = c;
+  const auto shrink = [](const Shrinkage& x) { return std::pair(x.lambda * x.ratio, x.lambda); };
+  Shrinkage chosen = best.at;
+  for (const auto& c : grid)
+    if (c.error <= best.error + best.se && shrink(c.at) > shrink(chosen)) chosen = c.at;
+  return chosen;
+}
+
+}  // namespace
+
+Expected<TransferLatencyModel> fit_transfer(const std::string& device,
+                                            std::vector<AdditiveLatencyModel> sources,
+                                            const std::vector<Measurement>& data) {
+  auto floor = positive_floor(data);
+  if (!floor) return floor.error();
+  if (sources.empty()) return Error{errc::kUsage, device + ": transfer needs another device kind"};
+  const std::size_t s = sources.size();
+  Ridge r = transfer_problem(sources, data);
+  const auto ne = normal_equations(r);
+  const auto chosen = choose_shrinkage(r, ne, s);
+  std::optional<RidgeFit> fit;
+  if (chosen) {
+    set_own_penalty(r, s, chosen->ratio);
+    fit = solve_ridge(r, ne, chosen->lambda, LeaveOneOut::exact);
   }
-  for (std::size_t u = 1 + s; u < r.p; ++u) r.penalty[u] = chosen.ratio;
-  auto fit = solve_ridge(r, ne, chosen.lambda, LeaveOneOut::exact);
   if (!fit) return Error{errc::kFailed, device + ": the transfer fit is singular"};
   TransferLatencyModel model;
   model.device = device;
-  model.scale = scale;
+  model.scale = sources.front().scale;
   model.intercept = fit->coef[0];
-  model.source_weights.assign(fit->coef.begin() + 1, fit->coef.begin() + 1 + static_cast<long>(s));
-  model.own_weights.assign(fit->coef.begin() + 1 + static_cast<long>(s), fit->coef.end());
-  model.lambda = chosen.lambda;
-  model.own_ratio = chosen.ratio;
+  const auto own = fit->coef.begin() + 1 + static_cast<long>(s);
+  model.source_weights.assign(fit->coef.begin() + 1, own);
+  model.own_weights.assign(own, fit->coef.end());
+  model.lambda = chosen->lambda;
+  model.own_ratio = chosen->ratio;
   std::vector<double> abs_loo;
   for (double e : fit->loo) abs_loo.push_back(std::abs(e));
   model.loo_log_p95 = quantile(abs_loo, 0.95);

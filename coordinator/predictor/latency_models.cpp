@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <stdexcept>
 
 #include "common/search/latency_model.hpp"
 #include "common/search/space.hpp"
@@ -183,6 +184,18 @@ json additive_json(const search::AdditiveLatencyModel& m) {
           {"floor_ms", m.floor_ms}};
 }
 
+// An integer field within [lo, hi]; anything else throws (a float never reaches an integer
+// cast, whose overflow would be undefined).
+int64_t integer_at(const json& j, const char* key, int64_t lo, int64_t hi) {
+  const auto& v = j.at(key);
+  if (!v.is_number_integer()) throw std::invalid_argument(std::string(key) + " must be an integer");
+  const auto x = v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi)
+                     ? hi + 1
+                     : v.get<int64_t>();
+  if (x < lo || x > hi) throw std::invalid_argument(std::string(key) + " is out of range");
+  return x;
+}
+
 }  // namespace
 
 json to_json(const LatencyModelSet& set) {
@@ -225,8 +238,8 @@ json to_json(const LatencyModelSet& set) {
 Expected<LatencyModelSet> latency_models_from_json(const json& j) {
   try {
     LatencyModelSet set;
-    set.version = j.at("version").get<int>();
-    set.created_ms = j.at("created_ms").get<int64_t>();
+    set.version = static_cast<int>(integer_at(j, "version", 0, 1 << 30));
+    set.created_ms = integer_at(j, "created_ms", 0, INT64_MAX);
     set.scale.mean = j.at("scale").at("mean").get<std::vector<double>>();
     set.scale.scale = j.at("scale").at("scale").get<std::vector<double>>();
     const auto width = search::latency_feature_names().size();
@@ -249,9 +262,10 @@ Expected<LatencyModelSet> latency_models_from_json(const json& j) {
       KindModel km;
       const auto& kind = k.at("kind");
       km.kind = {kind.at("kind").get<std::string>(), kind.at("runtime").get<std::string>(),
-                 kind.at("threads").get<int>(), kind.at("space").get<std::string>()};
-      km.samples = k.at("samples").get<int>();
-      km.heldout = k.at("heldout").get<int>();
+                 static_cast<int>(integer_at(kind, "threads", 1, 4096)),
+                 kind.at("space").get<std::string>()};
+      km.samples = static_cast<int>(integer_at(k, "samples", 0, 1 << 30));
+      km.heldout = static_cast<int>(integer_at(k, "heldout", 0, 1 << 30));
       km.method = k.at("method").get<std::string>();
       km.error_pct = k.at("heldout_error_pct").get<double>();
       km.flops_error_pct = k.at("flops_heldout_error_pct").get<double>();

@@ -124,14 +124,14 @@ void LatencyService::finish(const ChildExit& exit) {
   auto row = store_.latency_version(t.version);
   if (!row || !*row) return;
   auto v = **row;
-  Status loaded = exit.exit_code == 0 && exit.signal == 0
-                      ? load(v)
-                      : Status(Error{errc::kFailed,
-                                     "edgenas-predictor latency exited with " +
-                                         (exit.signal ? "signal " + std::to_string(exit.signal)
-                                                      : "code " + std::to_string(exit.exit_code)) +
-                                         " (see " + cfg_.dir + "/latency-v" +
-                                         std::to_string(v.version) + ".log)"});
+  const std::string how = exit.signal ? "signal " + std::to_string(exit.signal)
+                                      : "code " + std::to_string(exit.exit_code);
+  const Status loaded =
+      exit.exit_code == 0 && exit.signal == 0
+          ? load(v)
+          : Status(Error{errc::kFailed, "edgenas-predictor latency exited with " + how + " (see " +
+                                            cfg_.dir + "/latency-v" + std::to_string(v.version) +
+                                            ".log)"});
   if (!loaded) {
     v.status = "failed";
     v.note = loaded.error().message;

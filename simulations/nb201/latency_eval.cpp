@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <numeric>
 #include <random>
 
@@ -263,6 +262,88 @@ WithinT within_t_shares(const std::vector<double>& predicted, const std::vector<
   return w;
 }
 
+namespace {
+
+// Everything one held-out device's evaluation reads.
+struct Study {
+  const Nb201Table& t;
+  const Cells& cells;
+  const SourceModels& sources;
+  const LatencyEvalOptions& o;
+  std::vector<int> allowed;  // the --sources columns (empty: every column)
+  std::vector<std::pair<std::size_t, std::size_t>> twins;
+
+  bool may_teach(std::size_t c, const std::string& family) const {
+    const bool listed = o.sources.empty() || std::find(allowed.begin(), allowed.end(),
+                                                       static_cast<int>(c)) != allowed.end();
+    return listed && device_family(t.devices[c], o.batch_suffixes) != family;
+  }
+
+  Expected<nlohmann::json> device(int column) const {
+    const auto name = t.devices[static_cast<std::size_t>(column)];
+    const auto family = device_family(name, o.batch_suffixes);
+    HeldOut h{t, cells, o, column, {}};
+    nlohmann::json used = nlohmann::json::array();
+    for (std::size_t c = 0; c < t.devices.size(); ++c) {
+      if (!may_teach(c, family)) continue;
+      h.sources.push_back(sources.models[c]);
+      used.push_back(t.devices[c]);
+    }
+    nlohmann::json row{
+        {"column", name},
+        {"held_out_family", family},
+        {"sources", used},
+        {"additive_fit_all_cells_spearman", sources.own_fit[static_cast<std::size_t>(column)]},
+        {"published", published_for(name)},
+        {"twin_pairs", twins.size()},
+        {"by_k", nlohmann::json::array()}};
+    for (int k : o.samples) {
+      auto r = h.at(k);
+      if (!r) return r.error();
+      row["by_k"].push_back(std::move(*r));
+    }
+    const double rep = repeatability(t.latency_ms[static_cast<std::size_t>(column)], twins);
+    if (std::isfinite(rep)) {
+      row["repeatability_spearman"] = rep;
+      row["ceiling_spearman"] = std::sqrt(std::max(rep, 0.0));
+    }
+    return row;
+  }
+};
+
+// Per k, the medians over the held-out devices.
+nlohmann::json summarize(const nlohmann::json& devices, const std::vector<int>& samples) {
+  nlohmann::json summary = nlohmann::json::array();
+  for (std::size_t ki = 0; ki < samples.size(); ++ki) {
+    std::vector<double> learned, flops, within10, precision_margin;
+    for (const auto& d : devices) {
+      const auto& at = d["by_k"][ki];
+      learned.push_back(at["learned"]["spearman"]);
+      flops.push_back(at["flops"]["spearman"]);
+      within10.push_back(at["learned"]["within_10pct"]);
+      precision_margin.push_back(at["learned"]["within_t_truly_within_at_margin"]);
+    }
+    summary.push_back({{"k", samples[ki]},
+                       {"median_spearman_learned", median(learned)},
+                       {"median_spearman_flops", median(flops)},
+                       {"median_within_10pct_learned", median(within10)},
+                       {"median_within_t_truly_within_at_margin", median(precision_margin)}});
+  }
+  return summary;
+}
+
+Status write_report(const std::string& dir, const nlohmann::json& out) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::ofstream(dir + "/latency.json") << out.dump(1) << "\n";
+  std::ofstream md(dir + "/latency.md");
+  md << report_markdown(out);
+  if (!md) return Error{errc::kIo, dir + "/latency.md: cannot write"};
+  return ok_status();
+}
+
+}  // namespace
+
 Expected<nlohmann::json> evaluate_latency(const LatencyEvalOptions& o,
                                           const std::function<void(const std::string&)>& progress) {
   auto table = load_nb201_table(o.table_path);
@@ -279,58 +360,23 @@ Expected<nlohmann::json> evaluate_latency(const LatencyEvalOptions& o,
   }
   progress("describing " + std::to_string(t.rows()) + " cells");
   const Cells cells = describe(t);
-  const auto scale = search::FeatureScale::of(cells.features);
   progress("fitting a kernel-additive model for each of " + std::to_string(t.devices.size()) +
            " columns");
-  auto sources = fit_sources(t, cells, scale, o);
+  auto sources = fit_sources(t, cells, search::FeatureScale::of(cells.features), o);
   if (!sources) return sources.error();
+  const Study study{t, cells, *sources, o, std::move(allowed), twin_rows(t)};
 
-  const auto twins = twin_rows(t);
-  nlohmann::json devices = nlohmann::json::array();
-  std::vector<nlohmann::json> rows(held.size());
-  std::mutex failed_mutex;
-  std::optional<Error> failed;
+  std::vector<Expected<nlohmann::json>> rows(held.size(), nlohmann::json());
   parallel_for(static_cast<int>(held.size()), o.threads, [&](int i) {
-    const int column = held[static_cast<std::size_t>(i)];
-    const auto name = t.devices[static_cast<std::size_t>(column)];
-    const auto family = device_family(name, o.batch_suffixes);
-    HeldOut h{t, cells, o, column, {}};
-    nlohmann::json used = nlohmann::json::array();
-    for (std::size_t c = 0; c < t.devices.size(); ++c) {
-      const bool listed = o.sources.empty() || std::find(allowed.begin(), allowed.end(),
-                                                         static_cast<int>(c)) != allowed.end();
-      if (!listed || device_family(t.devices[c], o.batch_suffixes) == family) continue;
-      h.sources.push_back(sources->models[c]);
-      used.push_back(t.devices[c]);
-    }
-    nlohmann::json row{
-        {"column", name},
-        {"held_out_family", family},
-        {"sources", used},
-        {"additive_fit_all_cells_spearman", sources->own_fit[static_cast<std::size_t>(column)]},
-        {"published", published_for(name)},
-        {"twin_pairs", twins.size()},
-        {"by_k", nlohmann::json::array()}};
-    for (int k : o.samples) {
-      auto r = h.at(k);
-      if (!r) {
-        std::lock_guard lock(failed_mutex);
-        failed = r.error();
-        return;
-      }
-      row["by_k"].push_back(std::move(*r));
-    }
-    const double rep = repeatability(t.latency_ms[static_cast<std::size_t>(column)], twins);
-    if (std::isfinite(rep)) {
-      row["repeatability_spearman"] = rep;
-      row["ceiling_spearman"] = std::sqrt(std::max(rep, 0.0));
-    }
-    progress(name + " done");
-    rows[static_cast<std::size_t>(i)] = std::move(row);
+    const auto u = static_cast<std::size_t>(i);
+    rows[u] = study.device(held[u]);
+    progress(t.devices[static_cast<std::size_t>(held[u])] + " done");
   });
-  if (failed) return *failed;
-  for (auto& r : rows) devices.push_back(std::move(r));
-
+  nlohmann::json devices = nlohmann::json::array();
+  for (auto& r : rows) {
+    if (!r) return r.error();
+    devices.push_back(std::move(*r));
+  }
   nlohmann::json out{{"table", o.table_path},
                      {"cells", t.rows()},
                      {"draws", o.draws},
@@ -338,32 +384,10 @@ Expected<nlohmann::json> evaluate_latency(const LatencyEvalOptions& o,
                      {"source_samples", o.source_samples},
                      {"sources", o.sources.empty() ? nlohmann::json("every other device")
                                                    : nlohmann::json(o.sources)},
-                     {"devices", devices}};
-  nlohmann::json summary = nlohmann::json::array();
-  for (std::size_t ki = 0; ki < o.samples.size(); ++ki) {
-    std::vector<double> learned, flops, within10, precision_margin;
-    for (const auto& d : devices) {
-      const auto& at = d["by_k"][ki];
-      learned.push_back(at["learned"]["spearman"]);
-      flops.push_back(at["flops"]["spearman"]);
-      within10.push_back(at["learned"]["within_10pct"]);
-      precision_margin.push_back(at["learned"]["within_t_truly_within_at_margin"]);
-    }
-    summary.push_back({{"k", o.samples[ki]},
-                       {"median_spearman_learned", median(learned)},
-                       {"median_spearman_flops", median(flops)},
-                       {"median_within_10pct_learned", median(within10)},
-                       {"median_within_t_truly_within_at_margin", median(precision_margin)}});
-  }
-  out["summary"] = summary;
-  if (!o.out_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(o.out_dir, ec);
-    std::ofstream(o.out_dir + "/latency.json") << out.dump(1) << "\n";
-    std::ofstream md(o.out_dir + "/latency.md");
-    md << report_markdown(out);
-    if (!md) return Error{errc::kIo, o.out_dir + "/latency.md: cannot write"};
-  }
+                     {"devices", devices},
+                     {"summary", summarize(devices, o.samples)}};
+  if (!o.out_dir.empty())
+    if (auto s = write_report(o.out_dir, out); !s) return s.error();
   return out;
 }
 

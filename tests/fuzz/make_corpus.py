@@ -89,3 +89,19 @@ w = b""
 for (i, o) in [(names, 2), (2, 10), (2, 6), (2, 3), (2, 3)]:
     w += struct.pack("<%df" % (i * o + o), *([0.01] * (i * o + o)))
 write("fuzz_predictor_model", "v1", b"EDGENASP" + struct.pack("<II", 1, len(h)) + h + w)
+
+# A latency model version: one kind with its own model, one transferred from it (100 features).
+width = 100
+kind = lambda name: {"kind": name, "runtime": "libtorch 1.13.1", "threads": 1, "space": "cnn"}
+scores = {"samples": 300, "heldout": 60, "heldout_error_pct": 3.0, "flops_heldout_error_pct": 12.0,
+          "heldout_spearman": 0.98, "flops_heldout_spearman": 0.8, "serves": True, "why": "ok"}
+own = dict(scores, kind=kind("ARM Cortex-A55"), method="additive",
+           additive={"device": "a55", "intercept": 0.2, "weights": [0.001] * width, "floor_ms": 0.01})
+moved = dict(scores, kind=kind("ARM Cortex-A72"), method="transfer",
+             transfer={"sources": ["a55"], "intercept": 0.1, "source_weights": [1.0],
+                       "own_weights": [0.0] * width, "lambda": 1.0, "own_ratio": 10.0,
+                       "loo_log_p95": 0.1, "floor_ms": 0.01})
+write("fuzz_latency_models", "v1", json.dumps(
+    {"version": 1, "created_ms": 0, "scale": {"mean": [0.0] * width, "scale": [1.0] * width},
+     "kinds": [own, moved]}).encode())
+
