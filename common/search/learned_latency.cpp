@@ -102,8 +102,8 @@ Expected<double> positive_floor(const std::vector<Measurement>& data) {
 std::vector<double> latency_features(const LayerList& layers) {
   std::vector<double> f(kFeatures, 0.0);
   for (const auto& l : layers) {
-    const auto g =
-        static_cast<std::size_t>((feature_group(l) * kSizes + size_bucket(l)) * kPerGroup);
+    const int slot = (feature_group(l) * kSizes + size_bucket(l)) * kPerGroup;
+    const auto g = static_cast<std::size_t>(slot);
     f[g] += 1;
     f[g + 1] += static_cast<double>(l.flops) / 1e6;
     f[g + 2] += static_cast<double>(l.bytes) / 1e6;
