@@ -117,6 +117,31 @@ void print_config_ok(const Options& o) {
 
 }  // namespace
 
+// What the coordinator learns from its traces, when the predictor is on: the hyperparameter
+// predictor and the fleet's latency models, each loaded from the store and started.
+struct Learning {
+  std::unique_ptr<predictor::PredictorService> predictor;
+  std::unique_ptr<predictor::LatencyService> latency;
+};
+
+Expected<Learning> start_learning(const Clock& clock, coordinator::TraceStore& store,
+                                  const Options& o, ChildLauncher& launcher) {
+  Learning l;
+  if (!o.predictor_enabled) return l;
+  l.predictor = std::make_unique<predictor::PredictorService>(clock, store, o.predictor, launcher);
+  if (auto s = l.predictor->start(); !s) return s.error();
+  if (o.predictor.trainer.empty())
+    log::warn("no edgenas-predictor found; the predictor will not be trained here");
+  l.latency = std::make_unique<predictor::LatencyService>(
+      clock, store,
+      predictor::LatencyConfig{o.predictor.dir + "/latency", o.predictor.trainer,
+                               o.predictor.database, o.latency_retrain_after, 30'000, 600'000,
+                               o.predictor.train_idle},
+      launcher);
+  if (auto s = l.latency->start(); !s) return s.error();
+  return l;
+}
+
 int main(int argc, char** argv) {
   Options o;
   bool check_config = false;
@@ -145,30 +170,15 @@ int main(int argc, char** argv) {
   if (o.predictor.trainer.empty()) o.predictor.trainer = default_trainer();
   ProcessLauncher launcher;
   coordinator::ColdStartPolicy cold_start(o.predictor.cold_start_rule);
-  std::unique_ptr<predictor::PredictorService> predictor;
-  std::unique_ptr<predictor::LatencyService> latency;
-  coordinator::HparamService* policy = &cold_start;
-  if (o.predictor_enabled) {
-    predictor =
-        std::make_unique<predictor::PredictorService>(clock, **store, o.predictor, launcher);
-    if (auto s = predictor->start(); !s) {
-      std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
-      return 1;
-    }
-    policy = predictor.get();
-    if (o.predictor.trainer.empty())
-      log::warn("no edgenas-predictor found; the predictor will not be trained here");
-    latency = std::make_unique<predictor::LatencyService>(
-        clock, **store,
-        predictor::LatencyConfig{o.predictor.dir + "/latency", o.predictor.trainer,
-                                 o.predictor.database, o.latency_retrain_after, 30'000, 600'000,
-                                 o.predictor.train_idle},
-        launcher);
-    if (auto s = latency->start(); !s) {
-      std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
-      return 1;
-    }
+  auto learning = start_learning(clock, **store, o, launcher);
+  if (!learning) {
+    std::cerr << "edgenas-coordinator: " << learning.error().message << "\n";
+    return 1;
   }
+  auto& predictor = learning->predictor;
+  auto& latency = learning->latency;
+  coordinator::HparamService* policy =
+      predictor ? static_cast<coordinator::HparamService*>(predictor.get()) : &cold_start;
   coordinator::CoreConfig cfg;
   cfg.heartbeat_interval_ms = o.heartbeat_interval_ms;
   cfg.dead_after_missed = o.dead_after_missed;
