@@ -364,8 +364,9 @@ void AgentCore::pump_outbox(bool resend_all) {
   }
 }
 
-std::string AgentCore::request_hparams(const Context& context) {
+std::string AgentCore::request_hparams(const Context& context, int latency_version) {
   PendingRequest p;
+  p.request.latency_version = latency_version;
   p.request.request_id =
       agent_id_ + "-" + std::to_string(clock_.wall_ms()) + "-" + std::to_string(next_request_++);
   p.request.context = context;

@@ -71,7 +71,7 @@ class AgentCore final : public SearchLink {
   // --- SearchLink ---
   Context context() const override;  // the queue's Job matrix and the last Source sample
   Status submit_trace(const Trace& trace) override;
-  std::string request_hparams(const Context& context) override;
+  std::string request_hparams(const Context& context, int latency_version) override;
   std::optional<proto::HparamReply> take_hparam_reply(const std::string& request_id) override;
   void cancel_hparam_request(const std::string& request_id) override;
   std::vector<proto::Command> take_commands();

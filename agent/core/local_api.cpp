@@ -152,7 +152,7 @@ LocalAnswer LocalApi::hparams_request(const json& args) {
     if (!ds) return {error_response(ds.error()), std::nullopt, 0};
     ctx.dataset = *ds;
   }
-  return {{}, core_.request_hparams(ctx), std::clamp<int64_t>(timeout_ms, 100, 600'000)};
+  return {{}, core_.request_hparams(ctx, 0), std::clamp<int64_t>(timeout_ms, 100, 600'000)};
 }
 
 Expected<json> LocalApi::search_start(const json& args) {

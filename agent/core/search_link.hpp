@@ -15,7 +15,9 @@ class SearchLink {
   virtual ~SearchLink() = default;
   virtual Context context() const = 0;
   // Queues a request (sent now or once registered, resent until answered); returns its id.
-  virtual std::string request_hparams(const Context& context) = 0;
+  // latency_version: the fleet latency models this box holds (0: none); newer ones come back
+  // with the reply.
+  virtual std::string request_hparams(const Context& context, int latency_version) = 0;
   virtual std::optional<proto::HparamReply> take_hparam_reply(const std::string& request_id) = 0;
   // Forgets a request nobody waits for any more (and its reply, if it comes later).
   virtual void cancel_hparam_request(const std::string& request_id) = 0;

@@ -137,6 +137,9 @@ Trace make_search_trace(const SearchRun& run, const json* results,
     o.accuracy = std::clamp(number(b, "test_accuracy", 0), 0.0, 1.0);
     o.latency_ms = std::clamp(number(b, "latency_ms", 0), 0.0, limits::kMaxLatencyMs);
     o.latency_modelled = flag(b, "latency_modelled", false);
+    if (o.latency_modelled && b.value("latency_source", json()) == "predicted")
+      o.latency_model_version = static_cast<int>(std::clamp(
+          number(results->value("latency_model", json::object()), "version", 0), 0.0, 1e9));
     o.energy_mj = std::clamp(number(b, "energy_mj", 0), 0.0, 1e12);
     o.energy_modelled = flag(b, "energy_modelled", true);
     o.met_latency = flag(b, "met_latency", false);
@@ -179,7 +182,8 @@ SearchRunner::SearchRunner(const Clock& clock, SearchSettings settings, ChildLau
       store_(store),
       link_(link),
       agent_id_(std::move(agent_id)),
-      box_model_(settings_.model_dir) {
+      box_model_(settings_.model_dir),
+      latency_models_(settings_.latency_models) {
   searches_run_ = store_.runs_finished();
   if (settings_.every_ms > 0) next_scheduled_ms_ = clock_.now_ms() + settings_.every_ms;
 }
@@ -265,7 +269,7 @@ void SearchRunner::on_inspected(const std::optional<ChildExit>& exit) {
   run_->context = link_.context();
   run_->context.dataset = *shape;
   if (run_->overrides.contains("hparams")) return start_pinned();
-  run_->request_id = link_.request_hparams(run_->context);
+  run_->request_id = link_.request_hparams(run_->context, latency_models_.version());
   run_->phase = "requesting";
   run_->pid = 0;
   handle_ = -1;
@@ -282,6 +286,18 @@ void SearchRunner::start_pinned() {
   r.reason = "given with search.start";
   run_->reply = std::move(r);
   start_child();
+}
+
+// Newer fleet latency models that came with the reply are kept (a bad version is refused, the
+// kept one stays); the run's record keeps only the hyperparameters.
+void SearchRunner::keep_latency_models(proto::HparamReply& reply) {
+  if (!reply.latency) return;
+  if (auto s = latency_models_.keep(*reply.latency); !s)
+    log::warn("latency models from the coordinator refused",
+              {{"version", reply.latency->version}, {"error", s.error().message}});
+  else
+    log::info("latency models kept", {{"version", reply.latency->version}});
+  reply.latency.reset();
 }
 
 void SearchRunner::start_child() {
@@ -312,6 +328,8 @@ void SearchRunner::start_child() {
   if (!settings_.profile.empty()) argv.insert(argv.end(), {"--profile", settings_.profile});
   if (settings_.model_cpu) argv.push_back("--model-cpu");
   if (settings_.export_onnx) argv.push_back("--export-onnx");
+  if (latency_models_.version() > 0)
+    argv.insert(argv.end(), {"--latency-models", latency_models_.path()});
   if (settings_.energy_budget_mj > 0)
     argv.insert(argv.end(), {"--energy-budget-mj", std::to_string(settings_.energy_budget_mj)});
   if (auto kept = box_model_.incumbent_for(settings_.data, settings_.test_data))
@@ -465,6 +483,7 @@ void SearchRunner::tick() {
   }
   if (run_->phase == "requesting") {
     if (auto reply = link_.take_hparam_reply(run_->request_id)) {
+      keep_latency_models(*reply);
       run_->reply = std::move(*reply);
       return start_child();
     }

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/core/box_model.hpp"
+#include "agent/core/kept_latency_models.hpp"
 #include "agent/core/search_link.hpp"
 #include "common/protocol/schema.hpp"
 #include "common/util/clock.hpp"
@@ -29,11 +30,12 @@
 namespace edgenas::agent {
 
 struct SearchSettings {
-  std::string binary;     // edgenas-search; empty: this agent runs no searches
-  std::string data;       // data spec of the local data set (idx:… or folder:…)
-  std::string test_data;  // a separate test set (same spec forms); empty: held out of `data`
-  std::string runs_dir;   // one directory per run
-  std::string model_dir;  // the box's model (BoxModel); empty: none is kept
+  std::string binary;          // edgenas-search; empty: this agent runs no searches
+  std::string data;            // data spec of the local data set (idx:… or folder:…)
+  std::string test_data;       // a separate test set (same spec forms); empty: held out of `data`
+  std::string runs_dir;        // one directory per run
+  std::string model_dir;       // the box's model (BoxModel); empty: none is kept
+  std::string latency_models;  // the fleet's latency models (KeptLatencyModels); empty: none
   int64_t budget_ms = 600'000;
   int max_trials = 0;
   std::string strategy = "evolution";
@@ -127,6 +129,7 @@ class SearchRunner {
   void finish(const std::optional<ChildExit>& exit, const std::string& failure);
   void abandon(const std::string& why);  // a run that never reached edgenas-search: no Trace
   void keep_better_model(const nlohmann::json& results);
+  void keep_latency_models(proto::HparamReply& reply);
   void prune_runs();
 
   const Clock& clock_;
@@ -148,6 +151,7 @@ class SearchRunner {
   std::string last_outcome_;
   std::string limits_applied_;
   BoxModel box_model_;
+  KeptLatencyModels latency_models_;
   std::string last_model_update_;
 };
 

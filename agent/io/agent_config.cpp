@@ -222,6 +222,7 @@ SearchSettings AgentConfig::search_settings() const {
   SearchSettings s = search;
   if (s.runs_dir.empty()) s.runs_dir = state_dir + "/searches";
   if (s.model_dir.empty()) s.model_dir = state_dir + "/model";
+  s.latency_models = state_dir + "/latency-models.json";
   if (probe_mode == "simulated") {
     // The box is a profile, not this machine: its latencies come from the profile's model.
     s.model_cpu = true;

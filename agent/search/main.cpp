@@ -169,6 +169,13 @@ void add_run(CLI::App& app, RunCommand& c) {
   c.cmd->add_flag("--model-cpu", c.o.model_cpu,
                   "the target CPU is another board's: model its latency from --profile");
   c.cmd
+      ->add_option("--latency-models", c.o.latency_models_path,
+                   "the fleet's latency models (JSON, as the agent keeps them): a target this "
+                   "machine cannot measure whose --profile device names a `kind` with a model "
+                   "past its gate is predicted by it (outputs say predicted, with the version) "
+                   "instead of modelled from FLOPs")
+      ->check(CLI::ExistingFile);
+  c.cmd
       ->add_option("--energy-budget-mj", c.o.energy_budget_mj,
                    "energy per inference the model must stay under (default: the tightest task's "
                    "energy estimate on the target device, if any)")

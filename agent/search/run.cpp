@@ -34,9 +34,29 @@ Expected<T> read_json_as(const std::string& path, const char* what) {
   return proto::from_json<T>(*j, what);
 }
 
+// The fleet's model of a device kind from --latency-models, when one passed its gate (for this
+// binary's runtime and trial threads); its version goes with it.
+struct FleetModel {
+  search::KindModel model;
+  int version = 0;
+};
+Expected<std::optional<FleetModel>> fleet_model(const RunOptions& o, const std::string& kind) {
+  using Found = std::optional<FleetModel>;
+  if (o.latency_models_path.empty() || kind.empty()) return Found{};
+  auto j = files::read_json(o.latency_models_path);
+  if (!j) return j.error();
+  auto set = search::latency_models_from_json(*j);
+  if (!set) return Error{errc::kUsage, o.latency_models_path + ": " + set.error().message};
+  const auto* k = set->find(kind, "cnn", ml::runtime_name(), ml::kTrialThreads);
+  if (!k || !k->serves) return Found{};
+  return Found{FleetModel{*k, set->version}};
+}
+
 // The device the search measures or models latency for, and its power: --device (or, for
 // auto, the queue's tightest task's fastest usable device: this CPU, and the profile's
-// accelerators that carry a latency model). A modelled device needs its speed in --profile.
+// accelerators that carry a latency model). A device this machine cannot measure is predicted
+// by the fleet's model of its kind (--latency-models) when one serves, else modelled from its
+// speed in --profile.
 Expected<ml::TargetDevice> choose_target(const RunOptions& o, const Context& ctx) {
   std::optional<DeviceProfile> profile;
   if (!o.profile_path.empty()) {
@@ -53,12 +73,18 @@ Expected<ml::TargetDevice> choose_target(const RunOptions& o, const Context& ctx
   target.name = o.device == "auto" ? search::choose_target_device(ctx, usable) : o.device;
   if (target.name != "cpu" || o.model_cpu) {  // modelled: another board's CPU, an accelerator
     const auto* d = profile ? profile->find(target.name) : nullptr;
-    if (!d || d->speed <= 0) {
+    auto fleet = fleet_model(o, d ? d->kind : "");
+    if (!fleet) return fleet.error();
+    if (*fleet) {
+      target.predicted = std::move((*fleet)->model);
+      target.predicted_version = (*fleet)->version;
+    } else if (!d || d->speed <= 0) {
       return Error{errc::kUsage, "no latency model for device '" + target.name +
                                      "': pass --profile with a profile whose " + target.name +
                                      " has speed and overhead_ms"};
+    } else {
+      target.modelled = search::DeviceSpeed{target.name, d->speed, d->overhead_ms};
     }
-    target.modelled = search::DeviceSpeed{target.name, d->speed, d->overhead_ms};
   }
   target.power_w = ctx.source.power_w > 0 ? ctx.source.power_w : (profile ? profile->max_w : 10);
   return target;
@@ -75,13 +101,16 @@ struct Run {
   search::InputShape input;
   ml::TargetDevice target;
   double t_ms = 0;
+  // What a latency must stay within to count as meeting T: T itself, or T·(1 − margin) when the
+  // fleet's model predicts it (the margin its held-out error needs).
+  double bound_ms = 0;
   int free_cores = 1, workers = 1;
   int64_t search_ms = 0;  // the search's share of a time budget; 0 without one
   std::string trials_dir;
   SystemClock clock;  // steady, the clock of ml::steady_now_ms
   int64_t start_ms = 0;
 
-  bool modelled() const { return target.modelled.has_value(); }
+  bool modelled() const { return !target.measured(); }  // modelled or predicted
   double elapsed_s() const { return static_cast<double>(clock.now_ms() - start_ms) / 1000; }
 };
 
@@ -108,6 +137,7 @@ Expected<Run> prepare(const RunOptions& o) {
   std::filesystem::create_directories(r.trials_dir, ec);
   if (ec) return Error{errc::kUsage, "cannot create " + o.out_dir + ": " + ec.message()};
   r.t_ms = r.ctx.min_latency_req_ms().value_or(1000.0);
+  r.bound_ms = r.t_ms * (r.target.predicted ? 1 - r.target.predicted->margin : 1);
   // Trials in parallel, one torch thread each, never more than the Source matrix has free
   // (and this machine has).
   const DeviceSource* cpu = r.ctx.device("cpu");
@@ -121,9 +151,29 @@ Expected<Run> prepare(const RunOptions& o) {
   return r;
 }
 
+// How the target's latency is had, for every output: measured here, modelled from FLOPs, or
+// predicted by the fleet's model of its kind (with the version and how it did at its gate).
+json latency_origin(const Run& r) {
+  json j{{"latency_modelled", r.modelled()}, {"latency_source", r.target.latency_source()}};
+  if (const auto& k = r.target.predicted)
+    j["latency_model"] = {{"version", r.target.predicted_version},
+                          {"kind", k->kind.label()},
+                          {"method", k->method},
+                          {"heldout_error_pct", k->error_pct},
+                          {"margin", k->margin},
+                          {"bound_ms", r.bound_ms}};
+  return j;
+}
+
+// The same in words: "measured", "modelled", "predicted by fleet latency model v3".
+std::string latency_words(const Run& r) {
+  if (!r.target.predicted) return r.target.latency_source();
+  return "predicted by fleet latency model v" + std::to_string(r.target.predicted_version);
+}
+
 // A modelled target's latency model is scaled by this CPU's measured speed.
 Status calibrate_modelled_target(Run& r) {
-  if (!r.modelled()) return ok_status();
+  if (!r.target.modelled) return ok_status();
   auto cal = ml::calibrate_cpu(r.input, r.hp.seed);
   if (!cal) return cal.error();
   r.target.calibration = *cal;
@@ -158,7 +208,7 @@ ml::TorchEvaluatorOptions evaluator_options(const Run& r, const RunOptions& o,
 
 // Energy per inference: the flag, else the tightest task's energy estimate on the target.
 search::Constraints constraints_of(const Run& r, const RunOptions& o) {
-  search::Constraints c{r.t_ms, r.ctx.energy_budget_mj(r.target.name)};
+  search::Constraints c{r.bound_ms, r.ctx.energy_budget_mj(r.target.name)};
   if (o.energy_budget_mj > 0) c.energy_budget_mj = o.energy_budget_mj;
   return c;
 }
@@ -174,18 +224,27 @@ void report_start(const Run& r, const RunOptions& o, const std::string& strategy
       "worker(s); budget %.0fs "
       "(%.0f%% for the final training)%s",
       strategy.c_str(), hp.layers, hp.filters, hp.kernel, std::string(to_string(hp.loss)).c_str(),
-      hp.seed, r.t_ms, r.target.name.c_str(), r.modelled() ? "modelled" : "measured",
-      r.parts.train.size(), fraction * 100, r.parts.validation.size(), r.parts.test.size(),
-      r.workers, static_cast<double>(o.budget_ms) / 1000, o.final_share * 100,
+      hp.seed, r.t_ms, r.target.name.c_str(), latency_words(r).c_str(), r.parts.train.size(),
+      fraction * 100, r.parts.validation.size(), r.parts.test.size(), r.workers,
+      static_cast<double>(o.budget_ms) / 1000, o.final_share * 100,
       o.max_trials ? (", or " + std::to_string(o.max_trials) + " trials").c_str() : "");
-  progress.event({{"event", "start"},
-                  {"message", intro},
-                  {"device", r.target.name},
-                  {"latency_modelled", r.modelled()},
-                  {"t_ms", r.t_ms},
-                  {"workers", r.workers},
-                  {"budget_s", static_cast<double>(o.budget_ms) / 1000},
-                  {"max_trials", o.max_trials}});
+  json start{{"event", "start"},          {"message", intro},
+             {"device", r.target.name},   {"t_ms", r.t_ms},
+             {"workers", r.workers},      {"budget_s", static_cast<double>(o.budget_ms) / 1000},
+             {"max_trials", o.max_trials}};
+  start.update(latency_origin(r));
+  progress.event(start);
+}
+
+// With a predicted target, what meeting T means: a prediction within T less the model's margin.
+void report_bound(const Run& r, Progress& progress) {
+  if (!r.target.predicted) return;
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "meeting T = %.3g ms on %s means a prediction within %.3g ms: T less the fleet "
+                "model's margin (%.1f %%, from its held-out error)",
+                r.t_ms, r.target.name.c_str(), r.bound_ms, r.target.predicted->margin * 100);
+  progress.event({{"event", "latency_bound"}, {"message", text}, {"bound_ms", r.bound_ms}});
 }
 
 void report_trial(const Run& r, const RunOptions& o, const search::TrialResult& t,
@@ -202,6 +261,7 @@ void report_trial(const Run& r, const RunOptions& o, const search::TrialResult& 
                   {"best_accuracy", b ? b->eval.accuracy : 0.0},
                   {"best_latency_ms", b ? b->eval.latency_ms : 0.0},
                   {"latency_modelled", r.modelled()},
+                  {"latency_source", r.target.latency_source()},
                   {"t_ms", r.t_ms},
                   {"elapsed_s", elapsed},
                   {"left_s", std::max(0.0, static_cast<double>(r.search_ms) / 1000 - elapsed)}});
@@ -416,14 +476,12 @@ Measured measure(const Run& r, const search::ArchSpec& spec, ml::Net& net,
   const auto plan = ml::InferenceNet::compile(net, r.input);
   std::tie(m.cpu_latency_ms, m.cpu_threads) = best_cpu_latency(plan, r.input, r.free_cores);
   m.cost = search::cost_of(spec, r.input);
-  m.latency_ms = r.modelled() ? search::modelled_latency_ms(m.cost.flops, *r.target.modelled,
-                                                            r.target.calibration)
-                              : m.cpu_latency_ms;
+  m.latency_ms = r.modelled() ? r.target.estimate_ms(spec, r.input) : m.cpu_latency_ms;
   std::optional<double> rapl_mj;
   if (!r.modelled()) rapl_mj = rapl_energy_mj(plan, r.input, m.cpu_threads);
   m.energy_modelled = !rapl_mj.has_value();
   m.energy_mj = rapl_mj.value_or(r.target.power_w * m.latency_ms);
-  m.met_latency = m.latency_ms <= r.t_ms;
+  m.met_latency = m.latency_ms <= r.bound_ms;
   m.met_energy = energy_budget_mj <= 0 || m.energy_mj <= energy_budget_mj;
   return m;
 }
@@ -498,6 +556,7 @@ json best_json(const Run& r, const search::TrialResult& best, const Delivered& d
           {"latency_ms", m.latency_ms},
           {"latency_device", r.target.name},
           {"latency_modelled", r.modelled()},
+          {"latency_source", r.target.latency_source()},
           {"cpu_latency_ms", m.cpu_latency_ms},
           {"cpu_threads", m.cpu_threads},
           {"energy_mj", m.energy_mj},
@@ -545,7 +604,8 @@ json results_json(const Run& r, const search::SearchResult& result, const std::s
                 {{"search_validation_accuracy", "validation split, the best trial's weights"},
                  {"validation_accuracy", "validation split, the delivered weights"},
                  {"test_accuracy", "test split (" + r.test_source + "), the delivered weights"}}}};
-  if (r.modelled()) {
+  summary.update(latency_origin(r));
+  if (r.target.modelled) {
     summary["calibration"] = {{"overhead_ms", r.target.calibration.overhead_ms},
                               {"flops_per_ms", r.target.calibration.flops_per_ms},
                               {"networks", r.target.calibration.points},
@@ -559,15 +619,15 @@ json results_json(const Run& r, const search::SearchResult& result, const std::s
 // The Pareto front, the model, then results.json last: its presence means a finished run.
 Status write_outputs(const Run& r, const RunOptions& o, const search::SearchResult& result,
                      Delivered& d, const Measured& m, const json& summary) {
-  const std::string label =
-      "batch-1 latency on " + r.target.name + " (ms" + (r.modelled() ? ", modelled)" : ")");
+  const std::string label = "batch-1 latency on " + r.target.name + " (ms" +
+                            (r.modelled() ? ", " + latency_words(r) + ")" : ")");
   write_pareto_csv(o.out_dir + "/pareto.csv", result);
   write_pareto_svg(o.out_dir + "/pareto.svg", result, r.t_ms, label);
-  const json meta{{"test_accuracy", m.test_accuracy},
-                  {"latency_ms", m.latency_ms},
-                  {"latency_device", r.target.name},
-                  {"latency_modelled", r.modelled()},
-                  {"hparams", proto::to_json(r.hp)}};
+  json meta{{"test_accuracy", m.test_accuracy},
+            {"latency_ms", m.latency_ms},
+            {"latency_device", r.target.name},
+            {"hparams", proto::to_json(r.hp)}};
+  meta.update(latency_origin(r));
   const auto& spec = result.best->trial.spec;
   if (auto s = ml::save_model(o.out_dir + "/best.edgenas", spec, r.input, meta, d.net); !s)
     return s;
@@ -592,7 +652,7 @@ void report_done(const Run& r, const RunOptions& o, const search::SearchResult& 
       "(T %.3g ms: %s), %lld params, %s\n  %zu trials in %.0f s (%s); wrote "
       "%s/{best.edgenas,results.json,pareto.csv,pareto.svg}\n",
       result.best->trial.spec.key().c_str(), m.validation_accuracy, m.test_accuracy, m.latency_ms,
-      r.target.name.c_str(), r.modelled() ? " (modelled)" : "", r.t_ms,
+      r.target.name.c_str(), r.modelled() ? (" (" + latency_words(r) + ")").c_str() : "", r.t_ms,
       m.met_latency ? "met" : "MISSED", static_cast<long long>(m.cost.params), d.note.c_str(),
       result.trials.size(), result.elapsed_s, result.stop_reason.c_str(), o.out_dir.c_str());
 }
@@ -610,7 +670,7 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   Run& r = *prepared;
   ml::set_threads(1);
   Progress progress(o.progress, o.progress_interval_ms);
-  if (r.modelled()) {
+  if (r.target.modelled) {
     progress.event({{"event", "calibrate"},
                     {"message", "timing networks on this CPU for the latency model of " +
                                     r.target.name + " (a few seconds)"}});
@@ -636,6 +696,7 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   auto on_trial = [&](const search::TrialResult& t, const search::SearchResult& so_far) {
     report_trial(r, o, t, so_far, progress);
   };
+  report_bound(r, progress);
   const auto result = search::run_search(*strategy, evaluator, opts, r.clock, &stop, on_trial);
   ticker.watch("", nullptr);
   progress.finish_line();

@@ -24,6 +24,10 @@ struct RunOptions {
   std::string device = "auto";  // target device: auto, cpu, npu0, gpu0, ...
   std::string profile_path;     // device profile: latency model of devices not on this machine
   bool model_cpu = false;       // the box's CPU is not this machine's: model it from the profile
+  // The fleet's latency models (the agent keeps the newest it was sent): a target this machine
+  // cannot measure whose profile names a kind with a model past its gate is predicted by it
+  // rather than modelled from FLOPs. Empty: none.
+  std::string latency_models_path;
   double energy_budget_mj = 0;  // 0 = no energy constraint
   // The box's current model (an earlier run's best.edgenas on the same data): scored beside
   // this run's model on the same split and target; results.json's `incumbent` says which is

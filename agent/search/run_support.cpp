@@ -49,12 +49,13 @@ void Progress::finish_line() {
 }
 
 void Progress::trial_line(const json& e) {
+  const std::string source = e.value("latency_source", "measured");
   char line[256];
   std::snprintf(line, sizeof line,
                 "trial %d%s  best acc %.4f  lat %.3f ms%s (T %.3g)  elapsed %.0fs  left %.0fs",
                 e["trials_done"].get<int>(), e["trials_total"].get<std::string>().c_str(),
                 e["best_accuracy"].get<double>(), e["best_latency_ms"].get<double>(),
-                e["latency_modelled"].get<bool>() ? " modelled" : "", e["t_ms"].get<double>(),
+                source == "measured" ? "" : (" " + source).c_str(), e["t_ms"].get<double>(),
                 e["elapsed_s"].get<double>(), e["left_s"].get<double>());
   if (mode_ == ProgressMode::tty) {
     std::fprintf(stderr, "\r%-110s", line);

@@ -18,14 +18,19 @@ LatencyResult target_latency(const InferenceNet& net, const search::ArchSpec& sp
                              const LatencyOptions& options) {
   LatencyResult r;
   r.cpu_latency_ms = measure_latency_ms(net, input, options);
-  if (target.modelled) {
-    r.latency_ms = search::modelled_latency_ms(search::cost_of(spec, input).flops, *target.modelled,
-                                               target.calibration);
-    r.modelled = true;
-  } else {
-    r.latency_ms = r.cpu_latency_ms;
-  }
+  r.modelled = !target.measured();
+  r.latency_ms = r.modelled ? target.estimate_ms(spec, input) : r.cpu_latency_ms;
   return r;
+}
+
+const char* TargetDevice::latency_source() const {
+  return predicted ? "predicted" : modelled ? "modelled" : "measured";
+}
+
+double TargetDevice::estimate_ms(const search::ArchSpec& spec,
+                                 const search::InputShape& input) const {
+  if (predicted) return predicted->predict(search::latency_features(search::lower(spec, input)));
+  return search::modelled_latency_ms(search::cost_of(spec, input).flops, *modelled, calibration);
 }
 
 namespace {

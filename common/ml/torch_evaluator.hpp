@@ -15,6 +15,7 @@
 #include "common/ml/net.hpp"
 #include "common/search/evaluator.hpp"
 #include "common/search/latency_model.hpp"
+#include "common/search/latency_set.hpp"
 
 namespace edgenas::ml {
 
@@ -23,7 +24,18 @@ struct TargetDevice {
   // Set when the target's latency is modelled: its speed and this machine's calibration.
   std::optional<search::DeviceSpeed> modelled;
   search::CpuCalibration calibration;
+  // Set instead when the fleet's latency model of the target's kind passed its gate
+  // (edgenas-search --latency-models): it predicts, with its version. Never for a target this
+  // machine measures.
+  std::optional<search::KindModel> predicted;
+  int predicted_version = 0;
   double power_w = 10;  // for energy = power × latency (modelled)
+
+  bool measured() const { return !modelled && !predicted; }
+  // "measured", "modelled" (FLOPs and the device's speed) or "predicted" (the fleet's model).
+  const char* latency_source() const;
+  // The latency of a network that is not measured: predicted, else modelled from its FLOPs.
+  double estimate_ms(const search::ArchSpec& spec, const search::InputShape& input) const;
 };
 
 struct TorchEvaluatorOptions {

@@ -259,7 +259,8 @@ struct TraceOutcome {
   double accuracy = 0;    // test accuracy of the best model, 0..1
   double latency_ms = 0;  // median batch-1 latency of the best model on its device
   bool latency_modelled = false;
-  double energy_mj = 0;  // energy per inference, millijoules
+  int latency_model_version = 0;  // the fleet latency model that predicted it (0: none did)
+  double energy_mj = 0;           // energy per inference, millijoules
   bool energy_modelled = false;
   double search_time_s = 0;
   int trials = 0;
@@ -275,6 +276,7 @@ struct TraceOutcome {
     v.num("accuracy", accuracy, 0.0, 1.0);
     v.num("latency_ms", latency_ms, 0.0, limits::kMaxLatencyMs);
     v.flag("latency_modelled", latency_modelled);
+    v.opt_num("latency_model_version", latency_model_version, 0, 1'000'000'000);
     v.num("energy_mj", energy_mj, 0.0, 1e12);
     v.flag("energy_modelled", energy_modelled);
     v.num("search_time_s", search_time_s, 0.0, 1e8);

@@ -13,9 +13,10 @@ namespace {
 Expected<DeviceProfile::Device> read_device(const toml::table& t, const std::string& where,
                                             bool cpu) {
   DeviceProfile::Device d;
-  if (auto s = config::check_keys(
-          t, {"device", "cores", "memory_mb", "base_load", "load_swing", "speed", "overhead_ms"},
-          where);
+  if (auto s = config::check_keys(t,
+                                  {"device", "kind", "cores", "memory_mb", "base_load",
+                                   "load_swing", "speed", "overhead_ms"},
+                                  where);
       !s) {
     return s.error();
   }
@@ -28,6 +29,10 @@ Expected<DeviceProfile::Device> read_device(const toml::table& t, const std::str
     }
     d.device = *name;
   }
+  EDGENAS_CONFIG_READ(config::get_string(t, "kind", where), d.kind);
+  if (!d.kind.empty() && !valid_label(d.kind))
+    return Error{errc::kBadProfile,
+                 where + ".kind must be printable ASCII of at most 128 bytes (a model name)"};
   std::optional<int64_t> cores, mem;
   EDGENAS_CONFIG_READ(config::get_int(t, "cores", where, 1, limits::kMaxNodesPerDevice), cores);
   EDGENAS_CONFIG_READ(config::get_int(t, "memory_mb", where, 0, limits::kMaxMemoryMb), mem);

@@ -13,7 +13,10 @@ namespace edgenas {
 struct DeviceProfile {
   struct Device {
     std::string device;  // "cpu", "npu0", "gpu0", ...
-    int cores = 0;       // compute nodes
+    // The device's model as the fleet names it (the probes' model name, "ARM Cortex-A72"): the
+    // kind of the fleet's latency models that predicts its latency. Empty: none does.
+    std::string kind;
+    int cores = 0;  // compute nodes
     int64_t memory_mb = 0;
     double base_load = 0;   // mean utilisation from the box's own work, 0..1
     double load_swing = 0;  // amplitude of the periodic swing, 0..1

@@ -40,6 +40,10 @@ struct FieldCounter {
   }
   void opt_str(std::string_view, const std::string& s) { n += s.empty() ? 0 : 1; }
   void opt_flag(std::string_view, bool b) { n += b ? 1 : 0; }
+  template <class T, class... A>
+  void opt_num(std::string_view, const T& x, A&&...) {
+    n += x == T{} ? 0 : 1;
+  }
   template <class... A>
   void num(A&&...) {
     ++n;
@@ -117,6 +121,11 @@ struct FieldWriter {
   void opt_flag(std::string_view k, bool b) {
     if (b) flag(k, b);
   }
+  // Written only when not zero; absent reads as zero (older peers never send it).
+  template <class T>
+  void opt_num(std::string_view k, const T& x, T lo, T hi) {
+    if (x != T{}) num(k, x, lo, hi);
+  }
   template <class E, class P>
   void enumeration(std::string_view k, const E& e, P&&) {
     key(k);
@@ -185,6 +194,12 @@ class FieldReader {
     if (o->type != msgpack::type::STR) return fail_field(k, "must be a string");
     out.assign(o->via.str.ptr, o->via.str.size);
     (void)utf8_field(k, out);
+  }
+  template <class T>
+  void opt_num(std::string_view k, T& out, T min, T max) {
+    const auto* o = find(k);
+    if (!o || o->type == msgpack::type::NIL) return;
+    num(k, out, min, max);
   }
   template <class T>
   void num(std::string_view k, T& out, T min, T max) {

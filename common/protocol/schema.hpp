@@ -198,11 +198,27 @@ struct QueueReport {
 struct HparamRequest {
   std::string request_id;
   Context context;
+  int latency_version = 0;  // the fleet latency models the agent holds (0: none; optional)
 
   template <class V>
   void fields(V& v) {
     v.str("request_id", request_id, valid_id, "an id of [A-Za-z0-9._:@-]");
     v.obj("context", context);
+    v.opt_num("latency_version", latency_version, 0, 1'000'000'000);
+  }
+};
+
+// The fleet's latency models (common/search/latency_set.hpp, JSON form), sent with a reply when
+// the coordinator serves a newer version than the request says the agent holds. `models` is
+// checked by its reader (search::latency_models_from_json), not here.
+struct LatencyModelsOffer {
+  int version = 0;
+  nlohmann::json models = nlohmann::json::object();
+
+  template <class V>
+  void fields(V& v) {
+    v.num("version", version, 1, 1'000'000'000);
+    v.any("models", models);
   }
 };
 
@@ -212,7 +228,8 @@ struct HparamReply {
   std::string policy;         // "cold-start", "predictor", "explore"
   int predictor_version = 0;  // 0 when no predictor version chose them
   bool explore = false;
-  std::string reason;  // one line: why these values
+  std::string reason;                                        // one line: why these values
+  std::optional<LatencyModelsOffer> latency = std::nullopt;  // newer models than the agent holds
 
   template <class V>
   void fields(V& v) {
@@ -222,6 +239,7 @@ struct HparamReply {
     v.num("predictor_version", predictor_version, 0, 1'000'000'000);
     v.flag("explore", explore);
     v.opt_str("reason", reason);
+    v.opt_obj("latency", latency);
   }
 };
 

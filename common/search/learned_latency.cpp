@@ -7,6 +7,7 @@
 
 #include "common/search/ridge.hpp"
 #include "common/util/errors.hpp"
+#include "common/util/rank_stats.hpp"
 
 namespace edgenas::search {
 namespace {
@@ -78,12 +79,6 @@ std::pair<double, double> mean_and_se(const std::vector<double>& v) {
   double var = 0;
   for (double x : v) var += (x - mean) * (x - mean);
   return {mean, n > 1 ? std::sqrt(var / (n - 1) / n) : 0.0};
-}
-
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(std::lround(q * static_cast<double>(v.size() - 1)))];
 }
 
 Expected<double> positive_floor(const std::vector<Measurement>& data) {

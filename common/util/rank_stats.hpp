@@ -10,5 +10,9 @@ std::vector<double> ranks(const std::vector<double>& v);
 double pearson(const std::vector<double>& a, const std::vector<double>& b);
 // Spearman's ρ: Pearson's correlation of the ranks.
 double spearman(const std::vector<double>& a, const std::vector<double>& b);
+// The value at rank round(q·(n−1)) of the sorted values; 0 when there are none.
+double quantile(std::vector<double> v, double q);
+// The middle value (the mean of the two middle ones for an even count); 0 when there are none.
+double median(std::vector<double> v);
 
 }  // namespace edgenas

@@ -54,6 +54,17 @@ const proto::HparamReply* CoordinatorCore::recent_reply(const std::string& key) 
   return it == recent_replies_.end() ? nullptr : &it->second;
 }
 
+std::string CoordinatorCore::encode_reply(const std::string& agent_id,
+                                          const proto::HparamReply& reply,
+                                          int agent_latency_version) {
+  auto offer = latency_ ? latency_->offer(agent_latency_version) : std::nullopt;
+  if (!offer) return encode_to(agent_id, reply);
+  metrics_.latency_models_sent++;
+  auto sent = reply;
+  sent.latency = std::move(offer);
+  return encode_to(agent_id, sent);
+}
+
 void CoordinatorCore::remember_reply(const std::string& key, const proto::HparamReply& reply) {
   recent_replies_[key] = reply;
   recent_order_.emplace_back(clock_.now_ms(), key);
@@ -193,14 +204,14 @@ void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envel
       const std::string key = agent_id + "/" + req->request_id;
       if (const auto* again = recent_reply(key)) {
         metrics_.repeated_hparam_requests++;
-        out.push_back({routing_id, encode_to(agent_id, *again)});
+        out.push_back({routing_id, encode_reply(agent_id, *again, req->latency_version)});
         return;
       }
       auto reply = hparams_.choose(agent_id, *req);
       remember_reply(key, reply);
       metrics_.hparam_replies++;
       metrics_.hparam_replies_by[{reply.predictor_version, reply.policy}]++;
-      out.push_back({routing_id, encode_to(agent_id, reply)});
+      out.push_back({routing_id, encode_reply(agent_id, reply, req->latency_version)});
       pending_replies_.push_back(
           {agent_id, clock_.wall_ms(), std::move(req->context), std::move(reply)});
       return;

@@ -47,6 +47,7 @@ struct Metrics {
   int64_t commands_sent = 0;
   int64_t repeated_registrations = 0;    // answered, not counted as registrations
   int64_t repeated_hparam_requests = 0;  // a request_id answered before: the same reply again
+  int64_t latency_models_sent = 0;       // replies that carried newer latency models
 };
 
 // Everything one group commit writes, and whom to ack afterwards.
@@ -79,6 +80,8 @@ class CoordinatorCore {
   void set_authorizer(std::function<Status(const std::string&, const std::string&)> f) {
     authorize_ = std::move(f);
   }
+  // The fleet's latency models: a reply carries them when they are newer than the agent's.
+  void set_latency_models(const LatencyControl* latency) { latency_ = latency; }
   // Group commit in two halves, so the io layer can run the write on another thread:
   // take_batch() hands over everything pending; committed() turns the result into Acks (on
   // failure nothing is acked, registry rows are marked dirty again, agents resend traces).
@@ -144,6 +147,10 @@ class CoordinatorCore {
   std::deque<std::pair<int64_t, std::string>> recent_order_;  // (when, key), oldest first
   const proto::HparamReply* recent_reply(const std::string& key);
   void remember_reply(const std::string& key, const proto::HparamReply& reply);
+  // The reply as sent: with the latency models when the agent holds an older version.
+  std::string encode_reply(const std::string& agent_id, const proto::HparamReply& reply,
+                           int agent_latency_version);
+  const LatencyControl* latency_ = nullptr;
   std::function<Status(const std::string&, const std::string&)> authorize_;
 };
 

@@ -48,6 +48,9 @@ class LatencyControl {
   virtual Expected<nlohmann::json> show(int version) = 0;  // 0: the serving version
   virtual Expected<nlohmann::json> train(const std::string& reason) = 0;
   virtual Expected<nlohmann::json> predict(const nlohmann::json& args) const = 0;
+  // What an agent holding `agent_holds` (0: none) is sent: the serving version's models that
+  // passed their gate (and the kinds they transfer from) when newer; nullopt otherwise.
+  virtual std::optional<proto::LatencyModelsOffer> offer(int agent_holds) const = 0;
 };
 
 }  // namespace edgenas::coordinator

@@ -545,9 +545,12 @@ struct Session {
                       str(k["method"]), str(k["samples"]), str(k["heldout"]),
                       fmt(k["heldout_error_pct"].get<double>(), 1) + " %",
                       fmt(k["flops_heldout_error_pct"].get<double>(), 1) + " %",
+                      fmt(100 * k["heldout_margin"].get<double>(), 1) + " %",
                       k["serves"].get<bool>() ? "yes" : "no: " + str(k["why"])});
-    print_table(std::cout,
-                {"KIND", "METHOD", "SAMPLES", "HELD_OUT", "ERROR", "FLOPS_ERROR", "SERVES"}, rows);
+    print_table(
+        std::cout,
+        {"KIND", "METHOD", "SAMPLES", "HELD_OUT", "ERROR", "FLOPS_ERROR", "MARGIN", "SERVES"},
+        rows);
     std::cout << "version " << str((*r)["version"]) << "\n";
     return 0;
   }

@@ -233,6 +233,7 @@ int main(int argc, char** argv) {
     log::warn("CURVE is off (--insecure): any client can connect and nothing is encrypted");
   }
   coordinator::AdminService admin_service(core, predictor.get(), keys.get(), latency.get());
+  core.set_latency_models(latency.get());  // both on the io thread: replies, ticks, loads
 
   daemon::SignalWatcher signals;
   // A second connection for the commit thread; the first serves reads (admin) on the io thread.

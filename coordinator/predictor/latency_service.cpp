@@ -25,7 +25,15 @@ Status LatencyService::load(const coordinator::LatencyVersion& v) {
     return Error{errc::kBadModel, v.path + " holds version " + std::to_string(set->version) +
                                       ", the store says " + std::to_string(v.version)};
   models_ = std::move(*set);
+  offer_.reset();
+  if (auto sent = servable(*models_); !sent.kinds.empty())
+    offer_ = proto::LatencyModelsOffer{models_->version, to_json(sent)};
   return ok_status();
+}
+
+std::optional<proto::LatencyModelsOffer> LatencyService::offer(int agent_holds) const {
+  if (!offer_ || offer_->version <= agent_holds) return std::nullopt;
+  return offer_;
 }
 
 Status LatencyService::start() {

@@ -46,6 +46,7 @@ class LatencyService final : public coordinator::LatencyControl {
   // threads?}: the serving version's prediction for that kind, marked predicted, with the
   // version; an error when no model of the kind passed its gate.
   Expected<nlohmann::json> predict(const nlohmann::json& args) const override;
+  std::optional<proto::LatencyModelsOffer> offer(int agent_holds) const override;
   int serving_version() const { return models_ ? models_->version : 0; }
 
  private:
@@ -61,6 +62,7 @@ class LatencyService final : public coordinator::LatencyControl {
   LatencyConfig cfg_;
   ChildLauncher& launcher_;
   std::optional<LatencyModelSet> models_;
+  std::optional<proto::LatencyModelsOffer> offer_;  // models_'s servable part; none: nothing serves
   std::optional<Training> training_;
   int64_t traces_at_last_training_ = -1;
   int64_t next_check_ms_ = 0;

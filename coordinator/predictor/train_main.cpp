@@ -71,7 +71,7 @@ int run_latency(const LatencyCommand& c) {
     std::cerr << "  " << k.kind.label() << ": " << k.method << " on " << k.samples
               << ", held-out error " << k.error_pct << " % (FLOPs line " << k.flops_error_pct
               << " %), " << (k.serves ? "serves" : "does not serve") << ": " << k.why << "\n";
-  if (auto s = files::write_json_atomic(c.out, predictor::to_json(*set)); !s)
+  if (auto s = files::write_json_atomic(c.out, search::to_json(*set)); !s)
     return std::cerr << "edgenas-predictor: " << s.error().message << "\n", 1;
   std::cerr << "wrote " << c.out << "\n";
   return 0;

@@ -333,7 +333,7 @@ class WorkerLoop {
     if (a.pending_request.empty() && !a.trace_due && sim_now >= a.next_search_sim_ms &&
         a.core->state() == agent::LinkState::registered) {
       a.request_context = a.box->context(sim_now);
-      a.pending_request = a.core->request_hparams(a.request_context);
+      a.pending_request = a.core->request_hparams(a.request_context, 0);
       a.request_sent = Steady::now();
     }
     a.core->tick();

@@ -8,13 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/util/rank_stats.hpp"
+
 namespace edgenas::sim {
 
-inline double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
+using edgenas::median;  // common/util/rank_stats.hpp
 
 inline std::string fixed(double v, int p = 3) {
   char b[32];

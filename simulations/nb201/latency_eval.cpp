@@ -15,6 +15,7 @@
 #include "common/util/rank_stats.hpp"
 #include "simulations/fleet/numbers.hpp"
 #include "simulations/fleet/parallel.hpp"
+#include "simulations/nb201/latency_loop.hpp"
 #include "simulations/nb201/table.hpp"
 
 namespace edgenas::sim {
@@ -108,6 +109,39 @@ nlohmann::json median_json(const std::vector<Scores>& draws) {
           {"truly_within_t_kept_at_margin", m(&Scores::recall_at_margin)}};
 }
 
+// Every row's latency as a box that measured `rows` of them knows it: the measurement where it
+// has one, else the estimate.
+std::vector<double> as_known(const std::vector<bool>& measured_row, const std::vector<double>& ms,
+                             const std::function<double(std::size_t)>& estimate) {
+  std::vector<double> out(ms.size());
+  for (std::size_t r = 0; r < ms.size(); ++r) out[r] = measured_row[r] ? ms[r] : estimate(r);
+  return out;
+}
+
+// Sums the searches of several draws: shares weighted by the searches, regrets by those that
+// met T.
+void add_searches(nlohmann::json& total, const nlohmann::json& draw) {
+  for (const auto& [name, s] : draw.items()) {
+    auto& t = total[name];
+    if (t.is_null()) t = {{"searches", 0}, {"met", 0.0}, {"regret_sum", 0.0}};
+    const double met = s["met_t"].get<double>() * s["searches"].get<double>();
+    t["searches"] = t["searches"].get<int>() + s["searches"].get<int>();
+    t["met"] = t["met"].get<double>() + met;
+    t["regret_sum"] =
+        t["regret_sum"].get<double>() + s["regret_points_when_met"].get<double>() * met;
+  }
+}
+nlohmann::json searches_json(const nlohmann::json& total) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, t] : total.items()) {
+    const double met = t["met"].get<double>();
+    out[name] = {{"searches", t["searches"]},
+                 {"met_t", met / std::max(1, t["searches"].get<int>())},
+                 {"regret_points_when_met", met > 0 ? t["regret_sum"].get<double>() / met : 0.0}};
+  }
+  return out;
+}
+
 // The learned and the FLOPs model of one held-out device from k of its cells, `draws` times.
 struct HeldOut {
   const Nb201Table& table;
@@ -116,8 +150,27 @@ struct HeldOut {
   int column;
   std::vector<search::AdditiveLatencyModel> sources;
 
+  // Searches on the device with its latency measured, from the FLOPs line, and predicted.
+  nlohmann::json searches(const std::vector<bool>& trained, const search::TransferLatencyModel& m,
+                          const std::optional<search::CpuCalibration>& line, int draw) const {
+    const auto& ms = table.latency_ms[static_cast<std::size_t>(column)];
+    const auto learned =
+        as_known(trained, ms, [&](auto r) { return m.predict(cells.features[r]); });
+    const auto by_flops = as_known(trained, ms, [&](auto r) {
+      return line ? line->overhead_ms + cells.flops[r] / line->flops_per_ms : 0.0;
+    });
+    LoopOptions lo;
+    lo.seeds = o.loop_seeds;
+    lo.seed = mix(o.seed ^ 0x100Fu, draw);
+    return searches_meeting_t(
+        table, column,
+        {{"measured", nullptr, 1}, {"flops", &by_flops, 1}, {"learned", &learned, 1 - m.margin()}},
+        lo);
+  }
+
   Expected<nlohmann::json> at(int k) const {
     std::vector<Scores> learned, flops;
+    nlohmann::json loop_total = nlohmann::json::object();
     const auto& ms = table.latency_ms[static_cast<std::size_t>(column)];
     for (int d = 0; d < o.draws; ++d) {
       const auto rows =
@@ -138,9 +191,13 @@ struct HeldOut {
       }
       learned.push_back(score(predicted, measured, model->margin()));
       flops.push_back(score(by_flops, measured, model->margin()));
+      if (k == o.loop_k && o.loop_seeds > 0)
+        add_searches(loop_total,
+                     searches(trained, *model, line ? std::optional(*line) : std::nullopt, d));
     }
-    return nlohmann::json{
-        {"k", k}, {"learned", median_json(learned)}, {"flops", median_json(flops)}};
+    nlohmann::json j{{"k", k}, {"learned", median_json(learned)}, {"flops", median_json(flops)}};
+    if (!loop_total.empty()) j["searches"] = searches_json(loop_total);
+    return j;
   }
 };
 
@@ -328,6 +385,21 @@ nlohmann::json summarize(const nlohmann::json& devices, const std::vector<int>& 
                        {"median_spearman_flops", median(flops)},
                        {"median_within_10pct_learned", median(within10)},
                        {"median_within_t_truly_within_at_margin", median(precision_margin)}});
+    if (devices.empty() || !devices[0]["by_k"][ki].contains("searches")) continue;
+    nlohmann::json total = nlohmann::json::object();
+    std::map<std::string, std::vector<double>> met_by_device;
+    for (const auto& d : devices) {
+      add_searches(total, d["by_k"][ki]["searches"]);
+      for (const auto& [name, s] : d["by_k"][ki]["searches"].items())
+        met_by_device[name].push_back(s["met_t"]);
+    }
+    auto all = searches_json(total);
+    for (auto& [name, s] : all.items()) {
+      const auto& v = met_by_device[name];
+      s["devices_all_met"] = std::count(v.begin(), v.end(), 1.0);
+      s["worst_device_met_t"] = *std::min_element(v.begin(), v.end());
+    }
+    summary.back()["searches"] = all;
   }
   return summary;
 }
@@ -354,6 +426,10 @@ Expected<nlohmann::json> evaluate_latency(const LatencyEvalOptions& o,
   auto allowed = resolve_columns(t, o.sources, unknown);
   if (!unknown.empty())
     return Error{errc::kUsage, o.table_path + ": no device column named " + unknown};
+  if (o.loop_seeds > 0 &&
+      std::find(o.samples.begin(), o.samples.end(), o.loop_k) == o.samples.end())
+    return Error{errc::kUsage, "the searches' k (" + std::to_string(o.loop_k) +
+                                   ") must be one of the k evaluated"};
   if (o.devices.empty()) {
     held.resize(t.devices.size());
     std::iota(held.begin(), held.end(), 0);
@@ -407,6 +483,23 @@ std::string report_markdown(const nlohmann::json& r) {
           " | " + fixed(s["median_spearman_flops"]) + " | " +
           pct(s["median_within_10pct_learned"]) + " | " +
           pct(s["median_within_t_truly_within_at_margin"]) + " |\n";
+  for (const auto& s : r["summary"]) {
+    if (!s.contains("searches")) continue;
+    md += "\n## Searches on a device the box cannot measure (k = " +
+          std::to_string(s["k"].get<int>()) +
+          ")\n\nEach held-out device searched as a box that measured only its k cells: the "
+          "candidates' latencies estimated, the delivered network run on the device (the "
+          "table). Pooled over the devices:\n\n| latency | searches | delivered network "
+          "truly meets T | worst device | devices where all did | accuracy given up when met "
+          "(points) |\n|---|---:|---:|---:|---:|---:|\n";
+    for (const char* name : {"measured", "flops", "learned"}) {
+      const auto& x = s["searches"][name];
+      md += std::string("| ") + name + " | " + std::to_string(x["searches"].get<int>()) + " | " +
+            pct(x["met_t"]) + " | " + pct(x["worst_device_met_t"]) + " | " +
+            std::to_string(x["devices_all_met"].get<int>()) + " | " +
+            fixed(x["regret_points_when_met"], 2) + " |\n";
+    }
+  }
   md +=
       "\n## Per device\n\nρ learned / ρ FLOPs fitted on the same k; HELP (10 samples) and "
       "BRP-NAS (900) as published; the ceiling: √ of the repeatability of the column's own "

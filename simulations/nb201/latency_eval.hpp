@@ -35,6 +35,10 @@ struct LatencyEvalOptions {
   std::vector<std::string> sources;
   int source_samples = 0;  // measurements per source column (0: every cell)
   int threads = 1;
+  // Searches on the held-out device as a box that cannot measure it (latency_loop.hpp), with
+  // the models from loop_k measured cells, `loop_seeds` per T quantile and draw (0: none).
+  int loop_k = 10;
+  int loop_seeds = 0;
 };
 
 // HELP's (Lee et al., NeurIPS 2021) meta-training devices on NAS-Bench-201.

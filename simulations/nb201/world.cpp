@@ -24,7 +24,8 @@ class TableEvaluator final : public search::BasicEvaluator<search::Nb201Cell> {
     const auto row = t_.row(cell);
     if (!row) return failed(e, "not in the table");
     const auto r = static_cast<std::size_t>(*row);
-    e.latency_ms = t_.latency_ms[static_cast<std::size_t>(device_)][r];
+    e.latency_ms = o_.estimated_ms ? (*o_.estimated_ms)[r]
+                                   : t_.latency_ms[static_cast<std::size_t>(device_)][r];
     if (e.latency_ms > prune_ms_) return failed(e, "pruned");
     std::mt19937_64 rng(seed);
     const double acc = t_.accuracy[static_cast<std::size_t>(dataset_)][r] +
@@ -119,7 +120,7 @@ Nb201Outcome simulate_nb201_search(const Nb201Table& t, int dataset, const Nb201
   TableEvaluator evaluator(t, dataset, box.device, prune_ms, o, stop);
   search::Nb201Space space(hp);
   auto strategy = search::make_strategy(o.strategy, space, seed, {1, 1.0});
-  const search::Constraints constraints{box.t_ms, std::nullopt};
+  const search::Constraints constraints{box.t_ms * o.bound_factor, std::nullopt};
   ManualClock clock;
   search::SearchOptions so;
   so.workers = 1;

@@ -33,6 +33,12 @@ struct Nb201SearchOptions {
   double prune_factor = 3;    // candidates over prune_factor x T cost nothing (0: never pruned)
   std::string strategy = "evolution";
   bool noisy_final = true;  // the delivered model's accuracy with that noise (as a box measures)
+  // A box that cannot measure its device: a candidate's latency during the search is this
+  // estimate (one per table row: predicted, or modelled from FLOPs), and meeting T means an
+  // estimate within T·bound_factor (1 − the model's margin). The delivered network's latency
+  // and whether it meets T are still the table's: what the device then really does.
+  const std::vector<double>* estimated_ms = nullptr;
+  double bound_factor = 1;
 };
 
 struct Nb201Box {

@@ -14,27 +14,56 @@
 #                                               bind-mounted; dpkg still installs every package)
 # The root itself is made anew on every run and removed when the check passes.
 #
-# Root only (debootstrap, chroot, mounts). Usage: tests/fresh/check-fresh.sh [--keep] [--full]
-#   --keep   keep the root afterwards (it is kept anyway when a step fails)
-#   --full   then run the README's two commands in the root as a new user would, `make demo`
-#            and `make test`, and time them (about an hour on 2 cores; not part of CI)
+# Root only (debootstrap, chroot, mounts).
+# Usage: tests/fresh/check-fresh.sh [--keep] [--full] [--if-changed]
+#   --keep        keep the root afterwards (it is kept anyway when a step fails)
+#   --full        then run the README's two commands in the root as a new user would, `make demo`
+#                 and `make test`, and time them (about an hour on 2 cores; not part of CI)
+#   --if-changed  skip the check when it passed on this machine before for the same inputs: the
+#                 files that decide what a fresh machine needs (install-deps.sh, CMakePresets,
+#                 cmake/, the Makefile, this script, the CMakeLists' find_* lines and every
+#                 outside #include <...> of the sources), fingerprinted (CI uses this)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${EDGENAS_FRESH_CACHE:-/var/cache/edgenas-fresh}
 work=${EDGENAS_FRESH_ROOT:-/var/tmp/edgenas-fresh}
 root="$work/root"
-keep=0 full=0
+keep=0 full=0 if_changed=0
 for arg in "$@"; do
   case $arg in
     --keep) keep=1 ;;
     --full) full=1 ;;
+    --if-changed) if_changed=1 ;;
     --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "check-fresh: unknown argument $arg (see --help)" >&2; exit 2 ;;
   esac
 done
 
 die() { echo "check-fresh: $*" >&2; exit 1; }
+
+# What a fresh machine's needs depend on, as one hash: the files that install and find outside
+# software, and the set of outside headers the sources include (a new header-only dependency
+# changes it without any CMake change).
+fingerprint() {  # of the commit the check clones (HEAD), not of uncommitted edits
+  (
+    cd "$here"
+    local f
+    for f in deploy/install-deps.sh CMakePresets.json Makefile tests/fresh/check-fresh.sh \
+      $(git ls-tree --name-only HEAD cmake/); do
+      git show "HEAD:$f"
+    done | sha256sum
+    git grep -h -E '^[[:space:]]*(find_package|pkg_check_modules|find_library|find_path|find_program)\b' \
+      HEAD -- '*CMakeLists.txt' | sort -u
+    git grep -h '^#include <' HEAD -- '*.cpp' '*.hpp' '*.h' | sort -u
+  ) | sha256sum | cut -c1-16
+}
+stamp="$cache/passed/$(fingerprint)"
+if [ $if_changed -eq 1 ] && [ $full -eq 0 ] && [ -f "$stamp" ]; then
+  echo "check-fresh: skipped: it passed on this machine for the same dependency inputs" \
+    "($(cat "$stamp")); \`make check-fresh\` runs it regardless"
+  exit 0
+fi
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot and mounts)"
 command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install debootstrap"
 
@@ -202,3 +231,5 @@ unmount_all
 if [ $keep -eq 0 ]; then rm -rf "$work"; else echo "root kept at $root"; fi
 printf '\ncheck-fresh: passed in %d s\n' $((SECONDS - t0))
 report
+mkdir -p "$cache/passed"
+echo "commit $(git -C "$here" rev-parse --short HEAD), $(date -u +%Y-%m-%dT%H:%MZ)" >"$stamp"

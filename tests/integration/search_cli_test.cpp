@@ -1,7 +1,9 @@
 // edgenas-meter-gen and edgenas-search as processes: a tiny search end to end, and bad input.
 #include <sstream>
 
+#include "common/search/latency_set.hpp"
 #include "common/search/paired.hpp"
+#include "common/search/space.hpp"
 #include "harness.hpp"
 
 namespace edgenas::it {
@@ -203,6 +205,83 @@ TEST(SearchCli, AnNpuTargetIsModelledFromTheProfileAndSaysSo) {
   EXPECT_NE(eo.find("no latency model for device 'npu0'"), std::string::npos) << eo;
 }
 
+// `edgenas-search run` on DIR's search_inputs.
+std::vector<std::string> search_run_argv(const std::string& dir) {
+  return {EDGENAS_SEARCH_BIN, "run",
+          "--hparams",        dir + "/hp.json",
+          "--context",        dir + "/ctx.json",
+          "--data",           "folder:" + dir + "/data/digits"};
+}
+
+// A simulated Raspberry Pi 4 (its CPU modelled from the profile) whose kind, ARM Cortex-A72, has
+// a fleet latency model past its gate: the model predicts every latency instead of the FLOPs
+// line, the outputs say "predicted" with the version, and T is met within T less the model's
+// margin. A model that did not pass its gate is not used.
+TEST(SearchCli, AFleetLatencyModelOfTheTargetsKindPredictsItAndSaysSo) {
+  const std::string dir = temp_dir("search-predicted");
+  search_inputs(dir, 30, 8, R"({"layers": 2, "filters": 8, "kernel": 3, "loss": "cross_entropy",
+      "seed": 3})",
+                20);
+  const std::string profile = std::string(EDGENAS_SOURCE_DIR) + "/simulations/profiles/rpi4.toml";
+  auto search = [&](const std::string& out, const std::vector<std::string>& extra) {
+    auto argv = search_run_argv(dir);
+    argv.insert(argv.end(), {"--trials", "2", "--budget", "5m", "--final-share", "0", "--model-cpu",
+                             "--profile", profile, "--out", dir + "/" + out});
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run(argv);
+  };
+  // Without models: modelled, and results.json names the runtime a model must have been
+  // measured with.
+  auto [m, mo] = search("modelled", {});
+  ASSERT_EQ(m, 0) << mo;
+  auto res = nlohmann::json::parse(std::ifstream(dir + "/modelled/results.json"));
+  EXPECT_EQ(res["latency_source"], "modelled");
+  const auto width = search::latency_feature_names().size();
+  search::LatencyModelSet set;
+  set.version = 7;
+  set.scale = {std::vector<double>(width, 0.0), std::vector<double>(width, 1.0)};
+  search::KindModel k;
+  k.kind = {"ARM Cortex-A72", res["runtime"].get<std::string>(),
+            res["trial_latency_threads"].get<int>(), "cnn"};
+  k.method = "additive";
+  k.additive = {k.kind.label(), set.scale, 0.5, std::vector<double>(width, 1e-4), 0.01};
+  k.margin = 0.1;
+  k.serves = true;
+  set.kinds.push_back(k);
+  std::ofstream(dir + "/models.json") << search::to_json(set).dump();
+
+  auto [p, po] = search("predicted", {"--latency-models", dir + "/models.json"});
+  ASSERT_EQ(p, 0) << po;
+  EXPECT_NE(po.find("on cpu (predicted by fleet latency model v7)"), std::string::npos) << po;
+  res = nlohmann::json::parse(std::ifstream(dir + "/predicted/results.json"));
+  EXPECT_EQ(res["latency_source"], "predicted");
+  EXPECT_EQ(res["best"]["latency_source"], "predicted");
+  EXPECT_EQ(res["best"]["latency_modelled"], true);  // not measured
+  EXPECT_EQ(res["latency_model"]["version"], 7);
+  EXPECT_EQ(res["latency_model"]["kind"], k.kind.label());
+  EXPECT_NEAR(res["latency_model"]["bound_ms"].get<double>(), 18.0, 1e-9);  // T less 10 %
+  EXPECT_FALSE(res.contains("calibration"));  // nothing was timed for a FLOPs model
+  const auto& best = res["best"];
+  const auto& d = res["dataset"];
+  const auto layers = search::lower(*search::ArchSpec::from_key(best["key"].get<std::string>()),
+                                    {d["channels"].get<int>(), d["image_h"].get<int>(),
+                                     d["image_w"].get<int>(), d["classes"].get<int>()});
+  EXPECT_NEAR(best["latency_ms"].get<double>(), k.predict(search::latency_features(layers)), 1e-9);
+  EXPECT_EQ(best["met_latency"], best["latency_ms"].get<double>() <= 18.0);
+
+  set.kinds[0].serves = false;
+  std::ofstream(dir + "/models.json") << search::to_json(set).dump();
+  auto [n, no] = search("not-past-gate", {"--latency-models", dir + "/models.json"});
+  ASSERT_EQ(n, 0) << no;
+  res = nlohmann::json::parse(std::ifstream(dir + "/not-past-gate/results.json"));
+  EXPECT_EQ(res["latency_source"], "modelled");
+
+  std::ofstream(dir + "/models.json") << R"({"version": 7})";
+  auto [b, bo] = search("bad-models", {"--latency-models", dir + "/models.json"});
+  EXPECT_EQ(b, 2);
+  EXPECT_NE(bo.find("models.json"), std::string::npos) << bo;
+}
+
 // A time budget is kept whatever the space holds: in a space of large networks, trials that
 // cannot finish before the search's end are not started or are cut, and the final training
 // ends at its own deadline. (Before, one large trial drawn late ran far past the budget.)
@@ -242,28 +321,11 @@ TEST(SearchCli, ASeparateTestSetIsScoredAndTrainingsAreReportedWhileTheyRun) {
       5));
   auto [g, go] = run({EDGENAS_METER_GEN_BIN, "-o", dir + "/test", "-n", "30", "--seed", "9"});
   ASSERT_EQ(g, 0) << go;
-  auto [r, ro] = run({EDGENAS_SEARCH_BIN,
-                      "run",
-                      "--hparams",
-                      dir + "/hp.json",
-                      "--context",
-                      dir + "/ctx.json",
-                      "--data",
-                      "folder:" + dir + "/data/digits",
-                      "--test",
-                      "folder:" + dir + "/test/digits",
-                      "--trials",
-                      "2",
-                      "--budget",
-                      "5m",
-                      "--final-max-epochs",
-                      "20",
-                      "--progress",
-                      "json",
-                      "--progress-interval",
-                      "100ms",
-                      "--out",
-                      dir + "/out"});
+  auto argv = search_run_argv(dir);
+  argv.insert(argv.end(), {"--test", "folder:" + dir + "/test/digits", "--trials", "2", "--budget",
+                           "5m", "--final-max-epochs", "20", "--progress", "json",
+                           "--progress-interval", "100ms", "--out", dir + "/out"});
+  auto [r, ro] = run(argv);
   ASSERT_EQ(r, 0) << ro;
   auto res = nlohmann::json::parse(std::ifstream(dir + "/out/results.json"));
   EXPECT_EQ(res["dataset"]["test"], 180);  // 30 meters of 6 digits

@@ -224,7 +224,7 @@ TEST(NpuSmi, GarbageIsAnError) {
 }
 
 TEST(Profiles, ShippedProfilesParse) {
-  for (const char* name : {"atlas200dk", "jetson-nano", "rpi4", "x86-edge"}) {
+  for (const char* name : {"atlas200dk", "jetson-nano", "rpi4", "rpi-zero2w", "x86-edge"}) {
     auto p =
         load_profile(std::string(EDGENAS_SOURCE_DIR) + "/simulations/profiles/" + name + ".toml");
     ASSERT_TRUE(p.ok()) << p.error().message;
@@ -232,6 +232,10 @@ TEST(Profiles, ShippedProfilesParse) {
     EXPECT_EQ(p->devices[0].device, "cpu");
     EXPECT_FALSE(p->sources.empty());
   }
+  // The ARM boards name their CPU as the probes would: the fleet latency model kind.
+  auto pi = load_profile(std::string(EDGENAS_SOURCE_DIR) + "/simulations/profiles/rpi4.toml");
+  ASSERT_TRUE(pi.ok());
+  EXPECT_EQ(pi->devices[0].kind, "ARM Cortex-A72");
 }
 
 TEST(Profiles, BadProfilesAreRefusedWithTheKey) {
@@ -251,6 +255,10 @@ TEST(Profiles, BadProfilesAreRefusedWithTheKey) {
   expect_error("name = 'x'\n[cpu]\ncores = 4\nmemory_mb = 100\n[power]\nidle_w = 5\nmax_w = 2\n",
                "max_w");
   expect_error("name = 'x'\n[cpu\n", "p.toml:2");
+  expect_error(
+      "name = 'x'\n[cpu]\nkind = \"\\u0007\"\ncores = 4\nmemory_mb = 100\n[power]\n"
+      "idle_w = 1\nmax_w = 2\n",
+      "kind");
 }
 
 DeviceProfile npu_box() {

@@ -9,6 +9,8 @@
 #include "agent/core/search_runner.hpp"
 #include "agent/store/agent_store.hpp"
 #include "common/protocol/codec.hpp"
+#include "common/search/latency_set.hpp"
+#include "common/util/files.hpp"
 
 namespace edgenas::agent {
 namespace {
@@ -65,12 +67,15 @@ class FakeLink final : public SearchLink {
   std::vector<Context> requested;
   std::vector<std::string> cancelled;
   std::vector<Trace> traces;
+  std::vector<int> latency_versions;               // what each request said the box holds
+  std::optional<proto::LatencyModelsOffer> offer;  // sent with every reply when set
   bool reply_ready = false;
   AgentStore* store = nullptr;
 
   Context context() const override { return box_context(); }
-  std::string request_hparams(const Context& c) override {
+  std::string request_hparams(const Context& c, int latency_version) override {
     requested.push_back(c);
+    latency_versions.push_back(latency_version);
     return "req-" + std::to_string(requested.size());
   }
   std::optional<proto::HparamReply> take_hparam_reply(const std::string& id) override {
@@ -80,6 +85,7 @@ class FakeLink final : public SearchLink {
     r.hparams = {3, 16, 3, Loss::focal, 42};
     r.policy = "predictor";
     r.predictor_version = 7;
+    r.latency = offer;
     return r;
   }
   void cancel_hparam_request(const std::string& id) override { cancelled.push_back(id); }
@@ -223,6 +229,85 @@ TEST_F(SearchRunnerTest, InspectsAsksRunsInsideTheLimitsAndDeliversATrace) {
   EXPECT_EQ(r->searches_run(), 1);
   EXPECT_EQ(r->last_predictor_version(), 7);
   EXPECT_TRUE(store_->unfinished_runs()->empty());
+}
+
+// Latency models of one kind (an additive model: 0.5 ms plus a little per scaled feature).
+json latency_models(int version) {
+  const auto width = search::latency_feature_names().size();
+  search::LatencyModelSet set;
+  set.version = version;
+  set.scale = {std::vector<double>(width, 0.0), std::vector<double>(width, 1.0)};
+  search::KindModel k;
+  k.kind = {"ARM Cortex-A72", "libtorch 1.13.1", 1, "cnn"};
+  k.method = "additive";
+  k.additive = {k.kind.label(), set.scale, 0.5, std::vector<double>(width, 1e-3), 0.01};
+  k.serves = true;
+  set.kinds.push_back(k);
+  return search::to_json(set);
+}
+
+std::optional<std::string> flag_value(const std::vector<std::string>& argv,
+                                      const std::string& flag) {
+  const auto it = std::find(argv.begin(), argv.end(), flag);
+  if (it == argv.end() || it + 1 == argv.end()) return std::nullopt;
+  return *(it + 1);
+}
+
+// Newer latency models that come with a reply are kept in one file; the box says which version
+// it holds with every request, passes the file to edgenas-search, and keeps it across restarts.
+// A version that does not read as latency models is refused and the kept one stays.
+TEST_F(SearchRunnerTest, LatencyModelsFromAReplyAreKeptAndGivenToTheSearch) {
+  settings_.latency_models = dir_ + "/latency-models.json";
+  auto r = make();
+  link_.offer = proto::LatencyModelsOffer{2, latency_models(2)};
+  auto id = start_running(*r);
+  EXPECT_EQ(link_.latency_versions, std::vector<int>{0});
+  EXPECT_EQ(flag_value(launcher_.last().spec.argv, "--latency-models"), settings_.latency_models);
+  auto kept = files::read_json(settings_.latency_models);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ((*kept)["version"], 2);
+  // The run's record keeps the hyperparameters, not the models.
+  auto saved = store_->unfinished_runs();
+  ASSERT_TRUE(saved.ok() && saved->size() == 1u);
+  ASSERT_TRUE(saved->front().reply.has_value());
+  EXPECT_FALSE(saved->front().reply->latency.has_value());
+  write_results(id, 0.98, true);
+  launcher_.last().exit = ChildExit{0, 0};
+  r->tick();
+
+  // A bad version: refused, v2 stays and is still what the search reads.
+  link_.offer = proto::LatencyModelsOffer{3, json{{"version", 3}, {"kinds", "garbage"}}};
+  reply_ready = false;
+  id = start_running(*r);
+  EXPECT_EQ(link_.latency_versions.back(), 2);
+  EXPECT_EQ((*files::read_json(settings_.latency_models))["version"], 2);
+  EXPECT_EQ(flag_value(launcher_.last().spec.argv, "--latency-models"), settings_.latency_models);
+  write_results(id, 0.98, true);
+  launcher_.last().exit = ChildExit{0, 0};
+  r->tick();
+
+  // A restarted agent knows what it holds.
+  link_.offer.reset();
+  reply_ready = false;
+  auto restarted = make();
+  start_running(*restarted);
+  EXPECT_EQ(link_.latency_versions.back(), 2);
+}
+
+TEST(KeptLatencyModels, AVersionThatSaysAnotherIsRefusedAndNoPathKeepsNothing) {
+  const std::string path = ::testing::TempDir() + "/kept-" + std::to_string(::getpid()) + ".json";
+  std::filesystem::remove(path);
+  KeptLatencyModels kept(path);
+  EXPECT_EQ(kept.version(), 0);
+  EXPECT_FALSE(kept.keep({5, latency_models(4)}).ok());  // the reply and the models disagree
+  EXPECT_FALSE(std::filesystem::exists(path));
+  ASSERT_TRUE(kept.keep({4, latency_models(4)}).ok());
+  EXPECT_EQ(kept.version(), 4);
+  std::ofstream(path) << "{ not json";
+  EXPECT_EQ(KeptLatencyModels(path).version(), 0);  // unreadable: asked for again
+  KeptLatencyModels none("");
+  EXPECT_TRUE(none.keep({4, latency_models(4)}).ok());
+  EXPECT_EQ(none.version(), 0);
 }
 
 // `[search] export_onnx` asks each search for an ONNX copy of its model; without it, none.

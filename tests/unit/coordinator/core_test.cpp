@@ -139,6 +139,43 @@ TEST_F(CoreTest, HparamRequestIsAnsweredAndRecorded) {
   EXPECT_EQ(store_->counts()->replies, 1);
 }
 
+// Latency models as the LatencyService offers them: version 3, to agents holding an older one.
+class OfferingV3 final : public LatencyControl {
+ public:
+  Expected<nlohmann::json> list() override { return nlohmann::json::object(); }
+  Expected<nlohmann::json> show(int) override { return nlohmann::json::object(); }
+  Expected<nlohmann::json> train(const std::string&) override { return nlohmann::json::object(); }
+  Expected<nlohmann::json> predict(const nlohmann::json&) const override {
+    return nlohmann::json::object();
+  }
+  std::optional<proto::LatencyModelsOffer> offer(int agent_holds) const override {
+    if (agent_holds >= 3) return std::nullopt;
+    return proto::LatencyModelsOffer{3, {{"version", 3}}};
+  }
+};
+
+TEST_F(CoreTest, AReplyCarriesLatencyModelsOnlyToAnAgentHoldingOlderOnesAndStoresNone) {
+  OfferingV3 latency;
+  core_->set_latency_models(&latency);
+  send(reg());
+  auto request = proto::HparamRequest{"q1", context(2, 1024, 20)};
+  auto r = proto::decode_body<proto::HparamReply>(send(request).at(0));
+  ASSERT_TRUE(r.ok() && r->latency.has_value());
+  EXPECT_EQ(r->latency->version, 3);
+  // The same request again (its reply was lost): the models again.
+  r = proto::decode_body<proto::HparamReply>(send(request).at(0));
+  ASSERT_TRUE(r.ok() && r->latency.has_value());
+  request = {"q2", context(2, 1024, 20), 3};
+  r = proto::decode_body<proto::HparamReply>(send(request).at(0));
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->latency.has_value());
+  EXPECT_EQ(core_->metrics().latency_models_sent, 2);
+  // What is recorded is the hyperparameters, not the models.
+  std::vector<Outgoing> out;
+  ASSERT_TRUE(core_->flush(out).ok());
+  EXPECT_EQ(store_->counts()->replies, 2);
+}
+
 TEST_F(CoreTest, HostileInputGetsErrorsAndIsCounted) {
   send(reg());
   EXPECT_EQ(error_code(deliver("r9", "\x01\x02garbage")), proto::err::kMalformed);

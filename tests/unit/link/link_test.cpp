@@ -266,7 +266,7 @@ TEST_F(LinkTest, HparamRequestsAreRetriedUntilAnswered) {
   net_.drop = 0.5;
   auto& a = add("a");
   net_.run_for(5000);
-  const auto id = a.core->request_hparams(context(2, 1024, 30));
+  const auto id = a.core->request_hparams(context(2, 1024, 30), 0);
   std::optional<proto::HparamReply> reply;
   for (int i = 0; i < 600 && !reply; ++i) {
     net_.run_for(100);

@@ -91,6 +91,10 @@ TEST(LatencyModels, AKindLearnsItsOwnModelOrTransfersAndServesOnlyWhenItBeatsFlo
   EXPECT_GT(t.heldout, 0);
   EXPECT_GT(t.spearman, 0.95);
   EXPECT_TRUE(t.serves) << t.why;
+  // The margin a bound needs covers the held-out errors: 1 − e^−p95(|log error|).
+  EXPECT_GT(t.margin, 0);
+  EXPECT_LT(t.margin, 0.5);
+  EXPECT_GE(t.margin, 1 - std::exp(-std::log(1 + t.error_pct / 100)) - 1e-9);
 
   // The version's JSON gives back the same predictions; a broken one is refused, saying why.
   const auto j = to_json(*set);
@@ -111,6 +115,29 @@ TEST(LatencyModels, AKindLearnsItsOwnModelOrTransfersAndServesOnlyWhenItBeatsFlo
   narrow["kinds"][0]["additive"]["weights"].erase(0);
   EXPECT_FALSE(latency_models_from_json(narrow).ok());
   EXPECT_FALSE(latency_models_from_json(nlohmann::json::object()).ok());
+  auto no_margin = j;
+  no_margin["kinds"][0]["heldout_margin"] = 1.5;
+  EXPECT_FALSE(latency_models_from_json(no_margin).ok());
+
+  // What the agents are sent: the kinds that serve and the kinds they transfer from. A kind
+  // that does not serve and nobody transfers from stays home.
+  auto partly = *set;
+  partly.kinds[1].serves = false;
+  EXPECT_EQ(servable(partly).kinds.size(), 1u);  // A55 serves on its own
+  partly.kinds[0].serves = false;
+  EXPECT_TRUE(servable(partly).kinds.empty());
+  partly = *set;
+  partly.kinds[0].serves = false;  // A72 transfers from A55: both go, A55 marked not serving
+  const auto sent = servable(partly);
+  ASSERT_EQ(sent.kinds.size(), 2u);
+  EXPECT_FALSE(sent.kinds[0].serves);
+  auto read = latency_models_from_json(to_json(sent));
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_DOUBLE_EQ(read->kinds[1].predict(f), set->kinds[1].predict(f));
+  EXPECT_EQ(read->find("ARM Cortex-A72", "cnn"), &read->kinds[1]);
+  EXPECT_EQ(read->find("ARM Cortex-A72", "cnn", "libtorch 1.13.1", 1), &read->kinds[1]);
+  EXPECT_EQ(read->find("ARM Cortex-A72", "cnn", "libtorch 2.0", 1), nullptr);
+  EXPECT_EQ(read->find("ARM Cortex-A72", "nb201"), nullptr);
 }
 
 TEST(LatencyModels, NoMeasurementsNoModels) {
@@ -159,8 +186,15 @@ TEST(LatencyService, TrainsInAChildServesWhatPassedTheGateAndSurvivesARestart) {
   ASSERT_TRUE(set.ok());
   ASSERT_TRUE(files::write_json_atomic(out, to_json(*set)).ok());
   trainer.exit = ChildExit{0, 0};
+  EXPECT_FALSE(svc.offer(0).has_value());  // nothing to send before a version serves
   svc.tick();
   EXPECT_EQ(svc.serving_version(), 1);
+  // Agents holding none or an older version are sent the serving one; it reads back.
+  const auto offer = svc.offer(0);
+  ASSERT_TRUE(offer.has_value());
+  EXPECT_EQ(offer->version, 1);
+  EXPECT_TRUE(latency_models_from_json(offer->models).ok());
+  EXPECT_FALSE(svc.offer(1).has_value());
   const nlohmann::json ask{
       {"arch", "c16k3s2b-c32k5s1brh-h64"},
       {"kind", "ARM Cortex-A55"},

@@ -137,6 +137,36 @@ TEST(Codec, OptionalFieldsMayBeAbsent) {
   EXPECT_FALSE(round_trip(sample_trace()).outcome.progress.has_value());  // older agents
 }
 
+// The fleet's latency models travel with a reply only when the agent holds an older version;
+// peers that predate them neither send nor read the fields.
+TEST(Codec, LatencyModelsTravelOnlyWhenSentAndAreCheckedWhenTheyDo) {
+  HparamRequest req{"r1", sample_context()};
+  EXPECT_FALSE(to_json(req).contains("latency_version"));
+  EXPECT_EQ(round_trip(req).latency_version, 0);
+  req.latency_version = 4;
+  EXPECT_EQ(round_trip(req).latency_version, 4);
+  auto j = to_json(req);
+  j["latency_version"] = -1;
+  auto bad = from_json<HparamRequest>(j);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("latency_version"), std::string::npos) << bad.error().message;
+
+  HparamReply rep{"r1", {3, 16, 5, Loss::focal, 1}, "predictor", 2, false, ""};
+  EXPECT_FALSE(to_json(rep).contains("latency"));
+  EXPECT_FALSE(round_trip(rep).latency.has_value());
+  rep.latency = LatencyModelsOffer{5, {{"version", 5}, {"kinds", nlohmann::json::array()}}};
+  auto back = round_trip(rep);
+  ASSERT_TRUE(back.latency.has_value());
+  EXPECT_EQ(back.latency->version, 5);
+  EXPECT_EQ(back.latency->models["version"], 5);
+  j = to_json(rep);
+  j["latency"]["version"] = 0;
+  auto zero = from_json<HparamReply>(j);
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.error().message.find("latency.version"), std::string::npos)
+      << zero.error().message;
+}
+
 TEST(Codec, AnUnhealthyDeviceIsSentOnlyWhenItIsOne) {
   Context c = sample_context();
   auto j = to_json(c);
