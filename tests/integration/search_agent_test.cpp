@@ -3,6 +3,11 @@
 // failed Trace and the agent keeps serving.
 #include <signal.h>
 
+#include <random>
+
+#include "common/search/layers.hpp"
+#include "common/search/space.hpp"
+#include "coordinator/store/trace_store.hpp"
 #include "harness.hpp"
 
 namespace edgenas::it {
@@ -114,6 +119,63 @@ TEST_F(SearchAgentTest, ACommandedSearchEndsAsATraceInTheCoordinatorsStore) {
   auto bad = c.call("search.start", {{"speed", "max"}});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, "bad_request");
+}
+
+// `n` networks of the CNN space measured on a CPU kind whose latency is a fixed cost per layer
+// plus FLOPs (not a line in FLOPs, so a kernel-additive model beats the FLOPs line), as the
+// traces of other boxes would carry them.
+std::vector<coordinator::TraceRecord> measured_elsewhere(const std::string& kind, int n) {
+  const search::SearchSpace space(Hyperparameters{6, 64, 5, Loss::cross_entropy, 1});
+  std::mt19937_64 rng(3);
+  std::vector<coordinator::TraceRecord> out;
+  for (int i = 0; i < n; ++i) {
+    if (i % 100 == 0) {
+      Trace t;
+      t.trace_id = "elsewhere-" + std::to_string(i);
+      t.policy = "manual";
+      t.context.dataset = DatasetShape{10, 28, 28, 1, 1000};
+      t.context.source.devices = {{"cpu", 2, 1024}};
+      t.outcome.measured_latency =
+          LatencyMeasurements{"cpu", kind, "libtorch 1.13.1", 1, "cnn", {}};
+      out.push_back({"otherbox", i, t});
+    }
+    const auto spec = space.sample(rng);
+    double ms = 0.02;
+    for (const auto& l : search::lower(spec, {1, 28, 28, 10}))
+      ms += 0.004 + static_cast<double>(l.flops) * 2e-9;
+    out.back().trace.outcome.measured_latency->samples.push_back({spec.key(), ms});
+  }
+  for (const auto& r : out) EXPECT_TRUE(r.trace.validate().ok());  // the child skips others
+  return out;
+}
+
+// The fleet's latency models reach a box: once a version serves (trained by the real child on
+// measurements other boxes sent), the next search's hyperparameter reply carries it and the
+// agent keeps it; this box's own search measures its CPU and stays measured.
+TEST_F(SearchAgentTest, ServedLatencyModelsReachTheAgentAndAMeasuredTargetStaysMeasured) {
+  {
+    auto store = coordinator::TraceStore::open(dir_ + "/coordinator.db");
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    ASSERT_TRUE((*store)->write_batch(measured_elsewhere("Synthetic CPU", 600), {}, {}).ok());
+  }
+  EXPECT_EQ(admin("latency.train", {{"reason", "test"}})["version"], 1);
+  ASSERT_TRUE(wait_for([&] { return admin("latency.list")["serving"] == 1; }, 60'000))
+      << admin("latency.list").dump();
+  EXPECT_GE(admin("latency.list")["versions"][0]["passed_gate"].get<int>(), 1);
+
+  auto started = local("search.start", {{"trials", 2}, {"budget", "15s"}});
+  ASSERT_TRUE(started.contains("run_id"));
+  ASSERT_TRUE(wait_for([&] { return stored_traces().size() == 1; }, 120'000)) << agent_.proc.log();
+  auto kept = nlohmann::json::parse(std::ifstream(agent_.dir + "/latency-models.json"));
+  EXPECT_EQ(kept["version"], 1);
+  ASSERT_EQ(kept["kinds"].size(), 1u);
+  EXPECT_EQ(kept["kinds"][0]["kind"]["kind"], "Synthetic CPU");
+  EXPECT_NE(agent_.proc.log().find("latency models kept"), std::string::npos);
+  const auto run_id = started["run_id"].get<std::string>();
+  auto results = nlohmann::json::parse(
+      std::ifstream(agent_.dir + "/searches/" + run_id + "/out/results.json"));
+  EXPECT_EQ(results["latency_source"], "measured");
+  EXPECT_EQ(stored_traces()[0]["outcome"].value("latency_model_version", 0), 0);
 }
 
 TEST_F(SearchAgentTest, AKilledSearchIsAFailedTraceAndTheAgentCarriesOn) {
