@@ -2,8 +2,9 @@
 // The real evaluator: builds the candidate with libtorch, trains it on the training split with
 // the run's loss, scores it on the validation split (never the test split) and measures its
 // batch-1 latency on this CPU (compiled for inference, see infer.hpp). When the target device
-// is not this CPU, the latency is modelled from the FLOPs (common/search/latency_model.hpp) and
-// marked so. Energy per inference during the search is power × latency, always marked
+// is not this CPU, the latency is predicted by the fleet's model of its kind when one serves
+// (common/search/latency_set.hpp), else modelled from the FLOPs (latency_model.hpp), and marked
+// so. Energy per inference during the search is power × latency, always marked
 // modelled: trials run in parallel, so a package energy counter cannot be split between them.
 #include <list>
 #include <mutex>
