@@ -148,13 +148,6 @@ void add_run(CLI::App& app, RunCommand& c) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.9));
   c.cmd
-      ->add_option("--finalists", c.o.finalists,
-                   "with a time budget: the search's best N architectures each get a few full "
-                   "epochs (a third of the final share, split between them) and the best of them "
-                   "on validation goes on to the final training from those weights (1: off)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 10));
-  c.cmd
       ->add_option(
           "--final-max-epochs", c.o.final_max_epochs,
           "at most this many final epochs (by default as many as the rest of the budget allows)")

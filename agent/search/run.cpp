@@ -283,7 +283,6 @@ void report_no_trial(const search::SearchResult& result) {
 // that a seed gives the same model. The caller keeps the result only if validation agrees.
 struct FinalPlan {
   bool from_scratch = true;
-  bool from_round = false;  // on from the finalists' round weights (not from_scratch)
   int threads = 1;
   int64_t deadline_ms = 0;  // 0: by epochs
   int epochs = 0;           // by time: at most this many
@@ -311,10 +310,9 @@ double epochs_that_fit(const search::TrialResult& best, int threads, double left
   return left_s / std::max(1e-3, one_thread_epoch_s(best) / std::max(1, threads));
 }
 
-// None when there is nothing to do (no time left, or no final epochs asked for). After a
-// finalists' round the chosen one goes on from its round weights.
+// None when there is nothing to do (no time left, or no final epochs asked for).
 std::optional<FinalPlan> plan_final(const search::TrialResult& best, const RunOptions& o,
-                                    int threads, int64_t deadline_ms, bool after_round) {
+                                    int threads, int64_t deadline_ms) {
   FinalPlan p;
   p.threads = threads;
   const std::string on = " on " + std::to_string(threads) + " thread(s)";
@@ -332,27 +330,21 @@ std::optional<FinalPlan> plan_final(const search::TrialResult& best, const RunOp
   // From the seed only when several epochs fit: a few epochs from scratch do not beat the
   // trial's own weights, which then train on instead (the demo's crowded boxes got ~1 epoch from
   // scratch and kept their 1-epoch trial weights).
-  p.from_round = after_round;
-  p.from_scratch = !after_round && o.final_max_epochs >= kMinScratchEpochs &&
-                   fit >= kMinScratchEpochs && fit > trial_epochs;
+  p.from_scratch =
+      o.final_max_epochs >= kMinScratchEpochs && fit >= kMinScratchEpochs && fit > trial_epochs;
   p.deadline_ms = deadline_ms;
   p.epochs = o.final_max_epochs;
   p.expected_epochs = std::min<double>(fit, o.final_max_epochs);
-  const char* from = p.from_round     ? " from its finalists' round weights"
-                     : p.from_scratch ? " from its seed"
-                                      : " from its trial weights";
-  p.message = "final training: " + best.trial.spec.key() + from + " for the " +
+  p.message = "final training: " + best.trial.spec.key() +
+              (p.from_scratch ? " from its seed" : " from its trial weights") + " for the " +
               std::to_string(static_cast<int>(left_s)) + " s left (~" +
               std::to_string(static_cast<int>(p.expected_epochs)) + " epochs)" + on;
   return p;
 }
 
-std::string final_note(const FinalPlan& plan, const ml::TrainStats& stats) {
+std::string final_note(bool from_scratch, const ml::TrainStats& stats) {
   char note[160];
-  if (plan.from_round) {
-    std::snprintf(note, sizeof note, "%d epochs of final training after the finalists' round",
-                  stats.epochs);
-  } else if (plan.from_scratch) {
+  if (from_scratch) {
     std::snprintf(note, sizeof note, "%d epochs of final training%s", stats.epochs,
                   stats.epochs == 0 ? " (one epoch, part done)" : "");
   } else {
@@ -388,9 +380,8 @@ int final_threads(const search::TrialResult& best, const Run& r) {
   return pace > 0 && pace < one_thread ? r.workers : 1;
 }
 
-// `round_net`: the finalists' round weights the plan goes on from (a copy is trained).
 FinalTraining train_final(const search::TrialResult& best, const FinalPlan& plan,
-                          ml::Net& round_net, const ml::TorchEvaluator& evaluator, const Run& r,
+                          const ml::TorchEvaluator& evaluator, const Run& r,
                           const std::atomic<bool>& stop, Progress& progress,
                           ml::TrainProgress& train_progress) {
   FinalTraining f;
@@ -403,10 +394,7 @@ FinalTraining train_final(const search::TrialResult& best, const FinalPlan& plan
   to.deadline_ms = plan.deadline_ms;
   to.until_deadline = plan.deadline_ms > 0;
   to.progress = &train_progress;
-  if (plan.from_round) {
-    f.net = ml::copy_of(round_net, best.trial.spec, r.input);
-    to.learning_rate /= 2;  // a few epochs in: a warm restart, gentler than from nothing
-  } else if (plan.from_scratch) {
+  if (plan.from_scratch) {
     f.net = ml::Net(best.trial.spec, r.input);
     ml::init_weights(f.net, best.trial.seed);
   } else {
@@ -426,107 +414,39 @@ FinalTraining train_final(const search::TrialResult& best, const FinalPlan& plan
   f.trained = true;
   f.epochs = stats.epochs;
   f.validation_accuracy = ml::accuracy(f.net, r.parts.validation);
-  f.note = final_note(plan, stats) + " on " + std::to_string(plan.threads) +
+  f.note = final_note(plan.from_scratch, stats) + " on " + std::to_string(plan.threads) +
            (plan.threads == 1 ? " thread" : " threads");
   return f;
 }
 
-// The delivered network: the best trial's weights (or, after a finalists' round, the chosen
-// finalist's round weights), or the final training's when validation agrees it did better.
+// The delivered network: the best trial's weights, or the final training's when validation
+// agrees it did better.
 struct Delivered {
-  search::TrialResult chosen;  // the architecture delivered
   ml::Net net{nullptr};
-  double validation_accuracy = 0;  // of `net`, when chosen
-  int final_epochs = 0;            // 0: the trial's (or round's) weights
+  int final_epochs = 0;  // 0: the trial's weights
   std::string note = "the best trial's weights";
-  json round = json::array();  // the finalists' round, when one ran
 };
 
-// The finalists' round (time budgets): the first `o.finalists` architectures the search would
-// deliver, each trained from its seed for an equal share of a third of the final time, on the
-// final training's threads, cosine decay over its share, then scored on validation. One-epoch
-// trials on part of the data rank candidates within noise of each other; a few full epochs
-// rank them on what longer training makes of them. The best goes on (in d) with its weights.
-// Only when the final time holds 2·kMinScratchEpochs epochs of the search's best: the chosen
-// one then still trains on for most of it.
-void finalists_round(Delivered& d, const search::SearchResult& result, const search::Constraints& c,
-                     const Run& r, const RunOptions& o, int threads, int64_t deadline_ms,
-                     const std::atomic<bool>& stop, Progress& progress, Ticker& ticker) {
-  const auto finalists = search::finalists(result, c, o.finalists);
-  const double left_s = static_cast<double>(deadline_ms - ml::steady_now_ms()) / 1000;
-  if (finalists.size() < 2 || epochs_that_fit(d.chosen, threads, left_s) < 2 * kMinScratchEpochs)
-    return;
-  const auto share_ms =
-      static_cast<int64_t>(left_s * 1000 / 3 / static_cast<double>(finalists.size()));
-  progress.event({{"event", "finalists"},
-                  {"finalists", finalists.size()},
-                  {"seconds_each", static_cast<double>(share_ms) / 1000},
-                  {"message", "finalists' round: the best " + std::to_string(finalists.size()) +
-                                  " architectures, " + std::to_string(share_ms / 1000) +
-                                  " s each on " + std::to_string(threads) + " thread(s)"}});
-  ml::TrainProgress tp;
-  for (const auto& f : finalists) {
-    ml::Net net(f.trial.spec, r.input);
-    ml::init_weights(net, f.trial.seed);
-    ml::TrainOptions to;
-    to.loss = r.hp.loss;
-    to.epochs = o.final_max_epochs;
-    to.cosine_decay = true;
-    to.seed = f.trial.seed;
-    to.stop = &stop;
-    to.deadline_ms = ml::steady_now_ms() + share_ms;
-    to.until_deadline = true;
-    to.progress = &tp;
-    const int64_t started = ml::steady_now_ms();
-    ticker.watch("finalists",
-                 [&] { return std::vector{ml::training_now(f.trial.spec.key(), started, tp)}; });
-    ml::set_threads(threads);
-    const auto stats = ml::train(net, r.parts.train, to);
-    ml::set_threads(1);
-    ticker.watch("", nullptr);
-    if (stats.stopped) return;
-    const double acc = ml::accuracy(net, r.parts.validation);
-    d.round.push_back({{"key", f.trial.spec.key()},
-                       {"trial_accuracy", f.eval.accuracy},
-                       {"round_accuracy", acc},
-                       {"epochs", stats.epochs},
-                       {"seconds", stats.seconds}});
-    if (d.round.size() == 1 || acc > d.validation_accuracy) {
-      d.chosen = f;
-      d.net = net;
-      d.validation_accuracy = acc;
-      d.note = "the finalists' round weights";
-    }
-  }
-}
-
-Expected<Delivered> deliver(const Run& r, const RunOptions& o, const search::SearchResult& result,
-                            const search::Constraints& c, const ml::TorchEvaluator& evaluator,
-                            const std::atomic<bool>& stop, Progress& progress, Ticker& ticker) {
-  const auto& best = *result.best;
+Expected<Delivered> deliver(const Run& r, const RunOptions& o, const search::TrialResult& best,
+                            const ml::TorchEvaluator& evaluator, const std::atomic<bool>& stop,
+                            Progress& progress, Ticker& ticker) {
   auto trial_net = evaluator.trial_model(best.trial.spec, best.trial.seed);
   if (!trial_net) return trial_net.error();
   Delivered d;
-  d.chosen = best;
   d.net = *trial_net;
-  d.validation_accuracy = best.eval.accuracy;
   if (stop.load() || (o.budget_ms > 0 && o.final_share <= 0)) return d;
   const int64_t deadline = o.budget_ms > 0 ? training_deadline(r.start_ms, o.budget_ms) : 0;
   const int threads = deadline > 0 ? final_threads(best, r) : r.workers;
-  if (deadline > 0 && o.finalists > 1)
-    finalists_round(d, result, c, r, o, threads, deadline, stop, progress, ticker);
-  if (stop.load()) return d;
-  const auto plan = plan_final(d.chosen, o, threads, deadline, !d.round.empty());
+  const auto plan = plan_final(best, o, threads, deadline);
   if (!plan) return d;
   ml::TrainProgress final_progress;
   const int64_t started = ml::steady_now_ms();
-  const std::string key = d.chosen.trial.spec.key();
-  ticker.watch("final",
-               [&] { return std::vector{ml::training_now(key, started, final_progress)}; });
-  const FinalTraining f =
-      train_final(d.chosen, *plan, d.net, evaluator, r, stop, progress, final_progress);
+  ticker.watch("final", [&] {
+    return std::vector{ml::training_now(best.trial.spec.key(), started, final_progress)};
+  });
+  const FinalTraining f = train_final(best, *plan, evaluator, r, stop, progress, final_progress);
   ticker.watch("", nullptr);
-  if (f.trained && f.validation_accuracy >= d.validation_accuracy) {
+  if (f.trained && f.validation_accuracy >= best.eval.accuracy) {
     d.net = f.net;
     d.final_epochs = f.epochs;
     d.note = f.note;
@@ -623,8 +543,8 @@ json dataset_json(const Run& r) {
           {"test_source", r.test_source}};
 }
 
-json best_json(const Run& r, const Delivered& d, const Measured& m) {
-  const auto& best = d.chosen;
+json best_json(const Run& r, const search::TrialResult& best, const Delivered& d,
+               const Measured& m) {
   return {{"spec", proto::to_json(best.trial.spec)},
           {"key", best.trial.spec.key()},
           {"trial", best.trial.id},
@@ -665,28 +585,26 @@ void add_trials_json(json& summary, const search::SearchResult& result) {
 
 json results_json(const Run& r, const search::SearchResult& result, const std::string& strategy,
                   double energy_budget_mj, const Delivered& d, const Measured& m) {
-  json summary{
-      {"status", "ok"},
-      {"stop_reason", result.stop_reason},
-      {"elapsed_s", r.elapsed_s()},
-      {"search_s", result.elapsed_s},
-      {"trials", result.trials.size()},
-      {"strategy", strategy},
-      {"hparams", proto::to_json(r.hp)},
-      {"latency_req_ms", r.t_ms},
-      {"energy_budget_mj", energy_budget_mj},
-      {"device", r.target.name},
-      {"workers", r.workers},
-      {"runtime", ml::runtime_name()},
-      {"trial_latency_threads", ml::kTrialThreads},
-      {"dataset", dataset_json(r)},
-      {"best", best_json(r, d, m)},
-      {"accuracy_splits",
-       {{"search_validation_accuracy", "validation split, the delivered architecture's trial"},
-        {"validation_accuracy", "validation split, the delivered weights"},
-        {"test_accuracy", "test split (" + r.test_source + "), the delivered weights"}}}};
+  json summary{{"status", "ok"},
+               {"stop_reason", result.stop_reason},
+               {"elapsed_s", r.elapsed_s()},
+               {"search_s", result.elapsed_s},
+               {"trials", result.trials.size()},
+               {"strategy", strategy},
+               {"hparams", proto::to_json(r.hp)},
+               {"latency_req_ms", r.t_ms},
+               {"energy_budget_mj", energy_budget_mj},
+               {"device", r.target.name},
+               {"workers", r.workers},
+               {"runtime", ml::runtime_name()},
+               {"trial_latency_threads", ml::kTrialThreads},
+               {"dataset", dataset_json(r)},
+               {"best", best_json(r, *result.best, d, m)},
+               {"accuracy_splits",
+                {{"search_validation_accuracy", "validation split, the best trial's weights"},
+                 {"validation_accuracy", "validation split, the delivered weights"},
+                 {"test_accuracy", "test split (" + r.test_source + "), the delivered weights"}}}};
   summary.update(latency_origin(r));
-  if (!d.round.empty()) summary["finalists"] = d.round;
   if (r.target.modelled) {
     summary["calibration"] = {{"overhead_ms", r.target.calibration.overhead_ms},
                               {"flops_per_ms", r.target.calibration.flops_per_ms},
@@ -710,7 +628,7 @@ Status write_outputs(const Run& r, const RunOptions& o, const search::SearchResu
             {"latency_device", r.target.name},
             {"hparams", proto::to_json(r.hp)}};
   meta.update(latency_origin(r));
-  const auto& spec = d.chosen.trial.spec;
+  const auto& spec = result.best->trial.spec;
   if (auto s = ml::save_model(o.out_dir + "/best.edgenas", spec, r.input, meta, d.net); !s)
     return s;
   if (auto s = files::write_json_atomic(o.out_dir + "/results.json", summary); !s) return s;
@@ -733,7 +651,7 @@ void report_done(const Run& r, const RunOptions& o, const search::SearchResult& 
       "best: %s\n  validation accuracy %.4f, test accuracy %.4f, latency %.3f ms on %s%s "
       "(T %.3g ms: %s), %lld params, %s\n  %zu trials in %.0f s (%s); wrote "
       "%s/{best.edgenas,results.json,pareto.csv,pareto.svg}\n",
-      d.chosen.trial.spec.key().c_str(), m.validation_accuracy, m.test_accuracy, m.latency_ms,
+      result.best->trial.spec.key().c_str(), m.validation_accuracy, m.test_accuracy, m.latency_ms,
       r.target.name.c_str(), r.modelled() ? (" (" + latency_words(r) + ")").c_str() : "", r.t_ms,
       m.met_latency ? "met" : "MISSED", static_cast<long long>(m.cost.params), d.note.c_str(),
       result.trials.size(), result.elapsed_s, result.stop_reason.c_str(), o.out_dir.c_str());
@@ -784,16 +702,15 @@ int run_command(const RunOptions& o, const std::atomic<bool>& stop) {
   progress.finish_line();
   if (!result.best) return report_no_trial(result), kExitFailed;
 
-  auto delivered = deliver(r, o, result, constraints, evaluator, stop, progress, ticker);
+  auto delivered = deliver(r, o, *result.best, evaluator, stop, progress, ticker);
   progress.finish_line();
   if (!delivered) return failed(delivered.error());
   const double energy_budget = constraints.energy_budget_mj.value_or(0);
-  const Measured m = measure(r, delivered->chosen.trial.spec, delivered->net, energy_budget);
+  const Measured m = measure(r, result.best->trial.spec, delivered->net, energy_budget);
   json summary = results_json(r, result, strategy->name(), energy_budget, *delivered, m);
   if (!o.incumbent_path.empty())
     summary["incumbent"] = incumbent_json(r, o.incumbent_path, energy_budget, m);
-  if (o.export_onnx)
-    summary["onnx"] = onnx_json(r, o, delivered->chosen.trial.spec, delivered->net);
+  if (o.export_onnx) summary["onnx"] = onnx_json(r, o, result.best->trial.spec, delivered->net);
   if (auto s = write_outputs(r, o, result, *delivered, m, summary); !s) return failed(s.error());
   report_done(r, o, result, *delivered, m, progress);
   return 0;

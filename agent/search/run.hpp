@@ -21,10 +21,6 @@ struct RunOptions {
   double final_share = 0.25;    // of the budget kept for training the best architecture longer
   int final_max_epochs = 1000;  // in effect: as many as the rest of the budget allows
   int final_epochs = 0;         // with a trial budget alone (budget_ms 0): final epochs; 0 = none
-  // With a time budget: the first this many architectures the search would deliver are trained
-  // for a few full epochs each before the final training, which takes the best of them on from
-  // those weights (1: the search's best alone, straight to the final training).
-  int finalists = 3;
   std::string device = "auto";  // target device: auto, cpu, npu0, gpu0, ...
   std::string profile_path;     // device profile: latency model of devices not on this machine
   bool model_cpu = false;       // the box's CPU is not this machine's: model it from the profile

@@ -53,16 +53,6 @@ torch::Tensor NetImpl::forward(torch::Tensor x) {
   return classifier_->forward(x);
 }
 
-Net copy_of(Net& net, const search::ArchSpec& spec, const search::InputShape& input) {
-  Net out(spec, input);
-  torch::NoGradGuard no_grad;
-  auto params = out->named_parameters();
-  for (const auto& p : net->named_parameters()) params[p.key()].copy_(p.value());
-  auto buffers = out->named_buffers();
-  for (const auto& b : net->named_buffers()) buffers[b.key()].copy_(b.value());
-  return out;
-}
-
 void init_weights(Net& net, uint64_t seed) {
   std::mt19937_64 rng(seed);
   torch::NoGradGuard no_grad;

@@ -48,8 +48,6 @@ TORCH_MODULE(Net);
 // Deterministic He-uniform initialisation from seed (not torch's global generator, which
 // parallel trials would share).
 void init_weights(Net& net, uint64_t seed);
-// A new network of the same architecture holding copies of `net`'s weights and statistics.
-Net copy_of(Net& net, const search::ArchSpec& spec, const search::InputShape& input);
 
 // Where a training is, updated after every batch, for progress reports read from another thread.
 struct TrainProgress {

@@ -97,34 +97,24 @@ namespace detail {
 // reward. The reward (MnasNet, w = −1 above T) still steers the search toward feasible models;
 // without this a model 3 % over T with 5 % more accuracy would be delivered over one within T.
 template <class Spec>
-int delivery_tier(const BasicTrialResult<Spec>& t, const Constraints& c) {
-  if (meets(t.eval.latency_ms, t.eval.energy_mj, c)) return 2;
-  return t.eval.latency_ms <= c.latency_req_ms ? 1 : 0;
-}
-
-template <class Spec>
 bool delivers_before(const BasicTrialResult<Spec>& a, const BasicTrialResult<Spec>& b,
                      const Constraints& c) {
-  const int ta = delivery_tier(a, c), tb = delivery_tier(b, c);
+  auto tier = [&](const BasicTrialResult<Spec>& t) {
+    if (meets(t.eval.latency_ms, t.eval.energy_mj, c)) return 2;
+    return t.eval.latency_ms <= c.latency_req_ms ? 1 : 0;
+  };
+  const int ta = tier(a), tb = tier(b);
   return ta != tb ? ta > tb : a.reward > b.reward;
-}
-
-// The trials at the highest fidelity evaluated (the only ones a best is taken from).
-template <class Spec>
-std::vector<BasicTrialResult<Spec>> at_top_fidelity(
-    const std::vector<BasicTrialResult<Spec>>& trials) {
-  int top = 0;
-  for (const auto& t : trials) top = std::max(top, t.trial.fidelity.epochs);
-  std::vector<BasicTrialResult<Spec>> at_top;
-  for (const auto& t : trials) {
-    if (t.trial.fidelity.epochs == top) at_top.push_back(t);
-  }
-  return at_top;
 }
 
 template <class Spec>
 void summarise(BasicSearchResult<Spec>& r, const Constraints& c) {
-  const auto at_top = at_top_fidelity(r.trials);
+  int top = 0;
+  for (const auto& t : r.trials) top = std::max(top, t.trial.fidelity.epochs);
+  std::vector<BasicTrialResult<Spec>> at_top;
+  for (const auto& t : r.trials) {
+    if (t.trial.fidelity.epochs == top) at_top.push_back(t);
+  }
   r.best.reset();
   for (const auto& t : at_top) {
     if (t.eval.ok && (!r.best || delivers_before(t, *r.best, c))) r.best = t;
@@ -132,29 +122,6 @@ void summarise(BasicSearchResult<Spec>& r, const Constraints& c) {
   r.pareto = pareto_front(at_top);
 }
 }  // namespace detail
-
-// The first n trials the search would deliver (ok ones at the highest fidelity, one per
-// architecture, in delivery order: best first), as far as they are as good a delivery as the
-// best (within T when it is): the finalists a longer training re-ranks.
-template <class Spec>
-std::vector<BasicTrialResult<Spec>> finalists(const BasicSearchResult<Spec>& r,
-                                              const Constraints& c, int n) {
-  std::vector<BasicTrialResult<Spec>> ok;
-  for (auto& t : detail::at_top_fidelity(r.trials)) {
-    if (t.eval.ok) ok.push_back(std::move(t));
-  }
-  std::stable_sort(ok.begin(), ok.end(),
-                   [&](const auto& a, const auto& b) { return detail::delivers_before(a, b, c); });
-  std::vector<BasicTrialResult<Spec>> out;
-  for (auto& t : ok) {
-    if (static_cast<int>(out.size()) >= n) break;
-    if (!out.empty() && detail::delivery_tier(t, c) != detail::delivery_tier(out[0], c)) break;
-    const bool seen = std::any_of(out.begin(), out.end(),
-                                  [&](const auto& o) { return o.trial.spec == t.trial.spec; });
-    if (!seen) out.push_back(std::move(t));
-  }
-  return out;
-}
 
 // A search's progress for its trace: after each finished trial, the core-seconds of candidate
 // training so far and the best reward seen, one point per improvement (thinned by make_progress).

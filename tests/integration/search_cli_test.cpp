@@ -311,43 +311,6 @@ TEST(SearchCli, ARunEndsWithinItsTimeBudget) {
   }
 }
 
-// With a time budget the search's best architectures (--finalists N) each train a few full
-// epochs before the final training; the best of them on validation is the one delivered, trained
-// on from those weights, and results.json lists the round. --finalists 1 goes straight on.
-TEST(SearchCli, TheFinalistsRoundPicksTheDeliveredArchitectureOnValidation) {
-  const std::string dir = temp_dir("search-finalists");
-  ASSERT_NO_FATAL_FAILURE(search_inputs(
-      dir, 40, 5, R"({"layers": 3, "filters": 8, "kernel": 3, "loss": "cross_entropy", "seed": 3})",
-      5));
-  auto search = [&](const std::string& finalists, const std::string& out) {
-    auto argv = search_run_argv(dir);
-    argv.insert(argv.end(), {"--budget", "16s", "--finalists", finalists, "--final-share", "0.4",
-                             "--progress", "json", "--out", dir + "/" + out});
-    return run(argv, 120);
-  };
-  auto [r, ro] = search("2", "two");
-  ASSERT_EQ(r, 0) << ro;
-  auto res = nlohmann::json::parse(std::ifstream(dir + "/two/results.json"));
-  ASSERT_TRUE(res.contains("finalists")) << res.dump(1);
-  const auto& round = res["finalists"];
-  ASSERT_EQ(round.size(), 2u);
-  EXPECT_NE(round[0]["key"], round[1]["key"]);
-  const auto& won =
-      round[1]["round_accuracy"].get<double>() > round[0]["round_accuracy"].get<double>()
-          ? round[1]
-          : round[0];
-  EXPECT_EQ(res["best"]["key"], won["key"]) << round.dump();
-  EXPECT_GT(won["epochs"].get<int>(), 1);
-  EXPECT_NE(ro.find(R"("event":"finalists")"), std::string::npos) << ro;
-  EXPECT_NE(res["best"]["weights"].get<std::string>().find("finalists"), std::string::npos);
-
-  auto [o, oo] = search("1", "one");
-  ASSERT_EQ(o, 0) << oo;
-  res = nlohmann::json::parse(std::ifstream(dir + "/one/results.json"));
-  EXPECT_FALSE(res.contains("finalists"));
-  EXPECT_EQ(res["best"]["weights"].get<std::string>().find("finalists"), std::string::npos);
-}
-
 // --test scores the delivered model on a set of its own (here: meters the search never saw),
 // results.json says where each accuracy comes from, and the trainings under way are reported
 // while they run, not only when a trial ends.

@@ -331,43 +331,6 @@ TEST(Search, DeliversAModelWithinTWheneverOneWasFound) {
   EXPECT_DOUBLE_EQ(r.best->eval.accuracy, 0.90);
 }
 
-// The finalists a longer training re-ranks: the delivery order (within T first, then reward),
-// one per architecture, only ok trials at the highest fidelity, at most n.
-TEST(Search, FinalistsAreTheDeliveryOrderOnePerArchitecture) {
-  auto tr = [](const char* key, double acc, double lat, int epochs = 3, bool ok = true) {
-    TrialResult t;
-    t.trial.spec = *ArchSpec::from_key(key);
-    t.trial.fidelity.epochs = epochs;
-    t.eval.ok = ok;
-    t.eval.accuracy = acc;
-    t.eval.latency_ms = lat;
-    t.reward = reward(acc, lat, 0, {10, std::nullopt});
-    return t;
-  };
-  SearchResult r;
-  r.trials = {tr("c8k3s1-h0", 0.90, 5),     tr("c16k3s1-h0", 0.99, 12),
-              tr("c8k3s1-h0", 0.93, 5),     tr("c32k3s1-h0", 0.97, 5, 3, false),
-              tr("c32k5s1-h0", 0.99, 5, 1), tr("c16k5s1-h0", 0.95, 6),
-              tr("c64k3s1-h0", 0.92, 4)};
-  const Constraints c{10, std::nullopt};
-  const auto f = finalists(r, c, 3);
-  ASSERT_EQ(f.size(), 3u);
-  EXPECT_EQ(f[0].trial.spec.key(), "c16k5s1-h0");  // 0.95 within T
-  EXPECT_EQ(f[1].trial.spec.key(), "c8k3s1-h0");   // its better trial (0.93) stands for it
-  EXPECT_DOUBLE_EQ(f[1].eval.accuracy, 0.93);
-  EXPECT_EQ(f[2].trial.spec.key(), "c64k3s1-h0");  // before the 0.99 over T
-  EXPECT_EQ(finalists(r, c, 9).size(), 3u);        // never over T while the best is within it
-  SearchResult slow;  // nothing within T: by reward (0.92 at 11 ms before 0.99 at 12 ms)
-  slow.trials = {tr("c16k3s1-h0", 0.99, 12), tr("c64k3s1-h0", 0.92, 11), tr("c8k3s1-h0", 0.93, 15),
-                 tr("c32k3s1-h0", 0.97, 5, 3, false)};
-  const auto over = finalists(slow, c, 9);  // never the failed trial
-  ASSERT_EQ(over.size(), 3u);
-  EXPECT_EQ(over[0].trial.spec.key(), "c64k3s1-h0");
-  EXPECT_EQ(over[1].trial.spec.key(), "c16k3s1-h0");
-  detail::summarise(r, c);
-  EXPECT_EQ(r.best->trial.spec, f[0].trial.spec);  // the first finalist is the search's best
-}
-
 // A successful evaluation of no particular architecture.
 Evaluation plain() {
   Evaluation e;
