@@ -19,10 +19,16 @@ std::optional<AdminCall> recv_admin(zmq::socket_t& router) {
     if (frames.size() < 2) continue;  // no route or no payload: nothing to answer
     std::vector<std::string> route;
     for (size_t k = 0; k + 1 < frames.size(); ++k) route.push_back(frames[k].to_string());
+    std::string peer_key;  // set by the ZAP handler as the message's User-Id under CURVE
+    try {
+      peer_key = frames.back().gets("User-Id");
+    } catch (const zmq::error_t&) {
+    }
     auto decoded = decode_envelope(frames.back().to_string_view());
     if (auto* bad = std::get_if<EnvelopeError>(&decoded))
-      return AdminCall{std::move(route), bad->error};
-    return AdminCall{std::move(route), decode_body<AdminRequest>(std::get<Envelope>(decoded))};
+      return AdminCall{std::move(route), bad->error, std::move(peer_key)};
+    return AdminCall{std::move(route), decode_body<AdminRequest>(std::get<Envelope>(decoded)),
+                     std::move(peer_key)};
   }
 }
 

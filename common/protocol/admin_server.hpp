@@ -15,6 +15,7 @@ namespace edgenas::proto {
 struct AdminCall {
   std::vector<std::string> route;
   Expected<AdminRequest> request;  // or why the bytes are not a valid admin request
+  std::string peer_key;            // the caller's CURVE public key (Z85); "" without CURVE
 };
 
 // The next well-framed request waiting on the socket (non-blocking), or nullopt when none.

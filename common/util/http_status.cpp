@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
@@ -45,15 +46,16 @@ void close_on_exec(int fd) {
 // One connection: read a request, answer, repeat while keep-alive; 5 s per request.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket s, const StatusBoard& board, std::chrono::milliseconds stale)
-      : stream_(std::move(s)), board_(board), stale_(stale) {}
+  Session(tcp::socket s, const StatusBoard& board, std::chrono::milliseconds stale,
+          const std::vector<Route>& routes)
+      : stream_(std::move(s)), board_(board), stale_(stale), routes_(routes) {}
   void start() { read(); }
 
  private:
   void read() {
     parser_.emplace();
     parser_->header_limit(8 * 1024);
-    parser_->body_limit(8 * 1024);
+    parser_->body_limit(64 * 1024);
     stream_.expires_after(std::chrono::seconds(5));
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -62,43 +64,82 @@ class Session : public std::enable_shared_from_this<Session> {
                         self->answer();
                       });
   }
+
   void answer() {
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
-    res->version(req_.version());
-    res->keep_alive(req_.keep_alive());
-    res->set(bhttp::field::server, "edgenas");
     const std::string target(req_.target());
-    const std::string path = target.substr(0, target.find('?'));
-    res->set(bhttp::field::content_type, "text/plain; charset=utf-8");
+    const auto q = target.find('?');
+    const std::string path = target.substr(0, q);
+    for (const auto& r : routes_) {
+      if (path.rfind(r.prefix, 0) != 0) continue;
+      // The handler may answer from another thread: the write is posted back to this one.
+      auto self = shared_from_this();
+      auto executor = stream_.get_executor();
+      r.handler(request(path, q == std::string::npos ? "" : target.substr(q + 1)),
+                [self, executor](Response res) {
+                  asio::post(executor, [self, res = std::move(res)]() mutable {
+                    self->write(std::move(res));
+                  });
+                });
+      return;
+    }
+    write(fixed_page(path));
+  }
+
+  Request request(std::string path, std::string query) const {
+    Request r;
+    r.method = std::string(req_.method_string());
+    r.path = std::move(path);
+    r.query = std::move(query);
+    r.cookie = std::string(req_[bhttp::field::cookie]);
+    r.csrf_token = std::string(req_["X-CSRF-Token"]);
+    r.content_type = std::string(req_[bhttp::field::content_type]);
+    r.body = req_.body();
+    return r;
+  }
+
+  // /metrics, /healthz, or why not.
+  Response fixed_page(const std::string& path) const {
+    Response res;
+    res.content_type = "text/plain; charset=utf-8";
     if (req_.method() != bhttp::verb::get && req_.method() != bhttp::verb::head) {
-      res->result(bhttp::status::method_not_allowed);
-      res->set(bhttp::field::allow, "GET, HEAD");
-      res->body() = "only GET\n";
+      res.status = 405;
+      res.headers.emplace_back("Allow", "GET, HEAD");
+      res.body = "only GET\n";
     } else if (path == "/metrics") {
-      res->result(bhttp::status::ok);
-      res->set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-      res->body() = board_.snapshot().first;
+      res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      res.body = board_.snapshot().first;
     } else if (path == "/healthz") {
       const auto age = board_.snapshot().second;
       if (age <= stale_) {
-        res->result(bhttp::status::ok);
-        res->body() = "ok\n";
+        res.body = "ok\n";
       } else {
-        res->result(bhttp::status::service_unavailable);
-        res->body() = age == std::chrono::milliseconds::max()
-                          ? "starting: the serving loop has not reported yet\n"
-                          : "stale: the serving loop last reported " +
-                                std::to_string(age.count() / 1000) + " s ago\n";
+        res.status = 503;
+        res.body = age == std::chrono::milliseconds::max()
+                       ? "starting: the serving loop has not reported yet\n"
+                       : "stale: the serving loop last reported " +
+                             std::to_string(age.count() / 1000) + " s ago\n";
       }
     } else {
-      res->result(bhttp::status::not_found);
-      res->body() = "not found; try /metrics or /healthz\n";
+      res.status = 404;
+      res.body = "not found; try /metrics or /healthz\n";
     }
+    return res;
+  }
+
+  void write(Response r) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(req_.version());
+    res->keep_alive(req_.keep_alive());
+    res->result(static_cast<unsigned>(r.status));
+    res->set(bhttp::field::server, "edgenas");
+    res->set(bhttp::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) res->insert(name, value);
     if (req_.method() == bhttp::verb::head) {
-      res->content_length(res->body().size());
-      res->body().clear();
+      res->content_length(r.body.size());
+    } else {
+      res->body() = std::move(r.body);
+      res->prepare_payload();
     }
-    res->prepare_payload();
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
                          if (ec) return;
@@ -117,6 +158,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bhttp::request<bhttp::string_body> req_;
   const StatusBoard& board_;
   std::chrono::milliseconds stale_;
+  const std::vector<Route>& routes_;
 };
 
 }  // namespace
@@ -126,6 +168,7 @@ struct StatusServer::Impl {
   tcp::acceptor acceptor{io};
   const StatusBoard* board = nullptr;
   std::chrono::milliseconds stale{};
+  std::vector<Route> routes;
   std::thread thread;
 
   void accept() {
@@ -133,7 +176,7 @@ struct StatusServer::Impl {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
         close_on_exec(s.native_handle());
-        std::make_shared<Session>(std::move(s), *board, stale)->start();
+        std::make_shared<Session>(std::move(s), *board, stale, routes)->start();
       }
       accept();
     });
@@ -145,7 +188,8 @@ StatusServer::StatusServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 Expected<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& endpoint,
                                                             const StatusBoard& board,
                                                             std::chrono::milliseconds stale_after,
-                                                            int64_t bind_retry_ms) {
+                                                            int64_t bind_retry_ms,
+                                                            std::vector<Route> routes) {
   const auto colon = endpoint.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == endpoint.size())
     return Error{errc::kBadConfig, "metrics endpoint '" + endpoint + "' is not HOST:PORT"};
@@ -164,6 +208,7 @@ Expected<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& e
   auto impl = std::make_unique<Impl>();
   impl->board = &board;
   impl->stale = stale_after;
+  impl->routes = std::move(routes);
   beast::error_code ec;
   const auto addr = asio::ip::make_address(host == "*" ? "0.0.0.0" : host, ec);
   if (ec)

@@ -1,7 +1,9 @@
 #include "coordinator/core/admin.hpp"
 #include "common/util/utf8.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <variant>
 
 namespace edgenas::coordinator {
 namespace {
@@ -12,15 +14,37 @@ Error bad_request(const std::string& msg) {
   return Error{std::string(proto::err::kBadRequest), msg};
 }
 
+// A number or flag written as text (the console API's query strings carry only text).
+std::optional<json> from_text(const std::string& text) {
+  if (text == "true" || text == "false") return json(text == "true");
+  const json parsed = json::parse(text, nullptr, false);
+  if (parsed.is_number()) return parsed;
+  return std::nullopt;
+}
+
 // Reads an optional argument of the given JSON type.
 template <class T>
 Expected<T> arg(const json& args, const char* key, T fallback) {
   if (!args.is_object() || !args.contains(key) || args[key].is_null()) return fallback;
   try {
+    if constexpr (std::is_arithmetic_v<T>) {
+      if (args[key].is_string()) {
+        if (auto v = from_text(args[key].get<std::string>())) return v->get<T>();
+        return bad_request(std::string("argument '") + key + "' must be a number");
+      }
+    }
     return args[key].get<T>();
   } catch (const std::exception&) {
     return bad_request(std::string("argument '") + key + "' has the wrong type");
   }
+}
+
+// The tightest latency requirement T over an agent's queue (0 when the queue is empty).
+double tightest_t_ms(const proto::AgentState& st) {
+  double t = 0;
+  for (const auto& task : st.queue.tasks)
+    if (t == 0 || task.latency_req_ms < t) t = task.latency_req_ms;
+  return t;
 }
 
 json agent_row(const AgentEntry& e, int64_t now_wall) {
@@ -45,6 +69,7 @@ json agent_row(const AgentEntry& e, int64_t now_wall) {
            {"free_memory_mb", mem_free},
            {"power_w", st.source.power_w},
            {"queued_tasks", st.queue.tasks.size()},
+           {"tightest_t_ms", tightest_t_ms(st)},
            {"outbox_depth", st.outbox_depth},
            {"activity", e.activity},
            {"last_seen_s_ago", (now_wall - e.stored.last_seen_ms) / 1000.0},
@@ -56,20 +81,27 @@ json agent_row(const AgentEntry& e, int64_t now_wall) {
 }  // namespace
 
 proto::AdminResponse AdminService::handle(const proto::AdminRequest& req,
-                                          std::vector<Outgoing>& agent_out) {
+                                          std::vector<Outgoing>& agent_out,
+                                          const AdminCaller& caller) {
   Expected<json> result = Error{std::string(proto::err::kUnknownOp),
                                 "unknown operation '" + req.op +
-                                    "' (known: status, agents.list, agents.show, traces.list, "
+                                    "' (known: status, agents.list, agents.page, agents.show, "
+                                    "fleet.summary, traces.list, "
                                     "traces.export, hparams.ask, agents.command, predictor.list, "
                                     "predictor.show, predictor.train, predictor.promote, "
                                     "predictor.rollback, predictor.rollout, predictor.fleet, "
                                     "keys.list, keys.accept, keys.reject, "
                                     "keys.revoke, latency.list, latency.show, latency.train, "
-                                    "latency.predict)"};
+                                    "latency.predict, console.token, console.tokens, "
+                                    "console.revoke)"};
   if (req.op == "status") {
     result = status();
   } else if (req.op == "agents.list") {
     result = agents_list();
+  } else if (req.op == "agents.page") {
+    result = agents_page(req.args);
+  } else if (req.op == "fleet.summary") {
+    result = fleet_summary();
   } else if (req.op == "agents.show") {
     result = agents_show(req.args);
   } else if (req.op == "traces.list") {
@@ -86,6 +118,8 @@ proto::AdminResponse AdminService::handle(const proto::AdminRequest& req,
     result = keys_op(req.op, req.args);
   } else if (req.op.rfind("latency.", 0) == 0) {
     result = latency_op(req.op, req.args);
+  } else if (req.op.rfind("console.", 0) == 0) {
+    result = console_op(req.op, req.args, caller);
   }
   proto::AdminResponse resp;
   if (result) {
@@ -143,6 +177,125 @@ Expected<json> AdminService::agents_list() {
   json rows = json::array();
   for (const auto& [id, e] : core_.registry().all()) rows.push_back(agent_row(e, now));
   return json{{"agents", rows}};
+}
+
+namespace {
+
+// What agents.page can sort by, read from an agent (numbers) or its text.
+using SortKey = std::variant<double, std::string>;
+std::optional<SortKey> sort_key(const AgentEntry& e, const std::string& field) {
+  const auto& st = e.stored.state;
+  const auto& cpu = st.source.devices;
+  if (field == "agent_id") return e.stored.agent_id;
+  if (field == "hostname") return e.stored.registration.hostname;
+  if (field == "liveness") return std::string(to_string(e.liveness));
+  if (field == "last_seen") return static_cast<double>(e.stored.last_seen_ms);
+  if (field == "cpu_free_nodes") return cpu.empty() ? 0.0 : cpu[0].free_nodes;
+  if (field == "free_memory_mb")
+    return cpu.empty() ? 0.0 : static_cast<double>(cpu[0].free_memory_mb);
+  if (field == "queued_tasks") return static_cast<double>(st.queue.tasks.size());
+  if (field == "tightest_t_ms") return tightest_t_ms(st);
+  if (field == "progress")
+    return e.search && e.search->budget_s > 0 ? e.search->elapsed_s / e.search->budget_s : -1.0;
+  return std::nullopt;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// `needle` (lower case) in the agent's id, hostname, state, machine, profile, devices, activity.
+bool matches(const AgentEntry& e, const std::string& needle) {
+  if (needle.empty()) return true;
+  const auto& r = e.stored.registration;
+  std::string hay = e.stored.agent_id + " " + r.hostname + " " +
+                    std::string(to_string(e.liveness)) + " " + r.machine + " " + r.profile + " " +
+                    e.activity;
+  for (const auto& d : r.devices) hay += " " + d.name;
+  return lower(hay).find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+// One page of the agents, sorted and filtered here so a console costs O(page) on the wire.
+Expected<json> AdminService::agents_page(const json& args) {
+  auto offset = arg<int64_t>(args, "offset", 0);
+  auto limit = arg<int64_t>(args, "limit", 50);
+  auto sort = arg<std::string>(args, "sort", "agent_id");
+  auto filter = arg<std::string>(args, "filter", "");
+  if (!offset) return offset.error();
+  if (!limit) return limit.error();
+  if (!sort) return sort.error();
+  if (!filter) return filter.error();
+  if (*offset < 0) return bad_request("offset must be ≥ 0");
+  if (*limit < 1 || *limit > 1000) return bad_request("limit must be in [1, 1000]");
+  const bool descending = !sort->empty() && sort->front() == '-';
+  const std::string field = descending ? sort->substr(1) : *sort;
+  std::vector<std::pair<SortKey, const AgentEntry*>> rows;
+  const std::string needle = lower(*filter);
+  for (const auto& [id, e] : core_.registry().all()) {
+    if (!matches(e, needle)) continue;
+    auto key = sort_key(e, field);
+    if (!key)
+      return bad_request("cannot sort by '" + field +
+                         "' (agent_id, hostname, liveness, last_seen, cpu_free_nodes, "
+                         "free_memory_mb, queued_tasks, tightest_t_ms, progress; '-' first: "
+                         "descending)");
+    rows.emplace_back(std::move(*key), &e);
+  }
+  const auto total = static_cast<int64_t>(rows.size());
+  const auto end = std::min(total, *offset + *limit);
+  // Ties keep agent id order (the registry's), so pages do not overlap.
+  auto before = [descending](const auto& a, const auto& b) {
+    return descending ? b.first < a.first : a.first < b.first;
+  };
+  if (*offset < total) {
+    std::partial_sort(rows.begin(), rows.begin() + end, rows.end(),
+                      [&](const auto& a, const auto& b) {
+                        if (before(a, b)) return true;
+                        if (before(b, a)) return false;
+                        return a.second->stored.agent_id < b.second->stored.agent_id;
+                      });
+  }
+  json page = json::array();
+  const int64_t now = core_.clock().wall_ms();
+  for (int64_t k = *offset; k < end; ++k) page.push_back(agent_row(*rows[k].second, now));
+  return json{
+      {"total", total}, {"offset", *offset}, {"limit", *limit}, {"sort", *sort}, {"agents", page}};
+}
+
+// The fleet's counts for the console's header: by state, device, machine and predictor version.
+Expected<json> AdminService::fleet_summary() {
+  const auto& reg = core_.registry();
+  json by_device = json::object(), by_machine = json::object();
+  int searching = 0;
+  std::vector<std::string> ids;
+  for (const auto& [id, e] : reg.all()) {
+    ids.push_back(id);
+    for (const auto& d : e.stored.registration.devices)
+      by_device[d.name] = by_device.value(d.name, 0) + 1;
+    const auto& m = e.stored.registration.machine.empty() ? std::string("unknown")
+                                                          : e.stored.registration.machine;
+    by_machine[m] = by_machine.value(m, 0) + 1;
+    searching += e.search.has_value() && e.liveness == Liveness::alive;
+  }
+  json out{{"agents",
+            {{"alive", reg.count(Liveness::alive)},
+             {"dead", reg.count(Liveness::dead)},
+             {"offline", reg.count(Liveness::offline)},
+             {"known", reg.all().size()}}},
+           {"searching", searching},
+           {"by_device", by_device},
+           {"by_machine", by_machine},
+           {"hparam_policy", core_.hparam_policy()}};
+  if (keys_) out["keys"] = keys_->counts_by_state();
+  if (predictor_) {
+    auto fleet = predictor_->fleet_status(ids);
+    if (!fleet) return fleet.error();
+    out["predictor"] = std::move(*fleet);
+  }
+  return out;
 }
 
 Expected<json> AdminService::agents_show(const json& args) {
@@ -294,6 +447,30 @@ Expected<json> AdminService::keys_op(const std::string& op, const json& args) {
   if (op == "keys.revoke") return keys_->set_state(*who, KeyState::revoked);
   return Error{std::string(proto::err::kUnknownOp),
                "unknown operation '" + op + "' (keys.list, keys.accept, keys.reject, keys.revoke)"};
+}
+
+Expected<json> AdminService::console_op(const std::string& op, const json& args,
+                                        const AdminCaller& caller) {
+  if (!console_) {
+    return Error{std::string(proto::err::kUnavailable),
+                 "the web console is off (set console = true, and metrics_endpoint)"};
+  }
+  if (op == "console.token") {
+    if (caller.console)
+      return Error{std::string(proto::err::kForbidden),
+                   "console tokens are minted on the admin port (edgenasctl console token)"};
+    auto ttl = arg<int64_t>(args, "ttl_s", ConsoleAuth::kDefaultTtlMs / 1000);
+    if (!ttl) return ttl.error();
+    return console_->mint(caller.name, *ttl * 1000);
+  }
+  if (op == "console.tokens") return console_->list();
+  if (op == "console.revoke") {
+    auto id = arg<std::string>(args, "id", "");
+    if (!id) return id.error();
+    return console_->revoke(*id);
+  }
+  return Error{std::string(proto::err::kUnknownOp),
+               "unknown operation '" + op + "' (console.token, console.tokens, console.revoke)"};
 }
 
 Expected<json> AdminService::latency_op(const std::string& op, const json& args) {

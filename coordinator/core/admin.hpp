@@ -3,24 +3,38 @@
 // JSON values carried as msgpack maps (docs/PROTOCOL.md, "Admin operations").
 #include <vector>
 
+#include "coordinator/core/console_auth.hpp"
 #include "coordinator/core/coordinator_core.hpp"
 #include "coordinator/core/keys.hpp"
 
 namespace edgenas::coordinator {
 
+// Who made an admin call: an admin key on the admin port, or a console session.
+struct AdminCaller {
+  std::string name;      // "admin:<key prefix>", "admin port" (no CURVE) or "console:<admin>"
+  bool console = false;  // console sessions cannot mint console tokens
+};
+
 class AdminService {
  public:
   // predictor: the predictor's admin side, or null when this coordinator has none; keys: the
-  // agent key registry, or null when the coordinator runs without CURVE.
+  // agent key registry, or null when the coordinator runs without CURVE; console: the web
+  // console's logins, or null when it is off.
   AdminService(CoordinatorCore& core, PredictorControl* predictor = nullptr,
-               KeyRegistry* keys = nullptr, LatencyControl* latency = nullptr)
-      : core_(core), predictor_(predictor), keys_(keys), latency_(latency) {}
+               KeyRegistry* keys = nullptr, LatencyControl* latency = nullptr,
+               ConsoleAuth* console = nullptr)
+      : core_(core), predictor_(predictor), keys_(keys), latency_(latency), console_(console) {}
   // agent_out receives messages to agents (agents.command).
-  proto::AdminResponse handle(const proto::AdminRequest& req, std::vector<Outgoing>& agent_out);
+  proto::AdminResponse handle(const proto::AdminRequest& req, std::vector<Outgoing>& agent_out,
+                              const AdminCaller& caller = {"admin port", false});
 
  private:
   Expected<nlohmann::json> status();
   Expected<nlohmann::json> agents_list();
+  Expected<nlohmann::json> agents_page(const nlohmann::json& args);
+  Expected<nlohmann::json> fleet_summary();
+  Expected<nlohmann::json> console_op(const std::string& op, const nlohmann::json& args,
+                                      const AdminCaller& caller);
   Expected<nlohmann::json> agents_show(const nlohmann::json& args);
   Expected<nlohmann::json> traces_page(const nlohmann::json& args, bool full);
   Expected<nlohmann::json> hparams_ask(const nlohmann::json& args);
@@ -33,6 +47,7 @@ class AdminService {
   PredictorControl* predictor_;
   KeyRegistry* keys_;
   LatencyControl* latency_;
+  ConsoleAuth* console_;
 };
 
 }  // namespace edgenas::coordinator

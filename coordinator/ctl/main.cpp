@@ -45,13 +45,14 @@ struct Args {
   std::string canary = "10%";
   std::string reason = "edgenasctl";
   std::string arch, kind, input = "1x28x28/10";  // latency predict
+  std::string ttl = "12h", token_id;             // console
 };
 
 struct Subcommands {
   CLI::App *keygen, *keys_list, *keys_accept, *keys_reject, *keys_revoke, *status, *agents_list,
       *agents_show, *agents_cmd, *traces_list, *traces_export, *hp_ask, *pred_list, *pred_show,
       *pred_train, *pred_promote, *pred_rollback, *pred_rollout, *fleet_status, *lat_list,
-      *lat_show, *lat_train, *lat_predict;
+      *lat_show, *lat_train, *lat_predict, *console_token, *console_tokens, *console_revoke;
 };
 
 // The first existing of the candidates (env var, then the coordinator's own directory).
@@ -96,6 +97,12 @@ void print_last_failure(const json& r) {
             << " (the next starts when new traces arrive, or by `predictor train`)\n";
 }
 
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 // "--since 1h" (ago) or "--since @1700000000000" (absolute ms).
 Expected<int64_t> parse_since(const std::string& s) {
   if (s.empty()) return int64_t{0};
@@ -108,10 +115,7 @@ Expected<int64_t> parse_since(const std::string& s) {
   }
   auto d = config::parse_duration_ms(s);
   if (!d) return Error{errc::kUsage, "--since: " + d.error().message};
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  return now - *d;
+  return now_ms() - *d;
 }
 
 std::string csv_cell(const json& j) {
@@ -261,6 +265,18 @@ Subcommands define_cli(CLI::App& app, Globals& g, Args& opt) {
   sc.lat_predict->add_option("--kind", opt.kind, "the device kind, e.g. \"ARM Cortex-A55\"")
       ->required();
   sc.lat_predict->add_option("--input", opt.input, "CxHxW/CLASSES")->capture_default_str();
+
+  auto* console = app.add_subcommand(
+      "console", "logins for the web console the coordinator serves beside /metrics");
+  console->require_subcommand(1);
+  sc.console_token = console->add_subcommand(
+      "token", "mint a login token (printed once; the coordinator keeps only its hash)");
+  sc.console_token->add_option("--ttl", opt.ttl, "how long it is valid (1m to 30d)")
+      ->capture_default_str();
+  sc.console_tokens = console->add_subcommand("tokens", "every token: who minted it, its state");
+  sc.console_revoke =
+      console->add_subcommand("revoke", "end a token and every session opened with it");
+  sc.console_revoke->add_option("ID", opt.token_id, "the token's id (console tokens)")->required();
   return sc;
 }
 
@@ -465,9 +481,7 @@ struct Session {
     if (!r) return fail(r.error());
     if (g.json_out) return print_json(*r), 0;
     std::vector<std::vector<std::string>> rows;
-    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+    const int64_t now = now_ms();
     for (const auto& k : (*r)["keys"]) {
       rows.push_back({str(k["key"]), str(k["state"]),
                       k["agent_id"].get<std::string>().empty() ? "-" : str(k["agent_id"]),
@@ -552,6 +566,42 @@ struct Session {
         {"KIND", "METHOD", "SAMPLES", "HELD_OUT", "ERROR", "FLOPS_ERROR", "MARGIN", "SERVES"},
         rows);
     std::cout << "version " << str((*r)["version"]) << "\n";
+    return 0;
+  }
+
+  int console_token() {
+    auto ttl = config::parse_duration_ms(opt.ttl);
+    if (!ttl) return std::cerr << "edgenasctl: --ttl: " << ttl.error().message << "\n", kExitUsage;
+    auto r = client.call("console.token", {{"ttl_s", *ttl / 1000}});
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::cout << str((*r)["token"]) << "\n";
+    std::cerr << "console token " << str((*r)["id"]) << " for " << str((*r)["admin"])
+              << ", valid for " << opt.ttl
+              << ": open the coordinator's HTTP port (its metrics_endpoint, e.g. "
+                 "http://127.0.0.1:9464/) and paste it; it is not shown again\n";
+    return 0;
+  }
+
+  int console_tokens() {
+    auto r = client.call("console.tokens");
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& t : (*r)["tokens"]) {
+      const auto left_s = (t["expires_ms"].get<int64_t>() - now_ms()) / 1000;
+      rows.push_back({str(t["id"]), str(t["admin"]), str(t["state"]),
+                      left_s > 0 ? fmt(left_s / 3600.0, 1) + " h" : "-", str(t["sessions"])});
+    }
+    print_table(std::cout, {"ID", "MINTED_BY", "STATE", "LEFT", "SESSIONS"}, rows);
+    return 0;
+  }
+
+  int console_revoke() {
+    auto r = client.call("console.revoke", {{"id", opt.token_id}});
+    if (!r) return fail(r.error());
+    if (g.json_out) return print_json(*r), 0;
+    std::cout << str((*r)["id"]) << ": revoked; its sessions are closed\n";
     return 0;
   }
 
@@ -737,6 +787,9 @@ int main(int argc, char** argv) {
       {sc.lat_train, [&] { return s.latency_train(); }},
       {sc.lat_predict, [&] { return s.latency_predict(); }},
       {sc.hp_ask, [&] { return s.hparams_ask(); }},
+      {sc.console_token, [&] { return s.console_token(); }},
+      {sc.console_tokens, [&] { return s.console_tokens(); }},
+      {sc.console_revoke, [&] { return s.console_revoke(); }},
   };
   for (const auto& [cmd, run] : commands)
     if (cmd->parsed()) return run();

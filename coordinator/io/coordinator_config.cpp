@@ -37,6 +37,10 @@ Settings<C> make_settings() {
       text<C>(
           co, "metrics_endpoint", "--metrics", [](C & c) -> auto& { return c.metrics_endpoint; },
           "HOST:PORT serving /metrics (Prometheus) and /healthz; empty: off"),
+      boolean<C>(
+          co, "console", "--no-console", false, [](C & c) -> auto& { return c.console; },
+          "serve the web console and its JSON API (/ and /api/) beside /metrics, for holders "
+          "of a token from `edgenasctl console token` (the flag: /metrics and /healthz only)"),
       duration<C>(
           co, "bind_retry", "--bind-retry", 0,
           [](C & c) -> auto& { return c.server.bind_retry_ms; },

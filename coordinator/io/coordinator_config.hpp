@@ -18,6 +18,7 @@ struct CoordinatorConfig {
   int dead_after_missed = limits::kDeadAfterMissedHeartbeats;
   std::string log_level = "info";
   std::string metrics_endpoint;  // HOST:PORT for /metrics and /healthz; empty: off
+  bool console = true;           // the web console on metrics_endpoint
   int io_threads = 1;            // ZeroMQ's I/O threads (CURVE, TCP); connections spread over them
   predictor::PredictorConfig predictor;
   bool predictor_enabled = true;

@@ -205,6 +205,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::set<std::string> admin_keys{admin_key->public_key};
+    o.server.admin_names[admin_key->public_key] = "admin";  // the coordinator's own admin.key
     std::error_code ec2;
     for (const auto& e : std::filesystem::directory_iterator(o.key_dir + "/admin_keys", ec2)) {
       if (e.path().extension() != ".pub") continue;
@@ -214,6 +215,7 @@ int main(int argc, char** argv) {
         return 2;
       }
       admin_keys.insert(*k);
+      o.server.admin_names.emplace(*k, e.path().stem().string());
     }
     keys = std::make_unique<coordinator::KeyRegistry>(clock, **store, o.auto_accept, admin_keys);
     if (auto s = keys->load(); !s) {
@@ -232,7 +234,14 @@ int main(int argc, char** argv) {
   } else {
     log::warn("CURVE is off (--insecure): any client can connect and nothing is encrypted");
   }
-  coordinator::AdminService admin_service(core, predictor.get(), keys.get(), latency.get());
+  coordinator::ConsoleAuth console_auth(clock, **store);
+  if (auto s = console_auth.load(); !s) {
+    std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
+    return 1;
+  }
+  const bool console_on = o.console && !o.metrics_endpoint.empty();
+  coordinator::AdminService admin_service(core, predictor.get(), keys.get(), latency.get(),
+                                          console_on ? &console_auth : nullptr);
   core.set_latency_models(latency.get());  // both on the io thread: replies, ticks, loads
 
   daemon::SignalWatcher signals;
@@ -244,6 +253,16 @@ int main(int argc, char** argv) {
   }
   coordinator::Server server(ctx, core, admin_service, o.server, io_profile, std::move(*writer),
                              zap.get());
+  // The web console: the HTTP thread hands /api/ requests to the io thread (ConsoleBridge).
+  coordinator::ConsoleApi console_api(admin_service, console_auth);
+  coordinator::ConsoleBridge console_bridge(ctx);
+  std::vector<http::Route> routes;
+  if (console_on) {
+    server.serve_console(console_bridge, console_api);
+    routes.push_back({"/api/", [&console_bridge](http::Request r, http::Reply reply) {
+                        console_bridge.submit(std::move(r), std::move(reply));
+                      }});
+  }
   auto counted = (*store)->trace_count();
   const int64_t traces_at_start = counted ? *counted : 0;
   // /metrics and /healthz: the io thread renders the page on its tick; healthz turns 503 when
@@ -254,13 +273,15 @@ int main(int argc, char** argv) {
     auto h = http::StatusServer::start(
         o.metrics_endpoint, board,
         std::chrono::milliseconds(std::max<int64_t>(5000, 3 * cfg.heartbeat_interval_ms)),
-        o.server.bind_retry_ms);
+        o.server.bind_retry_ms, std::move(routes));
     if (!h) {
       std::cerr << "edgenas-coordinator: " << h.error().message << "\n";
       return 1;
     }
     status_http = std::move(*h);
-    log::info("serving /metrics and /healthz", {{"endpoint", o.metrics_endpoint}});
+    log::info(console_on ? "serving /metrics, /healthz and the web console"
+                         : "serving /metrics and /healthz",
+              {{"endpoint", o.metrics_endpoint}});
   }
   int64_t stored = traces_at_start;
   server.on_tick([&] {
@@ -268,7 +289,8 @@ int main(int argc, char** argv) {
     if (latency) latency->tick();
     if (!status_http) return;
     if (auto c = (*store)->trace_count()) stored = *c;  // O(log n), resends not counted twice
-    board.publish(coordinator::render_metrics({core, server, keys.get(), predictor.get(), stored}));
+    board.publish(coordinator::render_metrics(
+        {core, server, keys.get(), predictor.get(), stored, console_on ? &console_auth : nullptr}));
   });
   if (auto s = server.bind(); !s) {
     std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
@@ -280,6 +302,7 @@ int main(int argc, char** argv) {
                                     {"hparam_policy", policy->describe()},
                                     {"protocol", proto::kProtocolVersion}});
   server.run(signals.stop_requested());
+  console_bridge.close();  // nothing queued may outlive the HTTP server's connections
   log::info("coordinator stopped");
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include "common/protocol/schema.hpp"
 #include "common/util/prometheus.hpp"
+#include "coordinator/core/console_auth.hpp"
 #include "coordinator/core/coordinator_core.hpp"
 #include "coordinator/core/keys.hpp"
 #include "coordinator/io/server.hpp"
@@ -24,6 +25,7 @@ std::string render_metrics(const MetricsSources& s) {
     for (const auto& [state, n] : s.keys->counts_by_state())
       t.sample(static_cast<double>(n), {{"state", state}});
   }
+  if (s.console) s.console->write_metrics(t);
   t.family("edgenas_agents_died_total", "counter", "Agents declared dead (missed heartbeats)");
   t.sample(static_cast<double>(m.agents_died));
   t.family("edgenas_registrations_repeated_total", "counter",

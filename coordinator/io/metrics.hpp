@@ -9,6 +9,7 @@ class PredictorService;
 
 namespace edgenas::coordinator {
 
+class ConsoleAuth;
 class CoordinatorCore;
 class KeyRegistry;
 class Server;
@@ -18,7 +19,8 @@ struct MetricsSources {
   const Server& server;
   const KeyRegistry* keys = nullptr;                       // null: CURVE off
   const predictor::PredictorService* predictor = nullptr;  // null: cold-start only
-  int64_t traces_stored = 0;  // the store's count, refreshed by the caller now and then
+  int64_t traces_stored = 0;             // the store's count, refreshed by the caller now and then
+  const ConsoleAuth* console = nullptr;  // null: the web console is off
 };
 
 std::string render_metrics(const MetricsSources& s);

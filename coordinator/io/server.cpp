@@ -180,13 +180,20 @@ void Server::write_metrics(prom::Text& t) const {
   profile_.write(t);
 }
 
+std::string Server::admin_name(const std::string& public_key) const {
+  if (public_key.empty()) return "admin port";  // no CURVE: anyone who reaches the port
+  const auto it = cfg_.admin_names.find(public_key);
+  return it != cfg_.admin_names.end() ? it->second : "admin:" + public_key.substr(0, 8);
+}
+
 void Server::drain_admin(std::vector<Outgoing>& agent_out) {
   for (int n = 0; n < 64; ++n) {
     auto call = proto::recv_admin(admin_sock_);
     if (!call) return;
     proto::AdminResponse resp;
     try {
-      resp = call->request ? admin_.handle(*call->request, agent_out)
+      const AdminCaller caller{admin_name(call->peer_key), false};
+      resp = call->request ? admin_.handle(*call->request, agent_out, caller)
                            : proto::admin_error(call->request.error());
     } catch (const std::exception& e) {  // the request fails, the coordinator serves on
       log::error("admin request failed",
@@ -194,6 +201,20 @@ void Server::drain_admin(std::vector<Outgoing>& agent_out) {
       resp = proto::admin_error({std::string(proto::err::kInternal), e.what()});
     }
     proto::send_admin(admin_sock_, call->route, resp, admin_msg_id_++, core_.clock().wall_ms());
+  }
+}
+
+void Server::drain_console(std::vector<Outgoing>& agent_out) {
+  for (auto& call : console_bridge_->take()) {
+    http::Response r;
+    try {
+      r = console_api_->handle(call.request, agent_out);
+    } catch (const std::exception& e) {  // the request fails, the coordinator serves on
+      log::error("console request failed", {{"path", call.request.path}, {"error", e.what()}});
+      r.status = 500;
+      r.body = R"({"ok":false,"code":"internal","message":"see the coordinator's log"})";
+    }
+    call.reply(std::move(r));
   }
 }
 
@@ -252,7 +273,9 @@ void Server::run(const std::atomic<bool>& stop) {
       {agents_.handle(), 0, ZMQ_POLLIN, 0},
       {admin_sock_.handle(), 0, ZMQ_POLLIN, 0},
       {worker_ ? worker_->done_socket().handle() : nullptr, worker_ ? 0 : -1, ZMQ_POLLIN, 0},
-      {zap_ ? zap_->socket().handle() : nullptr, zap_ ? 0 : -1, ZMQ_POLLIN, 0}};
+      {zap_ ? zap_->socket().handle() : nullptr, zap_ ? 0 : -1, ZMQ_POLLIN, 0},
+      {console_bridge_ ? console_bridge_->wake_socket().handle() : nullptr,
+       console_bridge_ ? 0 : -1, ZMQ_POLLIN, 0}};
   // The core's sweep goes in small steps every kSweepStepMs; the hooks (predictor service,
   // /metrics page) run every quarter heartbeat.
   const int64_t hooks_every = core_.sweep_period_ms();
@@ -261,7 +284,7 @@ void Server::run(const std::atomic<bool>& stop) {
     const int64_t wait =
         std::clamp<int64_t>(std::min(next_sweep, next_hooks) - core_.clock().now_ms(), 0, 250);
     try {
-      zmq::poll(items, 4, std::chrono::milliseconds(wait));
+      zmq::poll(items, 5, std::chrono::milliseconds(wait));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       log::error("poll failed", {{"error", e.what()}});
@@ -280,6 +303,7 @@ void Server::run(const std::atomic<bool>& stop) {
       if (zap_) profile_.time(IoPhase::zap, [&] { zap_->flush_saves(); });  // bound agent ids
     }
     if (items[1].revents & ZMQ_POLLIN) profile_.time(IoPhase::admin, [&] { drain_admin(out); });
+    if (items[4].revents & ZMQ_POLLIN) profile_.time(IoPhase::admin, [&] { drain_console(out); });
     if (const int64_t now = core_.clock().now_ms(); now >= next_sweep) {
       profile_.time(IoPhase::tick, [&] { core_.tick(); });
       next_sweep = now + kSweepStepMs;

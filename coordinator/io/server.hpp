@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -22,7 +23,9 @@
 #include "common/util/prometheus.hpp"
 
 #include "coordinator/core/admin.hpp"
+#include "coordinator/core/console_api.hpp"
 #include "coordinator/core/coordinator_core.hpp"
+#include "coordinator/io/console_bridge.hpp"
 #include "coordinator/io/io_profile.hpp"
 #include "coordinator/io/zap.hpp"
 
@@ -37,6 +40,9 @@ struct ServerConfig {
   int64_t bind_retry_ms = 5000;
   // An io-thread round at least this long is logged with its phases (IoProfile).
   int64_t slow_round_ms = 20;
+  // Admin public keys → names for the record (who minted a console token): admin_keys/NAME.pub
+  // is NAME; a key not named here is "admin:" and its first 8 characters.
+  std::map<std::string, std::string> admin_names;
 };
 
 class CommitWorker {
@@ -76,6 +82,11 @@ class Server {
   // Called every quarter heartbeat interval on the io thread (the predictor service's
   // retraining triggers and training child, the /metrics page).
   void on_tick(std::function<void()> f) { on_tick_ = std::move(f); }
+  // The web console: requests the HTTP thread queued on `bridge` are answered by `api`.
+  void serve_console(ConsoleBridge& bridge, ConsoleApi& api) {
+    console_bridge_ = &bridge;
+    console_api_ = &api;
+  }
   // Serves until stop is set; then commits what is pending and returns.
   void run(const std::atomic<bool>& stop);
   // This thread's own families: request service time and commit time histograms.
@@ -84,6 +95,8 @@ class Server {
  private:
   void drain_agents(std::vector<Outgoing>& out);
   void drain_admin(std::vector<Outgoing>& agent_out);
+  void drain_console(std::vector<Outgoing>& agent_out);
+  std::string admin_name(const std::string& public_key) const;
   void send_all(std::vector<Outgoing>& out);
   void commit_round(std::vector<Outgoing>& out);
   void finish_commit(std::vector<Outgoing>& out);
@@ -111,6 +124,8 @@ class Server {
   std::unique_ptr<CommitWorker> worker_;
   ZapServer* zap_;
   std::function<void()> on_tick_;
+  ConsoleBridge* console_bridge_ = nullptr;
+  ConsoleApi* console_api_ = nullptr;
 };
 
 // Sets the options every socket that reads untrusted bytes gets (size cap, no linger).

@@ -121,6 +121,17 @@ CREATE TABLE latency_versions (
   note        TEXT NOT NULL
 );
 )sql",
+    R"sql(
+-- Login tokens of the web console (minted by `edgenasctl console token`): only their SHA-256.
+CREATE TABLE console_tokens (
+  id          TEXT PRIMARY KEY,   -- the hash's first 12 hex digits: how admins name a token
+  sha256      TEXT NOT NULL UNIQUE,
+  admin       TEXT NOT NULL,      -- who minted it
+  created_ms  INTEGER NOT NULL,
+  expires_ms  INTEGER NOT NULL,
+  revoked     INTEGER NOT NULL DEFAULT 0
+);
+)sql",
 };
 
 }  // namespace
@@ -464,6 +475,31 @@ Expected<std::vector<StoredKey>> TraceStore::agent_keys() {
   while (q->step()) {
     out.push_back({q->col_text(0), q->col_text(1), q->col_text(2), q->col_text(3), q->col_int(4),
                    q->col_int(5)});
+  }
+  if (auto s = q->status(); !s) return s.error();
+  return out;
+}
+
+Status TraceStore::save_console_token(const ConsoleToken& t) {
+  auto q = db_->prepare(
+      "INSERT INTO console_tokens (id, sha256, admin, created_ms, expires_ms, revoked) VALUES "
+      "(?1,?2,?3,?4,?5,?6) ON CONFLICT(id) DO UPDATE SET revoked=excluded.revoked");
+  if (!q) return q.error();
+  q->bind(1, t.id).bind(2, t.sha256).bind(3, t.admin).bind(4, t.created_ms);
+  q->bind(5, t.expires_ms).bind(6, static_cast<int64_t>(t.revoked));
+  q->step();
+  return q->status();
+}
+
+Expected<std::vector<ConsoleToken>> TraceStore::console_tokens() {
+  auto q = db_->prepare(
+      "SELECT id, sha256, admin, created_ms, expires_ms, revoked FROM console_tokens ORDER BY "
+      "created_ms");
+  if (!q) return q.error();
+  std::vector<ConsoleToken> out;
+  while (q->step()) {
+    out.push_back({q->col_text(0), q->col_text(1), q->col_text(2), q->col_int(3), q->col_int(4),
+                   q->col_int(5) != 0});
   }
   if (auto s = q->status(); !s) return s.error();
   return out;

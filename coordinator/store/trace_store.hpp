@@ -75,6 +75,13 @@ struct StoredKey {
   int64_t first_seen_ms = 0, last_seen_ms = 0;
 };
 
+// A login token of the web console; the token itself is never stored.
+struct ConsoleToken {
+  std::string id, sha256, admin;
+  int64_t created_ms = 0, expires_ms = 0;
+  bool revoked = false;
+};
+
 // A canary rollout of a predictor version (docs/ARCHITECTURE.md, "Predictor rollout").
 struct Rollout {
   int64_t seq = 0;  // 0 until stored
@@ -93,7 +100,7 @@ struct StoreCounts {
 
 class TraceStore {
  public:
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
   static Expected<std::unique_ptr<TraceStore>> open(const std::string& path);
 
   // One transaction: all or nothing. Traces already stored are skipped (idempotent).
@@ -127,6 +134,10 @@ class TraceStore {
   Status save_agent_key(const StoredKey& k) { return save_agent_keys({k}); }
   Status save_agent_keys(const std::vector<StoredKey>& keys);  // one transaction
   Expected<std::vector<StoredKey>> agent_keys();
+
+  // Web console login tokens, oldest first; save inserts, or updates `revoked`.
+  Status save_console_token(const ConsoleToken& t);
+  Expected<std::vector<ConsoleToken>> console_tokens();
 
   // Predictor versions and promotions.
   Expected<int> next_predictor_version();
