@@ -51,6 +51,15 @@ for i, (t, body) in enumerate(bodies):
 import json
 write("fuzz_json_context", "context", json.dumps({"job": job, "source": source}).encode())
 write("fuzz_json_context", "trace", json.dumps(trace).encode())
+for name, request in [("login", "POST\n/api/login\n\n\n\n{\"token\": \"00\"}"),
+                      ("session", "GET\n/api/session\n\nS\n\n"),
+                      ("page", "GET\n/api/v1/agents.page\noffset=0&limit=5&sort=-last_seen&filter=a\nS\n\n"),
+                      ("summary", "GET\n/api/v1/fleet.summary\n\nS\n\n"),
+                      ("show", "GET\n/api/v1/agents.show\nagent_id=box%201\nS\n\n"),
+                      ("tokens", "POST\n/api/v1/console.tokens\n\nS\nC\n{}"),
+                      ("command", "POST\n/api/v1/agents.command\n\nS\nC\n{\"agent_id\": \"box\", \"action\": \"cancel\"}"),
+                      ("ask", "POST\n/api/v1/hparams.ask\n\nS\nC\n{\"context\": " + json.dumps({"job": job, "source": source}) + "}")]:
+    write("fuzz_console_api", name, request.encode())
 src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 for p in os.listdir(os.path.join(src, "simulations", "profiles")):
     with open(os.path.join(src, "simulations", "profiles", p), "rb") as f:

@@ -15,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 status=0
 for target in fuzz_envelope fuzz_message_bodies fuzz_json_context fuzz_device_profile fuzz_npu_smi \
               fuzz_agent_config fuzz_search_files fuzz_predictor_model fuzz_idx fuzz_image fuzz_admin_views \
-              fuzz_nb201_table fuzz_latency_models; do
+              fuzz_nb201_table fuzz_latency_models fuzz_console_api; do
   [ -x "$bin/$target" ] || { echo "missing fuzz target $target" >&2; status=1; continue; }
   mkdir -p "$work/corpus/$target" "$work/seeds/$target"
   if "$bin/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 \
