@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages edgenas needs to build, test and run.
+# Installs the Debian 12 packages edgenas needs to build, test and run, and the web console's
+# npm packages (pinned by coordinator/console/package-lock.json).
 # Idempotent: only missing packages are installed; silent when all are present.
-# Nothing is downloaded outside Debian's archive.
+# Nothing is downloaded outside Debian's archive and the npm registry.
 #   --bench         also what the benchmarks compare against (python3-torch, ~1 GB)
 #   --check-fresh   also what `make check-fresh` needs on the host (debootstrap)
 #   --arm64         also the arm64 cross-build: Debian's aarch64-linux-gnu compilers, qemu-user,
@@ -26,6 +27,8 @@ PACKAGES=(
   # runtime the tests load the exported files with.
   libonnx-dev libprotobuf-dev libopencv-dnn-dev
   cppzmq-dev libzmq3-dev
+  # Login secrets of the web console (random tokens, SHA-256); libzmq3-dev pulls it in too.
+  libsodium-dev
   libmsgpack-cxx-dev
   libboost-dev
   libgtest-dev libgmock-dev
@@ -38,7 +41,17 @@ PACKAGES=(
   # and dashboard lint, promtool for the /metrics pages.
   # (file: CPack's DEB generator runs it to find the binaries for dpkg-shlibdeps.)
   dpkg-dev fakeroot file adduser systemd ansible-core python3-apt python3-yaml yamllint prometheus
+  # The web console's tests: a real browser, headless (driven by playwright-core from npm).
+  chromium
 )
+# The web console's build tools (esbuild and the console's packages come from npm, pinned by
+# coordinator/console/package-lock.json): Debian's nodejs and npm, unless a node >= 18 with npm
+# is already installed (NodeSource's nodejs, for one, conflicts with Debian's npm package).
+node_ok() {
+  command -v node >/dev/null && command -v npm >/dev/null &&
+    node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 18 ? 1 : 0)' 2>/dev/null
+}
+node_ok || PACKAGES+=(nodejs npm)
 # The arm64 sysroot: the same libraries, Debian's arm64 builds (cmake/toolchain-arm64.cmake).
 # A sysroot, not multiarch: libtorch1.13:arm64 cannot be installed beside libtorch1.13:amd64
 # (several of its dependencies are not Multi-Arch: same; apt would remove the amd64 libtorch).
@@ -141,5 +154,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
   echo "install-deps: done"
+fi
+
+# The console's npm packages, exactly as the lockfile pins them (npm ci), when the lockfile
+# changed since the last install. No install scripts run: esbuild finds its binary without one.
+console_dir=$(cd "$(dirname "$0")/../coordinator/console" && pwd)
+lock_sum=$(sha256sum < "$console_dir/package-lock.json")
+if [ "$(cat "$console_dir/node_modules/.edgenas-lock" 2>/dev/null)" != "$lock_sum" ]; then
+  echo "install-deps: installing the web console's npm packages (coordinator/console/package-lock.json)"
+  (cd "$console_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  echo "$lock_sum" > "$console_dir/node_modules/.edgenas-lock"
 fi
 if [ $arm64 -eq 1 ]; then make_arm64_sysroot; fi

@@ -69,6 +69,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string target(req_.target());
     const auto q = target.find('?');
     const std::string path = target.substr(0, q);
+    if (path == "/metrics" || path == "/healthz") return write(fixed_page(path));
     for (const auto& r : routes_) {
       if (path.rfind(r.prefix, 0) != 0) continue;
       // The handler may answer from another thread: the write is posted back to this one.

@@ -67,6 +67,19 @@ std::optional<json> body_args(const http::Request& req) {
   return args;
 }
 
+http::Response session_reply(const ConsoleAuth::Session& s) {
+  return reply(200, json{{"ok", true},
+                         {"result",
+                          {{"logged_in", true},
+                           {"admin", s.admin},
+                           {"csrf_token", s.csrf_token},
+                           {"expires_ms", s.expires_ms}}}});
+}
+
+http::Response logged_out(const std::string& why) {
+  return reply(200, json{{"ok", true}, {"result", {{"logged_in", false}, {"reason", why}}}});
+}
+
 std::string session_cookie(const std::string& id, int64_t max_age_s) {
   return std::string(ConsoleApi::kCookie) + "=" + id + "; Path=/; HttpOnly; SameSite=Strict; " +
          "Max-Age=" + std::to_string(max_age_s);
@@ -121,16 +134,15 @@ http::Response ConsoleApi::handle(const http::Request& req, std::vector<Outgoing
     return login(req);
   }
   const auto session_id = cookie_value(req.cookie, kCookie);
+  // The page asks whether it is logged in before it shows the login form: that answer is no
+  // refusal (nothing is read), so it is 200 either way; a stale cookie is still counted.
+  const bool probe = req.path == "/api/session" && req.method == "GET";
+  if (probe && session_id.empty()) return logged_out("not logged in");
   auto checked = auth_.check(session_id, req.csrf_token, post);
-  if (auto* no = std::get_if<ConsoleAuth::Refusal>(&checked)) return refused(*no);
+  if (auto* no = std::get_if<ConsoleAuth::Refusal>(&checked))
+    return probe ? logged_out(no->message) : refused(*no);
   const auto& session = *std::get<const ConsoleAuth::Session*>(checked);
-  if (req.path == "/api/session") {
-    return reply(200, json{{"ok", true},
-                           {"result",
-                            {{"admin", session.admin},
-                             {"csrf_token", session.csrf_token},
-                             {"expires_ms", session.expires_ms}}}});
-  }
+  if (probe) return session_reply(session);
   if (req.path == "/api/logout" && post) {
     auth_.logout(session_id);
     auto r = reply(200, json{{"ok", true}, {"result", json::object()}});
@@ -150,12 +162,7 @@ http::Response ConsoleApi::login(const http::Request& req) {
   auto result = auth_.login((*args)["token"].get<std::string>());
   if (auto* no = std::get_if<ConsoleAuth::Refusal>(&result)) return refused(*no);
   const auto& in = std::get<ConsoleAuth::Login>(result);
-  const auto& s = in.session;
-  auto r = reply(
-      200,
-      json{{"ok", true},
-           {"result",
-            {{"admin", s.admin}, {"csrf_token", s.csrf_token}, {"expires_ms", s.expires_ms}}}});
+  auto r = session_reply(in.session);
   r.headers.emplace_back("Set-Cookie", session_cookie(in.session_id, in.max_age_s));
   return r;
 }

@@ -12,6 +12,7 @@
 #include "common/util/log.hpp"
 #include "common/util/settings_cli.hpp"
 #include "coordinator/core/cold_start_policy.hpp"
+#include "coordinator/io/console_pages.hpp"
 #include "coordinator/io/coordinator_config.hpp"
 #include "coordinator/io/metrics.hpp"
 #include "coordinator/io/server.hpp"
@@ -262,6 +263,7 @@ int main(int argc, char** argv) {
     routes.push_back({"/api/", [&console_bridge](http::Request r, http::Reply reply) {
                         console_bridge.submit(std::move(r), std::move(reply));
                       }});
+    routes.push_back(coordinator::console_pages_route());
   }
   auto counted = (*store)->trace_count();
   const int64_t traces_at_start = counted ? *counted : 0;

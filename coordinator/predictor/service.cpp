@@ -50,6 +50,8 @@ json summary(const coordinator::PredictorVersion& v, int serving) {
            {"trained_in", from_simulation(v) ? "simulation" : "fleet"},
            {"note", v.note}};
   if (auto r = heldout_regret(v.metrics, "new")) row["regret"] = *r;
+  // The cold start's regret on the same held-out contexts: what the version is judged against.
+  if (auto r = heldout_regret(v.metrics, "cold_start")) row["regret_cold_start"] = *r;
   if (v.metrics.contains("heldout") && v.metrics["heldout"].contains("new")) {
     const auto& n = v.metrics["heldout"]["new"];
     row["normalised_reward"] = n.value("normalised_reward", 0.0);

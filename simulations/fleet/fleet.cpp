@@ -517,7 +517,7 @@ using Progress = std::function<void(const std::string&)>;
 // enrol ten thousand of them by hand.
 struct CoordinatorRun {
   int handle = -1;
-  std::string endpoint, key_dir, server_key;
+  std::string endpoint, admin, key_dir, server_key;
   int metrics_port = 0;
   std::optional<proto::AdminClient> client;
 };
@@ -547,7 +547,8 @@ Expected<CoordinatorRun> start_coordinator(const FleetOptions& o, const std::str
                                            ProcessLauncher& launcher) {
   CoordinatorRun c;
   c.endpoint = "tcp://127.0.0.1:" + std::to_string(net::free_port());
-  const std::string admin = "tcp://127.0.0.1:" + std::to_string(net::free_port());
+  c.admin = "tcp://127.0.0.1:" + std::to_string(net::free_port());
+  const std::string& admin = c.admin;
   c.metrics_port = net::free_port();
   c.key_dir = o.out_dir + "/keys";
   if (auto k = proto::generate_keypair(); !k) return k.error();
@@ -835,7 +836,9 @@ Expected<json> run_fleet(const FleetOptions& o, const Progress& progress) {
   ProcessLauncher launcher;
   auto c = start_coordinator(o, *coordinator, launcher);
   if (!c) return c.error();
-  progress("coordinator up on " + c->endpoint + " (store " + o.out_dir + "/coordinator.db)");
+  progress("coordinator up on " + c->endpoint + " (admin " + c->admin + ", keys in " + c->key_dir +
+           ", console http://127.0.0.1:" + std::to_string(c->metrics_port) + "/, store " +
+           o.out_dir + "/coordinator.db)");
   auto real_agents = start_real_agents(o, *c, launcher, progress);
   if (!real_agents) return real_agents.error();
 

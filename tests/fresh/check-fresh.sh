@@ -6,7 +6,8 @@
 # (debootstrap --variant=minbase, from the mirror this machine's own apt sources name), clones
 # the checkout's HEAD into it, and inside a chroot runs install-deps (every extra too), configures
 # every CMake preset and builds a target that links each outside library (for arm64 too: the
-# cross-build, a test under qemu, the arm64 package). Each step is timed.
+# cross-build, a test under qemu, the arm64 package), and drives the browser the console's tests
+# use. Each step is timed.
 #
 # Caches (repeat runs cost minutes, not a full download):
 #   $EDGENAS_FRESH_CACHE/bookworm-minbase.tar   the debootstrapped base, refreshed after 30 days
@@ -21,7 +22,8 @@
 #                 and `make test`, and time them (about an hour on 2 cores; not part of CI)
 #   --if-changed  skip the check when it passed on this machine before for the same inputs: the
 #                 files that decide what a fresh machine needs (install-deps.sh, CMakePresets,
-#                 cmake/, the Makefile, this script, the CMakeLists' find_* lines and every
+#                 cmake/, the Makefile, this script, the console's package-lock.json, the
+#                 browser check, the CMakeLists' find_* lines and every
 #                 outside #include <...> of the sources), fingerprinted (CI uses this)
 set -euo pipefail
 
@@ -50,6 +52,7 @@ fingerprint() {  # of the commit the check clones (HEAD), not of uncommitted edi
     cd "$here"
     local f
     for f in deploy/install-deps.sh CMakePresets.json Makefile tests/fresh/check-fresh.sh \
+      coordinator/console/package-lock.json tests/browser/launch.mjs \
       $(git ls-tree --name-only HEAD cmake/); do
       git show "HEAD:$f"
     done | sha256sum
@@ -169,7 +172,8 @@ install_deps() {
 }
 
 # One build target per outside library, so a missing header or library is found (not only a
-# missing CMake config): the coordinator (ZeroMQ, msgpack, SQLite, Boost, CLI11, toml++, JSON),
+# missing CMake config): the coordinator (ZeroMQ, msgpack, SQLite, Boost, CLI11, toml++, JSON,
+# libsodium, and its web console bundled by esbuild from npm),
 # edgenas-search (libtorch, oneDNN, OpenBLAS, FreeType, libpng, zlib), a gtest/gmock test.
 build_release() {
   in_root cmake --preset release ">/dev/null"
@@ -183,6 +187,9 @@ build_asan() {  # gcc's ASan/UBSan runtimes
 build_fuzz() {  # clang, libFuzzer and its sanitizer runtimes
   in_root cmake --preset fuzz ">/dev/null"
   in_root cmake --build --preset fuzz -j "$(nproc)" --target fuzz_envelope
+}
+browser_check() {  # the web console's tests: playwright-core (npm) drives Debian's chromium
+  in_root node tests/browser/launch.mjs
 }
 check_bench_extras() {  # the reference the benchmarks compare against
   in_root /usr/bin/python3 -c "'import torch; print(\"python3-torch\", torch.__version__)'"
@@ -216,6 +223,7 @@ step "deploy/install-deps.sh" install_deps
 step "configure + build, preset release" build_release
 step "configure + build, preset asan" build_asan
 step "configure + build, preset fuzz" build_fuzz
+step "a headless browser for the console's tests" browser_check
 step "packaging tools (file, dpkg-shlibdeps, fakeroot)" package_check
 step "deploy/install-deps.sh --arm64 (cross compilers, qemu, sysroot)" install_deps --arm64
 step "configure + build, preset arm64; a test under qemu" build_arm64

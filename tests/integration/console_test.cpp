@@ -49,8 +49,8 @@ TEST_F(ConsoleApiTest, ALoginFromEdgenasctlOpensTheApiAndAcceptingAKeyLetsTheAge
   a.id = "box-1";
   a.dir = dir_ + "/box-1";
   a.start(coord_);
-  auto pub = proto::load_public_key(a.dir + "/agent.pub");
-  ASSERT_TRUE(pub.ok());
+  const std::string pub = a.public_key();
+  ASSERT_FALSE(pub.empty());
 
   // No login: 401, counted.
   auto r = api("GET", "/api/v1/status");
@@ -81,7 +81,7 @@ TEST_F(ConsoleApiTest, ALoginFromEdgenasctlOpensTheApiAndAcceptingAKeyLetsTheAge
 
   // A change without the CSRF token is refused; with it, the key is accepted and the agent
   // registers on its own.
-  const std::string accept = json{{"who", *pub}}.dump();
+  const std::string accept = json{{"who", pub}}.dump();
   r = api("POST", "/api/v1/keys.accept", accept, false);
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_EQ(ctl_json({"keys", "list"})["keys"][0]["state"], "pending");

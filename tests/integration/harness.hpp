@@ -177,6 +177,11 @@ struct Agent {
   int start_timeout_ms = 10'000;
   Process proc;
   std::string local() const { return "ipc://" + dir + "/agent.sock"; }
+  // The CURVE public key the agent made on its first start ("" before).
+  std::string public_key() const {
+    auto k = proto::load_public_key(dir + "/agent.pub");
+    return k ? *k : "";
+  }
   void start(const Coordinator& c, const std::string& profile = "") {
     std::vector<std::string> argv = command;
     argv.insert(argv.end(), {"run", "--id", id, "--coordinator", c.endpoint(), "--state-dir", dir,

@@ -109,6 +109,10 @@ TEST_F(ConsoleTest, EveryCallNeedsALoginAndRefusalsAreCountedByReason) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r)["result"]["protocol_version"], proto::kProtocolVersion);
   EXPECT_EQ(body(send("GET", "/api/session"))["result"]["admin"], "alice");
+  cookie_ = "";  // the page's "am I logged in?" is answered, not refused
+  auto probe = send("GET", "/api/session");
+  EXPECT_EQ(probe.status, 200);
+  EXPECT_EQ(body(probe)["result"]["logged_in"], false);
 }
 
 TEST_F(ConsoleTest, TheSessionCookieIsHttpOnlyStrictAndTheTokenIsNotStored) {
