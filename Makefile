@@ -35,7 +35,7 @@ build-asan: deps
 
 # The main job on an embedded default: a coordinator and a few agents on this machine.
 demo: build
-	@bash deploy/demo.sh build/release
+	@KEEP=$(KEEP) bash deploy/demo.sh build/release
 
 # Debian packages edgenas-agent and edgenas-coordinator (docs/OPERATIONS.md).
 packages: build

@@ -6,6 +6,8 @@
 # coordinator's own histograms over the same measured window (bench/metrics_window.py) and its
 # slow-round log lines. FLEET_BENCH_KEEP=DIR keeps the store, log and /metrics pages there;
 # COORDINATOR_CPUS / LOADGEN_CPUS (taskset lists, e.g. 0 and 1) pin the two sides apart.
+# FLEET_BENCH_SIDE="COMMAND" runs beside the load generator (bench/console_bench.sh: web
+# consoles), with EDGENAS_ADMIN, EDGENAS_KEY_DIR and EDGENAS_HTTP_PORT in its environment.
 set -euo pipefail
 build=${1:?usage: fleet_bench.sh BUILD_DIR AGENTS [DURATION_S] [HEARTBEAT] [-- FLAGS...]}
 agents=${2:?agents}
@@ -45,10 +47,17 @@ pin "${LOADGEN_CPUS:-}" "$build/bench/edgenas-loadgen" --endpoint "tcp://127.0.0
   --warmup "$warmup" --coordinator-pid "$coord" --server-key "$work/coordinator.pub" \
   --per-minute "$work/per_minute.csv" &
 loadgen=$!
+side=""
+if [ -n "${FLEET_BENCH_SIDE:-}" ]; then
+  EDGENAS_ADMIN="tcp://127.0.0.1:$((port + 1))" EDGENAS_KEY_DIR="$work" EDGENAS_HTTP_PORT="$mport" \
+    bash -c "$FLEET_BENCH_SIDE" &
+  side=$!
+fi
 # The page is rendered on the io thread's tick (a quarter heartbeat): scrape just after the
 # warm-up and once more after the load generator's last second.
 sleep "$warmup"; scrape "$work/metrics.start"
 wait $loadgen
+[ -z "$side" ] || wait $side || echo "fleet_bench: the side command failed" >&2
 sleep 2; scrape "$work/metrics.end"
 "$build/coordinator/ctl/edgenasctl" --admin "tcp://127.0.0.1:$((port + 1))" --key "$work/admin.key" \
   --server-key "$work/coordinator.pub" status | sed -n '2,3p'

@@ -20,6 +20,9 @@
 #     this machine's model after each round reads held-out meter images
 # Ends with both rounds side by side, and the stored full evaluation (docs/results/) with the
 # command that reproduces it. Everything it writes is in build/demo/.
+# The coordinator serves its web console throughout (the URL and a login token are printed at
+# the start and in the summary). KEEP=1 (`make demo KEEP=1`) leaves the coordinator and the boxes
+# running afterwards, so the console stays open; `kill $(cat build/demo/pids)` stops them.
 set -euo pipefail
 build=${1:-build/release}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +31,8 @@ budget=${DEMO_BUDGET:-150s}
 # A fleet explores 10 % of its replies; with four boxes that is a lottery over which box shows
 # the policy's answer, so the demo turns it off (DEMO_EXPLORE=0.1 turns it back on).
 explore=${DEMO_EXPLORE:-0}
+# A kept demo from before still runs: stop it first (its ports and files are about to go).
+if [ -f "$out/pids" ]; then kill $(cat "$out/pids") 2>/dev/null || true; sleep 1; fi
 rm -rf "$out" && mkdir -p "$out"
 coord_bin="$build/coordinator/io/edgenas-coordinator"
 agent_bin="$build/agent/io/edgenas-agent"
@@ -36,8 +41,22 @@ ctl_bin="$build/coordinator/ctl/edgenasctl"
 gen="$build/simulations/meter/edgenas-meter-gen"
 port=$((30000 + RANDOM % 20000))
 admin="tcp://127.0.0.1:$((port + 1))"
+console="http://127.0.0.1:$((port + 2))/"
+keep=${KEEP:-0}
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() {
+  if [ "$keep" = 1 ]; then
+    echo "${pids[*]}" >"$out/pids"
+    printf '
+KEEP=1: the coordinator and the boxes keep running; the console: %s (token in %s)
+' \
+      "$console" "$out/console-token"
+    printf 'stop them with: kill $(cat %s)
+' "$out/pids"
+    return
+  fi
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+}
 trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 py() { /usr/bin/python3 "$@"; }
@@ -47,7 +66,8 @@ alive() { ctl --json status | py -c 'import json,sys; print(json.load(sys.stdin)
 
 start_coordinator() {
   "$coord_bin" --listen "tcp://127.0.0.1:$port" --admin "$admin" --db "$out/coordinator.db" \
-    --heartbeat-interval 1s --train-budget 20s --explore "$explore" >>"$out/coordinator.log" 2>&1 &
+    --heartbeat-interval 1s --train-budget 20s --explore "$explore" \
+    --metrics "127.0.0.1:$((port + 2))" >>"$out/coordinator.log" 2>&1 &
   coord=$!
   pids+=("$coord")
   for _ in $(seq 50); do
@@ -63,6 +83,8 @@ step "generating synthetic meter images (7-segment and odometer, FreeType, Debia
 
 step "starting the coordinator (store: $out/coordinator.db)"
 start_coordinator
+(umask 077 && ctl console token --ttl 24h >"$out/console-token" 2>/dev/null)
+echo "web console: $console (log in with the token in $out/console-token: $(cat "$out/console-token"))"
 
 step "starting four edge boxes, each with a meter-reading task and its own T"
 boxes=(atlas200dk jetson-nano rpi4 this-machine)
@@ -252,9 +274,16 @@ Exploration is off in the demo (DEMO_EXPLORE=$explore); a fleet explores 10 % of
 The coordinator was SIGKILLed and restarted mid-search in round 1; no trace was lost.
 The demo took $((SECONDS / 60)) min $((SECONDS % 60)) s after the build.
 
+See it in the web console: $console, token in $out/console-token (valid 24 h). Fleet: the four
+boxes, their T and state; a box's page: its Source and Job matrices, the hyperparameters each
+search got (policy, predictor version) and the delivered models against T; Predictor: the warm
+start v1, the version trained here and the gate's regret; Keys: the four keys accepted above.
+$(if [ "$keep" = 1 ]; then echo "The coordinator and boxes keep running (KEEP=1)."; else echo "It closes with the demo; make demo KEEP=1 keeps it open."; fi)
+
 Written to $out:
   coordinator.db              the coordinator's SQLite store (traces, replies, agents)
   <box>/searches/*/out/       each box's best.edgenas, results.json, pareto.csv, pareto.svg
+  console-token               a login for the web console (24 h)
   readings-<round>.json       this-machine's model of each round reading $(ls "$out"/heldout/meters/*.png | wc -l) held-out meters
   predictors/                 the warm start (v1) and the versions trained here
   *.log                       every process's log

@@ -41,8 +41,9 @@ PACKAGES=(
   # and dashboard lint, promtool for the /metrics pages.
   # (file: CPack's DEB generator runs it to find the binaries for dpkg-shlibdeps.)
   dpkg-dev fakeroot file adduser systemd ansible-core python3-apt python3-yaml yamllint prometheus
-  # The web console's tests: a real browser, headless (driven by playwright-core from npm).
-  chromium
+  # The web console's tests: a real browser, headless (driven by playwright-core from npm); the
+  # nginx TLS example, tested in a network namespace.
+  chromium nginx-light curl openssl iproute2
 )
 # The web console's build tools (esbuild and the console's packages come from npm, pinned by
 # coordinator/console/package-lock.json): Debian's nodejs and npm, unless a node >= 18 with npm

@@ -49,8 +49,9 @@ function History({ traces }) {
   const mem = traces.map((t) => ((t.context.source.devices[0] || {}).free_memory_mb ?? 0) / 1024);
   const tee = traces.map((t) => tightest(t.context.job));
   const ok = traces.filter((t) => t.outcome.status === 'ok');
-  const pts = ok.map((t) => ({ x: t.outcome.latency_ms, y: t.outcome.accuracy }));
-  const front = paretoFront(pts);
+  const pts = ok.map((t) => ({ x: t.outcome.latency_ms, y: 100 * t.outcome.accuracy }));
+  const front = new Set(paretoFront(pts));
+  const byAccuracy = [...pts].sort((a, b) => a.y - b.y);
   const lastT = tee[tee.length - 1];
   return (
     <div class="charts">
@@ -59,9 +60,10 @@ function History({ traces }) {
       <Chart title="Tightest T in the Job matrix" x={x} xLabel="minutes since the first" yLabel="ms"
              series={[{ label: 'T', y: tee }]} />
       {pts.length > 0 &&
-        <Chart title="Delivered models: accuracy against latency" points
-               x={front.map((p) => p.y)} xLabel="accuracy" yLabel="latency ms"
-               series={[{ label: 'Pareto front', y: front.map((p) => p.x) }]}
+        <Chart title="Delivered models: latency against accuracy"
+               x={byAccuracy.map((p) => p.y)} xLabel="accuracy %" yLabel="latency ms" yMax={lastT || undefined}
+               series={[{ label: 'search', points: true, y: byAccuracy.map((p) => p.x) },
+                        { label: 'Pareto front', y: byAccuracy.map((p) => (front.has(p) ? p.x : null)) }]}
                rule={lastT ? { value: lastT, label: `T = ${fmt(lastT)} ms` } : undefined} />}
     </div>
   );

@@ -3,7 +3,9 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 
-export function Chart({ title, x, series, xLabel, yLabel, points = false, rule, width = 420, height = 220 }) {
+// series: [{label, y, points?}] (points: dots only; else a line with dots; nulls are gaps a line
+// spans); yMax: the y axis reaches at least this far (so a rule above the data stays in view).
+export function Chart({ title, x, series, xLabel, yLabel, points = false, rule, yMax, width = 420, height = 220 }) {
   const el = useRef(null);
   useEffect(() => {
     if (!el.current) return undefined;
@@ -12,15 +14,22 @@ export function Chart({ title, x, series, xLabel, yLabel, points = false, rule, 
       title,
       width,
       height,
-      scales: { x: { time: false } },
+      scales: {
+        x: { time: false },
+        y: yMax === undefined ? {} : { range: (u, lo, hi) => [Math.min(0, lo), Math.max(hi, yMax) * 1.1] },
+      },
       axes: [{ label: xLabel }, { label: yLabel }],
-      series: [{ label: xLabel }, ...series.map((s, i) => ({
-        label: s.label,
-        stroke: colours[i % colours.length],
-        width: points ? 0 : 2,
-        points: { show: true, size: points ? 7 : 4 },
-        paths: points ? () => null : undefined,
-      }))],
+      series: [{ label: xLabel }, ...series.map((s, i) => {
+        const dots = s.points ?? points;
+        return {
+          label: s.label,
+          stroke: colours[i % colours.length],
+          width: dots ? 0 : 2,
+          spanGaps: true,
+          points: { show: true, size: dots ? 7 : 4 },
+          paths: dots ? () => null : undefined,
+        };
+      })],
       hooks: rule === undefined ? {} : {
         draw: [(u) => {
           const y = u.valToPos(rule.value, 'y', true);
@@ -40,6 +49,6 @@ export function Chart({ title, x, series, xLabel, yLabel, points = false, rule, 
     };
     const plot = new uPlot(opts, [x, ...series.map((s) => s.y)], el.current);
     return () => plot.destroy();
-  }, [JSON.stringify([title, x, series, rule])]);
+  }, [JSON.stringify([title, x, series, rule, yMax])]);
   return <div class="chart" ref={el} />;
 }

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The web console at fleet scale, side by side in one run (docs/BENCHMARKS.md, "Web console"):
+# the coordinator under AGENTS simulated agents (bench/fleet_bench.sh) without consoles, then
+# again with CONSOLES fleet pages open in headless chromium (bench/console_bench.mjs): the
+# HparamRequest latency of both, the pages' first render and the API latency the browser saw.
+# Usage: bench/console_bench.sh BUILD_DIR [AGENTS] [CONSOLES] [DURATION_S]
+set -euo pipefail
+build=${1:?usage: console_bench.sh BUILD_DIR [AGENTS] [CONSOLES] [DURATION_S]}
+agents=${2:-10000}
+consoles=${3:-5}
+duration=${4:-60}
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "$build" && pwd)
+echo "== without consoles"
+bash "$here/fleet_bench.sh" "$build" "$agents" "$duration"
+echo
+echo "== with $consoles consoles open"
+EDGENAS_CTL="$build/coordinator/ctl/edgenasctl" \
+FLEET_BENCH_SIDE="node '$here/console_bench.mjs' $agents $consoles $duration" \
+  bash "$here/fleet_bench.sh" "$build" "$agents" "$duration"
