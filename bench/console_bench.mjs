@@ -1,9 +1,11 @@
 // Web consoles beside a loaded coordinator (bench/console_bench.sh): waits until the fleet has
 // registered, opens CONSOLES fleet pages in headless chromium (one browser context each, logged
 // in), times each one's first render (navigation to the counts and the first page of rows
-// shown), keeps them open (they poll every 2 s) for DURATION_S, then prints the latency of
+// shown), keeps them open (they poll every 2 s) for DURATION_S (with FLEET_BENCH_WARMUP long
+// enough, that covers the load generator's measured window), then prints the latency of
 // every API call the pages made, as the browser saw it (Resource Timing), by operation.
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const [agents, consoles, durationS] = process.argv.slice(2).map(Number);
@@ -14,18 +16,33 @@ const url = `http://127.0.0.1:${httpPort}/`;
 const ctl = (...args) => execFileSync(ctlBin, ['--admin', admin, '--key', `${keys}/admin.key`,
   '--server-key', `${keys}/coordinator.pub`, '--timeout', '10s', ...args], { encoding: 'utf8' });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// CPU seconds used so far by every chromium process (utime + stime, /proc/PID/stat).
+function chromiumCpuS() {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chromium')) continue;
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch { /* gone meanwhile */ }
+  }
+  return ticks / 100;
+}
 
 const token = ctl('console', 'token', '--ttl', '1h').trim();
 const t0 = Date.now();
+const at = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
 for (;;) {
   const known = JSON.parse(ctl('--json', 'status')).agents.alive;
   if (known >= 0.99 * agents) break;
   if (Date.now() - t0 > 300000) throw new Error(`only ${known} of ${agents} agents alive after 300 s`);
   await sleep(1000);
 }
+console.log(`fleet registered     at ${at()} after the coordinator started`);
 const browser = await chromium.launch({ executablePath: process.env.EDGENAS_CHROMIUM || '/usr/bin/chromium' });
 const pages = [];
-const renders = [];
+const renders = [];  // navigation to rows found, as playwright sees it (its round trips included)
+const pageRenders = [];  // navigation start to the rows on screen, the page's own clock
 for (let i = 0; i < consoles; i++) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const login = await context.request.post(`${url}api/login`, { data: { token } });
@@ -37,8 +54,34 @@ for (let i = 0; i < consoles; i++) {
   await page.waitForSelector('[data-count=known] b');
   renders.push(Date.now() - start);
   pages.push(page);
+  // Where the first render's time went: the document, then each request, from navigation start.
+  const own = await page.evaluate(() => performance.getEntriesByName('edgenas:fleet-rendered')[0].startTime);
+  pageRenders.push(Math.round(own));
+  const steps = await page.evaluate(() => [
+    ['document', performance.getEntriesByType('navigation')[0].responseEnd],
+    ...performance.getEntriesByType('resource').map((e) =>
+      [new URL(e.name).pathname.replace('/api/v1/', ''), e.startTime, e.responseEnd]),
+  ]);
+  console.log(`console ${i + 1}: ${Math.round(own)} ms: ` +
+    steps.map(([n, a, b]) => (b === undefined ? `${n} ${a.toFixed(0)}` : `${n} ${a.toFixed(0)}-${b.toFixed(0)}`)).join(', '));
 }
-await sleep(durationS * 1000);
+console.log(`consoles open       at ${at()}; they stay open ${durationS} s more`);
+// Beside the browsers, a plain HTTP client (node's fetch) asks what a console asks, 4 times a
+// second, so the API's latency is also seen without a browser's own queues.
+const probe = await (await browser.newContext()).request.post(`${url}api/login`, { data: { token } });
+const cookie = probe.headers()['set-cookie'].split(';')[0];
+const plain = [];
+const cpu0 = chromiumCpuS();
+const until = Date.now() + durationS * 1000;
+for (let k = 0; Date.now() < until; k++) {
+  const op = k % 2 ? 'fleet.summary' : 'agents.page?limit=50&sort=-last_seen';
+  const t = performance.now();
+  const res = await fetch(`${url}api/v1/${op}`, { headers: { Cookie: cookie } });
+  await res.arrayBuffer();
+  plain.push(performance.now() - t);
+  await sleep(250);
+}
+const chromiumShare = (chromiumCpuS() - cpu0) / durationS;
 const byOp = {};
 for (const page of pages) {
   const entries = await page.evaluate(() => performance.getEntriesByType('resource')
@@ -49,9 +92,13 @@ for (const page of pages) {
 const q = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 renders.sort((a, b) => a - b);
 console.log(`consoles            ${consoles} on ${agents} agents, open ${durationS} s`);
-console.log(`first render ms     ${renders.join(' ')} (median ${q(renders, 0.5)}, max ${renders[renders.length - 1]})`);
+console.log(`chromium CPU        ${(100 * chromiumShare).toFixed(0)} % of one core while open (all its processes)`);
+pageRenders.sort((a, b) => a - b);
+console.log(`first render ms     ${pageRenders.join(' ')} (median ${q(pageRenders, 0.5)}, max ${pageRenders[pageRenders.length - 1]}; the page's own clock: navigation start to counts and rows shown)`);
+console.log(`  as playwright saw ${renders.join(' ')} (median ${q(renders, 0.5)}; its own round trips to the browser included)`);
 const all = Object.values(byOp).flat();
-console.log(`api calls           ${all.length}: p50 ${q(all, 0.5).toFixed(1)} ms, p99 ${q(all, 0.99).toFixed(1)} ms, max ${Math.max(...all).toFixed(1)} ms`);
+console.log(`api, in the browsers ${all.length} calls: p50 ${q(all, 0.5).toFixed(1)} ms, p99 ${q(all, 0.99).toFixed(1)} ms, max ${Math.max(...all).toFixed(1)} ms`);
+console.log(`api, plain client    ${plain.length} calls: p50 ${q(plain, 0.5).toFixed(1)} ms, p99 ${q(plain, 0.99).toFixed(1)} ms, max ${Math.max(...plain).toFixed(1)} ms`);
 for (const [op, xs] of Object.entries(byOp))
   console.log(`  ${op.padEnd(18)}${String(xs.length).padStart(5)} calls: p50 ${q(xs, 0.5).toFixed(1)} ms, p99 ${q(xs, 0.99).toFixed(1)} ms`);
 await browser.close();

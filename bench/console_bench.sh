@@ -11,6 +11,9 @@ consoles=${3:-5}
 duration=${4:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$build" && pwd)
+# A long warm-up for both runs: the consoles open (and their first render is timed) once the
+# fleet has registered, and are open, idle but polling, before the measured window starts.
+export FLEET_BENCH_WARMUP=${FLEET_BENCH_WARMUP:-75}
 echo "== without consoles"
 bash "$here/fleet_bench.sh" "$build" "$agents" "$duration"
 echo

@@ -6,6 +6,7 @@
 # coordinator's own histograms over the same measured window (bench/metrics_window.py) and its
 # slow-round log lines. FLEET_BENCH_KEEP=DIR keeps the store, log and /metrics pages there;
 # COORDINATOR_CPUS / LOADGEN_CPUS (taskset lists, e.g. 0 and 1) pin the two sides apart.
+# FLEET_BENCH_WARMUP=S overrides the warm-up before the measured window.
 # FLEET_BENCH_SIDE="COMMAND" runs beside the load generator (bench/console_bench.sh: web
 # consoles), with EDGENAS_ADMIN, EDGENAS_KEY_DIR and EDGENAS_HTTP_PORT in its environment.
 set -euo pipefail
@@ -38,7 +39,7 @@ if ! kill -0 $coord 2>/dev/null; then
   echo "fleet_bench: the coordinator did not start:" >&2; cat "$work/coordinator.log" >&2; exit 1
 fi
 # Every agent enrols a new CURVE key first: larger fleets get longer to settle.
-warmup=$(( agents >= 5000 ? (agents / 500 > 30 ? agents / 500 : 30) : 10 ))
+warmup=${FLEET_BENCH_WARMUP:-$(( agents >= 5000 ? (agents / 500 > 30 ? agents / 500 : 30) : 10 ))}
 scrape() {  # a failed scrape is reported, the bench goes on
   python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' \
     "http://127.0.0.1:$mport/metrics" >"$1" 2>/dev/null || echo "could not read /metrics (port $mport)" >&2

@@ -39,14 +39,6 @@ Expected<T> arg(const json& args, const char* key, T fallback) {
   }
 }
 
-// The tightest latency requirement T over an agent's queue (0 when the queue is empty).
-double tightest_t_ms(const proto::AgentState& st) {
-  double t = 0;
-  for (const auto& task : st.queue.tasks)
-    if (t == 0 || task.latency_req_ms < t) t = task.latency_req_ms;
-  return t;
-}
-
 json agent_row(const AgentEntry& e, int64_t now_wall) {
   const auto& st = e.stored.state;
   json devices = json::array();
@@ -179,46 +171,8 @@ Expected<json> AdminService::agents_list() {
   return json{{"agents", rows}};
 }
 
-namespace {
-
-// What agents.page can sort by, read from an agent (numbers) or its text.
-using SortKey = std::variant<double, std::string>;
-std::optional<SortKey> sort_key(const AgentEntry& e, const std::string& field) {
-  const auto& st = e.stored.state;
-  const auto& cpu = st.source.devices;
-  if (field == "agent_id") return e.stored.agent_id;
-  if (field == "hostname") return e.stored.registration.hostname;
-  if (field == "liveness") return std::string(to_string(e.liveness));
-  if (field == "last_seen") return static_cast<double>(e.stored.last_seen_ms);
-  if (field == "cpu_free_nodes") return cpu.empty() ? 0.0 : cpu[0].free_nodes;
-  if (field == "free_memory_mb")
-    return cpu.empty() ? 0.0 : static_cast<double>(cpu[0].free_memory_mb);
-  if (field == "queued_tasks") return static_cast<double>(st.queue.tasks.size());
-  if (field == "tightest_t_ms") return tightest_t_ms(st);
-  if (field == "progress")
-    return e.search && e.search->budget_s > 0 ? e.search->elapsed_s / e.search->budget_s : -1.0;
-  return std::nullopt;
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// `needle` (lower case) in the agent's id, hostname, state, machine, profile, devices, activity.
-bool matches(const AgentEntry& e, const std::string& needle) {
-  if (needle.empty()) return true;
-  const auto& r = e.stored.registration;
-  std::string hay = e.stored.agent_id + " " + r.hostname + " " +
-                    std::string(to_string(e.liveness)) + " " + r.machine + " " + r.profile + " " +
-                    e.activity;
-  for (const auto& d : r.devices) hay += " " + d.name;
-  return lower(hay).find(needle) != std::string::npos;
-}
-
-}  // namespace
-
-// One page of the agents, sorted and filtered here so a console costs O(page) on the wire.
+// One page of the agents, sorted and filtered here (FleetViews) so a console costs O(page) on
+// the wire and, within a second of the last same question, on the io thread.
 Expected<json> AdminService::agents_page(const json& args) {
   auto offset = arg<int64_t>(args, "offset", 0);
   auto limit = arg<int64_t>(args, "limit", 50);
@@ -230,54 +184,42 @@ Expected<json> AdminService::agents_page(const json& args) {
   if (!filter) return filter.error();
   if (*offset < 0) return bad_request("offset must be ≥ 0");
   if (*limit < 1 || *limit > 1000) return bad_request("limit must be in [1, 1000]");
-  const bool descending = !sort->empty() && sort->front() == '-';
-  const std::string field = descending ? sort->substr(1) : *sort;
-  std::vector<std::pair<SortKey, const AgentEntry*>> rows;
-  const std::string needle = lower(*filter);
-  for (const auto& [id, e] : core_.registry().all()) {
-    if (!matches(e, needle)) continue;
-    auto key = sort_key(e, field);
-    if (!key)
-      return bad_request("cannot sort by '" + field +
-                         "' (agent_id, hostname, liveness, last_seen, cpu_free_nodes, "
-                         "free_memory_mb, queued_tasks, tightest_t_ms, progress; '-' first: "
-                         "descending)");
-    rows.emplace_back(std::move(*key), &e);
-  }
-  const auto total = static_cast<int64_t>(rows.size());
-  const auto end = std::min(total, *offset + *limit);
-  // Ties keep agent id order (the registry's), so pages do not overlap.
-  auto before = [descending](const auto& a, const auto& b) {
-    return descending ? b.first < a.first : a.first < b.first;
-  };
-  if (*offset < total) {
-    std::partial_sort(rows.begin(), rows.begin() + end, rows.end(),
-                      [&](const auto& a, const auto& b) {
-                        if (before(a, b)) return true;
-                        if (before(b, a)) return false;
-                        return a.second->stored.agent_id < b.second->stored.agent_id;
-                      });
-  }
+  auto order = views_.ordered(*sort, *filter);
+  if (!order) return order.error();
+  const auto& agents = **order;
+  const auto total = static_cast<int64_t>(agents.size());
   json page = json::array();
   const int64_t now = core_.clock().wall_ms();
-  for (int64_t k = *offset; k < end; ++k) page.push_back(agent_row(*rows[k].second, now));
+  // The ordering may be up to a second old; the rows are read as they are now.
+  for (int64_t k = *offset; k < std::min(total, *offset + *limit); ++k)
+    page.push_back(agent_row(*agents[static_cast<std::size_t>(k)], now));
   return json{
       {"total", total}, {"offset", *offset}, {"limit", *limit}, {"sort", *sort}, {"agents", page}};
 }
 
 // The fleet's counts for the console's header: by state, device, machine and predictor version.
+// A pass over the fleet: kept a second (FleetViews::kMaxAgeMs), like agents.page's orderings.
 Expected<json> AdminService::fleet_summary() {
+  const int64_t now = core_.clock().now_ms();
+  if (summary_made_ms_ && now - *summary_made_ms_ < FleetViews::kMaxAgeMs) return summary_;
+  auto fresh = count_fleet();
+  if (!fresh) return fresh.error();
+  summary_ = std::move(*fresh);
+  summary_made_ms_ = now;
+  return summary_;
+}
+
+Expected<json> AdminService::count_fleet() {
   const auto& reg = core_.registry();
-  json by_device = json::object(), by_machine = json::object();
+  std::map<std::string, int64_t> by_device, by_machine;
   int searching = 0;
   std::vector<std::string> ids;
+  ids.reserve(reg.all().size());
   for (const auto& [id, e] : reg.all()) {
     ids.push_back(id);
-    for (const auto& d : e.stored.registration.devices)
-      by_device[d.name] = by_device.value(d.name, 0) + 1;
-    const auto& m = e.stored.registration.machine.empty() ? std::string("unknown")
-                                                          : e.stored.registration.machine;
-    by_machine[m] = by_machine.value(m, 0) + 1;
+    for (const auto& d : e.stored.registration.devices) ++by_device[d.name];
+    const auto& m = e.stored.registration.machine;
+    ++by_machine[m.empty() ? "unknown" : m];
     searching += e.search.has_value() && e.liveness == Liveness::alive;
   }
   json out{{"agents",

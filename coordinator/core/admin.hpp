@@ -5,6 +5,7 @@
 
 #include "coordinator/core/console_auth.hpp"
 #include "coordinator/core/coordinator_core.hpp"
+#include "coordinator/core/fleet_views.hpp"
 #include "coordinator/core/keys.hpp"
 
 namespace edgenas::coordinator {
@@ -23,7 +24,12 @@ class AdminService {
   AdminService(CoordinatorCore& core, PredictorControl* predictor = nullptr,
                KeyRegistry* keys = nullptr, LatencyControl* latency = nullptr,
                ConsoleAuth* console = nullptr)
-      : core_(core), predictor_(predictor), keys_(keys), latency_(latency), console_(console) {}
+      : core_(core),
+        predictor_(predictor),
+        keys_(keys),
+        latency_(latency),
+        console_(console),
+        views_(core.registry(), core.clock()) {}
   // agent_out receives messages to agents (agents.command).
   proto::AdminResponse handle(const proto::AdminRequest& req, std::vector<Outgoing>& agent_out,
                               const AdminCaller& caller = {"admin port", false});
@@ -33,6 +39,7 @@ class AdminService {
   Expected<nlohmann::json> agents_list();
   Expected<nlohmann::json> agents_page(const nlohmann::json& args);
   Expected<nlohmann::json> fleet_summary();
+  Expected<nlohmann::json> count_fleet();
   Expected<nlohmann::json> console_op(const std::string& op, const nlohmann::json& args,
                                       const AdminCaller& caller);
   Expected<nlohmann::json> agents_show(const nlohmann::json& args);
@@ -48,6 +55,9 @@ class AdminService {
   KeyRegistry* keys_;
   LatencyControl* latency_;
   ConsoleAuth* console_;
+  FleetViews views_;        // agents.page's orderings, kept a second
+  nlohmann::json summary_;  // fleet.summary's last answer, and when it was made
+  std::optional<int64_t> summary_made_ms_;
 };
 
 }  // namespace edgenas::coordinator

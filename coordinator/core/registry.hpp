@@ -93,6 +93,7 @@ class Registry {
   const Clock& clock_;
   int64_t interval_ms_;
   int dead_after_;
+  // Entries are never erased: FleetViews keeps pointers to them across calls.
   std::map<std::string, AgentEntry> agents_;
   std::deque<std::string> dirty_;  // ids of entries with dirty == true, oldest first
   std::array<int, 3> counts_{};    // agents by Liveness

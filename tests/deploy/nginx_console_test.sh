@@ -19,6 +19,8 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  # Anything still in the namespace (nginx's worker) goes with it.
+  ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
   ip netns del "$ns" 2>/dev/null || true
   ip link del "$host_if" 2>/dev/null || true
   rm -rf "$tmp"
@@ -37,7 +39,8 @@ ip -n "$ns" link set eth0 up && ip -n "$ns" link set lo up
 in_ns() { ip netns exec "$ns" "$@"; }
 
 # The coordinator inside, its HTTP port on the namespace's loopback.
-in_ns "$build/coordinator/io/edgenas-coordinator" --listen tcp://127.0.0.1:7700 \
+# (ip netns exec execs the program: $! is the coordinator itself, so cleanup reaches it.)
+ip netns exec "$ns" "$build/coordinator/io/edgenas-coordinator" --listen tcp://127.0.0.1:7700 \
   --admin tcp://127.0.0.1:7701 --db "$tmp/coordinator.db" --metrics 127.0.0.1:9464 \
   >"$tmp/coordinator.log" 2>&1 &
 pids+=($!)
@@ -73,7 +76,7 @@ http {
 }
 NGINX
 in_ns nginx -t -c "$tmp/nginx.conf" -e "$tmp/nginx-error.log" >/dev/null 2>&1 || fail "nginx -t refused the example"
-in_ns nginx -c "$tmp/nginx.conf" -e "$tmp/nginx-error.log" &
+ip netns exec "$ns" nginx -c "$tmp/nginx.conf" -e "$tmp/nginx-error.log" &
 pids+=($!)
 
 # From outside the namespace.

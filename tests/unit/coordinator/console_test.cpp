@@ -207,6 +207,25 @@ TEST_F(ConsoleTest, AgentsArePagedSortedAndFilteredAtTheSource) {
   EXPECT_EQ(summary["by_device"]["cpu"], 12);
 }
 
+TEST_F(ConsoleTest, APagesOrderIsKeptASecondItsRowsAreRead) {
+  add_agent("box10", "a", 1);
+  add_agent("box11", "b", 2);
+  ASSERT_EQ(login(mint()).status, 200);
+  const auto page = [&] {
+    return body(send("GET", "/api/v1/agents.page", "", "sort=-cpu_free_nodes"))["result"];
+  };
+  EXPECT_EQ(page()["total"], 2);
+  add_agent("box12", "c", 3);  // a new box: the kept ordering does not have it yet ...
+  EXPECT_EQ(page()["total"], 2);
+  EXPECT_EQ(page()["agents"][0]["agent_id"], "box11");
+  clock_.advance(FleetViews::kMaxAgeMs);  // ... a second later it does, first
+  EXPECT_EQ(page()["total"], 3);
+  EXPECT_EQ(page()["agents"][0]["agent_id"], "box12");
+  // Another question is another ordering, made at once.
+  add_agent("box13", "d", 0);
+  EXPECT_EQ(body(send("GET", "/api/v1/agents.page", "", "sort=hostname"))["result"]["total"], 4);
+}
+
 TEST(ConsoleParsing, CookiesAndQueryStrings) {
   EXPECT_EQ(cookie_value("a=1; edgenas_session=abc; b=2", "edgenas_session"), "abc");
   EXPECT_EQ(cookie_value("xedgenas_session=abc", "edgenas_session"), "");
