@@ -78,6 +78,9 @@ std::variant<ConsoleAuth::Login, ConsoleAuth::Refusal> ConsoleAuth::login(
   const auto& t = it->second;
   if (t.revoked) return refuse(Denied::expired, "this token was revoked");
   if (t.expires_ms <= clock_.wall_ms()) return refuse(Denied::expired, "this token has expired");
+  std::erase_if(sessions_, [now = clock_.wall_ms()](const auto& s) {
+    return s.second.expires_ms <= now;  // ended with their token
+  });
   if (sessions_.size() >= kMaxSessions) {
     auto oldest = sessions_.begin();
     for (auto s = sessions_.begin(); s != sessions_.end(); ++s)

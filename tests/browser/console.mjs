@@ -90,6 +90,13 @@ async function fleetScenario(browser, context, page) {
   await shot(page, 'fleet');
   // The busiest box's page, then the predictor's and the keys'.
   const box = Object.keys(first).sort((a, b) => (b.startsWith('real') ? 1 : 0) - (a.startsWith('real') ? 1 : 0))[0];
+  // The filter narrows the table at the coordinator (to that box).
+  await page.fill('input[type=search]', box);
+  await until('the filter narrows the table', async () => {
+    const ids = await page.$$eval('tr[data-agent]', (els) => els.map((e) => e.dataset.agent));
+    return ids.length >= 1 && ids.every((id) => id.includes(box));
+  }, 10000);
+  console.log('ok: the filter narrows the table');
   await page.click(`tr[data-agent="${box}"] a`);
   await page.waitForSelector('h2');
   check((await page.textContent('h1')).includes(box), `the box page of ${box}`);

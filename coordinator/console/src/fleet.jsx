@@ -35,8 +35,14 @@ function Counts({ summary }) {
 
 export function FleetPage() {
   const [sort, setSort] = useState('agent_id');
+  const [typed, setTyped] = useState('');
   const [filter, setFilter] = useState('');
   const [offset, setOffset] = useState(0);
+  // Each new filter is a new ordering for the coordinator to make: ask once typing pauses.
+  useEffect(() => {
+    const t = setTimeout(() => { setFilter(typed); setOffset(0); }, 300);
+    return () => clearTimeout(t);
+  }, [typed]);
   const [summary, sumError] = usePoll(() => api.get('fleet.summary'), []);
   const [page, pageError] = usePoll(
     () => api.get('agents.page', { offset, limit: PAGE, sort, filter }), [offset, sort, filter]);
@@ -59,7 +65,7 @@ export function FleetPage() {
       <Counts summary={summary} />
       <div class="tools">
         <input type="search" placeholder="filter: id, host, state, device, machine"
-               value={filter} onInput={(e) => { setFilter(e.currentTarget.value); setOffset(0); }} />
+               value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
         <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>◀</button>
         <span>{total === 0 ? 0 : offset + 1}–{Math.min(total, offset + PAGE)} of {total}</span>
         <button disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>▶</button>

@@ -171,6 +171,15 @@ TEST_F(ConsoleTest, TokensExpireAndRevokingOneEndsItsSessions) {
   EXPECT_EQ(auth_->list()["tokens"][1]["state"], "revoked");
 }
 
+TEST_F(ConsoleTest, SessionsEndWithTheirTokensEvenWhenNeverUsedAgain) {
+  ASSERT_EQ(login(mint(60'000)).status, 200);
+  const auto lasting = mint();
+  EXPECT_EQ(auth_->sessions(), 1u);
+  clock_.advance(61'000);  // the first session is not asked about again ...
+  ASSERT_EQ(login(lasting).status, 200);
+  EXPECT_EQ(auth_->sessions(), 1u);  // ... and is gone once another logs in
+}
+
 TEST_F(ConsoleTest, AConsoleSessionCannotMintTokens) {
   ASSERT_EQ(login(mint()).status, 200);
   auto r = send("POST", "/api/v1/console.token", "{}");
