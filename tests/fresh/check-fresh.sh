@@ -142,6 +142,13 @@ make_root() {
   cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/" 2>/dev/null || true
   [ -f /etc/apt/sources.list ] && cp /etc/apt/sources.list "$root/etc/apt/"
   cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+  # And the same TLS trust: CA certificates this machine's admin added (an egress proxy's, say)
+  # let the root reach the npm registry as this machine does (node reads NODE_EXTRA_CA_CERTS).
+  if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    mkdir -p "$root/usr/local/share/ca-certificates" "$root/etc/ssl"
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+    cat /usr/local/share/ca-certificates/*.crt >"$root/etc/ssl/host-added-ca.crt"
+  fi
   # As in any chroot: packages must not start services (there is no init here).
   printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod +x "$root/usr/sbin/policy-rc.d"
   mount -t proc proc "$root/proc" && mounted+=("$root/proc")
@@ -159,8 +166,10 @@ make_root() {
 
 # Runs a command inside the root with a clean environment, in the clone.
 in_root() {
+  local extra_ca=()
+  [ -f "$root/etc/ssl/host-added-ca.crt" ] && extra_ca=(NODE_EXTRA_CA_CERTS=/etc/ssl/host-added-ca.crt)
   env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-    TERM=dumb chroot "$root" /bin/bash -c "cd /src/edgenas && $*"
+    TERM=dumb "${extra_ca[@]}" chroot "$root" /bin/bash -c "cd /src/edgenas && $*"
 }
 
 install_deps() {
