@@ -62,6 +62,40 @@ std::string resolve_warm_start(const std::string& setting) {
   return found;
 }
 
+// The admin public keys and their names for the record: the coordinator's own admin.key is
+// "admin", admin_keys/NAME.pub is NAME.
+Expected<std::map<std::string, std::string>> admin_keys_named(const std::string& key_dir,
+                                                              const std::string& own) {
+  std::map<std::string, std::string> named{{own, "admin"}};
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(key_dir + "/admin_keys", ec)) {
+    if (e.path().extension() != ".pub") continue;
+    auto k = proto::load_public_key(e.path().string());
+    if (!k) return k.error();
+    named.emplace(*k, e.path().stem().string());
+  }
+  return named;
+}
+
+// /metrics, /healthz and the console's routes, when metrics_endpoint is set (else null).
+// healthz turns 503 when the io loop has not rendered for three heartbeat intervals (≥ 5 s).
+Expected<std::unique_ptr<http::StatusServer>> start_http(const Options& o,
+                                                         const http::StatusBoard& board,
+                                                         int64_t heartbeat_ms,
+                                                         std::vector<http::Route> routes) {
+  if (o.metrics_endpoint.empty()) return std::unique_ptr<http::StatusServer>();
+  const bool console = !routes.empty();
+  auto h = http::StatusServer::start(
+      o.metrics_endpoint, board,
+      std::chrono::milliseconds(std::max<int64_t>(5000, 3 * heartbeat_ms)), o.server.bind_retry_ms,
+      std::move(routes));
+  if (!h) return h.error();
+  log::info(
+      console ? "serving /metrics, /healthz and the web console" : "serving /metrics and /healthz",
+      {{"endpoint", o.metrics_endpoint}});
+  return std::move(*h);
+}
+
 }  // namespace
 
 // Flags over the config file over the defaults. Returns an exit code when the process should
@@ -205,19 +239,14 @@ int main(int argc, char** argv) {
                 << (server_keys ? admin_key.error().message : server_keys.error().message) << "\n";
       return 1;
     }
-    std::set<std::string> admin_keys{admin_key->public_key};
-    o.server.admin_names[admin_key->public_key] = "admin";  // the coordinator's own admin.key
-    std::error_code ec2;
-    for (const auto& e : std::filesystem::directory_iterator(o.key_dir + "/admin_keys", ec2)) {
-      if (e.path().extension() != ".pub") continue;
-      auto k = proto::load_public_key(e.path().string());
-      if (!k) {
-        std::cerr << "edgenas-coordinator: " << k.error().message << "\n";
-        return 2;
-      }
-      admin_keys.insert(*k);
-      o.server.admin_names.emplace(*k, e.path().stem().string());
+    auto named = admin_keys_named(o.key_dir, admin_key->public_key);
+    if (!named) {
+      std::cerr << "edgenas-coordinator: " << named.error().message << "\n";
+      return 2;
     }
+    o.server.admin_names = *named;
+    std::set<std::string> admin_keys;
+    for (const auto& [key, name] : *named) admin_keys.insert(key);
     keys = std::make_unique<coordinator::KeyRegistry>(clock, **store, o.auto_accept, admin_keys);
     if (auto s = keys->load(); !s) {
       std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
@@ -267,29 +296,18 @@ int main(int argc, char** argv) {
   }
   auto counted = (*store)->trace_count();
   const int64_t traces_at_start = counted ? *counted : 0;
-  // /metrics and /healthz: the io thread renders the page on its tick; healthz turns 503 when
-  // the io loop has not rendered for three heartbeat intervals (at least 5 s).
+  // /metrics and /healthz: the io thread renders the page on its tick.
   http::StatusBoard board;
-  std::unique_ptr<http::StatusServer> status_http;
-  if (!o.metrics_endpoint.empty()) {
-    auto h = http::StatusServer::start(
-        o.metrics_endpoint, board,
-        std::chrono::milliseconds(std::max<int64_t>(5000, 3 * cfg.heartbeat_interval_ms)),
-        o.server.bind_retry_ms, std::move(routes));
-    if (!h) {
-      std::cerr << "edgenas-coordinator: " << h.error().message << "\n";
-      return 1;
-    }
-    status_http = std::move(*h);
-    log::info(console_on ? "serving /metrics, /healthz and the web console"
-                         : "serving /metrics and /healthz",
-              {{"endpoint", o.metrics_endpoint}});
+  auto status_http = start_http(o, board, cfg.heartbeat_interval_ms, std::move(routes));
+  if (!status_http) {
+    std::cerr << "edgenas-coordinator: " << status_http.error().message << "\n";
+    return 1;
   }
   int64_t stored = traces_at_start;
   server.on_tick([&] {
     if (predictor) predictor->tick(traces_at_start + core.metrics().traces_committed);
     if (latency) latency->tick();
-    if (!status_http) return;
+    if (!*status_http) return;
     if (auto c = (*store)->trace_count()) stored = *c;  // O(log n), resends not counted twice
     board.publish(coordinator::render_metrics(
         {core, server, keys.get(), predictor.get(), stored, console_on ? &console_auth : nullptr}));
