@@ -3,6 +3,8 @@
 // edgenas-search (counts, a moving progress bar, every page, 401, CSRF); and with a real agent
 // whose key waits until it is accepted in the page. Screenshots: build/test-artifacts/console.
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "harness.hpp"
@@ -30,6 +32,18 @@ int run_browser(const std::string& scenario, const std::string& url, const std::
       {"/usr/bin/node", std::string(EDGENAS_SOURCE_DIR) + "/tests/browser/console.mjs"}, timeout_s);
   std::cout << out;
   return rc;
+}
+
+// SIGKILLs every process whose command line names `dir`: edgenas-sim's own worker processes
+// outlive a killed parent (they run out their --duration), and the test leaves nothing behind.
+void kill_processes_naming(const std::string& dir) {
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = e.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmd.find(dir) != std::string::npos) ::kill(std::stoi(pid), SIGKILL);
+  }
 }
 
 std::string mint(const std::vector<std::string>& ctl) {
@@ -65,6 +79,8 @@ TEST(ConsoleBrowser, FleetPagesAgainstASimulatedFleetAndARealSearch) {
                                      m[2].str() + "/coordinator.pub"};
   const std::string url = m[3];
   EXPECT_EQ(run_browser("fleet", url, mint(ctl), ctl, 200), 0) << sim.log();
+  sim.stop(SIGKILL);
+  kill_processes_naming(dir + "/run");
 }
 
 TEST(ConsoleBrowser, AcceptingAPendingKeyInThePageLetsTheAgentIn) {
