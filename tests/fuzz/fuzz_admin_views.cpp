@@ -9,28 +9,16 @@
 #include "common/protocol/codec.hpp"
 #include "common/util/utf8.hpp"
 #include "coordinator/core/admin.hpp"
-#include "coordinator/core/cold_start_policy.hpp"
+#include "coordinator_world.hpp"
 
 using namespace edgenas;
 using namespace edgenas::coordinator;
 
 namespace {
 
-struct World {
-  ManualClock clock;
-  ColdStartPolicy policy;
-  std::unique_ptr<TraceStore> store;
-  std::unique_ptr<CoordinatorCore> core;
+struct World : fuzz::CoordinatorWorld {
   std::unique_ptr<AdminService> admin;
-  World() {
-    const auto path = std::filesystem::temp_directory_path() /
-                      ("fuzz-admin-" + std::to_string(::getpid()) + ".db");
-    std::filesystem::remove(path);
-    store = std::move(*TraceStore::open(path.string()));
-    core = std::make_unique<CoordinatorCore>(clock, *store, policy, CoreConfig{});
-    if (!core->start()) std::abort();
-    admin = std::make_unique<AdminService>(*core);
-  }
+  World() : CoordinatorWorld("admin") { admin = std::make_unique<AdminService>(*core); }
 };
 
 // A reply or view that a strict peer could not decode is a finding.

@@ -8,30 +8,20 @@
 #include <set>
 
 #include "common/util/utf8.hpp"
-#include "coordinator/core/cold_start_policy.hpp"
 #include "coordinator/core/console_api.hpp"
+#include "coordinator_world.hpp"
 
 using namespace edgenas;
 using namespace edgenas::coordinator;
 
 namespace {
 
-struct World {
-  ManualClock clock;
-  ColdStartPolicy policy;
-  std::unique_ptr<TraceStore> store;
-  std::unique_ptr<CoordinatorCore> core;
+struct World : fuzz::CoordinatorWorld {
   std::unique_ptr<ConsoleAuth> auth;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<ConsoleApi> api;
   std::string cookie, csrf;
-  World() {
-    const auto path = std::filesystem::temp_directory_path() /
-                      ("fuzz-console-" + std::to_string(::getpid()) + ".db");
-    std::filesystem::remove(path);
-    store = std::move(*TraceStore::open(path.string()));
-    core = std::make_unique<CoordinatorCore>(clock, *store, policy, CoreConfig{});
-    if (!core->start()) std::abort();
+  World() : CoordinatorWorld("console") {
     auth = std::make_unique<ConsoleAuth>(clock, *store);
     admin = std::make_unique<AdminService>(*core, nullptr, nullptr, nullptr, auth.get());
     api = std::make_unique<ConsoleApi>(*admin, *auth);

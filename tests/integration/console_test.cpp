@@ -18,12 +18,6 @@ class ConsoleApiTest : public ::testing::Test {
     coord_.extra = {"--metrics", "127.0.0.1:" + std::to_string(http_port_)};
     coord_.start();
   }
-  json ctl_json(std::vector<std::string> args) {
-    args.insert(args.begin(), "--json");
-    auto [rc, out] = run(coord_.ctl(args));
-    EXPECT_EQ(rc, 0) << out;
-    return json::parse(out, nullptr, false);
-  }
   net::HttpAnswer api(const std::string& method, const std::string& path,
                       const std::string& body = "", bool with_csrf = true) {
     std::vector<std::pair<std::string, std::string>> h;
@@ -71,11 +65,15 @@ TEST_F(ConsoleApiTest, ALoginFromEdgenasctlOpensTheApiAndAcceptingAKeyLetsTheAge
   EXPECT_EQ(json::parse(r.body)["result"]["admin"], "admin");  // the coordinator's admin.key
 
   // The fleet as the API sees it equals edgenasctl's view; the agent's key waits.
-  ASSERT_TRUE(wait_for([&] { return ctl_json({"keys", "list"})["keys"].size() == 1; }, 10'000));
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return coord_.ctl_json({"keys", "list"})["keys"].size() == 1;
+      },
+      10'000));
   r = api("GET", "/api/v1/fleet.summary");
   ASSERT_EQ(r.status, 200) << r.body;
   const auto summary = json::parse(r.body)["result"];
-  const auto status = ctl_json({"status"});
+  const auto status = coord_.ctl_json({"status"});
   EXPECT_EQ(summary["agents"], status["agents"]);
   EXPECT_EQ(summary["keys"]["pending"], 1);
 
@@ -84,7 +82,7 @@ TEST_F(ConsoleApiTest, ALoginFromEdgenasctlOpensTheApiAndAcceptingAKeyLetsTheAge
   const std::string accept = json{{"who", pub}}.dump();
   r = api("POST", "/api/v1/keys.accept", accept, false);
   EXPECT_EQ(r.status, 403) << r.body;
-  EXPECT_EQ(ctl_json({"keys", "list"})["keys"][0]["state"], "pending");
+  EXPECT_EQ(coord_.ctl_json({"keys", "list"})["keys"][0]["state"], "pending");
   r = api("POST", "/api/v1/keys.accept", accept);
   ASSERT_EQ(r.status, 200) << r.body;
   ASSERT_TRUE(wait_for(
@@ -98,7 +96,7 @@ TEST_F(ConsoleApiTest, ALoginFromEdgenasctlOpensTheApiAndAcceptingAKeyLetsTheAge
       << a.proc.log() << coord_.proc.log();
 
   // The coordinator's own view: one session, one token minted by "admin"; a logout ends it.
-  auto tokens = ctl_json({"console", "tokens"});
+  auto tokens = coord_.ctl_json({"console", "tokens"});
   ASSERT_EQ(tokens["tokens"].size(), 1u);
   EXPECT_EQ(tokens["tokens"][0]["admin"], "admin");
   EXPECT_EQ(tokens["tokens"][0]["sessions"], 1);

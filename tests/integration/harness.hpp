@@ -144,6 +144,9 @@ struct Coordinator {
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
   }
+  // edgenasctl --json ARGS, parsed (discarded JSON when it printed none); a test failure when
+  // it does not exit 0.
+  nlohmann::json ctl_json(std::vector<std::string> args) const;
   void start(const std::string& heartbeat = "300ms") {
     std::vector<std::string> argv{EDGENAS_COORDINATOR_BIN,
                                   "--listen",
@@ -201,5 +204,12 @@ struct Agent {
     ASSERT_TRUE(wait_for([&] { return a.call("status").ok(); }, start_timeout_ms)) << proc.log();
   }
 };
+
+inline nlohmann::json Coordinator::ctl_json(std::vector<std::string> args) const {
+  args.insert(args.begin(), "--json");
+  auto [rc, out] = run(ctl(args));
+  EXPECT_EQ(rc, 0) << out;
+  return nlohmann::json::parse(out, nullptr, false);
+}
 
 }  // namespace edgenas::it

@@ -12,16 +12,9 @@
 namespace edgenas::it {
 namespace {
 
-nlohmann::json ctl_json(const Coordinator& c, std::vector<std::string> args) {
-  args.insert(args.begin(), "--json");
-  auto [rc, out] = run(c.ctl(args));
-  EXPECT_EQ(rc, 0) << out;
-  return nlohmann::json::parse(out, nullptr, false);
-}
-
 // The state of `key` in `edgenasctl keys list`, or "" when it is not listed.
 std::string key_state(const Coordinator& c, const std::string& key) {
-  auto j = ctl_json(c, {"keys", "list"});
+  auto j = c.ctl_json({"keys", "list"});
   if (!j.is_object()) return "";
   for (const auto& k : j["keys"])
     if (k["key"] == key) return k["state"];
@@ -99,7 +92,7 @@ TEST_F(SecurityTest, AnUnknownAgentWaitsForAcceptanceAndARevokedOneIsCutOff) {
   EXPECT_NE(out.find("accepted"), std::string::npos) << out;
   ASSERT_TRUE(wait_for([&] { return registered(coord_, "box-1"); }, 20'000))
       << a.proc.log() << coord_.proc.log();
-  auto keys = ctl_json(coord_, {"keys", "list"});
+  auto keys = coord_.ctl_json({"keys", "list"});
   EXPECT_EQ(keys["keys"][0]["agent_id"], "box-1");
 
   // Revoked by agent id: its next message is refused and a new connection with the key is
