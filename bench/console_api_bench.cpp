@@ -88,8 +88,8 @@ int main(int argc, char** argv) {
               core.registry().all().size(), reps);
   for (const char* q : {"limit=50", "limit=50&sort=-last_seen", "limit=50&sort=hostname",
                         "offset=9950&limit=50&sort=-cpu_free_nodes", "limit=50&filter=npu0"})
-    time_call(api, {"GET", "/api/v1/agents.page", q, cookie, "", "", ""}, reps);
-  time_call(api, {"GET", "/api/v1/fleet.summary", "", cookie, "", "", ""}, reps);
+    time_call(api, {"GET", "/api/v1/agents.page", q, cookie, "", ""}, reps);
+  time_call(api, {"GET", "/api/v1/fleet.summary", "", cookie, "", ""}, reps);
   std::filesystem::remove(path);
   return 0;
 }

@@ -93,7 +93,6 @@ class Session : public std::enable_shared_from_this<Session> {
     r.query = std::move(query);
     r.cookie = std::string(req_[bhttp::field::cookie]);
     r.csrf_token = std::string(req_["X-CSRF-Token"]);
-    r.content_type = std::string(req_[bhttp::field::content_type]);
     r.body = req_.body();
     return r;
   }

@@ -36,10 +36,10 @@ class StatusBoard {
 
 // What a route's handler sees of a request: only what the console needs.
 struct Request {
-  std::string method;                            // GET, POST, ...
-  std::string path;                              // without the query
-  std::string query;                             // after '?', undecoded
-  std::string cookie, csrf_token, content_type;  // Cookie, X-CSRF-Token, Content-Type
+  std::string method;              // GET, POST, ...
+  std::string path;                // without the query
+  std::string query;               // after '?', undecoded
+  std::string cookie, csrf_token;  // the Cookie and X-CSRF-Token headers
   std::string body;
 };
 

@@ -57,12 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static World w;
   w.ensure_session();
   auto f = fields(std::string_view(reinterpret_cast<const char*>(data), size), 6);
-  http::Request req{f[0],
-                    f[1],
-                    f[2],
-                    f[3] == "S" ? w.cookie : f[3],
-                    f[4] == "C" ? w.csrf : f[4],
-                    "application/json",
+  http::Request req{f[0], f[1], f[2], f[3] == "S" ? w.cookie : f[3], f[4] == "C" ? w.csrf : f[4],
                     f[5]};
   std::vector<Outgoing> out;
   const auto r = w.api->handle(req, out);

@@ -59,7 +59,7 @@ class ConsoleTest : public ::testing::Test {
   }
   http::Response send(const std::string& method, const std::string& path,
                       const std::string& body = "", const std::string& query = "") {
-    http::Request req{method, path, query, cookie_, csrf_, "application/json", body};
+    http::Request req{method, path, query, cookie_, csrf_, body};
     std::vector<Outgoing> out;
     return api_->handle(req, out);
   }
