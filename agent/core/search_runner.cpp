@@ -111,6 +111,21 @@ std::optional<LatencyMeasurements> measured_latency(const json& results,
   return m;
 }
 
+std::optional<ParetoFront> pareto_of(const json& results) {
+  const json ids = results.value("pareto_trials", json());
+  const json trials = results.value("all_trials", json());
+  if (!ids.is_array() || !trials.is_array()) return std::nullopt;
+  std::vector<ParetoPoint> raw;
+  for (const auto& t : trials) {
+    if (!t.is_object() || !flag(t, "ok", false) || !t.value("key", json()).is_string() ||
+        std::find(ids.begin(), ids.end(), t.value("id", json())) == ids.end())
+      continue;
+    raw.push_back(
+        {t["key"].get<std::string>(), number(t, "accuracy", NAN), number(t, "latency_ms", NAN)});
+  }
+  return make_pareto(std::move(raw));
+}
+
 Trace make_search_trace(const SearchRun& run, const json* results,
                         const std::optional<ChildExit>& exit, const std::string& failure,
                         int trials_seen, int64_t now_wall_ms, const std::string& cpu_kind) {
@@ -159,6 +174,7 @@ Trace make_search_trace(const SearchRun& run, const json* results,
       o.progress = make_progress(raw, number(progress, "compute_s", 0));
     }
     o.measured_latency = measured_latency(*results, cpu_kind);
+    o.pareto = pareto_of(*results);
     return t;
   }
   o.status = TraceStatus::failed;

@@ -97,6 +97,10 @@ Trace make_search_trace(const SearchRun& run, const nlohmann::json* results,
 // runtime is not named, or cpu_kind is empty. Malformed trials are skipped.
 std::optional<LatencyMeasurements> measured_latency(const nlohmann::json& results,
                                                     const std::string& cpu_kind);
+// The search's accuracy/latency Pareto front: the all_trials that results.json's pareto_trials
+// names (search-time validation accuracy, latency on the search's device); nullopt when there
+// is none. Malformed entries are skipped.
+std::optional<ParetoFront> pareto_of(const nlohmann::json& results);
 
 class SearchRunner {
  public:

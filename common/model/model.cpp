@@ -137,6 +137,20 @@ Status Context::validate() const {
   return ok_status();
 }
 
+namespace {
+
+// At most keep (≥ 2) of xs, evenly by index; the first and the last stay.
+template <class T>
+std::vector<T> thin_evenly(std::vector<T> xs, std::size_t keep) {
+  const std::size_t n = xs.size();
+  if (n <= keep) return xs;
+  std::vector<T> out;
+  for (std::size_t i = 0; i < keep; ++i) out.push_back(std::move(xs[i * (n - 1) / (keep - 1)]));
+  return out;
+}
+
+}  // namespace
+
 Status ProgressCurve::validate() const {
   for (std::size_t i = 1; i < points.size(); ++i) {
     if (points[i].compute_s < points[i - 1].compute_s || points[i].reward < points[i - 1].reward)
@@ -169,17 +183,40 @@ std::optional<ProgressCurve> make_progress(const std::vector<ProgressPoint>& raw
     clean.push_back(p);
   }
   if (clean.empty()) return std::nullopt;
-  const std::size_t n = clean.size(), keep = limits::kMaxProgressPoints;
   ProgressCurve out;
   out.compute_s = std::isfinite(total_compute_s)
                       ? std::clamp(total_compute_s, clean.back().compute_s, 1e9)
                       : clean.back().compute_s;
-  if (n <= keep) {
-    out.points = std::move(clean);
-  } else {  // evenly by index; the first and the last stay
-    for (std::size_t i = 0; i < keep; ++i) out.points.push_back(clean[i * (n - 1) / (keep - 1)]);
-  }
+  out.points = thin_evenly(std::move(clean), limits::kMaxProgressPoints);
   return out;
+}
+
+Status ParetoFront::validate() const {
+  for (std::size_t i = 1; i < points.size(); ++i) {
+    if (points[i].latency_ms < points[i - 1].latency_ms ||
+        points[i].accuracy <= points[i - 1].accuracy)
+      return Error{"invalid", "pareto points must be fastest first with accuracy rising (point " +
+                                  std::to_string(i) + ")"};
+  }
+  return ok_status();
+}
+
+std::optional<ParetoFront> make_pareto(std::vector<ParetoPoint> raw) {
+  std::erase_if(raw, [](const ParetoPoint& p) {
+    return !std::isfinite(p.accuracy) || !std::isfinite(p.latency_ms) || p.latency_ms < 0 ||
+           p.latency_ms > limits::kMaxLatencyMs || !valid_arch_key(p.arch);
+  });
+  // Fastest first; at equal latency the most accurate first, so the others are dominated.
+  std::sort(raw.begin(), raw.end(), [](const ParetoPoint& a, const ParetoPoint& b) {
+    return a.latency_ms != b.latency_ms ? a.latency_ms < b.latency_ms : a.accuracy > b.accuracy;
+  });
+  std::vector<ParetoPoint> front;
+  for (auto& p : raw) {
+    p.accuracy = std::clamp(p.accuracy, 0.0, 1.0);
+    if (front.empty() || p.accuracy > front.back().accuracy) front.push_back(std::move(p));
+  }
+  if (front.empty()) return std::nullopt;
+  return ParetoFront{thin_evenly(std::move(front), limits::kMaxParetoPoints)};
 }
 
 Status Trace::validate() const {

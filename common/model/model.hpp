@@ -253,6 +253,36 @@ struct LatencyMeasurements {
   }
 };
 
+// One candidate of a search's accuracy/latency Pareto front: its architecture key, its
+// validation accuracy during the search and its latency on the search's device (measured or
+// modelled, as the outcome's latency is).
+struct ParetoPoint {
+  std::string arch;
+  double accuracy = 0;
+  double latency_ms = 0;
+
+  template <class V>
+  void fields(V& v) {
+    v.str("arch", arch, valid_arch_key, "an architecture key of [A-Za-z0-9|~+_.-], 1..512 bytes");
+    v.num("accuracy", accuracy, 0.0, 1.0);
+    v.num("latency_ms", latency_ms, 0.0, limits::kMaxLatencyMs);
+  }
+};
+// The candidates no other candidate of the search beat on both accuracy and latency, fastest
+// first (so accuracy rises along it), at most kMaxParetoPoints (thinned).
+struct ParetoFront {
+  std::vector<ParetoPoint> points;
+
+  template <class V>
+  void fields(V& v) {
+    v.list("points", points, 1, limits::kMaxParetoPoints);
+  }
+  Status validate() const;  // latency never falls and accuracy rises along the front
+};
+// The front of raw candidates: drops non-finite and dominated ones, orders by latency and thins
+// to kMaxParetoPoints keeping the fastest and the most accurate. Empty → nullopt.
+std::optional<ParetoFront> make_pareto(std::vector<ParetoPoint> raw);
+
 // The outcome of one NAS run on a box.
 struct TraceOutcome {
   TraceStatus status = TraceStatus::ok;
@@ -269,6 +299,7 @@ struct TraceOutcome {
   std::string error;                      // why a failed run failed
   std::optional<ProgressCurve> progress;  // absent from older agents
   std::optional<LatencyMeasurements> measured_latency;  // absent from older agents
+  std::optional<ParetoFront> pareto;                    // absent from older agents
 
   template <class V>
   void fields(V& v) {
@@ -286,6 +317,7 @@ struct TraceOutcome {
     v.opt_str("error", error);
     v.opt_obj("progress", progress);
     v.opt_obj("measured_latency", measured_latency);
+    v.opt_obj("pareto", pareto);
   }
 };
 

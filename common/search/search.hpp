@@ -139,6 +139,16 @@ std::optional<ProgressCurve> progress_of(const BasicSearchResult<Spec>& r) {
   return make_progress(raw, compute);
 }
 
+// A search's Pareto front for its trace: the front's candidates by their architecture key,
+// search-time accuracy and latency (thinned by make_pareto).
+template <class Spec>
+std::optional<ParetoFront> trace_pareto(const BasicSearchResult<Spec>& r) {
+  std::vector<ParetoPoint> raw;
+  for (const auto& t : r.pareto)
+    raw.push_back({t.trial.spec.key(), t.eval.accuracy, t.eval.latency_ms});
+  return make_pareto(std::move(raw));
+}
+
 namespace detail {
 template <class Running>
 typename std::deque<Running>::iterator next_to_report(std::deque<Running>& running,

@@ -46,6 +46,7 @@ inline constexpr std::size_t kMaxDevices = 16;  // cpu + up to 15 accelerators
 inline constexpr std::size_t kMaxQueuedTasks = 1024;
 inline constexpr std::size_t kMaxProgressPoints = 64;   // a trace's search progress
 inline constexpr std::size_t kMaxLatencySamples = 512;  // measured candidates in one trace
+inline constexpr std::size_t kMaxParetoPoints = 64;     // a trace's accuracy/latency front
 inline constexpr int kMaxNodesPerDevice = 4096;
 inline constexpr int64_t kMaxMemoryMb = 16 * 1024 * 1024;  // 16 TB
 inline constexpr double kMaxPowerW = 100'000;

@@ -209,6 +209,7 @@ SearchOutcome simulate_search(const Surrogate& surrogate, const DeviceProfile& p
   out.trials = static_cast<int>(result.trials.size());
   out.compute_s = evaluator.compute_s();
   out.progress = search::progress_of(result);
+  out.pareto = search::trace_pareto(result);
   if (!result.best) {
     out.search_s = static_cast<double>(clock.now_ms()) / 1000;
     out.search_energy_j = out.compute_s * profile.max_w / std::max(1, cpu ? cpu->cores : 1);
@@ -267,7 +268,10 @@ Trace outcome_trace(const std::string& trace_id, const Context& ctx,
   out.trials = o.trials;
   out.met_latency = o.met_latency;
   out.device = o.device;
-  if (out.status == TraceStatus::ok) out.progress = o.progress;
+  if (out.status == TraceStatus::ok) {
+    out.progress = o.progress;
+    out.pareto = o.pareto;
+  }
   return t;
 }
 

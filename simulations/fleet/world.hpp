@@ -64,6 +64,7 @@ struct SearchOutcome {
   std::vector<std::pair<double, double>> curve;
   // What the box reports in its trace: the search's own best reward by compute (progress_of).
   std::optional<ProgressCurve> progress;
+  std::optional<ParetoFront> pareto;  // its accuracy/latency front (trace_pareto)
 };
 
 struct SimSearchOptions {

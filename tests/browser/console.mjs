@@ -26,6 +26,12 @@ function ctl(...args) {
   return JSON.parse(execFileSync(ctlArgv[0], [...ctlArgv.slice(1), '--json', ...args], { encoding: 'utf8' }));
 }
 
+// `edgenasctl traces export`: one JSON trace a line.
+function exportTraces(agent) {
+  const out = execFileSync(ctlArgv[0], [...ctlArgv.slice(1), 'traces', 'export', '--agent', agent], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l).map((l) => JSON.parse(l));
+}
+
 function check(cond, what) {
   if (!cond) throw new Error(`check failed: ${what}`);
   console.log(`ok: ${what}`);
@@ -102,6 +108,19 @@ async function fleetScenario(browser, context, page) {
   check((await page.textContent('h1')).includes(box), `the box page of ${box}`);
   await page.waitForTimeout(1500);
   await shot(page, 'box');
+  // A box whose search has finished shows that search's Pareto front, as many candidates as
+  // its trace carries.
+  const done = await until('a search has reported', async () => ctl('traces', 'list').traces.find((t) => t.status === 'ok'), 90000);
+  const stored = exportTraces(done.agent_id).find((t) => t.trace_id === done.trace_id);
+  await page.goto(`${url}#/box/${encodeURIComponent(done.agent_id)}`);
+  await page.waitForSelector('[data-front]');  // the latest search's front is shown first
+  const show = page.locator(`button[data-show-front="${done.trace_id}"]`);
+  if (await show.count()) await show.click();
+  const front = page.locator(`[data-front="${done.trace_id}"]`);
+  await front.locator('canvas').waitFor();
+  check(await front.locator('table:not(.u-legend) tbody tr').count() === stored.outcome.pareto.points.length,
+    `the box page shows ${done.agent_id}'s search front (${stored.outcome.pareto.points.length} candidates)`);
+  await shot(page, 'box-front');
   await page.click('nav a[href="#/predictor"]');
   await page.waitForSelector('text=Versions');
   await shot(page, 'predictor');

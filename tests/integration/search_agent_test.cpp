@@ -95,6 +95,13 @@ TEST_F(SearchAgentTest, ACommandedSearchEndsAsATraceInTheCoordinatorsStore) {
   ASSERT_GE(measured["samples"].size(), 1u);
   ASSERT_LE(measured["samples"].size(), 4u);
   EXPECT_GT(measured["samples"][0]["ms"].get<double>(), 0.0);
+  // So did the search's accuracy/latency front, fastest first.
+  ASSERT_TRUE(t["outcome"].contains("pareto")) << t.dump();
+  const auto& front = t["outcome"]["pareto"]["points"];
+  ASSERT_GE(front.size(), 1u);
+  ASSERT_LE(front.size(), 4u);
+  for (std::size_t i = 1; i < front.size(); ++i)
+    EXPECT_GT(front[i]["accuracy"].get<double>(), front[i - 1]["accuracy"].get<double>());
   // The coordinator's latency training reads them from its store in a child (edgenas-predictor
   // latency); four measurements are too few for a model of the kind: a version without one.
   EXPECT_EQ(admin("latency.train", {{"reason", "test"}})["version"], 1);

@@ -1,6 +1,8 @@
 // One box: its Source and Job matrices now and at each search's start, its searches (the
-// hyperparameters it got and why, the delivered model against T), its traces and its key.
+// hyperparameters it got and why, the delivered model against T, a search's Pareto front), its
+// traces and its key.
 import * as api from './api.js';
+import { useState } from 'preact/hooks';
 import { Chart } from './chart.jsx';
 import { usePoll, fmt, pct, ago, when, Progress, ErrorLine, Table } from './util.jsx';
 
@@ -69,16 +71,38 @@ function History({ traces }) {
   );
 }
 
-function Searches({ traces }) {
+// One search's accuracy/latency front (its candidates no other beat on both), against its T.
+function SearchFront({ trace }) {
+  if (!trace) return <p class="muted">No search with a reported front yet (agents before 2026-12 do not send one).</p>;
+  const pts = trace.outcome.pareto.points;
+  const T = tightest(trace.context.job);
+  const modelled = trace.outcome.latency_modelled ? ' (modelled)' : '';
+  return (
+    <div class="charts" data-front={trace.trace_id}>
+      <Chart title={`Pareto front of the search reported ${when(trace.received_ms)}`}
+             x={pts.map((p) => 100 * p.accuracy)} xLabel="validation accuracy % (during the search)"
+             yLabel={`latency ms${modelled}`} yMax={T ?? undefined}
+             series={[{ label: 'candidates on the front', y: pts.map((p) => p.latency_ms) }]}
+             rule={T ? { value: T, label: `T = ${fmt(T)} ms` } : undefined} />
+      <Table head={['architecture', 'accuracy', 'latency ms', 'meets T']}
+             rows={pts.map((p) => [<code>{p.arch}</code>, pct(p.accuracy), fmt(p.latency_ms, 3),
+                                   T === null || p.latency_ms <= T ? 'yes' : 'NO'])} />
+    </div>
+  );
+}
+
+function Searches({ traces, shown, show }) {
   const rows = [...traces].reverse().map((t) => [
     when(t.received_ms), t.outcome.status, t.policy + (t.explore ? ' (explore)' : ''),
     t.predictor_version ? `v${t.predictor_version}` : 'cold start',
     `${t.hparams.layers}/${t.hparams.filters}/${t.hparams.kernel}/${t.hparams.loss}/${t.hparams.seed}`,
     t.outcome.trials, pct(t.outcome.accuracy),
     `${fmt(t.outcome.latency_ms, 3)} ms${t.outcome.latency_modelled ? ' (modelled)' : ''}`,
-    t.outcome.met_latency ? 'yes' : 'NO', t.outcome.device || 'cpu']);
+    t.outcome.met_latency ? 'yes' : 'NO', t.outcome.device || 'cpu',
+    !t.outcome.pareto ? '' : t.trace_id === shown ? 'shown below'
+      : <button data-show-front={t.trace_id} onClick={() => show(t.trace_id)}>show</button>]);
   return <Table head={['reported', 'status', 'policy', 'predictor', 'L/F/K/loss/seed', 'trials',
-                       'accuracy', 'latency', 'meets T', 'device']} rows={rows} empty="no searches yet" />;
+                       'accuracy', 'latency', 'meets T', 'device', 'front']} rows={rows} empty="no searches yet" />;
 }
 
 function Key({ id }) {
@@ -91,12 +115,15 @@ function Key({ id }) {
 
 export function BoxPage({ id }) {
   const [box, error] = usePoll(() => api.get('agents.show', { agent_id: id }), [id]);
+  const [chosen, setChosen] = useState(null);
   const [traces, tError] = usePoll(
     () => api.get('traces.export', { agent_id: id, since_ms: Date.now() - WEEK_MS, limit: 200 }),
     [id], 10000);
   if (error) return <><h1>{id}</h1><ErrorLine error={error} /></>;
   if (!box) return <p>loading…</p>;
   const list = traces ? traces.traces : [];
+  const withFront = list.filter((t) => t.outcome.pareto);
+  const front = withFront.find((t) => t.trace_id === chosen) || withFront[withFront.length - 1];
   return (
     <>
       <h1>{box.agent_id} <span class={`state ${box.liveness}`}>{box.liveness}</span></h1>
@@ -108,7 +135,9 @@ export function BoxPage({ id }) {
       <ErrorLine error={tError} />
       <History traces={list} />
       <h2>Searches: the hyperparameters it got, and what it delivered</h2>
-      <Searches traces={list} />
+      <Searches traces={list} shown={front && front.trace_id} show={setChosen} />
+      <h2>A search's Pareto front</h2>
+      <SearchFront trace={front} />
       <h2>Key</h2>
       <Key id={id} />
     </>

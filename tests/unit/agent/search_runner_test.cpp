@@ -642,5 +642,36 @@ TEST(MeasuredLatency, TheTrialsMeasuredOnThisCpuTravelWithTheTrace) {
   EXPECT_EQ(measured_latency(many, "x")->samples.size(), limits::kMaxLatencySamples);
 }
 
+// The search's Pareto front travels with the trace: the trials pareto_trials names, malformed
+// or failed ones skipped, ordered fastest first.
+TEST(SearchPareto, TheTrialsOnTheFrontTravelWithTheTrace) {
+  json results{
+      {"status", "ok"},
+      {"best", {{"test_accuracy", 0.9}}},
+      {"pareto_trials", {7, 3, 4, 5, 99}},
+      {"all_trials",
+       {{{"id", 3},
+         {"ok", true},
+         {"key", "c16k3s2b-h64"},
+         {"accuracy", 0.93},
+         {"latency_ms", 0.05}},
+        {{"id", 4}, {"ok", false}, {"key", "c512k11s1-h128"}, {"accuracy", 0}, {"latency_ms", 0}},
+        {{"id", 5}, {"ok", true}, {"key", "c8k1s1-h0"}, {"accuracy", "high"}, {"latency_ms", 0.01}},
+        {{"id", 6}, {"ok", true}, {"key", "c4k1s1-h0"}, {"accuracy", 0.95}, {"latency_ms", 0.001}},
+        {{"id", 7}, {"ok", true}, {"key", "c8k3s1-h0"}, {"accuracy", 0.81}, {"latency_ms", 0.02}},
+        "junk"}}};
+  const auto front = pareto_of(results);
+  ASSERT_TRUE(front.has_value());
+  ASSERT_EQ(front->points.size(), 2u);  // 6 is not on the front the search named
+  EXPECT_EQ(front->points[0].arch, "c8k3s1-h0");
+  EXPECT_EQ(front->points[1].arch, "c16k3s2b-h64");
+  EXPECT_DOUBLE_EQ(front->points[1].latency_ms, 0.05);
+  const Trace t = make_search_trace(SearchRun{}, &results, std::nullopt, "", 5, 1, "");
+  ASSERT_TRUE(t.outcome.pareto.has_value());
+  EXPECT_EQ(t.outcome.pareto->points.size(), 2u);
+  results.erase("pareto_trials");  // an older edgenas-search
+  EXPECT_FALSE(pareto_of(results).has_value());
+}
+
 }  // namespace
 }  // namespace edgenas::agent

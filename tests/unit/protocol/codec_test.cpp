@@ -206,6 +206,27 @@ TEST(Codec, TraceProgressRoundTripsAndIsChecked) {
       << out.error().message;
 }
 
+TEST(Codec, TheSearchsParetoFrontRoundTripsAndIsChecked) {
+  Trace t = sample_trace();
+  EXPECT_FALSE(to_json(t)["outcome"].contains("pareto"));  // older peers see no change
+  t.outcome.pareto = ParetoFront{{{"c8k3s1-h0", 0.81, 0.02}, {"c16k3s2b-h64", 0.93, 0.05}}};
+  auto t2 = round_trip(t);
+  ASSERT_TRUE(t2.outcome.pareto.has_value());
+  ASSERT_EQ(t2.outcome.pareto->points.size(), 2u);
+  EXPECT_EQ(t2.outcome.pareto->points[1].arch, "c16k3s2b-h64");
+  EXPECT_DOUBLE_EQ(t2.outcome.pareto->points[1].accuracy, 0.93);
+
+  t.outcome.pareto->points[1].accuracy = 0.5;  // slower and worse: dominated, not a front
+  auto out = decode_body<Trace>(std::get<Envelope>(decode_envelope(encode(header(), t))));
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().message.find("outcome.pareto"), std::string::npos) << out.error().message;
+  t.outcome.pareto->points.assign(limits::kMaxParetoPoints + 1, {"c8k3s1-h0", 0.5, 1});
+  out = decode_body<Trace>(std::get<Envelope>(decode_envelope(encode(header(), t))));
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().message.find("outcome.pareto.points"), std::string::npos)
+      << out.error().message;
+}
+
 TEST(Codec, MeasuredLatenciesTravelOnlyWhenPresentAndAreChecked) {
   Trace t = sample_trace();
   EXPECT_FALSE(to_json(t)["outcome"].contains("measured_latency"));  // older peers see no change

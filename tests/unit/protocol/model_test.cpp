@@ -77,5 +77,40 @@ TEST(Model, ProgressKeepsImprovementsAndThinsToTheLimit) {
   EXPECT_FALSE(bad.validate().ok());  // the total must cover the points
 }
 
+TEST(Model, ParetoKeepsTheNonDominatedFastestFirstAndThinsToTheLimit) {
+  EXPECT_FALSE(make_pareto({}).has_value());
+  EXPECT_FALSE(make_pareto({{"c8k3s1-h0", NAN, 1}, {"bad key!", 0.5, 1}}).has_value());
+  // (0.7, 3 ms) is beaten by (0.8, 2 ms); at equal latency only the more accurate stays.
+  auto p = make_pareto({{"a", 0.7, 3},
+                        {"b", 0.8, 2},
+                        {"c", 0.6, 1},
+                        {"d", 0.9, 5},
+                        {"e", 0.85, 5},
+                        {"f", 0.5, INFINITY},
+                        {"g", 1.5, 9}});
+  ASSERT_TRUE(p.has_value());
+  ASSERT_EQ(p->points.size(), 4u);
+  EXPECT_EQ(p->points[0].arch, "c");
+  EXPECT_EQ(p->points[1].arch, "b");
+  EXPECT_EQ(p->points[2].arch, "d");
+  EXPECT_EQ(p->points[3].arch, "g");
+  EXPECT_DOUBLE_EQ(p->points[3].accuracy, 1.0);  // clamped
+  EXPECT_TRUE(p->validate().ok());
+
+  std::vector<ParetoPoint> many;
+  for (int i = 0; i < 1000; ++i) many.push_back({"c8k3s1-h0", i / 1000.0, i * 0.5});
+  auto thin = make_pareto(many);
+  ASSERT_TRUE(thin.has_value());
+  ASSERT_EQ(thin->points.size(), limits::kMaxParetoPoints);
+  EXPECT_DOUBLE_EQ(thin->points.front().latency_ms, 0);          // the fastest stays
+  EXPECT_DOUBLE_EQ(thin->points.back().accuracy, 999 / 1000.0);  // and the most accurate
+  EXPECT_TRUE(thin->validate().ok());
+
+  ParetoFront bad{{{"a", 0.8, 1}, {"b", 0.8, 2}}};
+  EXPECT_FALSE(bad.validate().ok());  // slower but no more accurate
+  bad = ParetoFront{{{"a", 0.8, 2}, {"b", 0.9, 1}}};
+  EXPECT_FALSE(bad.validate().ok());  // not fastest first
+}
+
 }  // namespace
 }  // namespace edgenas

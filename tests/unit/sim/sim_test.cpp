@@ -118,6 +118,10 @@ TEST(World, BoxesMakeValidContextsAndSearchesAreReproducible) {
   const auto trace =
       outcome_trace("t1", ctx, proto::HparamReply{"t1", hp, "cold-start", 0, false, ""}, a, 1);
   EXPECT_TRUE(trace.validate().ok());
+  // The trace carries the simulated search's front, which holds the best candidate's latency.
+  ASSERT_TRUE(trace.outcome.pareto.has_value());
+  EXPECT_TRUE(trace.outcome.pareto->validate().ok());
+  EXPECT_LE(trace.outcome.pareto->points.front().latency_ms, a.latency_ms * (1 + 1e-9));
   // The run's seed drives the search itself (not only the final accuracy's noise): without the
   // noise, other seeds still search differently.
   SimSearchOptions expected;
