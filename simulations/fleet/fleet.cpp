@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -651,12 +652,17 @@ Expected<std::vector<WorkerProcess>> start_workers(const FleetOptions& o, const 
   const int procs =
       o.agents == 0 ? 0 : (o.procs > 0 ? o.procs : std::max(1, (o.agents + 2499) / 2500));
   std::vector<WorkerProcess> workers;
+  const pid_t parent = getpid();
   for (int p = 0; p < procs; ++p) {
     int fds[2];
     if (pipe(fds) != 0) return Error{errc::kFailed, "pipe"};
     const int first = o.agents * p / procs, count = o.agents * (p + 1) / procs - first;
     const pid_t pid = fork();
     if (pid == 0) {
+      // A worker dies with the simulator however it ends (its only output is the pipe to it);
+      // the signal comes when the forking thread ends, and this one is the simulator's main.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(1);
       close(fds[0]);
       const std::string out =
           WorkerLoop(o, world, c.endpoint, c.server_key, first, count, t0).run().to_json().dump();

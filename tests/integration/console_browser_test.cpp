@@ -34,18 +34,6 @@ int run_browser(const std::string& scenario, const std::string& url, const std::
   return rc;
 }
 
-// SIGKILLs every process whose command line names `dir`: edgenas-sim's own worker processes
-// outlive a killed parent (they run out their --duration), and the test leaves nothing behind.
-void kill_processes_naming(const std::string& dir) {
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    const std::string pid = e.path().filename();
-    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(e.path() / "cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmd.find(dir) != std::string::npos) ::kill(std::stoi(pid), SIGKILL);
-  }
-}
-
 std::string mint(const std::vector<std::string>& ctl) {
   auto argv = ctl;
   argv.insert(argv.end(), {"console", "token", "--ttl", "1h"});
@@ -80,7 +68,8 @@ TEST(ConsoleBrowser, FleetPagesAgainstASimulatedFleetAndARealSearch) {
   const std::string url = m[3];
   EXPECT_EQ(run_browser("fleet", url, mint(ctl), ctl, 200), 0) << sim.log();
   sim.stop(SIGKILL);
-  kill_processes_naming(dir + "/run");
+  // Its workers, coordinator and real agent die with it (sim_fleet_test checks that).
+  EXPECT_TRUE(wait_for([&] { return processes_naming(dir + "/run").empty(); }, 10'000));
 }
 
 TEST(ConsoleBrowser, AcceptingAPendingKeyInThePageLetsTheAgentIn) {

@@ -116,6 +116,19 @@ inline bool wait_for(const std::function<bool()>& cond, int timeout_ms) {
   return cond();
 }
 
+// The processes whose command line names `text` (e.g. a run directory).
+inline std::vector<pid_t> processes_naming(const std::string& text) {
+  std::vector<pid_t> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = e.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "cmdline");
+    const std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmd.find(text) != std::string::npos) out.push_back(std::stoi(pid));
+  }
+  return out;
+}
+
 // A coordinator on free loopback ports with its store (and its CURVE keys) in dir.
 struct Coordinator {
   std::string dir;

@@ -33,6 +33,23 @@ TEST(SimFleet, FiftyAgentsThirtySecondsEveryAgentRegisteredEveryTraceStored) {
   EXPECT_NE(bado.find("100 %"), std::string::npos) << bado;
 }
 
+// However the simulator ends, nothing it started outlives it: its agent workers (forked), its
+// coordinator and its real agent (spawned) all die with it, even on SIGKILL.
+TEST(SimFleet, KillingTheSimulatorTakesEverythingItStartedDown) {
+  const std::string dir = temp_dir("sim-kill");
+  Process sim(
+      {EDGENAS_SIM_BIN, "run", "--agents", "20", "--procs", "2", "--real-search", "1", "--duration",
+       "300s", "--out", dir + "/run", "--coordinator", EDGENAS_COORDINATOR_BIN},
+      dir + "/sim.log");
+  // The workers fork once the coordinator is up and the real agent has been started.
+  ASSERT_TRUE(wait_for([&] { return sim.log().find("process(es)") != std::string::npos; }, 60'000))
+      << sim.log();
+  ASSERT_GE(processes_naming(dir + "/run").size(), 2u) << sim.log();  // coordinator, real agent
+  sim.stop(SIGKILL);
+  EXPECT_TRUE(wait_for([&] { return processes_naming(dir + "/run").empty(); }, 10'000))
+      << processes_naming(dir + "/run").size() << " left";
+}
+
 // Without the warm start, the loop leaves a poor cold start (the size-score rule, whose spaces
 // are tiny): the fleet's own traces train a predictor that passes the gate and then serves
 // spaces unlike the rule's, with better outcomes.
