@@ -1,9 +1,10 @@
 // Web consoles beside a loaded coordinator (bench/console_bench.sh): waits until the fleet has
 // registered, opens CONSOLES fleet pages in headless chromium (one browser context each, logged
 // in), times each one's first render (navigation to the counts and the first page of rows
-// shown), keeps them open (they poll every 2 s) for DURATION_S (with FLEET_BENCH_WARMUP long
-// enough, that covers the load generator's measured window), then prints the latency of
-// every API call the pages made, as the browser saw it (Resource Timing), by operation.
+// shown), keeps them open (they poll every 2 s) until the load generator's measured window has
+// ended (EDGENAS_WINDOW_START_S / _END_S from bench/fleet_bench.sh; without them, DURATION_S),
+// then prints the latency of every API call the pages made in that window, as the browser saw
+// it (Resource Timing), by operation, and of the calls before it (the opening).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,10 @@ const url = `http://127.0.0.1:${httpPort}/`;
 const ctl = (...args) => execFileSync(ctlBin, ['--admin', admin, '--key', `${keys}/admin.key`,
   '--server-key', `${keys}/coordinator.pub`, '--timeout', '10s', ...args], { encoding: 'utf8' });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const t0 = Date.now();
+// The load generator's measured window, wall-clock ms.
+const windowStart = t0 + 1000 * Number(process.env.EDGENAS_WINDOW_START_S || 0);
+const windowEnd = process.env.EDGENAS_WINDOW_END_S ? t0 + 1000 * Number(process.env.EDGENAS_WINDOW_END_S) : null;
 // CPU seconds used so far by every chromium process (utime + stime, /proc/PID/stat).
 function chromiumCpuS() {
   let ticks = 0;
@@ -30,7 +35,6 @@ function chromiumCpuS() {
 }
 
 const token = ctl('console', 'token', '--ttl', '1h').trim();
-const t0 = Date.now();
 const at = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
 for (;;) {
   const known = JSON.parse(ctl('--json', 'status')).agents.alive;
@@ -65,40 +69,60 @@ for (let i = 0; i < consoles; i++) {
   console.log(`console ${i + 1}: ${Math.round(own)} ms: ` +
     steps.map(([n, a, b]) => (b === undefined ? `${n} ${a.toFixed(0)}` : `${n} ${a.toFixed(0)}-${b.toFixed(0)}`)).join(', '));
 }
-console.log(`consoles open       at ${at()}; they stay open ${durationS} s more`);
+const until = windowEnd ?? Date.now() + durationS * 1000;
+if (Date.now() > windowStart) console.log('WARNING: the consoles were not all open when the measured window began (raise FLEET_BENCH_WARMUP)');
+console.log(`consoles open       at ${at()}; they stay open until ${((until - t0) / 1000).toFixed(0)} s (the measured window: from ${((windowStart - t0) / 1000).toFixed(0)} s)`);
+for (const page of pages) await page.evaluate(() => performance.setResourceTimingBufferSize(100000));
 // Beside the browsers, a plain HTTP client (node's fetch) asks what a console asks, 4 times a
 // second, so the API's latency is also seen without a browser's own queues.
 const probe = await (await browser.newContext()).request.post(`${url}api/login`, { data: { token } });
 const cookie = probe.headers()['set-cookie'].split(';')[0];
 const plain = [];
-const cpu0 = chromiumCpuS();
-const until = Date.now() + durationS * 1000;
+let cpu0 = null;
 for (let k = 0; Date.now() < until; k++) {
+  if (cpu0 === null && Date.now() >= windowStart) cpu0 = { s: chromiumCpuS(), at: Date.now() };
   const op = k % 2 ? 'fleet.summary' : 'agents.page?limit=50&sort=-last_seen';
   const t = performance.now();
   const res = await fetch(`${url}api/v1/${op}`, { headers: { Cookie: cookie } });
   await res.arrayBuffer();
-  plain.push(performance.now() - t);
+  if (Date.now() >= windowStart) plain.push(performance.now() - t);
   await sleep(250);
 }
-const chromiumShare = (chromiumCpuS() - cpu0) / durationS;
-const byOp = {};
-for (const page of pages) {
+cpu0 ??= { s: chromiumCpuS(), at: Date.now() };
+const chromiumShare = (chromiumCpuS() - cpu0.s) / ((Date.now() - cpu0.at) / 1000);
+const byOp = {};  // in the measured window
+const before = [];  // the calls before it: while the consoles opened, then open and idle
+const slow = [];  // the window's slowest calls: when, which console, and where the time went
+for (const [i, page] of pages.entries()) {
   const entries = await page.evaluate(() => performance.getEntriesByType('resource')
     .filter((e) => e.name.includes('/api/v1/'))
-    .map((e) => [new URL(e.name).pathname.slice(8), e.responseEnd - e.startTime]));
-  for (const [op, ms] of entries) (byOp[op] ||= []).push(ms);
+    .map((e) => [new URL(e.name).pathname.slice(8), performance.timeOrigin + e.startTime, e.responseEnd - e.startTime,
+      e.requestStart - e.startTime, e.responseStart - e.requestStart, e.responseEnd - e.responseStart]));
+  for (const [op, at, ms, queued, waiting, body] of entries) {
+    if (at >= windowStart) {
+      (byOp[op] ||= []).push(ms);
+      slow.push({ at: (at - t0) / 1000, console: i + 1, op, ms, queued, waiting, body });
+    } else {
+      before.push(ms);
+    }
+  }
 }
 const q = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 renders.sort((a, b) => a - b);
-console.log(`consoles            ${consoles} on ${agents} agents, open ${durationS} s`);
-console.log(`chromium CPU        ${(100 * chromiumShare).toFixed(0)} % of one core while open (all its processes)`);
+console.log(`consoles            ${consoles} on ${agents} agents, open until ${at()}`);
+console.log(`chromium CPU        ${(100 * chromiumShare).toFixed(0)} % of one core in the measured window (all its processes)`);
 pageRenders.sort((a, b) => a - b);
 console.log(`first render ms     ${pageRenders.join(' ')} (median ${q(pageRenders, 0.5)}, max ${pageRenders[pageRenders.length - 1]}; the page's own clock: navigation start to counts and rows shown)`);
 console.log(`  as playwright saw ${renders.join(' ')} (median ${q(renders, 0.5)}; its own round trips to the browser included)`);
 const all = Object.values(byOp).flat();
-console.log(`api, in the browsers ${all.length} calls: p50 ${q(all, 0.5).toFixed(1)} ms, p99 ${q(all, 0.99).toFixed(1)} ms, max ${Math.max(...all).toFixed(1)} ms`);
-console.log(`api, plain client    ${plain.length} calls: p50 ${q(plain, 0.5).toFixed(1)} ms, p99 ${q(plain, 0.99).toFixed(1)} ms, max ${Math.max(...plain).toFixed(1)} ms`);
+const line = (xs) => `${xs.length} calls: p50 ${q(xs, 0.5).toFixed(1)} ms, p99 ${q(xs, 0.99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`;
+console.log(`api, in the browsers ${line(all)} (the measured window)`);
+if (before.length) console.log(`  before the window  ${line(before)} (the consoles opening, then idle)`);
+console.log(`api, plain client    ${line(plain)}`);
+slow.sort((a, b) => b.ms - a.ms);
+for (const c of slow.slice(0, 5))
+  console.log(`  slow: at ${c.at.toFixed(1)} s console ${c.console} ${c.op}: ${c.ms.toFixed(0)} ms ` +
+    `(before the request was sent ${c.queued.toFixed(0)}, sent to first byte ${c.waiting.toFixed(0)}, body ${c.body.toFixed(0)})`);
 for (const [op, xs] of Object.entries(byOp))
   console.log(`  ${op.padEnd(18)}${String(xs.length).padStart(5)} calls: p50 ${q(xs, 0.5).toFixed(1)} ms, p99 ${q(xs, 0.99).toFixed(1)} ms`);
 await browser.close();

@@ -8,7 +8,9 @@
 # COORDINATOR_CPUS / LOADGEN_CPUS (taskset lists, e.g. 0 and 1) pin the two sides apart.
 # FLEET_BENCH_WARMUP=S overrides the warm-up before the measured window.
 # FLEET_BENCH_SIDE="COMMAND" runs beside the load generator (bench/console_bench.sh: web
-# consoles), with EDGENAS_ADMIN, EDGENAS_KEY_DIR and EDGENAS_HTTP_PORT in its environment.
+# consoles), with EDGENAS_ADMIN, EDGENAS_KEY_DIR and EDGENAS_HTTP_PORT in its environment and
+# EDGENAS_WINDOW_START_S and EDGENAS_WINDOW_END_S: the measured window, in seconds from the
+# side's start.
 set -euo pipefail
 build=${1:?usage: fleet_bench.sh BUILD_DIR AGENTS [DURATION_S] [HEARTBEAT] [-- FLAGS...]}
 agents=${2:?agents}
@@ -51,7 +53,7 @@ loadgen=$!
 side=""
 if [ -n "${FLEET_BENCH_SIDE:-}" ]; then
   EDGENAS_ADMIN="tcp://127.0.0.1:$((port + 1))" EDGENAS_KEY_DIR="$work" EDGENAS_HTTP_PORT="$mport" \
-    bash -c "$FLEET_BENCH_SIDE" &
+    EDGENAS_WINDOW_START_S=$warmup EDGENAS_WINDOW_END_S=$((warmup + duration)) bash -c "$FLEET_BENCH_SIDE" &
   side=$!
 fi
 # The page is rendered on the io thread's tick (a quarter heartbeat): scrape just after the
