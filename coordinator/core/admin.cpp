@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <variant>
 
 namespace edgenas::coordinator {
@@ -37,6 +38,18 @@ Expected<T> arg(const json& args, const char* key, T fallback) {
   } catch (const std::exception&) {
     return bad_request(std::string("argument '") + key + "' has the wrong type");
   }
+}
+
+// A box's sampled Source and Job over time (StateHistory), oldest first.
+json history_json(const StateHistory& h) {
+  json samples = json::array();
+  for (const auto& s : h.samples())
+    samples.push_back({{"wall_ms", s.wall_ms},
+                       {"cpu_free_nodes", s.cpu_free_nodes},
+                       {"cpu_free_memory_mb", s.cpu_free_memory_mb},
+                       {"queued_tasks", s.queued_tasks},
+                       {"tightest_t_ms", std::round(s.tightest_t_ms * 1000.0) / 1000.0}});
+  return {{"step_s", StateHistory::kStepMs / 1000}, {"samples", samples}};
 }
 
 json agent_row(const AgentEntry& e, int64_t now_wall) {
@@ -251,6 +264,7 @@ Expected<json> AdminService::agents_show(const json& args) {
   out["state"] = proto::to_json(e->stored.state);
   out["first_seen_ms"] = e->stored.first_seen_ms;
   out["last_seen_ms"] = e->stored.last_seen_ms;
+  out["history"] = history_json(e->history);
   return out;
 }
 

@@ -183,6 +183,7 @@ void CoordinatorCore::dispatch(const std::string& routing_id, const proto::Envel
       entry->stored.state.outbox_depth = hb->outbox_depth;
       entry->activity = hb->activity;
       entry->search = hb->search;
+      entry->history.record(clock_.wall_ms(), entry->stored.state);
       entry->stale = true;
       return;
     }

@@ -44,13 +44,6 @@ bool matches(const AgentEntry& e, const std::string& needle) {
 
 }  // namespace
 
-double tightest_t_ms(const proto::AgentState& st) {
-  double t = 0;
-  for (const auto& task : st.queue.tasks)
-    if (t == 0 || task.latency_req_ms < t) t = task.latency_req_ms;
-  return t;
-}
-
 Expected<const FleetViews::Order*> FleetViews::ordered(const std::string& sort,
                                                        const std::string& filter) {
   const int64_t now = clock_.now_ms();

@@ -15,9 +15,6 @@
 
 namespace edgenas::coordinator {
 
-// The tightest latency requirement T over an agent's queue (0 when the queue is empty).
-double tightest_t_ms(const proto::AgentState& st);
-
 class FleetViews {
  public:
   static constexpr int64_t kMaxAgeMs = 1000;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/util/clock.hpp"
+#include "coordinator/core/state_history.hpp"
 #include "coordinator/store/trace_store.hpp"
 
 namespace edgenas::coordinator {
@@ -33,6 +34,7 @@ struct AgentEntry {
   std::optional<uint64_t> heartbeat_seq;        // the last one taken in this session
   std::string activity;                         // from the last heartbeat
   std::optional<proto::SearchProgress> search;  // from the last heartbeat, while one runs
+  StateHistory history;                         // sampled from heartbeats, for the console
   bool dirty = false;  // must be written to the store (registration, queue, death)
   bool stale = false;  // heartbeat state newer than the store's; written periodically
 };

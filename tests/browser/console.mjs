@@ -121,6 +121,12 @@ async function fleetScenario(browser, context, page) {
   check(await front.locator('table:not(.u-legend) tbody tr').count() === stored.outcome.pareto.points.length,
     `the box page shows ${done.agent_id}'s search front (${stored.outcome.pareto.points.length} candidates)`);
   await shot(page, 'box-front');
+  // Its Source and Job over time: sampled once a minute from its heartbeats, charted from the
+  // second sample on.
+  const history = page.locator('[data-history]');
+  await history.waitFor({ timeout: 90000 });
+  check(await history.locator('canvas').count() === 3, `the box page charts ${done.agent_id}'s Source and Job over time`);
+  await shot(page, 'box-history');
   await page.click('nav a[href="#/predictor"]');
   await page.waitForSelector('text=Versions');
   await shot(page, 'predictor');

@@ -1,5 +1,5 @@
-// One box: its Source and Job matrices now and at each search's start, its searches (the
-// hyperparameters it got and why, the delivered model against T, a search's Pareto front), its
+// One box: its Source and Job matrices now and over the last hour, its searches (the
+// hyperparameters it got and why, the delivered models against T, a search's Pareto front), its
 // traces and its key.
 import * as api from './api.js';
 import { useState } from 'preact/hooks';
@@ -43,30 +43,42 @@ function paretoFront(points) {
   return front;
 }
 
-function History({ traces }) {
-  if (traces.length === 0) return <p class="muted">No searches reported in the last 7 days.</p>;
-  const t0 = traces[0].received_ms;
-  const x = traces.map((t) => (t.received_ms - t0) / 60000);
-  const cpu = traces.map((t) => (t.context.source.devices[0] || {}).free_nodes ?? null);
-  const mem = traces.map((t) => ((t.context.source.devices[0] || {}).free_memory_mb ?? 0) / 1024);
-  const tee = traces.map((t) => tightest(t.context.job));
+// Source and Job over the last hour: the coordinator samples them from the box's heartbeats
+// once a minute (in memory: a restarted coordinator starts afresh).
+function OverTime({ history }) {
+  const samples = history ? history.samples : [];
+  if (samples.length < 2) return <p class="muted">Sampled once a minute from the heartbeats: not enough yet.</p>;
+  const now = samples[samples.length - 1].wall_ms;
+  const x = samples.map((p) => (p.wall_ms - now) / 60000);
+  const xLabel = 'minutes (0: the last sample)';
+  return (
+    <div class="charts" data-history={samples.length}>
+      <Chart title="Source: free on the CPU" x={x} xLabel={xLabel} yLabel="free"
+             series={[{ label: 'CPU nodes', y: samples.map((p) => p.cpu_free_nodes) },
+                      { label: 'memory GB', y: samples.map((p) => p.cpu_free_memory_mb / 1024) }]} />
+      <Chart title="Job: queued tasks" x={x} xLabel={xLabel} yLabel="tasks"
+             series={[{ label: 'queued', y: samples.map((p) => p.queued_tasks) }]} />
+      <Chart title="Job: tightest T" x={x} xLabel={xLabel} yLabel="ms"
+             series={[{ label: 'T', y: samples.map((p) => p.tightest_t_ms || null) }]} />
+    </div>
+  );
+}
+
+// The delivered model of each search of the last 7 days against the latest T.
+function Delivered({ traces }) {
   const ok = traces.filter((t) => t.outcome.status === 'ok');
+  if (ok.length === 0) return <p class="muted">No search delivered a model in the last 7 days.</p>;
   const pts = ok.map((t) => ({ x: t.outcome.latency_ms, y: 100 * t.outcome.accuracy }));
   const front = new Set(paretoFront(pts));
   const byAccuracy = [...pts].sort((a, b) => a.y - b.y);
-  const lastT = tee[tee.length - 1];
+  const lastT = tightest(ok[ok.length - 1].context.job);
   return (
     <div class="charts">
-      <Chart title="Source at each search's start" x={x} xLabel="minutes since the first" yLabel="free"
-             series={[{ label: 'CPU nodes', y: cpu }, { label: 'memory GB', y: mem }]} />
-      <Chart title="Tightest T in the Job matrix" x={x} xLabel="minutes since the first" yLabel="ms"
-             series={[{ label: 'T', y: tee }]} />
-      {pts.length > 0 &&
-        <Chart title="Delivered models: latency against accuracy"
-               x={byAccuracy.map((p) => p.y)} xLabel="accuracy %" yLabel="latency ms" yMax={lastT || undefined}
-               series={[{ label: 'search', points: true, y: byAccuracy.map((p) => p.x) },
-                        { label: 'Pareto front', y: byAccuracy.map((p) => (front.has(p) ? p.x : null)) }]}
-               rule={lastT ? { value: lastT, label: `T = ${fmt(lastT)} ms` } : undefined} />}
+      <Chart title="Delivered models: latency against accuracy"
+             x={byAccuracy.map((p) => p.y)} xLabel="accuracy %" yLabel="latency ms" yMax={lastT || undefined}
+             series={[{ label: 'search', points: true, y: byAccuracy.map((p) => p.x) },
+                      { label: 'Pareto front', y: byAccuracy.map((p) => (front.has(p) ? p.x : null)) }]}
+             rule={lastT ? { value: lastT, label: `T = ${fmt(lastT)} ms` } : undefined} />
     </div>
   );
 }
@@ -131,9 +143,11 @@ export function BoxPage({ id }) {
         · heartbeat {ago(box.last_seen_s_ago)} · registered {box.registrations}×, first {when(box.first_seen_ms)}</p>
       <p class="search">search: <Progress search={box.search} /></p>
       <Matrices state={box.state} />
-      <h2>Over time (last 7 days)</h2>
+      <h2>Source and Job over the last hour</h2>
+      <OverTime history={box.history} />
+      <h2>What its searches delivered (last 7 days)</h2>
       <ErrorLine error={tError} />
-      <History traces={list} />
+      <Delivered traces={list} />
       <h2>Searches: the hyperparameters it got, and what it delivered</h2>
       <Searches traces={list} shown={front && front.trace_id} show={setChosen} />
       <h2>A search's Pareto front</h2>

@@ -68,9 +68,23 @@ TEST_F(AdminTest, AgentsListAndShow) {
   auto l = call("agents.list");
   ASSERT_EQ(l.result["agents"].size(), 1u);
   EXPECT_EQ(l.result["agents"][0]["agent_id"], "box1");
+  // Its Source over time comes from its heartbeats, a sample a minute.
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    proto::Heartbeat hb;
+    hb.seq = seq;
+    hb.source.devices = {{"cpu", static_cast<int>(seq), 1000}};
+    hb.activity = "idle";
+    deliver(hb);
+    clock_.advance(StateHistory::kStepMs / 2);
+  }
   auto s = call("agents.show", {{"agent_id", "box1"}});
   ASSERT_TRUE(s.ok);
   EXPECT_EQ(s.result["registration"]["hostname"], "h");
+  const auto& history = s.result["history"]["samples"];
+  ASSERT_EQ(history.size(), 2u) << s.result["history"];  // 0 and 60 s; 30 s was within a step
+  EXPECT_EQ(history[0]["cpu_free_nodes"], 1);
+  EXPECT_EQ(history[1]["cpu_free_nodes"], 3);
+  EXPECT_EQ(s.result["history"]["step_s"], 60);
   auto missing = call("agents.show", {{"agent_id", "nope"}});
   EXPECT_FALSE(missing.ok);
   EXPECT_EQ(missing.code, proto::err::kNotFound);

@@ -83,5 +83,36 @@ TEST(Registry, DirtyRowsAreBoundedPerTake) {
   EXPECT_TRUE(r.take_dirty(100).empty());
 }
 
+// A box's Source and Job over time: one sample a step from its heartbeats, the last hour kept,
+// oldest first.
+TEST(StateHistory, SamplesOnceAStepAndKeepsTheLastHour) {
+  proto::AgentState st;
+  st.source.devices = {{"npu0", 2, 512}, {"cpu", 3, 900}};
+  st.queue.tasks.push_back({"a", 40, {{"cpu", 1, 1, 1}}});
+  st.queue.tasks.push_back({"b", 25.5, {{"cpu", 1, 1, 1}}});
+  StateHistory h;
+  EXPECT_TRUE(h.samples().empty());
+  h.record(1'000, st);
+  h.record(1'000 + StateHistory::kStepMs - 1, st);  // within the step: not sampled
+  ASSERT_EQ(h.samples().size(), 1u);
+  const auto s = h.samples()[0];
+  EXPECT_EQ(s.wall_ms, 1'000);
+  EXPECT_EQ(s.cpu_free_nodes, 3);  // the CPU's, not the first device's
+  EXPECT_EQ(s.cpu_free_memory_mb, 900);
+  EXPECT_EQ(s.queued_tasks, 2);
+  EXPECT_FLOAT_EQ(s.tightest_t_ms, 25.5f);
+  for (int i = 1; i <= 70; ++i) {
+    st.source.devices[1].free_nodes = i;
+    h.record(1'000 + i * StateHistory::kStepMs, st);
+  }
+  const auto all = h.samples();
+  ASSERT_EQ(all.size(), StateHistory::kCapacity);
+  EXPECT_EQ(all.front().cpu_free_nodes, 70 - static_cast<int>(StateHistory::kCapacity) + 1);
+  EXPECT_EQ(all.back().cpu_free_nodes, 70);
+  for (std::size_t i = 1; i < all.size(); ++i) EXPECT_GT(all[i].wall_ms, all[i - 1].wall_ms);
+  h.record(5, st);  // the wall clock went back: sampled, not stuck until it catches up
+  EXPECT_EQ(h.samples().back().wall_ms, 5);
+}
+
 }  // namespace
 }  // namespace edgenas::coordinator
