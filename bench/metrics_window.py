@@ -74,6 +74,7 @@ def main():
            'heartbeat read -> ack sent')
     report(start, end, 'edgenas_io_round_seconds', '', 'io round busy')
     report(start, end, 'edgenas_commit_seconds', '', 'group commit')
+    report(start, end, 'edgenas_console_request_seconds', '', 'console call queued -> answer')
     slow = [end.get(('edgenas_io_slow_rounds_total', ''), 0),
             start.get(('edgenas_io_slow_rounds_total', ''), 0)]
     print('%-30s %8d' % ('slow io rounds', slow[0] - slow[1]))

@@ -29,7 +29,7 @@ void ConsoleBridge::submit(http::Request request, http::Reply reply) {
     lock.unlock();
     return reply(unavailable("the coordinator is busy; try again"));
   }
-  queue_.push_back({std::move(request), std::move(reply)});
+  queue_.push_back({std::move(request), std::move(reply), std::chrono::steady_clock::now()});
   // One wake-up per batch: the io thread takes the whole queue when it wakes.
   if (queue_.size() == 1) tx_.send(zmq::str_buffer("x"), zmq::send_flags::dontwait);
 }

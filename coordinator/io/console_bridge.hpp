@@ -3,6 +3,7 @@
 // in its round (ConsoleApi over AdminService), so the HTTP thread never touches the daemon's
 // state and the io thread stays its only writer. The io thread polls wake_socket(); the answer
 // goes back through the request's Reply, which posts the write to the HTTP thread.
+#include <chrono>
 #include <mutex>
 #include <vector>
 
@@ -18,6 +19,7 @@ class ConsoleBridge {
   struct Call {
     http::Request request;
     http::Reply reply;
+    std::chrono::steady_clock::time_point queued;  // when the HTTP thread handed it over
   };
 
   explicit ConsoleBridge(zmq::context_t& ctx);

@@ -177,6 +177,10 @@ void Server::write_metrics(prom::Text& t) const {
   t.family("edgenas_commit_seconds", "histogram",
            "One group commit of traces, replies and registry rows (the Acks wait for it)");
   commit_seconds_.write(t);
+  t.family("edgenas_console_request_seconds", "histogram",
+           "A web console API call handed over by the HTTP thread to its answer handed back "
+           "(the wait for the io thread included; reading and writing the HTTP are not)");
+  console_seconds_.write(t);
   profile_.write(t);
 }
 
@@ -215,6 +219,8 @@ void Server::drain_console(std::vector<Outgoing>& agent_out) {
       r.body = R"({"ok":false,"code":"internal","message":"see the coordinator's log"})";
     }
     call.reply(std::move(r));
+    console_seconds_.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - call.queued).count());
   }
 }
 

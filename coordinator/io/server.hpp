@@ -114,6 +114,7 @@ class Server {
       prom::Histogram(prom::latency_buckets()), prom::Histogram(prom::latency_buckets()),
       prom::Histogram(prom::latency_buckets()), prom::Histogram(prom::latency_buckets())};
   prom::Histogram commit_seconds_{prom::latency_buckets()};
+  prom::Histogram console_seconds_{prom::latency_buckets()};
   std::vector<std::pair<std::chrono::steady_clock::time_point, std::size_t>> round_reads_;
   std::chrono::steady_clock::time_point commit_started_{};
   std::array<std::size_t, 3> commit_sizes_{};  // traces, replies, agents of the batch in flight

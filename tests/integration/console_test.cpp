@@ -103,6 +103,9 @@ TEST_F(ConsoleApiTest, ALoginFromEdgenasctlOpensTheApiAndAcceptingAKeyLetsTheAge
   EXPECT_EQ(api("POST", "/api/logout").status, 200);
   EXPECT_EQ(api("GET", "/api/v1/status").status, 401);
   EXPECT_TRUE(coord_.client().call("status").ok());
+  // Every call above went through the io thread, and its time there is on /metrics.
+  EXPECT_TRUE(
+      wait_for([&] { return metric("edgenas_console_request_seconds_count") >= 8; }, 10'000));
 }
 
 }  // namespace
