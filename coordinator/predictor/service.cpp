@@ -114,7 +114,7 @@ Status PredictorService::start() {
     if (!m) {
       r.state = "cancelled";
       r.note = "its model no longer loads: " + m.error().message;
-      (void)store_.save_rollout(r);
+      (void)save_rollout(r);
       continue;
     }
     rollout_ = ActiveRollout{r, std::move(*m), {}, {}, 0, ""};
@@ -191,7 +191,7 @@ Expected<json> PredictorService::rollout(int version, double share, const std::s
   if (rollout_) {  // the same version: a new share (widen or narrow), the counts go on
     rollout_->row.share = share;
     rollout_->row.note = "share set to " + std::to_string(share) + ": " + reason;
-    if (auto s = store_.save_rollout(rollout_->row); !s) return s.error();
+    if (auto s = save_rollout(rollout_->row); !s) return s.error();
   } else {
     auto m = load_version(version);
     if (!m) return m.error();
@@ -201,7 +201,7 @@ Expected<json> PredictorService::rollout(int version, double share, const std::s
     row.share = share;
     row.started_ms = clock_.wall_ms();
     row.note = reason;
-    if (auto s = store_.save_rollout(row); !s) return s.error();
+    if (auto s = save_rollout(row); !s) return s.error();
     rollout_ = ActiveRollout{row, std::move(*m), {}, {}, 0, ""};
   }
   log::info("predictor rollout", {{"version", version},
@@ -211,10 +211,15 @@ Expected<json> PredictorService::rollout(int version, double share, const std::s
   return json{{"version", version}, {"baseline", rollout_->row.baseline}, {"share", share}};
 }
 
+Status PredictorService::save_rollout(coordinator::Rollout& r) {
+  rollouts_.reset();
+  return store_.save_rollout(r);
+}
+
 void PredictorService::end_rollout(const std::string& state, const std::string& note) {
   rollout_->row.state = state;
   rollout_->row.note = note;
-  if (auto s = store_.save_rollout(rollout_->row); !s)
+  if (auto s = save_rollout(rollout_->row); !s)
     log::error("cannot record the end of a rollout", {{"error", s.error().message}});
   log::info("predictor rollout ended",
             {{"version", rollout_->row.version}, {"state", state}, {"note", note}});
@@ -317,10 +322,13 @@ Expected<json> PredictorService::fleet_status(const std::vector<std::string>& ag
                       {"margin", cfg_.rollout_margin},
                       {"min_traces", cfg_.rollout_min_traces}};
   }
-  auto history = store_.rollouts();
-  if (!history) return history.error();
+  if (!rollouts_) {
+    auto history = store_.rollouts();
+    if (!history) return history.error();
+    rollouts_ = std::move(*history);
+  }
   json past = json::array();
-  for (auto it = history->rbegin(); it != history->rend() && past.size() < 5; ++it) {
+  for (auto it = rollouts_->rbegin(); it != rollouts_->rend() && past.size() < 5; ++it) {
     if (it->state == "active") continue;
     past.push_back({{"version", it->version},
                     {"baseline", it->baseline},

@@ -113,6 +113,8 @@ class PredictorService final : public coordinator::HparamService,
                             Outcomes& baseline);
   void check_rollout();
   void end_rollout(const std::string& state, const std::string& note);
+  // Saves a rollout row and forgets the kept list of them.
+  Status save_rollout(coordinator::Rollout& r);
   void finish_training(const ChildExit& exit);
   // Pooled traces per grid point as of the serving version's training (empty: cold start).
   Coverage coverage_;
@@ -141,6 +143,9 @@ class PredictorService final : public coordinator::HparamService,
     std::string cursor_id;
   };
   std::optional<ActiveRollout> rollout_;
+  // Every rollout as the store holds them, read once after each change: fleet_status is on the
+  // web console's path, and a store read on the io thread can wait out a slow commit.
+  std::optional<std::vector<coordinator::Rollout>> rollouts_;
   int64_t next_rollout_check_ms_ = 0;
   int64_t rollbacks_ = 0;
   int64_t traces_at_last_training_ = -1;
