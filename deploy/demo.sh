@@ -275,8 +275,9 @@ The coordinator was SIGKILLed and restarted mid-search in round 1; no trace was 
 The demo took $((SECONDS / 60)) min $((SECONDS % 60)) s after the build.
 
 See it in the web console: $console, token in $out/console-token (valid 24 h). Fleet: the four
-boxes, their T and state; a box's page: its Source and Job matrices, the hyperparameters each
-search got (policy, predictor version) and the delivered models against T; Predictor: the warm
+boxes, their T and state; a box's page: its Source and Job matrices (now and over the last
+hour), the hyperparameters each search got (policy, predictor version), the delivered models
+and each search's Pareto front against T; Predictor: the warm
 start v1, the version trained here and the gate's regret; Keys: the four keys accepted above.
 $(if [ "$keep" = 1 ]; then echo "The coordinator and boxes keep running (KEEP=1)."; else echo "It closes with the demo; make demo KEEP=1 keeps it open."; fi)
 
