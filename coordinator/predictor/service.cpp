@@ -80,7 +80,7 @@ Status PredictorService::start() {
     if (v.status == "training") {  // the coordinator stopped while it trained
       v.status = "failed";
       v.note = "the coordinator stopped during the training";
-      (void)store_.save_predictor_version(v);
+      (void)save_version(v);
     }
   }
   if (versions->empty() && !cfg_.warm_start.empty()) {
@@ -155,9 +155,8 @@ Status PredictorService::import_warm_start() {
   v.feature_version = kFeatureVersion;
   v.metrics = *metrics;
   v.note = "warm start, trained in simulation (from " + from.string() + ")";
-  if (auto s = store_.save_predictor_version(v); !s) return s.error();
-  if (auto s = store_.record_promotion(v.version, clock_.wall_ms(), "warm start"); !s)
-    return s.error();
+  if (auto s = save_version(v); !s) return s.error();
+  if (auto s = record_promotion(v.version, "warm start"); !s) return s.error();
   log::info("warm start imported", {{"version", v.version}, {"from", from.string()}});
   return ok_status();
 }
@@ -209,6 +208,16 @@ Expected<json> PredictorService::rollout(int version, double share, const std::s
                                   {"share", share},
                                   {"reason", reason}});
   return json{{"version", version}, {"baseline", rollout_->row.baseline}, {"share", share}};
+}
+
+Status PredictorService::save_version(const coordinator::PredictorVersion& v) {
+  versions_.reset();
+  return store_.save_predictor_version(v);
+}
+
+Status PredictorService::record_promotion(int version, const std::string& reason) {
+  versions_.reset();
+  return store_.record_promotion(version, clock_.wall_ms(), reason);
 }
 
 Status PredictorService::save_rollout(coordinator::Rollout& r) {
@@ -378,7 +387,7 @@ Expected<std::shared_ptr<const PredictorModel>> PredictorService::load_version(i
                {{"version", version}, {"error", problem.error().message}});
     (*v)->status = "failed";
     (*v)->note = problem.error().message;
-    (void)store_.save_predictor_version(**v);
+    (void)save_version(**v);
     return problem.error();
   }
   m->version = version;
@@ -518,7 +527,7 @@ Expected<json> PredictorService::train(const std::string& reason) {
   v.path = dir + "/model.edgenasp";
   v.feature_version = kFeatureVersion;
   v.note = reason;
-  if (auto s = store_.save_predictor_version(v); !s) return s.error();
+  if (auto s = save_version(v); !s) return s.error();
   std::vector<std::string> argv{cfg_.trainer,
                                 "train",
                                 "--db",
@@ -548,7 +557,7 @@ Expected<json> PredictorService::train(const std::string& reason) {
   if (!handle) {
     v.status = "failed";
     v.note = "cannot start " + cfg_.trainer + ": " + handle.error().message;
-    (void)store_.save_predictor_version(v);
+    (void)save_version(v);
     return handle.error();
   }
   training_ = Training{*version, *handle, clock_.now_ms(), reason, *traces};
@@ -573,7 +582,7 @@ void PredictorService::finish_training(const ChildExit& exit) {
     v.note = exit.signal ? "the trainer was killed by signal " + std::to_string(exit.signal)
                          : "the trainer exited with code " + std::to_string(exit.exit_code) +
                                (tail.empty() ? "" : ": " + tail);
-    (void)store_.save_predictor_version(v);
+    (void)save_version(v);
     training_runs_["failed"]++;
     last_failure_ = Failure{t.version, v.note, t.traces, clock_.wall_ms()};
     log::error("predictor training failed", {{"version", t.version}, {"error", v.note}});
@@ -588,7 +597,7 @@ void PredictorService::finish_training(const ChildExit& exit) {
   v.status = passes ? "candidate" : "rejected";
   training_runs_[v.status]++;
   v.note = std::string(passes ? "passed the gate: " : "did not pass the gate: ") + note;
-  (void)store_.save_predictor_version(v);
+  (void)save_version(v);
   log::info("predictor trained", {{"version", t.version}, {"status", v.status}, {"gate", note}});
   if (passes && cfg_.auto_promote) {
     if (auto r = promote(t.version, std::string("gate: ") + note); !r)
@@ -606,7 +615,7 @@ Expected<json> PredictorService::promote(int version, const std::string& reason)
                 same ? "promoted to every agent: " + reason
                      : "v" + std::to_string(version) + " was promoted instead");
   }
-  if (auto s = store_.record_promotion(version, clock_.wall_ms(), reason); !s) return s.error();
+  if (auto s = record_promotion(version, reason); !s) return s.error();
   log::info("predictor promoted", {{"version", version}, {"reason", reason}});
   return json{{"serving", describe()}, {"version", version}};
 }
@@ -632,18 +641,19 @@ Expected<json> PredictorService::rollback() {
   }
   model_.reset();
   coverage_.clear();
-  if (auto s = store_.record_promotion(0, clock_.wall_ms(), "rollback to the cold-start policy");
-      !s)
-    return s.error();
+  if (auto s = record_promotion(0, "rollback to the cold-start policy"); !s) return s.error();
   log::info("predictor rolled back to the cold-start policy", {{"from", current}});
   return json{{"serving", describe()}, {"version", 0}};
 }
 
 Expected<json> PredictorService::list() {
-  auto versions = store_.predictor_versions();
-  if (!versions) return versions.error();
+  if (!versions_) {
+    auto versions = store_.predictor_versions();
+    if (!versions) return versions.error();
+    versions_ = std::move(*versions);
+  }
   json rows = json::array();
-  for (const auto& v : *versions) rows.push_back(summary(v, serving_version()));
+  for (const auto& v : *versions_) rows.push_back(summary(v, serving_version()));
   json out{{"serving", describe()},
            {"serving_version", serving_version()},
            {"versions", rows},

@@ -115,6 +115,9 @@ class PredictorService final : public coordinator::HparamService,
   void end_rollout(const std::string& state, const std::string& note);
   // Saves a rollout row and forgets the kept list of them.
   Status save_rollout(coordinator::Rollout& r);
+  // Save a version row or a promotion, and forget the kept list of versions.
+  Status save_version(const coordinator::PredictorVersion& v);
+  Status record_promotion(int version, const std::string& reason);
   void finish_training(const ChildExit& exit);
   // Pooled traces per grid point as of the serving version's training (empty: cold start).
   Coverage coverage_;
@@ -146,6 +149,8 @@ class PredictorService final : public coordinator::HparamService,
   // Every rollout as the store holds them, read once after each change: fleet_status is on the
   // web console's path, and a store read on the io thread can wait out a slow commit.
   std::optional<std::vector<coordinator::Rollout>> rollouts_;
+  // The same for the versions (list() is what the console's Predictor page polls).
+  std::optional<std::vector<coordinator::PredictorVersion>> versions_;
   int64_t next_rollout_check_ms_ = 0;
   int64_t rollbacks_ = 0;
   int64_t traces_at_last_training_ = -1;
