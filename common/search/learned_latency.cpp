@@ -219,6 +219,7 @@ void set_own_penalty(Ridge& r, std::size_t sources, double ratio) {
 
 struct Shrinkage {
   double lambda = 0, ratio = 1;
+  double error = 0, se = 0;  // its mean squared leave-one-out error and that mean's standard error
 };
 
 // Two shrinkages, chosen together: the sources' (λ) and the own features' (λ · ratio): few
@@ -248,9 +249,51 @@ std::optional<Shrinkage> choose_shrinkage(Ridge& r, const NormalEquations& ne,
   const auto best = *std::min_element(grid.begin(), grid.end(),
                                       [](auto& a, auto& b) { return a.error < b.error; });
   const auto shrink = [](const Shrinkage& x) { return std::pair(x.lambda * x.ratio, x.lambda); };
-  Shrinkage chosen = best.at;
+  Candidate chosen = best;
   for (const auto& c : grid)
-    if (c.error <= best.error + best.se && shrink(c.at) > shrink(chosen)) chosen = c.at;
+    if (c.error <= best.error + best.se && shrink(c.at) > shrink(chosen.at)) chosen = c;
+  chosen.at.error = chosen.error;
+  chosen.at.se = chosen.se;
+  return chosen.at;
+}
+
+// What the sources' weights shrink toward, from the widest to the narrowest: the plain average
+// of all of them, or of the m whose predictions follow the kind's own measurements most closely
+// (Pearson's r of the logs), m = 5, 3, 1: a kind with a near relative among the sources leans
+// on it.
+std::vector<std::vector<double>> source_priors(const Ridge& r, std::size_t sources) {
+  std::vector<std::pair<double, std::size_t>> closeness;
+  for (std::size_t j = 0; j < sources; ++j) {
+    std::vector<double> column;
+    for (const auto& row : r.x) column.push_back(row[1 + j]);
+    closeness.emplace_back(pearson(column, r.y), j);
+  }
+  std::sort(closeness.begin(), closeness.end(), std::greater<>());
+  std::vector<std::vector<double>> priors{
+      std::vector<double>(sources, 1.0 / static_cast<double>(sources))};
+  for (std::size_t m : {5, 3, 1}) {
+    if (m >= sources) continue;
+    std::vector<double> prior(sources, 0.0);
+    for (std::size_t i = 0; i < m; ++i) prior[closeness[i].second] = 1.0 / static_cast<double>(m);
+    priors.push_back(std::move(prior));
+  }
+  return priors;
+}
+
+void set_source_prior(Ridge& r, const std::vector<double>& prior) {
+  std::copy(prior.begin(), prior.end(), r.prior.begin() + 1);
+}
+
+// The prior and shrinkages with the least leave-one-out error; r is left set to them.
+std::optional<Shrinkage> choose_prior_and_shrinkage(Ridge& r, std::size_t sources) {
+  std::optional<Shrinkage> chosen;
+  std::vector<double> chosen_prior;
+  for (auto& prior : source_priors(r, sources)) {
+    set_source_prior(r, prior);
+    const auto at = choose_shrinkage(r, normal_equations(r), sources);
+    if (at && (!chosen || at->error < chosen->error)) chosen = at, chosen_prior = std::move(prior);
+  }
+  if (chosen) set_source_prior(r, chosen_prior), set_own_penalty(r, sources, chosen->ratio);
   return chosen;
 }
 
@@ -264,13 +307,9 @@ Expected<TransferLatencyModel> fit_transfer(const std::string& device,
   if (sources.empty()) return Error{errc::kUsage, device + ": transfer needs another device kind"};
   const std::size_t s = sources.size();
   Ridge r = transfer_problem(sources, data);
-  const auto ne = normal_equations(r);
-  const auto chosen = choose_shrinkage(r, ne, s);
+  const auto chosen = choose_prior_and_shrinkage(r, s);
   std::optional<RidgeFit> fit;
-  if (chosen) {
-    set_own_penalty(r, s, chosen->ratio);
-    fit = solve_ridge(r, ne, chosen->lambda, LeaveOneOut::exact);
-  }
+  if (chosen) fit = solve_ridge(r, normal_equations(r), chosen->lambda, LeaveOneOut::exact);
   if (!fit) return Error{errc::kFailed, device + ": the transfer fit is singular"};
   TransferLatencyModel model;
   model.device = device;

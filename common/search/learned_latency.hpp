@@ -8,8 +8,9 @@
 //   result is never used), fitted by ridge least squares on relative error.
 // - A device kind with few measurements (k) is predicted by transfer: log latency is a
 //   combination of the other kinds' predictions (log) plus its own features, ridge-shrunk
-//   toward the plain average of the others; the shrinkage is chosen by exact leave-one-out
-//   error on its k measurements, so 5 samples lean on the others and 900 on its own data.
+//   toward the average of all the others or of the few that follow its measurements most
+//   closely; prior and shrinkage are chosen by exact leave-one-out error on its k
+//   measurements, so 5 samples lean on the others and 900 on its own data.
 //
 // Pure C++ (no libtorch); fitting 10 000 measurements takes milliseconds.
 #include <string>

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <random>
 
@@ -143,6 +144,56 @@ TEST(LearnedLatency, TenMeasurementsOfANewDeviceTransferFromTheOthers) {
   EXPECT_LT(spearman(flops, measured), 0.9);  // what the FLOPs model could reach at best
   EXPECT_GE(m->margin(), 0);
   EXPECT_LT(m->margin(), 0.1);
+}
+
+// A device that spends per layer op: its fixed cost, a cost per MFLOP and one per MB moved.
+struct OpCostDevice {
+  std::array<double, 7> per_layer{}, per_mflop{}, per_mb{};
+  double operator()(const LayerList& layers) const {
+    double ms = 0.5;
+    for (const auto& l : layers) {
+      const auto op = static_cast<std::size_t>(l.op);
+      ms += per_layer[op] + per_mflop[op] * static_cast<double>(l.flops) / 1e6 +
+            per_mb[op] * static_cast<double>(l.bytes) / 1e6;
+    }
+    return ms;
+  }
+};
+OpCostDevice random_device(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::lognormal_distribution<double> cost(0, 1.5);
+  OpCostDevice d;
+  for (std::size_t op = 0; op < d.per_layer.size(); ++op) {
+    d.per_layer[op] = 0.01 * cost(rng);
+    d.per_mflop[op] = 0.01 * cost(rng);
+    d.per_mb[op] = 0.1 * cost(rng);
+  }
+  return d;
+}
+
+TEST(LearnedLatency, ANewDeviceLeansOnItsNearRelativeAmongManySources) {
+  std::vector<OpCostDevice> devices;
+  std::vector<AdditiveLatencyModel> sources;
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    devices.push_back(random_device(seed));
+    auto dev = [&](std::size_t i) { return devices.back()(cells().layers[i]); };
+    auto m = fit_additive("d" + std::to_string(seed), cells().scale, measure(dev));
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    sources.push_back(*m);
+  }
+  // The new device: twice as slow as source 5, give or take 2 %, measured on 10 cells.
+  auto target = [&](std::size_t i) {
+    return 2 * devices[4](cells().layers[i]) * (1 + 0.02 * std::sin(static_cast<double>(i)));
+  };
+  auto m = fit_transfer("new", sources, measure(target, 300, 11));
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_GT(m->source_weights[4], 0.5);
+  std::vector<double> predicted, measured;
+  for (std::size_t i = 0; i < cells().features.size(); ++i) {
+    predicted.push_back(m->predict(cells().features[i]));
+    measured.push_back(target(i));
+  }
+  EXPECT_GT(spearman(predicted, measured), 0.97);
 }
 
 TEST(LearnedLatency, TooFewMeasurementsOrNoOtherDeviceAreRefused) {
