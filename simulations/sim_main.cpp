@@ -19,6 +19,7 @@
 #include "simulations/fleet/closed_loop.hpp"
 #include "simulations/fleet/evaluate.hpp"
 #include "simulations/fleet/fleet.hpp"
+#include "simulations/fleet/meter_latency.hpp"
 #include "simulations/fleet/warm_start.hpp"
 #include "simulations/nb201/calibrate.hpp"
 #include "simulations/nb201/evaluate.hpp"
@@ -514,6 +515,86 @@ int run_latency(LatencyCommand& c, const std::function<void(const std::string&)>
   return 0;
 }
 
+// `latency-meter`: the learned latency models in the meter world.
+struct MeterLatencyCommand {
+  CLI::App* cmd = nullptr;
+  sim::MeterLatencyOptions o;
+};
+
+void add_latency_meter(CLI::App& app, const std::string& base, MeterLatencyCommand& c) {
+  c.cmd = app.add_subcommand(
+      "latency-meter",
+      "the learned latency models in the meter world: every device of the profiles with a "
+      "roofline (its modelled truth) held out in turn, learned from k of its measurements plus "
+      "the other kinds', beside the profile's FLOPs line; and searches on a box that cannot "
+      "measure it");
+  c.o.profiles_dir = base + "/profiles";
+  c.o.scenario_path = base + "/scenarios/meter-day.toml";
+  c.o.table_path = base + "/surrogate/table.csv";
+  c.cmd->add_option("--out", c.o.out_dir, "directory for meter-latency.md and meter-latency.json");
+  c.cmd->add_option("--k", c.o.samples, "measured networks of the held-out kind, e.g. 10,100")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c.cmd->add_option("--networks", c.o.networks, "networks every other kind has measured")
+      ->capture_default_str()
+      ->check(CLI::Range(20, 100'000));
+  c.cmd->add_option("--draws", c.o.draws, "random draws of the k networks")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c.cmd
+      ->add_option(
+          "--searches", c.o.searches,
+          "simulated searches per T quantile (5), draw and way of seeing latency (0: none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c.cmd->add_option("--searches-k", c.o.searches_k, "the k those searches know")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c.cmd->add_option("--noise", c.o.noise, "a measurement's spread around the truth (log σ)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  c.cmd->add_option("--seed", c.o.seed, "seed")->capture_default_str();
+  c.cmd->add_option("--threads", c.o.threads, "kinds evaluated in parallel")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c.cmd->add_option("--profile", c.o.profiles, "the profiles of the world (repeatable)")
+      ->capture_default_str();
+  c.cmd->add_option("--profiles", c.o.profiles_dir, "device profile directory")
+      ->capture_default_str();
+  c.cmd->add_option("--data", c.o.nb201_path,
+                    "a NAS-Bench-201 latency table: also fit a roofline to one of its columns "
+                    "(the truths' grounding), e.g. ../shared/data/nb201/nb201_latency.csv");
+  c.cmd->add_option("--column", c.o.nb201_column, "that column")->capture_default_str();
+}
+
+int run_latency_meter(MeterLatencyCommand& c,
+                      const std::function<void(const std::string&)>& progress) {
+  auto r = sim::evaluate_meter_latency(c.o, progress);
+  if (!r) {
+    std::cerr << "edgenas-sim: " << r.error().message << "\n";
+    return r.error().code == errc::kFailed ? 1 : 2;
+  }
+  std::printf("%-28s %5s %9s %9s   searches truly within T: %s\n", "kind", "k", "rho lrnd",
+              "rho FLOPs", "counted / profile FLOPs / line on k / learned");
+  for (const auto& row : (*r)["kinds"]) {
+    for (const auto& b : row["by_k"]) {
+      std::printf("%-28s %5d %9.3f %9.3f", row["kind"].get<std::string>().c_str(),
+                  b["k"].get<int>(), b["learned"]["spearman"].get<double>(),
+                  b["flops_line_k"]["spearman"].get<double>());
+      if (row.contains("searches") && b["k"] == (*r)["searches_k"]) {
+        std::printf(" %3d/%-3d", row["searches"]["measured"]["counted"].get<int>(),
+                    row["searches"]["measured"]["searches"].get<int>());
+        for (const char* e : {"flops_profile", "flops_line_k", "learned"})
+          std::printf(" %6.1f%%", 100 * row["searches"][e]["met_t"].get<double>());
+      }
+      std::printf("\n");
+    }
+  }
+  if (!c.o.out_dir.empty()) std::printf("report: %s/meter-latency.md\n", c.o.out_dir.c_str());
+  return 0;
+}
+
 // `run`: a real coordinator and simulated agents.
 struct RunCommand {
   CLI::App* cmd = nullptr;
@@ -582,6 +663,8 @@ int main(int argc, char** argv) {
   add_calibrate(app, base, calibrate);
   LatencyCommand latency;
   add_latency(app, latency);
+  MeterLatencyCommand latency_meter;
+  add_latency_meter(app, base, latency_meter);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -593,5 +676,6 @@ int main(int argc, char** argv) {
   if (evaluate.cmd->parsed()) return run_evaluate(evaluate, progress);
   if (calibrate.cmd->parsed()) return run_calibrate(calibrate);
   if (latency.cmd->parsed()) return run_latency(latency, progress);
+  if (latency_meter.cmd->parsed()) return run_latency_meter(latency_meter, progress);
   return run_run(run, progress);
 }

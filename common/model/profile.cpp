@@ -10,12 +10,29 @@
 namespace edgenas {
 namespace {
 
+Expected<DeviceProfile::Roofline> read_roofline(const toml::table& device,
+                                                const std::string& where) {
+  const auto* t = device.get_as<toml::table>("roofline");
+  if (!t) return Error{errc::kBadProfile, where + " must be a table"};
+  if (auto s = config::check_keys(*t, {"fixed_ms", "per_layer_us", "gflops", "gbs"}, where); !s)
+    return s.error();
+  DeviceProfile::Roofline r;
+  double per_layer_us = 0;
+  EDGENAS_CONFIG_READ(config::get_double(*t, "fixed_ms", where, 0, 1e4), r.fixed_ms);
+  EDGENAS_CONFIG_READ(config::get_double(*t, "per_layer_us", where, 0, 1e6), per_layer_us);
+  EDGENAS_CONFIG_READ(config::get_double(*t, "gflops", where, 0, 1e6), r.gflops);
+  EDGENAS_CONFIG_READ(config::get_double(*t, "gbs", where, 0, 1e4), r.gbs);
+  r.per_layer_ms = per_layer_us / 1000;
+  if (!r.given()) return Error{errc::kBadProfile, where + ": gflops and gbs must be above 0"};
+  return r;
+}
+
 Expected<DeviceProfile::Device> read_device(const toml::table& t, const std::string& where,
                                             bool cpu) {
   DeviceProfile::Device d;
   if (auto s = config::check_keys(t,
                                   {"device", "kind", "cores", "memory_mb", "base_load",
-                                   "load_swing", "speed", "overhead_ms"},
+                                   "load_swing", "speed", "overhead_ms", "roofline"},
                                   where);
       !s) {
     return s.error();
@@ -44,6 +61,11 @@ Expected<DeviceProfile::Device> read_device(const toml::table& t, const std::str
   EDGENAS_CONFIG_READ(config::get_double(t, "load_swing", where, 0, 1), d.load_swing);
   EDGENAS_CONFIG_READ(config::get_double(t, "speed", where, 0, 1e6), d.speed);
   EDGENAS_CONFIG_READ(config::get_double(t, "overhead_ms", where, 0, 1e4), d.overhead_ms);
+  if (t.contains("roofline")) {
+    auto r = read_roofline(t, where + ".roofline");
+    if (!r) return r.error();
+    d.roofline = *r;
+  }
   return d;
 }
 

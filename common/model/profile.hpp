@@ -11,6 +11,13 @@
 namespace edgenas {
 
 struct DeviceProfile {
+  struct Roofline {
+    double fixed_ms = 0;      // per inference
+    double per_layer_ms = 0;  // per live layer
+    double gflops = 0;        // sustained arithmetic rate, 1e9 FLOP/s
+    double gbs = 0;           // sustained memory bandwidth, 1e9 bytes/s
+    bool given() const { return gflops > 0 && gbs > 0; }
+  };
   struct Device {
     std::string device;  // "cpu", "npu0", "gpu0", ...
     // The device's model as the fleet names it (the probes' model name, "ARM Cortex-A72"): the
@@ -24,6 +31,9 @@ struct DeviceProfile {
     // fixed cost of one inference call (dispatch, transfers). 0 = not modelled.
     double speed = 0;
     double overhead_ms = 0;
+    // The latency a simulated box measures on this device, when the profile gives one
+    // (simulations/fleet/roofline.hpp): not the FLOPs line above. gflops = 0: none given.
+    Roofline roofline;
   };
   std::string name;
   std::string description;

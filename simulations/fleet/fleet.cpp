@@ -354,9 +354,11 @@ class WorkerLoop {
     w_.latency_ms.push_back(
         std::chrono::duration<double, std::milli>(Steady::now() - a.request_sent).count());
     const uint64_t seed = std::hash<std::string>{}(a.pending_request);
-    const auto outcome =
-        simulate_search(*world_.surrogate, a.box->profile(), a.request_context, reply->hparams,
-                        seed, {world_.scenario.search_budget_ms, "evolution", 4000});
+    SimSearchOptions options;
+    options.budget_ms = world_.scenario.search_budget_ms;
+    options.trial_images = 4000;
+    const auto outcome = simulate_search(*world_.surrogate, a.box->profile(), a.request_context,
+                                         reply->hparams, seed, options);
     a.trace_due =
         outcome_trace(a.pending_request, a.request_context, *reply, outcome, clock_.wall_ms());
     a.trace_at_ms = real_ms(t0_) + static_cast<int64_t>(outcome.search_s * 1000 / scale_);

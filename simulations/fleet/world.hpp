@@ -4,8 +4,10 @@
 // simulated with the shared search engine and the surrogate evaluator, mirroring
 // edgenas-search (target device, latency pruning at 3 T, trials at low fidelity within 75 % of
 // the budget, then a final training of the best architecture with the rest).
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -53,6 +55,7 @@ struct SearchOutcome {
   bool latency_modelled = true;
   double accuracy = 0;  // the final model's (test) accuracy
   double latency_ms = 0;
+  double estimated_ms = 0;  // the same as the search saw it (SimSearchOptions::latency)
   bool met_latency = false;
   double energy_mj = 0;  // per inference
   int trials = 0;
@@ -75,6 +78,17 @@ struct SimSearchOptions {
   // measure, for traces), or its expected value (the evaluation's table: a maximum over noisy
   // outcomes would flatter the oracle).
   bool noisy_final = true;
+  // A search on a device whose latency the box cannot measure (issue 19, item 5): the target,
+  // the latency the search sees of a candidate (`estimate`: a model), the one the delivered
+  // network has there (`truth`: what the device would measure), and the bound the search holds
+  // the estimate to (T × bound_factor: a learned model's margin). Unset: the target the context
+  // chooses, and the profile's FLOPs model for both.
+  struct Latency {
+    std::string device;
+    std::function<double(const search::ArchSpec&)> estimate, truth;
+    double bound_factor = 1;
+  };
+  std::optional<Latency> latency;
 };
 
 // The device a simulated search on a box of `profile` targets in `ctx` (as edgenas-search

@@ -15,6 +15,7 @@
 #include "common/util/rank_stats.hpp"
 #include "simulations/fleet/numbers.hpp"
 #include "simulations/fleet/parallel.hpp"
+#include "simulations/fleet/report_files.hpp"
 #include "simulations/nb201/latency_loop.hpp"
 #include "simulations/nb201/table.hpp"
 
@@ -404,16 +405,6 @@ nlohmann::json summarize(const nlohmann::json& devices, const std::vector<int>& 
   return summary;
 }
 
-Status write_report(const std::string& dir, const nlohmann::json& out) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  std::ofstream(dir + "/latency.json") << out.dump(1) << "\n";
-  std::ofstream md(dir + "/latency.md");
-  md << report_markdown(out);
-  if (!md) return Error{errc::kIo, dir + "/latency.md: cannot write"};
-  return ok_status();
-}
-
 }  // namespace
 
 Expected<nlohmann::json> evaluate_latency(const LatencyEvalOptions& o,
@@ -463,7 +454,8 @@ Expected<nlohmann::json> evaluate_latency(const LatencyEvalOptions& o,
                      {"devices", devices},
                      {"summary", summarize(devices, o.samples)}};
   if (!o.out_dir.empty())
-    if (auto s = write_report(o.out_dir, out); !s) return s.error();
+    if (auto s = write_report_files(o.out_dir, "latency", out, report_markdown(out)); !s)
+      return s.error();
   return out;
 }
 

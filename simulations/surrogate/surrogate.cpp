@@ -229,7 +229,8 @@ search::Evaluation SurrogateEvaluator::evaluate(const search::ArchSpec& spec,
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> noise(0, s_.noise_sigma());
   e.accuracy = std::clamp(s_.accuracy(spec, f.epochs) + noise(rng), 0.0, 1.0);
-  e.latency_ms = search::modelled_latency_ms(cost.flops, device_, s_.calibration());
+  e.latency_ms = latency_ ? latency_(spec)
+                          : search::modelled_latency_ms(cost.flops, device_, s_.calibration());
   e.latency_modelled = true;
   e.energy_mj = power_w_ * e.latency_ms;
   e.energy_modelled = true;

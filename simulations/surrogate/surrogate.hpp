@@ -12,6 +12,7 @@
 // batch-norm/residual/h-swish shares, head width) and log epochs. Simple, no training step,
 // and honest about where the table is thin; its quality on held-out real runs is reported by
 // `edgenas-sim surrogate` and in docs/BENCHMARKS.md.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -85,13 +86,16 @@ class Surrogate {
 // train_time_s is what the box's CPU (cpu_speed relative to the calibration core) would need.
 class SurrogateEvaluator final : public search::Evaluator {
  public:
+  // The latency the search sees of a candidate; unset: the FLOPs model of `target`.
+  using LatencyOf = std::function<double(const search::ArchSpec&)>;
   SurrogateEvaluator(const Surrogate& s, search::DeviceSpeed target, double cpu_speed,
-                     double power_w, int train_images = 8000)
+                     double power_w, int train_images = 8000, LatencyOf latency = {})
       : s_(s),
         device_(std::move(target)),
         cpu_speed_(cpu_speed),
         power_w_(power_w),
-        images_(train_images) {}
+        images_(train_images),
+        latency_(std::move(latency)) {}
   search::Evaluation evaluate(const search::ArchSpec& spec, const search::Fidelity& f,
                               uint64_t seed) override;
 
@@ -101,6 +105,7 @@ class SurrogateEvaluator final : public search::Evaluator {
   double cpu_speed_;
   double power_w_;
   int images_;
+  LatencyOf latency_;
 };
 
 }  // namespace edgenas::sim

@@ -5,10 +5,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <set>
 
 #include "common/model/profile.hpp"
+#include "common/search/layers.hpp"
+#include "common/search/space.hpp"
 #include "simulations/fleet/fleet.hpp"
+#include "simulations/fleet/meter_latency.hpp"
+#include "simulations/fleet/roofline.hpp"
 #include "simulations/fleet/world.hpp"
 
 namespace edgenas::sim {
@@ -134,6 +139,103 @@ TEST(World, BoxesMakeValidContextsAndSearchesAreReproducible) {
     outcomes.insert({r.trials, r.reward});
   }
   EXPECT_GT(outcomes.size(), 1u);
+}
+
+TEST(Roofline, AFitRecoversTheParametersThatMadeTheLatencies) {
+  const Roofline truth{0.2, 0.015, 12.0, 3.0};  // fixed ms, per layer ms, GFLOP/s, GB/s
+  search::SearchSpace space({8, 128, 7, Loss::cross_entropy, 0});
+  std::mt19937_64 rng(3);
+  std::vector<search::LayerList> nets;
+  std::vector<double> ms;
+  for (int i = 0; i < 300; ++i) {
+    nets.push_back(search::lower(space.sample(rng), kTableInput));
+    ms.push_back(roofline_ms(truth, nets.back()));
+  }
+  auto fit = fit_roofline(nets, ms);
+  ASSERT_TRUE(fit.ok()) << fit.error().message;
+  EXPECT_NEAR(fit->fixed_ms, truth.fixed_ms, 0.02);
+  EXPECT_NEAR(fit->per_layer_ms, truth.per_layer_ms, 0.002);
+  EXPECT_NEAR(fit->gflops / truth.gflops, 1, 0.05);
+  EXPECT_NEAR(fit->gbs / truth.gbs, 1, 0.2);  // the ridge point is fitted on a grid
+  EXPECT_FALSE(fit_roofline({nets[0]}, {ms[0]}).ok());
+}
+
+TEST(Roofline, ProfilesGiveItAsATableAndMistakesAreNamed) {
+  const std::string head = "name = 'x'\n[cpu]\ncores = 2\nmemory_mb = 10\n";
+  const std::string power = "[power]\nidle_w = 1.0\nmax_w = 2.0\n";
+  auto p = parse_profile(
+      head + "roofline = { fixed_ms = 0.1, per_layer_us = 20, gflops = 5, gbs = 1.5 }\n" + power,
+      "p.toml");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_DOUBLE_EQ(p->devices[0].roofline.per_layer_ms, 0.02);
+  EXPECT_TRUE(p->devices[0].roofline.given());
+  for (const char* bad :
+       {"roofline = { gflops = 5, gbs = 1, speed = 2 }\n", "roofline = { gflops = 5 }\n",
+        "roofline = 3\n", "roofline = { gflops = -5, gbs = 1 }\n"}) {
+    auto e = parse_profile(head + bad + power, "p.toml");
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(e.error().message.find("roofline"), std::string::npos) << e.error().message;
+  }
+}
+
+TEST(World, ASearchSeesTheEstimateAndDeliversOnTheTruth) {
+  auto scenario = *load_scenario(kSim + "/scenarios/meter-day.toml");
+  auto profile = *load_profile(kSim + "/profiles/atlas200dk.toml");
+  auto s = *Surrogate::fit(*load_table(kSim + "/surrogate/table.csv"));
+  SimBox box("b1", profile, scenario, 5);
+  auto ctx = box.context(3'600'000);
+  ASSERT_FALSE(ctx.job.tasks.empty());
+  for (auto& t : ctx.job.tasks) t.latency_req_ms = 1.0;
+  const Hyperparameters hp{6, 64, 5, Loss::cross_entropy, 3};
+  // A truth twice the estimate: the search keeps its candidates within T by the estimate, and
+  // the delivered network's latency is the truth's.
+  auto estimate = [&](const search::ArchSpec& a) {
+    return 0.1 + 0.01 * static_cast<double>(search::lower(a, kTableInput).size());
+  };
+  SimSearchOptions o;
+  o.noisy_final = false;
+  o.latency = SimSearchOptions::Latency{
+      "npu0", estimate, [&](const search::ArchSpec& a) { return 2 * estimate(a); }, 0.5};
+  const auto out = simulate_search(s, profile, ctx, hp, 7, o);
+  EXPECT_EQ(out.device, "npu0");
+  ASSERT_GT(out.trials, 0);
+  EXPECT_GT(out.latency_ms, 0);
+  EXPECT_LE(out.latency_ms, 2 * 0.5 + 1e-9);  // within T × 0.5 by the estimate
+  EXPECT_EQ(out.met_latency, out.latency_ms <= 1.0);
+}
+
+TEST(MeterLatency, TheFleetsModelPredictsAcceleratorsBetterThanTheirFlopsLine) {
+  MeterLatencyOptions o;
+  o.profiles_dir = kSim + "/profiles";
+  o.scenario_path = kSim + "/scenarios/meter-day.toml";
+  o.table_path = kSim + "/surrogate/table.csv";
+  o.profiles = {"atlas200dk", "jetson-nano", "rpi4"};
+  o.samples = {10};
+  o.networks = 300;
+  o.draws = 2;
+  o.searches = 2;
+  o.threads = 2;
+  auto r = evaluate_meter_latency(o, [](const std::string&) {});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ((*r)["kinds"].size(), 5u);  // three CPUs, the NPU, the GPU
+  int accelerators = 0;
+  for (const auto& row : (*r)["kinds"]) {
+    const auto& b = row["by_k"][0];
+    EXPECT_EQ(b["fits"], 2);
+    if (row["device"] == "cpu") continue;
+    ++accelerators;
+    // The roofline's per-layer and memory costs: the FLOPs line cannot rank them, the fleet's
+    // model learns them from the other kinds and 10 measurements.
+    EXPECT_GT(b["learned"]["spearman"].get<double>(), b["flops_line_k"]["spearman"].get<double>())
+        << row["kind"];
+    const auto& s = row["searches"];
+    EXPECT_GT(s["measured"]["counted"].get<int>(), 0);
+    EXPECT_GE(s["learned"]["met_t"].get<double>(), s["flops_profile"]["met_t"].get<double>())
+        << row["kind"];
+  }
+  EXPECT_EQ(accelerators, 2);
+  o.searches_k = 100;
+  EXPECT_FALSE(evaluate_meter_latency(o, [](const std::string&) {}).ok());
 }
 
 TEST(Fleet, TheMixParses) {
