@@ -83,6 +83,19 @@ json agent_row(const AgentEntry& e, int64_t now_wall) {
   return row;
 }
 
+proto::AdminResponse response(Expected<json> result) {
+  proto::AdminResponse resp;
+  if (result) {
+    resp.ok = true;
+    resp.result = std::move(*result);
+  } else {
+    resp.ok = false;
+    resp.code = result.error().code;
+    resp.message = result.error().message;
+  }
+  return resp;
+}
+
 }  // namespace
 
 proto::AdminResponse AdminService::handle(const proto::AdminRequest& req,
@@ -126,16 +139,18 @@ proto::AdminResponse AdminService::handle(const proto::AdminRequest& req,
   } else if (req.op.rfind("console.", 0) == 0) {
     result = console_op(req.op, req.args, caller);
   }
-  proto::AdminResponse resp;
-  if (result) {
-    resp.ok = true;
-    resp.result = std::move(*result);
-  } else {
-    resp.ok = false;
-    resp.code = result.error().code;
-    resp.message = result.error().message;
-  }
-  return resp;
+  return response(std::move(result));
+}
+
+void AdminService::handle(const proto::AdminRequest& req, std::vector<Outgoing>& agent_out,
+                          const AdminCaller& caller, Deliver deliver) {
+  const bool list = req.op == "traces.list", full = req.op == "traces.export";
+  if (!reads_ || !(list || full)) return deliver(handle(req, agent_out, caller));
+  auto query = trace_query(req.args, full);
+  if (!query) return deliver(response(query.error()));
+  reads_->read(std::move(*query), [deliver = std::move(deliver)](Expected<json> page) {
+    deliver(response(std::move(page)));
+  });
 }
 
 Expected<json> AdminService::status() {
@@ -268,8 +283,7 @@ Expected<json> AdminService::agents_show(const json& args) {
   return out;
 }
 
-Expected<json> AdminService::traces_page(const json& args, bool full) {
-  TraceFilter f;
+Expected<TraceQuery> AdminService::trace_query(const json& args, bool full) {
   auto agent = arg<std::string>(args, "agent_id", "");
   auto since = arg<int64_t>(args, "since_ms", 0);
   auto limit = arg<int64_t>(args, "limit", 100);
@@ -281,19 +295,31 @@ Expected<json> AdminService::traces_page(const json& args, bool full) {
   if (*limit < 1 || *limit > static_cast<int64_t>(limits::kAdminMaxRows)) {
     return bad_request("limit must be in [1, " + std::to_string(limits::kAdminMaxRows) + "]");
   }
-  f.agent_id = *agent;
-  f.since_ms = *since;
-  f.after_trace_id = *after;
+  TraceQuery q;
+  q.full = full;
+  q.filter.agent_id = *agent;
+  q.filter.since_ms = *since;
+  q.filter.after_trace_id = *after;
   // Pages stay well under the message cap: stop adding rows after ~512 KiB.
-  f.limit = std::min<int64_t>(*limit, 1000);
-  auto rows = core_.store().list_traces(f);
+  q.filter.limit = std::min<int64_t>(*limit, 1000);
+  return q;
+}
+
+Expected<json> AdminService::traces_page(const json& args, bool full) {
+  auto q = trace_query(args, full);
+  if (!q) return q.error();
+  auto rows = core_.store().list_traces(q->filter);
   if (!rows) return rows.error();
+  return trace_page(*rows, *q);
+}
+
+json trace_page(const std::vector<TraceRecord>& rows, const TraceQuery& q) {
   json out = json::array();
   std::size_t bytes = 0;
   json next = nullptr;
-  for (const auto& r : *rows) {
+  for (const auto& r : rows) {
     json row;
-    if (full) {
+    if (q.full) {
       row = proto::to_json(r.trace);
       row["agent_id"] = r.agent_id;
       row["received_ms"] = r.received_ms;
@@ -321,7 +347,7 @@ Expected<json> AdminService::traces_page(const json& args, bool full) {
     next = json{{"since_ms", r.received_ms}, {"after_trace_id", r.trace.trace_id}};
   }
   // A cursor for the next page when this one may not be the last.
-  const bool more = out.size() < rows->size() || static_cast<int64_t>(rows->size()) == f.limit;
+  const bool more = out.size() < rows.size() || static_cast<int64_t>(rows.size()) == q.filter.limit;
   return json{{"traces", out}, {"next", more ? next : json(nullptr)}};
 }
 

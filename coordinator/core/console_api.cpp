@@ -127,7 +127,23 @@ const std::set<std::string, std::less<>>& ConsoleApi::read_ops() {
   return ops;
 }
 
+void ConsoleApi::handle(const http::Request& req, std::vector<Outgoing>& agent_out, Done done) {
+  auto routed = route(req);
+  if (auto* answer = std::get_if<http::Response>(&routed)) return done(std::move(*answer));
+  constexpr std::string_view kOps = "/api/v1/";
+  call(req, *std::get<const ConsoleAuth::Session*>(routed), req.path.substr(kOps.size()), agent_out,
+       std::move(done));
+}
+
 http::Response ConsoleApi::handle(const http::Request& req, std::vector<Outgoing>& agent_out) {
+  std::optional<http::Response> answer;
+  handle(req, agent_out, [&answer](http::Response r) { answer = std::move(r); });
+  if (!answer) return failure(500, "internal", "a deferred answer was asked for at once");
+  return std::move(*answer);
+}
+
+std::variant<http::Response, const ConsoleAuth::Session*> ConsoleApi::route(
+    const http::Request& req) {
   const bool post = req.method == "POST";
   if (req.path == "/api/login") {
     if (!post) return failure(405, "method", "log in with POST {\"token\": ...}");
@@ -149,10 +165,9 @@ http::Response ConsoleApi::handle(const http::Request& req, std::vector<Outgoing
     r.headers.emplace_back("Set-Cookie", session_cookie("", 0));
     return r;
   }
-  constexpr std::string_view kOps = "/api/v1/";
-  if (req.path.rfind(kOps, 0) != 0)
+  if (req.path.rfind("/api/v1/", 0) != 0)
     return failure(404, "not_found", "no API path '" + utf8::printable(req.path) + "'");
-  return call(req, session, req.path.substr(kOps.size()), agent_out);
+  return &session;
 }
 
 http::Response ConsoleApi::login(const http::Request& req) {
@@ -167,26 +182,28 @@ http::Response ConsoleApi::login(const http::Request& req) {
   return r;
 }
 
-http::Response ConsoleApi::call(const http::Request& req, const ConsoleAuth::Session& s,
-                                const std::string& op, std::vector<Outgoing>& agent_out) {
+void ConsoleApi::call(const http::Request& req, const ConsoleAuth::Session& s,
+                      const std::string& op, std::vector<Outgoing>& agent_out, Done done) {
   const bool post = req.method == "POST";
   if (!post && req.method != "GET")
-    return failure(405, "method", "API calls are GET (reads) or POST");
+    return done(failure(405, "method", "API calls are GET (reads) or POST"));
   if (!post && !read_ops().contains(op))
-    return failure(405, "method",
-                   "'" + utf8::printable(op) +
-                       "' changes state or takes a JSON "
-                       "object: call it with POST");
+    return done(failure(405, "method",
+                        "'" + utf8::printable(op) +
+                            "' changes state or takes a JSON "
+                            "object: call it with POST"));
   auto args = post ? body_args(req) : query_args(req.query);
   if (!args)
-    return failure(400, "bad_request",
-                   post ? "the body must be a JSON object" : "the query string is malformed");
+    return done(failure(400, "bad_request",
+                        post ? "the body must be a JSON object" : "the query string is malformed"));
   proto::AdminRequest admin_req;
   admin_req.op = op;
   admin_req.args = std::move(*args);
-  const auto resp = admin_.handle(admin_req, agent_out, {"console:" + s.admin, true});
-  if (!resp.ok) return failure(status_of(resp.code), resp.code, resp.message);
-  return reply(200, json{{"ok", true}, {"result", resp.result}});
+  admin_.handle(admin_req, agent_out, {"console:" + s.admin, true},
+                [done = std::move(done)](proto::AdminResponse resp) {
+                  if (!resp.ok) return done(failure(status_of(resp.code), resp.code, resp.message));
+                  done(reply(200, json{{"ok", true}, {"result", resp.result}}));
+                });
 }
 
 }  // namespace edgenas::coordinator

@@ -283,6 +283,13 @@ int main(int argc, char** argv) {
   }
   coordinator::Server server(ctx, core, admin_service, o.server, io_profile, std::move(*writer),
                              zap.get());
+  // A third for trace pages (traces.list, traces.export: the console's box page) off the io thread.
+  auto reader = coordinator::TraceStore::open(o.database);
+  if (!reader) {
+    std::cerr << "edgenas-coordinator: " << reader.error().message << "\n";
+    return 1;
+  }
+  server.read_traces_with(std::move(*reader));
   // The web console: the HTTP thread hands /api/ requests to the io thread (ConsoleBridge).
   coordinator::ConsoleApi console_api(admin_service, console_auth);
   coordinator::ConsoleBridge console_bridge(ctx);

@@ -74,7 +74,8 @@ void CommitWorker::loop() {
 
 Server::Server(zmq::context_t& ctx, CoordinatorCore& core, AdminService& admin, ServerConfig cfg,
                IoProfile& profile, std::unique_ptr<TraceStore> writer, ZapServer* zap)
-    : core_(core),
+    : ctx_(ctx),
+      core_(core),
       admin_(admin),
       cfg_(std::move(cfg)),
       profile_(profile),
@@ -190,37 +191,55 @@ std::string Server::admin_name(const std::string& public_key) const {
   return it != cfg_.admin_names.end() ? it->second : "admin:" + public_key.substr(0, 8);
 }
 
+void Server::read_traces_with(std::unique_ptr<TraceStore> reader) {
+  reader_ = std::make_unique<TraceReader>(ctx_, std::move(reader));
+  admin_.attach_trace_reads(reader_.get());
+}
+
+void Server::send_admin_reply(const std::vector<std::string>& route,
+                              const proto::AdminResponse& resp) {
+  proto::send_admin(admin_sock_, route, resp, admin_msg_id_++, core_.clock().wall_ms());
+}
+
 void Server::drain_admin(std::vector<Outgoing>& agent_out) {
   for (int n = 0; n < 64; ++n) {
     auto call = proto::recv_admin(admin_sock_);
     if (!call) return;
-    proto::AdminResponse resp;
+    if (!call->request) {
+      send_admin_reply(call->route, proto::admin_error(call->request.error()));
+      continue;
+    }
     try {
       const AdminCaller caller{admin_name(call->peer_key), false};
-      resp = call->request ? admin_.handle(*call->request, agent_out, caller)
-                           : proto::admin_error(call->request.error());
+      admin_.handle(*call->request, agent_out, caller,
+                    [this, route = call->route](proto::AdminResponse resp) {
+                      send_admin_reply(route, resp);
+                    });
     } catch (const std::exception& e) {  // the request fails, the coordinator serves on
-      log::error("admin request failed",
-                 {{"op", call->request ? call->request->op : ""}, {"error", e.what()}});
-      resp = proto::admin_error({std::string(proto::err::kInternal), e.what()});
+      log::error("admin request failed", {{"op", call->request->op}, {"error", e.what()}});
+      send_admin_reply(call->route,
+                       proto::admin_error({std::string(proto::err::kInternal), e.what()}));
     }
-    proto::send_admin(admin_sock_, call->route, resp, admin_msg_id_++, core_.clock().wall_ms());
   }
 }
 
 void Server::drain_console(std::vector<Outgoing>& agent_out) {
   for (auto& call : console_bridge_->take()) {
-    http::Response r;
+    // The answer, when it is ready (a trace page may be read on the reader thread).
+    auto answer = [this, reply = call.reply, queued = call.queued](http::Response r) {
+      reply(std::move(r));
+      console_seconds_.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - queued).count());
+    };
     try {
-      r = console_api_->handle(call.request, agent_out);
+      console_api_->handle(call.request, agent_out, answer);
     } catch (const std::exception& e) {  // the request fails, the coordinator serves on
       log::error("console request failed", {{"path", call.request.path}, {"error", e.what()}});
+      http::Response r;
       r.status = 500;
       r.body = R"({"ok":false,"code":"internal","message":"see the coordinator's log"})";
+      answer(std::move(r));
     }
-    call.reply(std::move(r));
-    console_seconds_.observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - call.queued).count());
   }
 }
 
@@ -281,7 +300,8 @@ void Server::run(const std::atomic<bool>& stop) {
       {worker_ ? worker_->done_socket().handle() : nullptr, worker_ ? 0 : -1, ZMQ_POLLIN, 0},
       {zap_ ? zap_->socket().handle() : nullptr, zap_ ? 0 : -1, ZMQ_POLLIN, 0},
       {console_bridge_ ? console_bridge_->wake_socket().handle() : nullptr,
-       console_bridge_ ? 0 : -1, ZMQ_POLLIN, 0}};
+       console_bridge_ ? 0 : -1, ZMQ_POLLIN, 0},
+      {reader_ ? reader_->done_socket().handle() : nullptr, reader_ ? 0 : -1, ZMQ_POLLIN, 0}};
   // The core's sweep goes in small steps every kSweepStepMs; the hooks (predictor service,
   // /metrics page) run every quarter heartbeat.
   const int64_t hooks_every = core_.sweep_period_ms();
@@ -290,7 +310,7 @@ void Server::run(const std::atomic<bool>& stop) {
     const int64_t wait =
         std::clamp<int64_t>(std::min(next_sweep, next_hooks) - core_.clock().now_ms(), 0, 250);
     try {
-      zmq::poll(items, 5, std::chrono::milliseconds(wait));
+      zmq::poll(items, std::size(items), std::chrono::milliseconds(wait));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       log::error("poll failed", {{"error", e.what()}});
@@ -310,6 +330,7 @@ void Server::run(const std::atomic<bool>& stop) {
     }
     if (items[1].revents & ZMQ_POLLIN) profile_.time(IoPhase::admin, [&] { drain_admin(out); });
     if (items[4].revents & ZMQ_POLLIN) profile_.time(IoPhase::admin, [&] { drain_console(out); });
+    if (items[5].revents & ZMQ_POLLIN) profile_.time(IoPhase::admin, [&] { reader_->drain(); });
     if (const int64_t now = core_.clock().now_ms(); now >= next_sweep) {
       profile_.time(IoPhase::tick, [&] { core_.tick(); });
       next_sweep = now + kSweepStepMs;

@@ -27,6 +27,7 @@
 #include "coordinator/core/coordinator_core.hpp"
 #include "coordinator/io/console_bridge.hpp"
 #include "coordinator/io/io_profile.hpp"
+#include "coordinator/io/trace_reader.hpp"
 #include "coordinator/io/zap.hpp"
 
 namespace edgenas::coordinator {
@@ -87,6 +88,9 @@ class Server {
     console_bridge_ = &bridge;
     console_api_ = &api;
   }
+  // Trace pages are read on a thread with this connection of its own (TraceReader) instead of
+  // on the io thread; call before run().
+  void read_traces_with(std::unique_ptr<TraceStore> reader);
   // Serves until stop is set; then commits what is pending and returns.
   void run(const std::atomic<bool>& stop);
   // This thread's own families: request service time and commit time histograms.
@@ -96,12 +100,14 @@ class Server {
   void drain_agents(std::vector<Outgoing>& out);
   void drain_admin(std::vector<Outgoing>& agent_out);
   void drain_console(std::vector<Outgoing>& agent_out);
+  void send_admin_reply(const std::vector<std::string>& route, const proto::AdminResponse& resp);
   std::string admin_name(const std::string& public_key) const;
   void send_all(std::vector<Outgoing>& out);
   void commit_round(std::vector<Outgoing>& out);
   void finish_commit(std::vector<Outgoing>& out);
   std::string commit_state() const;  // for the slow-round log line
 
+  zmq::context_t& ctx_;
   CoordinatorCore& core_;
   AdminService& admin_;
   ServerConfig cfg_;
@@ -123,6 +129,7 @@ class Server {
   zmq::socket_t admin_sock_;
   uint64_t admin_msg_id_ = 1;
   std::unique_ptr<CommitWorker> worker_;
+  std::unique_ptr<TraceReader> reader_;
   ZapServer* zap_;
   std::function<void()> on_tick_;
   ConsoleBridge* console_bridge_ = nullptr;

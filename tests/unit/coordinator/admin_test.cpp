@@ -107,6 +107,48 @@ TEST_F(AdminTest, TracesPageWithACursor) {
   EXPECT_TRUE(list.result["traces"].empty());
 }
 
+// Trace reads that wait until the test lets them finish, on the test's own store connection.
+class HeldTraceReads final : public TraceReads {
+ public:
+  explicit HeldTraceReads(TraceStore& store) : store_(store) {}
+  void read(TraceQuery q, Done done) override { held_.push_back({std::move(q), std::move(done)}); }
+  std::size_t held() const { return held_.size(); }
+  void finish() {
+    for (auto& [q, done] : held_) {
+      auto rows = store_.list_traces(q.filter);
+      done(rows ? Expected<json>(trace_page(*rows, q)) : rows.error());
+    }
+    held_.clear();
+  }
+
+ private:
+  TraceStore& store_;
+  std::vector<std::pair<TraceQuery, Done>> held_;
+};
+
+TEST_F(AdminTest, TracePagesWaitForTheirReaderAndEverythingElseAnswersAtOnce) {
+  const auto direct = call("traces.export", {{"limit", 7}});
+  ASSERT_TRUE(direct.ok);
+  auto reader_store = TraceStore::open(path_);
+  ASSERT_TRUE(reader_store.ok());
+  HeldTraceReads reads(**reader_store);
+  admin_->attach_trace_reads(&reads);
+  std::vector<Outgoing> out;
+  std::vector<proto::AdminResponse> answers;
+  auto collect = [&answers](proto::AdminResponse r) { answers.push_back(std::move(r)); };
+  admin_->handle({"traces.export", {{"limit", 7}}}, out, {"t", false}, collect);
+  admin_->handle({"traces.list", {{"limit", 0}}}, out, {"t", false}, collect);  // refused at once
+  admin_->handle({"status", json::object()}, out, {"t", false}, collect);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0].code, proto::err::kBadRequest);
+  EXPECT_TRUE(answers[1].ok);
+  EXPECT_EQ(reads.held(), 1u);  // the page waits for its reader
+  reads.finish();
+  ASSERT_EQ(answers.size(), 3u);
+  ASSERT_TRUE(answers[2].ok) << answers[2].message;
+  EXPECT_EQ(answers[2].result, direct.result);  // the same page as read on the io thread
+}
+
 TEST_F(AdminTest, HparamsAskValidatesTheContext) {
   auto ok = call("hparams.ask", {{"context", proto::to_json(context())}});
   ASSERT_TRUE(ok.ok) << ok.message;

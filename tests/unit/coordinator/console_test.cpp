@@ -180,6 +180,36 @@ TEST_F(ConsoleTest, SessionsEndWithTheirTokensEvenWhenNeverUsedAgain) {
   EXPECT_EQ(auth_->sessions(), 1u);  // ... and is gone once another logs in
 }
 
+// A trace read the test finishes by hand with an empty page.
+struct HeldRead final : TraceReads {
+  void read(TraceQuery, Done d) override { done = std::move(d); }
+  Done done;
+};
+
+TEST_F(ConsoleTest, ATracePageIsAnsweredWhenItsReaderHasIt) {
+  ASSERT_EQ(login(mint()).status, 200);
+  HeldRead reads;
+  admin_->attach_trace_reads(&reads);
+  std::vector<Outgoing> out;
+  std::optional<http::Response> answer;
+  api_->handle({"GET", "/api/v1/traces.export", "limit=5", cookie_, csrf_, ""}, out,
+               [&answer](http::Response r) { answer = std::move(r); });
+  EXPECT_FALSE(answer.has_value());
+  ASSERT_TRUE(reads.done);
+  reads.done(json{{"traces", json::array()}, {"next", nullptr}});
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_TRUE(body(*answer)["result"]["traces"].empty());
+  // A caller that cannot wait is told so rather than left without an answer.
+  EXPECT_EQ(send("GET", "/api/v1/traces.list").status, 500);
+  // A reader's failure is the call's error.
+  api_->handle({"GET", "/api/v1/traces.list", "", cookie_, csrf_, ""}, out,
+               [&answer](http::Response r) { answer = std::move(r); });
+  reads.done(Error{std::string(proto::err::kInternal), "disk on fire"});
+  EXPECT_EQ(answer->status, 500);
+  EXPECT_NE(answer->body.find("disk on fire"), std::string::npos);
+}
+
 TEST_F(ConsoleTest, AConsoleSessionCannotMintTokens) {
   ASSERT_EQ(login(mint()).status, 200);
   auto r = send("POST", "/api/v1/console.token", "{}");
