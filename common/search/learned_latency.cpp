@@ -266,7 +266,8 @@ std::vector<std::vector<double>> source_priors(const Ridge& r, std::size_t sourc
   for (std::size_t j = 0; j < sources; ++j) {
     std::vector<double> column;
     for (const auto& row : r.x) column.push_back(row[1 + j]);
-    closeness.emplace_back(pearson(column, r.y), j);
+    const double rho = pearson(column, r.y);  // NaN when a source predicts one value for all
+    closeness.emplace_back(std::isfinite(rho) ? rho : -2.0, j);
   }
   std::sort(closeness.begin(), closeness.end(), std::greater<>());
   std::vector<std::vector<double>> priors{
