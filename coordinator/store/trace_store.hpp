@@ -110,7 +110,7 @@ class TraceStore {
 
   Expected<std::vector<StoredAgent>> load_agents();
   Expected<std::vector<TraceRecord>> list_traces(const TraceFilter& filter);
-  Expected<StoreCounts> counts();   // COUNT(*) each: a scan, for admin calls
+  Expected<StoreCounts> counts();   // traces and replies by their largest rowid, agents by COUNT(*)
   Expected<int64_t> trace_count();  // the traces, in O(log n): for the io thread
   int64_t schema_version() { return db_->user_version(); }
 
