@@ -551,6 +551,12 @@ void add_latency_meter(CLI::App& app, const std::string& base, MeterLatencyComma
   c.cmd->add_option("--searches-k", c.o.searches_k, "the k those searches know")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  c.cmd
+      ->add_option("--t-quantiles", c.o.t_quantiles,
+                   "the searches' T: these quantiles of the device's latencies over the networks")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   c.cmd->add_option("--noise", c.o.noise, "a measurement's spread around the truth (log σ)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
