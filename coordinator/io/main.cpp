@@ -177,6 +177,54 @@ Expected<Learning> start_learning(const Clock& clock, coordinator::TraceStore& s
   return l;
 }
 
+struct Curve {
+  std::unique_ptr<coordinator::KeyRegistry> keys;
+  std::unique_ptr<coordinator::ZapServer> zap;
+};
+
+// CURVE: the coordinator's own key pair, a first admin key for edgenasctl on this host, and
+// the admin public keys in admin_keys/; the ZAP handler, bound before any server socket. Off:
+// a warning. The exit code when it cannot start.
+std::optional<int> start_curve(Options& o, Clock& clock, coordinator::TraceStore& store,
+                               zmq::context_t& ctx, coordinator::CoordinatorCore& core,
+                               Curve& out) {
+  if (o.curve) {
+    if (o.key_dir.empty()) o.key_dir = std::filesystem::absolute(o.database).parent_path().string();
+    auto server_keys = proto::load_or_create_keypair(o.key_dir + "/coordinator.key");
+    auto admin_key = proto::load_or_create_keypair(o.key_dir + "/admin.key");
+    if (!server_keys || !admin_key) {
+      std::cerr << "edgenas-coordinator: "
+                << (server_keys ? admin_key.error().message : server_keys.error().message) << "\n";
+      return 1;
+    }
+    auto named = admin_keys_named(o.key_dir, admin_key->public_key);
+    if (!named) {
+      std::cerr << "edgenas-coordinator: " << named.error().message << "\n";
+      return 2;
+    }
+    o.server.admin_names = *named;
+    std::set<std::string> admin_keys;
+    for (const auto& [key, name] : *named) admin_keys.insert(key);
+    out.keys = std::make_unique<coordinator::KeyRegistry>(clock, store, o.auto_accept, admin_keys);
+    if (auto s = out.keys->load(); !s) {
+      std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
+      return 1;
+    }
+    out.zap = std::make_unique<coordinator::ZapServer>(ctx, *out.keys);
+    o.server.curve = *server_keys;
+    core.set_authorizer([keys = out.keys.get()](const std::string& key, const std::string& agent) {
+      return keys->authorize_sender(key, agent);
+    });
+    log::info("CURVE on", {{"public_key", server_keys->public_key},
+                           {"key_dir", o.key_dir},
+                           {"admin_keys", admin_keys.size()},
+                           {"auto_accept", o.auto_accept}});
+  } else {
+    log::warn("CURVE is off (--insecure): any client can connect and nothing is encrypted");
+  }
+  return std::nullopt;
+}
+
 int main(int argc, char** argv) {
   Options o;
   bool check_config = false;
@@ -225,45 +273,11 @@ int main(int argc, char** argv) {
     std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
     return 1;
   }
-  // CURVE: the coordinator's own key pair, a first admin key for edgenasctl on this host, and
-  // the admin public keys in admin_keys/. The ZAP handler is bound before any server socket.
   zmq::context_t ctx(o.io_threads);
-  std::unique_ptr<coordinator::KeyRegistry> keys;
-  std::unique_ptr<coordinator::ZapServer> zap;
-  if (o.curve) {
-    if (o.key_dir.empty()) o.key_dir = std::filesystem::absolute(o.database).parent_path().string();
-    auto server_keys = proto::load_or_create_keypair(o.key_dir + "/coordinator.key");
-    auto admin_key = proto::load_or_create_keypair(o.key_dir + "/admin.key");
-    if (!server_keys || !admin_key) {
-      std::cerr << "edgenas-coordinator: "
-                << (server_keys ? admin_key.error().message : server_keys.error().message) << "\n";
-      return 1;
-    }
-    auto named = admin_keys_named(o.key_dir, admin_key->public_key);
-    if (!named) {
-      std::cerr << "edgenas-coordinator: " << named.error().message << "\n";
-      return 2;
-    }
-    o.server.admin_names = *named;
-    std::set<std::string> admin_keys;
-    for (const auto& [key, name] : *named) admin_keys.insert(key);
-    keys = std::make_unique<coordinator::KeyRegistry>(clock, **store, o.auto_accept, admin_keys);
-    if (auto s = keys->load(); !s) {
-      std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
-      return 1;
-    }
-    zap = std::make_unique<coordinator::ZapServer>(ctx, *keys);
-    o.server.curve = *server_keys;
-    core.set_authorizer([&](const std::string& key, const std::string& agent) {
-      return keys->authorize_sender(key, agent);
-    });
-    log::info("CURVE on", {{"public_key", server_keys->public_key},
-                           {"key_dir", o.key_dir},
-                           {"admin_keys", admin_keys.size()},
-                           {"auto_accept", o.auto_accept}});
-  } else {
-    log::warn("CURVE is off (--insecure): any client can connect and nothing is encrypted");
-  }
+  Curve curve;
+  if (auto exit = start_curve(o, clock, **store, ctx, core, curve)) return *exit;
+  auto& keys = curve.keys;
+  auto& zap = curve.zap;
   coordinator::ConsoleAuth console_auth(clock, **store);
   if (auto s = console_auth.load(); !s) {
     std::cerr << "edgenas-coordinator: " << s.error().message << "\n";
