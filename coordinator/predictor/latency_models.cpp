@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 #include "common/search/latency_model.hpp"
@@ -31,11 +32,12 @@ LatencyPool pool_latency(const std::vector<Trace>& traces) {
         continue;
       }
       auto [it, added] = index.emplace(kind, pool.kinds.size());
-      if (added) pool.kinds.push_back({kind, {}, {}, {}});
+      if (added) pool.kinds.push_back({kind, {}, {}, {}, {}});
       auto& k = pool.kinds[it->second];
       const auto& d = *t.context.dataset;
       k.archs.push_back(s.arch + "@" + std::to_string(d.channels) + "x" +
                         std::to_string(d.image_h) + "x" + std::to_string(d.image_w));
+      k.searches.push_back(t.trace_id);
       k.measurements.push_back({search::latency_features(*layers), s.ms});
       k.flops.push_back(search::model_flops(*layers));
       ++pool.samples;
@@ -46,19 +48,30 @@ LatencyPool pool_latency(const std::vector<Trace>& traces) {
 
 namespace {
 
-// A kind's measurements split by architecture: the same network is always on the same side.
+// A kind's measurements split by search: a held-out search's networks are all held out, and a
+// network a held-out search measured is never trained on (whichever search measured it).
 struct Split {
   std::vector<std::size_t> train, heldout;
+  int heldout_searches = 0;
 };
 Split split(const KindSamples& k, const LatencyTrainOptions& o) {
   Split s;
   const auto n =
       std::min<std::size_t>(k.measurements.size(), static_cast<std::size_t>(o.max_per_kind));
-  for (std::size_t i = 0; i < n; ++i) {
-    const bool held =
-        static_cast<double>(std::hash<std::string>{}(k.archs[i]) % 1000) < o.heldout_share * 1000;
-    (held ? s.heldout : s.train).push_back(i);
-  }
+  auto held = [&](std::size_t i) {
+    return static_cast<double>(std::hash<std::string>{}(k.searches[i]) % 1000) <
+           o.heldout_share * 1000;
+  };
+  std::set<std::string> heldout_archs, heldout_searches;
+  for (std::size_t i = 0; i < n; ++i)
+    if (held(i)) {
+      heldout_archs.insert(k.archs[i]);
+      heldout_searches.insert(k.searches[i]);
+      s.heldout.push_back(i);
+    }
+  for (std::size_t i = 0; i < n; ++i)
+    if (!held(i) && !heldout_archs.count(k.archs[i])) s.train.push_back(i);
+  s.heldout_searches = static_cast<int>(heldout_searches.size());
   return s;
 }
 
@@ -89,8 +102,9 @@ void gate(KindModel& model, const KindSamples& k, const Split& s, const LatencyT
   model.spearman = spearman(predicted, measured);
   model.flops_spearman = spearman(by_flops, measured);
   model.margin = log_err.empty() ? 0 : 1 - std::exp(-quantile(log_err, 0.95));
-  if (model.heldout < o.min_heldout) {
-    model.why = "too few held-out architectures to gate (" + std::to_string(model.heldout) + ")";
+  if (model.heldout < o.min_heldout || s.heldout_searches < o.min_heldout_searches) {
+    model.why = "too few held-out measurements to gate (" + std::to_string(model.heldout) +
+                " from " + std::to_string(s.heldout_searches) + " held-out searches)";
   } else if (line && model.error_pct >= model.flops_error_pct) {
     model.why = "held-out error not below the FLOPs line's";
   } else {

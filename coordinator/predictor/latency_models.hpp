@@ -29,6 +29,7 @@ struct KindSamples {
   DeviceKind kind;
   std::vector<std::string>
       archs;  // per measurement: the key and its input, e.g. "c8k3s1-h0@1x28x28"
+  std::vector<std::string> searches;  // per measurement: the trace (search) that measured it
   std::vector<search::Measurement> measurements;
   std::vector<double> flops;
 };
@@ -42,11 +43,15 @@ struct LatencyPool {
 LatencyPool pool_latency(const std::vector<Trace>& traces);
 
 struct LatencyTrainOptions {
-  int min_additive = 200;      // a kind's own measurements for an additive model
-  int min_samples = 5;         // fewer: the kind gets no model
-  int min_heldout = 3;         // fewer held-out measurements: the kind cannot pass the gate
-  double heldout_share = 0.2;  // of the distinct architectures, chosen by a hash of the key
-  int max_per_kind = 10'000;   // the newest measurements beyond this are not used
+  int min_additive = 200;        // a kind's own measurements for an additive model
+  int min_samples = 5;           // fewer: the kind gets no model
+  int min_heldout = 3;           // fewer held-out measurements: the kind cannot pass the gate
+  int min_heldout_searches = 2;  // nor from fewer searches
+  // Of the searches (traces), chosen by a hash of the trace id: a model is gated on networks
+  // of searches it did not learn from, as it will be used (a network measured by both sides'
+  // searches is held out only).
+  double heldout_share = 0.2;
+  int max_per_kind = 10'000;  // the newest measurements beyond this are not used
 };
 Expected<LatencyModelSet> train_latency_models(const LatencyPool& pool,
                                                const LatencyTrainOptions& o, int version,

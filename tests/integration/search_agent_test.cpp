@@ -136,7 +136,7 @@ std::vector<coordinator::TraceRecord> measured_elsewhere(const std::string& kind
   std::mt19937_64 rng(3);
   std::vector<coordinator::TraceRecord> out;
   for (int i = 0; i < n; ++i) {
-    if (i % 100 == 0) {
+    if (i % 20 == 0) {  // a search's worth: models are gated on searches they did not see
       Trace t;
       t.trace_id = "elsewhere-" + std::to_string(i);
       t.policy = "manual";

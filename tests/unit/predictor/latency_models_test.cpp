@@ -32,15 +32,17 @@ double cpu_b(const search::LayerList& layers) {
   return 3 * std::pow(cpu_a(layers), 0.8) + 0.01 * static_cast<double>(layers.size());
 }
 
-// `n` different networks of the CNN space measured on one kind, 100 per trace.
+// `n` different networks of the CNN space measured on one kind, `per_trace` per trace (search).
 std::vector<Trace> traces_of(const std::string& kind, int n,
-                             double (*device)(const search::LayerList&), uint64_t seed) {
+                             double (*device)(const search::LayerList&), uint64_t seed,
+                             int per_trace = 20) {
   const search::SearchSpace space(Hyperparameters{6, 64, 5, Loss::cross_entropy, 1});
   std::mt19937_64 rng(seed);
   std::vector<Trace> out;
   for (int i = 0; i < n; ++i) {
-    if (i % 100 == 0) {
+    if (i % per_trace == 0) {
       out.emplace_back();
+      out.back().trace_id = "t" + std::to_string(seed) + "-" + std::to_string(i);
       out.back().context.dataset = kDigits;
       out.back().outcome.measured_latency =
           LatencyMeasurements{"cpu", kind, "libtorch 1.13.1", 1, "cnn", {}};
@@ -65,7 +67,7 @@ TEST(LatencyModels, MeasurementsArePooledPerDeviceKind) {
   blind.context.dataset.reset();  // no input shape: the keys cannot be lowered
   traces.push_back(blind);
   const auto pool = pool_latency(traces);
-  EXPECT_EQ(pool.traces, 2 + 1 + 1 + 1);
+  EXPECT_EQ(pool.traces, 8 + 1 + 1 + 1);
   EXPECT_EQ(pool.samples, 170);
   EXPECT_EQ(pool.skipped, 2 + 20);
   ASSERT_EQ(pool.kinds.size(), 2u);
@@ -75,7 +77,7 @@ TEST(LatencyModels, MeasurementsArePooledPerDeviceKind) {
 
 TEST(LatencyModels, AKindLearnsItsOwnModelOrTransfersAndServesOnlyWhenItBeatsFlops) {
   auto traces = traces_of("ARM Cortex-A55", 600, cpu_a, 3);
-  auto b = traces_of("ARM Cortex-A72", 40, cpu_b, 4);
+  auto b = traces_of("ARM Cortex-A72", 100, cpu_b, 4, 5);
   traces.insert(traces.end(), b.begin(), b.end());
   auto set = train_latency_models(pool_latency(traces), {}, 7, 1234);
   ASSERT_TRUE(set.ok()) << set.error().message;
@@ -138,6 +140,20 @@ TEST(LatencyModels, AKindLearnsItsOwnModelOrTransfersAndServesOnlyWhenItBeatsFlo
   EXPECT_EQ(read->find("ARM Cortex-A72", "cnn", "libtorch 1.13.1", 1), &read->kinds[1]);
   EXPECT_EQ(read->find("ARM Cortex-A72", "cnn", "libtorch 2.0", 1), nullptr);
   EXPECT_EQ(read->find("ARM Cortex-A72", "nb201"), nullptr);
+}
+
+// A model is gated on searches it did not learn from: measurements of one search, however
+// many, show nothing of how it does on the next search's networks, so it does not serve.
+TEST(LatencyModels, AKindMeasuredByOneSearchDoesNotServeYet) {
+  auto traces = traces_of("ARM Cortex-A55", 600, cpu_a, 3);
+  auto one = traces_of("ARM Cortex-A72", 100, cpu_b, 4, 100);
+  traces.insert(traces.end(), one.begin(), one.end());
+  auto set = train_latency_models(pool_latency(traces), {}, 1, 0);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  const auto* a72 = set->find("ARM Cortex-A72", "cnn");
+  ASSERT_NE(a72, nullptr);  // it has a model (transferred), which does not serve
+  EXPECT_FALSE(a72->serves);
+  EXPECT_NE(a72->why.find("held-out searches"), std::string::npos) << a72->why;
 }
 
 TEST(LatencyModels, NoMeasurementsNoModels) {
