@@ -632,6 +632,13 @@ void add_run(CLI::App& app, const std::string& base, RunCommand& f) {
       "--coordinator-arg=200)");
   f.cmd->add_option("--seed", f.fo.seed, "seed")->capture_default_str();
   f.cmd->add_option("--procs", f.fo.procs, "agent processes (0: one per 2,500 agents)");
+  f.cmd
+      ->add_option("--measure-share", f.fo.measure_share,
+                   "share of the boxes that can measure their accelerators' latency (the "
+                   "vendor's runtime installed); the others predict it with the fleet's latency "
+                   "models once one serves their kind, else model it from FLOPs")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
 }
 
 int run_run(RunCommand& f, const std::function<void(const std::string&)>& progress) {

@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 #include <zmq.hpp>
 
 #include "agent/core/agent_core.hpp"
@@ -27,6 +28,7 @@
 #include "common/util/loopback.hpp"
 #include "common/util/process.hpp"
 #include "common/util/procstat.hpp"
+#include "simulations/fleet/fleet_latency.hpp"
 #include "simulations/fleet/world.hpp"
 
 namespace edgenas::sim {
@@ -127,6 +129,9 @@ struct SimAgent {
   std::optional<Trace> trace_due;
   int64_t join_ms = 0, leave_ms = INT64_MAX;
   bool left = false;
+  bool measures_accelerators = false;  // has the vendor's runtime (FleetOptions::measure_share)
+  std::shared_ptr<const search::LatencyModelSet> latency;  // the fleet's, as last sent (or none)
+  int latency_version = 0;
 };
 
 struct ProfileStats {
@@ -164,14 +169,17 @@ struct WorkerOut {
   int registered = 0, left = 0;
   int64_t messages_out = 0, messages_in = 0, traces_acked = 0, errors = 0;
   std::vector<double> latency_ms;
-  std::map<std::string, ProfileStats> by_profile, by_policy;
+  // by_latency: "<cpu|accelerator> <measured|predicted|modelled>" (fleet_latency.hpp)
+  std::map<std::string, ProfileStats> by_profile, by_policy, by_latency;
   json to_json() const {
-    json p = json::object(), q = json::object();
+    json p = json::object(), q = json::object(), l = json::object();
     for (const auto& [k, s] : by_profile) p[k] = s.to_json();
     for (const auto& [k, s] : by_policy) q[k] = s.to_json();
+    for (const auto& [k, s] : by_latency) l[k] = s.to_json();
     return {{"registered", registered}, {"left", left},          {"out", messages_out},
             {"in", messages_in},        {"acked", traces_acked}, {"errors", errors},
-            {"latency", latency_ms},    {"profiles", p},         {"policies", q}};
+            {"latency", latency_ms},    {"profiles", p},         {"policies", q},
+            {"latency_seen", l}};
   }
 };
 
@@ -284,6 +292,9 @@ class WorkerLoop {
     for (const auto& d : reg.devices) names.insert(d.name);
     a.queue = std::make_unique<agent::TaskQueue>(names);
     a.core = std::make_unique<agent::AgentCore>(clock_, a.outbox, *a.queue, a.id, reg, rng_());
+    // Evenly spread over the fleet, so every profile has its share.
+    a.measures_accelerators =
+        std::floor((n + 1) * o_.measure_share) > std::floor(n * o_.measure_share);
     a.keys = *proto::generate_keypair();  // run() checked that key generation works
     // Join: most at the start (spread over 5 s), late starters per the scenario's join rate.
     std::uniform_real_distribution<double> u(0, 1);
@@ -334,7 +345,7 @@ class WorkerLoop {
     if (a.pending_request.empty() && !a.trace_due && sim_now >= a.next_search_sim_ms &&
         a.core->state() == agent::LinkState::registered) {
       a.request_context = a.box->context(sim_now);
-      a.pending_request = a.core->request_hparams(a.request_context, 0);
+      a.pending_request = a.core->request_hparams(a.request_context, a.latency_version);
       a.request_sent = Steady::now();
     }
     a.core->tick();
@@ -353,19 +364,46 @@ class WorkerLoop {
     if (!reply) return;
     w_.latency_ms.push_back(
         std::chrono::duration<double, std::milli>(Steady::now() - a.request_sent).count());
+    if (reply->latency) keep_latency_models(a, *reply->latency);
     const uint64_t seed = std::hash<std::string>{}(a.pending_request);
+    const auto& profile = a.box->profile();
+    const std::string device = simulated_target_device(profile, a.request_context);
+    const SearchLatency latency(profile, device, a.measures_accelerators, a.latency.get(),
+                                a.latency_version, world_.surrogate->calibration(), seed);
     SimSearchOptions options;
     options.budget_ms = world_.scenario.search_budget_ms;
     options.trial_images = 4000;
-    const auto outcome = simulate_search(*world_.surrogate, a.box->profile(), a.request_context,
+    options.latency = latency.options();
+    const auto outcome = simulate_search(*world_.surrogate, profile, a.request_context,
                                          reply->hparams, seed, options);
     a.trace_due =
         outcome_trace(a.pending_request, a.request_context, *reply, outcome, clock_.wall_ms());
+    latency.report(*a.trace_due);
+    w_.by_latency[(device == "cpu" ? "cpu " : "accelerator ") + latency.source()].add(*reply,
+                                                                                      outcome);
     a.trace_at_ms = real_ms(t0_) + static_cast<int64_t>(outcome.search_s * 1000 / scale_);
     a.core->set_activity("searching");
     w_.by_profile[a.box->profile().name].add(*reply, outcome);
     w_.by_policy[reply->policy].add(*reply, outcome);
     a.pending_request.clear();
+  }
+
+  // The fleet's latency models sent with a reply, read once per version for the whole worker (a
+  // real agent keeps them in a file: agent/core/kept_latency_models.hpp). Unreadable ones are
+  // counted as errors and the agent keeps what it had.
+  void keep_latency_models(SimAgent& a, const proto::LatencyModelsOffer& offer) {
+    auto& kept = latency_models_[offer.version];
+    if (!kept) {
+      auto set = search::latency_models_from_json(offer.models);
+      if (!set) {
+        w_.errors++;
+        latency_models_.erase(offer.version);
+        return;
+      }
+      kept = std::make_shared<const search::LatencyModelSet>(std::move(*set));
+    }
+    a.latency = kept;
+    a.latency_version = offer.version;
   }
 
   // Everything queued on the socket, then what the core has to say. ZMQ_FD is edge-triggered:
@@ -401,6 +439,7 @@ class WorkerLoop {
   std::mt19937_64 rng_;
   const double scale_;
   std::vector<SimAgent> agents_;  // after ctx_: their sockets close before it
+  std::map<int, std::shared_ptr<const search::LatencyModelSet>> latency_models_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> timers_;
   const int ep_;
 };
@@ -465,6 +504,22 @@ Expected<WorldSetup> load_world(const FleetOptions& o) {
   return world;
 }
 
+// Which fleet latency models serve at the end, per kind: how its held-out error compares with
+// the FLOPs line's (the gate).
+void print_latency_models(const json& models, double measure_share) {
+  std::printf(
+      "  latency models      %s (boxes measuring their accelerators: %.0f %%; device "
+      "truths modelled)\n",
+      models.is_object() ? ("v" + models["version"].dump() + " serving").c_str() : "none serving",
+      100 * measure_share);
+  if (!models.is_object()) return;
+  for (const auto& [kind, k] : models["kinds"].items())
+    std::printf("    %-26s %5d measured, %-8s held-out error %5.1f %% (FLOPs line %5.1f %%), %s\n",
+                kind.c_str(), k["samples"].get<int>(), k["method"].get<std::string>().c_str(),
+                k["heldout_error_pct"].get<double>(), k["flops_heldout_error_pct"].get<double>(),
+                k["serves"].get<bool>() ? "serves" : "does not serve");
+}
+
 // The run's report on stdout, from its summary.json.
 void print_summary(const json& s, const std::string& out_dir) {
   const double secs = s["duration_s"].get<double>();
@@ -495,14 +550,16 @@ void print_summary(const json& s, const std::string& out_dir) {
   std::printf("  traces stored       %lld (acked to simulated agents: %lld)\n",
               static_cast<long long>(stored ? s["store"]["traces"].get<int64_t>() : -1),
               static_cast<long long>(s["traces_acked"].get<int64_t>()));
-  std::printf("  policy serving      %s\n\n",
+  std::printf("  policy serving      %s\n",
               s["hparam_policy"].is_string() ? s["hparam_policy"].get<std::string>().c_str() : "?");
-  for (const auto& [title, key] :
-       {std::pair{"PROFILE", "profiles"}, std::pair{"POLICY", "policies"}}) {
-    std::printf("  %-12s %9s %8s %11s %9s %12s %12s\n", title, "SEARCHES", "MEETS_T", "MEAN_REWARD",
-                "MEAN_ACC", "MEAN_LAYERS", "MEAN_FILTERS");
+  print_latency_models(s["latency_models"], s["measure_share"].get<double>());
+  for (const auto& [title, key, width] :
+       {std::tuple{"PROFILE", "profiles", 12}, std::tuple{"POLICY", "policies", 12},
+        std::tuple{"LATENCY SEEN", "latency_seen", 22}}) {
+    std::printf("  %-*s %9s %8s %11s %9s %12s %12s\n", width, title, "SEARCHES", "MEETS_T",
+                "MEAN_REWARD", "MEAN_ACC", "MEAN_LAYERS", "MEAN_FILTERS");
     for (const auto& [k, p] : s[key].items())
-      std::printf("  %-12s %9d %7.1f%% %11.3f %9.4f %12.1f %12.0f\n", k.c_str(),
+      std::printf("  %-*s %9d %7.1f%% %11.3f %9.4f %12.1f %12.0f\n", width, k.c_str(),
                   p["searches"].get<int>(), 100 * p["met_T"].get<double>(),
                   p["mean_reward"].get<double>(), p["mean_accuracy"].get<double>(),
                   p["mean_layers"].get<double>(), p["mean_filters"].get<double>());
@@ -724,6 +781,7 @@ void add_worker(WorkerOut& total, const json& j) {
   for (double v : j["latency"]) total.latency_ms.push_back(v);
   for (const auto& [k, v] : j["profiles"].items()) total.by_profile[k].add(v);
   for (const auto& [k, v] : j["policies"].items()) total.by_policy[k].add(v);
+  for (const auto& [k, v] : j["latency_seen"].items()) total.by_latency[k].add(v);
 }
 
 // Every worker's result, summed.
@@ -775,10 +833,27 @@ json finish_real_agents(const FleetOptions& o, const std::vector<int>& handles,
 struct CoordinatorEnd {
   Expected<json> status;
   json served;
+  json latency_models;  // the serving version's kinds, or null when none serves
 };
 
+// The fleet latency models serving at the end: their version and, per kind, what its gate saw.
+json serving_latency_models(proto::AdminClient& client) {
+  auto set = client.call("latency.show", {{"version", 0}});
+  if (!set || !set->contains("kinds")) return json();
+  json kinds = json::object();
+  for (const auto& k : (*set)["kinds"])
+    kinds[k["kind"].value("kind", std::string("?"))] = {
+        {"samples", k["samples"]},
+        {"method", k["method"]},
+        {"serves", k["serves"]},
+        {"heldout_error_pct", k["heldout_error_pct"]},
+        {"flops_heldout_error_pct", k["flops_heldout_error_pct"]},
+        {"heldout_margin", k["heldout_margin"]}};
+  return {{"version", (*set)["version"]}, {"kinds", kinds}};
+}
+
 CoordinatorEnd stop_coordinator(CoordinatorRun& c, ProcessLauncher& launcher) {
-  CoordinatorEnd end{c.client->call("status"), json()};
+  CoordinatorEnd end{c.client->call("status"), json(), serving_latency_models(*c.client)};
   end.served =
       histogram_bounds(net::http_get(c.metrics_port, "/metrics").second, "edgenas_request_seconds");
   launcher.signal(c.handle, SIGTERM);
@@ -790,9 +865,10 @@ CoordinatorEnd stop_coordinator(CoordinatorRun& c, ProcessLauncher& launcher) {
 json summary_json(const FleetOptions& o, const WorkerOut& total, const CoordinatorUse& use,
                   const CoordinatorEnd& end, json real) {
   const double secs = static_cast<double>(o.duration_ms) / 1000;
-  json profiles = json::object(), policies = json::object();
+  json profiles = json::object(), policies = json::object(), latency = json::object();
   for (const auto& [k, p] : total.by_profile) profiles[k] = p.means();
   for (const auto& [k, p] : total.by_policy) policies[k] = p.means();
+  for (const auto& [k, p] : total.by_latency) latency[k] = p.means();
   return {{"agents", o.agents},
           {"registered", total.registered},
           {"left", total.left},
@@ -815,6 +891,9 @@ json summary_json(const FleetOptions& o, const WorkerOut& total, const Coordinat
           {"hparam_policy", end.status ? (*end.status)["hparam_policy"] : json()},
           {"profiles", profiles},
           {"policies", policies},
+          {"latency_seen", latency},
+          {"latency_models", end.latency_models},
+          {"measure_share", o.measure_share},
           {"real_searches", std::move(real)}};
 }
 

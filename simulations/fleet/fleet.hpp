@@ -29,6 +29,9 @@ struct FleetOptions {
   std::vector<std::string> coordinator_args;  // more flags for it (e.g. --retrain-after 200)
   uint64_t seed = 1;
   int procs = 0;  // 0: one per 2,500 agents
+  // The share of boxes that can measure their accelerators (the vendor's runtime installed);
+  // the others predict them with the fleet's latency models or model them (fleet_latency.hpp).
+  double measure_share = 0.25;
 };
 
 // "atlas200dk=40%,rpi4=60%" (or fractions); shares must be positive and add up to 100 %.

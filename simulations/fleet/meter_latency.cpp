@@ -14,6 +14,7 @@
 #include "common/search/space.hpp"
 #include "common/util/errors.hpp"
 #include "common/util/rank_stats.hpp"
+#include "simulations/fleet/fleet_latency.hpp"
 #include "simulations/fleet/parallel.hpp"
 #include "simulations/fleet/report_files.hpp"
 #include "simulations/fleet/roofline.hpp"
@@ -76,12 +77,8 @@ std::vector<Kind> kinds_of(const World& w, const Pool& pool) {
   for (const auto& [name, profile] : w.profiles)
     for (const auto& d : profile.devices) {
       if (!d.roofline.given()) continue;
-      Kind k{d.kind.empty() ? name + ":" + d.device : d.kind,
-             name,
-             d.device,
-             d.roofline,
-             {d.device, d.speed, d.overhead_ms},
-             {}};
+      Kind k{latency_kind(profile, d),           name, d.device, d.roofline,
+             {d.device, d.speed, d.overhead_ms}, {}};
       for (const auto& net : pool.nets) k.truth.push_back(roofline_ms(d.roofline, net.layers));
       kinds.push_back(std::move(k));
     }

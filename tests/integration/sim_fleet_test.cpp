@@ -109,6 +109,13 @@ TEST(SimFleet, TheFleetsOwnTracesTrainAPredictorThatServesBeyondTheColdStart) {
   EXPECT_GT(p["predictor"]["mean_reward"].get<double>(),
             p["cold-start"]["mean_reward"].get<double>())
       << p.dump(2);
+  // The fleet's latency models come from the same traces: the boxes that can measure their
+  // accelerators (a quarter) teach the others, whose searches then predict instead of
+  // modelling from FLOPs.
+  ASSERT_TRUE(s["latency_models"].is_object()) << s.dump(2);
+  const auto& seen = s["latency_seen"];
+  for (const char* k : {"cpu measured", "accelerator measured", "accelerator predicted"})
+    EXPECT_GT(seen.value(k, nlohmann::json::object()).value("searches", 0), 0) << k << seen.dump(2);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "common/search/layers.hpp"
 #include "common/search/space.hpp"
 #include "simulations/fleet/fleet.hpp"
+#include "simulations/fleet/fleet_latency.hpp"
 #include "simulations/fleet/meter_latency.hpp"
 #include "simulations/fleet/roofline.hpp"
 #include "simulations/fleet/world.hpp"
@@ -202,6 +203,104 @@ TEST(World, ASearchSeesTheEstimateAndDeliversOnTheTruth) {
   EXPECT_GT(out.latency_ms, 0);
   EXPECT_LE(out.latency_ms, 2 * 0.5 + 1e-9);  // within T × 0.5 by the estimate
   EXPECT_EQ(out.met_latency, out.latency_ms <= 1.0);
+}
+
+// The fleet's model of the Ascend 310 as a coordinator would serve it: additive, fitted on
+// measurements of the profile's NPU truth.
+search::LatencyModelSet ascend_models(const DeviceProfile& profile, bool serves) {
+  const search::SearchSpace space(Hyperparameters{6, 64, 5, Loss::cross_entropy, 1});
+  std::mt19937_64 rng(11);
+  std::vector<search::Measurement> data;
+  std::vector<std::vector<double>> features;
+  for (int i = 0; i < 300; ++i) {
+    const auto layers = search::lower(space.sample(rng), kTableInput);
+    features.push_back(search::latency_features(layers));
+    data.push_back({features.back(), roofline_ms(profile.find("npu0")->roofline, layers)});
+  }
+  search::LatencyModelSet set;
+  set.version = 4;
+  set.scale = search::FeatureScale::of(features);
+  search::KindModel k;
+  k.kind = {"Huawei Ascend 310", kSimulatedRuntime, 1, "cnn"};
+  k.method = "additive";
+  k.additive = *search::fit_additive(k.kind.label(), set.scale, data);
+  k.margin = 0.1;
+  k.serves = serves;
+  set.kinds.push_back(k);
+  return set;
+}
+
+// A box of `edgenas-sim run` measures its CPU (and its accelerator when it can) and reports
+// the measurements of its kind in the trace; one that cannot measure its NPU predicts it with
+// the fleet's model when that serves (holding it to T less the margin), else models it from
+// the profile's FLOPs line; the delivered latency is always the device truth's.
+TEST(FleetLatency, ABoxMeasuresWhatItCanPredictsWithTheFleetsModelElseModels) {
+  auto scenario = *load_scenario(kSim + "/scenarios/meter-day.toml");
+  auto profile = *load_profile(kSim + "/profiles/atlas200dk.toml");
+  auto s = *Surrogate::fit(*load_table(kSim + "/surrogate/table.csv"));
+  SimBox box("b1", profile, scenario, 5);
+  const auto ctx = box.context(3'600'000);
+  const Hyperparameters hp{6, 64, 5, Loss::cross_entropy, 3};
+  const auto serving = ascend_models(profile, true), gated_out = ascend_models(profile, false);
+  const auto& cal = s.calibration();
+  auto search_with = [&](const SearchLatency& l) {
+    SimSearchOptions o;
+    o.latency = l.options();
+    auto out = simulate_search(s, profile, ctx, hp, 9, o);
+    proto::HparamReply reply;
+    reply.hparams = hp;
+    reply.policy = "explore";
+    Trace t = outcome_trace("t1", ctx, reply, out, 1'700'000'000'000);
+    l.report(t);
+    EXPECT_TRUE(t.validate().ok()) << t.validate().error().message;
+    return std::pair{out, t};
+  };
+  const auto spec = *search::ArchSpec::from_key("c16k3s2b-c32k5s1brh-h64");
+  const double npu_truth = device_truth_ms(*profile.find("npu0"), spec, cal);
+  EXPECT_DOUBLE_EQ(npu_truth,
+                   roofline_ms(profile.find("npu0")->roofline, search::lower(spec, kTableInput)));
+
+  for (const auto& [device, kind] :
+       {std::pair{"cpu", "ARM Cortex-A55"}, std::pair{"npu0", "Huawei Ascend 310"}}) {
+    const SearchLatency measured(profile, device, true, &serving, 4, cal, 1);
+    EXPECT_EQ(measured.source(), "measured");
+    EXPECT_NEAR(measured.options().estimate(spec) / measured.options().truth(spec), 1, 0.15);
+    const auto [out, t] = search_with(measured);
+    ASSERT_GT(out.trials, 0);
+    ASSERT_TRUE(t.outcome.measured_latency.has_value()) << device;
+    const auto& m = *t.outcome.measured_latency;
+    EXPECT_EQ(m.device, device);
+    EXPECT_EQ(m.kind, kind);
+    EXPECT_EQ(m.runtime, kSimulatedRuntime);
+    EXPECT_GE(m.samples.size(), 2u);
+    EXPECT_FALSE(t.outcome.latency_modelled);
+  }
+
+  const SearchLatency predicted(profile, "npu0", false, &serving, 4, cal, 1);
+  EXPECT_EQ(predicted.source(), "predicted");
+  EXPECT_DOUBLE_EQ(predicted.options().bound_factor, 0.9);
+  EXPECT_NEAR(predicted.options().estimate(spec) / npu_truth, 1, 0.2);
+  const auto [pout, pt] = search_with(predicted);
+  EXPECT_EQ(pt.outcome.latency_model_version, 4);
+  EXPECT_TRUE(pt.outcome.latency_modelled);
+  EXPECT_FALSE(pt.outcome.measured_latency.has_value());
+  // The search saw the prediction; the delivered latency is the truth's.
+  ASSERT_GT(pout.trials, 0);
+  EXPECT_NE(pout.estimated_ms, pout.latency_ms);
+  EXPECT_NEAR(pout.estimated_ms / pout.latency_ms, 1, 0.2);
+
+  for (const auto* fleet : {&gated_out, static_cast<const search::LatencyModelSet*>(nullptr)}) {
+    const SearchLatency modelled(profile, "npu0", false, fleet, 4, cal, 1);
+    EXPECT_EQ(modelled.source(), "modelled");
+    const search::DeviceSpeed npu{"npu0", profile.find("npu0")->speed,
+                                  profile.find("npu0")->overhead_ms};
+    EXPECT_DOUBLE_EQ(
+        modelled.options().estimate(spec),
+        search::modelled_latency_ms(search::cost_of(spec, kTableInput).flops, npu, cal));
+    const auto [mout, mt] = search_with(modelled);
+    EXPECT_EQ(mt.outcome.latency_model_version, 0);
+    EXPECT_TRUE(mt.outcome.latency_modelled);
+  }
 }
 
 TEST(MeterLatency, TheFleetsModelPredictsAcceleratorsBetterThanTheirFlopsLine) {
