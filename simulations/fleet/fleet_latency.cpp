@@ -14,13 +14,18 @@ std::string latency_kind(const DeviceProfile& profile, const DeviceProfile::Devi
   return device.kind.empty() ? profile.name + ":" + device.device : device.kind;
 }
 
+double flops_model_ms(const DeviceProfile::Device& device, const search::ArchSpec& spec,
+                      const search::CpuCalibration& calibration) {
+  const search::DeviceSpeed speed{device.device, device.speed > 0 ? device.speed : 1.0,
+                                  device.overhead_ms};
+  return search::modelled_latency_ms(search::cost_of(spec, kTableInput).flops, speed, calibration);
+}
+
 double device_truth_ms(const DeviceProfile::Device& device, const search::ArchSpec& spec,
                        const search::CpuCalibration& calibration) {
   if (device.roofline.given())
     return roofline_ms(device.roofline, search::lower(spec, kTableInput));
-  const search::DeviceSpeed speed{device.device, device.speed > 0 ? device.speed : 1.0,
-                                  device.overhead_ms};
-  return search::modelled_latency_ms(search::cost_of(spec, kTableInput).flops, speed, calibration);
+  return flops_model_ms(device, spec, calibration);
 }
 
 SearchLatency::SearchLatency(const DeviceProfile& profile, const std::string& device,
@@ -49,9 +54,8 @@ SearchLatency::SearchLatency(const DeviceProfile& profile, const std::string& de
     options_.bound_factor = 1 - model->margin;
   } else {
     source_ = "modelled";
-    const search::DeviceSpeed speed{device, dev.speed > 0 ? dev.speed : 1.0, dev.overhead_ms};
-    options_.estimate = [speed, calibration](const search::ArchSpec& s) {
-      return search::modelled_latency_ms(search::cost_of(s, kTableInput).flops, speed, calibration);
+    options_.estimate = [dev, calibration](const search::ArchSpec& s) {
+      return flops_model_ms(dev, s, calibration);
     };
   }
 }

@@ -27,6 +27,9 @@ inline constexpr const char* kSimulatedRuntime = "edgenas-sim device truth";
 // The latency model kind of a profile's device: the kind it names, else "<profile>:<device>".
 std::string latency_kind(const DeviceProfile& profile, const DeviceProfile::Device& device);
 
+// A meter-space network's latency by the device's FLOPs model (its speed and overhead).
+double flops_model_ms(const DeviceProfile::Device& device, const search::ArchSpec& spec,
+                      const search::CpuCalibration& calibration);
 // The device's truth for a meter-space network: its roofline if given, else its FLOPs model.
 double device_truth_ms(const DeviceProfile::Device& device, const search::ArchSpec& spec,
                        const search::CpuCalibration& calibration);
