@@ -160,6 +160,7 @@ struct ChildSetup {
   cpu_set_t mask{};
   int stdout_fd = -1, log_fd = -1;
   sigset_t parent_mask{};
+  bool own_session = false;  // a background child: a session (and scheduling group) of its own
 };
 
 // The child between clone and exec: it shares the parent's memory (CLONE_VM), so only
@@ -177,7 +178,7 @@ int child_main(void* arg) {
     }
   }
   ::sigprocmask(SIG_SETMASK, &c.parent_mask, nullptr);
-  ::setpgid(0, 0);
+  if (!c.own_session || ::setsid() < 0) ::setpgid(0, 0);
   ::prctl(PR_SET_PDEATHSIG, c.death_signal);
   if (::getppid() != c.parent) ::_exit(127);  // the parent already died
   char pid_text[24];
@@ -224,6 +225,25 @@ pid_t start_child(ChildSetup& setup) {
   ::munmap(stack, kStack);
   errno = err;
   return pid;
+}
+
+// A background child's priority, set once it has exec'd: lowered before, it kept this thread
+// (which CLONE_VFORK suspends until the exec) waiting for CPU time nobody gave it (236 ms in the
+// soak with SCHED_IDLE). Its niceness and SCHED_IDLE only order it against the threads of its own
+// scheduling group: with autogroups on (the kernel's default for desktop and server sessions), a
+// session competes with every other session as one, whatever its threads' nice values, so a
+// training in the coordinator's session took half the machine from a browser or a simulated fleet
+// in another session (docs/BENCHMARKS.md, "Web console"). The child has a session of its own; its
+// group gets the child's niceness (19 for SCHED_IDLE), where the kernel has autogroups.
+void lower_priority(const std::string& proc_root, pid_t pid, const ChildSpec& spec) {
+  if (spec.nice != 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(pid), spec.nice);
+  if (spec.idle_class) {
+    struct sched_param none {};
+    ::sched_setscheduler(pid, SCHED_IDLE, &none);
+  }
+  const std::string group = proc_root + "/" + std::to_string(pid) + "/autogroup";
+  if (spec.background() && fs::exists(group))
+    write_file(group, std::to_string(spec.idle_class ? 19 : spec.nice));
 }
 
 }  // namespace
@@ -283,6 +303,7 @@ Expected<int> ProcessLauncher::spawn(const ChildSpec& spec) {
   setup.mask = mask;
   setup.stdout_fd = pipe_fds[1];
   setup.log_fd = log_fd;
+  setup.own_session = spec.background();
 
   const pid_t pid = start_child(setup);
   if (pid < 0) {
@@ -291,14 +312,7 @@ Expected<int> ProcessLauncher::spawn(const ChildSpec& spec) {
     ::close(log_fd);
     return Error{"spawn", std::string("clone: ") + std::strerror(errno)};
   }
-  // Lowered from here, once the child has exec'd: lowered before, it kept this thread (which
-  // CLONE_VFORK suspends until the exec) waiting for CPU time nobody gave it (236 ms in the
-  // soak with SCHED_IDLE).
-  if (spec.nice != 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(pid), spec.nice);
-  if (spec.idle_class) {
-    struct sched_param none {};
-    ::sched_setscheduler(pid, SCHED_IDLE, &none);
-  }
+  lower_priority(proc_root_, pid, spec);
   ::close(pipe_fds[1]);
   ::close(log_fd);
   ::fcntl(pipe_fds[0], F_SETFL, ::fcntl(pipe_fds[0], F_GETFL) | O_NONBLOCK);

@@ -38,6 +38,10 @@ struct ChildSpec {
   // SCHED_IDLE: the child runs only on CPU time no other thread wants (a background job beside a
   // latency-bound server); a nice value alone still lets it take whole time slices.
   bool idle_class = false;
+  // A background child (niced or SCHED_IDLE) runs in a session of its own, so that its priority
+  // holds against every process on the machine, not only against its parent's session (see
+  // lower_priority in process.cpp).
+  bool background() const { return nice > 0 || idle_class; }
   // Sent to the child when the parent dies. SIGTERM lets edgenas-search keep its best model for
   // the restarted agent to adopt; a predictor training, whose result nobody would record, gets
   // SIGKILL.

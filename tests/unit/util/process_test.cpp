@@ -63,6 +63,25 @@ TEST(Process, ABackgroundChildRunsInTheIdleSchedulingClass) {
   EXPECT_EQ(run_child(launcher, argv, false), std::vector<std::string>{"0"});
 }
 
+TEST(Process, ABackgroundChildHasASessionAndSchedulingGroupOfItsOwn) {
+  // Field 6 of /proc/PID/stat is the session; /proc/PID/autogroup ends in the group's niceness.
+  const std::vector<std::string> argv = {
+      "/bin/sh", "-c",
+      "sleep 0.2; [ \"$(cut -d' ' -f6 /proc/$$/stat)\" = $$ ] && echo own || echo shared; "
+      "[ -e /proc/$$/autogroup ] && sed 's/.* nice //' /proc/$$/autogroup || echo none"};
+  ProcessLauncher launcher;
+  const auto background = run_child(launcher, argv, true);
+  const auto foreground = run_child(launcher, argv, false);
+  ASSERT_EQ(background.size(), 2u);
+  ASSERT_EQ(foreground.size(), 2u);
+  EXPECT_EQ(background[0], "own");
+  EXPECT_EQ(foreground[0], "shared");
+  if (background[1] != "none") {  // a kernel with autogroups
+    EXPECT_EQ(background[1], "19");
+    EXPECT_NE(foreground[1], "19");
+  }
+}
+
 TEST(Process, AChildHoldsOnlyStdioOfTheParentsDescriptors) {
   // What a daemon holds when it starts a child: a listening socket and a plain file opened
   // without close-on-exec, and a SQLite database.
