@@ -230,7 +230,7 @@ pid_t start_child(ChildSetup& setup) {
 // A background child's priority, set once it has exec'd: lowered before, it kept this thread
 // (which CLONE_VFORK suspends until the exec) waiting for CPU time nobody gave it (236 ms in the
 // soak with SCHED_IDLE). Its niceness and SCHED_IDLE only order it against the threads of its own
-// scheduling group: with autogroups on (the kernel's default for desktop and server sessions), a
+// scheduling group: with autogroups on (most distributions' kernels turn them on), a
 // session competes with every other session as one, whatever its threads' nice values, so a
 // training in the coordinator's session took half the machine from a browser or a simulated fleet
 // in another session (docs/BENCHMARKS.md, "Web console"). The child has a session of its own; its

@@ -1,7 +1,8 @@
 #pragma once
 // Child processes of the daemons (the agent's edgenas-search runs, the coordinator's predictor
 // trainings): fork/exec with stdout on a pipe (progress events, read without blocking), stderr
-// appended to a log file, its own process group, and a signal when the parent dies
+// appended to a log file, its own process group (a session of its own for a background child,
+// ChildSpec::background), and a signal when the parent dies
 // (PR_SET_PDEATHSIG; the child checks after setting it that its parent is still the one that
 // forked it). The child gets stdin (/dev/null), stdout and stderr and no other descriptor of the
 // parent's: every descriptor from 3 up is closed before exec (close_range), whether or not it
