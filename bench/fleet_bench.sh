@@ -58,10 +58,15 @@ if [ -n "${FLEET_BENCH_SIDE:-}" ]; then
 fi
 # The page is rendered on the io thread's tick (a quarter heartbeat): scrape just after the
 # warm-up and once more after the load generator's last second.
-sleep "$warmup"; scrape "$work/metrics.start"
+# The whole machine's CPU time, busy and idle (jiffies): with the coordinator's predictor
+# trainings beside it, the coordinator's own CPU share says little about how busy the cores were
+# (user to steal; guest time is already counted in user).
+cpu_ticks() { awk '/^cpu /{t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $5 + $6}' /proc/stat; }
+sleep "$warmup"; scrape "$work/metrics.start"; read -r total0 idle0 < <(cpu_ticks)
 wait $loadgen
 [ -z "$side" ] || wait $side || echo "fleet_bench: the side command failed" >&2
-sleep 2; scrape "$work/metrics.end"
+sleep 2; scrape "$work/metrics.end"; read -r total1 idle1 < <(cpu_ticks)
+echo "machine busy        $(( 100 * (total1 - total0 - idle1 + idle0) / (total1 - total0 + 1) )) % of $(nproc) cores from the window's start to its end (everything: coordinator, its trainings, load generator, consoles)"
 "$build/coordinator/ctl/edgenasctl" --admin "tcp://127.0.0.1:$((port + 1))" --key "$work/admin.key" \
   --server-key "$work/coordinator.pub" status | sed -n '2,3p'
 python3 "$here/metrics_window.py" "$work/metrics.start" "$work/metrics.end" || true

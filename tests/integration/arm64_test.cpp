@@ -71,6 +71,9 @@ TEST_F(Arm64Test, AnArm64AgentEnrolsRegistersAndDeliversARealSearchTrace) {
   // Enrolment: the arm64 agent's key waits until an admin accepts it.
   auto pub = proto::load_public_key(a.dir + "/agent.pub");
   ASSERT_TRUE(pub.ok());
+  // Listed once the emulated agent's first handshake has reached the coordinator.
+  ASSERT_TRUE(wait_for([&] { return coord_.key_state(*pub) == "pending"; }, 60'000))
+      << a.proc.log();
   auto [rc, out] = run(coord_.ctl({"keys", "accept", "--", pub->substr(0, 12)}));
   ASSERT_EQ(rc, 0) << out;
   ASSERT_TRUE(wait_for(

@@ -160,6 +160,9 @@ struct Coordinator {
   // edgenasctl --json ARGS, parsed (discarded JSON when it printed none); a test failure when
   // it does not exit 0.
   nlohmann::json ctl_json(std::vector<std::string> args) const;
+  // The state of `key` in `edgenasctl keys list`, or "" when it is not listed (yet: a new
+  // agent's key is listed once its first handshake has reached the coordinator).
+  std::string key_state(const std::string& key) const;
   void start(const std::string& heartbeat = "300ms") {
     std::vector<std::string> argv{EDGENAS_COORDINATOR_BIN,
                                   "--listen",
@@ -223,6 +226,14 @@ inline nlohmann::json Coordinator::ctl_json(std::vector<std::string> args) const
   auto [rc, out] = run(ctl(args));
   EXPECT_EQ(rc, 0) << out;
   return nlohmann::json::parse(out, nullptr, false);
+}
+
+inline std::string Coordinator::key_state(const std::string& key) const {
+  auto j = ctl_json({"keys", "list"});
+  if (!j.is_object()) return "";
+  for (const auto& k : j["keys"])
+    if (k["key"] == key) return k["state"];
+  return "";
 }
 
 }  // namespace edgenas::it

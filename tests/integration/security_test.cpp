@@ -12,15 +12,6 @@
 namespace edgenas::it {
 namespace {
 
-// The state of `key` in `edgenasctl keys list`, or "" when it is not listed.
-std::string key_state(const Coordinator& c, const std::string& key) {
-  auto j = c.ctl_json({"keys", "list"});
-  if (!j.is_object()) return "";
-  for (const auto& k : j["keys"])
-    if (k["key"] == key) return k["state"];
-  return "";
-}
-
 bool registered(const Coordinator& c, const std::string& id) {
   auto r = c.client().call("agents.show", {{"agent_id", id}});
   return r.ok() && (*r)["state"] != "offline";
@@ -82,7 +73,7 @@ TEST_F(SecurityTest, AnUnknownAgentWaitsForAcceptanceAndARevokedOneIsCutOff) {
   ASSERT_TRUE(pub.ok());
 
   // Unknown key: pending, and the agent is not let in.
-  ASSERT_TRUE(wait_for([&] { return key_state(coord_, *pub) == "pending"; }, 10'000));
+  ASSERT_TRUE(wait_for([&] { return coord_.key_state(*pub) == "pending"; }, 10'000));
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_FALSE(registered(coord_, "box-1"));
 
@@ -99,7 +90,7 @@ TEST_F(SecurityTest, AnUnknownAgentWaitsForAcceptanceAndARevokedOneIsCutOff) {
   // not accepted at all.
   std::tie(rc, out) = run(coord_.ctl({"keys", "revoke", "box-1"}));
   ASSERT_EQ(rc, 0) << out;
-  EXPECT_EQ(key_state(coord_, *pub), "revoked");
+  EXPECT_EQ(coord_.key_state(*pub), "revoked");
   auto pair = proto::load_keypair(a.dir + "/agent.key");
   ASSERT_TRUE(pair.ok());
   RawAgent thief(coord_, *pair);
@@ -113,7 +104,7 @@ TEST_F(SecurityTest, AnUnknownAgentWaitsForAcceptanceAndARevokedOneIsCutOff) {
   // Keys survive a restart: still revoked.
   coord_.proc.stop();
   coord_.start();
-  EXPECT_EQ(key_state(coord_, *pub), "revoked");
+  EXPECT_EQ(coord_.key_state(*pub), "revoked");
 }
 
 TEST_F(SecurityTest, PlaintextIsRefusedAndAKeySpeaksForOneAgentOnly) {
