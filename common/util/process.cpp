@@ -227,6 +227,26 @@ pid_t start_child(ChildSetup& setup) {
   return pid;
 }
 
+// Whether the child leads a session of its own, waiting up to 200 ms for its setsid(). Natively
+// it has exec'd (after setsid) by the time clone returns here; under qemu-user, which runs a
+// vfork as a fork, the parent can get here first, and writing the child's autogroup then would
+// renice the parent's own session.
+bool leads_own_session(const std::string& proc_root, pid_t pid) {
+  const std::string path = proc_root + "/" + std::to_string(pid) + "/stat";
+  for (int waited_ms = 0; waited_ms < 200; ++waited_ms) {
+    const std::string stat = read_file(path);
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) return false;  // gone already
+    std::istringstream fields(stat.substr(close + 1));
+    std::string state;
+    long ppid = 0, pgrp = 0, session = 0;
+    fields >> state >> ppid >> pgrp >> session;
+    if (session == pid) return true;
+    ::usleep(1000);
+  }
+  return false;
+}
+
 // A background child's priority, set once it has exec'd: lowered before, it kept this thread
 // (which CLONE_VFORK suspends until the exec) waiting for CPU time nobody gave it (236 ms in the
 // soak with SCHED_IDLE). Its niceness and SCHED_IDLE only order it against the threads of its own
@@ -242,7 +262,7 @@ void lower_priority(const std::string& proc_root, pid_t pid, const ChildSpec& sp
     ::sched_setscheduler(pid, SCHED_IDLE, &none);
   }
   const std::string group = proc_root + "/" + std::to_string(pid) + "/autogroup";
-  if (spec.background() && fs::exists(group))
+  if (spec.background() && fs::exists(group) && leads_own_session(proc_root, pid))
     write_file(group, std::to_string(spec.idle_class ? 19 : spec.nice));
 }
 
