@@ -64,13 +64,20 @@ void format_int(long v, char* buf) {
   buf[n] = '\0';
 }
 
+// The fields of /proc/PID/stat after the command name (state, ppid, pgrp, session, ...); empty
+// when the process is gone.
+std::string stat_fields(const std::string& proc_root, int pid) {
+  const std::string stat = read_file(proc_root + "/" + std::to_string(pid) + "/stat");
+  const auto close = stat.rfind(')');
+  return close == std::string::npos ? "" : stat.substr(close + 1);
+}
+
 // Whether pid is a live process: not gone and not a zombie (an adopted child that exited is a
 // zombie until its new parent, often init, reaps it; kill(pid, 0) still succeeds on it).
 bool running(const std::string& proc_root, int pid) {
   if (::kill(pid, 0) != 0) return false;
-  const std::string stat = read_file(proc_root + "/" + std::to_string(pid) + "/stat");
-  const auto close = stat.rfind(')');
-  return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z';
+  const std::string fields = stat_fields(proc_root, pid);
+  return fields.size() < 2 || fields[1] != 'Z';
 }
 
 // Closes every descriptor from `first` up, between fork and exec (async-signal-safe).
@@ -232,12 +239,9 @@ pid_t start_child(ChildSetup& setup) {
 // vfork as a fork, the parent can get here first, and writing the child's autogroup then would
 // renice the parent's own session.
 bool leads_own_session(const std::string& proc_root, pid_t pid) {
-  const std::string path = proc_root + "/" + std::to_string(pid) + "/stat";
   for (int waited_ms = 0; waited_ms < 200; ++waited_ms) {
-    const std::string stat = read_file(path);
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos) return false;  // gone already
-    std::istringstream fields(stat.substr(close + 1));
+    std::istringstream fields(stat_fields(proc_root, pid));
+    if (fields.str().empty()) return false;  // gone already
     std::string state;
     long ppid = 0, pgrp = 0, session = 0;
     fields >> state >> ppid >> pgrp >> session;
