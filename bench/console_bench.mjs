@@ -1,18 +1,16 @@
 // Web consoles beside a loaded coordinator (bench/console_bench.sh): waits until the fleet has
-// registered, opens CONSOLES fleet pages in headless chromium (one browser context each, logged
-// in), times each one's first render (navigation to the counts and the first page of rows
+// registered, opens CONSOLES fleet pages in headless chromium (one tab each, in one browser logged
+// in once, driven over WebDriver by tests/browser/webdriver.mjs), times each one's first render (navigation to the counts and the first page of rows
 // shown), keeps them open (they poll every 2 s) until the load generator's measured window has
 // ended (EDGENAS_WINDOW_START_S / _END_S from bench/fleet_bench.sh; without them, DURATION_S),
 // then prints the latency of every API call the pages made in that window, as the browser saw
 // it (Resource Timing), by operation, and of the calls before it (the opening).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { launch } from '../tests/browser/webdriver.mjs';
 
 const [agents, consoles, durationS] = process.argv.slice(2).map(Number);
 const { EDGENAS_ADMIN: admin, EDGENAS_KEY_DIR: keys, EDGENAS_HTTP_PORT: httpPort, EDGENAS_CTL: ctlBin } = process.env;
-const playwright = fileURLToPath(new URL('../coordinator/console/node_modules/playwright-core/index.mjs', import.meta.url));
-const { chromium } = await import(playwright);
 const url = `http://127.0.0.1:${httpPort}/`;
 const ctl = (...args) => execFileSync(ctlBin, ['--admin', admin, '--key', `${keys}/admin.key`,
   '--server-key', `${keys}/coordinator.pub`, '--timeout', '10s', ...args], { encoding: 'utf8' });
@@ -43,19 +41,22 @@ for (;;) {
   await sleep(1000);
 }
 console.log(`fleet registered     at ${at()} after the coordinator started`);
-const browser = await chromium.launch({ executablePath: process.env.EDGENAS_CHROMIUM || '/usr/bin/chromium' });
+const browser = await launch();
+// One login for the browser (its session cookie), from a page of the console's origin.
+const first = await browser.page();
+await first.goto(`${url}api/v1/status`);
+const login = await first.evaluate(async (u, t) => (await fetch(u, { method: 'POST', body: JSON.stringify({ token: t }),
+  headers: { 'Content-Type': 'application/json' } })).status, `${url}api/login`, token);
+if (login !== 200) throw new Error(`login: ${login}`);
 const pages = [];
-const renders = [];  // navigation to rows found, as playwright sees it (its round trips included)
+const renders = [];  // navigation to rows found, as WebDriver sees it (its round trips included)
 const pageRenders = [];  // navigation start to the rows on screen, the page's own clock
 for (let i = 0; i < consoles; i++) {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  const login = await context.request.post(`${url}api/login`, { data: { token } });
-  if (login.status() !== 200) throw new Error(`login: ${login.status()}`);
-  const page = await context.newPage();
+  const page = i === 0 ? first : await browser.newPage();
   const start = Date.now();
   await page.goto(url);
-  await page.waitForSelector('tr[data-agent]');
-  await page.waitForSelector('[data-count=known] b');
+  await page.waitFor('tr[data-agent]', 60000);
+  await page.waitFor('[data-count=known] b', 60000);
   renders.push(Date.now() - start);
   pages.push(page);
   // Where the first render's time went: the document, then each request, from navigation start.
@@ -75,8 +76,9 @@ console.log(`consoles open       at ${at()}; they stay open until ${((until - t0
 for (const page of pages) await page.evaluate(() => performance.setResourceTimingBufferSize(100000));
 // Beside the browsers, a plain HTTP client (node's fetch) asks what a console asks, 4 times a
 // second, so the API's latency is also seen without a browser's own queues.
-const probe = await (await browser.newContext()).request.post(`${url}api/login`, { data: { token } });
-const cookie = probe.headers()['set-cookie'].split(';')[0];
+const probe = await fetch(`${url}api/login`, { method: 'POST', body: JSON.stringify({ token }),
+  headers: { 'Content-Type': 'application/json' } });
+const cookie = probe.headers.get('set-cookie').split(';')[0];
 const plain = [];
 let cpu0 = null;
 for (let k = 0; Date.now() < until; k++) {
@@ -113,7 +115,7 @@ console.log(`consoles            ${consoles} on ${agents} agents, open until ${a
 console.log(`chromium CPU        ${(100 * chromiumShare).toFixed(0)} % of one core in the measured window (all its processes)`);
 pageRenders.sort((a, b) => a - b);
 console.log(`first render ms     ${pageRenders.join(' ')} (median ${q(pageRenders, 0.5)}, max ${pageRenders[pageRenders.length - 1]}; the page's own clock: navigation start to counts and rows shown)`);
-console.log(`  as playwright saw ${renders.join(' ')} (median ${q(renders, 0.5)}; its own round trips to the browser included)`);
+console.log(`  as WebDriver saw  ${renders.join(' ')} (median ${q(renders, 0.5)}; its own round trips to the browser included)`);
 const all = Object.values(byOp).flat();
 const line = (xs) => `${xs.length} calls: p50 ${q(xs, 0.5).toFixed(1)} ms, p99 ${q(xs, 0.99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`;
 console.log(`api, in the browsers ${line(all)} (the measured window)`);

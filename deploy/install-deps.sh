@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages edgenas needs to build, test and run, and the web console's
-# npm packages (pinned by coordinator/console/package-lock.json).
+# Installs the Debian 12 packages edgenas needs to build, test and run.
 # Idempotent: only missing packages are installed; silent when all are present.
-# Nothing is downloaded outside Debian's archive and the npm registry.
+# Nothing is downloaded outside Debian's archive (the web console's front end included).
 #   --bench         also what the benchmarks compare against (python3-torch, ~1 GB)
 #   --check-fresh   also what `make check-fresh` needs on the host (debootstrap)
 #   --arm64         also the arm64 cross-build: Debian's aarch64-linux-gnu compilers, qemu-user,
@@ -41,18 +40,17 @@ PACKAGES=(
   # and dashboard lint, promtool for the /metrics pages.
   # (file: CPack's DEB generator runs it to find the binaries for dpkg-shlibdeps.)
   dpkg-dev fakeroot file adduser systemd ansible-core python3-apt python3-yaml yamllint prometheus
-  # The web console's tests: a real browser, headless (driven by playwright-core from npm); the
-  # nginx TLS example, tested in a network namespace.
-  chromium nginx-light curl openssl iproute2
+  # The web console: its bundler and component library (Debian's esbuild and Preact); its
+  # tests, a real browser headless, driven through its WebDriver server by tests/browser/
+  # webdriver.mjs; the nginx TLS example, tested in a network namespace.
+  esbuild node-preact chromium chromium-driver nginx-light curl openssl iproute2
 )
-# The web console's build tools (esbuild and the console's packages come from npm, pinned by
-# coordinator/console/package-lock.json): Debian's nodejs and npm, unless a node >= 18 with npm
-# is already installed (NodeSource's nodejs, for one, conflicts with Debian's npm package).
+# The browser tests and the console benchmark run on node (its fetch: node >= 18): Debian's
+# nodejs unless one that new is already installed (NodeSource's, say, under the same name).
 node_ok() {
-  command -v node >/dev/null && command -v npm >/dev/null &&
-    node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 18 ? 1 : 0)' 2>/dev/null
+  command -v node >/dev/null && node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 18 ? 1 : 0)' 2>/dev/null
 }
-node_ok || PACKAGES+=(nodejs npm)
+node_ok || PACKAGES+=(nodejs)
 # The arm64 sysroot: the same libraries, Debian's arm64 builds (cmake/toolchain-arm64.cmake).
 # A sysroot, not multiarch: libtorch1.13:arm64 cannot be installed beside libtorch1.13:amd64
 # (several of its dependencies are not Multi-Arch: same; apt would remove the amd64 libtorch).
@@ -157,13 +155,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: done"
 fi
 
-# The console's npm packages, exactly as the lockfile pins them (npm ci), when the lockfile
-# changed since the last install. No install scripts run: esbuild finds its binary without one.
-console_dir=$(cd "$(dirname "$0")/../coordinator/console" && pwd)
-lock_sum=$(sha256sum < "$console_dir/package-lock.json")
-if [ "$(cat "$console_dir/node_modules/.edgenas-lock" 2>/dev/null)" != "$lock_sum" ]; then
-  echo "install-deps: installing the web console's npm packages (coordinator/console/package-lock.json)"
-  (cd "$console_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
-  echo "$lock_sum" > "$console_dir/node_modules/.edgenas-lock"
-fi
 if [ $arm64 -eq 1 ]; then make_arm64_sysroot; fi

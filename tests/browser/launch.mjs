@@ -1,13 +1,15 @@
-// Can playwright-core (coordinator/console/node_modules) drive Debian's chromium here? Launches
-// it headless, renders a page, prints the browser's version. Run by the fresh-root check.
-import { fileURLToPath } from 'node:url';
+// Can the project's WebDriver client drive Debian's chromium through Debian's chromedriver here?
+// Starts both, renders a page headless, prints the browser's version. Run by the fresh-root check.
+import { launch } from './webdriver.mjs';
 
-const here = fileURLToPath(new URL('../../coordinator/console/node_modules/playwright-core/index.mjs', import.meta.url));
-const { chromium } = await import(here);
-const browser = await chromium.launch({ executablePath: process.env.EDGENAS_CHROMIUM || '/usr/bin/chromium' });
-const page = await browser.newPage();
-await page.setContent('<p id="x">rendered</p>');
-const text = await page.textContent('#x');
-console.log(`chromium ${browser.version()} driven by playwright-core: ${text}`);
-await browser.close();
+const browser = await launch();
+let text = null;
+try {
+  const page = await browser.page();
+  await page.goto('data:text/html,<p id="x">rendered</p>');
+  text = await page.text('#x');
+  console.log(`chromium ${browser.version} driven by chromedriver: ${text}`);
+} finally {
+  await browser.close();
+}
 if (text !== 'rendered') process.exit(1);

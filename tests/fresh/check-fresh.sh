@@ -22,8 +22,8 @@
 #                 and `make test`, and time them (about an hour on 2 cores; not part of CI)
 #   --if-changed  skip the check when it passed on this machine before for the same inputs: the
 #                 files that decide what a fresh machine needs (install-deps.sh, CMakePresets,
-#                 cmake/, the Makefile, this script, the console's package-lock.json, the
-#                 browser check, the CMakeLists' find_* lines and every
+#                 cmake/, the Makefile, this script, the browser check and its WebDriver
+#                 client, the CMakeLists' find_* lines and every
 #                 outside #include <...> of the sources), fingerprinted (CI uses this)
 set -euo pipefail
 
@@ -52,7 +52,7 @@ fingerprint() {  # of the commit the check clones (HEAD), not of uncommitted edi
     cd "$here"
     local f
     for f in deploy/install-deps.sh CMakePresets.json Makefile tests/fresh/check-fresh.sh \
-      coordinator/console/package-lock.json tests/browser/launch.mjs \
+      tests/browser/launch.mjs tests/browser/webdriver.mjs \
       $(git ls-tree --name-only HEAD cmake/); do
       git show "HEAD:$f"
     done | sha256sum
@@ -142,13 +142,6 @@ make_root() {
   cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/" 2>/dev/null || true
   [ -f /etc/apt/sources.list ] && cp /etc/apt/sources.list "$root/etc/apt/"
   cp -L /etc/resolv.conf "$root/etc/resolv.conf"
-  # And the same TLS trust: CA certificates this machine's admin added (an egress proxy's, say)
-  # let the root reach the npm registry as this machine does (node reads NODE_EXTRA_CA_CERTS).
-  if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
-    mkdir -p "$root/usr/local/share/ca-certificates" "$root/etc/ssl"
-    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
-    cat /usr/local/share/ca-certificates/*.crt >"$root/etc/ssl/host-added-ca.crt"
-  fi
   # As in any chroot: packages must not start services (there is no init here).
   printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod +x "$root/usr/sbin/policy-rc.d"
   mount -t proc proc "$root/proc" && mounted+=("$root/proc")
@@ -166,10 +159,8 @@ make_root() {
 
 # Runs a command inside the root with a clean environment, in the clone.
 in_root() {
-  local extra_ca=()
-  [ -f "$root/etc/ssl/host-added-ca.crt" ] && extra_ca=(NODE_EXTRA_CA_CERTS=/etc/ssl/host-added-ca.crt)
   env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-    TERM=dumb "${extra_ca[@]}" chroot "$root" /bin/bash -c "cd /src/edgenas && $*"
+    TERM=dumb chroot "$root" /bin/bash -c "cd /src/edgenas && $*"
 }
 
 install_deps() {
@@ -182,7 +173,7 @@ install_deps() {
 
 # One build target per outside library, so a missing header or library is found (not only a
 # missing CMake config): the coordinator (ZeroMQ, msgpack, SQLite, Boost, CLI11, toml++, JSON,
-# libsodium, and its web console bundled by esbuild from npm),
+# libsodium, and its web console: Debian's Preact bundled by Debian's esbuild),
 # edgenas-search (libtorch, oneDNN, OpenBLAS, FreeType, libpng, zlib), a gtest/gmock test.
 build_release() {
   in_root cmake --preset release ">/dev/null"
@@ -197,8 +188,9 @@ build_fuzz() {  # clang, libFuzzer and its sanitizer runtimes
   in_root cmake --preset fuzz ">/dev/null"
   in_root cmake --build --preset fuzz -j "$(nproc)" --target fuzz_envelope
 }
-browser_check() {  # the web console's tests: playwright-core (npm) drives Debian's chromium
+browser_check() {  # the web console's tests: chromium through chromedriver, and no npm anywhere
   in_root node tests/browser/launch.mjs
+  in_root "! command -v npm && echo 'no npm in the root: nothing came from the npm registry'"
 }
 check_bench_extras() {  # the reference the benchmarks compare against
   in_root /usr/bin/python3 -c "'import torch; print(\"python3-torch\", torch.__version__)'"

@@ -1,4 +1,4 @@
-// The web console in headless chromium (tests/browser/console.mjs, playwright-core) against a
+// The web console in headless chromium (tests/browser/console.mjs, over WebDriver) against a
 // real coordinator: with `edgenas-sim run`'s simulated boxes and one real agent running real
 // edgenas-search (counts, a moving progress bar, every page, 401, CSRF); and with a real agent
 // whose key waits until it is accepted in the page. Screenshots: build/test-artifacts/console.
@@ -25,9 +25,6 @@ int run_browser(const std::string& scenario, const std::string& url, const std::
   ::setenv("EDGENAS_CONSOLE_TOKEN", token.c_str(), 1);
   ::setenv("EDGENAS_CTL", json(ctl).dump().c_str(), 1);
   ::setenv("EDGENAS_ARTIFACTS", artifacts(scenario).c_str(), 1);
-  const std::string playwright = std::string(EDGENAS_SOURCE_DIR) +
-                                 "/coordinator/console/node_modules/playwright-core/index.mjs";
-  ::setenv("EDGENAS_PLAYWRIGHT", playwright.c_str(), 1);
   auto [rc, out] = run(
       {"/usr/bin/node", std::string(EDGENAS_SOURCE_DIR) + "/tests/browser/console.mjs"}, timeout_s);
   std::cout << out;

@@ -2,7 +2,7 @@
 // hyperparameters it got and why, the delivered models against T, a search's Pareto front), its
 // traces and its key.
 import * as api from './api.js';
-import { useState } from 'preact/hooks';
+import { h, useState } from './ui.js';
 import { Chart } from './chart.jsx';
 import { usePoll, fmt, pct, ago, when, Progress, ErrorLine, Table } from './util.jsx';
 
@@ -131,13 +131,13 @@ export function BoxPage({ id }) {
   const [traces, tError] = usePoll(
     () => api.get('traces.export', { agent_id: id, since_ms: Date.now() - WEEK_MS, limit: 200 }),
     [id], 10000);
-  if (error) return <><h1>{id}</h1><ErrorLine error={error} /></>;
+  if (error) return <div><h1>{id}</h1><ErrorLine error={error} /></div>;
   if (!box) return <p>loading…</p>;
   const list = traces ? traces.traces : [];
   const withFront = list.filter((t) => t.outcome.pareto);
   const front = withFront.find((t) => t.trace_id === chosen) || withFront[withFront.length - 1];
   return (
-    <>
+    <div>
       <h1>{box.agent_id} <span class={`state ${box.liveness}`}>{box.liveness}</span></h1>
       <p>{box.hostname} · {box.machine || 'unknown machine'} · {box.profile ? `simulated: ${box.profile}` : 'real probes'}
         · heartbeat {ago(box.last_seen_s_ago)} · registered {box.registrations}×, first {when(box.first_seen_ms)}</p>
@@ -154,6 +154,6 @@ export function BoxPage({ id }) {
       <SearchFront trace={front} />
       <h2>Key</h2>
       <Key id={id} />
-    </>
+    </div>
   );
 }

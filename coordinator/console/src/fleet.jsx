@@ -1,6 +1,6 @@
 // The fleet: counts by state, device kind and predictor version; a sortable, filterable,
 // paged table of boxes (paged by the coordinator: one page of rows per refresh).
-import { useEffect, useState } from 'preact/hooks';
+import { h, useEffect, useState } from './ui.js';
 import * as api from './api.js';
 import { usePoll, fmt, ago, Progress, ErrorLine } from './util.jsx';
 
@@ -59,7 +59,7 @@ export function FleetPage() {
   const arrow = (key) => (sort === key ? ' ▲' : sort === `-${key}` ? ' ▼' : '');
   const total = page ? page.total : 0;
   return (
-    <>
+    <div>
       <h1>Fleet</h1>
       <ErrorLine error={sumError || pageError} />
       <Counts summary={summary} />
@@ -89,6 +89,6 @@ export function FleetPage() {
             </tr>))}
         </tbody>
       </table>
-    </>
+    </div>
   );
 }

@@ -1,5 +1,5 @@
 // Agent keys: pending, accepted, rejected, revoked; accept, reject or revoke each.
-import { useState } from 'preact/hooks';
+import { h, useState } from './ui.js';
 import * as api from './api.js';
 import { usePoll, when, ErrorLine, Table } from './util.jsx';
 
@@ -15,13 +15,13 @@ export function KeysPage() {
       setActError(e);
     }
   };
-  if (error && error.code === 'unavailable') return <><h1>Keys</h1><p>{error.message}</p></>;
-  if (!keys) return <><h1>Keys</h1><ErrorLine error={error} /><p>loading…</p></>;
+  if (error && error.code === 'unavailable') return <div><h1>Keys</h1><p>{error.message}</p></div>;
+  if (!keys) return <div><h1>Keys</h1><ErrorLine error={error} /><p>loading…</p></div>;
   const order = { pending: 0, accepted: 1, rejected: 2, revoked: 3 };
   const sorted = [...keys.keys].sort((a, b) => order[a.state] - order[b.state]);
   const button = (op, label, k) => <button data-op={op} onClick={() => act(op, k.key)}>{label}</button>;
   return (
-    <>
+    <div>
       <h1>Keys</h1>
       <p>{keys.auto_accept ? 'Unknown keys are accepted automatically.' : 'Unknown keys wait here until an admin accepts them.'}</p>
       <ErrorLine error={error || actError} />
@@ -34,6 +34,6 @@ export function KeysPage() {
             {k.state === 'accepted' && button('keys.revoke', 'Revoke', k)}
             {(k.state === 'rejected' || k.state === 'revoked') && button('keys.accept', 'Accept again', k)}
           </span>])} />
-    </>
+    </div>
   );
 }

@@ -1,7 +1,6 @@
 // The console's shell: the login, the navigation and the hash routes
 //   #/ fleet · #/box/ID one box · #/predictor · #/keys
-import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { h, render, useEffect, useState } from './ui.js';
 import * as api from './api.js';
 import { FleetPage } from './fleet.jsx';
 import { BoxPage } from './box.jsx';
@@ -63,7 +62,7 @@ function App() {
   if (who === null) return <Login why={why} onIn={setWho} />;
   const tab = (href, label) => <a href={href} class={hash === href ? 'on' : ''}>{label}</a>;
   return (
-    <>
+    <div>
       <nav>
         <strong>edgenas</strong>
         {tab('#/', 'Fleet')}{tab('#/predictor', 'Predictor')}{tab('#/keys', 'Keys')}
@@ -71,7 +70,7 @@ function App() {
           <button onClick={async () => { await api.logout(); setWho(null); }}>Log out</button></span>
       </nav>
       <main><Page hash={hash} /></main>
-    </>
+    </div>
   );
 }
 

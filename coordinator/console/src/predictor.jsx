@@ -1,6 +1,6 @@
 // The predictor: versions and their status, held-out regret against the cold start (the
 // learning curve), the rollout and the canary against its baseline; promote, roll back, roll out.
-import { useState } from 'preact/hooks';
+import { h, useState } from './ui.js';
 import * as api from './api.js';
 import { Chart } from './chart.jsx';
 import { usePoll, fmt, ErrorLine, Table } from './util.jsx';
@@ -40,13 +40,13 @@ function Actions({ versions, reload }) {
 export function PredictorPage() {
   const [list, error, reload] = usePoll(() => api.get('predictor.list'), [], 5000);
   const [fleet, fError] = usePoll(() => api.get('predictor.fleet'), [], 5000);
-  if (error && error.code === 'unavailable') return <><h1>Predictor</h1><p>{error.message}</p></>;
-  if (!list) return <><h1>Predictor</h1><ErrorLine error={error} /><p>loading…</p></>;
+  if (error && error.code === 'unavailable') return <div><h1>Predictor</h1><p>{error.message}</p></div>;
+  if (!list) return <div><h1>Predictor</h1><ErrorLine error={error} /><p>loading…</p></div>;
   const trained = list.versions.filter((v) => v.regret !== undefined)
     .sort((a, b) => a.version - b.version);
   const roles = fleet ? fleet.versions.filter((v) => v.mean_reward !== undefined) : [];
   return (
-    <>
+    <div>
       <h1>Predictor</h1>
       <ErrorLine error={error || fError} />
       <p>serving: <b>{String(list.serving)}</b> · exploration share {fmt(list.explore)}</p>
@@ -77,6 +77,6 @@ export function PredictorPage() {
         rows={list.versions.map((v) => [`v${v.version}${v.serving ? ' (serving)' : ''}`, v.status,
           v.trained_in || 'fleet', v.training_traces, fmt(v.regret, 4), fmt(v.regret_cold_start, 4),
           fmt(v.normalised_reward, 3), v.note])} />
-    </>
+    </div>
   );
 }

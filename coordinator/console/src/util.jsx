@@ -1,5 +1,5 @@
 // Small pieces the pages share: polling, formatting, a progress bar, tables, errors.
-import { useEffect, useState, useCallback } from 'preact/hooks';
+import { h, useEffect, useState, useCallback } from './ui.js';
 
 // Calls load() now and every periodMs (live pages poll at most every 2 s); returns
 // [data, error, reload].
@@ -65,7 +65,7 @@ export function ErrorLine({ error }) {
 export function Table({ head, rows, empty = 'nothing yet' }) {
   return (
     <table>
-      <thead><tr>{head.map((h) => <th>{h}</th>)}</tr></thead>
+      <thead><tr>{head.map((label) => <th>{label}</th>)}</tr></thead>
       <tbody>
         {rows.length === 0 ? <tr><td colspan={head.length} class="muted">{empty}</td></tr>
           : rows.map((r) => <tr>{r.map((c) => <td>{c}</td>)}</tr>)}
