@@ -75,7 +75,7 @@ function Delivered({ traces }) {
   return (
     <div class="charts">
       <Chart title="Delivered models: latency against accuracy"
-             x={byAccuracy.map((p) => p.y)} xLabel="accuracy %" yLabel="latency ms" yMax={lastT || undefined}
+             x={byAccuracy.map((p) => p.y)} xLabel="accuracy %" yLabel="latency ms"
              series={[{ label: 'search', points: true, y: byAccuracy.map((p) => p.x) },
                       { label: 'Pareto front', y: byAccuracy.map((p) => (front.has(p) ? p.x : null)) }]}
              rule={lastT ? { value: lastT, label: `T = ${fmt(lastT)} ms` } : undefined} />
@@ -93,7 +93,7 @@ function SearchFront({ trace }) {
     <div class="charts" data-front={trace.trace_id}>
       <Chart title={`Pareto front of the search reported ${when(trace.received_ms)}`}
              x={pts.map((p) => 100 * p.accuracy)} xLabel="validation accuracy % (during the search)"
-             yLabel={`latency ms${modelled}`} yMax={T ?? undefined}
+             yLabel={`latency ms${modelled}`}
              series={[{ label: 'candidates on the front', y: pts.map((p) => p.latency_ms) }]}
              rule={T ? { value: T, label: `T = ${fmt(T)} ms` } : undefined} />
       <Table head={['architecture', 'accuracy', 'latency ms', 'meets T']}

@@ -3,6 +3,7 @@
 import { h } from './ui.js';
 
 const COLOURS = ['#1f6feb', '#d1242f', '#1a7f37', '#9a6700', '#8250df'];
+const colour = (i) => COLOURS[i % COLOURS.length];
 const PAD = { left: 56, right: 14, top: 28, bottom: 42 };
 
 // About `count` ticks across [lo, hi], a step of 1, 2 or 5 times a power of ten apart (the one
@@ -35,10 +36,11 @@ function extent(values) {
   return [lo - half, hi + half];
 }
 
-// The y range: the data with a margin; with yMax, from zero (or below) to past yMax.
-function yRange(series, yMax) {
+// The y range: the data with a margin; with a rule, from zero (or below) to past the rule, so
+// that a T far above the data stays in view.
+function yRange(series, rule) {
   const [lo, hi] = extent(series.flatMap((s) => s.y));
-  if (yMax !== undefined) return [Math.min(0, lo), Math.max(hi, yMax) * 1.1];
+  if (rule !== undefined) return [Math.min(0, lo), Math.max(hi, rule.value) * 1.1];
   const margin = (hi - lo) * 0.08;
   return [lo - margin, hi + margin];
 }
@@ -78,11 +80,11 @@ function Rule({ rule, sy, box }) {
 }
 
 // series: [{label, y, points?}] (points: dots only; else a line with dots; nulls are gaps a line
-// spans); yMax: the y axis reaches at least this far (so a rule above the data stays in view).
-export function Chart({ title, x, series, xLabel, yLabel, points = false, rule, yMax, width = 420, height = 220 }) {
+// spans); rule: {value, label}, a dashed horizontal line.
+export function Chart({ title, x, series, xLabel, yLabel, points = false, rule, width = 420, height = 220 }) {
   const box = { left: PAD.left, right: width - PAD.right, top: PAD.top, bottom: height - PAD.bottom };
   const [x0, x1] = extent(x);
-  const [y0, y1] = yRange(series, rule === undefined ? yMax : Math.max(yMax ?? rule.value, rule.value));
+  const [y0, y1] = yRange(series, rule);
   const sx = (v) => box.left + ((v - x0) / (x1 - x0)) * (box.right - box.left);
   const sy = (v) => box.bottom - ((v - y0) / (y1 - y0)) * (box.bottom - box.top);
   return (
@@ -92,11 +94,11 @@ export function Chart({ title, x, series, xLabel, yLabel, points = false, rule, 
         <Axes xs={xTicks(x, x0, x1)} ys={ticks(y0, y1)} sx={sx} sy={sy} box={box} />
         <text class="label" x={(box.left + box.right) / 2} y={height - 6} text-anchor="middle">{xLabel}</text>
         <text class="label" transform={`translate(12 ${(box.top + box.bottom) / 2}) rotate(-90)`} text-anchor="middle">{yLabel}</text>
-        {series.map((s, i) => <Series x={x} s={s} colour={COLOURS[i % COLOURS.length]} dots={s.points ?? points} sx={sx} sy={sy} />)}
+        {series.map((s, i) => <Series x={x} s={s} colour={colour(i)} dots={s.points ?? points} sx={sx} sy={sy} />)}
         {rule !== undefined && <Rule rule={rule} sy={sy} box={box} />}
       </svg>
       <figcaption>{series.map((s, i) =>
-        <span class="key"><i style={{ background: COLOURS[i % COLOURS.length] }} />{s.label}</span>)}</figcaption>
+        <span class="key"><i style={{ background: colour(i) }} />{s.label}</span>)}</figcaption>
     </figure>
   );
 }

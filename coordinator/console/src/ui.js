@@ -1,5 +1,5 @@
 // The console's component layer: Debian's Preact (node-preact, version 8) for the virtual DOM,
-// and the four hooks the pages use (useState, useEffect, useRef, useCallback), which Preact 8
+// and the three hooks the pages use (useState, useEffect, useCallback), which Preact 8
 // does not have. Every function component is run inside a class component of its own (made
 // once per function, as each vnode is created), which keeps the component's hook slots, runs
 // its effects after the DOM is updated and cleans them up when it unmounts.
@@ -99,10 +99,6 @@ export function useEffect(effect, deps) {
   hook.deps = deps || null;
   hook.effect = effect;
   owner.pending.push(hook);
-}
-
-export function useRef(initial = null) {
-  return nextHook(() => ({ current: initial }));
 }
 
 export function useCallback(fn, deps) {
