@@ -24,8 +24,8 @@ cores=$(nproc)
 # The data sets: DATA and TEST specs per name.
 prepare_meter() {
   local gen="$build/simulations/meter/edgenas-meter-gen"
-  [ -f "$work/meter-train/digits/labels.csv" ] || "$gen" -o "$work/meter-train" -n 3000 --seed 1 2>/dev/null
-  [ -f "$work/meter-test/digits/labels.csv" ] || "$gen" -o "$work/meter-test" -n 500 --seed 424242 2>/dev/null
+  [ -f "$work/meter-train/digits/rolling.csv" ] || "$gen" -o "$work/meter-train" -n 3000 --seed 1 2>/dev/null
+  [ -f "$work/meter-test/digits/rolling.csv" ] || "$gen" -o "$work/meter-test" -n 500 --seed 424242 2>/dev/null
   data_meter="folder:$work/meter-train/digits" test_meter="folder:$work/meter-test/digits"
 }
 # The same meters photographed worse (edgenas-meter-gen --damage 3: three times the noise,
@@ -33,9 +33,9 @@ prepare_meter() {
 # every digit: at the default damage both read 99.8 % and a difference cannot show.
 prepare_meter_hard() {
   local gen="$build/simulations/meter/edgenas-meter-gen"
-  [ -f "$work/meter-hard-train/digits/labels.csv" ] ||
+  [ -f "$work/meter-hard-train/digits/rolling.csv" ] ||
     "$gen" -o "$work/meter-hard-train" -n 3000 --seed 1 --damage 3 2>/dev/null
-  [ -f "$work/meter-hard-test/digits/labels.csv" ] ||
+  [ -f "$work/meter-hard-test/digits/rolling.csv" ] ||
     "$gen" -o "$work/meter-hard-test" -n 500 --seed 424242 --damage 3 2>/dev/null
   data_meter_hard="folder:$work/meter-hard-train/digits"
   test_meter_hard="folder:$work/meter-hard-test/digits"
@@ -107,8 +107,14 @@ json.dump(h, open(sys.argv[3], "w"))' "$work/answer-$ds.json" "$seed" "$out/hp.j
     timed "$out/baseline.times" "$search" train --arch "$baseline" --data "$data" --test "$test" \
       --budget "$budget" --workers "$cores" --seed "$seed" --loss "$loss" --out "$out/baseline" \
       --progress log 2>"$out/baseline.log" >/dev/null
+    # Where each model reads meter digits wrong (plain digits, or rolling drums near the half
+    # turn where the label flips): bench/digit_errors.py.
+    case $test in
+    folder:*) /usr/bin/python3 "$here/digit_errors.py" "$search" "${test#folder:}" \
+      "$out/search/best.edgenas" "$out/baseline/best.edgenas" --json "$out/errors.json" >/dev/null ;;
+    esac
     /usr/bin/python3 - "$out" "$ds" "$seed" "$budget" "$cores" "$baseline" >>"$rows" <<'PY'
-import json, sys
+import json, os, sys
 out, ds, seed, budget, cores, baseline = sys.argv[1:]
 def dur(s):
     return float(s[:-1]) * {"s": 1, "m": 60, "h": 3600}[s[-1]]
@@ -127,7 +133,9 @@ print(json.dumps({
     "baseline": {"test_accuracy": t["best"]["test_accuracy"], "key": baseline,
                  "epochs": t["best"]["epochs"], "latency_ms": t["best"]["cpu_latency_ms"],
                  "wall_s": bw, "budget_error": bw / b - 1, "cpu_use": bc / (bw * int(cores))},
-    "test": s["dataset"]["test"], "test_source": s["dataset"]["test_source"]}))
+    "test": s["dataset"]["test"], "test_source": s["dataset"]["test_source"],
+    "errors": (json.load(open(f"{out}/errors.json"))
+               if os.path.exists(f"{out}/errors.json") else None)}))
 PY
     tail -1 "$rows" | /usr/bin/python3 -c '
 import json, sys

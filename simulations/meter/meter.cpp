@@ -144,6 +144,7 @@ Expected<MeterSample> Generator::render(uint64_t seed, Style style, const Damage
         impl_->draw(cv, impl_->seven, '8', x, y, 0, glass - 18);  // unlit segments show faintly
         impl_->draw(cv, impl_->seven, static_cast<char>('0' + d), x, y, 0, 35);
         s.labels.push_back(d);
+        s.turned.push_back(0);
       } else {
         cv.fill(x + kCellW - 2, y, 2, kCellH, glass + 60);  // drum separator
         const bool rolling = i == digits_ - 1 && u(rng) < 0.4;
@@ -155,9 +156,11 @@ Expected<MeterSample> Generator::render(uint64_t seed, Style style, const Damage
           impl_->draw(cv, impl_->odo, static_cast<char>('0' + (d + 1) % 10), x, y, kCellH - off,
                       235);
           s.labels.push_back(f < 0.5 ? d : (d + 1) % 10);
+          s.turned.push_back(f);
         } else {
           impl_->draw(cv, impl_->odo, static_cast<char>('0' + d), x, y, 0, 235);
           s.labels.push_back(d);
+          s.turned.push_back(0);
         }
       }
     }

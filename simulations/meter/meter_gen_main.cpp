@@ -1,6 +1,8 @@
 // edgenas-meter-gen: writes synthetic meter images and their digit crops.
 //   OUT/meters/NNNNNN.png + OUT/meters/readings.csv   (file,reading)
 //   OUT/digits/NNNNNN_D.png + OUT/digits/labels.csv   (file,label) → loadable as folder:OUT/digits
+//   OUT/digits/rolling.csv   (file,turned): the crops of rolling drums and how far each has turned
+//                            toward its next digit (the label flips at 0.5)
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
@@ -57,9 +59,11 @@ int main(int argc, char** argv) {
     std::cerr << "edgenas-meter-gen: cannot create " << out << ": " << ec.message() << "\n";
     return 1;
   }
-  std::ofstream readings(out + "/meters/readings.csv"), labels(out + "/digits/labels.csv");
+  std::ofstream readings(out + "/meters/readings.csv"), labels(out + "/digits/labels.csv"),
+      rolling(out + "/digits/rolling.csv");
   readings << "file,reading\n";
   labels << "file,label\n";
+  rolling << "file,turned\n";
   for (int n = 0; n < count; ++n) {
     const auto st = style == "odometer" || (style == "mixed" && n % 2)
                         ? meter::Style::odometer
@@ -83,9 +87,15 @@ int main(int argc, char** argv) {
         return 1;
       }
       labels << file << "," << s->labels[i] << "\n";
+      if (s->turned[i] > 0) rolling << file << "," << s->turned[i] << "\n";
     }
     if ((n + 1) % 500 == 0 || n + 1 == count)
       std::cerr << "\r" << n + 1 << "/" << count << " meters" << std::flush;
+  }
+  readings.flush(), labels.flush(), rolling.flush();
+  if (!readings || !labels || !rolling) {
+    std::cerr << "\nedgenas-meter-gen: cannot write the CSV files in " << out << "\n";
+    return 1;
   }
   std::cerr << "\nwrote " << count << " meters and " << count * digits << " digit crops to " << out
             << "\n";

@@ -353,6 +353,64 @@ TEST(SearchCli, ASeparateTestSetIsScoredAndTrainingsAreReportedWhileTheyRun) {
   EXPECT_NE(bo.find("--test: "), std::string::npos) << bo;
 }
 
+// bench/digit_errors.py: the generator's record of rolling drums, and the report's counts
+// against the model's own answers.
+TEST(SearchCli, TheDigitErrorReportCountsWhatTheModelReadsWrong) {
+  const std::string dir = temp_dir("digit-errors");
+  for (const auto& [name, seed] : {std::pair{"train", "5"}, {"test", "9"}}) {
+    auto [g, go] = run({EDGENAS_METER_GEN_BIN, "-o", dir + "/" + name, "-n", "30", "--seed", seed,
+                        "--style", "odometer"});
+    ASSERT_EQ(g, 0) << go;
+  }
+  const std::string test = dir + "/test/digits";
+  std::ifstream rolling_csv(test + "/rolling.csv");
+  std::string line;
+  std::getline(rolling_csv, line);
+  EXPECT_EQ(line, "file,turned");
+  int rolling = 0;
+  for (; std::getline(rolling_csv, line); ++rolling) {
+    const auto comma = line.find(',');
+    EXPECT_NE(line.find("_5.png,"), std::string::npos) << line;  // the last drum alone
+    const double turned = std::stod(line.substr(comma + 1));
+    EXPECT_GT(turned, 0.1) << line;
+    EXPECT_LT(turned, 0.9) << line;
+  }
+  EXPECT_GT(rolling, 3);  // about 40 % of 30 odometers
+  auto [t, to] = run({EDGENAS_SEARCH_BIN, "train", "--arch", "c8k3s2-h0", "--data",
+                      "folder:" + dir + "/train/digits", "--budget", "2s", "--out", dir + "/m"});
+  ASSERT_EQ(t, 0) << to;
+  const std::string model = dir + "/m/best.edgenas";
+  auto [e, eo] =
+      run({"/usr/bin/python3", std::string(EDGENAS_SOURCE_DIR) + "/bench/digit_errors.py",
+           EDGENAS_SEARCH_BIN, test, model, "--json", dir + "/errors.json"});
+  ASSERT_EQ(e, 0) << eo;
+  const auto report = nlohmann::json::parse(std::ifstream(dir + "/errors.json"));
+  EXPECT_EQ(report["test"]["digits"], 180);
+  EXPECT_EQ(report["test"]["rolling"], rolling);
+
+  // The model's own answers, counted here.
+  std::vector<std::string> predict{EDGENAS_SEARCH_BIN, "predict", "--model", model, "--json"};
+  std::ifstream labels_csv(test + "/labels.csv");
+  std::vector<int> labels;
+  std::getline(labels_csv, line);
+  while (std::getline(labels_csv, line)) {
+    predict.push_back(test + "/" + line.substr(0, line.find(',')));
+    labels.push_back(std::stoi(line.substr(line.find(',') + 1)));
+  }
+  auto [p, po] = run(predict);
+  ASSERT_EQ(p, 0) << po;
+  const auto answers = nlohmann::json::parse(po);
+  int wrong = 0;
+  for (size_t i = 0; i < labels.size(); ++i) wrong += answers[i]["class"] != labels[i];
+  const auto& counts = report["models"][model];
+  EXPECT_EQ(counts["wrong"], wrong);
+  int by_position = 0, by_band = 0;
+  for (const auto& [k, n] : counts["by_position"].items()) by_position += n.get<int>();
+  for (const auto& [k, n] : counts["by_band"].items()) by_band += n.get<int>();
+  EXPECT_EQ(by_position, wrong);
+  EXPECT_EQ(by_band, wrong);
+}
+
 TEST(SearchCli, BadInputIsAClearErrorAndExitTwo) {
   const std::string dir = temp_dir("search-bad");
   std::ofstream(dir + "/hp.json")

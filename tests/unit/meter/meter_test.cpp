@@ -95,7 +95,7 @@ TEST(Meter, TheReadersLayoutIsTheOneTheGeneratorDraws) {
 TEST(Meter, OdometerRollingDigitIsLabelledByTheMajority) {
   auto gen = Generator::create();
   ASSERT_TRUE(gen.ok());
-  int rolling = 0;
+  int rolling = 0, turned = 0;
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     auto s = gen->render(seed, Style::odometer, kClean);
     ASSERT_TRUE(s.ok());
@@ -106,9 +106,29 @@ TEST(Meter, OdometerRollingDigitIsLabelledByTheMajority) {
       top = std::max<int>(top, cell.pixels[static_cast<size_t>(x)]);
       bottom = std::max<int>(bottom, cell.pixels[63 * 64 + static_cast<size_t>(x)]);
     }
-    rolling += top > 150 && bottom > 150;
+    const bool shows_two = top > 150 && bottom > 150;
+    rolling += shows_two;
+    // How far it turned is recorded for the last drum alone, in the generator's (0.1, 0.9).
+    ASSERT_EQ(s->turned.size(), s->labels.size());
+    for (size_t i = 0; i + 1 < s->turned.size(); ++i) EXPECT_EQ(s->turned[i], 0);
+    if (shows_two) {
+      EXPECT_GT(s->turned.back(), 0.1) << "seed " << seed;
+    }
+    EXPECT_LT(s->turned.back(), 0.9);
+    turned += s->turned.back() > 0;
   }
   EXPECT_GT(rolling, 5);  // about 40 % of odometers have a rolling last drum
+  EXPECT_GE(turned, rolling);
+}
+
+TEST(Meter, SevenSegmentDigitsNeverRoll) {
+  auto gen = Generator::create();
+  ASSERT_TRUE(gen.ok());
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    auto s = gen->render(seed, Style::seven_segment, kClean);
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ(s->turned, std::vector<double>(s->labels.size(), 0.0));
+  }
 }
 
 TEST(Meter, DamageScalesEveryStrengthWithinItsBounds) {
