@@ -7,7 +7,7 @@ Classifies every crop of TEST_DIGITS_DIR (labels.csv, rolling.csv) with each mod
 (`edgenas-search predict --json`) and prints, per model, the digits it reads wrong: by position
 on the meter, and for a rolling drum by how far the drum has turned from the half turn where the
 label flips. With two models, the digits each gets wrong alone (a paired count). Also prints how
-many test digits sit within each distance of the half turn: at 28x28 one pixel of the crop is
+many test digits sit at each distance from the half turn: at 28x28 one pixel of the crop is
 about 1/28 of a cell, so a drum within that of the half turn is close to a coin toss for any
 reader, and those digits bound the accuracy any model can reach.
 """
@@ -33,11 +33,13 @@ def wrong_answers(search, digits_dir, labels, model):
 
 
 def band_of(turned):
-    """The first band that holds the drum's distance from the half turn."""
+    """The band of the drum's distance from the half turn: "0.025-0.05" holds distances
+    above 0.025 and at most 0.05."""
     if turned is None:
         return "not rolling"
     d = abs(turned - 0.5)
-    return next(f"within {b:g}" for b in BANDS if d <= b)
+    i = next(i for i, b in enumerate(BANDS) if d <= b)
+    return f"{([0] + list(BANDS))[i]:g}-{BANDS[i]:g}"
 
 
 def summary(wrong, turned, positions):
@@ -62,19 +64,21 @@ def main(argv):
     labels = read_csv(f"{digits_dir}/labels.csv")
     turned = {r["file"]: float(r["turned"]) for r in read_csv(f"{digits_dir}/rolling.csv")}
     positions = {r["file"]: r["file"].rsplit("_", 1)[-1].split(".")[0] for r in labels}
-    test = {"digits": len(labels), "rolling": len(turned),
-            "rolling_by_band": {f"within {b:g}": sum(abs(t - 0.5) <= b for t in turned.values())
-                                for b in BANDS}}
-    print(f"test set: {test['digits']} digits, {test['rolling']} on rolling drums; rolling drums "
-          "within a distance of the half turn: " +
-          ", ".join(f"{k.split()[1]}: {v}" for k, v in test["rolling_by_band"].items()))
+    by_band = {}
+    for t in turned.values():
+        by_band[band_of(t)] = by_band.get(band_of(t), 0) + 1
+    test = {"digits": len(labels), "rolling": len(turned), "rolling_by_band": by_band}
+    print(f"test set: {test['digits']} digits, {test['rolling']} on rolling drums; by distance "
+          f"from the half turn {dict(sorted(by_band.items()))}")
     wrong = {m: wrong_answers(search, digits_dir, labels, m) for m in models}
     report = {"test": test, "models": {}}
     for m, w in wrong.items():
         s = summary(w, turned, positions)
         report["models"][m] = s
-        print(f"{m}: {s['wrong']} wrong; by position {dict(sorted(s['by_position'].items()))}; "
-              f"by distance of a rolling drum from the half turn {s['by_band']}")
+        places = dict(sorted(s["by_position"].items()))
+        bands = dict(sorted(s["by_band"].items()))
+        print(f"{m}: {s['wrong']} wrong; by position {places}; by distance of a rolling drum "
+              f"from the half turn {bands}")
     if len(models) == 2:
         a, b = (set(wrong[m]) for m in models)
         report["paired"] = {"both": len(a & b), "only_first": len(a - b), "only_second": len(b - a)}
