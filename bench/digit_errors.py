@@ -8,8 +8,8 @@ Classifies every crop of TEST_DIGITS_DIR (labels.csv, rolling.csv) with each mod
 on the meter, and for a rolling drum by how far the drum has turned from the half turn where the
 label flips. With two models, the digits each gets wrong alone (a paired count). Also prints how
 many test digits sit at each distance from the half turn: at 28x28 one pixel of the crop is
-about 1/28 of a cell, so a drum within that of the half turn is close to a coin toss for any
-reader, and those digits bound the accuracy any model can reach.
+about 1/28 of a cell (0.036 of a turn), so a drum within about that of the half turn is close
+to a coin toss for any reader of these crops, whatever its architecture.
 """
 import csv
 import json

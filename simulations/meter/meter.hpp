@@ -38,8 +38,8 @@ struct MeterSample {
   std::vector<data::Image> digits;  // one crop per digit, crop_size × crop_size, grey
   std::vector<int> labels;          // the digit each crop shows
   // Per crop, how far its drum has turned from the digit it left toward the next one, in (0, 1);
-  // 0 when it is not rolling. The label flips at 0.5, so near it a digit is hard to read even
-  // for a person: the part of the error rate no reader can remove (bench/digit_errors.py).
+  // 0 when it is not rolling. The label flips at 0.5, so a drum turned near half is hard to read
+  // even for a person (bench/digit_errors.py counts a reader's errors by this distance).
   std::vector<double> turned;
   Style style = Style::seven_segment;
 };
