@@ -64,7 +64,12 @@ std::string policy_progress(const std::string& out) {
 
 // Versions train every 100 traces (about every 30 s here) and must pass the held-out gate
 // before they serve, so a slow or loaded machine may reject one or two (seen: v1 and v3 rejected
-// on a 2-core machine with one core busy, v2 serving from 80 s): 150 s leaves room for that.
+// on a 2-core machine with one core busy, v2 serving from 80 s). The accelerators' latency
+// models come later: until a kind has 200 measurements of its own to train on, it only has a
+// transfer from the CPU's model, which may not beat the FLOPs line (seen in CI: latency v1-v4,
+// 4.9-6.0 % held-out error against the line's 2.7-3.5 %, so no accelerator search predicted in
+// 150 s; the additive models that follow beat it, 1.8-2.1 % against 3.4-4.1 %). 240 s leaves
+// three more latency versions (one every 30 s) and searches after them.
 TEST(SimFleet, TheFleetsOwnTracesTrainAPredictorThatServesBeyondTheColdStart) {
   const std::string dir = temp_dir("sim-loop");
   auto [rc, out] = run({EDGENAS_SIM_BIN,
@@ -72,7 +77,7 @@ TEST(SimFleet, TheFleetsOwnTracesTrainAPredictorThatServesBeyondTheColdStart) {
                         "--agents",
                         "150",
                         "--duration",
-                        "150s",
+                        "240s",
                         "--seed",
                         "3",
                         "--out",
@@ -87,7 +92,7 @@ TEST(SimFleet, TheFleetsOwnTracesTrainAPredictorThatServesBeyondTheColdStart) {
                         "--coordinator-arg=100",
                         "--coordinator-arg=--train-budget",
                         "--coordinator-arg=10s"},
-                       300);
+                       360);
   ASSERT_EQ(rc, 0) << out;
   auto s = nlohmann::json::parse(std::ifstream(dir + "/run/summary.json"));
   EXPECT_NE(s["hparam_policy"].get<std::string>().find("predictor v"), std::string::npos)
