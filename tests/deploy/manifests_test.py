@@ -110,6 +110,15 @@ r = subprocess.run(["ansible-playbook", "--syntax-check", "-i", "localhost,",
 if r.returncode != 0:
     fail("ansible-playbook --syntax-check:\n" + r.stdout + r.stderr)
 
+# A Z85 key may begin with "-" (1 in 85): every key the role hands edgenasctl follows "--",
+# else edgenasctl reads it as an option (seen: "-m=+>oO..." failed the package test).
+role = open(os.path.join(deploy, "ansible", "roles", "edgenas_agent", "tasks", "main.yml")).read()
+for verb in re.findall(r"'keys', '(accept|reject|revoke)', ([^\]]*)\]", role):
+    if not verb[1].startswith("'--'"):
+        fail(f"ansible role: keys {verb[0]} passes its key without '--' before it")
+if not re.search(r"'keys', 'accept'", role):
+    fail("ansible role: no 'keys accept' found (the check above checks nothing)")
+
 # 4. Grafana: every queried metric is exported by a daemon.
 dash = json.load(open(os.path.join(deploy, "grafana", "edgenas-fleet.json")))
 ids = [p["id"] for p in dash["panels"]]
