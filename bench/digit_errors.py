@@ -11,6 +11,7 @@ many test digits sit at each distance from the half turn: at 28x28 one pixel of 
 about 1/28 of a cell (0.036 of a turn), so a drum within about that of the half turn is close
 to a coin toss for any reader of these crops, whatever its architecture.
 """
+import collections
 import csv
 import json
 import subprocess
@@ -43,13 +44,9 @@ def band_of(turned):
 
 
 def summary(wrong, turned, positions):
-    by_band, by_position = {}, {}
-    for f in wrong:
-        b = band_of(turned.get(f))
-        by_band[b] = by_band.get(b, 0) + 1
-        p = positions[f]
-        by_position[p] = by_position.get(p, 0) + 1
-    return {"wrong": len(wrong), "by_position": by_position, "by_band": by_band}
+    return {"wrong": len(wrong),
+            "by_position": dict(collections.Counter(positions[f] for f in wrong)),
+            "by_band": dict(collections.Counter(band_of(turned.get(f)) for f in wrong))}
 
 
 def main(argv):
@@ -64,9 +61,7 @@ def main(argv):
     labels = read_csv(f"{digits_dir}/labels.csv")
     turned = {r["file"]: float(r["turned"]) for r in read_csv(f"{digits_dir}/rolling.csv")}
     positions = {r["file"]: r["file"].rsplit("_", 1)[-1].split(".")[0] for r in labels}
-    by_band = {}
-    for t in turned.values():
-        by_band[band_of(t)] = by_band.get(band_of(t), 0) + 1
+    by_band = dict(collections.Counter(band_of(t) for t in turned.values()))
     test = {"digits": len(labels), "rolling": len(turned), "rolling_by_band": by_band}
     print(f"test set: {test['digits']} digits, {test['rolling']} on rolling drums; by distance "
           f"from the half turn {dict(sorted(by_band.items()))}")
